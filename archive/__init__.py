@@ -1,0 +1,76 @@
+"""Kelisim Archive: the web app and the domain (models, services, search bridge)."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, g, request
+
+from .config import DEFAULTS, data_dir, ensure_secret_key, from_environment
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the Flask app: config layers, database, store, search, blueprints, error pages."""
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates", static_folder="../static")
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(from_environment())
+    if os.environ.get("ARCHIVE_DATA_DIR"):
+        app.config["DATA_DIR"] = os.environ["ARCHIVE_DATA_DIR"]
+    if test_config:
+        app.config.update(test_config)
+    folder = data_dir(app)
+    folder.mkdir(parents=True, exist_ok=True)
+    ensure_secret_key(app)
+
+    from .core import Archive
+
+    app.extensions["archive"] = Archive(app.config, folder)
+
+    from . import errors, i18n
+    from .views import api, main
+
+    i18n.init_app(app)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(api.bp)
+    errors.init_app(app)
+
+    from .cli import register
+
+    register(app)
+
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        s = g.pop("db_session", None)
+        if s is not None:
+            s.close()
+
+    @app.after_request
+    def _security_headers(resp):
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        resp.headers.setdefault("Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                                "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+        if request.is_secure:
+            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return resp
+
+    return app
+
+
+def get_archive(app=None):
+    """The ``Archive`` of the current (or given) app."""
+    from flask import current_app
+
+    return (app or current_app).extensions["archive"]
+
+
+def db_session():
+    """The request's database session (closed at teardown)."""
+    if "db_session" not in g:
+        g.db_session = get_archive().db.Session()
+    return g.db_session

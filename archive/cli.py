@@ -1,0 +1,208 @@
+"""``manage.py`` commands. They stay thin: parse, call a service, report."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from . import get_archive
+
+
+def _init_db() -> None:
+    from .migrate import upgrade
+
+    upgrade(get_archive().db.url)
+
+
+@click.command("init")
+@with_appcontext
+def init_command():
+    """Create or upgrade the database schema and the data folder."""
+    _init_db()
+    a = get_archive()
+    a.files.root.mkdir(parents=True, exist_ok=True)
+    click.echo(f"Archive ready in {a.data_dir} (database: {a.db.engine.url.render_as_string(hide_password=True)})")
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--publish", is_flag=True, help="Publish at once (otherwise the records wait as drafts for review).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file.")
+@click.option("--recursive/--no-recursive", default=True, help="Descend into folders (default: yes).")
+@with_appcontext
+def ingest_command(paths, publish, as_json, recursive):
+    """Store PDF and DOCX files, extract text and metadata, create publications and index them.
+
+    Files already stored (same bytes) are reported as duplicates, so a batch can be re-run to resume.
+    Exit code 1 if any file failed.
+    """
+    from .services.ingest import iter_input_files, ingest_file
+
+    _init_db()
+    archive = get_archive()
+    files = iter_input_files(list(paths), recursive)
+    missing = [p for p in paths if not p.exists()]
+    failed = 0
+    counts = {"ok": 0, "duplicate": 0, "error": 0}
+    t0 = time.perf_counter()
+    for p in missing:
+        failed += 1
+        counts["error"] += 1
+        _report(as_json, {"file": str(p), "status": "error", "publication_ids": [], "error": "No such file or folder."})
+    for i, f in enumerate(files, 1):
+        outcome = ingest_file(archive, f, f.name, publish=publish)
+        counts[outcome.status] += 1
+        if outcome.status == "error":
+            failed += 1
+        if as_json:
+            _report(True, outcome.as_json())
+        else:
+            line = f"[{i}/{len(files)}] {outcome.status:9} {f.name}"
+            if outcome.publication_ids:
+                line += f" → {', '.join(map(str, outcome.publication_ids))}"
+            if outcome.status == "ok":
+                line += f" ({outcome.pages} pages" + (f", {outcome.ocr_pages} OCR" if outcome.ocr_pages else "") + \
+                        (f", {outcome.repaired_pages} repaired" if outcome.repaired_pages else "") + \
+                        (", volume" if outcome.is_volume else "") + ")"
+            if outcome.error:
+                line += f": {outcome.error}"
+            click.echo(line, err=False)
+            for w in outcome.warnings:
+                click.echo(f"    note: {w}")
+    if not as_json:
+        click.echo(f"Done in {time.perf_counter() - t0:.1f} s: {counts['ok']} ok, {counts['duplicate']} duplicate, "
+                   f"{counts['error']} failed.")
+    if failed:
+        sys.exit(1)
+
+
+def _report(as_json: bool, obj: dict) -> None:
+    if as_json:
+        click.echo(json.dumps(obj, ensure_ascii=False))
+    else:
+        click.echo(f"error     {obj['file']}: {obj['error']}")
+
+
+@click.command("search")
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000))
+@with_appcontext
+def search_command(query, as_json, limit, page):
+    """Search published publications, as the web and API do."""
+    import re
+
+    from .search import run_search
+    from .views.api import hit_json
+
+    archive = get_archive()
+    with archive.db.session() as s, current_app.test_request_context():
+        r = run_search(archive, s, query, page=page, limit=limit)
+        if as_json:
+            click.echo(json.dumps({"query": query, "total": r.total, "page": page, "relaxed": r.relaxed,
+                                   "hits": [hit_json(h.publication, h.score, h.snippet_html) for h in r.hits]},
+                                  ensure_ascii=False, indent=1))
+            return
+        click.echo(f"{r.total} result(s) in {r.elapsed_ms:.0f} ms" + (" (any word)" if r.relaxed else ""))
+        for i, h in enumerate(r.hits, (page - 1) * limit + 1):
+            p = h.publication
+            authors = ", ".join(a.person.name for a in p.authorships)
+            click.echo(f"{i:3}. [{p.id}] {p.title}" + (f" — {authors}" if authors else "") + (f" ({p.year})" if p.year else ""))
+            for sn in h.snippets[:2]:
+                text = re.sub(r"</?mark>", "*", sn.html)
+                import html as _html
+
+                click.echo(f"      p.{sn.page}: {_html.unescape(text)}")
+
+
+@click.command("reindex")
+@with_appcontext
+def reindex_command():
+    """Rebuild the search index from the database."""
+    from .services.indexing import rebuild_index
+
+    _init_db()
+    n, secs = rebuild_index(get_archive(), progress=None)
+    click.echo(f"Indexed {n} publication(s) in {secs:.1f} s.")
+
+
+@click.command("index-pending")
+@with_appcontext
+def index_pending_command():
+    """Apply index work left pending (e.g. after a crash)."""
+    from .services.indexing import process_index_tasks
+
+    click.echo(f"Applied index work for {process_index_tasks(get_archive())} publication(s).")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", default="")
+@click.option("--role", type=click.Choice(["member", "editor", "admin"]), default="member", show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Asked for when not given.")
+@with_appcontext
+def create_user_command(email, name, role, password):
+    """Create an account (invitation-only archive)."""
+    from .errors import UserValueError
+    from .services.accounts import create_user
+
+    _init_db()
+    try:
+        with get_archive().db.session() as s:
+            user = create_user(s, email, password, role=role, name=name)
+            s.commit()
+            click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+    except UserValueError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+@with_appcontext
+def serve_command(host, port, workers, threads):
+    """Serve the archive with gunicorn (a production WSGI server)."""
+    from .serve import run_gunicorn
+
+    _init_db()
+    click.echo(f"Serving {get_archive().data_dir} on http://{host}:{port}/ ({workers} workers × {threads} threads)")
+    run_gunicorn(host, port, workers, threads)
+
+
+@click.command("demo")
+@click.option("--serve", "then_serve", is_flag=True, help="Start the server afterwards.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@with_appcontext
+def demo_command(then_serve, host, port):
+    """Load the demo content (the project's own sample articles and volume) and publish it."""
+    from .services.ingest import ingest_file, iter_input_files
+
+    _init_db()
+    archive = get_archive()
+    folder = Path(__file__).resolve().parent.parent / "demo" / "files"
+    for f in iter_input_files([folder]):
+        if f.suffix.lower() not in (".pdf", ".docx"):
+            continue
+        o = ingest_file(archive, f, f.name, publish=True)
+        click.echo(f"{o.status:9} {f.name}" + (f": {o.error}" if o.error else ""))
+    if then_serve:
+        from .serve import run_gunicorn
+
+        click.echo(f"Serving on http://{host}:{port}/")
+        run_gunicorn(host, port, 2, 4)
+
+
+def register(app) -> None:
+    for cmd in (init_command, ingest_command, search_command, reindex_command, index_pending_command,
+                create_user_command, serve_command, demo_command):
+        app.cli.add_command(cmd)

@@ -1,0 +1,261 @@
+"""Typed SQLAlchemy 2.x models: the database is the source of truth (no I/O, no indexing here)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String,
+                        Text, UniqueConstraint, func)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+KINDS = ("article", "volume", "report", "commentary", "event")
+STATUSES = ("draft", "published", "withdrawn")
+ROLES = ("member", "editor", "admin")
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC (a function so tests can freeze the clock)."""
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class User(TimestampMixin, Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(300), default="")
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_token: Mapped[str] = mapped_column(String(64), default="")   # rotated by "log out everywhere"
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    person_id: Mapped[Optional[int]] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+
+
+class StoredFile(Base):
+    """An original file, stored once by content hash under ``files/<sha[:2]>/<sha>``."""
+
+    __tablename__ = "stored_files"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(1000))
+    size: Mapped[int] = mapped_column(BigInteger)
+    mime: Mapped[str] = mapped_column(String(120))
+    page_count: Mapped[Optional[int]] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    uploaded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class Volume(TimestampMixin, Base):
+    """A conference volume or collection (сборник): the book-level metadata its articles carry."""
+
+    __tablename__ = "volumes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    event_title: Mapped[str] = mapped_column(Text, default="")
+    place: Mapped[str] = mapped_column(String(300), default="")
+    date_start: Mapped[Optional[date]] = mapped_column(Date)
+    date_end: Mapped[Optional[date]] = mapped_column(Date)
+    dates_text: Mapped[str] = mapped_column(String(200), default="")
+    editors: Mapped[list[Any]] = mapped_column(default=list)
+    isbn: Mapped[str] = mapped_column(String(40), default="")
+    publisher: Mapped[str] = mapped_column(String(300), default="")
+    year: Mapped[Optional[int]] = mapped_column(Integer)
+    udc: Mapped[str] = mapped_column(String(100), default="")
+    bbk: Mapped[str] = mapped_column(String(100), default="")
+    slug: Mapped[str] = mapped_column(String(200), default="")
+    publications: Mapped[list["Publication"]] = relationship(back_populates="volume",
+                                                             foreign_keys="Publication.volume_id")
+
+
+
+
+class Publication(TimestampMixin, Base):
+    __tablename__ = "publications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="article")
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    titles: Mapped[dict[str, Any]] = mapped_column(default=dict)        # lang -> title
+    abstracts: Mapped[dict[str, Any]] = mapped_column(default=dict)     # lang -> sanitised text
+    keywords: Mapped[list[Any]] = mapped_column(default=list)
+    language: Mapped[str] = mapped_column(String(8), default="")
+    year: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    udc: Mapped[str] = mapped_column(String(100), default="")
+    bbk: Mapped[str] = mapped_column(String(100), default="")
+    isbn: Mapped[str] = mapped_column(String(40), default="")
+    doi: Mapped[str] = mapped_column(String(200), default="")
+    volume_id: Mapped[Optional[int]] = mapped_column(ForeignKey("volumes.id", ondelete="SET NULL"), index=True)
+    page_start: Mapped[Optional[int]] = mapped_column(Integer)       # printed pages inside the volume
+    page_end: Mapped[Optional[int]] = mapped_column(Integer)
+    pdf_page_start: Mapped[Optional[int]] = mapped_column(Integer)   # physical pages of the source file
+    pdf_page_end: Mapped[Optional[int]] = mapped_column(Integer)
+    source_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id", ondelete="RESTRICT"))
+    article_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id", ondelete="SET NULL"))
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("publications.id", ondelete="SET NULL"))
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)          # kind-specific fields (outlet, url...)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    published_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    withdrawal_reason: Mapped[str] = mapped_column(Text, default="")
+    duplicate_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("publications.id", ondelete="SET NULL"))
+
+    volume: Mapped[Optional[Volume]] = relationship(back_populates="publications", foreign_keys=[volume_id])
+    source_file: Mapped[Optional[StoredFile]] = relationship(foreign_keys=[source_file_id])
+    article_file: Mapped[Optional[StoredFile]] = relationship(foreign_keys=[article_file_id])
+    authorships: Mapped[list["Authorship"]] = relationship(back_populates="publication", order_by="Authorship.position",
+                                                           cascade="all, delete-orphan")
+    pages: Mapped[list["PublicationPage"]] = relationship(back_populates="publication",
+                                                          order_by="PublicationPage.number",
+                                                          cascade="all, delete-orphan")
+    topics: Mapped[list["Topic"]] = relationship(secondary="publication_topics", order_by="Topic.slug")
+
+    @property
+    def authors(self) -> list["Person"]:
+        return [a.person for a in self.authorships]
+
+    @property
+    def pages_label(self) -> Optional[str]:
+        """Printed page range "12-18" (or "12") within the volume, if known."""
+        if self.page_start and self.page_end and self.page_end != self.page_start:
+            return f"{self.page_start}-{self.page_end}"
+        return str(self.page_start) if self.page_start else None
+
+
+class PublicationPage(Base):
+    """The text of one page and how it was obtained (text, repaired, ocr, docx, empty)."""
+
+    __tablename__ = "publication_pages"
+    __table_args__ = (UniqueConstraint("publication_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)             # 1-based page within this publication
+    printed: Mapped[str] = mapped_column(String(20), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    method: Mapped[str] = mapped_column(String(20), default="text")
+    problems: Mapped[list[Any]] = mapped_column(default=list)
+    publication: Mapped[Publication] = relationship(back_populates="pages")
+
+
+class Person(TimestampMixin, Base):
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))            # display form "Иванов Алексей Борисович"
+    surname: Mapped[str] = mapped_column(String(200), default="")
+    given: Mapped[str] = mapped_column(String(200), default="")
+    name_latin: Mapped[str] = mapped_column(String(300), default="")
+    name_key: Mapped[str] = mapped_column(String(300), default="", index=True)   # "иванов а б" for matching
+    degree: Mapped[str] = mapped_column(String(200), default="")
+    position: Mapped[str] = mapped_column(String(300), default="")
+    institution: Mapped[str] = mapped_column(String(300), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    press_contact: Mapped[str] = mapped_column(String(300), default="")
+    is_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    variants: Mapped[list["PersonName"]] = relationship(back_populates="person", cascade="all, delete-orphan")
+    authorships: Mapped[list["Authorship"]] = relationship(back_populates="person")
+
+
+class PersonName(Base):
+    """A name form seen for a person ("Иванов А.Б.", "Ivanov A.B.")."""
+
+    __tablename__ = "person_names"
+    __table_args__ = (UniqueConstraint("person_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(300))
+    key: Mapped[str] = mapped_column(String(300), index=True)
+    person: Mapped[Person] = relationship(back_populates="variants")
+
+
+class Authorship(Base):
+    __tablename__ = "authorships"
+    __table_args__ = (UniqueConstraint("publication_id", "position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name_as_printed: Mapped[str] = mapped_column(String(300), default="")
+    affiliation: Mapped[str] = mapped_column(Text, default="")
+    publication: Mapped[Publication] = relationship(back_populates="authorships")
+    person: Mapped[Person] = relationship(back_populates="authorships")
+
+
+class Topic(Base):
+    __tablename__ = "topics"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    label_ru: Mapped[str] = mapped_column(String(200))
+    label_kk: Mapped[str] = mapped_column(String(200))
+    label_en: Mapped[str] = mapped_column(String(200))
+
+    def label(self, locale: str) -> str:
+        return {"ru": self.label_ru, "kk": self.label_kk, "en": self.label_en}.get(locale) or self.label_ru
+
+
+class PublicationTopic(Base):
+    __tablename__ = "publication_topics"
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"), primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True)
+    suggested: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ProcessingRecord(Base):
+    """What happened to one incoming file: status, message for the person, details for editors."""
+
+    __tablename__ = "processing_records"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    original_name: Mapped[str] = mapped_column(String(1000))
+    stored_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), default="queued")   # queued|running|ok|duplicate|error
+    message: Mapped[str] = mapped_column(Text, default="")
+    error_code: Mapped[str] = mapped_column(String(40), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)      # methods per page, warnings, timings
+    publication_ids: Mapped[list[Any]] = mapped_column(default=list)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+
+class IndexTask(Base):
+    """Pending index work recorded in the database, so a crash between commit and index is caught up."""
+
+    __tablename__ = "index_tasks"
+    __table_args__ = (Index("ix_index_tasks_publication", "publication_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(Integer)      # no FK: deletions must stay recorded
+    action: Mapped[str] = mapped_column(String(10))          # "update" | "remove"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditEvent(Base):
+    """Who changed what, when."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[Optional[int]] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,67 @@
+"""The only bridge to ``indexer``: run a query, load hits back in rank order, add snippets."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from indexer.backend import Filters, SearchResult
+from indexer.query import ParsedQuery, parse_query
+from indexer.snippets import Snippet, make_snippets, plain_snippet
+
+from .models import Authorship, Publication, PublicationPage
+
+
+@dataclass
+class SearchHit:
+    publication: Publication
+    score: float
+    snippets: list[Snippet]
+    snippet_html: str
+
+
+@dataclass
+class SearchPage:
+    query: ParsedQuery
+    hits: list[SearchHit]
+    total: int
+    page: int
+    limit: int
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    relaxed: bool = False
+    elapsed_ms: float = 0.0
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.limit))
+
+
+def run_search(archive, session: Session, text: str, page: int = 1, limit: int = 10,
+               filters: Filters = Filters(), sort: str = "relevance", facets: bool = True) -> SearchPage:
+    """Search published publications; never raises on odd user input."""
+    t0 = time.perf_counter()
+    q = parse_query(text)
+    result: SearchResult = archive.search.search(q, filters, page=page, limit=limit, sort=sort, facets=facets)
+    ids = [h.id for h in result.hits]
+    pubs = {p.id: p for p in session.scalars(
+        select(Publication).where(Publication.id.in_(ids), Publication.status == "published")
+        .options(selectinload(Publication.authorships).selectinload(Authorship.person),
+                 selectinload(Publication.volume)))} if ids else {}
+    hits: list[SearchHit] = []
+    for h in result.hits:
+        pub = pubs.get(h.id)
+        if pub is None:
+            continue                    # the index is ahead of the database for a moment; skip
+        pages = [(p.number, p.text) for p in session.scalars(
+            select(PublicationPage).where(PublicationPage.publication_id == pub.id).order_by(PublicationPage.number))]
+        snippets = make_snippets(result.keys, pages, pub.language or "ru") if result.keys else []
+        if snippets:
+            snippet_html = snippets[0].html
+        else:
+            lead = next(iter(pub.abstracts.values()), "") if pub.abstracts else ""
+            snippet_html = plain_snippet(lead or (pages[0][1] if pages else ""))
+        hits.append(SearchHit(pub, h.score, snippets, snippet_html))
+    return SearchPage(q, hits, result.total, page, limit, result.facets, result.relaxed,
+                      (time.perf_counter() - t0) * 1000)

@@ -1,0 +1,1 @@
+"""Every state change of the archive: views, the CLI and background jobs all call these."""

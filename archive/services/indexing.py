@@ -1,0 +1,126 @@
+"""Keeping the index in step with the database: tasks recorded in the DB, applied after commit."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, selectinload
+
+from indexer.documents import IndexDocument
+
+from ..models import Authorship, IndexTask, Publication
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+def document_for(pub: Publication) -> IndexDocument:
+    """The frozen index record for a publication (plain data; the index never sees the ORM)."""
+    names: list[str] = []
+    for a in pub.authorships:
+        names.append(a.name_as_printed or a.person.name)
+        names.append(a.person.name)
+        names.extend(v.name for v in a.person.variants)
+        if a.person.name_latin:
+            names.append(a.person.name_latin)
+    titles = dict(pub.titles or {})
+    if pub.title and pub.title not in titles.values():
+        titles[pub.language or "ru"] = pub.title
+    return IndexDocument(
+        id=pub.id,
+        language=pub.language or "ru",
+        titles=titles,
+        abstracts=dict(pub.abstracts or {}),
+        keywords=tuple(pub.keywords or ()),
+        authors=tuple(dict.fromkeys(n for n in names if n)),
+        person_ids=tuple(a.person_id for a in pub.authorships),
+        pages=tuple((p.number, p.text) for p in pub.pages),
+        year=pub.year,
+        kind=pub.kind,
+        collection_id=pub.volume_id,
+        topics=tuple(t.slug for t in pub.topics),
+        added=pub.published_at or pub.created_at,
+    )
+
+
+def enqueue(session: Session, publication_ids: Iterable[int], action: str = "update") -> None:
+    """Record index work in the same transaction as the change it follows."""
+    for pid in publication_ids:
+        session.add(IndexTask(publication_id=pid, action=action))
+
+
+def _load(session: Session, ids: list[int]) -> list[Publication]:
+    return list(session.scalars(
+        select(Publication).where(Publication.id.in_(ids))
+        .options(selectinload(Publication.authorships).selectinload(Authorship.person),
+                 selectinload(Publication.pages), selectinload(Publication.topics))))
+
+
+def process_index_tasks(archive, limit: int | None = None) -> int:
+    """Apply pending index tasks in batches; returns how many publications were (re)indexed or removed.
+
+    Safe to run at any time and from any process: the index writer is exclusive, tasks are deleted only
+    after the index commit, and a publication's current status decides whether it is indexed.
+    """
+    done = 0
+    while limit is None or done < limit:
+        with archive.db.session() as s:
+            tasks = list(s.scalars(select(IndexTask).order_by(IndexTask.id).limit(BATCH)))
+            if not tasks:
+                break
+            ids = sorted({t.publication_id for t in tasks})
+            pubs = {p.id: p for p in _load(s, ids)}
+            to_update = [document_for(p) for pid, p in pubs.items() if p.status == "published"]
+            to_remove = [pid for pid in ids if pid not in pubs or pubs[pid].status != "published"]
+            task_ids = [t.id for t in tasks]
+        try:
+            archive.search.remove(to_remove)
+            archive.search.update(to_update)
+        except Exception as exc:
+            logger.exception("index update failed; %d tasks stay pending", len(task_ids))
+            with archive.db.session() as s:
+                for t in s.scalars(select(IndexTask).where(IndexTask.id.in_(task_ids))):
+                    t.attempts += 1
+                    t.last_error = str(exc)[:500]
+                s.commit()
+            raise
+        with archive.db.session() as s:
+            s.execute(delete(IndexTask).where(IndexTask.id.in_(task_ids)))
+            s.commit()
+        done += len(ids)
+    return done
+
+
+def pending_count(session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.scalar(select(func.count()).select_from(IndexTask)) or 0
+
+
+def rebuild_index(archive, progress=None) -> tuple[int, float]:
+    """Empty the index and index every published publication from the database; returns (count, seconds)."""
+    from sqlalchemy import func
+
+    t0 = time.perf_counter()
+    with archive.db.session() as s:
+        last_task = s.scalar(select(func.max(IndexTask.id))) or 0
+    archive.search.clear()
+    with archive.db.session() as s:
+        ids = list(s.scalars(select(Publication.id).where(Publication.status == "published").order_by(Publication.id)))
+    n = 0
+    for i in range(0, len(ids), BATCH):
+        chunk = ids[i:i + BATCH]
+        with archive.db.session() as s:
+            docs = [document_for(p) for p in _load(s, chunk)]
+        archive.search.update(docs)
+        n += len(docs)
+        if progress:
+            progress(n, len(ids))
+    with archive.db.session() as s:
+        # Tasks recorded after the rebuild started stay: they may describe newer changes.
+        s.execute(delete(IndexTask).where(IndexTask.id <= last_task))
+        s.commit()
+    return n, time.perf_counter() - t0

@@ -1,0 +1,276 @@
+"""Taking files in: store by hash, extract in a limited child, create records, commit, then index."""
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from uploads.errors import UploadError
+from uploads.limits import run_limited
+from uploads.pdfsplit import split_pdf
+from uploads.pipeline import process_file
+from uploads.types import ArticleSpan, Author, ExtractedDocument, Metadata, Page
+
+from ..models import Authorship, ProcessingRecord, Publication, PublicationPage, StoredFile, Volume, utcnow
+from ..storage import sha256_of
+from . import indexing
+from .people import find_or_create_person
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestOutcome:
+    """What happened to one file, in the shape the CLI's ``--json`` prints."""
+
+    file: str
+    status: str                      # ok | duplicate | error
+    publication_ids: list[int] = field(default_factory=list)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    record_id: int | None = None
+    pages: int = 0
+    ocr_pages: int = 0
+    repaired_pages: int = 0
+    is_volume: bool = False
+
+    def as_json(self) -> dict:
+        return {"file": self.file, "status": self.status, "publication_ids": self.publication_ids,
+                "error": self.error}
+
+
+def clean_display_name(name: str) -> str:
+    """An uploaded file name made safe to show and store (never used as a path)."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "file"
+    return name[:255]
+
+
+def _title_key(title: str) -> str:
+    return re.sub(r"\W+", " ", title.lower().replace("ё", "е")).strip()
+
+
+def _record(session: Session, name: str, status: str, message: str = "", code: str = "", user_id=None,
+            details: dict | None = None, publication_ids=None, stored_file_id=None) -> ProcessingRecord:
+    rec = ProcessingRecord(original_name=name, status=status, message=message, error_code=code, user_id=user_id,
+                           details=details or {}, publication_ids=list(publication_ids or []),
+                           stored_file_id=stored_file_id, finished_at=utcnow())
+    session.add(rec)
+    return rec
+
+
+def _existing_publications(session: Session, sha: str) -> list[int] | None:
+    sf = session.scalars(select(StoredFile).where(StoredFile.sha256 == sha)).first()
+    if sf is None:
+        return None
+    ids = list(session.scalars(select(Publication.id).where(Publication.source_file_id == sf.id)
+                               .where(Publication.parent_id.is_(None)).order_by(Publication.id)))
+    if not ids:
+        ids = list(session.scalars(select(Publication.id).where(Publication.source_file_id == sf.id)))
+    return ids
+
+
+def _probable_duplicate(session: Session, title: str) -> int | None:
+    key = _title_key(title)
+    if len(key) < 12:
+        return None
+    for pid, t in session.execute(select(Publication.id, Publication.title)
+                                  .where(func.lower(Publication.title) == title.lower())):
+        if _title_key(t) == key:
+            return pid
+    return None
+
+
+def _add_authors(session: Session, pub: Publication, authors: list[Author]) -> None:
+    seen: set[int] = set()
+    for author in authors:
+        if not author.name.strip():
+            continue
+        person = find_or_create_person(session, author)
+        if person.id in seen:
+            continue
+        seen.add(person.id)
+        pub.authorships.append(Authorship(person=person, position=len(pub.authorships) + 1,
+                                          name_as_printed=author.name.strip()[:300],
+                                          affiliation=author.affiliation.strip()))
+
+
+def _publication(session: Session, md: Metadata, pages: list[Page], kind: str, fallback_title: str,
+                 status: str, user_id) -> Publication:
+    title = (md.title or fallback_title).strip()[:2000]
+    lang = md.language or ""
+    titles = {k: v for k, v in md.titles.items() if v}
+    if title and lang and lang not in titles:
+        titles[lang] = title
+    pub = Publication(kind=kind, status=status, title=title, titles=titles, abstracts=dict(md.abstracts),
+                      keywords=list(md.keywords), language=lang, year=md.year, udc=md.udc, bbk=md.bbk,
+                      isbn=md.isbn, doi=md.doi, created_by_id=user_id,
+                      published_at=utcnow() if status == "published" else None)
+    for i, p in enumerate(pages, start=1):
+        pub.pages.append(PublicationPage(number=i, text=p.text, method=p.method, problems=list(p.problems),
+                                         printed=""))
+    session.add(pub)
+    _add_authors(session, pub, md.authors)
+    dup = _probable_duplicate(session, title)
+    if dup:
+        pub.duplicate_of_id = dup
+    return pub
+
+
+def _store_file(archive, session: Session, path: Path, sha: str, name: str, mime: str, pages: int,
+                user_id, written: list[str]) -> StoredFile:
+    if archive.files.put(path, sha):
+        written.append(sha)
+    sf = StoredFile(sha256=sha, original_name=name, size=path.stat().st_size, mime=mime, page_count=pages,
+                    uploaded_by_id=user_id)
+    session.add(sf)
+    session.flush()
+    return sf
+
+
+def _article_metadata(volume_md: Metadata, span: ArticleSpan, pages: list[Page]) -> Metadata:
+    from uploads.metadata import extract_metadata
+
+    md = extract_metadata([p.text for p in pages])
+    if span.title:
+        md.title = span.title
+    if span.authors:
+        md.authors = span.authors
+    md.language = md.language or volume_md.language
+    md.year = volume_md.year or md.year
+    return md
+
+
+def _create_volume(archive, session: Session, path: Path, doc: ExtractedDocument, sf: StoredFile, status: str,
+                   user_id, fallback_title: str, written: list[str]) -> list[int]:
+    vi = doc.volume
+    md = doc.metadata
+    title = (vi.title if vi and vi.title else md.title) or fallback_title
+    vol = Volume(title=title, event_title=vi.event_title if vi else "", place=vi.place if vi else "",
+                 dates_text=vi.dates if vi else "", editors=list(vi.editors) if vi else [],
+                 isbn=(vi.isbn if vi else "") or md.isbn, publisher=vi.publisher if vi else "",
+                 year=(vi.year if vi else None) or md.year, udc=(vi.udc if vi else "") or md.udc,
+                 bbk=(vi.bbk if vi else "") or md.bbk)
+    session.add(vol)
+    md_vol = Metadata(title=title, year=vol.year, language=md.language, isbn=vol.isbn, udc=vol.udc, bbk=vol.bbk)
+    volume_pub = _publication(session, md_vol, doc.pages, "volume", fallback_title, status, user_id)
+    volume_pub.volume = vol
+    volume_pub.source_file_id = sf.id
+    session.flush()
+    ids = [volume_pub.id]
+    ranges = [(a.first_page, a.last_page) for a in doc.articles]
+    with tempfile.TemporaryDirectory(prefix="kelisim-split-") as tmp:
+        try:
+            parts = run_limited(split_pdf, (path, ranges, Path(tmp)), archive.limits)
+        except UploadError as exc:
+            doc.warnings.append(exc.user_message)
+            parts = [None] * len(ranges)
+        for span, part in zip(doc.articles, parts):
+            pages = doc.pages[span.first_page - 1: span.last_page]
+            art_md = _article_metadata(md_vol, span, pages)
+            art = _publication(session, art_md, pages, "article", span.title or title, status, user_id)
+            art.volume = vol
+            art.parent_id = volume_pub.id
+            art.source_file_id = sf.id
+            art.pdf_page_start, art.pdf_page_end = span.first_page, span.last_page
+            art.page_start, art.page_end = span.printed_first, span.printed_last
+            art.isbn = vol.isbn
+            if part is not None:
+                sha = sha256_of(part)
+                existing = session.scalars(select(StoredFile).where(StoredFile.sha256 == sha)).first()
+                art.article_file = existing or _store_file(archive, session, part, sha,
+                                                           f"{Path(fallback_title).stem}-{len(ids)}.pdf",
+                                                           "application/pdf", len(pages), user_id, written)
+            session.flush()
+            ids.append(art.id)
+    return ids
+
+
+def ingest_file(archive, path: Path, original_name: str | None = None, publish: bool = False,
+                user_id: int | None = None) -> IngestOutcome:
+    """Take one file in. Never raises for bad input: the outcome carries a person-safe message."""
+    path = Path(path)
+    name = clean_display_name(original_name or path.name)
+    try:
+        sha = sha256_of(path)
+    except OSError as exc:
+        logger.warning("cannot read %s: %s", path, exc)
+        return IngestOutcome(name, "error", error="The file could not be read.")
+    with archive.db.session() as s:
+        existing = _existing_publications(s, sha)
+        if existing is not None:
+            rec = _record(s, name, "duplicate", "The same file is already in the archive.", user_id=user_id,
+                          publication_ids=existing)
+            s.commit()
+            return IngestOutcome(name, "duplicate", existing, record_id=rec.id)
+    try:
+        doc = process_file(path, archive.limits)
+    except UploadError as exc:
+        logger.info("rejected %s: %s (%s)", name, exc.code, exc.detail)
+        with archive.db.session() as s:
+            rec = _record(s, name, "error", exc.user_message, exc.code, user_id)
+            s.commit()
+            return IngestOutcome(name, "error", error=exc.user_message, record_id=rec.id)
+    status = "published" if publish else "draft"
+    written: list[str] = []
+    try:
+        with archive.db.session() as s:
+            sf = _store_file(archive, s, path, sha, name, doc.mime, len(doc.pages), user_id, written)
+            if doc.is_volume and doc.articles:
+                ids = _create_volume(archive, s, path, doc, sf, status, user_id, name, written)
+            else:
+                pub = _publication(s, doc.metadata, doc.pages, "article", Path(name).stem, status, user_id)
+                pub.source_file_id = sf.id
+                s.flush()
+                ids = [pub.id]
+            if publish:
+                indexing.enqueue(s, ids)
+            methods: dict[str, int] = {}
+            for p in doc.pages:
+                methods[p.method] = methods.get(p.method, 0) + 1
+            rec = _record(s, name, "ok", "; ".join(doc.warnings), user_id=user_id, publication_ids=ids,
+                          stored_file_id=sf.id, details={"methods": methods, "warnings": doc.warnings,
+                                                          "volume": doc.is_volume})
+            s.commit()
+            record_id = rec.id
+    except IntegrityError:
+        # Another process stored the same bytes a moment ago: that copy wins.
+        for sha_w in written:
+            if sha_w != sha:
+                archive.files.remove(sha_w)
+        with archive.db.session() as s:
+            existing = _existing_publications(s, sha) or []
+        return IngestOutcome(name, "duplicate", existing)
+    except BaseException:
+        for sha_w in written:
+            archive.files.remove(sha_w)
+        raise
+    if publish:
+        try:
+            indexing.process_index_tasks(archive)
+        except Exception:  # noqa: BLE001 - the upload stands; the index catches up later
+            logger.exception("indexing after ingest failed; left pending")
+    methods = {p.method for p in doc.pages}
+    return IngestOutcome(name, "ok", ids, warnings=doc.warnings, record_id=record_id, pages=len(doc.pages),
+                         ocr_pages=sum(p.method == "ocr" for p in doc.pages),
+                         repaired_pages=sum(p.method == "repaired" for p in doc.pages), is_volume=doc.is_volume)
+
+
+def iter_input_files(paths: list[Path], recursive: bool = True) -> list[Path]:
+    """Files named directly, plus files inside named folders (sorted, hidden files skipped)."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            it = p.rglob("*") if recursive else p.glob("*")
+            out.extend(sorted(f for f in it if f.is_file() and not f.name.startswith(".")))
+        else:
+            out.append(p)
+    return out

@@ -1,0 +1,1 @@
+"""Blueprints: thin views that call services and the search bridge."""

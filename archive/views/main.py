@@ -1,0 +1,86 @@
+"""Public pages: home, search results, publication, downloads."""
+from __future__ import annotations
+
+import mimetypes
+
+from flask import Blueprint, abort, render_template, request, send_file
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from .. import db_session, get_archive
+from ..models import Authorship, Publication, PublicationPage
+from ..search import run_search
+from .common import filters_from_args, int_arg, load_publication
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def home():
+    s = db_session()
+    recent = list(s.scalars(
+        select(Publication).where(Publication.status == "published", Publication.parent_id.is_(None)
+                                  | (Publication.kind == "article"))
+        .options(selectinload(Publication.authorships).selectinload(Authorship.person))
+        .order_by(Publication.published_at.desc(), Publication.id.desc()).limit(10)))
+    total = s.scalar(select(func.count()).select_from(Publication).where(Publication.status == "published"))
+    return render_template("main/home.html", recent=recent, total=total)
+
+
+@bp.get("/search")
+def search():
+    q = request.args.get("q", "")
+    page = int_arg("page", 1, 1, 1000)
+    sort = request.args.get("sort", "relevance")
+    if sort not in ("relevance", "newest", "oldest"):
+        sort = "relevance"
+    limit = get_archive().config.get("SEARCH_PAGE_SIZE", 10)
+    result = run_search(get_archive(), db_session(), q, page=page, limit=limit, filters=filters_from_args(),
+                        sort=sort)
+    return render_template("main/search.html", q=q, result=result, sort=sort)
+
+
+@bp.get("/p/<int:pub_id>")
+def publication(pub_id: int):
+    pub = load_publication(pub_id)
+    pages = list(db_session().scalars(select(PublicationPage).where(PublicationPage.publication_id == pub.id)
+                                      .order_by(PublicationPage.number)))
+    articles = []
+    if pub.kind == "volume":
+        articles = list(db_session().scalars(
+            select(Publication).where(Publication.parent_id == pub.id, Publication.status == "published")
+            .order_by(Publication.pdf_page_start)))
+    return render_template("main/publication.html", pub=pub, pages=pages, articles=articles)
+
+
+def _send_stored(sf, download_name: str):
+    path = get_archive().files.path_for(sf.sha256)
+    if not path.exists():
+        abort(404)
+    mime = sf.mime or mimetypes.guess_type(download_name)[0] or "application/octet-stream"
+    return send_file(path, mimetype=mime, as_attachment=False, download_name=download_name, max_age=3600,
+                     conditional=True, etag=sf.sha256)
+
+
+@bp.get("/p/<int:pub_id>/original")
+def download_original(pub_id: int):
+    pub = load_publication(pub_id)
+    if pub.status != "published" or pub.source_file is None:
+        abort(404)
+    return _send_stored(pub.source_file, pub.source_file.original_name)
+
+
+@bp.get("/p/<int:pub_id>/article.pdf")
+def download_article(pub_id: int):
+    pub = load_publication(pub_id)
+    sf = pub.article_file or (pub.source_file if pub.source_file and pub.source_file.mime == "application/pdf"
+                              else None)
+    if pub.status != "published" or sf is None:
+        abort(404)
+    return _send_stored(sf, f"kelisim-{pub.id}.pdf")
+
+
+@bp.get("/healthz")
+def health():
+    db_session().execute(select(1))
+    return {"status": "ok"}

@@ -1,0 +1,156 @@
+"""Our own token stream: tokens with character offsets and index keys, for any engine.
+
+``analyze(text, lang)`` is used at index time, ``word_keys(word)`` at query time; both share the same
+per-token chain, so a word form typed by a reader lands on the key its other forms were indexed under.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from .normalize import fold_token, normalize_text
+from .russian import russian_lemma
+
+__all__ = ["Term", "Token", "tokenize", "analyze", "word_keys", "normalize_text", "split_paragraphs",
+           "latin_key", "LATIN_PREFIX"]
+
+# Words: letters/digits, optionally joined by hyphens ("социально-экономический", "АНК-а").
+_WORD = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)*")
+_KK_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[A-Za-zÀ-ɏ]")
+_ABBREV = re.compile(r"^[А-ЯЁӘҒҚҢӨҰҮҺІA-Z]{2,6}$")
+# Abbreviations with a Russian case ending glued on (АНКа, МОНа): only for a known short list.
+_ABBREV_INFLECTED = re.compile(r"^(АНК|МОН|ООН|СНГ|ЕАЭС|ЭКО|НЭГ|РК|РФ|ВУЗ|НИИ|КНБ|ОДКБ|ШОС)[а-яё]{1,3}$")
+LATIN_PREFIX = "~"     # keys of the folded Latin form of Kazakh words live beside the Cyrillic ones
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A word in the original text: its surface form and character offsets."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """An index key at a token position, with the character offsets of the word it came from."""
+
+    key: str
+    pos: int
+    start: int
+    end: int
+
+
+def tokenize(text: str) -> Iterator[Token]:
+    """Words of ``text`` with offsets (the text should already be ``normalize_text``-ed)."""
+    for m in _WORD.finditer(text):
+        yield Token(m.group(0), m.start(), m.end())
+
+
+def _kazakh():
+    from . import kazakh  # local import keeps start-up cheap and the module optional for tools
+
+    return kazakh
+
+
+def _translit():
+    from . import translit
+
+    return translit
+
+
+@functools.lru_cache(maxsize=300_000)
+def _keys_for(word: str, lang: str) -> tuple[str, ...]:
+    """Index keys for one token (without hyphen splitting). ``lang`` is the text's language."""
+    if word.isdigit():
+        return (word,)
+    if _ABBREV.match(word) and len(word) <= 6 and not word.isdigit():
+        return (word.lower().replace("ё", "е"),)
+    m = _ABBREV_INFLECTED.match(word)
+    if m:
+        return (m.group(1).lower(),)
+    low = fold_token(word)
+    if _CYRILLIC.search(low):
+        if lang == "kk" or any(c in _KK_LETTERS for c in low):
+            stem = _kazakh().kazakh_stem(low)
+            return (stem, LATIN_PREFIX + _translit().fold_latin_key(stem))
+        return (russian_lemma(word.lower(), word[:1].isupper() and not word.isupper()),)
+    if _LATIN.search(low):
+        tr = _translit()
+        if tr.looks_like_kazakh_latin(word):
+            cyr = fold_token(tr.latin_to_cyrillic(word))
+            stem = _kazakh().kazakh_stem(cyr)
+            return (stem, LATIN_PREFIX + tr.fold_latin_key(stem))
+        return (low,)
+    return (low,)
+
+
+def _token_keys(word: str, lang: str) -> tuple[str, ...]:
+    """Keys for a token; hyphenated words give the whole word's key and each part's keys."""
+    if "-" not in word and "\u2010" not in word and "\u2011" not in word:
+        return _keys_for(word, lang)
+    parts = [p for p in re.split(r"[-\u2010\u2011]", word) if p]
+    if len(parts) == 2 and _ABBREV_INFLECTED.match(parts[0] + parts[1]):
+        return _keys_for(parts[0] + parts[1], lang)        # АНК-а
+    if parts and _ABBREV.match(parts[0]) and len(parts[-1]) <= 3 and parts[-1].islower():
+        return _keys_for(parts[0], lang)                   # МОН-а, ЮНЕСКО-ның
+    whole = fold_token(word).replace("\u2010", "-").replace("\u2011", "-")
+    keys: list[str] = [whole]
+    for p in parts:
+        for k in _keys_for(p, lang):
+            if k not in keys:
+                keys.append(k)
+    return tuple(keys)
+
+
+def analyze(text: str, lang: str = "ru") -> list[Term]:
+    """Index terms of ``text`` in language ``lang`` ("ru", "kk" or "en"); positions count words."""
+    terms: list[Term] = []
+    for pos, tok in enumerate(tokenize(normalize_text(text))):
+        for key in _token_keys(tok.text, lang):
+            terms.append(Term(key, pos, tok.start, tok.end))
+    return terms
+
+
+def word_keys(word: str) -> frozenset[str]:
+    """Every key a query word may have been indexed under, whatever the document's language."""
+    word = normalize_text(word)
+    keys: set[str] = set()
+    for lang in ("ru", "kk"):
+        keys.update(_token_keys(word, lang))
+    if _LATIN.search(word) and not _CYRILLIC.search(word):
+        # A Latin word may be a Kazakh word in Latin script or a transliterated Russian one.
+        tr = _translit()
+        cyr = fold_token(tr.latin_to_cyrillic(word))
+        stem = _kazakh().kazakh_stem(cyr)
+        keys.add(LATIN_PREFIX + tr.fold_latin_key(stem))
+        keys.add(stem)
+        keys.add(russian_lemma(tr.latin_to_cyrillic(word).lower()))
+    else:
+        # Folded Latin keys are for readers typing Latin; a Cyrillic word matches on its own keys.
+        keys = {k for k in keys if not k.startswith(LATIN_PREFIX)}
+    return frozenset(k for k in keys if k)
+
+
+def latin_key(word: str) -> str:
+    """The folded Latin key of a word (for tests and tools)."""
+    return LATIN_PREFIX + _translit().fold_latin_key(_kazakh().kazakh_stem(fold_token(word)))
+
+
+_PARA_SPLIT = re.compile(r"\n\s*\n")
+
+
+def split_paragraphs(text: str) -> list[tuple[int, str]]:
+    """Paragraphs of ``text`` with their start offsets (blank lines separate paragraphs)."""
+    out: list[tuple[int, str]] = []
+    start = 0
+    for m in _PARA_SPLIT.finditer(text):
+        out.append((start, text[start:m.start()]))
+        start = m.end()
+    out.append((start, text[start:]))
+    return [(s, p) for s, p in out if p.strip()]

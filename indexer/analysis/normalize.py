@@ -1,0 +1,48 @@
+"""Character-level normalisation applied to every text before tokenising, and to every token."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Latin letters that look like Cyrillic ones. Inside a word that is otherwise Cyrillic they are
+# almost always typing or OCR accidents ("Aлматы" with a Latin A), so they are mapped back.
+_LOOKALIKES = str.maketrans({
+    "A": "А", "a": "а", "B": "В", "C": "С", "c": "с", "E": "Е", "e": "е", "H": "Н", "K": "К",
+    "M": "М", "O": "О", "o": "о", "P": "Р", "p": "р", "T": "Т", "X": "Х", "x": "х", "y": "у",
+    "Y": "У", "I": "І", "i": "і", "\u0259": "ә", "\u018f": "Ә", "\u04bb": "һ",
+})
+_CYR = "\u0400-\u04ff"
+# A word mixing Cyrillic and Latin letters (at least one of each).
+_MIXED_WORD = re.compile(rf"\b(?=\w*[{_CYR}])(?=\w*[A-Za-z\u0259\u018f])\w+\b")
+_SCHWA_WORD = re.compile(r"\w*[\u0259\u018f]\w*")
+_SOFT_HYPHEN = "\u00ad"
+
+
+def _fix_mixed(m: re.Match[str]) -> str:
+    word = m.group(0)
+    fixed = word.translate(_LOOKALIKES)
+    # Only accept the fix when it leaves no Latin letters behind; otherwise the word is genuinely mixed.
+    return fixed if not re.search(r"[A-Za-z]", fixed) else word
+
+
+def _fix_schwa(m: re.Match[str]) -> str:
+    word = m.group(0)
+    # A Latin schwa inside a Cyrillic word is a legacy-font stand-in for Cyrillic ә.
+    if re.search(rf"[{_CYR}]", word) or not re.search(r"[A-Za-z]", word):
+        return word.replace("\u0259", "ә").replace("\u018f", "Ә")
+    return word
+
+
+def normalize_text(text: str) -> str:
+    """NFC, soft hyphens removed, Latin schwa and Latin look-alikes inside Cyrillic words made Cyrillic."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text).replace(_SOFT_HYPHEN, "")
+    if "\u0259" in text or "\u018f" in text:
+        text = _SCHWA_WORD.sub(_fix_schwa, text)
+    return _MIXED_WORD.sub(_fix_mixed, text)
+
+
+def fold_token(token: str) -> str:
+    """Lower-case and fold ё to е (never й to и)."""
+    return token.lower().replace("ё", "е")

@@ -1,0 +1,95 @@
+"""The search engine behind a small contract; ``WhooshBackend`` (whoosh_backend.py) is the default."""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Iterable, Protocol, Sequence
+
+from .analysis import Term, word_keys
+from .documents import IndexDocument
+from .query import Clause, ParsedQuery, Phrase
+
+logger = logging.getLogger(__name__)
+
+FIELD_BOOSTS = {"title": 4.0, "keywords": 2.5, "abstract": 2.0, "authors": 3.0, "body": 1.0}
+FACETS = ("year", "lang", "kind", "collection", "topics", "persons")
+SORTS = ("relevance", "newest", "oldest")
+
+
+class SearchIndexError(Exception):
+    """The index could not be read or written (the detail is in the log)."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Exact-value filters (facet selections) applied on top of the query."""
+
+    year_from: int | None = None
+    year_to: int | None = None
+    langs: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    collections: tuple[int, ...] = ()
+    topics: tuple[str, ...] = ()
+    persons: tuple[int, ...] = ()
+
+
+@dataclass
+class Hit:
+    id: int
+    score: float
+
+
+@dataclass
+class SearchResult:
+    """Ranked ids for one page, the total, facet counts and how the query was matched."""
+
+    hits: list[Hit]
+    total: int
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    relaxed: bool = False          # all-words found nothing; any-word ranking was used instead
+    keys: frozenset[str] = frozenset()
+
+
+class SearchBackend(Protocol):
+    """What the archive needs from a search engine."""
+
+    def update(self, docs: Iterable[IndexDocument]) -> None: ...
+    def remove(self, ids: Iterable[int]) -> None: ...
+    def clear(self) -> None: ...
+    def doc_ids(self) -> set[int]: ...
+    def search(self, query: ParsedQuery, filters: Filters = Filters(), page: int = 1, limit: int = 10,
+               sort: str = "relevance", facets: bool = True) -> SearchResult: ...
+    def close(self) -> None: ...
+
+
+def clause_keys(c: Clause) -> set[str]:
+    """Index keys a clause can match (used for highlighting)."""
+    words = c.words if isinstance(c, Phrase) else (c.text,)
+    out: set[str] = set()
+    for w in words:
+        out |= word_keys(w)
+    return out
+
+
+def query_keys(q: ParsedQuery) -> frozenset[str]:
+    """Every key of every positive clause."""
+    keys: set[str] = set()
+    for group in q.groups:
+        for c in group:
+            keys |= clause_keys(c)
+    return frozenset(keys)
+
+
+def encode_terms(terms: Sequence[Term]) -> str:
+    """Serialise pre-analyzed terms as "key\x1fpos" items joined by "\x1e" (engines that take text)."""
+    return "\x1e".join(f"{t.key}\x1f{t.pos}" for t in terms)
+
+
+def open_backend(kind: str, path: str | os.PathLike[str], **options) -> SearchBackend:
+    """Create the configured backend ("whoosh")."""
+    if kind == "whoosh":
+        from .whoosh_backend import WhooshBackend
+
+        return WhooshBackend(path, **options)
+    raise ValueError(f"unknown search backend {kind!r}")

@@ -1,0 +1,69 @@
+"""The frozen record that ``archive`` hands to the index, and the analysis of its fields."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .analysis import Term, analyze, normalize_text, split_paragraphs
+from .analysis.language import detect_language
+
+
+@dataclass(frozen=True)
+class IndexDocument:
+    """One searchable publication. Texts are plain text; ``pages`` are (page number, text) pairs."""
+
+    id: int
+    language: str = "ru"
+    titles: dict[str, str] = field(default_factory=dict)        # lang -> title
+    abstracts: dict[str, str] = field(default_factory=dict)     # lang -> abstract
+    keywords: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()                              # every name form of every author
+    person_ids: tuple[int, ...] = ()
+    pages: tuple[tuple[int, str], ...] = ()
+    year: int | None = None
+    kind: str = "article"
+    collection_id: int | None = None
+    topics: tuple[str, ...] = ()
+    added: datetime | None = None
+
+
+def analyze_text(text: str, default_lang: str) -> list[Term]:
+    """Terms of a longer text, choosing the analyzer per paragraph (a volume mixes languages)."""
+    text = normalize_text(text)
+    terms: list[Term] = []
+    pos_base = 0
+    for start, para in split_paragraphs(text):
+        lang = detect_language(para, default_lang) if len(para) > 40 else default_lang
+        para_terms = analyze(para, lang or default_lang)
+        for t in para_terms:
+            terms.append(Term(t.key, t.pos + pos_base, t.start + start, t.end + start))
+        if para_terms:
+            pos_base += para_terms[-1].pos + 2          # a gap: phrases never span paragraphs
+    return terms
+
+
+def field_terms(doc: IndexDocument) -> dict[str, list[Term]]:
+    """Analyze every text field of ``doc``: the token stream any engine can take as pre-analyzed terms."""
+    lang = doc.language or "ru"
+    title_terms: list[Term] = []
+    for tl, title in doc.titles.items():
+        title_terms.extend(analyze(normalize_text(title), tl if tl in ("ru", "kk", "en") else lang))
+    abstract_terms: list[Term] = []
+    for al, abstract in doc.abstracts.items():
+        abstract_terms.extend(analyze_text(abstract, al if al in ("ru", "kk", "en") else lang))
+    keyword_terms: list[Term] = []
+    for kw in doc.keywords:
+        keyword_terms.extend(analyze(normalize_text(kw), detect_language(kw, lang) or lang))
+    author_terms: list[Term] = []
+    for name in doc.authors:
+        author_terms.extend(analyze(normalize_text(name), "ru"))
+        author_terms.extend(t for t in analyze(normalize_text(name), "kk") if t.key.startswith("~"))
+    body_terms: list[Term] = []
+    pos_base = 0
+    for _page_no, text in doc.pages:
+        page_terms = analyze_text(text, lang)
+        body_terms.extend(Term(t.key, t.pos + pos_base, t.start, t.end) for t in page_terms)
+        if page_terms:
+            pos_base += page_terms[-1].pos + 2
+    return {"title": title_terms, "abstract": abstract_terms, "keywords": keyword_terms,
+            "authors": author_terms, "body": body_terms}

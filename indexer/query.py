@@ -1,0 +1,155 @@
+"""User text -> a small query tree that every backend can translate. Never raises on user input."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+MAX_QUERY_CHARS = 1000
+MAX_CLAUSES = 32
+
+FIELD_ALIASES = {
+    "author": "authors", "authors": "authors", "автор": "authors", "авторы": "authors", "автор:": "authors",
+    "title": "title", "название": "title", "тақырып": "title", "заглавие": "title",
+    "abstract": "abstract", "аннотация": "abstract", "keywords": "keywords", "keyword": "keywords",
+    "year": "year", "год": "year", "жыл": "year",
+    "topic": "topic", "тема": "topic", "lang": "lang", "язык": "lang", "тіл": "lang",
+    "kind": "kind", "type": "kind", "тип": "kind",
+}
+TEXT_FIELDS = ("title", "abstract", "keywords", "authors", "body")
+LANG_ALIASES = {"ru": "ru", "rus": "ru", "русский": "ru", "орыс": "ru", "russian": "ru",
+                "kk": "kk", "kz": "kk", "kaz": "kk", "қазақ": "kk", "казахский": "kk", "kazakh": "kk",
+                "en": "en", "eng": "en", "english": "en", "английский": "en", "ағылшын": "en"}
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word to match in ``field`` (None = every text field); ``prefix`` for ``word*``."""
+
+    text: str
+    field: str | None = None
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Consecutive words."""
+
+    words: tuple[str, ...]
+    field: str | None = None
+
+
+Clause = Word | Phrase
+
+
+@dataclass
+class ParsedQuery:
+    """``groups`` are ANDed; the clauses inside one group are ORed. ``excluded`` must not match."""
+
+    groups: list[list[Clause]] = field(default_factory=list)
+    excluded: list[Clause] = field(default_factory=list)
+    year_from: int | None = None
+    year_to: int | None = None
+    langs: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    text: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        """True when there is nothing to match (filters alone still list documents)."""
+        return not self.groups
+
+    @property
+    def has_filters(self) -> bool:
+        return bool(self.year_from or self.year_to or self.langs or self.kinds or self.topics)
+
+    def positive_words(self) -> list[str]:
+        """Every word the user wants to find (for highlighting and suggestions)."""
+        out: list[str] = []
+        for group in self.groups:
+            for c in group:
+                out.extend(c.words if isinstance(c, Phrase) else [c.text])
+        return out
+
+
+# A token: optional '-', optional field:, then a quoted phrase (closing quote optional) or a bare word.
+_TOKEN = re.compile(r'(-?)(?:([^\W\d_]+):)?(?:"([^"]*)"?|«([^»]*)»?|(\S+))', re.UNICODE)
+_WORD_CHARS = re.compile(r"[^\W_]+(?:[-\u2010\u2011'][^\W_]+)*\*?", re.UNICODE)
+_YEAR_RANGE = re.compile(r"^(\d{4})?\s*(?:-|–|\.\.)\s*(\d{4})?$|^(\d{4})$")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD_CHARS.findall(text)
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Parse the reader's query; unknown syntax degrades to plain words, never an exception."""
+    text = (text or "")[:MAX_QUERY_CHARS]
+    q = ParsedQuery(text=text)
+    pending_or = False
+    negate_next = False
+    n = 0
+    for m in _TOKEN.finditer(text.replace("(", " ").replace(")", " ")):
+        minus, fname, quoted, guillemet, bare = m.groups()
+        phrase_text = quoted if quoted is not None else guillemet
+        if bare is not None and not fname:
+            if bare in ("OR", "ИЛИ", "НЕМЕСЕ", "|", "||"):
+                pending_or = bool(q.groups)
+                continue
+            if bare in ("AND", "И", "ЖӘНЕ", "&", "&&", "+"):
+                continue
+            if bare in ("NOT", "НЕ"):
+                negate_next = True
+                continue
+        negate = bool(minus) or negate_next
+        negate_next = False
+        fld = FIELD_ALIASES.get(fname.lower()) if fname else None
+        value = phrase_text if phrase_text is not None else (bare or "")
+        if fname and fld is None:
+            value = f"{fname} {value}"          # "foo:bar" that is not a field: keep both words
+        if fld in ("year", "lang", "kind", "topic"):
+            _apply_filter(q, fld, value.strip())
+            continue
+        clauses: list[Clause] = []
+        if phrase_text is not None:
+            ws = [w.rstrip("*") for w in _words(phrase_text)]
+            if len(ws) > 1:
+                clauses.append(Phrase(tuple(ws[:12]), fld))
+            elif ws:
+                clauses.append(Word(ws[0], fld))
+        else:
+            for w in _words(value):
+                prefix = w.endswith("*") and len(w) > 3
+                clauses.append(Word(w.rstrip("*"), fld, prefix))
+        for c in clauses:
+            n += 1
+            if n > MAX_CLAUSES:
+                break
+            if negate:
+                q.excluded.append(c)
+            elif pending_or and q.groups:
+                q.groups[-1].append(c)
+            else:
+                q.groups.append([c])
+            pending_or = False
+    return q
+
+
+def _apply_filter(q: ParsedQuery, fld: str, value: str) -> None:
+    if fld == "year":
+        m = _YEAR_RANGE.match(value)
+        if m:
+            a, b, single = m.groups()
+            if single:
+                q.year_from = q.year_to = int(single)
+            else:
+                q.year_from = int(a) if a else None
+                q.year_to = int(b) if b else None
+    elif fld == "lang":
+        lang = LANG_ALIASES.get(value.lower())
+        if lang and lang not in q.langs:
+            q.langs.append(lang)
+    elif fld == "kind" and value:
+        q.kinds.append(value.lower())
+    elif fld == "topic" and value:
+        q.topics.append(value.lower())

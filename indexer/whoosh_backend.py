@@ -1,0 +1,283 @@
+"""The embedded default engine: a Whoosh index in a folder, fed our own pre-analyzed terms."""
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Iterable
+
+from whoosh.analysis import Composable, Token
+
+from .analysis import word_keys
+from .backend import FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, encode_terms, query_keys
+from .documents import IndexDocument, field_terms
+from .query import Clause, ParsedQuery, Phrase, Word
+
+logger = logging.getLogger(__name__)
+
+
+class PreAnalyzed(Composable):
+    """Whoosh analyzer that replays our own token stream (key, position) instead of tokenising.
+
+    It lives at module level because Whoosh pickles the schema by reference.
+    """
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not value:
+            return
+        for item in value.split("\x1e"):
+            key, _, pos = item.rpartition("\x1f")
+            t.text = key
+            t.boost = 1.0
+            t.stopped = False
+            if positions:
+                t.pos = int(pos)
+            yield t
+
+
+def _schema():
+    from whoosh import fields
+
+    ana = PreAnalyzed()
+    text = lambda: fields.TEXT(analyzer=ana, phrase=True)  # noqa: E731 - field factory, not pickled
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        title=text(), abstract=text(), keywords=text(), authors=text(), body=text(),
+        year=fields.NUMERIC(int, stored=True, sortable=True),
+        lang=fields.KEYWORD(stored=True, commas=True, sortable=False),
+        kind=fields.ID(stored=True, sortable=True),
+        collection=fields.ID(stored=True, sortable=True),
+        topics=fields.KEYWORD(commas=True),
+        persons=fields.KEYWORD(commas=True),
+        added=fields.DATETIME(stored=True, sortable=True),
+    )
+
+
+class WhooshBackend:
+    """The embedded default: a Whoosh index in a folder, one writer at a time."""
+
+    SCHEMA_VERSION = "1"
+
+    def __init__(self, path: str | os.PathLike[str], writer_timeout: float = 60.0) -> None:
+        self.path = Path(path)
+        self.writer_timeout = writer_timeout
+        self._ix = None
+        self._searcher = None
+        self._searcher_gen = -1
+        self._lock = threading.RLock()
+
+    # -- lifecycle
+    def _index(self):
+        from whoosh import index
+
+        if self._ix is None:
+            with self._lock:
+                if self._ix is None:
+                    self.path.mkdir(parents=True, exist_ok=True)
+                    if index.exists_in(str(self.path)):
+                        self._ix = index.open_dir(str(self.path))
+                    else:
+                        self._ix = index.create_in(str(self.path), _schema())
+        return self._ix
+
+    def _get_searcher(self):
+        # Reopen when any process committed a new generation (Whoosh's own refresh() misses
+        # deletion-only commits).
+        with self._lock:
+            ix = self._index()
+            gen = ix.latest_generation()
+            if self._searcher is None or gen != self._searcher_gen:
+                if self._searcher is not None:
+                    self._searcher.close()
+                self._searcher = ix.searcher()
+                self._searcher_gen = gen
+            return self._searcher
+
+    def close(self) -> None:
+        """Release the searcher and the index handle."""
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+            self._ix = None
+
+    # -- writing
+    def _writer(self):
+        from whoosh.writing import LockError
+
+        try:
+            return self._index().writer(timeout=self.writer_timeout, limitmb=128)
+        except LockError as exc:
+            raise SearchIndexError("the search index is busy (another writer holds its lock)") from exc
+
+    def update(self, docs: Iterable[IndexDocument]) -> None:
+        """Add or replace documents (one commit for the batch)."""
+        docs = list(docs)
+        if not docs:
+            return
+        with self._lock:
+            w = self._writer()
+            try:
+                for d in docs:
+                    w.update_document(**self._fields(d))
+                w.commit()
+            except BaseException:
+                w.cancel()
+                raise
+
+    def remove(self, ids: Iterable[int]) -> None:
+        """Remove documents by id (absent ids are ignored)."""
+        ids = list(ids)
+        if not ids:
+            return
+        with self._lock:
+            w = self._writer()
+            try:
+                for i in ids:
+                    w.delete_by_term("id", str(int(i)))
+                w.commit()
+            except BaseException:
+                w.cancel()
+                raise
+
+    def clear(self) -> None:
+        """Empty the index (used before a full rebuild)."""
+        from whoosh import index
+
+        with self._lock:
+            self.close()
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._ix = index.create_in(str(self.path), _schema())
+
+    def doc_ids(self) -> set[int]:
+        """Ids of every indexed document."""
+        s = self._get_searcher()
+        return {int(f["id"]) for f in s.all_stored_fields()}
+
+    @staticmethod
+    def _fields(d: IndexDocument) -> dict:
+        terms = field_terms(d)
+        out = {name: encode_terms(ts) for name, ts in terms.items()}
+        langs = {d.language} | {k for k in d.titles if k} | {k for k in d.abstracts if k}
+        out.update(
+            id=str(int(d.id)),
+            lang=",".join(sorted(x for x in langs if x)),
+            kind=d.kind or "article",
+            collection=str(d.collection_id) if d.collection_id else "",
+            topics=",".join(d.topics),
+            persons=",".join(str(p) for p in d.person_ids),
+        )
+        if d.year:
+            out["year"] = int(d.year)
+        if d.added:
+            out["added"] = d.added
+        return out
+
+    # -- reading
+    def _clause(self, c: Clause):
+        from whoosh import query as wq
+
+        fields_ = (c.field,) if c.field else tuple(FIELD_BOOSTS)
+        if isinstance(c, Word):
+            if c.prefix:
+                from .analysis.normalize import fold_token, normalize_text
+
+                stem = fold_token(normalize_text(c.text))
+                return wq.Or([wq.Prefix(f, stem, boost=FIELD_BOOSTS.get(f, 1.0)) for f in fields_])
+            keys = sorted(word_keys(c.text))
+            if not keys:
+                return None
+            return wq.Or([wq.Term(f, k, boost=FIELD_BOOSTS.get(f, 1.0)) for f in fields_ for k in keys])
+        # Phrase: every combination of the words' keys (bounded), in every field.
+        per_word = [sorted(word_keys(w)) for w in c.words]
+        per_word = [ks for ks in per_word if ks]
+        if not per_word:
+            return None
+        if len(per_word) == 1:
+            return self._clause(Word(c.words[0], c.field))
+        combos = list(itertools.islice(itertools.product(*per_word), 16))
+        return wq.Or([wq.Phrase(f, list(combo), boost=FIELD_BOOSTS.get(f, 1.0))
+                      for f in fields_ for combo in combos])
+
+    def _filter_query(self, q: ParsedQuery, flt: Filters):
+        from whoosh import query as wq
+
+        parts = []
+        y0 = flt.year_from or q.year_from
+        y1 = flt.year_to or q.year_to
+        if y0 or y1:
+            parts.append(wq.NumericRange("year", y0, y1))
+        for name, values in (("lang", tuple(flt.langs) + tuple(q.langs)), ("kind", tuple(flt.kinds) + tuple(q.kinds)),
+                             ("collection", tuple(str(c) for c in flt.collections)),
+                             ("topics", tuple(flt.topics) + tuple(q.topics)),
+                             ("persons", tuple(str(p) for p in flt.persons))):
+            for v in dict.fromkeys(values):
+                parts.append(wq.Term(name, v))
+        return wq.And(parts) if parts else None
+
+    def _build(self, q: ParsedQuery, any_word: bool = False):
+        from whoosh import query as wq
+
+        groups = []
+        for group in q.groups:
+            subs = [s for s in (self._clause(c) for c in group) if s is not None]
+            if subs:
+                groups.append(wq.Or(subs) if len(subs) > 1 else subs[0])
+        excluded = [s for s in (self._clause(c) for c in q.excluded) if s is not None]
+        if not groups:
+            base = wq.Every()
+        elif any_word:
+            base = wq.Or(groups)
+        else:
+            base = wq.And(groups)
+        if excluded:
+            base = wq.AndNot(base, wq.Or(excluded))
+        return base
+
+    def search(self, query: ParsedQuery, filters: Filters = Filters(), page: int = 1, limit: int = 10,
+               sort: str = "relevance", facets: bool = True) -> SearchResult:
+        """Run ``query``; all words required, falling back to any word when that finds nothing."""
+        from whoosh import sorting
+
+        page = max(1, int(page))
+        limit = max(1, min(int(limit), 100))
+        searcher = self._get_searcher()
+        flt = self._filter_query(query, filters)
+        groupedby = None
+        if facets:
+            groupedby = {
+                "year": sorting.FieldFacet("year", maptype=sorting.Count),
+                "lang": sorting.FieldFacet("lang", allow_overlap=True, maptype=sorting.Count),
+                "kind": sorting.FieldFacet("kind", maptype=sorting.Count),
+                "collection": sorting.FieldFacet("collection", maptype=sorting.Count),
+                "topics": sorting.FieldFacet("topics", allow_overlap=True, maptype=sorting.Count),
+                "persons": sorting.FieldFacet("persons", allow_overlap=True, maptype=sorting.Count),
+            }
+        sortedby = None
+        reverse = False
+        if sort == "newest" or (query.is_empty and sort == "relevance"):
+            sortedby, reverse = [sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("added", reverse=True)], False
+        elif sort == "oldest":
+            sortedby = [sorting.FieldFacet("year"), sorting.FieldFacet("added")]
+        relaxed = False
+        wq_ = self._build(query)
+        results = searcher.search_page(wq_, page, pagelen=limit, filter=flt, groupedby=groupedby, sortedby=sortedby,
+                                       reverse=reverse)
+        if results.total == 0 and sum(len(g) for g in query.groups) > 1:
+            relaxed = True
+            results = searcher.search_page(self._build(query, any_word=True), page, pagelen=limit, filter=flt,
+                                           groupedby=groupedby, sortedby=sortedby, reverse=reverse)
+        hits = [Hit(int(r["id"]), float(r.score) if isinstance(r.score, (int, float)) else 0.0) for r in results]
+        facet_counts: dict[str, dict[str, int]] = {}
+        if facets:
+            for name in FACETS:
+                try:
+                    groups = results.results.groups(name)
+                except KeyError:
+                    groups = {}
+                facet_counts[name] = {str(k): int(v) for k, v in groups.items() if k not in (None, "", b"")}
+        return SearchResult(hits=hits, total=results.total, facets=facet_counts, relaxed=relaxed, keys=query_keys(query))

@@ -1,0 +1,54 @@
+"""Shared fixtures: an app on a temporary data folder, its client and CLI runner, the shared corpus."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from support import CORPUS, DATA, DEMO, REPO, corpus_path  # noqa: F401 - re-exported for tests
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    d = tmp_path / "data"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def app(data_dir, monkeypatch):
+    monkeypatch.delenv("ARCHIVE_DATA_DIR", raising=False)
+    from archive import create_app
+    from archive.migrate import upgrade
+
+    config = {"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "test-secret",
+              "EXTRACT_TIMEOUT_S": 120, "OCR_ENABLED": os.environ.get("ARCHIVE_TEST_OCR", "1") == "1"}
+    if os.environ.get("TEST_DATABASE_URL"):
+        config["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+    application = create_app(config)
+    archive = application.extensions["archive"]
+    if archive.db.url.startswith("postgresql"):
+        from archive.models import Base
+
+        Base.metadata.drop_all(archive.db.engine)
+        with archive.db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    upgrade(archive.db.url)
+    yield application
+    archive.close()
+
+
+@pytest.fixture
+def archive(app):
+    return app.extensions["archive"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

@@ -1,0 +1,101 @@
+"""Run extraction in a child process with a time limit and a memory limit."""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import resource
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .errors import UploadError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one file's extraction."""
+
+    seconds: float = 300.0
+    memory_mb: int = 1536
+    max_pages: int = 3000
+    ocr: bool = True
+
+
+_ctx = None
+
+
+def _context():
+    global _ctx
+    if _ctx is None:
+        # forkserver: children fork from a small clean server process, not from a threaded web worker.
+        _ctx = multiprocessing.get_context("forkserver")
+        _ctx.set_forkserver_preload(["uploads.pipeline"])
+    return _ctx
+
+
+def _child(conn, func: Callable[..., Any], args: tuple, memory_mb: int) -> None:
+    try:
+        if memory_mb:
+            limit = memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        conn.send(("ok", func(*args)))
+    except UploadError as exc:
+        conn.send(("upload-error", (exc.user_message, exc.code, exc.detail)))
+    except MemoryError:
+        conn.send(("memory", None))
+    except RecursionError:
+        conn.send(("upload-error", ("The file's internal structure loops back on itself; it cannot be read.",
+                                    "damaged", "RecursionError")))
+    except BaseException:  # noqa: BLE001 - report anything to the parent, which decides what to say
+        try:
+            conn.send(("crash", traceback.format_exc(limit=20)))
+        except Exception:  # noqa: BLE001
+            pass
+    finally:
+        conn.close()
+
+
+def run_limited(func: Callable[..., Any], args: tuple, limits: Limits) -> Any:
+    """Call ``func(*args)`` in a child process; ``UploadError`` if it fails, runs out of time or memory."""
+    ctx = _context()
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child, func, args, limits.memory_mb), daemon=True)
+    proc.start()
+    child.close()
+    try:
+        if not parent.poll(limits.seconds):
+            raise UploadError(
+                f"Processing this file took longer than the limit of {int(limits.seconds)} seconds and was stopped. "
+                "It may be very large or damaged.", "timeout")
+        try:
+            status, payload = parent.recv()
+        except (EOFError, OSError):
+            status, payload = "died", None
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+        parent.close()
+    if status == "ok":
+        return payload
+    if status == "upload-error":
+        message, code, detail = payload
+        raise UploadError(message, code, detail)
+    if status == "memory" or (status == "died" and proc.exitcode in (-9, -6)):
+        raise UploadError(
+            f"Processing this file needed more than the memory limit of {limits.memory_mb} MB and was stopped. "
+            "It may be a compressed 'bomb' or damaged.", "memory")
+    logger.error("extraction child failed (%s, exit %s): %s", status, proc.exitcode, payload)
+    raise UploadError("The file could not be processed because of an internal error; it has been logged.",
+                      "internal", str(payload)[:2000])
+
+
+def cpu_count() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1

@@ -1,0 +1,653 @@
+"""Split a conference volume into article publications (pure functions on page texts).
+
+Pages are plain strings, index 0 = physical page 1. The table of contents is found and parsed
+first (``find_toc``, ``parse_toc``), printed page numbers are mapped to physical pages
+(``map_printed_to_physical``), and ``split_volume`` proposes article spans plus the volume's
+front-matter metadata. Without a usable TOC it falls back to layout cues (УДК lines, upper-case
+titles next to author lines). The result is a proposal for a person to correct.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from uploads.types import ArticleSpan, Author, VolumeInfo
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "TocEntry",
+    "find_toc",
+    "parse_toc",
+    "map_printed_to_physical",
+    "split_volume",
+    "looks_like_volume",
+    "parse_authors",
+    "volume_info",
+    "find_layout_starts",
+]
+
+
+@dataclass
+class TocEntry:
+    """One line group of a table of contents: authors as printed, title, printed start page."""
+
+    title: str
+    authors: list[str] = field(default_factory=list)
+    page: int | None = None
+
+
+# --------------------------------------------------------------------------- patterns
+
+_UP = "A-ZА-ЯЁӘҒҚҢӨҰҮҺІЎЇЄ"
+_LO = "a-zа-яёәғқңөұүһіўїє"
+_TOC_HEAD_RE = re.compile(
+    r"^\s*(?:СОДЕРЖАНИЕ|Содержание|ОГЛАВЛЕНИЕ|Оглавление|МАЗМҰНЫ|Мазмұны|CONTENTS|Contents|"
+    r"TABLE OF CONTENTS|Table of contents)\s*:?\s*$",
+    re.M,
+)
+# trailing page number after dot leaders / spaces; "…БЕССЕЛЯ133" (glued) handled separately
+_LEADER_NUM_RE = re.compile(r"^(?P<text>.*?)(?:\s*(?:\.\s*){2,}|\s*…+\s*|\s*_{3,}\s*)\s*(?P<num>\d{1,4})\s*$")
+_SPACE_NUM_RE = re.compile(r"^(?P<text>.*?\S)\s+(?P<num>\d{1,4})\s*$")
+_GLUED_NUM_RE = re.compile(rf"^(?P<text>.*[{_UP}{_LO}\)»\"])(?P<num>\d{{1,4}})\s*$")
+_LEADER_ONLY_RE = re.compile(r"^(?P<text>.*?)(?:\s*(?:\.\s*){3,}|\s*…+|\s*_{3,})\s*$")
+_NUM_ONLY_RE = re.compile(r"^\s*(\d{1,4})\s*$")
+_SECTION_RE = re.compile(
+    r"^\s*(?:Секция|СЕКЦИЯ|Section|SECTION|Раздел|РАЗДЕЛ|Бөлім|БӨЛІМ|Секциясы|Часть|ЧАСТЬ|Подсекция)\b",
+)
+_INITIALS = rf"(?:[{_UP}][{_LO}]{{0,2}}\.\s?-?){{1,3}}(?:[{_UP}](?=\s*[,;]))?|[{_UP}](?=\s*(?:[,;]|$))"
+_SURNAME = rf"[{_UP}][{_LO}'’]+(?:[-–][{_UP}{_LO}][{_LO}'’]+)?"
+_NAME_SI = rf"{_SURNAME}\s+(?:{_INITIALS})"           # Иванов И.И.
+_NAME_IS = rf"(?:[{_UP}][{_LO}]{{0,2}}\.\s?-?){{1,3}}\s*{_SURNAME}"  # И.И. Иванов
+_NAME = rf"(?:{_NAME_SI}|{_NAME_IS})"
+_AUTHOR_LINE_RE = re.compile(rf"^\s*{_NAME}(?:\s*\d)?(?:\s*[,;]\s*{_NAME}(?:\s*\d)?)*\s*[,;]?\s*$")
+_NAME_RE = re.compile(_NAME)
+_LEADING_NAMES_RE = re.compile(rf"^\s*(?P<names>{_NAME}(?:\s*,\s*{_NAME})*)[\s,.:–—-]+(?P<rest>[{_UP}«\"].{{8,}})$")
+_UDC_RE = re.compile(r"^\s*(?:УДК|ӘОЖ|UDC|UDK)\s*[:№]?\s*[\d(]")
+_SOFT = "\u00ad\ufffe"
+_MONTHS = (
+    "января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря|"
+    "қаңтар|ақпан|наурыз|сәуір|мамыр|маусым|шілде|тамыз|қыркүйек|қазан|қараша|желтоқсан|"
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+)
+
+
+def _lines(page: str) -> list[str]:
+    return page.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _norm(s: str) -> str:
+    """Upper-case, letters and digits only, single spaces: for fuzzy title look-ups."""
+    s = re.sub(r"[\u00ad\ufffe]\s*", "", s)
+    s = re.sub(r"(?<=\w)-\s*\n\s*", "", s)
+    s = re.sub(r"[^\w]+", " ", s.upper().replace("Ё", "Е"))
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def _is_author_line(line: str) -> bool:
+    s = line.strip()
+    return bool(s) and len(s) < 200 and bool(_AUTHOR_LINE_RE.match(s))
+
+
+def parse_authors(text: str) -> list[Author]:
+    """Split a printed author list ("Иванов И.И., Петров П.П." or "И.И. Иванов") into Authors."""
+    authors: list[Author] = []
+    for m in _NAME_RE.finditer(text):
+        name = re.sub(r"\s+", " ", m.group(0)).strip(" ,;")
+        parts = re.match(rf"^(?P<s>{_SURNAME})\s+(?P<g>.+)$", name)
+        if parts and not re.match(rf"^[{_UP}][{_LO}]{{0,2}}\.", name):
+            surname, given = parts.group("s"), parts.group("g").replace(" ", "")
+        else:
+            m2 = re.match(rf"^(?P<g>(?:[{_UP}][{_LO}]{{0,2}}\.\s?-?){{1,3}})\s*(?P<s>{_SURNAME})$", name)
+            surname = m2.group("s") if m2 else name
+            given = m2.group("g").replace(" ", "") if m2 else ""
+        authors.append(Author(name=f"{surname} {given}".strip(), surname=surname, given=given))
+    return authors
+
+
+def _join_title(lines: list[str]) -> str:
+    out = ""
+    for ln in lines:
+        s = ln.strip()
+        if not s:
+            continue
+        if not out:
+            out = s
+        elif out[-1] in _SOFT:
+            out = out[:-1] + s
+        elif out.endswith("-") and len(out) > 1 and out[-2].isalpha():
+            head = re.findall(r"\w+$", out[:-1])
+            tail = re.match(r"\w+", s)
+            compound = (
+                head and tail and len(head[0]) >= 4 and len(tail.group(0)) >= 4
+                and head[0][-1].lower() in "ое" and tail.group(0)[0].isupper() == head[0][-1].isupper()
+                and head[0][-2:].lower() in ("ко", "но", "ро", "го", "то", "ое")
+            )
+            out = out + s if compound else out[:-1] + s
+        else:
+            out = out + " " + s
+    out = out.replace("\u00ad", "").replace("\ufffe", "")
+    return re.sub(r"\s+", " ", out).strip(" .…")
+
+
+# --------------------------------------------------------------------------- TOC detection
+
+
+def _toc_line_score(page: str) -> tuple[int, int]:
+    """(lines that end in a page number after leaders or are bare numbers, non-empty lines)."""
+    hits = total = 0
+    for ln in _lines(page):
+        s = ln.strip()
+        if not s:
+            continue
+        total += 1
+        if _LEADER_NUM_RE.match(s) or _LEADER_ONLY_RE.match(s) or _NUM_ONLY_RE.match(s):
+            hits += 1
+    return hits, total
+
+
+def _is_toc_page(page: str) -> bool:
+    hits, total = _toc_line_score(page)
+    return hits >= 4 and hits >= 0.15 * total
+
+
+def find_toc(pages: list[str]) -> tuple[int, int] | None:
+    """Physical page range (1-based, inclusive) of the table of contents, or None."""
+    n = len(pages)
+    candidates: list[tuple[int, int, int]] = []  # (score, start, end)
+    for i, page in enumerate(pages):
+        head = "\n".join(ln for ln in _lines(page)[:6])
+        if not _TOC_HEAD_RE.search(head):
+            continue
+        if not _is_toc_page(page):
+            # the heading may sit alone at the bottom of a page; accept if the next page is TOC-like
+            if not (i + 1 < n and _is_toc_page(pages[i + 1])):
+                continue
+        end = i
+        while end + 1 < n and _is_toc_page(pages[end + 1]):
+            end += 1
+        score = sum(_toc_line_score(pages[j])[0] for j in range(i, end + 1))
+        candidates.append((score, i + 1, end + 1))
+    if not candidates:
+        # No heading: the longest run of TOC-like pages in the first or last 10% of the book.
+        zone = set(range(0, max(3, n // 10))) | set(range(max(0, n - max(3, n // 10)), n))
+        best: tuple[int, int, int] | None = None
+        i = 0
+        while i < n:
+            if i in zone and _is_toc_page(pages[i]):
+                j = i
+                while j + 1 < n and _is_toc_page(pages[j + 1]):
+                    j += 1
+                score = sum(_toc_line_score(pages[k])[0] for k in range(i, j + 1))
+                if score >= 10 and (best is None or score > best[0]):
+                    best = (score, i + 1, j + 1)
+                i = j + 1
+            else:
+                i += 1
+        return (best[1], best[2]) if best else None
+    best = max(candidates)
+    return best[1], best[2]
+
+
+# --------------------------------------------------------------------------- TOC parsing
+
+
+def _split_number(line: str, last_page: int) -> tuple[str, int | None, bool]:
+    """(text, page number or None, ends-with-leader) for one TOC line."""
+    s = line.rstrip()
+    m = _LEADER_NUM_RE.match(s)
+    if m:
+        return m.group("text"), int(m.group("num")), True
+    m = _LEADER_ONLY_RE.match(s)
+    if m and m.group("text").strip():
+        return m.group("text"), None, True
+    m = _SPACE_NUM_RE.match(s)
+    if m and not _is_author_line(m.group("text")):
+        num = int(m.group("num"))
+        text = m.group("text")
+        # "… 2010 году" or "Часть 1" are not page numbers: demand a plausible, monotone page
+        if last_page <= num <= last_page + 80 and not re.search(r"(?:№|N|Т\.|Vol\.?|Часть|Том|ч\.)\s*$", text, re.I):
+            if text[-1] not in "-–—/:" and not re.search(r"\b(?:19|20)\d\d\s*$", s):
+                return text, num, False
+    m = _GLUED_NUM_RE.match(s)
+    if m and re.search(rf"[{_UP}]{{4,}}$", m.group("text")):
+        num = int(m.group("num"))
+        if last_page <= num <= last_page + 80:
+            return m.group("text"), num, False
+    return s, None, False
+
+
+def parse_toc(lines_or_text: str | list[str]) -> list[TocEntry]:
+    """Parse TOC text into entries (authors, title, printed page); section headings are skipped."""
+    if isinstance(lines_or_text, str):
+        raw = _lines(lines_or_text)
+    else:
+        raw = [ln for item in lines_or_text for ln in _lines(item)]
+    lines = [ln.strip() for ln in raw]
+    lines = [ln for ln in lines if ln and not _TOC_HEAD_RE.match(ln)]
+
+    entries: list[TocEntry] = []
+    pending: list[TocEntry] = []     # entries that ended in a leader without a number (pdfminer)
+    chunk: list[str] = []
+    last_page = 0
+    in_section = False
+    sections: list[TocEntry] = []
+
+    def close(page: int | None) -> None:
+        nonlocal chunk, in_section
+        body = [c for c in chunk if c.strip()]
+        chunk = []
+        if not body:
+            return
+        if in_section or _SECTION_RE.match(body[0]):
+            in_section = False
+            if page is None:
+                # its page number may still come (pdfminer puts numbers in a separate column)
+                placeholder = TocEntry(title="", page=None)
+                sections.append(placeholder)
+                pending.append(placeholder)
+            return
+        authors: list[str] = []
+        while body and _is_author_line(body[0]):
+            authors.append(body.pop(0).strip())
+        if not authors and body:
+            m = _LEADING_NAMES_RE.match(body[0])
+            if m and _AUTHOR_LINE_RE.match(m.group("names")):
+                authors.append(m.group("names"))
+                body[0] = m.group("rest")
+        title = _join_title(body)
+        if not title and not authors:
+            return
+        entry = TocEntry(title=title, authors=authors, page=page)
+        entries.append(entry)
+        if page is None:
+            pending.append(entry)
+
+    for ln in lines:
+        num_only = _NUM_ONLY_RE.match(ln)
+        if num_only:
+            num = int(num_only.group(1))
+            if last_page and num > last_page + 80:
+                continue  # the TOC page's own page number
+            if chunk and not _is_author_line(chunk[-1]) and last_page <= num and not pending:
+                # a title whose page number wrapped onto its own line
+                close(num)
+                last_page = num
+                continue
+            if pending:
+                if num < last_page:
+                    continue  # the TOC page's own page number
+                entry = pending.pop(0)
+                entry.page = num
+                last_page = num
+            continue
+        if _SECTION_RE.match(ln) and not chunk:
+            chunk = [ln]
+            in_section = True
+            if _LEADER_NUM_RE.match(ln):
+                chunk = []
+                in_section = False
+            continue
+        if in_section and _is_author_line(ln):
+            chunk = []
+            in_section = False
+        if chunk and _is_author_line(ln) and not _is_author_line(chunk[-1]):
+            # a new entry starts before the previous one got its number
+            if not in_section:
+                close(None)
+            else:
+                chunk = []
+                in_section = False
+        text, num, leader = _split_number(ln, last_page)
+        chunk.append(text)
+        if num is not None:
+            if in_section:
+                chunk = []
+                in_section = False
+                continue
+            close(num)
+            last_page = max(last_page, num)
+        elif leader:
+            close(None)
+    # Authors printed after the titles: lines after the last numbered line are author lines.
+    tail = [c for c in chunk if c.strip()]
+    if entries and tail and all(_is_author_line(c) for c in tail):
+        shifted = [e.authors for e in entries[1:]] + [tail]
+        if all(not e.authors for e in entries[:1]):
+            for e, a in zip(entries, shifted):
+                e.authors = a
+    result = [e for e in entries if e.page is not None and not any(e is s for s in sections)]
+    return result
+
+
+# --------------------------------------------------------------------------- page mapping
+
+
+def _page_label(page: str) -> int | None:
+    """The printed page number found in the first or last lines of a page, if any."""
+    content = [ln.strip() for ln in _lines(page) if ln.strip()]
+    if not content:
+        return None
+    cands = content[:2] + content[-2:]
+    for s in cands:
+        m = _NUM_ONLY_RE.match(s)
+        if m:
+            return int(m.group(1))
+    for s in (content[0], content[-1]):
+        m = re.match(r"^(\d{1,4})\s+\S", s) or re.search(r"\S\s+(\d{1,4})$", s)
+        if m and len(s) < 150:
+            return int(m.group(1))
+    return None
+
+
+def _page_offset(pages: list[str]) -> tuple[int | None, dict[int, int]]:
+    """(most common physical-minus-printed offset, label -> physical page) from page labels."""
+    offsets: Counter[int] = Counter()
+    labels: dict[int, int] = {}
+    for i, page in enumerate(pages):
+        lab = _page_label(page)
+        if lab is None:
+            continue
+        offsets[(i + 1) - lab] += 1
+        labels.setdefault(lab, i + 1)
+    if not offsets:
+        return None, {}
+    off, count = offsets.most_common(1)[0]
+    if count < max(3, 0.2 * len(pages)):
+        return None, {}
+    # keep only labels consistent with a locally stable offset
+    good = {lab: phys for lab, phys in labels.items() if abs(phys - lab - off) <= 20}
+    return off, good
+
+
+def _title_key(title: str, words: int = 5) -> str:
+    return " ".join(_norm(title).split()[:words])
+
+
+def _find_title_page(norm_pages: list[str], title: str, around: int | None, radius: int) -> int | None:
+    key = _title_key(title)
+    if len(key) < 8:
+        return None
+    lo, hi = (0, len(norm_pages)) if around is None else (max(0, around - 1 - radius), min(len(norm_pages), around + radius))
+    best: int | None = None
+    for i in range(lo, hi):
+        if key in norm_pages[i]:
+            if around is None:
+                return i + 1
+            if best is None or abs(i + 1 - around) < abs(best - around):
+                best = i + 1
+    return best
+
+
+def map_printed_to_physical(pages: list[str], entries: list[TocEntry]) -> dict[int, int]:
+    """Map each entry's printed page to a physical page (1-based) using page labels and titles."""
+    n = len(pages)
+    off, labels = _page_offset(pages)
+    norm_pages = [_norm(p) for p in pages]
+    if off is None:
+        votes: Counter[int] = Counter()
+        for e in entries[:: max(1, len(entries) // 25)]:
+            if e.page is None:
+                continue
+            phys = _find_title_page(norm_pages, e.title, None, 0)
+            if phys is not None:
+                votes[phys - e.page] += 1
+        off = votes.most_common(1)[0][0] if votes else 0
+    mapping: dict[int, int] = {}
+    for e in entries:
+        if e.page is None:
+            continue
+        guess = labels.get(e.page, e.page + off)
+        found = _find_title_page(norm_pages, e.title, guess, 2)
+        phys = found if found is not None else guess
+        if 1 <= phys <= n:
+            mapping.setdefault(e.page, phys)
+    return mapping
+
+
+# --------------------------------------------------------------------------- front matter
+
+
+def volume_info(pages: list[str]) -> VolumeInfo:
+    """What the front matter (first pages and the imprint page) says about the whole volume."""
+    info = VolumeInfo()
+    front = pages[:4] + pages[-2:]
+    text = "\n".join(p.replace("\r\n", "\n") for p in front)
+    flat = re.sub(r"\s+", " ", text.replace("\ufffe", "").replace("\u00ad", ""))
+    m = re.search(r"ISBN[\s:]*((?:97[89][\s\-–]?)?[\d][\d\s\-–]{8,16}[\dXХ])", flat)
+    if m:
+        info.isbn = re.sub(r"\s+", "", m.group(1)).replace("–", "-")
+    m = re.search(r"(?:УДК|ӘОЖ)\s*([\d.:()\[\]+\-/=\"«», ]*\d[\d.)\]]*)", flat)
+    if m:
+        info.udc = m.group(1).strip(" ,")
+    m = re.search(r"ББК\s*([\dA-Za-zА-Яа-я.:()+\-/ ]*?\d[\d.()]*)(?=\s|$)", flat)
+    if m:
+        info.bbk = m.group(1).strip()
+    # bibliographic description: "Title / отв. ред. А.И. Филиппов. – Уфа: РИЦ БашГУ, 2021. – 384 с."
+    m = re.search(r"[–—-]\s*([А-ЯЁA-Z][\w.-]+(?:-на-[\w]+)?)\s*:\s*([^,;]{2,60}?),\s*((?:19|20)\d\d)\.?\s*[–—-]\s*\d+\s*с", flat)
+    if m:
+        info.place, info.publisher, info.year = m.group(1), m.group(2).strip(), int(m.group(3))
+    m = re.search(r"\(\s*г\.\s*([А-ЯЁ][\w-]+),\s*(\d{1,2}(?:\s*[–—-]\s*\d{1,2})?\s+(?:" + _MONTHS + r")(?:\s*[–—-]\s*\d{1,2}\s+(?:" + _MONTHS + r"))?\s+\d{4}\s*г?\.?)\s*\)", flat)
+    if m:
+        info.place, info.dates = m.group(1), re.sub(r"\s+", " ", m.group(2)).strip()
+    elif not info.dates:
+        m = re.search(r"\b(\d{1,2}(?:\s*[–—-]\s*\d{1,2})?\s+(?:" + _MONTHS + r")\s+\d{4})\s*(?:г\.|года)", flat)
+        if m:
+            info.dates = m.group(1)
+    m = re.search(
+        r"((?:\d+-?[йяе]?\s+)?(?:[А-ЯЁ][а-яё]+\s+)?(?:Международн|Всероссийск|Республиканск|Межрегиональн|научн)[\w-]*\s+"
+        r"(?:[\w-]+\s+){0,4}?(?:конференци[ийя]|симпозиум\w*|семинар\w*|форум\w*|съезд\w*|чтени[йя]\w*)"
+        r"(?:\s+с\s+международным\s+участием)?(?:\s*[«\"“][^»\"”]+[»\"”])?)",
+        flat,
+    )
+    if m:
+        info.event_title = m.group(1).strip()
+    # editors
+    editors: list[str] = []
+    m = re.search(r"Редакционная\s+коллегия\s*:(.{0,1500}?)(?:ISBN|Одобрено|Рецензент|©|Издание|УДК|$)", flat)
+    if m:
+        for a in parse_authors(m.group(1)):
+            editors.append(a.name)
+    for m in re.finditer(
+        r"(?:[Пп]од\s+(?:общей\s+)?редакцией|[Пп]од\s+ред\.|[Оо]тв\.\s*ред\.|[Оо]тветственный\s+редактор)"
+        rf"\s*[–—:-]?\s*(?:[\w.,-]+\s+){{0,6}}?({_NAME_IS}|{_NAME_SI})",
+        flat,
+    ):
+        editors.append(re.sub(r"\s+", " ", m.group(1)).strip())
+    seen: set[str] = set()
+    for ed in editors:
+        a = parse_authors(ed)
+        key = (a[0].surname[:5].upper(), a[0].given.replace(" ", "")) if a else (ed, "")
+        if key not in seen:
+            seen.add(key)
+            info.editors.append(a[0].name if a else ed)
+    if not info.publisher:
+        m = re.search(r"(?:Отпечатано\s+в\s+)?(Издательств[оеа]\s+[А-ЯЁA-Z][\w-]+)", flat)
+        if m:
+            info.publisher = re.sub(r"^Издательств[еа]", "Издательство", m.group(1))
+    # title: from the description before " / ", else the upper-case block of the title page
+    tp_title = _title_page_title(pages[0]) if pages else ""
+    if tp_title:
+        info.title = tp_title
+        key = re.escape(tp_title.split()[0]) if tp_title.split() else ""
+        for page in pages[:4]:
+            raw = page.replace("\r\n", "\n").replace("\ufffe", "")
+            m = re.search(rf"(?i)({key}[^/]{{3,400}}?)\s*/\s*(?:отв\.|под\s+ред|сост\.|ред\.)", raw)
+            if m and _norm(m.group(1)).startswith(_norm(tp_title)):
+                t = re.sub(r"(?m)^[A-ZА-ЯЁ]\s?\d{1,3}\s+", "", m.group(1))
+                info.title = re.sub(r"\s+", " ", t).strip()
+                break
+    if info.year is None:
+        m = re.search(r"\b((?:19|20)\d\d)\b", pages[0] if pages else "")
+        if m:
+            info.year = int(m.group(1))
+    if not info.place and pages:
+        m = re.search(r"^\s*([А-ЯЁ][а-яё]+|[А-ЯЁ]{3,})\s+(?:(?:19|20)\d\d)?\s*$", pages[0], re.M)
+        if m:
+            info.place = m.group(1).capitalize() if m.group(1).isupper() else m.group(1)
+    return info
+
+
+def _title_page_title(page: str) -> str:
+    """The longest block of upper-case lines on the title page that is not an organisation name."""
+    org = re.compile(r"МИНИСТЕРСТВО|УНИВЕРСИТЕТ|ИНСТИТУТ|АКАДЕМИЯ|АДМИНИСТРАЦИЯ|УПРАВЛЕНИЕ|ФИЛИАЛ|ОБЛАСТИ|РЕСПУБЛИК|МИНИСТРЛІГІ")
+    block: list[str] = []
+    best: list[str] = []
+    for ln in _lines(page) + [""]:
+        s = ln.strip()
+        letters = [c for c in s if c.isalpha()]
+        if letters and sum(c.isupper() for c in letters) > 0.8 * len(letters) and len(letters) > 3 and not org.search(s):
+            block.append(s)
+            continue
+        if len(" ".join(block)) > len(" ".join(best)):
+            best = block
+        block = []
+    return " ".join(best)
+
+
+# --------------------------------------------------------------------------- layout fallback
+
+
+def _is_upper_title(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 8 and sum(c.isupper() for c in letters) >= 0.85 * len(letters) and len(line.split()) >= 2
+
+
+def find_layout_starts(pages: list[str]) -> list[tuple[int, str, list[Author], int]]:
+    """Article starts found from layout cues: (physical page, title, authors, line index)."""
+    starts: list[tuple[int, str, list[Author], int]] = []
+    for i, page in enumerate(pages):
+        lines = [ln.strip() for ln in _lines(page)]
+        k = 0
+        while k < len(lines):
+            ln = lines[k]
+            window = lines[k : k + 8]
+            if _UDC_RE.match(ln):
+                title_lines: list[str] = []
+                authors: list[Author] = []
+                for w in window[1:]:
+                    if _is_upper_title(w):
+                        title_lines.append(w)
+                    elif title_lines and (_is_author_line(w) or _NAME_RE.match(w)):
+                        authors = parse_authors(w)
+                        break
+                    elif title_lines:
+                        break
+                if title_lines:
+                    starts.append((i + 1, _join_title(title_lines), authors, k))
+                    k += 1 + len(title_lines)
+                    continue
+            if _is_author_line(ln) and not _SECTION_RE.match(ln):
+                # "И.О. Фамилия" / affiliation line(s) / UPPER-CASE TITLE
+                for j in range(1, 4):
+                    if k + j < len(lines) and _is_upper_title(lines[k + j]):
+                        title_lines = []
+                        t = k + j
+                        while t < len(lines) and _is_upper_title(lines[t]):
+                            title_lines.append(lines[t])
+                            t += 1
+                        starts.append((i + 1, _join_title(title_lines), parse_authors(ln), k))
+                        k = t
+                        break
+                else:
+                    k += 1
+                    continue
+                continue
+            k += 1
+    return starts
+
+
+# --------------------------------------------------------------------------- splitting
+
+
+def _starts_mid_page(page: str, title: str) -> bool:
+    """True when the title appears below a good amount of other text on its page."""
+    key = _title_key(title, 3)
+    if not key:
+        return False
+    lines = [ln for ln in _lines(page) if ln.strip()]
+    for idx in range(len(lines)):
+        if key in _norm(" ".join(lines[idx : idx + 3])):
+            before = lines[:idx]
+            body = [b for b in before if len(b.strip()) > 30 and not _SECTION_RE.match(b) and not _UDC_RE.match(b)]
+            return len(body) >= 4
+    return False
+
+
+def _toc_spans(pages: list[str], toc: tuple[int, int] | None) -> list[ArticleSpan]:
+    if toc is None:
+        return []
+    entries = parse_toc(pages[toc[0] - 1 : toc[1]])
+    if len(entries) < 3:
+        return []
+    mapping = map_printed_to_physical(pages, entries)
+    n = len(pages)
+    body_end = n
+    if toc[0] > n // 2:
+        body_end = toc[0] - 1 if not _starts_mid_page(pages[toc[0] - 1], "СОДЕРЖАНИЕ") else toc[0]
+    spans: list[ArticleSpan] = []
+    for e in entries:
+        phys = mapping.get(e.page) if e.page is not None else None
+        if phys is None or (toc[0] <= phys <= toc[1]):
+            continue
+        authors = [a for line in e.authors for a in parse_authors(line)]
+        spans.append(ArticleSpan(title=e.title, authors=authors, first_page=phys, last_page=phys,
+                                 printed_first=e.page, source="toc"))
+    spans.sort(key=lambda s: (s.first_page, s.printed_first or 0))
+    _set_last_pages(pages, spans, body_end)
+    return spans
+
+
+def _set_last_pages(pages: list[str], spans: list[ArticleSpan], body_end: int) -> None:
+    for idx, span in enumerate(spans):
+        if idx + 1 < len(spans):
+            nxt = spans[idx + 1]
+            if nxt.first_page <= span.first_page:
+                span.last_page = span.first_page
+            elif _starts_mid_page(pages[nxt.first_page - 1], nxt.title):
+                span.last_page = nxt.first_page
+            else:
+                span.last_page = nxt.first_page - 1
+        else:
+            span.last_page = max(span.first_page, body_end)
+        if span.printed_first is not None:
+            span.printed_last = span.printed_first + (span.last_page - span.first_page)
+
+
+def _layout_spans(pages: list[str]) -> list[ArticleSpan]:
+    starts = find_layout_starts(pages)
+    spans = [ArticleSpan(title=t, authors=a, first_page=p, last_page=p, source="layout") for p, t, a, _ in starts]
+    spans.sort(key=lambda s: s.first_page)
+    _set_last_pages(pages, spans, len(pages))
+    return spans
+
+
+def split_volume(pages: list[str]) -> tuple[VolumeInfo, list[ArticleSpan]]:
+    """Propose article spans for a volume: from its TOC, or from layout cues when no TOC is usable."""
+    info = volume_info(pages)
+    toc = find_toc(pages)
+    spans = _toc_spans(pages, toc)
+    if len(spans) >= 3:
+        logger.debug("volume split from TOC at pages %s: %d articles", toc, len(spans))
+        return info, spans
+    spans = _layout_spans(pages)
+    logger.debug("volume split from layout cues: %d articles", len(spans))
+    return info, spans
+
+
+def looks_like_volume(pages: list[str]) -> bool:
+    """True for a multi-article volume: a TOC with >= 3 entries into the document, or many УДК starts."""
+    if len(pages) < 4:
+        return False
+    toc = find_toc(pages)
+    if toc is not None:
+        entries = parse_toc(pages[toc[0] - 1 : toc[1]])
+        inside = [e for e in entries if e.page is not None and 1 <= e.page <= len(pages) + 20]
+        # a thesis or a monograph has a TOC too: a volume's entries name (different) authors
+        authored = {tuple(e.authors) for e in inside if e.authors}
+        if len({e.page for e in inside}) >= 3 and len(authored) >= 3:
+            return True
+    udc_pages = sum(1 for p in pages if any(_UDC_RE.match(ln) for ln in _lines(p)))
+    return udc_pages >= 3
