@@ -286,9 +286,9 @@ def printed_authors(meta: dict) -> list[str]:
 
 def make_table(rows: list[list[str]], st: dict, width: float) -> Table:
     ncols = len(rows[0])
-    first = width * (0.46 if ncols > 2 else 0.6)
+    first = width * (0.40 if ncols > 2 else 0.6)
     rest = (width - first) / (ncols - 1)
-    data = [[Paragraph(inline(c), st["cellb"] if r == 0 or c0 == 0 and False else st["cell"])
+    data = [[Paragraph(inline(c), st["cellb"] if r == 0 else st["cell"])
              for c0, c in enumerate(row)] for r, row in enumerate(rows)]
     t = Table(data, colWidths=[first] + [rest] * (ncols - 1), hAlign="CENTER")
     t.setStyle(TableStyle([
@@ -381,6 +381,12 @@ def article_story(meta: dict, st: dict, width: float) -> list:
 def render_article_pdf(meta: dict, out: Path) -> int:
     register_fonts()
     st = make_styles(11)
+    compact = meta.get("compact") == "yes"
+    if compact:
+        # Fixtures: embed only DejaVuSerif and DejaVuSerif-Bold to keep the files small.
+        for style in st.values():
+            if style.fontName.endswith("Italic"):
+                style.fontName = "DejaVuSerif"
     left, right, top, bottom = 25 * mm, 20 * mm, 20 * mm, 20 * mm
     pw, ph = A4
     width = pw - left - right
@@ -556,15 +562,12 @@ class ContentsRow(Flowable):
 
     def draw(self):
         self.para.drawOn(self.canv, 0, 0)
-        # Baseline of the last line: same offset Paragraph uses for its first line.
+        # Paragraph puts its first baseline fontSize below the top (paraFontSizeHeightOffset);
+        # the number sits on the baseline of the last line, next to the dot leaders.
         n = len(self.para.blPara.lines)
         base_y = self.height - self.style.fontSize - (n - 1) * self.style.leading
-        base_y = self.height - pdfmetrics.getAscent(self.style.fontName, self.style.fontSize) \
-            - (n - 1) * self.style.leading if False else base_y
         self.canv.setFont(self.style.fontName, self.style.fontSize)
-        self.canv.drawRightString(self.width, base_y + (self.style.fontSize
-                                                        - pdfmetrics.getAscent(self.style.fontName, self.style.fontSize)),
-                                  self.page)
+        self.canv.drawRightString(self.width, base_y, self.page)
 
 
 def render_volume_pdf(vol: dict, arts: list[dict], out: Path) -> dict:
@@ -633,11 +636,11 @@ def render_volume_pdf(vol: dict, arts: list[dict], out: Path) -> dict:
         # Physical page 1: bilingual cover.
         for ln in lines_of("cover_top"):
             story.append(Paragraph(inline(ln), center_b))
-        story.append(Spacer(1, 38 * mm))
+        story.append(Spacer(1, 28 * mm))
         story.append(Paragraph(inline(vol["title_kk_cover"]), cover_title))
         story.append(Spacer(1, 10 * mm))
         story.append(Paragraph(inline(vol["title_ru_cover"]), cover_title))
-        story.append(Spacer(1, 60 * mm))
+        story.append(Spacer(1, 45 * mm))
         story.append(Paragraph(inline(vol["cover_bottom"]), center_b))
         story += [NextPageTemplate("front"), PageBreak()]
         # Physical page 2: title page.
@@ -662,6 +665,7 @@ def render_volume_pdf(vol: dict, arts: list[dict], out: Path) -> dict:
             story.append(Paragraph(inline(ln), imprint))
         story.append(Spacer(1, 4 * mm))
         for ln in lines_of("imprint_record"):
+            ln = ln.replace("{pages}", toc_pages.get("_pages", "00"))
             story.append(Paragraph(inline(ln), imprint_indent))
         story.append(Spacer(1, 4 * mm))
         story.append(Paragraph(inline(sec["imprint_annotation"]), imprint_indent))
@@ -704,12 +708,14 @@ def render_volume_pdf(vol: dict, arts: list[dict], out: Path) -> dict:
         doc.build(story)
         return buf.getvalue(), marks, doc.page
 
-    def printed(marks):
-        return {k: str(v - VOLUME_PAGE_OFFSET) for k, v in marks.items()}
+    def printed(marks, npages):
+        out = {k: str(v - VOLUME_PAGE_OFFSET) for k, v in marks.items()}
+        out["_pages"] = str(npages - VOLUME_PAGE_OFFSET)  # the cover is outside the book block
+        return out
 
-    _, marks1, _ = build({})
-    data, marks2, npages = build(printed(marks1))
-    if marks1 != marks2:
+    _, marks1, n1 = build({})
+    data, marks2, npages = build(printed(marks1, n1))
+    if marks1 != marks2 or n1 != npages:
         raise RuntimeError(f"volume layout unstable between passes: {marks1} != {marks2}")
     out.write_bytes(data)
     info = {"pages": npages, "articles": []}
@@ -851,12 +857,11 @@ def build_fixtures(root: Path) -> None:
     (fx / "not_a_zip.docx").write_bytes((fsrc / "not_a_zip.txt").read_bytes())
     render_article_pdf(parse_source(fsrc / "xss_title.md"), fx / "xss_title.pdf")
     (fx / "looping_pages.pdf").write_bytes(looping_pages_pdf())
-    shutil.copyfile(fsrc / "README.md", fx / "README.md")
 
 
 FIXTURE_NAMES = ["ru_article.pdf", "kk_article.docx", "empty.pdf", "truncated.pdf",
                  "html_named.pdf", "random_bytes.pdf", "encrypted.pdf", "not_a_zip.docx",
-                 "xss_title.pdf", "looping_pages.pdf", "README.md"]
+                 "xss_title.pdf", "looping_pages.pdf"]  # tests/data/README.md is hand-written
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,3 +17,56 @@ def corpus_path(*parts: str) -> Path:
     if not p.exists():
         pytest.skip(f"shared corpus not available ({p})")
     return p
+
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
+
+
+def make_pdf(path: Path, pages: list[str], title: str = "") -> Path:
+    """Render plain-text pages to a real PDF (DejaVu, so Cyrillic and Kazakh letters extract back)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    if "DejaVuSerif" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("DejaVuSerif", FONT))
+    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    if title:
+        c.setTitle(title)
+    for text in pages:
+        y = 800
+        for para in text.split("\n"):
+            words, line = para.split(), ""
+            for w in words + [None]:
+                if w is not None and len(line) + len(w) < 80:
+                    line = f"{line} {w}".strip()
+                    continue
+                c.setFont("DejaVuSerif", 11)
+                c.drawString(50, y, line)
+                y -= 15
+                line = w or ""
+            y -= 6
+        c.showPage()
+    c.save()
+    return path
+
+
+RU_ARTICLE = [
+    "УДК 323.1\nИванова М.П.\nИнститут философии, политологии и религиоведения\nАлматы, 2019\n"
+    "МЕЖЭТНИЧЕСКОЕ СОГЛАСИЕ В ГОРОДСКОЙ СРЕДЕ АЛМАТЫ\n"
+    "Аннотация. Статья посвящена межэтническим отношениям и языковой политике в Алматы в 2019 году.\n"
+    "Ключевые слова: межэтнические отношения, согласие, язык.\n"
+    "Межэтнические отношения в крупном городе складываются из повседневных практик. Жители Алматы говорят "
+    "на казахском и русском языках, а Большое Алматинское озеро и другие горные озёра собирают людей разных "
+    "национальностей.",
+    "Согласие между этническими группами поддерживают этнокультурные объединения и Ассамблея народа "
+    "Казахстана. Языковая политика государства влияет на молодёжь.",
+]
+KK_ARTICLE = [
+    "ӘОЖ 81'272\nСейтқали Айгерім Болатқызы\nАлматы қаласы, 2021\nТІЛ САЯСАТЫ ЖӘНЕ ҚАЗАҚ АҚЫНДАРЫ\n"
+    "Аңдатпа. Мақалада Қазақстандағы тіл саясаты мен ақынның рөлі қарастырылады, 2021 жыл.\n"
+    "Түйін сөздер: тіл, ақын, келісім.\n"
+    "Абай сияқты ұлы ақынның шығармалары Қазақстанда кеңінен оқылады. Ақындар халықтың тілін байытады, "
+    "ал мемлекеттік тіл қоғамның бірлігі мен келісімін нығайтады.",
+]

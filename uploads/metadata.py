@@ -9,7 +9,6 @@ import logging
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass
 
 from uploads.types import Author, Metadata
 
@@ -113,9 +112,6 @@ def _clean_page(text: str) -> str:
     # Latin Ë (U+00CB) inside Cyrillic words → Ё.
     text = re.sub(rf"(?<=[{UP}])\u00cb|\u00cb(?=[{UP}])", "Ё", text)
     return text
-
-
-_WEIRD_WORD = re.compile(rf"[{UPL}][{UPL}{LOL}]*[{LOL}][{UPL}{LOL}]*[{UPL}]|[{LOL}][{UPL}{LOL}]*[{UPL}]")
 
 
 def _fix_weird_case(line: str) -> str:
@@ -267,7 +263,7 @@ _LABEL_RE = re.compile(
 def _strip_markers(part: str) -> str:
     """Remove footnote markers (superscript digits, "1)", "*", "a") around a name."""
     p = part.strip(" ,;")
-    p = re.sub(rf"(?<=[{LOL}])\.$", "", p)
+    p = re.sub(rf"(?<=[{UPL}{LOL}]{{2}})\.$", "", p)
     p = re.sub(r"(?<=[^\W\d_])\s?\d{1,2}\)?(?:,\s?\d{1,2}\)?)*$", "", p)
     p = re.sub(r"^\d{1,2}\)\s*", "", p)
     p = re.sub(r"[*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰]+", "", p)
@@ -384,12 +380,6 @@ _REFS_RE = re.compile(
     r"Список\s+источников|Әдебиеттер(?:\s+тізімі)?|Пайдаланылған\s+әдебиеттер|References|Bibliography|Источники)\b",
     re.IGNORECASE,
 )
-
-
-@dataclass
-class _Line:
-    idx: int
-    text: str
 
 
 def _is_author_line(text: str) -> list[Author]:
@@ -634,10 +624,6 @@ def _find_title(
     return "", None
 
 
-def _looks_like_fullname_only(block: list[str]) -> bool:
-    return False
-
-
 def _AFFIL_ONLY(t: str) -> bool:
     return bool(_AFFIL_WORDS.search(t)) and not _upper_ratio(t) > 0.85
 
@@ -707,7 +693,7 @@ _YEAR_RULES: list[tuple[re.Pattern[str], float, bool]] = [
     (re.compile(rf"(?:№|No\.?|Т\.|Vol\.|Вып\.|вип\.)\s*\d+[^\n\d]{{0,20}}?[,.]\s*{_YEAR}\b", re.IGNORECASE), 7, True),
     (re.compile(rf"\b\d{{1,2}}\.(?:0[1-9]|1[0-2])\.{_YEAR}\b"), 5, False),
     (re.compile(rf"\b\d{{1,2}}(?:\s*[-–]\s*\d{{1,2}})?[\s-]*{_MONTHS}\s+{_YEAR}", re.IGNORECASE), 5, False),
-    (re.compile(rf"\b{_YEAR}\s*(?:г\.|года?\b|ж\.|ж\b|жыл\b|жылы\b)"), 4, False),
+    (re.compile(rf"\b{_YEAR}\s*(?:г\.|года?\b|ж\.|ж\b|жыл\b|жылы\b)"), 3, False),
 ]
 _YEAR_BAD_AFTER = re.compile(r"^\s*(?:мг|кг|км|мм|см|руб|тонн|%|°|шт|чел|ед\.|экз|млн|тыс|[-–]\d|\))")
 _SOURCE_LINE = re.compile(
@@ -1068,7 +1054,7 @@ def extract_metadata(
     first = pages[0]
     # Some files start with an (almost) empty cover page: use the first page with real text.
     for p in pages[:3]:
-        if _letters(p) > 80:
+        if _letters(p) > 15:
             first = p
             break
     lines = _lines(first)

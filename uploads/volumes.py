@@ -148,9 +148,9 @@ def _toc_line_score(page: str) -> tuple[int, int]:
     return hits, total
 
 
-def _is_toc_page(page: str) -> bool:
+def _is_toc_page(page: str, min_hits: int = 4) -> bool:
     hits, total = _toc_line_score(page)
-    return hits >= 4 and hits >= 0.15 * total
+    return hits >= min_hits and hits >= 0.15 * total
 
 
 def find_toc(pages: list[str]) -> tuple[int, int] | None:
@@ -161,7 +161,7 @@ def find_toc(pages: list[str]) -> tuple[int, int] | None:
         head = "\n".join(ln for ln in _lines(page)[:6])
         if not _TOC_HEAD_RE.search(head):
             continue
-        if not _is_toc_page(page):
+        if not _is_toc_page(page, 3):
             # the heading may sit alone at the bottom of a page; accept if the next page is TOC-like
             if not (i + 1 < n and _is_toc_page(pages[i + 1])):
                 continue
@@ -219,8 +219,11 @@ def _split_number(line: str, last_page: int) -> tuple[str, int | None, bool]:
     return s, None, False
 
 
-def parse_toc(lines_or_text: str | list[str]) -> list[TocEntry]:
-    """Parse TOC text into entries (authors, title, printed page); section headings are skipped."""
+def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> list[TocEntry]:
+    """Parse TOC text into entries (authors, title, printed page); section headings are skipped.
+
+    Entries whose page number could not be read are dropped unless ``keep_unnumbered``.
+    """
     if isinstance(lines_or_text, str):
         raw = _lines(lines_or_text)
     else:
@@ -318,7 +321,10 @@ def parse_toc(lines_or_text: str | list[str]) -> list[TocEntry]:
         if all(not e.authors for e in entries[:1]):
             for e, a in zip(entries, shifted):
                 e.authors = a
-    result = [e for e in entries if e.page is not None and not any(e is s for s in sections)]
+    result = [
+        e for e in entries
+        if (e.page is not None or (keep_unnumbered and e.title)) and not any(e is s for s in sections)
+    ]
     return result
 
 
@@ -343,12 +349,20 @@ def _page_label(page: str) -> int | None:
 
 
 def _page_offset(pages: list[str]) -> tuple[int | None, dict[int, int]]:
-    """(most common physical-minus-printed offset, label -> physical page) from page labels."""
+    """(most common physical-minus-printed offset, label -> physical page) from page labels.
+
+    A label counts only when a neighbouring page carries the neighbouring number, so a TOC line
+    ending in "… 7" or a stray number in a table is not taken for a page number.
+    """
+    raw = [_page_label(p) for p in pages]
     offsets: Counter[int] = Counter()
     labels: dict[int, int] = {}
-    for i, page in enumerate(pages):
-        lab = _page_label(page)
+    for i, lab in enumerate(raw):
         if lab is None:
+            continue
+        prev_ok = i > 0 and raw[i - 1] == lab - 1
+        next_ok = i + 1 < len(raw) and raw[i + 1] == lab + 1
+        if not (prev_ok or next_ok):
             continue
         offsets[(i + 1) - lab] += 1
         labels.setdefault(lab, i + 1)
@@ -357,9 +371,7 @@ def _page_offset(pages: list[str]) -> tuple[int | None, dict[int, int]]:
     off, count = offsets.most_common(1)[0]
     if count < max(3, 0.2 * len(pages)):
         return None, {}
-    # keep only labels consistent with a locally stable offset
-    good = {lab: phys for lab, phys in labels.items() if abs(phys - lab - off) <= 20}
-    return off, good
+    return off, labels
 
 
 def _title_key(title: str, words: int = 5) -> str:
@@ -422,7 +434,7 @@ def volume_info(pages: list[str]) -> VolumeInfo:
     m = re.search(r"(?:УДК|ӘОЖ)\s*([\d.:()\[\]+\-/=\"«», ]*\d[\d.)\]]*)", flat)
     if m:
         info.udc = m.group(1).strip(" ,")
-    m = re.search(r"ББК\s*([\dA-Za-zА-Яа-я.:()+\-/ ]*?\d[\d.()]*)(?=\s|$)", flat)
+    m = re.search(r"ББК\s*([\w.:()+\-/]*[\d)])", flat)
     if m:
         info.bbk = m.group(1).strip()
     # bibliographic description: "Title / отв. ред. А.И. Филиппов. – Уфа: РИЦ БашГУ, 2021. – 384 с."
@@ -519,6 +531,8 @@ def find_layout_starts(pages: list[str]) -> list[tuple[int, str, list[Author], i
     """Article starts found from layout cues: (physical page, title, authors, line index)."""
     starts: list[tuple[int, str, list[Author], int]] = []
     for i, page in enumerate(pages):
+        if _is_toc_page(page):
+            continue
         lines = [ln.strip() for ln in _lines(page)]
         k = 0
         while k < len(lines):
@@ -576,21 +590,73 @@ def _starts_mid_page(page: str, title: str) -> bool:
     return False
 
 
+def _place_entries(pages: list[str], entries: list[TocEntry], toc: tuple[int, int]) -> list[int | None]:
+    """Physical first page for each entry: page label/offset checked by the title within ±2 pages;
+    when the title is not there (misread or shifted number, or no number) it is looked up in the
+    body after the previous article."""
+    n = len(pages)
+    off, labels = _page_offset(pages)
+    norm_pages = [_norm(p) for p in pages]
+    for i in range(toc[0] - 1, toc[1]):
+        norm_pages[i] = ""
+    if off is None:
+        off = 0
+        numbered = [e for e in entries if e.page is not None]
+        votes: Counter[int] = Counter()
+        for e in numbered[:: max(1, len(numbered) // 25)]:
+            phys = _find_title_page(norm_pages, e.title, None, 0)
+            if phys is not None:
+                votes[phys - (e.page or 0)] += 1
+        if votes:
+            off = votes.most_common(1)[0][0]
+    placed: list[int | None] = []
+    prev = 0
+    for e in entries:
+        phys: int | None = None
+        guess = labels.get(e.page, e.page + off) if e.page is not None else None
+        if guess is not None:
+            phys = _find_title_page(norm_pages, e.title, guess, 2)
+        if phys is None and len(_title_key(e.title).split()) >= 3:
+            key = _title_key(e.title)
+            phys = next((i + 1 for i in range(max(prev - 1, 0), n) if key in norm_pages[i]), None)
+            if phys is not None and guess is not None and abs(phys - guess) > 2 and e.page is not None:
+                logger.debug("TOC entry %r: printed %s, found on physical %s", e.title[:40], e.page, phys)
+        if phys is None:
+            phys = guess
+        if phys is not None and not 1 <= phys <= n:
+            phys = None
+        placed.append(phys)
+        if phys is not None:
+            prev = max(prev, phys)
+    return placed
+
+
 def _toc_spans(pages: list[str], toc: tuple[int, int] | None) -> list[ArticleSpan]:
     if toc is None:
         return []
-    entries = parse_toc(pages[toc[0] - 1 : toc[1]])
+    entries = parse_toc(pages[toc[0] - 1 : toc[1]], keep_unnumbered=True)
+    # Unnumbered entries are kept only when they look like articles: authored (if the TOC names
+    # authors at all) and not a running header/footer repeated on every TOC page.
+    titles = Counter(e.title for e in entries)
+    numbered = [e for e in entries if e.page is not None]
+    authored_toc = sum(bool(e.authors) for e in numbered) >= 0.5 * max(len(numbered), 1)
+    entries = [
+        e for e in entries
+        if e.page is not None or (titles[e.title] == 1 and (e.authors or not authored_toc))
+    ]
     if len(entries) < 3:
         return []
-    mapping = map_printed_to_physical(pages, entries)
+    placed = _place_entries(pages, entries, toc)
     n = len(pages)
     body_end = n
     if toc[0] > n // 2:
         body_end = toc[0] - 1 if not _starts_mid_page(pages[toc[0] - 1], "СОДЕРЖАНИЕ") else toc[0]
     spans: list[ArticleSpan] = []
-    for e in entries:
-        phys = mapping.get(e.page) if e.page is not None else None
+    for e, phys in zip(entries, placed):
         if phys is None or (toc[0] <= phys <= toc[1]):
+            continue
+        # a TOC at the front points forward, one at the back points backward
+        if (toc[0] <= n // 2 and phys < toc[0]) or (toc[0] > n // 2 and phys > toc[1]):
             continue
         authors = [a for line in e.authors for a in parse_authors(line)]
         spans.append(ArticleSpan(title=e.title, authors=authors, first_page=phys, last_page=phys,
@@ -629,7 +695,7 @@ def split_volume(pages: list[str]) -> tuple[VolumeInfo, list[ArticleSpan]]:
     info = volume_info(pages)
     toc = find_toc(pages)
     spans = _toc_spans(pages, toc)
-    if len(spans) >= 3:
+    if len({s.first_page for s in spans}) >= 3:
         logger.debug("volume split from TOC at pages %s: %d articles", toc, len(spans))
         return info, spans
     spans = _layout_spans(pages)

@@ -258,19 +258,18 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
             indexing.process_index_tasks(archive)
         except Exception:  # noqa: BLE001 - the upload stands; the index catches up later
             logger.exception("indexing after ingest failed; left pending")
-    methods = {p.method for p in doc.pages}
     return IngestOutcome(name, "ok", ids, warnings=doc.warnings, record_id=record_id, pages=len(doc.pages),
                          ocr_pages=sum(p.method == "ocr" for p in doc.pages),
                          repaired_pages=sum(p.method == "repaired" for p in doc.pages), is_volume=doc.is_volume)
 
 
 def iter_input_files(paths: list[Path], recursive: bool = True) -> list[Path]:
-    """Files named directly, plus files inside named folders (sorted, hidden files skipped)."""
+    """Files named directly, plus files inside named folders (sorted, hidden files skipped); missing paths dropped."""
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
             it = p.rglob("*") if recursive else p.glob("*")
             out.extend(sorted(f for f in it if f.is_file() and not f.name.startswith(".")))
-        else:
+        elif p.exists():
             out.append(p)
     return out

@@ -1,0 +1,55 @@
+"""manage.py commands through Click's runner: exit codes and what a person reads."""
+import json
+
+from support import KK_ARTICLE, RU_ARTICLE, make_pdf
+
+
+def test_ingest_json_reports_each_file_and_goes_on_after_errors(runner, tmp_path):
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    make_pdf(folder / "a_ru.pdf", RU_ARTICLE)
+    (folder / "b_bad.pdf").write_bytes(b"<html>nope</html>")
+    make_pdf(folder / "c_kk.pdf", KK_ARTICLE)
+    r = runner.invoke(args=["ingest", str(folder), "--publish", "--json"])
+    assert r.exit_code == 1
+    lines = [json.loads(x) for x in r.output.strip().splitlines()]
+    assert [x["file"] for x in lines] == ["a_ru.pdf", "b_bad.pdf", "c_kk.pdf"]
+    assert [x["status"] for x in lines] == ["ok", "error", "ok"]
+    assert lines[1]["error"] and lines[1]["publication_ids"] == []
+    assert all(set(x) == {"file", "status", "publication_ids", "error"} for x in lines)
+    # Re-running resumes: the stored files are duplicates, exit 1 only because of the bad one.
+    again = [json.loads(x) for x in runner.invoke(args=["ingest", str(folder), "--json"]).output.splitlines()]
+    assert [x["status"] for x in again] == ["duplicate", "error", "duplicate"]
+
+
+def test_ingest_all_good_exits_zero_and_search_finds(runner, tmp_path):
+    path = make_pdf(tmp_path / "ru.pdf", RU_ARTICLE)
+    r = runner.invoke(args=["ingest", str(path), "--publish"])
+    assert r.exit_code == 0, r.output
+    assert "1 ok" in r.output
+    r = runner.invoke(args=["search", "межэтническими", "--json"])
+    data = json.loads(r.output)
+    assert data["total"] == 1 and data["hits"][0]["source_file"] == "ru.pdf"
+    r = runner.invoke(args=["search", "озёрам", "--limit", "3"])
+    assert "1 result" in r.output and "*озёра*" in r.output
+
+
+def test_ingest_missing_path_is_an_error_line(runner, tmp_path):
+    r = runner.invoke(args=["ingest", str(tmp_path / "nope.pdf"), "--json"])
+    assert r.exit_code == 1 and json.loads(r.output)["error"] == "No such file or folder."
+
+
+def test_reindex_and_init(runner, tmp_path):
+    runner.invoke(args=["ingest", str(make_pdf(tmp_path / "ru.pdf", RU_ARTICLE)), "--publish"])
+    r = runner.invoke(args=["reindex"])
+    assert r.exit_code == 0 and "Indexed 1 publication" in r.output
+    assert runner.invoke(args=["init"]).exit_code == 0
+
+
+def test_create_user_validates_and_creates(runner):
+    r = runner.invoke(args=["create-user", "ed@example.kz", "--role", "editor", "--password", "a-long-password"])
+    assert r.exit_code == 0 and "Created editor ed@example.kz" in r.output
+    r = runner.invoke(args=["create-user", "ed@example.kz", "--password", "a-long-password"])
+    assert r.exit_code != 0 and "already exists" in r.output
+    r = runner.invoke(args=["create-user", "x@example.kz", "--password", "short"])
+    assert r.exit_code != 0 and "at least 10" in r.output

@@ -1,0 +1,98 @@
+"""Pages and the JSON API through the Flask test client."""
+import pytest
+
+from archive.services.ingest import ingest_file
+from support import KK_ARTICLE, RU_ARTICLE, make_pdf
+
+
+@pytest.fixture
+def loaded(archive, tmp_path):
+    ru = ingest_file(archive, make_pdf(tmp_path / "ru.pdf", RU_ARTICLE), "ru.pdf", publish=True)
+    kk = ingest_file(archive, make_pdf(tmp_path / "kk.pdf", KK_ARTICLE), "kk.pdf", publish=True)
+    draft = ingest_file(archive, make_pdf(tmp_path / "d.pdf", ["Черновик о согласии, ещё не проверен."]), "d.pdf")
+    return {"ru": ru.publication_ids[0], "kk": kk.publication_ids[0], "draft": draft.publication_ids[0]}
+
+
+def test_home_lists_recent_publications_and_search_box(client, loaded):
+    r = client.get("/")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert 'role="search"' in html and "Межэтническое согласие" in html
+    assert "Черновик" not in html
+
+
+def test_search_page_shows_total_snippets_with_marks_and_page_numbers(client, loaded):
+    html = client.get("/search?q=озёрам").get_data(as_text=True)
+    assert "1 result" in html or "1 результат" in html or "1 нәтиже" in html
+    assert "<mark>озёра</mark>" in html
+    assert f'/p/{loaded["ru"]}#page-1' in html
+
+
+def test_search_relaxed_notice_when_no_document_has_all_words(client, loaded):
+    html = client.get("/search?q=озёрам+ақындары&hl=en").get_data(as_text=True)
+    assert "some of them" in html
+
+
+@pytest.mark.parametrize("q", ['"unbalanced', "AND(", "😀", "x" * 5000, "<script>alert(1)</script>", "year:", "-",
+                               "title:\"", "%00"])
+def test_any_query_returns_a_page(client, loaded, q):
+    r = client.get("/search", query_string={"q": q})
+    assert r.status_code == 200
+    assert "<script>alert(1)</script>" not in r.get_data(as_text=True)
+    assert client.get("/api/search", query_string={"q": q}).status_code == 200
+
+
+def test_publication_page_has_metadata_abstract_full_text_and_downloads(client, loaded):
+    html = client.get(f"/p/{loaded['ru']}").get_data(as_text=True)
+    assert "Иванова" in html and 'id="page-2"' in html
+    assert "языковой политике" in html                            # abstract
+    r = client.get(f"/p/{loaded['ru']}/original")
+    assert r.status_code == 200 and r.data.startswith(b"%PDF") and r.mimetype == "application/pdf"
+
+
+def test_drafts_are_not_public(client, loaded):
+    assert client.get(f"/p/{loaded['draft']}").status_code == 404
+    assert client.get(f"/p/{loaded['draft']}/original").status_code == 404
+    assert client.get(f"/api/publications/{loaded['draft']}").status_code == 404
+
+
+def test_missing_publication_is_a_friendly_404(client, loaded):
+    r = client.get("/p/999999?hl=en")
+    assert r.status_code == 404 and "Page not found" in r.get_data(as_text=True)
+    assert "Traceback" not in r.get_data(as_text=True)
+
+
+def test_api_search_fields_are_stable(client, loaded):
+    data = client.get("/api/search?q=озёрам&limit=5").get_json()
+    assert set(data) >= {"query", "total", "page", "hits"}
+    assert data["total"] == 1 and data["page"] == 1 and data["query"] == "озёрам"
+    hit = data["hits"][0]
+    assert set(hit) >= {"id", "url", "title", "authors", "year", "language", "kind", "collection", "pages",
+                        "source_file", "score", "snippet"}
+    assert hit["id"] == loaded["ru"] and hit["url"].endswith(f"/p/{loaded['ru']}")
+    assert hit["authors"] == ["Иванова М.П."] and hit["language"] == "ru" and hit["kind"] == "article"
+    assert hit["collection"] is None and hit["pages"] is None and hit["source_file"] == "ru.pdf"
+    assert "<mark>" in hit["snippet"]
+
+
+def test_api_search_paging_and_junk_parameters(client, loaded):
+    data = client.get("/api/search?q=&page=2&limit=1").get_json()
+    assert data["total"] == 2 and len(data["hits"]) == 1 and data["page"] == 2
+    assert client.get("/api/search?q=x&page=abc&limit=-5").status_code == 200
+
+
+def test_api_publication_record(client, loaded):
+    data = client.get(f"/api/publications/{loaded['kk']}").get_json()
+    assert data["id"] == loaded["kk"] and data["language"] == "kk"
+    assert data["files"]["original"].endswith(f"/p/{loaded['kk']}/original")
+
+
+def test_security_headers_present(client):
+    r = client.get("/")
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+
+
+def test_language_switch_changes_interface(client):
+    assert 'lang="kk"' in client.get("/?hl=kk").get_data(as_text=True)
+    assert 'lang="en"' in client.get("/?hl=en").get_data(as_text=True)

@@ -1,0 +1,65 @@
+"""The archive served by gunicorn (manage.py serve), queried over real HTTP."""
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from support import KK_ARTICLE, REPO, RU_ARTICLE, make_pdf
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("served")
+    files = tmp_path_factory.mktemp("files")
+    env = {**os.environ, "ARCHIVE_DATA_DIR": str(data)}
+    make_pdf(files / "ru.pdf", RU_ARTICLE)
+    make_pdf(files / "kk.pdf", KK_ARTICLE)
+    out = subprocess.run([sys.executable, "manage.py", "ingest", str(files), "--publish", "--json"], cwd=REPO,
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "2"], cwd=REPO,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if requests.get(base + "/healthz", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("server did not start: " + proc.stderr.read().decode()[-2000:])
+    yield base
+    proc.terminate()
+    proc.wait(20)
+
+
+def test_served_search_api_and_pages(server):
+    data = requests.get(server + "/api/search", params={"q": "ақындары"}, timeout=30).json()
+    assert data["total"] == 1 and data["hits"][0]["source_file"] == "kk.pdf"
+    page = requests.get(server + "/search", params={"q": "озёрам"}, timeout=30)
+    assert page.status_code == 200 and "<mark>озёра</mark>" in page.text
+    r = requests.get(server + f"/api/publications/{data['hits'][0]['id']}", timeout=30)
+    assert r.status_code == 200 and r.json()["language"] == "kk"
+
+
+def test_served_many_parallel_requests_without_errors(server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = ["согласие", "тіл", "межэтнических", "Qazaqstan", '"языковая политика"', "xyz"] * 5
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda q: requests.get(server + "/api/search", params={"q": q}, timeout=60).status_code,
+                              queries))
+    assert codes == [200] * len(queries)
