@@ -549,10 +549,14 @@ class ContentsRow(Flowable):
     """Contents entry: authors (italic) and title, dot leaders, printed page number on the
     baseline of the entry's last line."""
 
-    def __init__(self, markup: str, page: str, style: ParagraphStyle, num_width: float):
+    def __init__(self, markup: str, page: str, style: ParagraphStyle, num_width: float = 0):
         super().__init__()
         self.style = ParagraphStyle("toc", parent=style, endDots=" .")
-        self.markup, self.page, self.num_width = markup, page, num_width
+        self.markup, self.page = markup, page
+        # Leave just enough room for the number so text extractors keep leaders and number
+        # on one line.
+        self.num_width = num_width or pdfmetrics.stringWidth(page, style.fontName,
+                                                             style.fontSize) + 3
 
     def wrap(self, aw, ah):
         self.para = Paragraph(self.markup, self.style)
@@ -675,7 +679,7 @@ def render_volume_pdf(vol: dict, arts: list[dict], out: Path) -> dict:
         story += [NextPageTemplate("plain"), PageBreak()]
         # Physical page 4: contents.
         story.append(Paragraph("СОДЕРЖАНИЕ", toc_head))
-        num_w = 8 * mm
+        num_w = 0  # per row: width of its own number
         story.append(ContentsRow(inline(vol["foreword_title"]), toc_pages.get("foreword", "0"),
                                  toc_style, num_w))
         for i, a in enumerate(arts):

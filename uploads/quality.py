@@ -53,7 +53,6 @@ _MOJI_RUN_RE = re.compile(f"[{_MOJI_CHARS}]{{3,}}")
 _MOJI_FIX_RE = re.compile(f"(?<![A-Za-z])[{_MOJI_CHARS}\u00aa\u00ba\u00af\u00bf\u00b2\u00b3\u00a5\u00b4\u00b9\u00ab\u00bb\u0096\u0097\u0093\u0094\u0084\u0085]+(?![A-Za-z])")
 # Shifted Cyrillic: А..я moved by -0x1D6 into U+023A..U+0279 (Latin Extended-B / IPA).
 _SHIFT = 0x1D6
-_SHIFTED_RE = re.compile("[\u0220-\u0290]")
 _SCHWA = "\u0259\u018f"
 _RU_STOP = frozenset(
     "и в не на что с по к о из для как от это а у за же при то или так его он она они но бы "
@@ -323,7 +322,6 @@ _SOFT_HYPHENS = "\u00ad\ufffe"
 _PAGE_NO_RE = re.compile(r"^\s*[-–—]?\s*(?:[Сс]\.\s*|[Pp]age\s+|[Бб]ет\s+)?\d{1,4}\s*[-–—]?\s*$")
 _DIGITS_RE = re.compile(r"\d+")
 _HYPHEN_END_RE = re.compile(r"([^\W_])[-\u2010\u2011]$")
-_LOWER_START_RE = re.compile(r"^[^\W\d_]")
 
 
 def _norm_line_key(line: str) -> str:
