@@ -11,19 +11,18 @@ from .types import ExtractedDocument, Page
 
 logger = logging.getLogger(__name__)
 
+# Which text path extract_pdf uses ("pdfium" or "pdfminer"); bench/ingest.py compares both.
+extract_pdf_engine = "pdfium"
+
 
 def _judge_and_repair(raw_pages: list[str]) -> list[Page]:
-    from .quality import judge_page, repair_page
+    from .quality import repair_page
 
     pages: list[Page] = []
     for i, raw in enumerate(raw_pages, start=1):
-        problems = judge_page(raw)
-        method = "text"
-        text = raw
-        if problems:
-            text, problems, repaired = repair_page(raw)
-            if repaired:
-                method = "repaired"
+        # repair_page also fixes what judge_page does not flag (Latin schwa and look-alikes in Cyrillic words).
+        text, problems, repaired = repair_page(raw)
+        method = "repaired" if repaired else "text"
         pages.append(Page(number=i, text=text, method=method, problems=list(problems)))
     return pages
 
@@ -60,11 +59,12 @@ def extract_file(path: Path, max_pages: int = 3000, allow_ocr: bool = True) -> E
     warnings: list[str] = []
     info: dict[str, str] = {}
     font_lines: list[tuple[str, float]] = []
+    head: list[str] = []
     if mime == detect.PDF:
         from .extract.pdf import extract_pdf
 
-        pdf = extract_pdf(path, max_pages=max_pages)
-        info, font_lines = pdf.info, pdf.font_lines
+        pdf = extract_pdf(path, max_pages=max_pages, engine=extract_pdf_engine)
+        info, font_lines, head = pdf.info, pdf.font_lines, pdf.head_pages
         pages = _judge_and_repair(pdf.pages)
         _ocr_bad_pages(path, pages, warnings, allow_ocr)
     elif mime == detect.DOCX:
@@ -92,7 +92,7 @@ def extract_file(path: Path, max_pages: int = 3000, allow_ocr: bool = True) -> E
     unusable = [p.number for p in pages if p.method != "ocr" and "empty" not in p.problems and p.problems]
     if unusable:
         warnings.append(f"Text on page(s) {_ranges(unusable)} may still be wrong ({', '.join(sorted({x for p in pages for x in p.problems}))}).")
-    metadata = extract_metadata(raw_texts, pdf_info=info, font_lines=font_lines)
+    metadata = extract_metadata(_metadata_pages(raw_texts, head), pdf_info=info, font_lines=font_lines)
     doc = ExtractedDocument(mime=mime, pages=pages, metadata=metadata, warnings=warnings)
     if mime == detect.PDF and len(pages) >= 8:
         from .volumes import looks_like_volume, split_volume
@@ -102,6 +102,19 @@ def extract_file(path: Path, max_pages: int = 3000, allow_ocr: bool = True) -> E
             if len(articles) >= 2:
                 doc.is_volume, doc.volume, doc.articles = True, volume, articles
     return doc
+
+
+def _metadata_pages(texts: list[str], head: list[str]) -> list[str]:
+    """pdfminer's layout text for the first pages when it is clean (titles and by-lines keep their lines),
+    otherwise the repaired or OCR'd text."""
+    from .quality import repair_page
+
+    out = list(texts)
+    for i, h in enumerate(head[: len(out)]):
+        fixed, problems, _ = repair_page(h)
+        if not problems and fixed.strip():
+            out[i] = fixed
+    return out
 
 
 def _ranges(numbers: list[int]) -> str:
