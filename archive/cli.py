@@ -63,8 +63,11 @@ def ingest_command(paths, publish, as_json, recursive):
             _report(True, outcome.as_json())
         else:
             line = f"[{i}/{len(files)}] {outcome.status:9} {f.name}"
-            if outcome.publication_ids:
-                line += f" → {', '.join(map(str, outcome.publication_ids))}"
+            ids = outcome.publication_ids
+            if ids and outcome.is_volume:
+                line += f" → volume {ids[0]} with {len(ids) - 1} articles ({ids[1]}–{ids[-1]})"
+            elif ids:
+                line += f" → {', '.join(map(str, ids))}"
             if outcome.status == "ok":
                 line += f" ({outcome.pages} pages" + (f", {outcome.ocr_pages} OCR" if outcome.ocr_pages else "") + \
                         (f", {outcome.repaired_pages} repaired" if outcome.repaired_pages else "") + \

@@ -61,10 +61,18 @@ _INITIALS = rf"(?:[{_UP}][{_LO}]{{0,2}}\.\s?-?){{1,3}}(?:[{_UP}](?=\s*[,;]))?|[{
 _SURNAME = rf"[{_UP}][{_LO}'’]+(?:[-–][{_UP}{_LO}][{_LO}'’]+)?"
 _NAME_SI = rf"{_SURNAME}\s+(?:{_INITIALS})"           # Иванов И.И.
 _NAME_IS = rf"(?:[{_UP}][{_LO}]{{0,2}}\.\s?-?){{1,3}}\s*{_SURNAME}"  # И.И. Иванов
-_NAME = rf"(?:{_NAME_SI}|{_NAME_IS})"
+_GIVEN = rf"[{_UP}][{_LO}]+"
+_PATRONYMIC = rf"[{_UP}][{_LO}]+(?:вич|вна|чна|ична|[ұу]лы|[қк]ызы)"
+_NAME_FULL = rf"{_SURNAME}\s+{_GIVEN}\s+{_PATRONYMIC}"  # Иванов Иван Иванович / Сейтқали Айгерім Болатқызы
+_NAME = rf"(?:{_NAME_FULL}|{_NAME_SI}|{_NAME_IS})"
 _AUTHOR_LINE_RE = re.compile(rf"^\s*{_NAME}(?:\s*\d)?(?:\s*[,;]\s*{_NAME}(?:\s*\d)?)*\s*[,;]?\s*$")
 _NAME_RE = re.compile(_NAME)
 _LEADING_NAMES_RE = re.compile(rf"^\s*(?P<names>{_NAME}(?:\s*,\s*{_NAME})*)[\s,.:–—-]+(?P<rest>[{_UP}«\"].{{8,}})$")
+# TOC entries that are the book's own apparatus, not articles.
+_FRONT_BACK_MATTER_RE = re.compile(
+    r"^\s*(?:предисловие|вступительное слово|от редак|от составител|сведения об авторах|об авторах|"
+    r"информация об авторах|авторлар туралы|алғы\s?сөз|указатель|список сокращений|содержание|оглавление|"
+    r"мазмұны|contents|foreword|preface|about the authors|index)\b", re.IGNORECASE)
 _UDC_RE = re.compile(r"^\s*(?:УДК|ӘОЖ|UDC|UDK)\s*[:№]?\s*[\d(]")
 _SOFT = "\u00ad\ufffe"
 _MONTHS = (
@@ -98,7 +106,8 @@ def parse_authors(text: str) -> list[Author]:
         name = re.sub(r"\s+", " ", m.group(0)).strip(" ,;")
         parts = re.match(rf"^(?P<s>{_SURNAME})\s+(?P<g>.+)$", name)
         if parts and not re.match(rf"^[{_UP}][{_LO}]{{0,2}}\.", name):
-            surname, given = parts.group("s"), parts.group("g").replace(" ", "")
+            surname, given = parts.group("s"), parts.group("g")
+            given = given if re.fullmatch(_GIVEN + r"\s+" + _PATRONYMIC, given) else given.replace(" ", "")
         else:
             m2 = re.match(rf"^(?P<g>(?:[{_UP}][{_LO}]{{0,2}}\.\s?-?){{1,3}})\s*(?P<s>{_SURNAME})$", name)
             surname = m2.group("s") if m2 else name
@@ -255,6 +264,14 @@ def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> 
         authors: list[str] = []
         while body and _is_author_line(body[0]):
             authors.append(body.pop(0).strip())
+        if not authors and len(body) > 1:
+            # a list of full names wrapped over two lines ("…, Шмидт Елена" / "Викторовна")
+            for k in (3, 2):
+                joined = " ".join(b.strip() for b in body[:k])
+                if len(body) > k and _is_author_line(joined):
+                    authors.append(joined)
+                    body = body[k:]
+                    break
         if not authors and body:
             m = _LEADING_NAMES_RE.match(body[0])
             if m and _AUTHOR_LINE_RE.match(m.group("names")):
@@ -642,7 +659,8 @@ def _toc_spans(pages: list[str], toc: tuple[int, int] | None) -> list[ArticleSpa
     authored_toc = sum(bool(e.authors) for e in numbered) >= 0.5 * max(len(numbered), 1)
     entries = [
         e for e in entries
-        if e.page is not None or (titles[e.title] == 1 and (e.authors or not authored_toc))
+        if (e.page is not None or (titles[e.title] == 1 and (e.authors or not authored_toc)))
+        and not (not e.authors and _FRONT_BACK_MATTER_RE.match(e.title))
     ]
     if len(entries) < 3:
         return []

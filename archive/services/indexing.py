@@ -17,8 +17,12 @@ logger = logging.getLogger(__name__)
 BATCH = 200
 
 
-def document_for(pub: Publication) -> IndexDocument:
-    """The frozen index record for a publication (plain data; the index never sees the ORM)."""
+def document_for(pub: Publication, covered_pages: frozenset[int] = frozenset()) -> IndexDocument:
+    """The frozen index record for a publication (plain data; the index never sees the ORM).
+
+    ``covered_pages`` are a volume's pages that belong to its articles: they are indexed with the
+    articles, so a search lands on the article rather than on the whole book.
+    """
     names: list[str] = []
     for a in pub.authorships:
         names.append(a.name_as_printed or a.person.name)
@@ -37,7 +41,7 @@ def document_for(pub: Publication) -> IndexDocument:
         keywords=tuple(pub.keywords or ()),
         authors=tuple(dict.fromkeys(n for n in names if n)),
         person_ids=tuple(a.person_id for a in pub.authorships),
-        pages=tuple((p.number, p.text) for p in pub.pages),
+        pages=tuple((p.number, p.text) for p in pub.pages if p.number not in covered_pages),
         year=pub.year,
         kind=pub.kind,
         collection_id=pub.volume_id,
@@ -50,6 +54,23 @@ def enqueue(session: Session, publication_ids: Iterable[int], action: str = "upd
     """Record index work in the same transaction as the change it follows."""
     for pid in publication_ids:
         session.add(IndexTask(publication_id=pid, action=action))
+
+
+def _covered_pages(session: Session, volume_ids: list[int]) -> dict[int, frozenset[int]]:
+    """Pages of each volume that its articles cover."""
+    out: dict[int, set[int]] = {v: set() for v in volume_ids}
+    if volume_ids:
+        rows = session.execute(select(Publication.parent_id, Publication.pdf_page_start, Publication.pdf_page_end)
+                               .where(Publication.parent_id.in_(volume_ids)))
+        for parent, first, last in rows:
+            if first and last:
+                out[parent].update(range(first, last + 1))
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _documents(session: Session, pubs: list[Publication]) -> list[IndexDocument]:
+    covered = _covered_pages(session, [p.id for p in pubs if p.kind == "volume"])
+    return [document_for(p, covered.get(p.id, frozenset())) for p in pubs]
 
 
 def _load(session: Session, ids: list[int]) -> list[Publication]:
@@ -73,7 +94,7 @@ def process_index_tasks(archive, limit: int | None = None) -> int:
                 break
             ids = sorted({t.publication_id for t in tasks})
             pubs = {p.id: p for p in _load(s, ids)}
-            to_update = [document_for(p) for pid, p in pubs.items() if p.status == "published"]
+            to_update = _documents(s, [p for p in pubs.values() if p.status == "published"])
             to_remove = [pid for pid in ids if pid not in pubs or pubs[pid].status != "published"]
             task_ids = [t.id for t in tasks]
         try:
@@ -114,7 +135,7 @@ def rebuild_index(archive, progress=None) -> tuple[int, float]:
     for i in range(0, len(ids), BATCH):
         chunk = ids[i:i + BATCH]
         with archive.db.session() as s:
-            docs = [document_for(p) for p in _load(s, chunk)]
+            docs = _documents(s, _load(s, chunk))
         archive.search.update(docs)
         n += len(docs)
         if progress:

@@ -186,3 +186,33 @@ def test_reindex_rebuilds_from_the_database(archive, ru_pdf, kk_pdf):
     assert n == 2
     with archive.db.session() as s:
         assert run_search(archive, s, "согласие").total == 1
+
+
+def test_volume_is_split_into_articles_with_their_own_pdfs_and_volume_metadata(archive, client):
+    from pypdf import PdfReader
+
+    from support import DEMO
+
+    out = ingest_file(archive, DEMO / "volume-2023-kruglyi-stol-religiya-tolerantnost.pdf", publish=True)
+    assert out.status == "ok" and out.is_volume
+    volume_id, *article_ids = out.publication_ids
+    assert len(article_ids) == 3
+    with archive.db.session() as s:
+        vol = s.get(Publication, volume_id)
+        assert vol.kind == "volume" and len(vol.pages) == 14
+        arts = [s.get(Publication, i) for i in article_ids]
+        assert [(a.page_start, a.page_end) for a in arts] == [(5, 7), (8, 10), (11, 13)]
+        assert [(a.pdf_page_start, a.pdf_page_end) for a in arts] == [(6, 8), (9, 11), (12, 14)]
+        assert [a.language for a in arts] == ["ru", "ru", "kk"]
+        assert [p.person.surname for p in arts[1].authorships] == ["Нургалиева", "Шмидт"]
+        assert arts[0].volume.isbn == "978-601-80123-4-1" and arts[0].volume.place == "Алматы"
+        assert all(a.parent_id == volume_id and a.year == 2023 for a in arts)
+        pdf = archive.files.path_for(arts[0].article_file.sha256)
+        assert len(PdfReader(str(pdf)).pages) == 3
+        assert "Межконфессиональный" in arts[0].pages[0].text
+    hit = client.get(f"/api/publications/{article_ids[0]}").get_json()
+    assert hit["pages"] == "5-7" and hit["collection"]["id"]
+    r = client.get(f"/p/{article_ids[0]}/article.pdf")
+    assert r.status_code == 200 and r.data.startswith(b"%PDF")
+    data = client.get("/api/search", query_string={"q": "межконфессионального диалога"}).get_json()
+    assert data["hits"][0]["id"] == article_ids[0]                     # the article ranks, not the volume
