@@ -117,6 +117,8 @@ class Publication(TimestampMixin, Base):
     withdrawn_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
     withdrawal_reason: Mapped[str] = mapped_column(Text, default="")
     duplicate_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("publications.id", ondelete="SET NULL"))
+    title_key: Mapped[str] = mapped_column(String(300), default="", index=True)   # for duplicate checks
+    simhash: Mapped[Optional[int]] = mapped_column(BigInteger, index=True)        # SimHash of the text
 
     volume: Mapped[Optional[Volume]] = relationship(back_populates="publications", foreign_keys=[volume_id])
     source_file: Mapped[Optional[StoredFile]] = relationship(foreign_keys=[source_file_id])

@@ -82,7 +82,6 @@ class Build:
     archive: object
     files: dict[str, str] = field(default_factory=dict)        # display name -> file key
     failed: dict[str, str] = field(default_factory=dict)       # file key -> error
-    ocr_needed: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 

@@ -27,14 +27,14 @@ class IndexDocument:
     added: datetime | None = None
 
 
-def analyze_text(text: str, default_lang: str) -> list[Term]:
+def analyze_text(text: str, default_lang: str, latin_keys: bool = True) -> list[Term]:
     """Terms of a longer text, choosing the analyzer per paragraph (a volume mixes languages)."""
     text = normalize_text(text)
     terms: list[Term] = []
     pos_base = 0
     for start, para in split_paragraphs(text):
         lang = detect_language(para, default_lang) if len(para) > 40 else default_lang
-        para_terms = analyze(para, lang or default_lang)
+        para_terms = analyze(para, lang or default_lang, latin_keys)
         for t in para_terms:
             terms.append(Term(t.key, t.pos + pos_base, t.start + start, t.end + start))
         if para_terms:
@@ -61,7 +61,7 @@ def field_terms(doc: IndexDocument) -> dict[str, list[Term]]:
     body_terms: list[Term] = []
     pos_base = 0
     for _page_no, text in doc.pages:
-        page_terms = analyze_text(text, lang)
+        page_terms = analyze_text(text, lang, latin_keys=False)
         body_terms.extend(Term(t.key, t.pos + pos_base, t.start, t.end) for t in page_terms)
         if page_terms:
             pos_base += page_terms[-1].pos + 2

@@ -30,6 +30,8 @@ def document_for(pub: Publication, covered_pages: frozenset[int] = frozenset()) 
         names.extend(v.name for v in a.person.variants)
         if a.person.name_latin:
             names.append(a.person.name_latin)
+    if pub.kind == "volume" and pub.volume is not None:
+        names.extend(pub.volume.editors or [])         # a volume's editors are its people
     titles = dict(pub.titles or {})
     if pub.title and pub.title not in titles.values():
         titles[pub.language or "ru"] = pub.title
@@ -77,7 +79,8 @@ def _load(session: Session, ids: list[int]) -> list[Publication]:
     return list(session.scalars(
         select(Publication).where(Publication.id.in_(ids))
         .options(selectinload(Publication.authorships).selectinload(Authorship.person),
-                 selectinload(Publication.pages), selectinload(Publication.topics))))
+                 selectinload(Publication.pages), selectinload(Publication.topics),
+                 selectinload(Publication.volume))))
 
 
 def process_index_tasks(archive, limit: int | None = None) -> int:

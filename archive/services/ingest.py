@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from uploads.types import ArticleSpan, Author, ExtractedDocument, Metadata, Page
 from ..models import Authorship, ProcessingRecord, Publication, PublicationPage, StoredFile, Volume, utcnow
 from ..storage import sha256_of
 from . import indexing
+from .duplicates import find_probable_duplicates, simhash, title_key
 from .people import find_or_create_person
 
 logger = logging.getLogger(__name__)
@@ -54,10 +54,6 @@ def clean_display_name(name: str) -> str:
     return name[:255]
 
 
-def _title_key(title: str) -> str:
-    return re.sub(r"\W+", " ", title.lower().replace("ё", "е")).strip()
-
-
 def _record(session: Session, name: str, status: str, message: str = "", code: str = "", user_id=None,
             details: dict | None = None, publication_ids=None, stored_file_id=None) -> ProcessingRecord:
     rec = ProcessingRecord(original_name=name, status=status, message=message, error_code=code, user_id=user_id,
@@ -76,17 +72,6 @@ def _existing_publications(session: Session, sha: str) -> list[int] | None:
     if not ids:
         ids = list(session.scalars(select(Publication.id).where(Publication.source_file_id == sf.id)))
     return ids
-
-
-def _probable_duplicate(session: Session, title: str) -> int | None:
-    key = _title_key(title)
-    if len(key) < 12:
-        return None
-    for pid, t in session.execute(select(Publication.id, Publication.title)
-                                  .where(func.lower(Publication.title) == title.lower())):
-        if _title_key(t) == key:
-            return pid
-    return None
 
 
 def _add_authors(session: Session, pub: Publication, authors: list[Author]) -> None:
@@ -119,9 +104,12 @@ def _publication(session: Session, md: Metadata, pages: list[Page], kind: str, f
                                          printed=""))
     session.add(pub)
     _add_authors(session, pub, md.authors)
-    dup = _probable_duplicate(session, title)
-    if dup:
-        pub.duplicate_of_id = dup
+    pub.title_key = title_key(title)
+    pub.simhash = simhash(" ".join(p.text for p in pages))
+    session.flush()
+    dups = find_probable_duplicates(session, pub)
+    if dups:
+        pub.duplicate_of_id = dups[0][0]
     return pub
 
 

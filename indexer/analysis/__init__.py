@@ -77,17 +77,23 @@ def _keys_for(word: str, lang: str) -> tuple[str, ...]:
     low = fold_token(word)
     if _CYRILLIC.search(low):
         if lang == "kk" or any(c in _KK_LETTERS for c in low):
-            stem = _kazakh().kazakh_stem(low)
-            return (stem, LATIN_PREFIX + _translit().fold_latin_key(stem))
+            return _kazakh_keys(low)
         return (russian_lemma(word.lower(), word[:1].isupper() and not word.isupper()),)
     if _LATIN.search(low):
         tr = _translit()
         if tr.looks_like_kazakh_latin(word):
-            cyr = fold_token(tr.latin_to_cyrillic(word))
-            stem = _kazakh().kazakh_stem(cyr)
-            return (stem, LATIN_PREFIX + tr.fold_latin_key(stem))
+            return _kazakh_keys(fold_token(tr.latin_to_cyrillic(word)))
         return (low,)
     return (low,)
+
+
+def _kazakh_keys(low: str) -> tuple[str, ...]:
+    """Every stem of an ambiguous Kazakh word, each with its folded Latin key."""
+    fold = _translit().fold_latin_key
+    keys: list[str] = []
+    for stem in _kazakh().kazakh_stems(low):
+        keys += [stem, LATIN_PREFIX + fold(stem)]
+    return tuple(dict.fromkeys(keys))
 
 
 def _token_keys(word: str, lang: str) -> tuple[str, ...]:
@@ -108,12 +114,17 @@ def _token_keys(word: str, lang: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def analyze(text: str, lang: str = "ru") -> list[Term]:
-    """Index terms of ``text`` in language ``lang`` ("ru", "kk" or "en"); positions count words."""
+def analyze(text: str, lang: str = "ru", latin_keys: bool = True) -> list[Term]:
+    """Index terms of ``text`` in language ``lang`` ("ru", "kk" or "en"); positions count words.
+
+    ``latin_keys=False`` leaves out the folded Latin keys of Kazakh words: long bodies skip them (they
+    would add ~40 % of terms) and Latin queries reach body text through their Cyrillic readings instead.
+    """
     terms: list[Term] = []
     for pos, tok in enumerate(tokenize(normalize_text(text))):
         for key in _token_keys(tok.text, lang):
-            terms.append(Term(key, pos, tok.start, tok.end))
+            if latin_keys or not key.startswith(LATIN_PREFIX):
+                terms.append(Term(key, pos, tok.start, tok.end))
     return terms
 
 
@@ -124,13 +135,10 @@ def word_keys(word: str) -> frozenset[str]:
     for lang in ("ru", "kk"):
         keys.update(_token_keys(word, lang))
     if _LATIN.search(word) and not _CYRILLIC.search(word):
-        # A Latin word may be a Kazakh word in Latin script or a transliterated Russian one.
-        tr = _translit()
-        cyr = fold_token(tr.latin_to_cyrillic(word))
-        stem = _kazakh().kazakh_stem(cyr)
-        keys.add(LATIN_PREFIX + tr.fold_latin_key(stem))
-        keys.add(stem)
-        keys.add(russian_lemma(tr.latin_to_cyrillic(word).lower()))
+        # A Latin word may be Kazakh in the 2021 alphabet or informal ASCII, or romanised Russian.
+        for reading in _translit().latin_readings(word):
+            keys.update(_kazakh_keys(fold_token(reading)))
+            keys.add(russian_lemma(reading))
     else:
         # Folded Latin keys are for readers typing Latin; a Cyrillic word matches on its own keys.
         keys = {k for k in keys if not k.startswith(LATIN_PREFIX)}

@@ -7,6 +7,7 @@ Written for this project (no third-party code). The optional word list is Debian
 from __future__ import annotations
 
 import functools
+import re
 import logging
 import os
 from bisect import bisect_left
@@ -200,10 +201,22 @@ def _verb_roots(word: str, verbs: frozenset[str], min_end: int = 1) -> list[str]
 
 def _stem_word(word: str) -> str:
     """Stem one hyphen-free word."""
+    return _stem_candidates(word)[0]
+
+
+_PATRONYMIC = re.compile(r"^(.{3,}(?:ұлы|улы|қызы|кызы))(.*)$")
+_PATRONYMIC_CASE = frozenset("ның нің на не нан нен нда нде мен нан ны ні н ға ге дың дің".split()) | {""}
+
+
+def _stem_candidates(word: str) -> tuple[str, ...]:
+    """The best stem first, then equally good readings that are also dictionary words (ақыны: ақы, ақын)."""
+    m = _PATRONYMIC.match(word)
+    if m and m.group(2) in _PATRONYMIC_CASE:
+        return (m.group(1),)           # Байтұрсынұлының -> байтұрсынұлы: the patronymic stays whole
     cands = list(_parses(word))
     words, ordered, verbs = _wordlist()
     if not words:
-        return _restore(max(cands, key=lambda c: (c[1], -len(c[0])))[0])
+        return (_restore(max(cands, key=lambda c: (c[1], -len(c[0])))[0]),)
     known = [c for c in cands if c[1] and _known(c[0], words)]
     if word in words:  # a bare accusative -ы+н/-і+н would cut ақын, мәтін, дін
         known = [c for c in known if word[len(c[0]):] not in ("ын", "ін")]
@@ -213,14 +226,15 @@ def _stem_word(word: str) -> str:
         stem = tied[0]
         if len(tied) > 1 and _prefix_count(tied[-1], ordered) >= _TIE_SHARE * _prefix_count(stem, ordered):
             stem = tied[-1]
-        return _restore(stem)
+        others = [_restore(t) for t in tied if t != stem and _restore(t) != _restore(stem)]
+        return (_restore(stem), *others[:2])
     if word in words:
         roots = _verb_roots(word, verbs, _KNOWN_VERB_MIN_END)  # hunspell also lists айтып, алған
-        return _restore(max(roots, key=len) if roots else word)
+        return (_restore(max(roots, key=len) if roots else word),)
     roots = _verb_roots(word, verbs)
     if roots:
-        return _restore(max(roots, key=len))
-    return _restore(max(cands, key=lambda c: (c[1], -len(c[0])))[0])
+        return (_restore(max(roots, key=len)),)
+    return (_restore(max(cands, key=lambda c: (c[1], -len(c[0])))[0]),)
 
 
 def _prefix_count(prefix: str, ordered: tuple[str, ...]) -> int:
@@ -240,6 +254,15 @@ def kazakh_stem(word: str) -> str:
     if len(last) <= MIN_STEM:
         return word
     return head + sep + _stem_word(last)
+
+
+@functools.lru_cache(maxsize=100_000)
+def kazakh_stems(word: str) -> tuple[str, ...]:
+    """Every index key of a lowercased Cyrillic Kazakh word: the best stem first, then equally likely ones."""
+    head, sep, last = word.rpartition("-")
+    if len(last) <= MIN_STEM:
+        return (word,)
+    return tuple(head + sep + stem for stem in _stem_candidates(last))
 
 
 def has_kazakh_letters(word: str) -> bool:

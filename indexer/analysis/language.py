@@ -39,6 +39,9 @@ def detect_language(text: str, default: str = "") -> str:
     # Kazakh-only letters are about 8-10 % of Cyrillic letters in Kazakh prose and ~0 in Russian.
     if kk >= 3 and kk / max(cyr, 1) > 0.02:
         return "kk"
+    if kk == 0 and cyr >= 200:
+        return "ru"          # a long Cyrillic passage without a single Kazakh letter is Russian
+
     lang, _ = _langid().classify(sample)
     if lang == "en" and cyr > lat:
         return "ru"

@@ -92,6 +92,36 @@ def latin_to_cyrillic(word: str) -> str:
     src = unicodedata.normalize("NFC", word)
     low = src.lower()
     turkic = bool(set(low) & _DIACRITICS) or "İ" in src or ("q" in low and not _INFORMAL.search(low))
+    return _convert(word, turkic)
+
+
+# Russian names and words typed in Latin (Kazakhstan, Almaty, mezhetnicheskie): a plain romanisation.
+_LAT2CYR_RU = {
+    "shch": "щ", "sch": "щ", "sh": "ш", "ch": "ч", "zh": "ж", "kh": "х", "ts": "ц", "yu": "ю", "ya": "я",
+    "yo": "ё", "ye": "е", "iy": "ий", "yy": "ый", "a": "а", "b": "б", "c": "ц", "d": "д", "e": "е", "f": "ф",
+    "g": "г", "h": "х", "i": "и", "j": "й", "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "q": "к",
+    "r": "р", "s": "с", "t": "т", "u": "у", "v": "в", "w": "в", "x": "кс", "y": "ы", "z": "з",
+}
+_TOKEN_RU = _tokenizer(_LAT2CYR_RU)
+
+
+@functools.lru_cache(maxsize=50_000)
+def latin_readings(word: str) -> tuple[str, ...]:
+    """Plausible Cyrillic readings of a Latin word: the best Kazakh guess, the 2021-alphabet reading of
+    a word without diacritics (tarihy -> тарихы), and a Russian romanisation (kazakhstan -> казахстан)."""
+    low = unicodedata.normalize("NFC", word).lower()
+    kazakh = latin_to_cyrillic(word).lower()
+    readings = [kazakh, _convert(word, True).lower(),
+                "".join(_LAT2CYR_RU.get(t, t) for t in _TOKEN_RU.findall(low))]
+    if "у" in kazakh and not set(low) & _DIACRITICS:
+        # ASCII "u" stands for у, ұ or ү: add the ұ and ү readings too.
+        readings += [kazakh.replace("у", "ұ"), kazakh.replace("у", "ү")]
+    return tuple(dict.fromkeys(r for r in readings if r))
+
+
+def _convert(word: str, turkic: bool) -> str:
+    """Latin -> Cyrillic with the 2021 table (``turkic``) or the informal ASCII table."""
+    src = unicodedata.normalize("NFC", word)
     if turkic:  # 2021 alphabet: I is the capital of ı (і), İ the capital of i (и)
         src = src.replace("I", "ı").replace("İ", "i")
     low = src.lower()

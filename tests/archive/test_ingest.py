@@ -216,3 +216,25 @@ def test_volume_is_split_into_articles_with_their_own_pdfs_and_volume_metadata(a
     assert r.status_code == 200 and r.data.startswith(b"%PDF")
     data = client.get("/api/search", query_string={"q": "межконфессионального диалога"}).get_json()
     assert data["hits"][0]["id"] == article_ids[0]                     # the article ranks, not the volume
+
+
+def test_same_article_as_pdf_and_docx_is_flagged_not_merged(archive):
+    from support import DEMO
+
+    docx = ingest_file(archive, DEMO / "ru-2022-molodezh-grazhdanskaya-identichnost.docx", publish=True)
+    pdf = ingest_file(archive, DEMO / "ru-2022-molodezh-grazhdanskaya-identichnost.pdf", publish=True)
+    other = ingest_file(archive, DEMO / "ru-2020-yazykovaya-politika-trekhyazychie.pdf", publish=True)
+    with archive.db.session() as s:
+        assert s.get(Publication, pdf.publication_ids[0]).duplicate_of_id == docx.publication_ids[0]
+        assert s.get(Publication, other.publication_ids[0]).duplicate_of_id is None
+        assert s.get(Publication, docx.publication_ids[0]).status == "published"   # both records stay
+
+
+def test_simhash_distance_separates_versions_from_other_texts():
+    from archive.services.duplicates import distance, simhash
+
+    base = " ".join(f"слово{i % 97} текст{i % 13} пример{i % 7}" for i in range(400))
+    edited = base.replace("слово5 ", "изменено ", 3)
+    unrelated = " ".join(f"другое{i % 89} иное{i % 11}" for i in range(400))
+    assert distance(simhash(base), simhash(edited)) <= 12 < distance(simhash(base), simhash(unrelated))
+    assert simhash("слишком мало слов") is None
