@@ -32,6 +32,7 @@ class SearchPage:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     relaxed: bool = False
     elapsed_ms: float = 0.0
+    suggestion: str | None = None
 
     @property
     def pages(self) -> int:
@@ -64,4 +65,4 @@ def run_search(archive, session: Session, text: str, page: int = 1, limit: int =
             snippet_html = plain_snippet(lead or (pages[0][1] if pages else ""))
         hits.append(SearchHit(pub, h.score, snippets, snippet_html))
     return SearchPage(q, hits, result.total, page, limit, result.facets, result.relaxed,
-                      (time.perf_counter() - t0) * 1000)
+                      (time.perf_counter() - t0) * 1000, result.suggestion)

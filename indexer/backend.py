@@ -49,6 +49,7 @@ class SearchResult:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     relaxed: bool = False          # all-words found nothing; any-word ranking was used instead
     keys: frozenset[str] = frozenset()
+    suggestion: str | None = None  # "did you mean": the query with unknown words corrected
 
 
 class SearchBackend(Protocol):

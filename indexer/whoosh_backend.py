@@ -10,12 +10,16 @@ from typing import Iterable
 
 from whoosh.analysis import Composable, Token
 
-from .analysis import word_keys
+from .analysis import is_stopword, word_keys
 from .backend import FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, encode_terms, query_keys
 from .documents import IndexDocument, field_terms
 from .query import Clause, ParsedQuery, Phrase, Word
 
 logger = logging.getLogger(__name__)
+
+
+def _only_stopwords(group: list[Clause]) -> bool:
+    return all(isinstance(c, Word) and not c.field and is_stopword(c.text) for c in group)
 
 
 class PreAnalyzed(Composable):
@@ -223,10 +227,15 @@ class WhooshBackend:
         from whoosh import query as wq
 
         groups = []
+        optional = []
+        content = [g for g in q.groups if not _only_stopwords(g)]
         for group in q.groups:
             subs = [s for s in (self._clause(c) for c in group) if s is not None]
-            if subs:
-                groups.append(wq.Or(subs) if len(subs) > 1 else subs[0])
+            if not subs:
+                continue
+            node = wq.Or(subs) if len(subs) > 1 else subs[0]
+            # Function words ("и", "в", "және") are not required when the query has other words.
+            (optional if content and _only_stopwords(group) else groups).append(node)
         excluded = [s for s in (self._clause(c) for c in q.excluded) if s is not None]
         if not groups:
             base = wq.Every()
@@ -234,6 +243,8 @@ class WhooshBackend:
             base = wq.Or(groups)
         else:
             base = wq.And(groups)
+        if optional and groups:
+            base = wq.AndMaybe(base, wq.Or(optional))
         if excluded:
             base = wq.AndNot(base, wq.Or(excluded))
         return base
@@ -267,11 +278,12 @@ class WhooshBackend:
         wq_ = self._build(query)
         results = searcher.search_page(wq_, page, pagelen=limit, filter=flt, groupedby=groupedby, sortedby=sortedby,
                                        reverse=reverse)
-        if results.total == 0 and sum(len(g) for g in query.groups) > 1:
+        if results.total == 0 and sum(len(g) for g in query.groups if not _only_stopwords(g)) > 1:
             relaxed = True
             results = searcher.search_page(self._build(query, any_word=True), page, pagelen=limit, filter=flt,
                                            groupedby=groupedby, sortedby=sortedby, reverse=reverse)
         hits = [Hit(int(r["id"]), float(r.score) if isinstance(r.score, (int, float)) else 0.0) for r in results]
+        suggestion = self.suggest(query) if (results.total < 3 or relaxed) and query.groups else None
         facet_counts: dict[str, dict[str, int]] = {}
         if facets:
             for name in FACETS:
@@ -280,4 +292,33 @@ class WhooshBackend:
                 except KeyError:
                     groups = {}
                 facet_counts[name] = {str(k): int(v) for k, v in groups.items() if k not in (None, "", b"")}
-        return SearchResult(hits=hits, total=results.total, facets=facet_counts, relaxed=relaxed, keys=query_keys(query))
+        return SearchResult(hits=hits, total=results.total, facets=facet_counts, relaxed=relaxed,
+                            keys=query_keys(query), suggestion=suggestion)
+
+    def suggest(self, query: ParsedQuery) -> str | None:
+        """The query with each word the index does not know replaced by the nearest indexed term."""
+        from .analysis.normalize import fold_token, normalize_text
+
+        searcher = self._get_searcher()
+        reader = searcher.reader()
+        words = [c.text for g in query.groups for c in g if isinstance(c, Word) and not c.prefix]
+        if not words:
+            return None
+        changed = False
+        out: list[str] = []
+        for w in words:
+            known = any(reader.doc_frequency(f, k) for k in word_keys(w) for f in ("title", "body", "abstract"))
+            if known or len(w) < 4 or w.isdigit():
+                out.append(w)
+                continue
+            low = fold_token(normalize_text(w))
+            best = None
+            probes = dict.fromkeys([low] + sorted(k for k in word_keys(w) if not k.startswith("~")))
+            for f, probe in ((f, p) for f in ("title", "body") for p in probes):
+                for cand in searcher.corrector(f).suggest(probe, limit=3, maxdist=2):
+                    if not cand.startswith("~") and (best is None or reader.doc_frequency(f, cand) >
+                                                     reader.doc_frequency(f, best)):
+                        best = cand
+            out.append(best or w)
+            changed = changed or bool(best)
+        return " ".join(out) if changed else None

@@ -42,6 +42,7 @@ def search():
     r = run_search(get_archive(), db_session(), q, page=page, limit=limit, filters=filters_from_args(), sort=sort)
     return jsonify({
         "query": q, "total": r.total, "page": page, "limit": limit, "relaxed": r.relaxed,
+        "suggestion": r.suggestion,
         "hits": [hit_json(h.publication, h.score, h.snippet_html) for h in r.hits],
         "facets": r.facets,
     })

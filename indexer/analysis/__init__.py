@@ -14,7 +14,7 @@ from .normalize import fold_token, normalize_text
 from .russian import russian_lemma
 
 __all__ = ["Term", "Token", "tokenize", "analyze", "word_keys", "normalize_text", "split_paragraphs",
-           "latin_key", "LATIN_PREFIX"]
+           "latin_key", "is_stopword", "LATIN_PREFIX"]
 
 # Words: letters/digits, optionally joined by hyphens ("социально-экономический", "АНК-а").
 _WORD = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)*")
@@ -143,6 +143,21 @@ def word_keys(word: str) -> frozenset[str]:
         # Folded Latin keys are for readers typing Latin; a Cyrillic word matches on its own keys.
         keys = {k for k in keys if not k.startswith(LATIN_PREFIX)}
     return frozenset(k for k in keys if k)
+
+
+@functools.lru_cache(maxsize=1)
+def _russian_stopwords() -> frozenset[str]:
+    from pathlib import Path
+
+    path = Path(__file__).with_name("data") / "ru_stopwords.txt"
+    return frozenset(w.strip() for w in path.read_text(encoding="utf-8").splitlines()
+                     if w.strip() and not w.startswith("#"))
+
+
+def is_stopword(word: str) -> bool:
+    """A Russian or Kazakh function word (и, в, және, мен...)."""
+    low = fold_token(normalize_text(word))
+    return low in _russian_stopwords() or low in _kazakh().kazakh_stopwords()
 
 
 def latin_key(word: str) -> str:

@@ -96,3 +96,9 @@ def test_security_headers_present(client):
 def test_language_switch_changes_interface(client):
     assert 'lang="kk"' in client.get("/?hl=kk").get_data(as_text=True)
     assert 'lang="en"' in client.get("/?hl=en").get_data(as_text=True)
+
+
+def test_did_you_mean_links_a_corrected_query(client, loaded):
+    html = client.get("/search?q=межэтничиское&hl=en").get_data(as_text=True)
+    assert "Did you mean" in html and "межэтнический" in html
+    assert client.get("/api/search?q=межэтничиское").get_json()["suggestion"]

@@ -102,3 +102,22 @@ def test_snippets_escape_html():
 
     snips = make_snippets(query_keys(parse_query("согласие")), [(1, "<script>alert(1)</script> согласие")])
     assert "<script>" not in snips[0].html and "&lt;script&gt;" in snips[0].html
+
+
+def test_function_words_are_optional_but_phrases_keep_them(backend):
+    # "и" appears in doc 1 and 3; "в" in 1 and 3 — neither is required next to content words.
+    assert ids(backend, "миграция в молодёжь") == [3]
+    assert ids(backend, "ақындары және тіл") == [2]
+    assert ids(backend, "и") != []                       # alone, a function word is still searched
+
+
+@pytest.mark.parametrize("typo, fixed", [("межэтничиские", "межэтнический"), ("миграцыя", "миграция"),
+                                         ("ақнның", "ақын")])
+def test_did_you_mean_from_index_vocabulary(backend, typo, fixed):
+    r = backend.search(parse_query(typo))
+    assert r.total == 0 or r.suggestion is not None
+    assert r.suggestion and fixed in r.suggestion
+
+
+def test_no_suggestion_when_words_are_known(backend):
+    assert backend.search(parse_query("озеро")).suggestion is None
