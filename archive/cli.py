@@ -32,56 +32,94 @@ def init_command():
 @click.command("ingest")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--publish", is_flag=True, help="Publish at once (otherwise the records wait as drafts for review).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file (in input order).")
 @click.option("--recursive/--no-recursive", default=True, help="Descend into folders (default: yes).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 32), default=None,
+              help="Files processed at once (default: the number of cores).")
 @with_appcontext
-def ingest_command(paths, publish, as_json, recursive):
+def ingest_command(paths, publish, as_json, recursive, jobs):
     """Store PDF and DOCX files, extract text and metadata, create publications and index them.
 
     Files already stored (same bytes) are reported as duplicates, so a batch can be re-run to resume.
+    Extraction runs in child processes, several at once; indexing happens once after the batch.
     Exit code 1 if any file failed.
     """
-    from .services.ingest import iter_input_files, ingest_file
+    from concurrent.futures import ThreadPoolExecutor
+
+    from uploads.limits import cpu_count
+
+    from .services.indexing import process_index_tasks
+    from .services.ingest import ingest_file, iter_input_files
 
     _init_db()
     archive = get_archive()
     files = iter_input_files(list(paths), recursive)
-    missing = [p for p in paths if not p.exists()]
     failed = 0
-    counts = {"ok": 0, "duplicate": 0, "error": 0}
+    outcomes = []
     t0 = time.perf_counter()
-    for p in missing:
-        failed += 1
-        counts["error"] += 1
-        _report(as_json, {"file": str(p), "status": "error", "publication_ids": [], "error": "No such file or folder."})
-    for i, f in enumerate(files, 1):
-        outcome = ingest_file(archive, f, f.name, publish=publish)
-        counts[outcome.status] += 1
-        if outcome.status == "error":
+    for p in paths:
+        if not p.exists():
             failed += 1
+            _report(as_json, {"file": str(p), "status": "error", "publication_ids": [],
+                              "error": "No such file or folder."})
+    jobs = jobs or cpu_count()
+
+    def one(f: Path):
+        return ingest_file(archive, f, f.name, publish=publish, index_now=False)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = pool.map(one, files)
         if as_json:
-            _report(True, outcome.as_json())
+            for outcome in results:
+                outcomes.append(outcome)
+                click.echo(json.dumps(outcome.as_json(), ensure_ascii=False))
         else:
-            line = f"[{i}/{len(files)}] {outcome.status:9} {f.name}"
-            ids = outcome.publication_ids
-            if ids and outcome.is_volume:
-                line += f" → volume {ids[0]} with {len(ids) - 1} articles ({ids[1]}–{ids[-1]})"
-            elif ids:
-                line += f" → {', '.join(map(str, ids))}"
-            if outcome.status == "ok":
-                line += f" ({outcome.pages} pages" + (f", {outcome.ocr_pages} OCR" if outcome.ocr_pages else "") + \
-                        (f", {outcome.repaired_pages} repaired" if outcome.repaired_pages else "") + \
-                        (", volume" if outcome.is_volume else "") + ")"
-            if outcome.error:
-                line += f": {outcome.error}"
-            click.echo(line, err=False)
-            for w in outcome.warnings:
-                click.echo(f"    note: {w}")
+            with click.progressbar(results, length=len(files), label="Ingesting", file=sys.stderr,
+                                   show_pos=True, item_show_func=lambda o: o.file[:40] if o else "") as bar:
+                for outcome in bar:
+                    outcomes.append(outcome)
+    if publish:
+        try:
+            process_index_tasks(archive)
+        except Exception as exc:  # noqa: BLE001 - records stand; `manage.py index-pending` catches up
+            click.echo(f"Indexing failed ({exc.__class__.__name__}); run `manage.py index-pending` later.", err=True)
+    failed += sum(o.status == "error" for o in outcomes)
     if not as_json:
-        click.echo(f"Done in {time.perf_counter() - t0:.1f} s: {counts['ok']} ok, {counts['duplicate']} duplicate, "
-                   f"{counts['error']} failed.")
+        _summary(outcomes, time.perf_counter() - t0)
     if failed:
         sys.exit(1)
+
+
+def _summary(outcomes, seconds: float) -> None:
+    """The table a person reads after a batch: counts, then every failure with its reason."""
+    ok = [o for o in outcomes if o.status == "ok"]
+    rows = [
+        ("ok", len(ok)),
+        ("duplicate", sum(o.status == "duplicate" for o in outcomes)),
+        ("  of them volumes", sum(o.is_volume for o in ok)),
+        ("  files with repaired pages", sum(o.repaired_pages > 0 for o in ok)),
+        ("  files with OCR'd pages", sum(o.ocr_pages > 0 for o in ok)),
+        ("failed", sum(o.status == "error" for o in outcomes)),
+    ]
+    pages = sum(o.pages for o in ok)
+    click.echo("")
+    for label, n in rows:
+        click.echo(f"  {label:28} {n:6}")
+    click.echo(f"  {'pages':28} {pages:6}  ({sum(o.ocr_pages for o in ok)} OCR, "
+               f"{sum(o.repaired_pages for o in ok)} repaired)")
+    for o in ok:
+        ids = o.publication_ids
+        what = f"volume {ids[0]} with {len(ids) - 1} articles" if o.is_volume else ", ".join(map(str, ids))
+        click.echo(f"  ok         {o.file} → {what}")
+        for w in o.warnings:
+            click.echo(f"             note: {w}")
+    for o in outcomes:
+        if o.status == "duplicate":
+            click.echo(f"  duplicate  {o.file} → already stored as {', '.join(map(str, o.publication_ids))}")
+    for o in outcomes:
+        if o.status == "error":
+            click.echo(f"  failed     {o.file}: {o.error}")
+    click.echo(f"Done in {seconds:.1f} s.")
 
 
 def _report(as_json: bool, obj: dict) -> None:

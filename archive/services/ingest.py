@@ -183,8 +183,12 @@ def _create_volume(archive, session: Session, path: Path, doc: ExtractedDocument
 
 
 def ingest_file(archive, path: Path, original_name: str | None = None, publish: bool = False,
-                user_id: int | None = None) -> IngestOutcome:
-    """Take one file in. Never raises for bad input: the outcome carries a person-safe message."""
+                user_id: int | None = None, index_now: bool = True) -> IngestOutcome:
+    """Take one file in. Never raises for bad input: the outcome carries a person-safe message.
+
+    The index work is recorded with the records; ``index_now=False`` leaves it for the caller (a batch
+    indexes once at the end).
+    """
     path = Path(path)
     name = clean_display_name(original_name or path.name)
     try:
@@ -241,7 +245,7 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
         for sha_w in written:
             archive.files.remove(sha_w)
         raise
-    if publish:
+    if publish and index_now:
         try:
             indexing.process_index_tasks(archive)
         except Exception:  # noqa: BLE001 - the upload stands; the index catches up later

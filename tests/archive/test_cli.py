@@ -26,7 +26,9 @@ def test_ingest_all_good_exits_zero_and_search_finds(runner, tmp_path):
     path = make_pdf(tmp_path / "ru.pdf", RU_ARTICLE)
     r = runner.invoke(args=["ingest", str(path), "--publish"])
     assert r.exit_code == 0, r.output
-    assert "1 ok" in r.output
+    import re
+
+    assert re.search(r"^\s+ok\s+1$", r.output, re.M) and re.search(r"^\s+failed\s+0$", r.output, re.M)
     r = runner.invoke(args=["search", "межэтническими", "--json"])
     data = json.loads(r.output)
     assert data["total"] == 1 and data["hits"][0]["source_file"] == "ru.pdf"

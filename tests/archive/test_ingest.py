@@ -238,3 +238,27 @@ def test_simhash_distance_separates_versions_from_other_texts():
     unrelated = " ".join(f"другое{i % 89} иное{i % 11}" for i in range(400))
     assert distance(simhash(base), simhash(edited)) <= 12 < distance(simhash(base), simhash(unrelated))
     assert simhash("слишком мало слов") is None
+
+
+@pytest.mark.parametrize("name, fragment", [
+    ("empty.pdf", "empty"), ("truncated.pdf", "damaged"), ("html_named.pdf", "web page"),
+    ("random_bytes.pdf", "not a PDF"), ("encrypted.pdf", "password"), ("not_a_zip.docx", "not a PDF"),
+    ("looping_pages.pdf", "damaged"),
+])
+def test_project_fixtures_of_bad_files_get_specific_messages(archive, name, fragment):
+    from support import DATA
+
+    out = ingest_file(archive, DATA / name)
+    assert out.status == "error" and fragment in out.error, out.error
+
+
+def test_markup_in_titles_is_stored_as_text_and_escaped_on_pages(archive, client):
+    from support import DATA
+
+    out = ingest_file(archive, DATA / "xss_title.pdf", publish=True)
+    with archive.db.session() as s:
+        assert "<script>" in s.get(Publication, out.publication_ids[0]).title      # kept as the person wrote it
+    for url in (f"/p/{out.publication_ids[0]}", "/search?q=alert", "/"):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;" in html
