@@ -88,9 +88,13 @@ def encode_terms(terms: Sequence[Term]) -> str:
 
 
 def open_backend(kind: str, path: str | os.PathLike[str], **options) -> SearchBackend:
-    """Create the configured backend ("whoosh")."""
+    """Create the configured backend: "whoosh" (embedded default) or "tantivy" (fast embedded)."""
     if kind == "whoosh":
         from .whoosh_backend import WhooshBackend
 
         return WhooshBackend(path, **options)
+    if kind == "tantivy":
+        from .tantivy_backend import TantivyBackend
+
+        return TantivyBackend(path, **options)
     raise ValueError(f"unknown search backend {kind!r}")

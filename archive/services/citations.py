@@ -36,6 +36,9 @@ _WORDS: dict[str, dict[str, str]] = {
            "eds": "ed.", "year": ""},
 }
 _MONTHS_RU = ("янв.", "февр.", "марта", "апр.", "мая", "июня", "июля", "авг.", "сент.", "окт.", "нояб.", "дек.")
+# GOST 7.12 abbreviations of month names in printed dates ("20 ноября 2019" → "20 нояб. 2019")
+_MONTH_ABBR = {"января": "янв.", "февраля": "февр.", "апреля": "апр.", "августа": "авг.", "сентября": "сент.",
+               "октября": "окт.", "ноября": "нояб.", "декабря": "дек."}
 
 _TRANSLIT = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
@@ -198,6 +201,7 @@ def _event_dates(vol: Volume, year_word: str) -> str:
     if text:
         text = re.sub(r"\s*[–—-]\s*", "–", text)
         text = re.sub(r"\s*(?:г|года|ж|жыл)\.?$", "", text).strip()
+        text = re.sub(r"\b(" + "|".join(_MONTH_ABBR) + r")\b", lambda m: _MONTH_ABBR[m.group(1)], text)
         if year_word and re.search(r"\d{4}$", text):
             text = f"{text} {year_word}"
         return text

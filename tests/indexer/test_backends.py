@@ -1,4 +1,5 @@
-"""A real Whoosh index in a temp folder: inflected forms, phrases, fields, filters, facets, fallback."""
+"""Every search backend (a real index in a temp folder): inflected forms, phrases, fields, filters,
+facets, fallback. The same tests run against Whoosh and tantivy."""
 import pytest
 
 from indexer.backend import Filters, open_backend
@@ -19,9 +20,10 @@ DOCS = [
 ]
 
 
-@pytest.fixture
-def backend(tmp_path):
-    b = open_backend("whoosh", tmp_path / "ix")
+@pytest.fixture(params=["whoosh", "tantivy"])
+def backend(request, tmp_path):
+    b = open_backend(request.param, tmp_path / "ix")
+    b.kind = request.param
     b.update(DOCS)
     yield b
     b.close()

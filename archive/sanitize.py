@@ -1,0 +1,22 @@
+"""The one place that calls bleach: rich text (abstracts) is reduced to a small allow-list."""
+from __future__ import annotations
+
+import bleach
+from markupsafe import Markup
+
+ALLOWED_TAGS = frozenset({"p", "br", "em", "strong", "i", "b", "sup", "sub", "ul", "ol", "li", "a"})
+ALLOWED_ATTRIBUTES = {"a": ["href", "title"]}
+ALLOWED_PROTOCOLS = frozenset({"https", "http", "mailto"})
+
+
+def clean_html(text: str | None) -> str:
+    """Rich text reduced to the allow-list; every other tag and attribute is stripped (text kept)."""
+    if not text:
+        return ""
+    return bleach.clean(text, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS,
+                        strip=True, strip_comments=True).strip()
+
+
+def safe_html(text: str | None) -> Markup:
+    """Sanitised rich text marked safe for a template (cleaned again on output: defence in depth)."""
+    return Markup(clean_html(text))

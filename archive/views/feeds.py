@@ -1,0 +1,239 @@
+"""Sitemaps (with an index past 50,000 URLs), robots.txt and Atom feeds of new publications."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Optional
+
+from flask import Blueprint, Response, abort, current_app, redirect, url_for
+from lxml import etree
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from .. import db_session
+from ..models import Authorship, Person, Publication, PublicationTopic, Topic, Volume
+from ..services.citations import authors_of
+from .export import public_base_url
+
+bp = Blueprint("feeds", __name__)
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+SITEMAP_LIMIT = 50_000
+
+
+def _utc(dt: Optional[datetime]) -> datetime:
+    if dt is None:
+        return datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+def w3c(dt: Optional[datetime]) -> str:
+    """RFC 3339 / W3C datetime in UTC ("2025-01-14T08:12:00Z"), as sitemaps and Atom want."""
+    return _utc(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _xml(root: etree._Element, mimetype: str) -> Response:
+    body = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    resp = Response(body, content_type=f"{mimetype}; charset=utf-8")
+    resp.headers["Cache-Control"] = "public, max-age=600"
+    return resp
+
+
+def _sitemap_limit() -> int:
+    try:
+        return max(1, min(SITEMAP_LIMIT, int(current_app.config.get("SITEMAP_MAX_URLS", SITEMAP_LIMIT))))
+    except (TypeError, ValueError):
+        return SITEMAP_LIMIT
+
+
+# --------------------------------------------------------------------------- sitemaps
+
+
+def _published_count() -> int:
+    return db_session().scalar(select(func.count()).select_from(Publication)
+                               .where(Publication.status == "published")) or 0
+
+
+def _url_rows(start: int, count: int) -> list[tuple[str, datetime]]:
+    """(absolute URL, lastmod) for URL positions [start, start+count): position 0 is the home page."""
+    s = db_session()
+    base = public_base_url()
+    out: list[tuple[str, datetime]] = []
+    if start == 0:
+        latest = s.scalar(select(func.max(Publication.updated_at)).where(Publication.status == "published"))
+        out.append((base + "/", _utc(latest) if latest else datetime.now(timezone.utc)))
+        count -= 1
+    offset = max(0, start - 1)
+    rows = s.execute(select(Publication.id, Publication.updated_at).where(Publication.status == "published")
+                     .order_by(Publication.id).offset(offset).limit(max(0, count)))
+    out += [(f"{base}/p/{pid}", _utc(upd)) for pid, upd in rows]
+    return out
+
+
+def _urlset(start: int, count: int) -> Response:
+    root = etree.Element(f"{{{SITEMAP_NS}}}urlset", nsmap={None: SITEMAP_NS})
+    for loc, lastmod in _url_rows(start, count):
+        url = etree.SubElement(root, f"{{{SITEMAP_NS}}}url")
+        etree.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = loc
+        etree.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = w3c(lastmod)
+    return _xml(root, "application/xml")
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    """All landing pages; a sitemap index of ``/sitemap-<n>.xml`` parts when there are too many for one file."""
+    limit = _sitemap_limit()
+    total = _published_count() + 1
+    if total <= limit:
+        return _urlset(0, total)
+    s = db_session()
+    base = public_base_url()
+    root = etree.Element(f"{{{SITEMAP_NS}}}sitemapindex", nsmap={None: SITEMAP_NS})
+    parts = -(-total // limit)
+    for n in range(1, parts + 1):
+        start = (n - 1) * limit
+        ids = (select(Publication.updated_at).where(Publication.status == "published").order_by(Publication.id)
+               .offset(max(0, start - 1)).limit(limit if start else limit - 1).subquery())
+        lastmod = s.scalar(select(func.max(ids.c.updated_at)))
+        sm = etree.SubElement(root, f"{{{SITEMAP_NS}}}sitemap")
+        etree.SubElement(sm, f"{{{SITEMAP_NS}}}loc").text = f"{base}/sitemap-{n}.xml"
+        etree.SubElement(sm, f"{{{SITEMAP_NS}}}lastmod").text = w3c(lastmod or datetime.now(timezone.utc))
+    return _xml(root, "application/xml")
+
+
+@bp.get("/sitemap-<int:n>.xml")
+def sitemap_part(n: int):
+    """One part of the sitemap index (1-based)."""
+    limit = _sitemap_limit()
+    total = _published_count() + 1
+    if n < 1 or (n - 1) * limit >= total:
+        abort(404)
+    return _urlset((n - 1) * limit, min(limit, total - (n - 1) * limit))
+
+
+@bp.get("/robots.txt")
+def robots():
+    """Crawling allowed everywhere; the sitemap by its absolute URL."""
+    body = f"User-agent: *\nAllow: /\n\nSitemap: {public_base_url()}/sitemap.xml\n"
+    return Response(body, content_type="text/plain; charset=utf-8")
+
+
+# --------------------------------------------------------------------------- Atom
+
+
+def _feed_size() -> int:
+    try:
+        return max(1, min(500, int(current_app.config.get("FEED_SIZE", 50))))
+    except (TypeError, ValueError):
+        return 50
+
+
+def _published() -> Select:
+    return (select(Publication).where(Publication.status == "published")
+            .options(selectinload(Publication.authorships).selectinload(Authorship.person),
+                     selectinload(Publication.volume))
+            .order_by(Publication.published_at.desc(), Publication.id.desc()))
+
+
+def _atom(title: str, self_path: str, alternate: str, pubs: list[Publication]) -> Response:
+    """An Atom 1.0 feed document (RFC 4287)."""
+    base = public_base_url()
+    root = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})
+
+    def sub(parent: etree._Element, name: str, text: Optional[str] = None, **attrs: str) -> etree._Element:
+        el = etree.SubElement(parent, f"{{{ATOM_NS}}}{name}", attrs)
+        if text is not None:
+            el.text = text
+        return el
+
+    site = current_app.config.get("SITE_NAME") or "Kelisim Archive"
+    sub(root, "id", base + self_path)
+    sub(root, "title", f"{title} — {site}" if title != site else site)
+    updated = max((_utc(p.updated_at) for p in pubs), default=None)
+    sub(root, "updated", w3c(updated or datetime.now(timezone.utc)))
+    sub(root, "link", rel="self", type="application/atom+xml", href=base + self_path)
+    sub(root, "link", rel="alternate", type="text/html", href=alternate)
+    author = sub(root, "author")
+    sub(author, "name", site)
+    sub(author, "uri", base + "/")
+    sub(root, "generator", site, uri=base + "/")
+    for pub in pubs:
+        entry = sub(root, "entry")
+        url = f"{base}/p/{pub.id}"
+        sub(entry, "id", url)
+        t = sub(entry, "title", " ".join((pub.title or f"#{pub.id}").split()))
+        if pub.language:
+            t.set(f"{{{XML_NS}}}lang", pub.language)
+        sub(entry, "link", rel="alternate", type="text/html", href=url)
+        sub(entry, "updated", w3c(pub.updated_at))
+        if pub.published_at:
+            sub(entry, "published", w3c(pub.published_at))
+        for name in authors_of(pub):
+            a = sub(entry, "author")
+            sub(a, "name", name.inverted())
+        abstracts = pub.abstracts or {}
+        lang = pub.language if pub.language in abstracts else next(iter(abstracts), "")
+        summary = " ".join((abstracts.get(lang) or "").split())
+        if not summary and pub.volume is not None and pub.kind != "volume":
+            summary = " ".join(pub.volume.title.split())
+        if summary:
+            s = sub(entry, "summary", summary, type="text")
+            if lang:
+                s.set(f"{{{XML_NS}}}lang", lang)
+        for kw in pub.keywords or []:
+            if str(kw).strip():
+                sub(entry, "category", term=" ".join(str(kw).split()))
+    return _xml(root, "application/atom+xml")
+
+
+@bp.get("/feeds/new.atom")
+def new_atom():
+    """The newest publications of the whole archive."""
+    pubs = list(db_session().scalars(_published().limit(_feed_size())))
+    return _atom(current_app.config.get("SITE_NAME") or "Kelisim Archive", "/feeds/new.atom",
+                 public_base_url() + "/", pubs)
+
+
+@bp.get("/feeds/volume/<int:volume_id>.atom")
+def volume_atom(volume_id: int):
+    """The publications of one volume (collection)."""
+    s = db_session()
+    vol = s.get(Volume, volume_id)
+    if vol is None:
+        abort(404)
+    pubs = list(s.scalars(_published().where(Publication.volume_id == volume_id).limit(_feed_size())))
+    page = s.scalar(select(Publication.id).where(Publication.volume_id == volume_id, Publication.kind == "volume",
+                                                 Publication.status == "published"))
+    alternate = f"{public_base_url()}/p/{page}" if page else public_base_url() + f"/search?volume={volume_id}"
+    return _atom(" ".join(vol.title.split()) or f"#{volume_id}", f"/feeds/volume/{volume_id}.atom", alternate, pubs)
+
+
+@bp.get("/feeds/topic/<slug>.atom")
+def topic_atom(slug: str):
+    """The publications on one topic (editor-confirmed assignments only)."""
+    s = db_session()
+    topic = s.scalars(select(Topic).where(Topic.slug == slug)).first()
+    if topic is None:
+        abort(404)
+    pubs = list(s.scalars(_published().join(PublicationTopic, PublicationTopic.publication_id == Publication.id)
+                          .where(PublicationTopic.topic_id == topic.id, PublicationTopic.suggested.is_(False))
+                          .limit(_feed_size())))
+    return _atom(topic.label_ru or topic.slug, f"/feeds/topic/{topic.slug}.atom",
+                 public_base_url() + f"/search?topic={topic.slug}", pubs)
+
+
+@bp.get("/feeds/person/<int:person_id>.atom")
+def person_atom(person_id: int):
+    """The publications of one person (a merged person's feed moves to the surviving record)."""
+    s = db_session()
+    person = s.get(Person, person_id)
+    if person is None:
+        abort(404)
+    if person.merged_into_id:
+        return redirect(url_for("feeds.person_atom", person_id=person.merged_into_id), 301)
+    pubs = list(s.scalars(_published().join(Authorship, Authorship.publication_id == Publication.id)
+                          .where(Authorship.person_id == person_id).limit(_feed_size())))
+    return _atom(" ".join(person.name.split()), f"/feeds/person/{person_id}.atom",
+                 public_base_url() + f"/search?person={person_id}", pubs)
+

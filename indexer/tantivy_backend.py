@@ -1,0 +1,297 @@
+"""tantivy (the Rust engine's official bindings) behind the same contract, fed our pre-analyzed terms.
+
+Every text field is added as a ``PreTokenizedString`` built from ``indexer.documents.field_terms``,
+so positions (and phrases) are exactly those of our own token stream, and Russian/Kazakh analysis is
+identical to the Whoosh backend. Facets come from tantivy's terms aggregation over fast fields.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Iterable
+
+import tantivy
+
+from .analysis import is_stopword, word_keys
+from .analysis.normalize import fold_token, normalize_text
+from .backend import FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, query_keys
+from .documents import IndexDocument, field_terms
+from .query import Clause, ParsedQuery, Phrase, Word
+
+logger = logging.getLogger(__name__)
+
+TEXT_FIELDS = tuple(FIELD_BOOSTS)
+KEYWORD_FIELDS = ("lang", "kind", "collection", "topics", "persons")
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_unsigned_field("id", stored=True, indexed=True, fast=True)
+    sb.add_text_field("uid", stored=False, tokenizer_name="raw", index_option="basic")   # delete key
+    for f in TEXT_FIELDS:
+        sb.add_text_field(f, stored=False, tokenizer_name="raw", index_option="position")
+    for f in KEYWORD_FIELDS:
+        sb.add_text_field(f, stored=False, fast=True, tokenizer_name="raw", index_option="basic")
+    sb.add_integer_field("year", stored=True, indexed=True, fast=True)
+    sb.add_integer_field("added", stored=False, indexed=False, fast=True)
+    return sb.build()
+
+
+def _only_stopwords(group: list[Clause]) -> bool:
+    return all(isinstance(c, Word) and not c.field and is_stopword(c.text) for c in group)
+
+
+class TantivyBackend:
+    """The fast embedded option: a tantivy index in a folder; one writer at a time (file lock)."""
+
+    def __init__(self, path: str | os.PathLike[str], writer_timeout: float = 60.0, heap_mb: int = 128) -> None:
+        self.path = Path(path)
+        self.writer_timeout = writer_timeout
+        self.heap = heap_mb * 1024 * 1024
+        self._lock = threading.RLock()
+        self._index: tantivy.Index | None = None
+
+    # -- lifecycle
+    def _ix(self) -> tantivy.Index:
+        with self._lock:
+            if self._index is None:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._index = tantivy.Index(_schema(), path=str(self.path), reuse=True)
+            return self._index
+
+    def close(self) -> None:
+        """Forget the index handle (tantivy keeps no open searcher between calls)."""
+        with self._lock:
+            self._index = None
+
+    def _writer(self):
+        deadline = time.monotonic() + self.writer_timeout
+        while True:
+            try:
+                return self._ix().writer(heap_size=self.heap, num_threads=1)
+            except ValueError as exc:          # another process holds the writer lock
+                if time.monotonic() > deadline:
+                    raise SearchIndexError("the search index is busy (another writer holds its lock)") from exc
+                time.sleep(0.2)
+
+    # -- writing
+    @staticmethod
+    def _document(d: IndexDocument) -> tantivy.Document:
+        doc = tantivy.Document()
+        doc.add_unsigned("id", int(d.id))
+        doc.add_text("uid", str(int(d.id)))
+        for name, terms in field_terms(d).items():
+            if not terms:
+                continue
+            tokens = [tantivy.Token(t.key, t.pos, t.start, t.end) for t in terms]
+            doc.add_pre_tokenized_text(name, tantivy.PreTokenizedString("", tokens))
+        langs = {d.language} | set(d.titles) | set(d.abstracts)
+        for lang in sorted(x for x in langs if x):
+            doc.add_text("lang", lang)
+        doc.add_text("kind", d.kind or "article")
+        if d.collection_id:
+            doc.add_text("collection", str(d.collection_id))
+        for t in d.topics:
+            doc.add_text("topics", t)
+        for p in d.person_ids:
+            doc.add_text("persons", str(p))
+        if d.year:
+            doc.add_integer("year", int(d.year))
+        doc.add_integer("added", int(d.added.timestamp()) if d.added else 0)
+        return doc
+
+    def update(self, docs: Iterable[IndexDocument]) -> None:
+        """Add or replace documents (one commit for the batch)."""
+        docs = list(docs)
+        if not docs:
+            return
+        with self._lock:
+            w = self._writer()
+            try:
+                for d in docs:
+                    w.delete_documents_by_term("uid", str(int(d.id)))
+                    w.add_document(self._document(d))
+                w.commit()
+            except BaseException:
+                w.rollback()
+                raise
+            finally:
+                w.wait_merging_threads()
+            self._ix().reload()
+
+    def remove(self, ids: Iterable[int]) -> None:
+        """Remove documents by id."""
+        ids = list(ids)
+        if not ids:
+            return
+        with self._lock:
+            w = self._writer()
+            try:
+                for i in ids:
+                    w.delete_documents_by_term("uid", str(int(i)))
+                w.commit()
+            finally:
+                w.wait_merging_threads()
+            self._ix().reload()
+
+    def clear(self) -> None:
+        """Empty the index."""
+        with self._lock:
+            w = self._writer()
+            try:
+                w.delete_all_documents()
+                w.commit()
+            finally:
+                w.wait_merging_threads()
+            self._ix().reload()
+
+    def doc_ids(self) -> set[int]:
+        """Ids of every indexed document."""
+        ix = self._ix()
+        ix.reload()
+        s = ix.searcher()
+        n = s.num_docs
+        if not n:
+            return set()
+        res = s.search(tantivy.Query.all_query(), limit=n)
+        return {int(s.doc(addr)["id"][0]) for _score, addr in res.hits}
+
+    # -- reading
+    def _clause(self, c: Clause, schema):
+        Q = tantivy.Query
+        fields = (c.field,) if c.field else TEXT_FIELDS
+        subs = []
+        if isinstance(c, Word):
+            if c.prefix:
+                stem = fold_token(normalize_text(c.text))
+                pattern = "".join("\\" + ch if not ch.isalnum() else ch for ch in stem) + ".*"
+                subs = [Q.boost_query(Q.regex_query(schema, f, pattern), FIELD_BOOSTS.get(f, 1.0)) for f in fields]
+            else:
+                keys = sorted(word_keys(c.text))
+                subs = [Q.boost_query(Q.term_query(schema, f, k), FIELD_BOOSTS.get(f, 1.0))
+                        for f in fields for k in keys]
+        else:
+            per_word = [sorted(word_keys(w)) for w in c.words]
+            per_word = [ks for ks in per_word if ks]
+            if len(per_word) == 1:
+                return self._clause(Word(c.words[0], c.field), schema)
+            import itertools
+
+            for combo in itertools.islice(itertools.product(*per_word), 16):
+                for f in fields:
+                    subs.append(Q.boost_query(Q.phrase_query(schema, f, list(combo)), FIELD_BOOSTS.get(f, 1.0)))
+        if not subs:
+            return None
+        return Q.boolean_query([(tantivy.Occur.Should, s) for s in subs]) if len(subs) > 1 else subs[0]
+
+    def _build(self, q: ParsedQuery, flt: Filters, schema, any_word: bool = False):
+        Q, O = tantivy.Query, tantivy.Occur
+        content = [g for g in q.groups if not _only_stopwords(g)]
+        parts: list[tuple] = []
+        groups = []
+        for group in q.groups:
+            subs = [s for s in (self._clause(c, schema) for c in group) if s is not None]
+            if not subs:
+                continue
+            node = Q.boolean_query([(O.Should, s) for s in subs]) if len(subs) > 1 else subs[0]
+            optional = bool(content) and _only_stopwords(group)
+            groups.append((O.Should if (any_word or optional) else O.Must, node))
+        if groups:
+            if any_word:
+                parts.append((O.Must, Q.boolean_query(groups)))
+            else:
+                parts.extend(groups)
+        else:
+            parts.append((O.Must, Q.all_query()))
+        for c in q.excluded:
+            node = self._clause(c, schema)
+            if node is not None:
+                parts.append((O.MustNot, node))
+        y0, y1 = flt.year_from or q.year_from, flt.year_to or q.year_to
+        if y0 or y1:
+            parts.append((O.Must, Q.range_query(schema, "year", tantivy.FieldType.Integer, y0, y1)))
+        for name, values in (("lang", tuple(flt.langs) + tuple(q.langs)), ("kind", tuple(flt.kinds) + tuple(q.kinds)),
+                             ("collection", tuple(str(c) for c in flt.collections)),
+                             ("topics", tuple(flt.topics) + tuple(q.topics)),
+                             ("persons", tuple(str(p) for p in flt.persons))):
+            for v in dict.fromkeys(values):
+                parts.append((O.Must, Q.term_query(schema, name, v)))
+        return Q.boolean_query(parts)
+
+    def search(self, query: ParsedQuery, filters: Filters = Filters(), page: int = 1, limit: int = 10,
+               sort: str = "relevance", facets: bool = True) -> SearchResult:
+        """Run ``query``; all words required, falling back to any word when that finds nothing."""
+        page = max(1, int(page))
+        limit = max(1, min(int(limit), 100))
+        ix = self._ix()
+        ix.reload()
+        schema = ix.schema
+        searcher = ix.searcher()
+        kw = {}
+        if sort == "newest" or (query.is_empty and sort == "relevance"):
+            kw = {"order_by_field": "year", "order": tantivy.Order.Desc}
+        elif sort == "oldest":
+            kw = {"order_by_field": "year", "order": tantivy.Order.Asc}
+        q = self._build(query, filters, schema)
+        res = searcher.search(q, limit=limit, offset=(page - 1) * limit, count=True, **kw)
+        relaxed = False
+        if res.count == 0 and sum(len(g) for g in query.groups if not _only_stopwords(g)) > 1:
+            relaxed = True
+            q = self._build(query, filters, schema, any_word=True)
+            res = searcher.search(q, limit=limit, offset=(page - 1) * limit, count=True, **kw)
+        hits = []
+        for score, addr in res.hits:
+            doc = searcher.doc(addr)
+            hits.append(Hit(int(doc["id"][0]), float(score) if not kw else 0.0))
+        facet_counts: dict[str, dict[str, int]] = {}
+        if facets and res.count:
+            agg = {name: {"terms": {"field": name, "size": 200}} for name in FACETS}
+            out = searcher.aggregate(q, agg)
+            for name in FACETS:
+                buckets = out.get(name, {}).get("buckets", [])
+                facet_counts[name] = {str(b["key"]): int(b["doc_count"]) for b in buckets if str(b["key"])}
+        elif facets:
+            facet_counts = {name: {} for name in FACETS}
+        suggestion = self.suggest(query, searcher) if (res.count < 3 or relaxed) and query.groups else None
+        return SearchResult(hits=hits, total=int(res.count or 0), facets=facet_counts, relaxed=relaxed,
+                            keys=query_keys(query), suggestion=suggestion)
+
+    def suggest(self, query: ParsedQuery, searcher=None) -> str | None:
+        """The query with each unknown word replaced by the most frequent indexed term within 2 edits."""
+        searcher = searcher or self._ix().searcher()
+        words = [c.text for g in query.groups for c in g if isinstance(c, Word) and not c.prefix]
+        out: list[str] = []
+        changed = False
+        for w in words:
+            keys = [k for k in word_keys(w) if not k.startswith("~")]
+            if len(w) < 4 or w.isdigit() or any(searcher.doc_freq(f, k) for k in keys for f in ("title", "body")):
+                out.append(w)
+                continue
+            best: tuple[int, int, str] | None = None
+            for probe in dict.fromkeys([fold_token(normalize_text(w))] + keys):
+                for f in ("title", "body"):
+                    for term, count in searcher.terms_with_prefix(f, probe[:2]):
+                        if term.startswith("~") or abs(len(term) - len(probe)) > 2:
+                            continue
+                        dist = _edit_distance(probe, term, 2)
+                        if dist <= 2 and (best is None or (dist, -count) < (best[0], -best[1])):
+                            best = (dist, count, term)
+            out.append(best[2] if best else w)
+            changed = changed or best is not None
+        return " ".join(out) if changed else None
+
+
+def _edit_distance(a: str, b: str, cap: int) -> int:
+    """Levenshtein distance, giving up (returning cap + 1) once every path exceeds ``cap``."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+        if min(cur) > cap:
+            return cap + 1
+        prev = cur
+    return prev[-1]
