@@ -63,8 +63,26 @@ def make_snippets(keys: Iterable[str], pages: Sequence[tuple[int, str]], lang: s
     keyset = frozenset(keys)
     if not keyset:
         return []
+    # Cheap pre-filter: a page can only match if it contains the start of some key (lemma or stem);
+    # analysing just those pages keeps snippets fast on long documents. Suppletive forms (люди ->
+    # человек) could slip through the filter, so when no page passes it, every page is analysed.
+    prefixes = {k[:max(3, min(5, len(k) - 2))] for k in keyset if not k.startswith("~") and len(k) >= 3}
+    candidates = [(n, t) for n, t in pages if any(p in t.lower().replace("ё", "е") for p in prefixes)]
+    limit = 2 * max_snippets     # enough matching pages to choose the best few from
+    found = _scan(keyset, candidates if candidates and not any(k.startswith("~") for k in keyset) else pages,
+                  lang, width, limit)
+    if not found and candidates and len(candidates) < len(pages):
+        found = _scan(keyset, pages, lang, width, limit)
+    found.sort(key=lambda sn: (-sn.score, sn.page))
+    return found[:max_snippets]
+
+
+def _scan(keyset: frozenset[str], pages: Sequence[tuple[int, str]], lang: str, width: int,
+          limit: int) -> list[Snippet]:
     found: list[Snippet] = []
     for page_no, raw in pages:
+        if len(found) >= limit:
+            break
         text = normalize_text(raw)
         matches = [(t.start, t.end, t.key) for t in analyze_text(text, lang) if t.key in keyset]
         if not matches:
@@ -80,8 +98,7 @@ def make_snippets(keys: Iterable[str], pages: Sequence[tuple[int, str]], lang: s
         score, s, e = best
         marks = sorted({(ms, me) for ms, me, _ in matches})
         found.append(Snippet(page_no, _render(text, s, e, marks, width), float(score)))
-    found.sort(key=lambda sn: (-sn.score, sn.page))
-    return found[:max_snippets]
+    return found
 
 
 def plain_snippet(text: str, width: int = 260) -> str:

@@ -1,0 +1,163 @@
+"""Sitemaps (and the sitemap index), robots.txt and the Atom feeds."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from archive.models import Authorship, Publication, PublicationTopic, Topic, Volume, utcnow
+from support import KK_ARTICLE, RU_ARTICLE, make_pdf
+
+BASE = "https://archive.example.kz"
+SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+ATOM = "{http://www.w3.org/2005/Atom}"
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
+
+
+@pytest.fixture
+def feeds_app(app):
+    from archive.views import export, feeds, oai
+
+    for module in (oai, feeds, export):
+        if module.bp.name not in app.blueprints:
+            app.register_blueprint(module.bp)
+    app.config["PUBLIC_BASE_URL"] = BASE
+    return app
+
+
+@pytest.fixture
+def client(feeds_app):
+    return feeds_app.test_client()
+
+
+@pytest.fixture
+def loaded(archive, tmp_path: Path) -> dict[str, int]:
+    from archive.services.ingest import ingest_file
+
+    ids = {
+        "ru": ingest_file(archive, make_pdf(tmp_path / "ru.pdf", RU_ARTICLE), "ru.pdf", publish=True),
+        "kk": ingest_file(archive, make_pdf(tmp_path / "kk.pdf", KK_ARTICLE), "kk.pdf", publish=True),
+        "gone": ingest_file(archive, make_pdf(tmp_path / "g.pdf", ["ОТОЗВАННАЯ СТАТЬЯ\nТекст отозванной статьи."]),
+                            "g.pdf", publish=True),
+        "draft": ingest_file(archive, make_pdf(tmp_path / "d.pdf", ["ЧЕРНОВИК\nЕщё не опубликован."]), "d.pdf"),
+    }
+    ids = {k: v.publication_ids[0] for k, v in ids.items()}
+    with archive.db.session() as s:
+        gone = s.get(Publication, ids["gone"])
+        gone.status, gone.withdrawn_at = "withdrawn", utcnow()
+        vol = Volume(title="Сборник <материалов> & тезисов", place="Алматы", year=2019)
+        topic = Topic(slug="language-policy", label_ru="Языковая политика", label_kk="Тіл саясаты",
+                      label_en="Language policy")
+        s.add_all([vol, topic])
+        s.flush()
+        ru = s.get(Publication, ids["ru"])
+        ru.volume_id = vol.id
+        s.add(PublicationTopic(publication_id=ids["kk"], topic_id=topic.id, suggested=False))
+        s.add(PublicationTopic(publication_id=ids["ru"], topic_id=topic.id, suggested=True))
+        ids["volume"] = vol.id
+        ids["person"] = s.query(Authorship).filter_by(publication_id=ids["ru"]).one().person_id
+        s.commit()
+    return ids
+
+
+def urls(root: etree._Element) -> list[str]:
+    return [u.findtext(f"{SM}loc") for u in root.iter(f"{SM}url")]
+
+
+def test_sitemap_lists_published_landing_pages_with_lastmod(client, loaded):
+    r = client.get("/sitemap.xml")
+    assert r.status_code == 200 and r.mimetype == "application/xml"
+    root = etree.fromstring(r.data)
+    assert root.tag == f"{SM}urlset"
+    assert urls(root) == [f"{BASE}/", f"{BASE}/p/{loaded['ru']}", f"{BASE}/p/{loaded['kk']}"]
+    assert all(RFC3339.fullmatch(u.findtext(f"{SM}lastmod")) for u in root.iter(f"{SM}url"))
+
+
+def test_sitemap_index_past_the_limit(feeds_app, client, loaded):
+    feeds_app.config["SITEMAP_MAX_URLS"] = 2
+    root = etree.fromstring(client.get("/sitemap.xml").data)
+    assert root.tag == f"{SM}sitemapindex"
+    parts = [s.findtext(f"{SM}loc") for s in root.iter(f"{SM}sitemap")]
+    assert parts == [f"{BASE}/sitemap-1.xml", f"{BASE}/sitemap-2.xml"]
+    assert all(RFC3339.fullmatch(s.findtext(f"{SM}lastmod")) for s in root.iter(f"{SM}sitemap"))
+    got = []
+    for n in (1, 2):
+        part = etree.fromstring(client.get(f"/sitemap-{n}.xml").data)
+        assert part.tag == f"{SM}urlset" and 1 <= len(urls(part)) <= 2
+        got += urls(part)
+    assert got == [f"{BASE}/", f"{BASE}/p/{loaded['ru']}", f"{BASE}/p/{loaded['kk']}"]
+    assert client.get("/sitemap-3.xml").status_code == 404
+    assert client.get("/sitemap-0.xml").status_code == 404
+
+
+def test_robots_allows_all_with_absolute_sitemap(client):
+    r = client.get("/robots.txt")
+    assert r.status_code == 200 and r.mimetype == "text/plain"
+    text = r.get_data(as_text=True)
+    assert "User-agent: *" in text and "Disallow: /\n" not in text
+    assert f"Sitemap: {BASE}/sitemap.xml" in text
+
+
+def test_without_public_base_url_the_request_host_is_used(feeds_app, loaded):
+    feeds_app.config["PUBLIC_BASE_URL"] = ""
+    c = feeds_app.test_client()
+    text = c.get("/robots.txt", base_url="https://mirror.example.org").get_data(as_text=True)
+    assert "Sitemap: https://mirror.example.org/sitemap.xml" in text
+    root = etree.fromstring(c.get("/sitemap.xml", base_url="https://mirror.example.org").data)
+    assert all(u.startswith("https://mirror.example.org/") for u in urls(root))
+
+
+def check_atom(resp) -> etree._Element:
+    """What RFC 4287 requires of a feed and its entries."""
+    assert resp.status_code == 200 and resp.mimetype == "application/atom+xml"
+    root = etree.fromstring(resp.data)
+    assert root.tag == f"{ATOM}feed"
+    for name in ("id", "title", "updated"):
+        assert len(root.findall(f"{ATOM}{name}")) == 1 and root.findtext(f"{ATOM}{name}")
+    assert RFC3339.fullmatch(root.findtext(f"{ATOM}updated"))
+    selfs = [ln for ln in root.findall(f"{ATOM}link") if ln.get("rel") == "self"]
+    assert len(selfs) == 1 and selfs[0].get("href").startswith(BASE + "/feeds/")
+    assert root.find(f"{ATOM}author/{ATOM}name") is not None
+    for e in root.findall(f"{ATOM}entry"):
+        assert e.findtext(f"{ATOM}id").startswith(BASE + "/p/")
+        assert e.findtext(f"{ATOM}title") and RFC3339.fullmatch(e.findtext(f"{ATOM}updated"))
+        link = e.find(f"{ATOM}link")
+        assert link.get("rel") == "alternate" and link.get("href") == e.findtext(f"{ATOM}id")
+    return root
+
+
+def entry_ids(root: etree._Element) -> list[str]:
+    return [e.findtext(f"{ATOM}id") for e in root.findall(f"{ATOM}entry")]
+
+
+def test_new_feed(client, loaded):
+    root = check_atom(client.get("/feeds/new.atom"))
+    assert root.findtext(f"{ATOM}id") == f"{BASE}/feeds/new.atom"
+    assert sorted(entry_ids(root)) == sorted([f"{BASE}/p/{loaded['ru']}", f"{BASE}/p/{loaded['kk']}"])
+    ru = next(e for e in root.findall(f"{ATOM}entry") if e.findtext(f"{ATOM}id").endswith(f"/p/{loaded['ru']}"))
+    assert ru.findtext(f"{ATOM}author/{ATOM}name") == "Иванова, М. П."
+    summary = ru.find(f"{ATOM}summary")
+    assert "языковой политике" in summary.text and summary.get("{http://www.w3.org/XML/1998/namespace}lang") == "ru"
+
+
+def test_volume_topic_and_person_feeds(client, loaded):
+    root = check_atom(client.get(f"/feeds/volume/{loaded['volume']}.atom"))
+    assert entry_ids(root) == [f"{BASE}/p/{loaded['ru']}"]
+    assert "Сборник <материалов> & тезисов" in root.findtext(f"{ATOM}title")          # escaped, parsed back
+    root = check_atom(client.get("/feeds/topic/language-policy.atom"))
+    assert entry_ids(root) == [f"{BASE}/p/{loaded['kk']}"]                                # suggested ones left out
+    root = check_atom(client.get(f"/feeds/person/{loaded['person']}.atom"))
+    assert entry_ids(root) == [f"{BASE}/p/{loaded['ru']}"]
+
+
+@pytest.mark.parametrize("path", ["/feeds/volume/9999.atom", "/feeds/topic/nope.atom", "/feeds/person/9999.atom"])
+def test_unknown_feed_targets_are_404(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_feeds_work_on_an_empty_archive(client):
+    root = check_atom(client.get("/feeds/new.atom"))
+    assert root.findall(f"{ATOM}entry") == []
+    assert urls(etree.fromstring(client.get("/sitemap.xml").data)) == [f"{BASE}/"]
