@@ -31,11 +31,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["archive"] = Archive(app.config, folder)
 
     from . import errors, i18n
-    from .views import api, main
+    from .views import api, export, feeds, main, oai
 
     i18n.init_app(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(export.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(oai.bp)
     errors.init_app(app)
 
     from .cli import register

@@ -14,7 +14,6 @@ from functools import wraps
 from typing import Any, Callable, Optional
 
 from flask import abort, request
-from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user
 from flask_login import login_required as _flask_login_required
 from sqlalchemy import select
@@ -24,6 +23,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from . import models
 from .errors import PermissionDeniedError, UserValueError
 from .models import ROLES, AuditEvent, User
+from .services.review import _
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ def _char_rank(ch: str) -> tuple[int, int] | None:
         return _CYR_RANK[ch], 0
     if ch in _CYR_ALIASES:
         return _CYR_RANK[_CYR_ALIASES[ch]], 1
-    if ch.isspace() or ch in "-\u2010\u2011":
+    if ch.isspace() or ch in ".-\u2010\u2011":
         return _SPACE, 0
     if ch.isdigit():
         return _DIGIT_BASE + unicodedata.digit(ch, 0), 0
@@ -60,7 +60,7 @@ def sort_key(name: str) -> SortKey:
     for ch in text:
         r = _char_rank(ch)
         if r is None:
-            continue              # dots of initials, apostrophes, quotes
+            continue              # apostrophes, quotes, brackets
         if r[0] == _SPACE and (not primary or primary[-1] == _SPACE):
             continue
         primary.append(r[0])

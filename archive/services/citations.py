@@ -150,6 +150,8 @@ def has_pdf(pub: Publication) -> bool:
     """Whether the archive serves a PDF of this publication (its own file or a PDF original)."""
     if pub.article_file_id is not None:
         return True
+    if pub.parent_id is not None:
+        return False          # an article cut from a volume: never point at the whole book
     sf = pub.source_file
     return sf is not None and sf.mime == "application/pdf"
 

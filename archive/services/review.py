@@ -13,7 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Optional, Protocol
 
-from flask_babel import gettext as _
+from flask import has_request_context
+from flask_babel import gettext
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -31,6 +32,13 @@ logger = logging.getLogger(__name__)
 LANGUAGES = ("ru", "kk", "en")
 MAX_AUTHORS = 60
 _SPACES = re.compile(r"\s+")
+
+
+def _(message: str, **variables: Any) -> str:
+    """Translated inside a request; plain English (formatted) in the CLI and the worker, which have no locale."""
+    if has_request_context():
+        return gettext(message, **variables)
+    return message % variables if variables else message
 
 
 class Actor(Protocol):

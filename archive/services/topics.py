@@ -128,20 +128,21 @@ def topic_scores(publication: Publication) -> dict[str, float]:
     """A score per vocabulary slug from the publication's title, keywords, abstracts and page text."""
     lang = publication.language if publication.language in ("ru", "kk", "en") else "ru"
     titles = " \n\n ".join(dict.fromkeys([publication.title or "", *(publication.titles or {}).values()]))
+    # (weight, most hits that count, positions): many repetitions in one field should not drown one
+    # strong signal elsewhere, yet a long body on the topic must be able to carry it alone.
     fields = [
-        (TITLE_WEIGHT, _positions(titles, lang)),
+        (TITLE_WEIGHT, 3, _positions(titles, lang)),
         # Each keyword is its own text, so a phrase never spans two keywords.
-        *((KEYWORD_WEIGHT, _positions(kw, lang)) for kw in (publication.keywords or []) if isinstance(kw, str)),
-        (ABSTRACT_WEIGHT, _positions(" \n\n ".join((publication.abstracts or {}).values()), lang)),
-        (BODY_WEIGHT, _positions("\n\n".join(p.text for p in publication.pages), lang)),
+        *((KEYWORD_WEIGHT, 2, _positions(kw, lang)) for kw in (publication.keywords or []) if isinstance(kw, str)),
+        (ABSTRACT_WEIGHT, 3, _positions(" \n\n ".join((publication.abstracts or {}).values()), lang)),
+        (BODY_WEIGHT, 12, _positions("\n\n".join(p.text for p in publication.pages), lang)),
     ]
     scores: dict[str, float] = {}
     for spec in VOCABULARY:
         score = 0.0
-        for weight, positions in fields:
+        for weight, cap, positions in fields:
             hits = sum(_count(_phrase_keys(ph), positions) for ph in dict.fromkeys(spec.phrases))
-            # Many repetitions in the body should not drown one strong signal elsewhere.
-            score += weight * min(hits, 6)
+            score += weight * min(hits, cap)
         if score:
             scores[spec.slug] = score
     return scores

@@ -14,8 +14,8 @@ from typing import Any, Iterable, Optional
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from indexer.backend import Filters
 
@@ -38,7 +38,12 @@ RECENCY_YEARS = 5.0        # a publication this many years old counts half
 
 # --- queries -------------------------------------------------------------------------------------
 
-PUBLISHED = Publication.status == "published"
+_Original = aliased(Publication)
+# A probable duplicate of a published publication (the DOCX beside its PDF) is listed once, as the original;
+# it stays reachable by its own address and through search.
+PUBLISHED = (Publication.status == "published") & or_(
+    Publication.duplicate_of_id.is_(None),
+    ~Publication.duplicate_of_id.in_(select(_Original.id).where(_Original.status == "published")))
 
 
 def _with_people(stmt: Select) -> Select:
@@ -60,13 +65,11 @@ class PageOf:
         return max(1, -(-self.total // self.per_page))
 
 
-def paged_publications(session: Session, where: Iterable[Any], page: int, per_page: int = PER_PAGE,
-                       newest_first: bool = True) -> PageOf:
+def paged_publications(session: Session, where: Iterable[Any], page: int, per_page: int = PER_PAGE) -> PageOf:
     """Published publications matching ``where``, newest first, one page of them."""
     conds = [PUBLISHED, *where]
     total = session.scalar(select(func.count()).select_from(Publication).where(*conds)) or 0
-    order = ((Publication.year.is_(None), Publication.year.desc(), Publication.id.desc()) if newest_first
-             else (Publication.pdf_page_start, Publication.id))
+    order = (Publication.year.is_(None), Publication.year.desc(), Publication.id.desc())
     items = list(session.scalars(_with_people(select(Publication).where(*conds).order_by(*order))
                                  .offset((page - 1) * per_page).limit(per_page)))
     return PageOf(items, total, page, per_page)
@@ -168,12 +171,13 @@ def year_chart(counts: dict[int, int], height: float = 160.0, bar_width: float =
     first, last = min(counts), max(counts)
     years = list(range(first, last + 1))
     top = max(counts.values())
+    headroom = 14               # room for the count above the tallest bar
     plot = height - 20          # room for the year labels under the bars
     step = max(1, -(-len(years) // 15))   # label at most ~15 years
     bars = []
     for i, y in enumerate(years):
         n = counts.get(y, 0)
-        h = round(plot * n / top, 1) if top else 0
+        h = round((plot - headroom) * n / top, 1) if top else 0
         bars.append(Bar(y, n, gap + i * (bar_width + gap), round(plot - h, 1), h,
                         (i % step == 0) or y == last))
     return Chart(bars, gap + len(years) * (bar_width + gap), height, bar_width, top, plot)
@@ -326,7 +330,7 @@ def topic_query(slug: str) -> str:
     return " OR ".join(f'"{p}"' for p in dict.fromkeys(spec.phrases))
 
 
-def members(session: Session) -> list[Person]:
+def member_list(session: Session) -> list[Person]:
     """Members of the group, alphabetically."""
     people = session.scalars(select(Person).where(Person.is_member.is_(True), Person.merged_into_id.is_(None)))
     return sorted(people, key=lambda p: sort_key(p.name))
@@ -445,8 +449,8 @@ def experts():
 
 
 @bp.get("/members")
-def members_directory():
+def members():
     s = db_session()
-    people = members(s)
+    people = member_list(s)
     return render_template("browse/members.html", people=people,
                            topics=person_topics(s, [p.id for p in people]))

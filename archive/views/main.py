@@ -50,7 +50,22 @@ def publication(pub_id: int):
         articles = list(db_session().scalars(
             select(Publication).where(Publication.parent_id == pub.id, Publication.status == "published")
             .order_by(Publication.pdf_page_start)))
-    return render_template("main/publication.html", pub=pub, pages=pages, articles=articles)
+    from ..services import citations, scholar
+    from .export import public_base_url
+
+    base = public_base_url()
+    cite = {}
+    if pub.status == "published":
+        cite = {"gost": citations.gost_r_7_0_100(pub, base), "gost71": citations.gost_7_1(pub, base),
+                "bibtex": citations.bibtex(pub, base), "ris": citations.ris(pub, base)}
+    duplicate = None
+    if pub.duplicate_of_id:
+        duplicate = db_session().get(Publication, pub.duplicate_of_id)
+        if duplicate is not None and duplicate.status != "published":
+            duplicate = None
+    return render_template("main/publication.html", pub=pub, pages=pages, articles=articles, cite=cite,
+                           tags=scholar.scholar_tags(pub, base), json_ld=scholar.json_ld(pub, base),
+                           has_pdf=citations.has_pdf(pub), duplicate=duplicate)
 
 
 def _send_stored(sf, download_name: str):
@@ -73,10 +88,11 @@ def download_original(pub_id: int):
 @bp.get("/p/<int:pub_id>/article.pdf")
 def download_article(pub_id: int):
     pub = load_publication(pub_id)
-    sf = pub.article_file or (pub.source_file if pub.source_file and pub.source_file.mime == "application/pdf"
-                              else None)
-    if pub.status != "published" or sf is None:
+    from ..services.citations import has_pdf
+
+    if pub.status != "published" or not has_pdf(pub):
         abort(404)
+    sf = pub.article_file or pub.source_file
     return _send_stored(sf, f"kelisim-{pub.id}.pdf")
 
 

@@ -1,0 +1,213 @@
+"""Browse pages (authors, people, years, topics, volumes, languages, kinds, experts, members) on the demo files."""
+import os
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from archive.models import Authorship, Person, Publication
+from archive.services.ingest import ingest_file
+from archive.services.topics import apply_suggestions_all
+from support import DEMO, make_pdf
+
+KIM_2024 = [
+    "УДК 81'272\nКим С.В.\nКазахский национальный университет\nАлматы, 2024\n"
+    "ЯЗЫКОВАЯ ПОЛИТИКА В ШКОЛАХ АЛМАТЫ: ТРЁХЪЯЗЫЧИЕ ПОСЛЕ РЕФОРМЫ\n"
+    "Аннотация. Статья о языковой политике и трёхъязычии в школах Алматы в 2024 году.\n"
+    "Ключевые слова: языковая политика, трёхъязычие, школа.\n"
+    "Языковая политика в школах Алматы опирается на опыт вузов. Языковую политику обсуждают родители.",
+    "Государственный язык и языковая политика остаются в центре внимания учителей.",
+]
+DRAFT = ["УДК 323\nДрафтов П.П.\nАлматы, 2024\nЧЕРНОВИК О ЯЗЫКОВОЙ ПОЛИТИКЕ\nЯзыковая политика, черновик."]
+
+
+def _register(app):
+    from archive.views import browse
+
+    if "browse" not in app.blueprints:       # until create_app registers the blueprint itself
+        app.register_blueprint(browse.bp)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """One archive with the demo files, a newer article by Kim, a commentary, a member and a draft."""
+    from archive import create_app
+    from archive.migrate import upgrade
+
+    tmp = tmp_path_factory.mktemp("browse")
+    config = {"TESTING": True, "DATA_DIR": str(tmp / "data"), "SECRET_KEY": "t", "DATABASE_URL": "",
+              "OCR_ENABLED": os.environ.get("ARCHIVE_TEST_OCR", "1") == "1"}
+    application = create_app(config)
+    _register(application)
+    archive = application.extensions["archive"]
+    upgrade(archive.db.url)
+    for f in sorted(DEMO.iterdir()):
+        assert ingest_file(archive, f, f.name, publish=True).status == "ok"
+    assert ingest_file(archive, make_pdf(tmp / "kim.pdf", KIM_2024), "kim.pdf", publish=True).status == "ok"
+    assert ingest_file(archive, make_pdf(tmp / "draft.pdf", DRAFT), "draft.pdf").status == "ok"
+    with archive.db.session() as s:
+        kim = s.scalars(select(Person).where(Person.surname == "Ким")).one()
+        kim.is_member = True
+        kim.degree, kim.position, kim.institution = "к.филол.н.", "доцент", "КазНУ им. аль-Фараби"
+        kim.press_contact = "press@example.kz"
+        comment = Publication(kind="commentary", status="published", title="Комментарий о языковых курсах",
+                              language="ru", year=2024, extra={"outlet": "Казинформ"})
+        comment.authorships.append(Authorship(person=kim, position=1, name_as_printed="Светлана Ким"))
+        s.add(comment)
+        apply_suggestions_all(s)
+        s.commit()
+    yield application
+    archive.close()
+
+
+@pytest.fixture
+def ids(archive):
+    with archive.db.session() as s:
+        people = {p.surname: p.id for p in s.scalars(select(Person))}
+        pubs = {p.title: p for p in s.scalars(select(Publication))}
+        return {"people": people, "pubs": {t: (p.id, p.kind, p.volume_id, p.status) for t, p in pubs.items()}}
+
+
+def _html(client, url):
+    r = client.get(url)
+    assert r.status_code == 200, url
+    return r.get_data(as_text=True)
+
+
+def test_authors_index_orders_kazakh_letters_and_links_people(client, ids):
+    html = _html(client, "/authors?hl=en")
+    a, ae, b = html.index("Абдрахманова"), html.index("Әбдіхалықұлы"), html.index("Байжанұлы")
+    assert a < ae < b
+    assert html.index('id="letter-Ә"') < html.index('id="letter-Б"')
+    nav = html[html.index('class="alphabet"'):html.index("</nav>", html.index('class="alphabet"'))]
+    assert nav.index(">Г<") < nav.index(">Ғ<") < nav.index(">Д<") and nav.index(">Я<") < nav.index(">A<")
+    assert f'/authors/{ids["people"]["Абдрахманова"]}"' in html and 'href="#letter-Ә"' in html
+
+
+def test_authors_index_counts_a_docx_and_its_pdf_once_and_hides_draft_authors(client, ids):
+    html = _html(client, "/authors")
+    m = re.search(r'Абдрахманова Р\.Т\.</a> <span class="n"[^>]*>(\d+)<', html)
+    assert m and m.group(1) == "1"
+    assert "Драфтов" not in html
+    assert client.get(f'/authors/{ids["people"]["Драфтов"]}').status_code == 404
+
+
+def test_person_page_shows_profile_variants_topics_publications_and_commentary(client, ids):
+    html = _html(client, f'/authors/{ids["people"]["Ким"]}?hl=en')
+    assert "Ким Светлана Вячеславовна" in html and "Kim Svetlana" in html
+    assert "press@example.kz" in html and "доцент" in html and "КазНУ им. аль-Фараби" in html
+    assert "/topics/language-policy" in html
+    newer = html.index("2024 · ")
+    older = html.index("Языковая политика и трёхъязычие в вузах")
+    assert newer < older                                  # newest first
+    assert "ШКОЛАХ АЛМАТЫ" in html.upper()[:older]
+    assert html.index("Media commentary") < html.index("Комментарий о языковых курсах")
+    assert "ЧЕРНОВИК" not in html.upper()
+
+
+def test_person_page_for_unknown_person_is_404(client):
+    assert client.get("/authors/999999").status_code == 404
+
+
+def test_years_page_has_an_svg_chart_and_list(client):
+    html = _html(client, "/years?hl=en")
+    assert "<svg" in html and 'role="img"' in html and "<rect" in html
+    assert "<title>2023: 4 publications</title>" in html           # the volume and its three articles
+    assert "<title>2022: 1 publication</title>" in html            # the DOCX and its PDF count once
+    assert 'href="/years/2019"' in html and "style=" not in html.split("<svg", 1)[1].split("</svg>")[0]
+
+
+def test_year_page_lists_that_year_only_and_404_for_an_empty_year(client):
+    html = _html(client, "/years/2020")
+    assert "Языковая политика и трёхъязычие" in html and "Межэтнические отношения" not in html
+    assert client.get("/years/1990").status_code == 404
+
+
+def test_topics_page_and_topic_page(client):
+    html = _html(client, "/topics?hl=en")
+    assert "Language policy" in html and 'href="/topics/language-policy"' in html
+    html = _html(client, "/topics/language-policy?hl=ru")
+    assert "Языковая политика" in html and "Языковая политика и трёхъязычие" in html
+    assert "/experts?topic=language-policy" in html
+    assert client.get("/topics/no-such-topic").status_code == 404
+
+
+def test_volumes_page_and_volume_contents_with_page_ranges(client, ids):
+    html = _html(client, "/volumes")
+    vol_id = next(v for _t, (_i, kind, v, _s) in ids["pubs"].items() if kind == "volume")
+    assert f'href="/volumes/{vol_id}"' in html
+    html = _html(client, f"/volumes/{vol_id}?hl=en")
+    i1 = html.index("Межконфессиональный диалог")
+    i2 = html.index("Этнокультурные объединения как посредники")
+    i3 = html.index("Жастардың діни сауаттылығы")
+    assert i1 < i2 < i3 and "pp. 5-7" in html and "978-601-80123-4-1" in html
+    assert client.get("/volumes/999").status_code == 404
+
+
+def test_language_and_kind_pages(client):
+    kk = _html(client, "/languages/kk")
+    assert "Жастардың діни сауаттылығы" in kk and "Языковая политика и трёхъязычие" not in kk
+    comm = _html(client, "/kinds/commentary")
+    assert "Комментарий о языковых курсах" in comm and "Межэтнические отношения" not in comm
+    assert client.get("/languages/xx").status_code == 404
+    assert client.get("/kinds/<script>").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/years/2024", "/kinds/article", "/languages/ru", "/topics/language-policy",
+                                 "/experts?q=черновик", "/experts?q=языковая+политика"])
+def test_drafts_are_never_listed(client, url):
+    assert "ЧЕРНОВИК О ЯЗЫКОВОЙ" not in _html(client, url).upper().replace("<MARK>", "").replace("</MARK>", "")
+
+
+def test_expert_ranking_prefers_more_and_newer_work(app, archive, ids):
+    from archive.views.browse import find_experts
+
+    with app.test_request_context(), archive.db.session() as s:
+        experts = find_experts(archive, s, "языковая политика", today=date(2025, 1, 1))
+        names = [e.person.surname for e in experts]
+        assert names[0] == "Ким"                          # two matching papers, one from 2024
+        assert names.index("Оспанов") > 0                # her co-author of the 2020 paper only
+        kim, osp = experts[0], experts[names.index("Оспанов")]
+        assert kim.score > osp.score and kim.latest_year == 2024 and len(kim.publications) == 2
+        assert 2 <= len(kim.passages) <= 3 and all("<mark>" in p.html for p in kim.passages)
+
+
+def test_experts_page_shows_passages_with_marks_page_links_and_citations(client, ids):
+    html = _html(client, "/experts?q=трёхъязычие&hl=en")
+    first = html.index("Ким Светлана Вячеславовна")
+    assert "<mark>" in html[first:]
+    assert re.search(r'href="/p/\d+#page-\d+"', html)
+    assert re.search(r"Ким Светлана Вячеславовна, Оспанов Данияр Бауыржанович\. Языковая политика и трёхъязычие[^<]*"
+                     r"\. 2020\. С\. \d", html)
+
+
+def test_experts_citation_of_a_volume_article_has_volume_and_printed_page(app, archive):
+    from archive.views.browse import citation
+
+    with archive.db.session() as s:
+        art = s.scalars(select(Publication).where(Publication.title.like("Межконфессиональный диалог%"))).one()
+        line = citation(art, 2)
+        assert line.startswith("Сергеев Андрей Николаевич. Межконфессиональный диалог")
+        assert f" // {art.volume.title}. 2023. С. 6" in line
+
+
+def test_experts_by_topic_and_empty_and_junk_queries(client):
+    html = _html(client, "/experts?topic=religion&hl=en")
+    assert "Сергеев Андрей Николаевич" in html and "<mark>" in html
+    empty = _html(client, "/experts?hl=en")
+    assert 'name="q"' in empty and 'class="expert"' not in empty and "/experts?topic=" in empty
+    junk = _html(client, "/experts?q=<script>alert(1)</script>")
+    assert "<script>alert(1)</script>" not in junk
+
+
+def test_members_directory_lists_members_only(client):
+    html = _html(client, "/members?hl=en")
+    assert "Ким Светлана Вячеславовна" in html and "КазНУ им. аль-Фараби" in html
+    assert "Оспанов" not in html
+
+
+@pytest.mark.parametrize("hl", ["ru", "kk", "en"])
+def test_browse_pages_render_in_every_interface_language(client, hl):
+    for url in ("/authors", "/years", "/topics", "/volumes", "/experts", "/members"):
+        assert client.get(f"{url}?hl={hl}").status_code == 200

@@ -1,0 +1,159 @@
+"""Interface language: Russian, Kazakh, English; the catalogs are complete and compiled.
+
+When this fails after a template change: run scripts/i18n.sh, translate what it lists, run it again.
+"""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo, write_mo
+from babel.messages.pofile import read_po
+
+from support import REPO
+
+TRANSLATIONS = Path(REPO) / "translations"
+CATALOG_LOCALES = ("ru", "kk")
+
+# A few strings of the home page (base.html and main/home.html) in each language.
+EXPECTED = {
+    "ru": ["Поиск", "Поиск по архиву", "Научно-экспертная группа Ассамблеи народа Казахстана г. Алматы"],
+    "kk": ["Іздеу", "Мұрағаттан іздеу", "Алматы қаласы Қазақстан халқы Ассамблеясының ғылыми-сараптамалық тобы"],
+    "en": ["Search", "Search the archive", "Scientific-Expert Group of the Assembly of People of Kazakhstan, Almaty"],
+}
+# Strings that must not appear in a given language (the other two translations of the button and footer).
+FOREIGN = {
+    "ru": ["Іздеу", "Scientific-Expert Group of the Assembly"],
+    "kk": ["Поиск", "Scientific-Expert Group of the Assembly"],
+    "en": ["Поиск", "Іздеу"],
+}
+
+
+def _html_lang(html: str) -> str:
+    m = re.search(r"<html[^>]*\blang=\"([^\"]*)\"", html)
+    assert m, "no <html lang> attribute"
+    return m.group(1)
+
+
+def _read_po(locale: str):
+    path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+    assert path.is_file(), f"{path} is missing: run scripts/i18n.sh"
+    with path.open("rb") as f:
+        return read_po(f, locale=locale)
+
+
+def _strings(msg) -> list[str]:
+    return list(msg.string) if isinstance(msg.string, (list, tuple)) else [msg.string]
+
+
+@pytest.mark.parametrize("locale", ["ru", "kk", "en"])
+def test_home_page_speaks_the_chosen_language(client, locale):
+    r = client.get(f"/?hl={locale}")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert _html_lang(html) == locale
+    for s in EXPECTED[locale]:
+        assert s in html, f"{s!r} not on the {locale} home page"
+    for s in FOREIGN[locale]:
+        assert s not in html, f"{s!r} on the {locale} home page"
+
+
+@pytest.mark.parametrize("locale", ["ru", "kk", "en"])
+def test_language_choice_persists_in_a_cookie(client, locale):
+    first = client.get(f"/?hl={locale}")
+    assert f"hl={locale}" in first.headers.get("Set-Cookie", "")
+    # The next request has no ?hl= and a browser preferring another language: the cookie wins.
+    other = "kk" if locale != "kk" else "en"
+    html = client.get("/", headers={"Accept-Language": other}).get_data(as_text=True)
+    assert _html_lang(html) == locale
+    assert EXPECTED[locale][0] in html
+
+
+def test_hl_overrides_the_cookie_and_accept_language_is_the_fallback(client):
+    client.get("/?hl=kk")
+    html = client.get("/?hl=en").get_data(as_text=True)
+    assert _html_lang(html) == "en"
+    client.delete_cookie("hl")
+    html = client.get("/", headers={"Accept-Language": "kk-KZ,kk;q=0.9,ru;q=0.5"}).get_data(as_text=True)
+    assert _html_lang(html) == "kk" and "Іздеу" in html
+
+
+def test_unknown_language_is_ignored(client):
+    r = client.get("/?hl=de", headers={"Accept-Language": "ru"})
+    assert _html_lang(r.get_data(as_text=True)) == "ru"
+    assert "hl=de" not in r.headers.get("Set-Cookie", "")
+
+
+def test_error_page_is_translated(client):
+    r = client.get("/no-such-page?hl=kk")
+    assert r.status_code == 404
+    html = r.get_data(as_text=True)
+    assert "Бет табылмады" in html and _html_lang(html) == "kk"
+
+
+@pytest.mark.parametrize("locale", CATALOG_LOCALES)
+def test_every_message_is_translated(locale):
+    catalog = _read_po(locale)
+    assert not catalog.fuzzy, "the catalog header is marked fuzzy"
+    problems = []
+    for msg in catalog:
+        if not msg.id:
+            continue
+        if msg.fuzzy:
+            problems.append(f"fuzzy: {msg.id!r}")
+        elif not all(s and s.strip() for s in _strings(msg)):
+            problems.append(f"untranslated: {msg.id!r}")
+    assert not problems, (f"{locale}: run scripts/i18n.sh and translate:\n  " + "\n  ".join(problems))
+    assert len([m for m in catalog if m.id]) > 50
+
+
+@pytest.mark.parametrize("locale", CATALOG_LOCALES)
+def test_translations_keep_placeholders(locale):
+    catalog = _read_po(locale)
+    errors = [f"{msg.id!r}: {e}" for msg, errs in catalog.check() for e in errs]
+    assert not errors, "\n".join(errors)
+    nplurals = catalog.num_plurals
+    for msg in catalog:
+        if msg.pluralizable and msg.id:
+            assert len(_strings(msg)) == nplurals, f"{msg.id!r} needs {nplurals} plural forms in {locale}"
+
+
+@pytest.mark.parametrize("locale", CATALOG_LOCALES)
+def test_compiled_catalog_matches_the_po_file(locale):
+    catalog = _read_po(locale)
+    mo_path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo"
+    assert mo_path.is_file(), f"{mo_path} is missing: run scripts/i18n.sh"
+    fresh = io.BytesIO()
+    write_mo(fresh, catalog)  # what `pybabel compile` writes (fuzzy entries left out)
+    fresh.seek(0)
+    with mo_path.open("rb") as f:
+        compiled = read_mo(f)
+    expected = read_mo(fresh)
+
+    def messages(cat):
+        return {(m.id if isinstance(m.id, str) else tuple(m.id)): _strings(m) for m in cat if m.id}
+
+    assert messages(compiled) == messages(expected), f"{mo_path} is stale: run scripts/i18n.sh"
+
+
+def test_template_is_not_behind_the_catalogs():
+    """Every msgid of messages.pot is in both catalogs (scripts/i18n.sh was run after the last extraction)."""
+    pot_path = TRANSLATIONS / "messages.pot"
+    assert pot_path.is_file()
+    with pot_path.open("rb") as f:
+        pot = read_po(f)
+    template_ids = {m.id if isinstance(m.id, str) else tuple(m.id) for m in pot if m.id}
+    for locale in CATALOG_LOCALES:
+        ids = {m.id if isinstance(m.id, str) else tuple(m.id) for m in _read_po(locale) if m.id}
+        missing = template_ids - ids
+        assert not missing, f"{locale} lacks {sorted(map(str, missing))[:10]}: run scripts/i18n.sh"
+
+
+def test_translation_directory_is_where_the_app_looks(app):
+    from flask_babel import get_babel
+
+    with app.app_context():
+        dirs = [Path(d).resolve() for d in get_babel().translation_directories]
+    assert TRANSLATIONS.resolve() in dirs
