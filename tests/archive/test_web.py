@@ -22,8 +22,8 @@ def test_home_lists_recent_publications_and_search_box(client, loaded):
 
 
 def test_search_page_shows_total_snippets_with_marks_and_page_numbers(client, loaded):
-    html = client.get("/search?q=озёрам").get_data(as_text=True)
-    assert "1 result" in html or "1 результат" in html or "1 нәтиже" in html
+    html = client.get("/search?q=озёрам&hl=en").get_data(as_text=True)
+    assert "1 result" in html
     assert "<mark>озёра</mark>" in html
     assert f'/p/{loaded["ru"]}#page-1' in html
 
