@@ -31,7 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["archive"] = Archive(app.config, folder)
 
     from . import errors, i18n
-    from .views import api, export, feeds, main, oai
+    from .views import api, browse, export, feeds, main, oai
 
     i18n.init_app(app)
     app.register_blueprint(main.bp)
@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(export.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(oai.bp)
+    app.register_blueprint(browse.bp)
     errors.init_app(app)
 
     from .cli import register

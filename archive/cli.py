@@ -15,8 +15,12 @@ from . import get_archive
 
 def _init_db() -> None:
     from .migrate import upgrade
+    from .services.topics import ensure_topics
 
     upgrade(get_archive().db.url)
+    with get_archive().db.session() as s:
+        ensure_topics(s)
+        s.commit()
 
 
 @click.command("init")

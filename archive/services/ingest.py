@@ -22,6 +22,7 @@ from ..storage import sha256_of
 from . import indexing
 from .duplicates import find_probable_duplicates, simhash, title_key
 from .people import find_or_create_person
+from .topics import apply_suggestions, ensure_topics
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +108,8 @@ def _publication(session: Session, md: Metadata, pages: list[Page], kind: str, f
     pub.title_key = title_key(title)
     pub.simhash = simhash(" ".join(p.text for p in pages))
     session.flush()
+    ensure_topics(session)                      # idempotent: the vocabulary exists before suggesting
+    apply_suggestions(session, pub)
     dups = find_probable_duplicates(session, pub)
     if dups:
         pub.duplicate_of_id = dups[0][0]

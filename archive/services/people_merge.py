@@ -27,8 +27,9 @@ from .people import name_key, split_name
 logger = logging.getLogger(__name__)
 
 # Kazakh patronymic surnames and their Russian-style twins: Байжанұлы ~ Байжанов, Ермекқызы ~ Ермекова.
-_MALE_ENDINGS = ("ұлы", "улы", "uly", "ūly", "ov", "ev", "ов", "ев", "ёв")
-_FEMALE_ENDINGS = ("қызы", "кызы", "qyzy", "kyzy", "ova", "eva", "ова", "ева", "ёва")
+_MALE_ENDINGS = ("ұлы", "улы", "uly", "ūly", "ov", "ev", "ов", "ев")
+_FEMALE_ENDINGS = ("қызы", "кызы", "qyzy", "kyzy", "ova", "eva", "ова", "ева")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _INITIALS = re.compile(r"^(?:[^\W\d_]{1,2}\.\s*){1,3}$")
 _SPLIT = re.compile(r"[\s.,]+")
 
@@ -77,15 +78,19 @@ def _given_parts(given: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def split_printed(name: str) -> tuple[str, str]:
+    """Surname and given names of a printed name, initials first ("А.Б. Иванов") or last ("Иванов А.Б.")."""
+    words = name.split()
+    if len(words) >= 2 and _INITIALS.match(words[0]) and not _INITIALS.match(words[-1]):
+        return words[-1], " ".join(words[:-1])
+    return split_name(Author(name=name))
+
+
 def name_parts(person: Person) -> NameParts:
     """Surname key and given parts of a person, from the stored fields or the display name."""
     surname, given = person.surname, person.given
     if not surname:
-        surname, given = split_name(Author(name=person.name))
-        words = person.name.split()
-        # "А.Б. Иванов": initials first.
-        if len(words) >= 2 and _INITIALS.match(words[0]) and not _INITIALS.match(words[-1]):
-            surname, given = words[-1], " ".join(words[:-1])
+        surname, given = split_printed(person.name)
     key, ending = surname_key(surname)
     return NameParts(surname, key, ending, _given_parts(given))
 
@@ -99,8 +104,8 @@ def initials_compatible(a: tuple[tuple[str, str], ...], b: tuple[tuple[str, str]
 
 
 def _reason(a: Person, pa: NameParts, b: Person, pb: NameParts) -> str:
-    latin_a = not re.search(r"[\u0400-\u04ff]", a.name)
-    latin_b = not re.search(r"[\u0400-\u04ff]", b.name)
+    latin_a = not _CYRILLIC.search(a.name)
+    latin_b = not _CYRILLIC.search(b.name)
     bits = []
     if latin_a != latin_b:
         bits.append("same name in Latin transliteration")
@@ -180,10 +185,9 @@ def merge_people(session: Session, keep_id: int, merge_id: int, user_id: int | N
     if gone.name not in names:
         keep.variants.append(PersonName(name=gone.name, key=gone.name_key))
     # The fuller form of the name becomes the display name, as at ingest.
-    cyrillic = re.compile(r"[\u0400-\u04ff]")
     if (_given_len(gone.given) > _given_len(keep.given) and gone.surname
             and surname_key(gone.surname)[0] == surname_key(keep.surname)[0]
-            and (cyrillic.search(gone.name) or not cyrillic.search(keep.name))):
+            and (_CYRILLIC.search(gone.name) or not _CYRILLIC.search(keep.name))):
         keep.given, keep.surname = gone.given, gone.surname
         keep.name = f"{gone.surname} {gone.given}".strip()
         keep.name_key = name_key(gone.surname, gone.given)
@@ -218,11 +222,7 @@ def split_person(session: Session, person_id: int, authorship_ids: Iterable[int]
     chosen = [a for a in person.authorships if a.id in wanted]
     if not wanted or len(chosen) != len(wanted):
         raise UserValueError("Choose one or more publications of this person to split off.")
-    printed = chosen[0].name_as_printed or person.name
-    surname, given = split_name(Author(name=printed))
-    words = printed.split()
-    if len(words) >= 2 and _INITIALS.match(words[0]) and not _INITIALS.match(words[-1]):
-        surname, given = words[-1], " ".join(words[:-1])
+    surname, given = split_printed(chosen[0].name_as_printed or person.name)
     full = f"{surname} {given}".strip() or printed
     new = Person(name=full, surname=surname, given=given, name_key=name_key(surname, given),
                  name_latin=" ".join(cyrillic_to_latin(w) for w in full.split()))
@@ -232,7 +232,7 @@ def split_person(session: Session, person_id: int, authorship_ids: Iterable[int]
         a.person = new
     remaining = {a.name_as_printed for a in person.authorships if a.id not in wanted}
     for label in dict.fromkeys(a.name_as_printed for a in chosen if a.name_as_printed):
-        s_, g_ = split_name(Author(name=label))
+        s_, g_ = split_printed(label)
         new.variants.append(PersonName(name=label, key=name_key(s_, g_)))
         # A form now used only by the new person would make ingest match the old one again.
         if label not in remaining:

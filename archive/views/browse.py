@@ -79,7 +79,8 @@ def author_index(session: Session) -> list[tuple[str, list[tuple[Person, int]]]]
     """People with published work grouped by index letter, in Kazakh/Russian alphabetical order."""
     rows = session.execute(
         select(Person, func.count(func.distinct(Publication.id)))
-        .join(Authorship, Authorship.person_id == Person.id).join(Publication, Publication.id == Authorship.publication_id)
+        .join(Authorship, Authorship.person_id == Person.id)
+        .join(Publication, Publication.id == Authorship.publication_id)
         .where(PUBLISHED, Person.merged_into_id.is_(None)).group_by(Person.id)).all()
     groups: dict[str, list[tuple[Person, int]]] = defaultdict(list)
     for person, n in sorted(rows, key=lambda r: sort_key(r[0].name)):
@@ -186,7 +187,8 @@ def year_chart(counts: dict[int, int], height: float = 160.0, bar_width: float =
 def topic_counts(session: Session) -> list[tuple[Topic, int]]:
     """Every topic with the number of its published publications (vocabulary order, then slug)."""
     counts = dict(session.execute(
-        select(PublicationTopic.topic_id, func.count()).join(Publication, Publication.id == PublicationTopic.publication_id)
+        select(PublicationTopic.topic_id, func.count())
+        .join(Publication, Publication.id == PublicationTopic.publication_id)
         .where(PUBLISHED).group_by(PublicationTopic.topic_id)).all())
     order = {slug: i for i, slug in enumerate(SPECS)}
     topics = sorted(session.scalars(select(Topic)), key=lambda t: (order.get(t.slug, len(order)), t.slug))

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from archive import models
@@ -31,7 +32,16 @@ def wire(app):
     if "members" not in app.blueprints:
         app.register_blueprint(members.bp)
     jobs.get_jobs(app).huey.immediate = True
+    app.test_client_class = EnglishClient
     return app
+
+
+class EnglishClient(FlaskClient):
+    """A test client whose browser asks for English (the assertions read English messages)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 @pytest.fixture
