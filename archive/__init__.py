@@ -34,6 +34,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .views import api, browse, export, feeds, main, oai
 
     i18n.init_app(app)
+    from flask_wtf.csrf import CSRFProtect
+
+    from . import auth, jobs
+    from .views import auth as auth_views
+    from .views import members
+
+    CSRFProtect(app)
+    auth.init_app(app)
+    jobs.init_app(app)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(members.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(export.bp)
@@ -45,6 +56,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .cli import register
 
     register(app)
+    from .cli_members import register as register_members
+
+    register_members(app)
 
     @app.teardown_appcontext
     def _close_session(_exc):

@@ -23,7 +23,7 @@ def app(data_dir, monkeypatch):
     from archive.migrate import upgrade
 
     config = {"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "test-secret",
-              "EXTRACT_TIMEOUT_S": 120, "OCR_ENABLED": os.environ.get("ARCHIVE_TEST_OCR", "1") == "1"}
+              "EXTRACT_TIMEOUT_S": 120, "JOBS_IMMEDIATE": True, "OCR_ENABLED": os.environ.get("ARCHIVE_TEST_OCR", "1") == "1"}
     if os.environ.get("TEST_DATABASE_URL"):
         config["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
     application = create_app(config)
