@@ -213,14 +213,41 @@ def create_user_command(email, name, role, password):
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int)
+@click.option("--jobs/--no-jobs", default=True, show_default=True,
+              help="Also run the background job worker (uploads); use --no-jobs when `manage.py worker` runs apart.")
 @with_appcontext
-def serve_command(host, port, workers, threads):
-    """Serve the archive with gunicorn (a production WSGI server)."""
+def serve_command(host, port, workers, threads, jobs):
+    """Serve the archive with gunicorn (a production WSGI server), plus the job worker by default."""
     from .serve import run_gunicorn
 
     _init_db()
     click.echo(f"Serving {get_archive().data_dir} on http://{host}:{port}/ ({workers} workers × {threads} threads)")
-    run_gunicorn(host, port, workers, threads)
+    with _job_worker(jobs):
+        run_gunicorn(host, port, workers, threads)
+
+
+def _job_worker(enabled: bool):
+    """A `manage.py worker` child process for the lifetime of the server (the one-command default)."""
+    import contextlib
+    import subprocess
+
+    @contextlib.contextmanager
+    def run():
+        proc = None
+        if enabled:
+            manage = Path(__file__).resolve().parent.parent / "manage.py"
+            proc = subprocess.Popen([sys.executable, str(manage), "worker"])
+        try:
+            yield
+        finally:
+            if proc is not None:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+    return run()
 
 
 @click.command("demo")
@@ -244,7 +271,8 @@ def demo_command(then_serve, host, port):
         from .serve import run_gunicorn
 
         click.echo(f"Serving on http://{host}:{port}/")
-        run_gunicorn(host, port, 2, 4)
+        with _job_worker(True):
+            run_gunicorn(host, port, 2, 4)
 
 
 def register(app) -> None:

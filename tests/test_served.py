@@ -27,6 +27,9 @@ def server(tmp_path_factory):
     out = subprocess.run([sys.executable, "manage.py", "ingest", str(files), "--publish", "--json"], cwd=REPO,
                          env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
+    out = subprocess.run([sys.executable, "manage.py", "create-user", "member@example.kz", "--password",
+                          "member-password-1"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
     port = free_port()
     proc = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "2"], cwd=REPO,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -63,3 +66,34 @@ def test_served_many_parallel_requests_without_errors(server):
         codes = list(pool.map(lambda q: requests.get(server + "/api/search", params={"q": q}, timeout=60).status_code,
                               queries))
     assert codes == [200] * len(queries)
+
+
+def _csrf(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_served_upload_is_processed_in_the_background_worker(server, tmp_path):
+    """One command (`serve`) also runs the job worker: an upload over HTTP becomes a draft."""
+    s = requests.Session()
+    login = s.get(server + "/login", timeout=30)
+    r = s.post(server + "/login", data={"email": "member@example.kz", "password": "member-password-1",
+                                       "csrf_token": _csrf(login.text), "next": ""}, timeout=30)
+    assert r.status_code == 200 and "member@example.kz" not in r.url
+    page = s.get(server + "/upload", timeout=30)
+    pdf = make_pdf(tmp_path / "new.pdf", ["Новая статья о языковой политике и межэтническом согласии. " * 20])
+    with open(pdf, "rb") as fh:
+        r = s.post(server + "/upload", data={"csrf_token": _csrf(page.text)},
+                   files={"files": ("Новая статья.pdf", fh, "application/pdf")}, timeout=60)
+    assert r.status_code in (200, 303)
+    deadline = time.time() + 90
+    status = None
+    while time.time() < deadline:
+        records = s.get(server + "/upload/status", timeout=30).json()["records"]
+        status = records[0]["status"] if records else None
+        if status in ("ok", "error", "duplicate"):
+            break
+        time.sleep(0.5)
+    assert status == "ok", records
+    assert records[0]["file"] == "Новая статья.pdf"
