@@ -40,7 +40,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .views import auth as auth_views
     from .views import members
 
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
+    csrf.exempt(oai.bp)          # OAI-PMH harvesters POST without a session: the protocol is read-only
     auth.init_app(app)
     jobs.init_app(app)
     app.register_blueprint(auth_views.bp)
