@@ -24,8 +24,8 @@ def filters_from_args() -> Filters:
     def ints(name: str) -> tuple[int, ...]:
         return tuple(int(v) for v in request.args.getlist(name) if v.isdigit())
 
-    y0 = request.args.get("from", "")
-    y1 = request.args.get("to", "")
+    y0 = request.args.get("from", "") or request.args.get("year", "")
+    y1 = request.args.get("to", "") or request.args.get("year", "")
     return Filters(year_from=int(y0) if y0.isdigit() else None, year_to=int(y1) if y1.isdigit() else None,
                    langs=tuple(v for v in request.args.getlist("lang") if v in ("ru", "kk", "en")),
                    kinds=tuple(v for v in request.args.getlist("kind") if v.isalpha()),
@@ -46,3 +46,30 @@ def load_publication(pub_id: int) -> Publication:
 
 def publication_url(pub: Publication, external: bool = False) -> str:
     return url_for("main.publication", pub_id=pub.id, _external=external)
+
+
+FACET_PARAMS = {"year": "year", "lang": "lang", "kind": "kind", "collection": "volume", "topics": "topic",
+                "persons": "person"}
+
+
+def url_with(**changes) -> str:
+    """The current search URL with query parameters added (value) or removed (None); page resets to 1."""
+    from werkzeug.datastructures import MultiDict
+
+    args = MultiDict(request.args)
+    args.pop("page", None)
+    for name, value in changes.items():
+        if value is None:
+            args.pop(name, None)
+        elif isinstance(value, tuple) and value[0] == "remove":
+            kept = [v for v in args.getlist(name) if v != value[1]]
+            args.setlist(name, kept)
+        elif str(value) not in args.getlist(name):
+            args.add(name, str(value))
+    return url_for(request.endpoint, **(request.view_args or {})) + ("?" + _urlencode(args) if args else "")
+
+
+def _urlencode(args) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode([(k, v) for k in args for v in args.getlist(k)])

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from .. import db_session, get_archive
 from ..models import Authorship, Publication, PublicationPage
 from ..search import run_search
-from .common import filters_from_args, int_arg, load_publication
+from .common import FACET_PARAMS, filters_from_args, int_arg, load_publication, url_with
 
 bp = Blueprint("main", __name__)
 
@@ -37,7 +37,54 @@ def search():
     limit = get_archive().config.get("SEARCH_PAGE_SIZE", 10)
     result = run_search(get_archive(), db_session(), q, page=page, limit=limit, filters=filters_from_args(),
                         sort=sort)
-    return render_template("main/search.html", q=q, result=result, sort=sort)
+    return render_template("main/search.html", q=q, result=result, sort=sort, facets=_facet_view(result),
+                           active=_active_filters(), url_with=url_with)
+
+
+def _facet_labels(name: str, values: list[str]) -> dict[str, str]:
+    """Readable labels for facet values: names of people, titles of volumes, topic labels."""
+    from flask_babel import get_locale, gettext as _
+
+    from ..models import Person, Topic, Volume
+
+    s = db_session()
+    if name == "lang":
+        return {"ru": _("Russian"), "kk": _("Kazakh"), "en": _("English")}
+    if name == "kind":
+        return {"article": _("Articles"), "volume": _("Conference volumes"), "report": _("Reports"),
+                "commentary": _("Media commentary"), "event": _("Events")}
+    ids = [int(v) for v in values if v.isdigit()]
+    if name == "persons" and ids:
+        return {str(p.id): p.name for p in s.scalars(select(Person).where(Person.id.in_(ids)))}
+    if name == "collection" and ids:
+        return {str(v.id): v.title for v in s.scalars(select(Volume).where(Volume.id.in_(ids)))}
+    if name == "topics" and values:
+        loc = str(get_locale() or "ru")
+        return {t.slug: t.label(loc) for t in s.scalars(select(Topic).where(Topic.slug.in_(values)))}
+    return {}
+
+
+def _facet_view(result) -> list[tuple[str, str, list[tuple[str, str, int]]]]:
+    """(name, URL parameter, [(value, label, count)]) for every facet with values, most frequent first."""
+    from flask_babel import gettext as _
+
+    titles = {"year": _("Year"), "lang": _("Language"), "kind": _("Kind"), "persons": _("Authors"),
+              "collection": _("Conferences and volumes"), "topics": _("Topics")}
+    out = []
+    for name in ("year", "topics", "persons", "collection", "lang", "kind"):
+        counts = result.facets.get(name) or {}
+        if not counts:
+            continue
+        labels = _facet_labels(name, list(counts))
+        items = sorted(counts.items(), key=(lambda kv: -int(kv[0])) if name == "year" else (lambda kv: -kv[1]))
+        out.append((titles[name], FACET_PARAMS[name], [(v, labels.get(v, v), n) for v, n in items[:12]]))
+    return out
+
+
+def _active_filters() -> list[tuple[str, str]]:
+    """(parameter, value) pairs of the facet filters in the URL, each removable."""
+    return [(k, v) for k in ("year", "from", "to", "lang", "kind", "volume", "topic", "person")
+            for v in request.args.getlist(k) if v]
 
 
 @bp.get("/p/<int:pub_id>")

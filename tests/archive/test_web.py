@@ -102,3 +102,14 @@ def test_did_you_mean_links_a_corrected_query(client, loaded):
     html = client.get("/search?q=межэтничиское&hl=en").get_data(as_text=True)
     assert "Did you mean" in html and "межэтнический" in html
     assert client.get("/api/search?q=межэтничиское").get_json()["suggestion"]
+
+
+def test_facets_combine_in_the_url_and_are_removable(client, loaded):
+    html = client.get("/search?q=&hl=en").get_data(as_text=True)
+    assert "year=2019" in html and "Russian" in html
+    html = client.get("/search?q=&year=2019&lang=ru&hl=en").get_data(as_text=True)
+    assert "1 result" in html
+    # the active filters are listed with links that drop one of them and keep the other
+    assert "lang=ru" in html and "Remove filter" in html
+    r = client.get("/search?q=&year=2019&hl=en&sort=oldest")
+    assert r.status_code == 200

@@ -1,0 +1,167 @@
+"""Flows a person follows, in a real browser (Debian's Chromium driven by Playwright) against the served app.
+
+Set SAVE_SCREENSHOTS=1 to refresh docs/screenshots/ from the same run.
+"""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from support import REPO
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium missing")]
+SHOTS = REPO / "docs" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    data = tmp_path_factory.mktemp("browser")
+    env = {**os.environ, "ARCHIVE_DATA_DIR": str(data)}
+    env.pop("DATABASE_URL", None)
+    out = subprocess.run([sys.executable, "manage.py", "demo"], cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr
+    for email, role in (("editor@example.kz", "editor"), ("member@example.kz", "member")):
+        subprocess.run([sys.executable, "manage.py", "create-user", email, "--role", role, "--password",
+                        "a-long-password-1"], cwd=REPO, env=env, check=True, capture_output=True, timeout=120)
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port)], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if requests.get(base + "/healthz", timeout=2).ok:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    yield base
+    proc.terminate()
+    proc.wait(20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True, locale="ru-RU")
+    pg = ctx.new_page()
+    dialogs: list[str] = []
+    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    pg.dialogs = dialogs
+    yield pg
+    assert not dialogs, f"a script ran: {dialogs}"
+    ctx.close()
+
+
+def shot(page, name: str) -> None:
+    if os.environ.get("SAVE_SCREENSHOTS") == "1":
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def test_search_facet_publication_cite_download(site, page):
+    page.goto(site + "/?hl=ru")
+    shot(page, "home")
+    page.fill("#q-home", "межэтническими")
+    page.press("#q-home", "Enter")
+    page.wait_for_selector("ol.results li.hit")
+    assert page.locator("mark").count() > 0
+    shot(page, "search")
+    page.click("aside.facets a:has-text('2021')")                       # narrow by year
+    hits = page.locator("ol.results li.hit")
+    assert hits.count() == 1
+    hits.first.locator("a.title").click()
+    page.wait_for_selector("h1")
+    assert "Межэтнические отношения" in page.inner_text("h1")
+    assert page.locator('meta[name="citation_title"]').count() == 1
+    assert "Иванова, М. П." in page.inner_text("#cite-gost")
+    shot(page, "publication")
+    with page.expect_download() as dl:
+        page.click("a[href$='cite.bib']")
+    assert dl.value.suggested_filename.endswith(".bib")
+    href = page.get_attribute("a.button:has-text('PDF')", "href")          # the PDF opens in the browser
+    resp = page.request.get(site + href)
+    assert resp.ok and resp.headers["content-type"] == "application/pdf" and resp.body().startswith(b"%PDF")
+
+
+def test_browse_by_author_and_expert_finder(site, page):
+    page.goto(site + "/authors?hl=kk")
+    names = page.locator(".people li a").all_inner_texts()
+    assert names and names.index(next(n for n in names if n.startswith("Әбдіхалықұлы"))) > \
+        names.index(next(n for n in names if n.startswith("Абдрахманова")))
+    shot(page, "authors")
+    page.goto(site + "/experts?q=языковая+политика&hl=ru")
+    first = page.locator("ol li").first
+    assert "Ким" in first.inner_text() and first.locator("mark").count() > 0
+    shot(page, "experts")
+
+
+def test_language_switch_keeps_the_page(site, page):
+    page.goto(site + "/search?q=Qazaqstan&hl=ru")
+    page.click("nav.langs a[hreflang='kk']")
+    assert page.locator("html").get_attribute("lang") == "kk"
+    assert "q=Qazaqstan" in page.url
+    page.click("nav.langs a[hreflang='en']")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert re.search(r"\d+ results?", page.inner_text("p.count"))
+
+
+def test_member_uploads_editor_publishes_and_search_finds(site, page, browser, tmp_path):
+    from support import make_pdf
+
+    pdf = make_pdf(tmp_path / "upload.pdf", ["УДК 323.1\nСидоров П.П.\nАлматы, 2024\nБРАУЗЕРНАЯ ЗАГРУЗКА СТАТЬИ\n"
+                                             "Текст о полиэтничности и согласии в мегаполисе. " * 10])
+    page.goto(site + "/login?hl=en")
+    page.fill("#email", "member@example.kz")
+    page.fill("#password", "a-long-password-1")
+    page.press("#password", "Enter")
+    page.wait_for_load_state()
+    page.goto(site + "/upload?hl=en")
+    page.set_input_files("#files", str(pdf))
+    page.click("form[enctype] button[type=submit]")
+    for _ in range(120):                                                  # the worker processes it
+        page.goto(site + "/upload/status")
+        if '"status": "ok"' in page.content() or '"status":"ok"' in page.content():
+            break
+        time.sleep(0.5)
+    assert "ok" in page.content()
+    page.goto(site + "/review?hl=en")
+    page.click("a:has-text('БРАУЗЕРНАЯ'), a:has-text('Браузерная')")
+    assert page.locator("button:has-text('Publish')").count() == 0        # a member cannot publish
+    editor_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ed = editor_ctx.new_page()
+    ed.goto(site + "/login?hl=en")
+    ed.fill("#email", "editor@example.kz")
+    ed.fill("#password", "a-long-password-1")
+    ed.press("#password", "Enter")
+    ed.wait_for_load_state()
+    ed.goto(site + "/review?hl=en")
+    ed.click("a:has-text('БРАУЗЕРНАЯ'), a:has-text('Браузерная')")
+    shot(ed, "review")
+    ed.click("button:has-text('Publish')")
+    ed.goto(site + "/search?q=полиэтничностью&hl=en")
+    assert ed.locator("ol.results li.hit").count() == 1
+    editor_ctx.close()
