@@ -5,48 +5,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from archive import models
 from archive.models import AuditEvent, User
 from archive.services.accounts import create_user
 
-PASSWORD = "correct horse battery"
-
-
-def wire(app):
-    """Register the auth and members parts if create_app does not yet (CSRF on, jobs immediate)."""
-    from flask_wtf.csrf import CSRFProtect
-
-    from archive import auth, jobs
-    from archive.views import auth as auth_views, members
-
-    app.config.update(WTF_CSRF_ENABLED=True, JOBS_IMMEDIATE=True)
-    if "csrf" not in app.extensions:
-        CSRFProtect(app)
-    if not hasattr(app, "login_manager"):
-        auth.init_app(app)
-    if "auth" not in app.blueprints:
-        app.register_blueprint(auth_views.bp)
-    if "members" not in app.blueprints:
-        app.register_blueprint(members.bp)
-    jobs.get_jobs(app).huey.immediate = True
-    app.test_client_class = EnglishClient
-    return app
-
-
-class EnglishClient(FlaskClient):
-    """A test client whose browser asks for English (the assertions read English messages)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-
-@pytest.fixture
-def app(app):
-    return wire(app)
+from accounts_support import PASSWORD, app, token, wire  # noqa: F401 - fixtures
 
 
 def add_user(archive, email, role="member", password=PASSWORD) -> int:
@@ -54,11 +19,6 @@ def add_user(archive, email, role="member", password=PASSWORD) -> int:
         uid = create_user(s, email, password, role=role).id
         s.commit()
     return uid
-
-
-def token(client, url="/login") -> str:
-    html = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def login(client, email, password=PASSWORD):

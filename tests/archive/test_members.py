@@ -1,78 +1,14 @@
 """Upload in the background, review drafts, correct a volume's split, publish, withdraw, delete, audit."""
 from __future__ import annotations
 
-import re
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from archive.models import (AuditEvent, IndexTask, ProcessingRecord, Publication, PublicationPage, StoredFile, Volume)
-from archive.services.accounts import create_user
 from support import KK_ARTICLE, RU_ARTICLE, make_pdf
 
-PASSWORD = "correct horse battery"
-
-
-def wire(app):
-    """Register the auth and members parts if create_app does not yet (CSRF on, jobs immediate)."""
-    from flask_wtf.csrf import CSRFProtect
-
-    from archive import auth, jobs
-    from archive.views import auth as auth_views, members
-
-    app.config.update(WTF_CSRF_ENABLED=True, JOBS_IMMEDIATE=True)
-    if "csrf" not in app.extensions:
-        CSRFProtect(app)
-    if not hasattr(app, "login_manager"):
-        auth.init_app(app)
-    if "auth" not in app.blueprints:
-        app.register_blueprint(auth_views.bp)
-    if "members" not in app.blueprints:
-        app.register_blueprint(members.bp)
-    jobs.get_jobs(app).huey.immediate = True
-    app.test_client_class = EnglishClient
-    return app
-
-
-class EnglishClient(FlaskClient):
-    """A test client whose browser asks for English (the assertions read English messages)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-
-@pytest.fixture
-def app(app):
-    return wire(app)
-
-
-def token(client, url="/login") -> str:
-    html = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-@pytest.fixture
-def users(archive):
-    ids = {}
-    with archive.db.session() as s:
-        for role in ("member", "other", "editor", "admin"):
-            ids[role] = create_user(s, f"{role}@example.kz", PASSWORD, role="member" if role == "other" else role).id
-        s.commit()
-    return ids
-
-
-@pytest.fixture
-def signed_in(app, users):
-    """A signed-in test client per person (member, other, editor, admin)."""
-    def make(who: str):
-        c = app.test_client()
-        r = c.post("/login", data={"csrf_token": token(c), "email": f"{who}@example.kz", "password": PASSWORD})
-        assert r.status_code == 302
-        c.csrf = token(c, "/upload")
-        return c
-    return make
+from accounts_support import PASSWORD, token, app, users, signed_in  # noqa: F401 - fixtures
 
 
 def upload(client, *files):
