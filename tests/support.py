@@ -70,3 +70,41 @@ KK_ARTICLE = [
     "Абай сияқты ұлы ақынның шығармалары Қазақстанда кеңінен оқылады. Ақындар халықтың тілін байытады, "
     "ал мемлекеттік тіл қоғамның бірлігі мен келісімін нығайтады.",
 ]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env: dict, *args: str):
+    """`manage.py serve` on a free port with ``env``; returns (base URL, process) once /healthz answers."""
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port), *args], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if requests.get(base + "/healthz", timeout=2).status_code == 200:
+                return base, proc
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    proc.kill()
+    pytest.fail("server did not start: " + proc.stderr.read().decode()[-2000:])
+
+
+def stop_server(proc) -> None:
+    """Terminate a server started by ``start_server``."""
+    proc.terminate()
+    proc.wait(20)

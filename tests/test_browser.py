@@ -4,26 +4,17 @@ Set SAVE_SCREENSHOTS=1 to refresh docs/screenshots/ from the same run.
 """
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
-import requests
 
-from support import REPO
+from support import REPO, start_server, stop_server
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium missing")]
 SHOTS = REPO / "docs" / "screenshots"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -37,19 +28,9 @@ def site(tmp_path_factory):
     for email, role in (("editor@example.kz", "editor"), ("member@example.kz", "member")):
         subprocess.run([sys.executable, "manage.py", "create-user", email, "--role", role, "--password",
                         "a-long-password-1"], cwd=REPO, env=env, check=True, capture_output=True, timeout=120)
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port)], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if requests.get(base + "/healthz", timeout=2).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.3)
+    base, proc = start_server(env)
     yield base
-    proc.terminate()
-    proc.wait(20)
+    stop_server(proc)
 
 
 @pytest.fixture(scope="module")

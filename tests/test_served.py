@@ -1,6 +1,5 @@
 """The archive served by gunicorn (manage.py serve), queried over real HTTP."""
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -8,13 +7,7 @@ import time
 import pytest
 import requests
 
-from support import KK_ARTICLE, REPO, RU_ARTICLE, make_pdf
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from support import KK_ARTICLE, REPO, RU_ARTICLE, make_pdf, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
@@ -30,23 +23,9 @@ def server(tmp_path_factory):
     out = subprocess.run([sys.executable, "manage.py", "create-user", "member@example.kz", "--password",
                           "member-password-1"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "2"], cwd=REPO,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if requests.get(base + "/healthz", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("server did not start: " + proc.stderr.read().decode()[-2000:])
+    base, proc = start_server(env, "--workers", "2")
     yield base
-    proc.terminate()
-    proc.wait(20)
+    stop_server(proc)
 
 
 def test_served_search_api_and_pages(server):

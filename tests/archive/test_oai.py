@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import pytest
 from lxml import etree
 
 from archive.models import Publication, utcnow
-from support import DATA, KK_ARTICLE, REPO, RU_ARTICLE, make_pdf
+from support import DATA, KK_ARTICLE, REPO, RU_ARTICLE, make_pdf, start_server, stop_server
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -337,17 +336,9 @@ def test_identifier_uses_request_host_without_public_base_url(app, loaded):
 # --------------------------------------------------------------------------- served + Sickle
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """gunicorn on a fresh data folder: 4 published files, 1 withdrawn, 1 draft; OAI page size 2."""
-    import requests
-
     data = tmp_path_factory.mktemp("oai-served")
     pub_dir = tmp_path_factory.mktemp("oai-files")
     draft_dir = tmp_path_factory.mktemp("oai-drafts")
@@ -377,23 +368,9 @@ def served(tmp_path_factory):
     archive = app.extensions["archive"]
     withdraw(archive, ids["kk"])
     archive.close()
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "2"], cwd=REPO,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if requests.get(base + "/healthz", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("server did not start: " + proc.stderr.read().decode()[-2000:])
+    base, proc = start_server(env, "--workers", "2")
     yield base, ids
-    proc.terminate()
-    proc.wait(20)
+    stop_server(proc)
 
 
 @pytest.mark.slow
