@@ -29,11 +29,10 @@ def app(data_dir, monkeypatch):
     application = create_app(config)
     archive = application.extensions["archive"]
     if archive.db.url.startswith("postgresql"):
-        from archive.models import Base
-
-        Base.metadata.drop_all(archive.db.engine)
+        # A clean schema for every test, whatever an earlier run (or another code version) left behind.
         with archive.db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
     upgrade(archive.db.url)
     yield application
     archive.close()
