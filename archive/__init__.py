@@ -31,7 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["archive"] = Archive(app.config, folder)
 
     from . import errors, i18n
-    from .views import api, browse, export, feeds, main, oai
+    from .views import api, browse, dashboard, export, feeds, main, oai, people_admin
 
     i18n.init_app(app)
     from flask_wtf.csrf import CSRFProtect
@@ -52,6 +52,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(oai.bp)
     app.register_blueprint(browse.bp)
+    app.register_blueprint(people_admin.bp)
+    app.register_blueprint(dashboard.bp)
     errors.init_app(app)
 
     from .cli import register

@@ -261,3 +261,15 @@ class AuditEvent(Base):
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[Optional[int]] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class UsageCount(Base):
+    """Views or downloads of one publication on one day: a bare counter (no addresses, no browsers, no people)."""
+
+    __tablename__ = "usage_counts"
+    __table_args__ = (UniqueConstraint("publication_id", "day", "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(10))                       # "view" | "download"
+    count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

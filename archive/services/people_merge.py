@@ -222,7 +222,8 @@ def split_person(session: Session, person_id: int, authorship_ids: Iterable[int]
     chosen = [a for a in person.authorships if a.id in wanted]
     if not wanted or len(chosen) != len(wanted):
         raise UserValueError("Choose one or more publications of this person to split off.")
-    surname, given = split_printed(chosen[0].name_as_printed or person.name)
+    printed = chosen[0].name_as_printed or person.name
+    surname, given = split_printed(printed)
     full = f"{surname} {given}".strip() or printed
     new = Person(name=full, surname=surname, given=given, name_key=name_key(surname, given),
                  name_latin=" ".join(cyrillic_to_latin(w) for w in full.split()))

@@ -1,11 +1,15 @@
 """JSON API. Field names are a contract: other tools depend on them."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, redirect, request, url_for
+from sqlalchemy import select
 
 from .. import db_session, get_archive
-from ..models import Publication
+from ..openapi import MAX_ID, openapi_document
+from ..models import Person, Publication, PublicationTopic, Topic, Volume
 from ..search import run_search
+from .browse import (PUBLISHED, PageOf, _current_person, _with_people, author_index, paged_publications,
+                     person_profile, topic_counts, volume_list, year_counts)
 from .common import filters_from_args, int_arg, load_publication
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -50,6 +54,8 @@ def search():
 
 @bp.get("/publications/<int:pub_id>")
 def publication(pub_id: int):
+    if pub_id > MAX_ID:
+        return _not_found()
     pub = load_publication(pub_id)
     out = hit_json(pub)
     out.update({
@@ -65,3 +71,168 @@ def publication(pub_id: int):
         },
     })
     return jsonify(out)
+
+
+# --- browsing ------------------------------------------------------------------------------------
+# Every list answers {"total", "page", "limit", "items"}; page and limit are clamped (page >= 1, limit 1..100).
+# Detail endpoints (a person, a volume, a topic, a year) carry their own fields plus that paged "items" list of
+# publications in the ``hit_json`` shape (a volume's items are its articles, in page order).
+# Only published records appear; an unknown (or not public) id is a JSON 404 {"error": ...}.
+
+MAX_PAGE = 10_000
+
+
+def _not_found(message: str = "Not Found"):
+    return jsonify(error=message), 404
+
+
+def _paging() -> tuple[int, int]:
+    return int_arg("page", 1, 1, MAX_PAGE), int_arg("limit", 20, 1, 100)
+
+
+def _page_of(items: list, page: int, limit: int) -> dict:
+    return {"total": len(items), "page": page, "limit": limit, "items": items[(page - 1) * limit: page * limit]}
+
+
+
+
+def _topic_json(topic: Topic, count: int | None = None) -> dict:
+    out = {"slug": topic.slug, "labels": {"ru": topic.label_ru, "kk": topic.label_kk, "en": topic.label_en},
+           "url": url_for("api.topic", slug=topic.slug, _external=True)}
+    if count is not None:
+        out["count"] = count
+    return out
+
+
+def _person_json(person: Person, count: int | None = None) -> dict:
+    out = {"id": person.id, "name": person.name, "name_latin": person.name_latin or None,
+           "url": url_for("browse.person", person_id=person.id, _external=True),
+           "api_url": url_for("api.person", person_id=person.id, _external=True)}
+    if count is not None:
+        out["publications"] = count
+    return out
+
+
+def _volume_json(vol: Volume, articles: int | None = None) -> dict:
+    out = {"id": vol.id, "title": vol.title, "event": vol.event_title or None, "place": vol.place or None,
+           "year": vol.year, "dates": vol.dates_text or None, "isbn": vol.isbn or None,
+           "publisher": vol.publisher or None, "editors": list(vol.editors or []),
+           "url": url_for("browse.volume", volume_id=vol.id, _external=True),
+           "api_url": url_for("api.volume", volume_id=vol.id, _external=True)}
+    if articles is not None:
+        out["article_count"] = articles
+    return out
+
+
+def _listing_json(listing: PageOf, limit: int) -> dict:
+    return {"total": listing.total, "page": listing.page, "limit": limit,
+            "items": [hit_json(p) for p in listing.items]}
+
+
+@bp.get("/people")
+def people():
+    page, limit = _paging()
+    rows = [_person_json(p, n) for _letter, group in author_index(db_session()) for p, n in group]
+    return jsonify(_page_of(rows, page, limit))
+
+
+@bp.get("/people/<int:person_id>")
+def person(person_id: int):
+    s = db_session()
+    p = s.get(Person, person_id) if person_id <= MAX_ID else None
+    if p is None:
+        return _not_found("No such person")
+    if p.merged_into_id is not None:
+        target = _current_person(s, p, {})
+        if target.id != p.id:
+            qs = request.query_string.decode("latin-1")
+            return redirect(url_for("api.person", person_id=target.id) + (f"?{qs}" if qs else ""), 301)
+    profile = person_profile(s, p)
+    if profile is None:
+        return _not_found("No such person")
+    page, limit = _paging()
+    pubs = sorted(profile.publications + profile.commentary,
+                  key=lambda x: (x.year is None, -(x.year or 0), -x.id))
+    out = _person_json(p)
+    out.update({
+        "names": profile.names, "degree": p.degree or None, "position": p.position or None,
+        "institution": p.institution or None, "bio": p.bio or None, "press_contact": p.press_contact or None,
+        "is_member": bool(p.is_member),
+        "topics": [_topic_json(t, n) for t, n in profile.topics],
+        **_page_of([hit_json(x) for x in pubs], page, limit),
+    })
+    return jsonify(out)
+
+
+@bp.get("/volumes")
+def volumes():
+    page, limit = _paging()
+    return jsonify(_page_of([_volume_json(v, n) for v, n in volume_list(db_session())], page, limit))
+
+
+@bp.get("/volumes/<int:volume_id>")
+def volume(volume_id: int):
+    s = db_session()
+    vol = s.get(Volume, volume_id) if volume_id <= MAX_ID else None
+    if vol is None:
+        return _not_found("No such volume")
+    pubs = list(s.scalars(_with_people(select(Publication).where(PUBLISHED, Publication.volume_id == vol.id))
+                          .order_by(Publication.pdf_page_start.is_(None), Publication.pdf_page_start,
+                                    Publication.id)))
+    if not pubs:
+        return _not_found("No such volume")
+    page, limit = _paging()
+    book = next((p for p in pubs if p.kind == "volume"), None)
+    articles = [hit_json(p) for p in pubs if p.kind != "volume"]
+    out = _volume_json(vol, len(articles))
+    out["book"] = hit_json(book) if book else None
+    out.update(_page_of(articles, page, limit))
+    return jsonify(out)
+
+
+@bp.get("/topics")
+def topics():
+    page, limit = _paging()
+    return jsonify(_page_of([_topic_json(t, n) for t, n in topic_counts(db_session())], page, limit))
+
+
+@bp.get("/topics/<slug>")
+def topic(slug: str):
+    s = db_session()
+    t = s.scalars(select(Topic).where(Topic.slug == slug)).first() if len(slug) <= 100 and "\x00" not in slug \
+        else None
+    if t is None:
+        return _not_found("No such topic")
+    page, limit = _paging()
+    ids = select(PublicationTopic.publication_id).where(PublicationTopic.topic_id == t.id)
+    listing = paged_publications(s, [Publication.id.in_(ids)], page, limit)
+    out = _topic_json(t, listing.total)
+    out.update(_listing_json(listing, limit))
+    return jsonify(out)
+
+
+@bp.get("/years")
+def years():
+    page, limit = _paging()
+    counts = year_counts(db_session())
+    out = _page_of([{"year": y, "count": n, "url": url_for("api.year", year=y, _external=True)}
+                    for y, n in sorted(counts.items(), reverse=True)], page, limit)
+    out["counts"] = {str(y): n for y, n in sorted(counts.items())}
+    return jsonify(out)
+
+
+@bp.get("/years/<int:year>")
+def year(year: int):
+    page, limit = _paging()
+    if year > MAX_ID:
+        return _not_found("No publications in that year")
+    listing = paged_publications(db_session(), [Publication.year == year], page, limit)
+    if not listing.total:
+        return _not_found("No publications in that year")
+    out = {"year": year, **_listing_json(listing, limit)}
+    return jsonify(out)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document(request.url_root))

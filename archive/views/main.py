@@ -1,6 +1,7 @@
 """Public pages: home, search results, publication, downloads."""
 from __future__ import annotations
 
+import logging
 import mimetypes
 
 from flask import Blueprint, abort, render_template, request, send_file
@@ -11,6 +12,8 @@ from .. import db_session, get_archive
 from ..models import Authorship, Publication, PublicationPage
 from ..search import run_search
 from .common import FACET_PARAMS, filters_from_args, int_arg, load_publication, url_with
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("main", __name__)
 
@@ -110,9 +113,47 @@ def publication(pub_id: int):
         duplicate = db_session().get(Publication, pub.duplicate_of_id)
         if duplicate is not None and duplicate.status != "published":
             duplicate = None
+    related = []
+    if pub.status == "published":
+        _count_usage(pub.id, "view")
+        from ..services.related import related_publications
+
+        related = related_publications(db_session(), pub)
     return render_template("main/publication.html", pub=pub, pages=pages, articles=articles, cite=cite,
                            tags=scholar.scholar_tags(pub, base), json_ld=scholar.json_ld(pub, base),
-                           has_pdf=citations.has_pdf(pub), duplicate=duplicate)
+                           has_pdf=citations.has_pdf(pub), duplicate=duplicate,
+                           usage=_usage_totals(pub.id) if pub.status == "published" else None, related=related)
+
+
+def _count_usage(pub_id: int, kind: str) -> None:
+    """Count a view or download in a session of its own; a failure is logged and never breaks the page."""
+    try:
+        from flask_login import current_user
+
+        from ..services import usage
+
+        with get_archive().db.session() as s:
+            usage.record(s, pub_id, kind, request.headers.get("User-Agent", ""), current_user,
+                         method=request.method)
+    except Exception:  # noqa: BLE001 - counting is secondary to serving the reader
+        logger.exception("could not count %s of publication %s", kind, pub_id)
+
+
+def _usage_totals(pub_id: int):
+    try:
+        from ..services import usage
+
+        return usage.totals_for_publication(db_session(), pub_id)
+    except Exception:  # noqa: BLE001
+        logger.exception("could not read usage of publication %s", pub_id)
+        return None
+
+
+def _count_download(pub_id: int, resp) -> None:
+    """A download counts once: not for a "not modified" answer, nor for the later ranges a PDF viewer asks."""
+    if resp.status_code == 200 or (resp.status_code == 206 and resp.headers.get("Content-Range", "")
+                                   .startswith("bytes 0-")):
+        _count_usage(pub_id, "download")
 
 
 def _send_stored(sf, download_name: str):
@@ -129,7 +170,9 @@ def download_original(pub_id: int):
     pub = load_publication(pub_id)
     if pub.status != "published" or pub.source_file is None:
         abort(404)
-    return _send_stored(pub.source_file, pub.source_file.original_name)
+    resp = _send_stored(pub.source_file, pub.source_file.original_name)
+    _count_download(pub.id, resp)
+    return resp
 
 
 @bp.get("/p/<int:pub_id>/article.pdf")
@@ -140,7 +183,9 @@ def download_article(pub_id: int):
     if pub.status != "published" or not has_pdf(pub):
         abort(404)
     sf = pub.article_file or pub.source_file
-    return _send_stored(sf, f"kelisim-{pub.id}.pdf")
+    resp = _send_stored(sf, f"kelisim-{pub.id}.pdf")
+    _count_download(pub.id, resp)
+    return resp
 
 
 @bp.get("/healthz")

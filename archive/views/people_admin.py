@@ -1,0 +1,111 @@
+"""Editors' people tool: confirm name variants as one person (merge) or separate two people (split)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import db_session, get_archive
+from ..auth import role_required
+from ..errors import UserValueError
+from ..models import Authorship, Person, Publication
+from ..services import indexing
+from ..services.people_merge import candidate_duplicates, merge_people, split_person
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("people_admin", __name__)
+
+EDITORS = ("editor", "admin")
+
+
+def _index_after_commit() -> None:
+    try:
+        indexing.process_index_tasks(get_archive())
+    except Exception:  # noqa: BLE001 - the change stands; `manage.py index-pending` catches up
+        logger.exception("indexing after a people change failed; left pending")
+
+
+def _form_int(name: str) -> int:
+    value = (request.form.get(name) or "").strip()
+    if not value.isdigit():
+        raise UserValueError(_("Choose a person."))
+    return int(value)
+
+
+@bp.get("/review/people")
+@role_required(*EDITORS)
+def people():
+    """Pairs of people who may be one person under name variants, each with a Merge button."""
+    pairs = candidate_duplicates(db_session())
+    return render_template("members/people.html", pairs=pairs)
+
+
+@bp.get("/review/people/<int:person_id>")
+@role_required(*EDITORS)
+def person(person_id: int):
+    """A person's authorships with checkboxes to split some off into a new person."""
+    s = db_session()
+    p = s.scalars(select(Person).where(Person.id == person_id)
+                  .options(selectinload(Person.variants),
+                           selectinload(Person.authorships).selectinload(Authorship.publication))).first()
+    if p is None:
+        abort(404)
+    merged_into = s.get(Person, p.merged_into_id) if p.merged_into_id else None
+    authorships = sorted(p.authorships, key=lambda a: (-(a.publication.year or 0), a.publication_id))
+    return render_template("members/people_person.html", person=p, authorships=authorships,
+                           merged_into=merged_into, link=publication_link)
+
+
+@bp.post("/review/people/merge")
+@role_required(*EDITORS)
+def merge():
+    """Fold one person into another (the first, older record is kept)."""
+    s = db_session()
+    back = request.form.get("back") == "person"
+    try:
+        keep_id, merge_id = _form_int("keep_id"), _form_int("merge_id")
+        keep = merge_people(s, keep_id, merge_id, user_id=current_user.id)
+        s.commit()
+    except UserValueError as exc:
+        s.rollback()
+        flash(exc.message, "error")
+        if back and (request.form.get("keep_id") or "").isdigit():
+            return redirect(url_for("people_admin.person", person_id=int(request.form["keep_id"])), 303)
+        return redirect(url_for("people_admin.people"), 303)
+    _index_after_commit()
+    flash(_("Merged: %(name)s.", name=keep.name), "info")
+    if back:
+        return redirect(url_for("people_admin.person", person_id=keep.id), 303)
+    return redirect(url_for("people_admin.people"), 303)
+
+
+@bp.post("/review/people/<int:person_id>/split")
+@role_required(*EDITORS)
+def split(person_id: int):
+    """Move the ticked authorships to a new person."""
+    s = db_session()
+    ids = [int(v) for v in request.form.getlist("authorship") if v.isdigit()]
+    try:
+        new = split_person(s, person_id, ids, user_id=current_user.id)
+        s.commit()
+    except UserValueError as exc:
+        s.rollback()
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+        return redirect(url_for("people_admin.person", person_id=person_id), 303)
+    _index_after_commit()
+    flash(_("Split off as a new person: %(name)s.", name=new.name), "info")
+    return redirect(url_for("people_admin.person", person_id=new.id), 303)
+
+
+def publication_link(pub: Publication) -> str:
+    """Where an editor reads the publication: the public page when published, else the review screen."""
+    if pub.status in ("published", "withdrawn"):
+        return url_for("main.publication", pub_id=pub.id)
+    return url_for("members.review_one", pub_id=pub.id)

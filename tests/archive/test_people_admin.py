@@ -1,0 +1,120 @@
+"""The editors' people tool: candidate pairs with a Merge button, splitting authorships into a new person."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from accounts_support import app, signed_in, users  # noqa: F401 - fixtures
+from archive.models import AuditEvent, Authorship, IndexTask, Person, Publication, utcnow
+
+
+@pytest.fixture(autouse=True)
+def _blueprint(app):  # noqa: F811
+    from archive.views import people_admin
+
+    if "people_admin" not in app.blueprints:
+        app.register_blueprint(people_admin.bp)
+    return app
+
+
+@pytest.fixture
+def variants(archive):
+    """"Иванов Алексей Борисович" and "Ivanov A.B." each with one published paper."""
+    with archive.db.session() as s:
+        ru = Person(name="Иванов Алексей Борисович", surname="Иванов", given="Алексей Борисович")
+        lat = Person(name="Ivanov A.B.", surname="Ivanov", given="A.B.")
+        p1 = Publication(kind="article", status="published", title="Языковая политика", published_at=utcnow(),
+                         year=2020)
+        p2 = Publication(kind="article", status="published", title="Language policy", published_at=utcnow(),
+                         year=2021)
+        p3 = Publication(kind="article", status="published", title="Третья работа", published_at=utcnow(),
+                         year=2022)
+        s.add_all([ru, lat, p1, p2, p3])
+        s.flush()
+        p1.authorships.append(Authorship(person=ru, position=1, name_as_printed="Иванов А.Б."))
+        p3.authorships.append(Authorship(person=ru, position=1, name_as_printed="Иванов Андрей Борисович"))
+        p2.authorships.append(Authorship(person=lat, position=1, name_as_printed="Ivanov A.B."))
+        s.commit()
+        return {"ru": ru.id, "lat": lat.id, "p1": p1.id, "p2": p2.id, "p3": p3.id}
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+@pytest.mark.parametrize("who, status", [("anonymous", 302), ("member", 403), ("editor", 200), ("admin", 200)])
+def test_only_editors_see_the_tool(signed_in, variants, who, status):  # noqa: F811
+    c = signed_in(who)
+    assert c.get("/review/people").status_code == status
+    assert c.get(f"/review/people/{variants['ru']}").status_code == status
+
+
+def test_member_cannot_merge_or_split(signed_in, variants):  # noqa: F811
+    c = signed_in("member")
+    assert c.post("/review/people/merge", data={"csrf_token": c.csrf, "keep_id": variants["ru"],
+                                                "merge_id": variants["lat"]}).status_code == 403
+    assert c.post(f"/review/people/{variants['ru']}/split",
+                  data={"csrf_token": c.csrf, "authorship": "1"}).status_code == 403
+
+
+def test_merge_without_csrf_token_is_refused(archive, signed_in, variants):  # noqa: F811
+    c = signed_in("editor")
+    r = c.post("/review/people/merge", data={"keep_id": variants["ru"], "merge_id": variants["lat"]})
+    assert r.status_code == 400
+    with archive.db.session() as s:
+        assert s.get(Person, variants["lat"]).merged_into_id is None
+
+
+def test_editor_merges_a_pair_and_the_person_page_lists_both(archive, signed_in, variants):  # noqa: F811
+    c = signed_in("editor")
+    html = c.get("/review/people").get_data(as_text=True)
+    assert "Иванов Алексей Борисович" in html and "Ivanov A.B." in html and "Merge" in html
+    r = c.post("/review/people/merge", data={"csrf_token": _csrf(html), "keep_id": variants["ru"],
+                                             "merge_id": variants["lat"]})
+    assert r.status_code == 303
+    with archive.db.session() as s:
+        assert s.get(Person, variants["lat"]).merged_into_id == variants["ru"]
+        assert s.scalars(select(AuditEvent).where(AuditEvent.action == "person.merge")).first() is not None
+        assert not list(s.scalars(select(IndexTask)))           # index work was applied after the commit
+    page = c.get(f"/authors/{variants['ru']}").get_data(as_text=True)
+    assert "Языковая политика" in page and "Language policy" in page
+    assert c.get(f"/authors/{variants['lat']}").status_code == 301
+    assert "Merged into" in c.get(f"/review/people/{variants['lat']}").get_data(as_text=True)
+    assert "No possible duplicates found." in c.get("/review/people").get_data(as_text=True)
+
+
+def test_bad_merge_shows_a_message(signed_in, variants):  # noqa: F811
+    c = signed_in("editor")
+    r = c.post("/review/people/merge", data={"csrf_token": c.csrf, "keep_id": variants["ru"],
+                                             "merge_id": variants["ru"]}, follow_redirects=True)
+    assert r.status_code == 200
+    assert "cannot be merged into themselves" in r.get_data(as_text=True)
+
+
+def test_split_creates_a_new_person(archive, signed_in, variants):  # noqa: F811
+    c = signed_in("editor")
+    html = c.get(f"/review/people/{variants['ru']}").get_data(as_text=True)
+    assert "Split into a new person" in html and "Третья работа" in html
+    with archive.db.session() as s:
+        moved = s.scalars(select(Authorship.id).where(Authorship.publication_id == variants["p3"])).one()
+    r = c.post(f"/review/people/{variants['ru']}/split", data={"csrf_token": _csrf(html), "authorship": moved})
+    assert r.status_code == 303
+    with archive.db.session() as s:
+        a = s.get(Authorship, moved)
+        assert a.person_id != variants["ru"]
+        new = s.get(Person, a.person_id)
+        assert new.name == "Иванов Андрей Борисович"
+        new_id = new.id
+        assert r.headers["Location"].endswith(f"/review/people/{new_id}")
+        assert [x.publication_id for x in s.get(Person, variants["ru"]).authorships] == [variants["p1"]]
+    assert "Третья работа" in c.get(f"/authors/{new_id}").get_data(as_text=True)
+    assert "Третья работа" not in c.get(f"/authors/{variants['ru']}").get_data(as_text=True)
+
+
+def test_split_needs_a_choice(signed_in, variants):  # noqa: F811
+    c = signed_in("editor")
+    r = c.post(f"/review/people/{variants['ru']}/split", data={"csrf_token": c.csrf}, follow_redirects=True)
+    assert "Choose one or more publications" in r.get_data(as_text=True)
+    assert c.post("/review/people/999999/split", data={"csrf_token": c.csrf, "authorship": "1"}).status_code == 404

@@ -1,0 +1,90 @@
+"""Related publications: shared authors weigh more than shared topics; never itself, drafts or duplicates."""
+from __future__ import annotations
+
+import pytest
+
+from archive.models import Authorship, Person, Publication, PublicationTopic, Topic, utcnow
+from archive.services.related import related_publications
+
+
+def _pub(s, title, status="published", **kw):
+    p = Publication(kind="article", status=status, title=title, published_at=utcnow(), **kw)
+    s.add(p)
+    s.flush()
+    return p
+
+
+def _topics(s, pub, *topics):
+    for t in topics:
+        s.add(PublicationTopic(publication_id=pub.id, topic_id=t.id))
+    s.flush()
+
+
+def _author(s, pub, *people):
+    for i, person in enumerate(people, 1):
+        pub.authorships.append(Authorship(person=person, position=i, name_as_printed=person.name))
+    s.flush()
+
+
+@pytest.fixture
+def world(archive):
+    with archive.db.session() as s:
+        t1 = Topic(slug="t-lang", label_ru="Язык", label_kk="Тіл", label_en="Language")
+        t2 = Topic(slug="t-eth", label_ru="Этнос", label_kk="Этнос", label_en="Ethnicity")
+        alpha, beta = Person(name="Альфа А."), Person(name="Бета Б.")
+        s.add_all([t1, t2, alpha, beta])
+        s.flush()
+        main = _pub(s, "Главная", year=2020)
+        _topics(s, main, t1, t2)
+        _author(s, main, alpha)
+        same_author = _pub(s, "Того же автора", year=2019)
+        _author(s, same_author, alpha)
+        two_topics = _pub(s, "Две темы", year=2018)
+        _topics(s, two_topics, t1, t2)
+        one_topic = _pub(s, "Одна тема", year=2021)
+        _topics(s, one_topic, t1)
+        unrelated = _pub(s, "Ничего общего")
+        _author(s, unrelated, beta)
+        draft = _pub(s, "Черновик", status="draft")
+        _author(s, draft, alpha)
+        twin = _pub(s, "Дубликат главной", duplicate_of_id=main.id)
+        _author(s, twin, alpha)
+        _topics(s, twin, t1)
+        extras = []
+        for i in range(6):
+            p = _pub(s, f"Ещё {i}", year=2000 + i)
+            _topics(s, p, t2)
+            extras.append(p.id)
+        s.commit()
+        return {"main": main.id, "same_author": same_author.id, "two_topics": two_topics.id,
+                "one_topic": one_topic.id, "unrelated": unrelated.id, "draft": draft.id, "twin": twin.id,
+                "extras": extras}
+
+
+def test_related_ranks_shared_authors_then_topics(archive, world):
+    with archive.db.session() as s:
+        got = [p.id for p in related_publications(s, s.get(Publication, world["main"]))]
+    assert len(got) == 5
+    assert got[:2] == [world["two_topics"], world["same_author"]] or got[:2] == [world["same_author"],
+                                                                               world["two_topics"]]
+    assert world["one_topic"] in got
+    for excluded in ("main", "unrelated", "draft", "twin"):
+        assert world[excluded] not in got
+
+
+def test_the_duplicate_does_not_list_its_original(archive, world):
+    with archive.db.session() as s:
+        got = [p.id for p in related_publications(s, s.get(Publication, world["twin"]), limit=20)]
+    assert world["main"] not in got and world["twin"] not in got
+    assert world["same_author"] in got
+
+
+def test_nothing_shared_nothing_related(archive, world):
+    with archive.db.session() as s:
+        assert related_publications(s, s.get(Publication, world["unrelated"])) == []
+
+
+def test_publication_page_shows_related(client, world):
+    html = client.get(f"/p/{world['main']}").get_data(as_text=True)
+    assert "Related publications" in html and "Того же автора" in html
+    assert "Черновик" not in html and "Ничего общего" not in html
