@@ -85,6 +85,6 @@ def test_nothing_shared_nothing_related(archive, world):
 
 
 def test_publication_page_shows_related(client, world):
-    html = client.get(f"/p/{world['main']}").get_data(as_text=True)
+    html = client.get(f"/p/{world['main']}?hl=en").get_data(as_text=True)
     assert "Related publications" in html and "Того же автора" in html
     assert "Черновик" not in html and "Ничего общего" not in html
