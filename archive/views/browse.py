@@ -363,7 +363,10 @@ def person(person_id: int):
     profile = person_profile(s, p)
     if profile is None:
         abort(404)
-    return render_template("browse/person.html", profile=profile, person=p)
+    from ..services import usage
+
+    return render_template("browse/person.html", profile=profile, person=p,
+                           usage=usage.totals_for_person(s, p.id))
 
 
 @bp.get("/years")
@@ -417,7 +420,10 @@ def volume(volume_id: int):
         abort(404)
     book = next((p for p in pubs if p.kind == "volume"), None)
     articles = [p for p in pubs if p.kind != "volume"]
-    return render_template("browse/volume.html", volume=vol, book=book, articles=articles)
+    from ..services import usage
+
+    return render_template("browse/volume.html", volume=vol, book=book, articles=articles,
+                           usage=usage.totals_for_volume(s, vol.id))
 
 
 @bp.get("/languages/<lang>")

@@ -161,3 +161,24 @@ def test_dashboard_shows_own_publications_and_top(app, archive, world, users, si
     html = signed_in("member").get("/dashboard").get_data(as_text=True)
     assert "Статья один" in html and "Статья два" in html and "Отчёт" in html
     assert "Most read in the last 30 days" in html
+
+
+def test_person_and_volume_pages_show_their_sums(client, archive):
+    from support import DEMO
+
+    from archive.services.ingest import ingest_file
+
+    out = ingest_file(archive, DEMO / "volume-2023-kruglyi-stol-religiya-tolerantnost.pdf", publish=True)
+    article = out.publication_ids[1]
+    ua = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"}
+    client.get(f"/p/{article}", headers=ua)
+    client.get(f"/p/{article}/article.pdf", headers=ua)
+    with archive.db.session() as s:
+        from archive.models import Publication
+
+        pub = s.get(Publication, article)
+        person_id, volume_id = pub.authorships[0].person_id, pub.volume_id
+    html = client.get(f"/authors/{person_id}?hl=en").get_data(as_text=True)
+    assert "Views: 1 · Downloads: 1" in html
+    html = client.get(f"/volumes/{volume_id}?hl=en").get_data(as_text=True)
+    assert "Views: 1 · Downloads: 1" in html
