@@ -21,12 +21,16 @@ def int_arg(name: str, default: int, lo: int = 1, hi: int = 10_000) -> int:
 
 def filters_from_args() -> Filters:
     """Facet selections from the URL (repeated parameters combine)."""
-    def ints(name: str) -> tuple[int, ...]:
-        return tuple(int(v) for v in request.args.getlist(name) if v.isdigit())
+    def number(v: str) -> int | None:
+        # isdecimal, not isdigit: "²" is a digit but not a number int() reads; and keep ids in range.
+        return int(v) if v.isascii() and v.isdecimal() and len(v) <= 9 else None
 
-    y0 = request.args.get("from", "") or request.args.get("year", "")
-    y1 = request.args.get("to", "") or request.args.get("year", "")
-    return Filters(year_from=int(y0) if y0.isdigit() else None, year_to=int(y1) if y1.isdigit() else None,
+    def ints(name: str) -> tuple[int, ...]:
+        return tuple(n for n in (number(v) for v in request.args.getlist(name)) if n is not None)
+
+    y0 = number(request.args.get("from", "") or request.args.get("year", ""))
+    y1 = number(request.args.get("to", "") or request.args.get("year", ""))
+    return Filters(year_from=y0, year_to=y1,
                    langs=tuple(v for v in request.args.getlist("lang") if v in ("ru", "kk", "en")),
                    kinds=tuple(v for v in request.args.getlist("kind") if v.isalpha()),
                    collections=ints("volume"), topics=tuple(request.args.getlist("topic")),

@@ -113,3 +113,9 @@ def test_facets_combine_in_the_url_and_are_removable(client, loaded):
     assert "lang=ru" in html and "Remove filter" in html
     r = client.get("/search?q=&year=2019&hl=en&sort=oldest")
     assert r.status_code == 200
+
+
+@pytest.mark.parametrize("args", ["from=²", "to=٣", "year=99999999999999999999", "person=²", "volume=-1", "from=abc"])
+def test_odd_filter_values_are_ignored(client, args):
+    assert client.get(f"/search?q=x&{args}").status_code == 200
+    assert client.get(f"/api/search?q=x&{args}").status_code == 200
