@@ -6,15 +6,14 @@ import os
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol, Sequence
 
-from .analysis import Term, word_keys
+from .analysis import Term, is_stopword, word_keys
 from .documents import IndexDocument
-from .query import Clause, ParsedQuery, Phrase
+from .query import Clause, ParsedQuery, Phrase, Word
 
 logger = logging.getLogger(__name__)
 
 FIELD_BOOSTS = {"title": 4.0, "keywords": 2.5, "abstract": 2.0, "authors": 3.0, "body": 1.0}
 FACETS = ("year", "lang", "kind", "collection", "topics", "persons")
-SORTS = ("relevance", "newest", "oldest")
 
 
 class SearchIndexError(Exception):
@@ -62,6 +61,30 @@ class SearchBackend(Protocol):
     def search(self, query: ParsedQuery, filters: Filters = Filters(), page: int = 1, limit: int = 10,
                sort: str = "relevance", facets: bool = True) -> SearchResult: ...
     def close(self) -> None: ...
+
+
+def year_range(q: ParsedQuery, flt: Filters) -> tuple[int | None, int | None]:
+    """The year bounds of the facet selection, else of the query's ``year:`` field."""
+    return flt.year_from or q.year_from, flt.year_to or q.year_to
+
+
+def exact_filters(q: ParsedQuery, flt: Filters) -> list[tuple[str, str]]:
+    """(index field, value) pairs every hit must carry: facet selections plus ``lang:``/``kind:``/``topic:``."""
+    pairs = (("lang", tuple(flt.langs) + tuple(q.langs)), ("kind", tuple(flt.kinds) + tuple(q.kinds)),
+             ("collection", tuple(str(c) for c in flt.collections)),
+             ("topics", tuple(flt.topics) + tuple(q.topics)),
+             ("persons", tuple(str(p) for p in flt.persons)))
+    return [(name, v) for name, values in pairs for v in dict.fromkeys(values)]
+
+
+def only_stopwords(group: list[Clause]) -> bool:
+    """A group made only of function words ("и", "және"): optional when the query has other words."""
+    return all(isinstance(c, Word) and not c.field and is_stopword(c.text) for c in group)
+
+
+def may_relax(q: ParsedQuery) -> bool:
+    """Whether an empty all-words result should be retried with any word (more than one content word)."""
+    return sum(len(g) for g in q.groups if not only_stopwords(g)) > 1
 
 
 def clause_keys(c: Clause) -> set[str]:

@@ -15,11 +15,12 @@ from typing import Iterable
 
 import tantivy
 
-from .analysis import is_stopword, word_keys
+from .analysis import word_keys
 from .analysis.normalize import fold_token, normalize_text
-from .backend import FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, query_keys
+from .backend import (FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, exact_filters, may_relax,
+                      only_stopwords, query_keys, year_range)
 from .documents import IndexDocument, field_terms
-from .query import Clause, ParsedQuery, Phrase, Word
+from .query import Clause, ParsedQuery, Word
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +39,6 @@ def _schema() -> tantivy.Schema:
     sb.add_integer_field("year", stored=True, indexed=True, fast=True)
     sb.add_integer_field("added", stored=False, indexed=False, fast=True)
     return sb.build()
-
-
-def _only_stopwords(group: list[Clause]) -> bool:
-    return all(isinstance(c, Word) and not c.field and is_stopword(c.text) for c in group)
 
 
 class TantivyBackend:
@@ -189,7 +186,7 @@ class TantivyBackend:
 
     def _build(self, q: ParsedQuery, flt: Filters, schema, any_word: bool = False):
         Q, O = tantivy.Query, tantivy.Occur
-        content = [g for g in q.groups if not _only_stopwords(g)]
+        content = [g for g in q.groups if not only_stopwords(g)]
         parts: list[tuple] = []
         groups = []
         for group in q.groups:
@@ -197,7 +194,7 @@ class TantivyBackend:
             if not subs:
                 continue
             node = Q.boolean_query([(O.Should, s) for s in subs]) if len(subs) > 1 else subs[0]
-            optional = bool(content) and _only_stopwords(group)
+            optional = bool(content) and only_stopwords(group)
             groups.append((O.Should if (any_word or optional) else O.Must, node))
         if groups:
             if any_word:
@@ -210,15 +207,10 @@ class TantivyBackend:
             node = self._clause(c, schema)
             if node is not None:
                 parts.append((O.MustNot, node))
-        y0, y1 = flt.year_from or q.year_from, flt.year_to or q.year_to
+        y0, y1 = year_range(q, flt)
         if y0 or y1:
             parts.append((O.Must, Q.range_query(schema, "year", tantivy.FieldType.Integer, y0, y1)))
-        for name, values in (("lang", tuple(flt.langs) + tuple(q.langs)), ("kind", tuple(flt.kinds) + tuple(q.kinds)),
-                             ("collection", tuple(str(c) for c in flt.collections)),
-                             ("topics", tuple(flt.topics) + tuple(q.topics)),
-                             ("persons", tuple(str(p) for p in flt.persons))):
-            for v in dict.fromkeys(values):
-                parts.append((O.Must, Q.term_query(schema, name, v)))
+        parts.extend((O.Must, Q.term_query(schema, name, v)) for name, v in exact_filters(q, flt))
         return Q.boolean_query(parts)
 
     def search(self, query: ParsedQuery, filters: Filters = Filters(), page: int = 1, limit: int = 10,
@@ -238,7 +230,7 @@ class TantivyBackend:
         q = self._build(query, filters, schema)
         res = searcher.search(q, limit=limit, offset=(page - 1) * limit, count=True, **kw)
         relaxed = False
-        if res.count == 0 and sum(len(g) for g in query.groups if not _only_stopwords(g)) > 1:
+        if res.count == 0 and may_relax(query):
             relaxed = True
             q = self._build(query, filters, schema, any_word=True)
             res = searcher.search(q, limit=limit, offset=(page - 1) * limit, count=True, **kw)

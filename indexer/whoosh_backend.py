@@ -10,16 +10,13 @@ from typing import Iterable
 
 from whoosh.analysis import Composable, Token
 
-from .analysis import is_stopword, word_keys
-from .backend import FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, encode_terms, query_keys
+from .analysis import word_keys
+from .backend import (FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, encode_terms, exact_filters,
+                      may_relax, only_stopwords, query_keys, year_range)
 from .documents import IndexDocument, field_terms
-from .query import Clause, ParsedQuery, Phrase, Word
+from .query import Clause, ParsedQuery, Word
 
 logger = logging.getLogger(__name__)
-
-
-def _only_stopwords(group: list[Clause]) -> bool:
-    return all(isinstance(c, Word) and not c.field and is_stopword(c.text) for c in group)
 
 
 class PreAnalyzed(Composable):
@@ -211,16 +208,10 @@ class WhooshBackend:
         from whoosh import query as wq
 
         parts = []
-        y0 = flt.year_from or q.year_from
-        y1 = flt.year_to or q.year_to
+        y0, y1 = year_range(q, flt)
         if y0 or y1:
             parts.append(wq.NumericRange("year", y0, y1))
-        for name, values in (("lang", tuple(flt.langs) + tuple(q.langs)), ("kind", tuple(flt.kinds) + tuple(q.kinds)),
-                             ("collection", tuple(str(c) for c in flt.collections)),
-                             ("topics", tuple(flt.topics) + tuple(q.topics)),
-                             ("persons", tuple(str(p) for p in flt.persons))):
-            for v in dict.fromkeys(values):
-                parts.append(wq.Term(name, v))
+        parts.extend(wq.Term(name, v) for name, v in exact_filters(q, flt))
         return wq.And(parts) if parts else None
 
     def _build(self, q: ParsedQuery, any_word: bool = False):
@@ -228,14 +219,14 @@ class WhooshBackend:
 
         groups = []
         optional = []
-        content = [g for g in q.groups if not _only_stopwords(g)]
+        content = [g for g in q.groups if not only_stopwords(g)]
         for group in q.groups:
             subs = [s for s in (self._clause(c) for c in group) if s is not None]
             if not subs:
                 continue
             node = wq.Or(subs) if len(subs) > 1 else subs[0]
             # Function words ("и", "в", "және") are not required when the query has other words.
-            (optional if content and _only_stopwords(group) else groups).append(node)
+            (optional if content and only_stopwords(group) else groups).append(node)
         excluded = [s for s in (self._clause(c) for c in q.excluded) if s is not None]
         if not groups:
             base = wq.Every()
@@ -278,7 +269,7 @@ class WhooshBackend:
         wq_ = self._build(query)
         results = searcher.search_page(wq_, page, pagelen=limit, filter=flt, groupedby=groupedby, sortedby=sortedby,
                                        reverse=reverse)
-        if results.total == 0 and sum(len(g) for g in query.groups if not _only_stopwords(g)) > 1:
+        if results.total == 0 and may_relax(query):
             relaxed = True
             results = searcher.search_page(self._build(query, any_word=True), page, pagelen=limit, filter=flt,
                                            groupedby=groupedby, sortedby=sortedby, reverse=reverse)

@@ -118,12 +118,6 @@ def process_index_tasks(archive, limit: int | None = None) -> int:
     return done
 
 
-def pending_count(session: Session) -> int:
-    from sqlalchemy import func
-
-    return session.scalar(select(func.count()).select_from(IndexTask)) or 0
-
-
 def rebuild_index(archive, progress=None) -> tuple[int, float]:
     """Empty the index and index every published publication from the database; returns (count, seconds)."""
     from sqlalchemy import func

@@ -14,7 +14,7 @@ from .normalize import fold_token, normalize_text
 from .russian import russian_lemma
 
 __all__ = ["Term", "Token", "tokenize", "analyze", "word_keys", "normalize_text", "split_paragraphs",
-           "latin_key", "is_stopword", "LATIN_PREFIX"]
+           "is_stopword", "LATIN_PREFIX"]
 
 # Words: letters/digits, optionally joined by hyphens ("социально-экономический", "АНК-а").
 _WORD = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)*")
@@ -158,11 +158,6 @@ def is_stopword(word: str) -> bool:
     """A Russian or Kazakh function word (и, в, және, мен...)."""
     low = fold_token(normalize_text(word))
     return low in _russian_stopwords() or low in _kazakh().kazakh_stopwords()
-
-
-def latin_key(word: str) -> str:
-    """The folded Latin key of a word (for tests and tools)."""
-    return LATIN_PREFIX + _translit().fold_latin_key(_kazakh().kazakh_stem(fold_token(word)))
 
 
 _PARA_SPLIT = re.compile(r"\n\s*\n")
