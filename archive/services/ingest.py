@@ -108,7 +108,6 @@ def _publication(session: Session, md: Metadata, pages: list[Page], kind: str, f
     pub.title_key = title_key(title)
     pub.simhash = simhash(" ".join(p.text for p in pages))
     session.flush()
-    ensure_topics(session)                      # idempotent: the vocabulary exists before suggesting
     apply_suggestions(session, pub)
     dups = find_probable_duplicates(session, pub)
     if dups:
@@ -218,6 +217,7 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
     written: list[str] = []
     try:
         with archive.db.session() as s:
+            ensure_topics(s)            # once per file: the vocabulary exists before topics are suggested
             sf = _store_file(archive, s, path, sha, name, doc.mime, len(doc.pages), user_id, written)
             if doc.is_volume and doc.articles:
                 ids = _create_volume(archive, s, path, doc, sf, status, user_id, name, written)
