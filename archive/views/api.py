@@ -8,7 +8,7 @@ from .. import db_session, get_archive
 from ..openapi import MAX_ID, openapi_document
 from ..models import Person, Publication, PublicationTopic, Topic, Volume
 from ..search import run_search
-from .browse import (PUBLISHED, PageOf, _current_person, _with_people, author_index, paged_publications,
+from ..services.browse import (PUBLISHED, PageOf, current_person, with_people, author_index, paged_publications,
                      person_profile, topic_counts, volume_list, year_counts)
 from .common import filters_from_args, int_arg, load_publication
 
@@ -143,7 +143,7 @@ def person(person_id: int):
     if p is None:
         return _not_found("No such person")
     if p.merged_into_id is not None:
-        target = _current_person(s, p, {})
+        target = current_person(s, p, {})
         if target.id != p.id:
             qs = request.query_string.decode("latin-1")
             return redirect(url_for("api.person", person_id=target.id) + (f"?{qs}" if qs else ""), 301)
@@ -176,7 +176,7 @@ def volume(volume_id: int):
     vol = s.get(Volume, volume_id) if volume_id <= MAX_ID else None
     if vol is None:
         return _not_found("No such volume")
-    pubs = list(s.scalars(_with_people(select(Publication).where(PUBLISHED, Publication.volume_id == vol.id))
+    pubs = list(s.scalars(with_people(select(Publication).where(PUBLISHED, Publication.volume_id == vol.id))
                           .order_by(Publication.pdf_page_start.is_(None), Publication.pdf_page_start,
                                     Publication.id)))
     if not pubs:

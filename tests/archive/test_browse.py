@@ -161,7 +161,7 @@ def test_drafts_are_never_listed(client, url):
 
 
 def test_expert_ranking_prefers_more_and_newer_work(app, archive, ids):
-    from archive.views.browse import find_experts
+    from archive.services.browse import find_experts
 
     with app.test_request_context(), archive.db.session() as s:
         experts = find_experts(archive, s, "языковая политика", today=date(2025, 1, 1))
@@ -183,7 +183,7 @@ def test_experts_page_shows_passages_with_marks_page_links_and_citations(client,
 
 
 def test_experts_citation_of_a_volume_article_has_volume_and_printed_page(app, archive):
-    from archive.views.browse import citation
+    from archive.services.browse import citation
 
     with archive.db.session() as s:
         art = s.scalars(select(Publication).where(Publication.title.like("Межконфессиональный диалог%"))).one()

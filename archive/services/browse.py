@@ -1,0 +1,330 @@
+"""Queries behind the browse pages, the expert finder and the browse API: plain functions on a session."""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Iterable, Optional
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from indexer.backend import Filters
+
+from ..collation import index_letters, initial, sort_key
+from ..models import Authorship, Person, Publication, PublicationTopic, Topic, Volume
+from ..search import run_search
+from .topics import SPECS
+
+logger = logging.getLogger(__name__)
+
+LANGS = ("ru", "kk", "en")
+PER_PAGE = 50
+EXPERT_HITS = 400          # how many search hits the expert finder weighs (4 pages of 100)
+RECENCY_YEARS = 5.0        # a publication this many years old counts half
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+_Original = aliased(Publication)
+# A probable duplicate of a published publication (the DOCX beside its PDF) is listed once, as the original;
+# it stays reachable by its own address and through search.
+PUBLISHED = (Publication.status == "published") & or_(
+    Publication.duplicate_of_id.is_(None),
+    ~Publication.duplicate_of_id.in_(select(_Original.id).where(_Original.status == "published")))
+
+
+def with_people(stmt: Select) -> Select:
+    return stmt.options(selectinload(Publication.authorships).selectinload(Authorship.person),
+                        selectinload(Publication.volume))
+
+
+@dataclass
+class PageOf:
+    """One page of a list and what a pager needs."""
+
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def paged_publications(session: Session, where: Iterable[Any], page: int, per_page: int = PER_PAGE) -> PageOf:
+    """Published publications matching ``where``, newest first, one page of them."""
+    conds = [PUBLISHED, *where]
+    total = session.scalar(select(func.count()).select_from(Publication).where(*conds)) or 0
+    order = (Publication.year.is_(None), Publication.year.desc(), Publication.id.desc())
+    items = list(session.scalars(with_people(select(Publication).where(*conds).order_by(*order))
+                                 .offset((page - 1) * per_page).limit(per_page)))
+    return PageOf(items, total, page, per_page)
+
+
+def author_index(session: Session) -> list[tuple[str, list[tuple[Person, int]]]]:
+    """People with published work grouped by index letter, in Kazakh/Russian alphabetical order."""
+    rows = session.execute(
+        select(Person, func.count(func.distinct(Publication.id)))
+        .join(Authorship, Authorship.person_id == Person.id)
+        .join(Publication, Publication.id == Authorship.publication_id)
+        .where(PUBLISHED, Person.merged_into_id.is_(None)).group_by(Person.id)).all()
+    groups: dict[str, list[tuple[Person, int]]] = defaultdict(list)
+    for person, n in sorted(rows, key=lambda r: sort_key(r[0].name)):
+        groups[initial(person.name)].append((person, n))
+    order = {letter: i for i, letter in enumerate(index_letters() + ["#"])}
+    return sorted(groups.items(), key=lambda kv: order.get(kv[0], len(order)))
+
+
+def person_topics(session: Session, person_ids: Iterable[int]) -> dict[int, list[tuple[Topic, int]]]:
+    """Topics of each person's published publications, most frequent first."""
+    ids = list(person_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Authorship.person_id, Topic, func.count(func.distinct(Publication.id)))
+        .join(Publication, Publication.id == Authorship.publication_id)
+        .join(PublicationTopic, PublicationTopic.publication_id == Publication.id)
+        .join(Topic, Topic.id == PublicationTopic.topic_id)
+        .where(PUBLISHED, Authorship.person_id.in_(ids))
+        .group_by(Authorship.person_id, Topic.id)).all()
+    out: dict[int, list[tuple[Topic, int]]] = defaultdict(list)
+    for pid, topic, n in rows:
+        out[pid].append((topic, n))
+    for lst in out.values():
+        lst.sort(key=lambda tn: (-tn[1], tn[0].slug))
+    return out
+
+
+@dataclass
+class Profile:
+    """Everything the person page shows."""
+
+    person: Person
+    names: list[str]
+    publications: list[Publication]
+    commentary: list[Publication]
+    topics: list[tuple[Topic, int]]
+
+
+def person_profile(session: Session, person: Person) -> Optional[Profile]:
+    """The person's public page data; None when nothing about them is public."""
+    pubs = list(session.scalars(with_people(
+        select(Publication).join(Authorship, Authorship.publication_id == Publication.id)
+        .where(PUBLISHED, Authorship.person_id == person.id)
+        .order_by(Publication.year.is_(None), Publication.year.desc(), Publication.id.desc()))))
+    if not pubs and not person.is_member:
+        return None
+    names = [person.name]
+    for n in [person.name_latin, *sorted((v.name for v in person.variants), key=sort_key)]:
+        if n and n not in names:
+            names.append(n)
+    return Profile(person, names, [p for p in pubs if p.kind != "commentary"],
+                   [p for p in pubs if p.kind == "commentary"], person_topics(session, [person.id]).get(person.id, []))
+
+
+def year_counts(session: Session) -> dict[int, int]:
+    """Published publications per year (the same counting as the search page's year facet)."""
+    rows = session.execute(select(Publication.year, func.count()).where(PUBLISHED, Publication.year.is_not(None))
+                           .group_by(Publication.year))
+    return {int(y): int(n) for y, n in rows}
+
+
+@dataclass
+class Bar:
+    year: int
+    count: int
+    x: float
+    y: float
+    height: float
+    label: bool
+
+
+@dataclass
+class Chart:
+    """Geometry of the per-year bar chart, rendered as inline SVG by the template (no script)."""
+
+    bars: list[Bar]
+    width: float
+    height: float
+    bar_width: float
+    top: int
+    base: float = 0.0
+
+
+def year_chart(counts: dict[int, int], height: float = 160.0, bar_width: float = 22.0, gap: float = 6.0) -> Chart:
+    """Bars for every year from the first to the last (empty years included, so gaps show)."""
+    if not counts:
+        return Chart([], 0, 0, bar_width, 0)
+    first, last = min(counts), max(counts)
+    years = list(range(first, last + 1))
+    top = max(counts.values())
+    headroom = 14               # room for the count above the tallest bar
+    plot = height - 20          # room for the year labels under the bars
+    step = max(1, -(-len(years) // 15))   # label at most ~15 years
+    bars = []
+    for i, y in enumerate(years):
+        n = counts.get(y, 0)
+        h = round((plot - headroom) * n / top, 1) if top else 0
+        bars.append(Bar(y, n, gap + i * (bar_width + gap), round(plot - h, 1), h,
+                        (i % step == 0) or y == last))
+    return Chart(bars, gap + len(years) * (bar_width + gap), height, bar_width, top, plot)
+
+
+def topic_counts(session: Session) -> list[tuple[Topic, int]]:
+    """Every topic with the number of its published publications (vocabulary order, then slug)."""
+    counts = dict(session.execute(
+        select(PublicationTopic.topic_id, func.count())
+        .join(Publication, Publication.id == PublicationTopic.publication_id)
+        .where(PUBLISHED).group_by(PublicationTopic.topic_id)).all())
+    order = {slug: i for i, slug in enumerate(SPECS)}
+    topics = sorted(session.scalars(select(Topic)), key=lambda t: (order.get(t.slug, len(order)), t.slug))
+    return [(t, counts.get(t.id, 0)) for t in topics]
+
+
+def volume_list(session: Session) -> list[tuple[Volume, int]]:
+    """Volumes with published content and their number of published articles, newest first."""
+    rows = session.execute(
+        select(Volume, func.count(Publication.id)).join(Publication, Publication.volume_id == Volume.id)
+        .where(PUBLISHED).group_by(Volume.id)).all()
+    arts = dict(session.execute(
+        select(Publication.volume_id, func.count()).where(PUBLISHED, Publication.kind != "volume",
+                                                          Publication.volume_id.is_not(None))
+        .group_by(Publication.volume_id)).all())
+    vols = [(v, arts.get(v.id, 0)) for v, _n in rows]
+    return sorted(vols, key=lambda vn: (-(vn[0].year or 0), sort_key(vn[0].title)))
+
+
+# --- the expert finder ---------------------------------------------------------------------------
+
+PAGE_ABBR = {"ru": "С.", "kk": "Б.", "en": "P."}
+
+
+def recency_weight(year: Optional[int], today: Optional[date] = None) -> float:
+    """1 for this year's work, 1/2 at five years old, 1/3 at ten; unknown years count as ten years old."""
+    now = (today or date.today()).year
+    age = max(0, now - year) if year else 10
+    return 1.0 / (1.0 + age / RECENCY_YEARS)
+
+
+def printed_page(pub: Publication, page: int) -> int:
+    """The page number as printed in the volume (or the page of the publication itself)."""
+    return pub.page_start + page - 1 if pub.page_start else page
+
+
+def citation(pub: Publication, page: Optional[int] = None) -> str:
+    """A one-line reference: "Author. Title // Volume. Year. P. N"."""
+    authors = ", ".join(a.name_as_printed or a.person.name for a in pub.authorships)
+    parts = [f"{authors}. {pub.title}" if authors else pub.title]
+    line = " // ".join([parts[0]] + ([pub.volume.title] if pub.volume and pub.kind != "volume" else []))
+    if pub.year:
+        line += f". {pub.year}"
+    if page is not None:
+        line += f". {PAGE_ABBR.get(pub.language, 'С.')} {printed_page(pub, page)}"
+    return line
+
+
+@dataclass
+class Passage:
+    publication: Publication
+    page: Optional[int]          # page within the publication (the anchor #page-N), None without a snippet
+    html: str                    # escaped text with <mark>
+    citation: str
+
+
+@dataclass
+class Expert:
+    person: Person
+    score: float
+    publications: list[Publication] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+
+    @property
+    def latest_year(self) -> Optional[int]:
+        return max((p.year for p in self.publications if p.year), default=None)
+
+
+def find_experts(archive, session: Session, text: str, filters: Filters = Filters(), limit: int = 20,
+                 passages: int = 3, today: Optional[date] = None) -> list[Expert]:
+    """People ranked by how much and how recently they wrote on ``text``: sum of search score × recency."""
+    if not text.strip() and filters == Filters():
+        return []
+    hits = []
+    page = 1
+    while len(hits) < EXPERT_HITS:
+        result = run_search(archive, session, text, page=page, limit=100, filters=filters, facets=False)
+        hits.extend(result.hits)
+        if page >= result.pages or not result.hits:
+            break
+        page += 1
+    people: dict[int, Expert] = {}
+    found: dict[int, list[tuple[float, Any]]] = defaultdict(list)
+    seen_titles: dict[int, set[str]] = defaultdict(set)
+    merged_cache: dict[int, Person] = {}
+    for hit in hits:
+        pub = hit.publication
+        weight = hit.score * recency_weight(pub.year, today)
+        for a in pub.authorships:
+            person = current_person(session, a.person, merged_cache)
+            # The same paper twice (a DOCX and its PDF) is one piece of work.
+            tkey = pub.title_key or str(pub.id)
+            if tkey in seen_titles[person.id]:
+                continue
+            seen_titles[person.id].add(tkey)
+            expert = people.setdefault(person.id, Expert(person, 0.0))
+            expert.score += weight
+            expert.publications.append(pub)
+            found[person.id].append((weight, hit))
+    ranked = sorted(people.values(), key=lambda e: (-e.score, sort_key(e.person.name)))[:limit]
+    for expert in ranked:
+        expert.passages = _best_passages(found[expert.person.id], passages)
+    return ranked
+
+
+def current_person(session: Session, person: Person, cache: dict[int, Person]) -> Person:
+    """The person a merged record now points to."""
+    if person.merged_into_id is None:
+        return person
+    if person.id not in cache:
+        target, hops = person, 0
+        while target.merged_into_id is not None and hops < 10:
+            target = session.get(Person, target.merged_into_id) or target
+            hops += 1
+        cache[person.id] = target
+    return cache[person.id]
+
+
+def _best_passages(weighted_hits: list[tuple[float, Any]], n: int) -> list[Passage]:
+    """The best snippet of each of the strongest publications first, then second-best snippets."""
+    ordered = sorted(weighted_hits, key=lambda wh: -wh[0])
+    out: list[Passage] = []
+    for rank in range(3):
+        for _w, hit in ordered:
+            if len(out) >= n:
+                return out
+            snips = sorted(hit.snippets, key=lambda s: -s.score)
+            if rank < len(snips):
+                sn = snips[rank]
+                out.append(Passage(hit.publication, sn.page, sn.html, citation(hit.publication, sn.page)))
+            elif rank == 0 and not snips and hit.snippet_html:
+                out.append(Passage(hit.publication, None, hit.snippet_html, citation(hit.publication)))
+    return out
+
+
+def topic_query(slug: str) -> str:
+    """A search query that finds a vocabulary topic's phrases (any of them)."""
+    spec = SPECS.get(slug)
+    if spec is None:
+        return ""
+    return " OR ".join(f'"{p}"' for p in dict.fromkeys(spec.phrases))
+
+
+def member_list(session: Session) -> list[Person]:
+    """Members of the group, alphabetically."""
+    people = session.scalars(select(Person).where(Person.is_member.is_(True), Person.merged_into_id.is_(None)))
+    return sorted(people, key=lambda p: sort_key(p.name))
+
+
+# --- views ---------------------------------------------------------------------------------------
