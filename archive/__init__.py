@@ -29,9 +29,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.extensions["archive"] = Archive(app.config, folder)
 
-    from . import errors, i18n
+    from . import errors, i18n, logs
     from .views import api, browse, dashboard, export, feeds, main, oai, people_admin
 
+    logs.init_app(app)
+    _static_caching(app)
     i18n.init_app(app)
     from flask_wtf.csrf import CSRFProtect
 
@@ -80,6 +82,49 @@ def create_app(test_config: dict | None = None) -> Flask:
         return resp
 
     return app
+
+
+STATIC_MAX_AGE = 365 * 24 * 3600
+
+
+def _static_caching(app: Flask) -> None:
+    """Static files carry a content hash (``?v=``) in their URL and are cached for a year, immutably.
+
+    A changed file gets a new hash, so browsers and proxies never serve a stale stylesheet; an address
+    without the hash (old bookmarks) is cached for an hour only.
+    """
+    import hashlib
+    from pathlib import Path
+
+    hashes: dict[str, str] = {}
+    folder = Path(app.static_folder or "")
+
+    def version(filename: str) -> str:
+        if filename not in hashes or app.debug:
+            try:
+                hashes[filename] = hashlib.sha256((folder / filename).read_bytes()).hexdigest()[:12]
+            except OSError:
+                hashes[filename] = ""
+        return hashes[filename]
+
+    @app.url_defaults
+    def _add_version(endpoint, values):
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            v = version(values["filename"])
+            if v:
+                values["v"] = v
+
+    def max_age(filename):
+        return STATIC_MAX_AGE if request.args.get("v") else 3600
+
+    app.get_send_file_max_age = max_age
+
+    @app.after_request
+    def _immutable(resp):
+        if request.endpoint == "static" and request.args.get("v") and resp.status_code == 200:
+            resp.cache_control.immutable = True
+            resp.cache_control.public = True
+        return resp
 
 
 def get_archive(app=None):

@@ -1,13 +1,52 @@
-"""Interface language: Russian, Kazakh, English (Flask-Babel); chosen by ?hl=, a cookie, or the browser."""
+"""Interface language: Russian, Kazakh, English (Flask-Babel).
+
+The language is part of the address: ``/kk/search?q=…``, ``/en/p/12``. A small WSGI middleware moves
+the prefix from the path into ``SCRIPT_NAME``, so every route stays defined once and every link that
+``url_for`` builds keeps the reader's language. Addresses without a prefix still work (``?hl=``, then the
+cookie of the last choice, then the browser's Accept-Language) and every page names its language
+versions with ``<link rel="alternate" hreflang>``.
+"""
 from __future__ import annotations
 
 from flask import request
 from flask_babel import Babel
 
 LOCALES = ("ru", "kk", "en")
+ENVIRON_KEY = "archive.url_locale"
+
+
+class LocalePrefixMiddleware:
+    """``/en/search`` → ``SCRIPT_NAME += "/en"``, ``PATH_INFO = "/search"``; the locale goes into the environ."""
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        for loc in LOCALES:
+            prefix = "/" + loc
+            if path == prefix or path.startswith(prefix + "/"):
+                if path == prefix:                      # "/en" → the home page of that language
+                    start_response("308 Permanent Redirect",
+                                   [("Location", environ.get("SCRIPT_NAME", "") + prefix + "/"),
+                                    ("Content-Length", "0")])
+                    return [b""]
+                environ[ENVIRON_KEY] = loc
+                environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+                environ["PATH_INFO"] = path[len(prefix):]
+                break
+        return self.wsgi_app(environ, start_response)
+
+
+def url_locale() -> str | None:
+    """The locale named by the address prefix, if any."""
+    return request.environ.get(ENVIRON_KEY)
 
 
 def select_locale() -> str:
+    loc = url_locale()
+    if loc:
+        return loc
     hl = request.args.get("hl")
     if hl in LOCALES:
         return hl
@@ -20,12 +59,16 @@ def select_locale() -> str:
 def init_app(app) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "../translations")
     Babel(app, locale_selector=select_locale)
+    app.wsgi_app = LocalePrefixMiddleware(app.wsgi_app)
 
     @app.after_request
     def _remember(resp):
-        hl = request.args.get("hl")
-        if hl in LOCALES:
-            resp.set_cookie("hl", hl, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        chosen = url_locale() or request.args.get("hl")
+        if chosen in LOCALES and request.cookies.get("hl") != chosen:
+            resp.set_cookie("hl", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        if not url_locale():
+            # Unprefixed pages depend on the cookie and the browser's languages.
+            resp.vary.update(("Cookie", "Accept-Language"))
         return resp
 
     @app.context_processor
@@ -35,12 +78,25 @@ def init_app(app) -> None:
         return {"current_locale": str(get_locale() or "ru"), "locales": LOCALES, "lang_url": lang_url}
 
 
-def lang_url(locale: str) -> str:
-    """The current page's address in another interface language."""
-    from flask import url_for
+def _base_script_root() -> str:
+    """SCRIPT_NAME without the locale prefix (the app may itself be mounted below a path)."""
+    root = request.script_root
+    loc = url_locale()
+    if loc and root.endswith("/" + loc):
+        root = root[: -len(loc) - 1]
+    return root
 
-    args = request.args.to_dict(flat=False)
-    args["hl"] = [locale]
-    if request.endpoint is None:
-        return "?hl=" + locale
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+def lang_url(locale: str | None, external: bool = False) -> str:
+    """The current page's address in another interface language (``None``: without a prefix)."""
+    from urllib.parse import urlencode
+
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "hl"]
+    path = _base_script_root() + (f"/{locale}" if locale else "") + request.path
+    url = path + ("?" + urlencode(args) if args else "")
+    if not external:
+        return url
+    from flask import current_app
+
+    host = (current_app.config.get("PUBLIC_BASE_URL") or "").strip() or request.host_url
+    return host.rstrip("/") + url

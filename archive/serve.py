@@ -19,7 +19,14 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
-def run_gunicorn(host: str, port: int, workers: int = 2, threads: int = 4) -> None:
-    """Run gunicorn in this process (blocks). Each worker builds its own app after the fork."""
+def run_gunicorn(host: str, port: int, workers: int = 2, threads: int = 4, config=None) -> None:
+    """Run gunicorn in this process (blocks). Each worker builds its own app after the fork.
+
+    Requests are logged once by the app (``archive.request``, structured); gunicorn's access log is off.
+    """
+    from archive.logs import gunicorn_logconfig, setup_logging
+
+    setup_logging(config)
     _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
-               "timeout": 120, "graceful_timeout": 20, "accesslog": "-", "preload_app": False}).run()
+               "timeout": 120, "graceful_timeout": 20, "accesslog": None, "preload_app": False,
+               "logconfig_dict": gunicorn_logconfig(config)}).run()
