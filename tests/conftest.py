@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from support import CORPUS, DATA, DEMO, REPO, corpus_path  # noqa: F401 - re-exported for tests
+from support import CORPUS, DATA, DEMO, REPO, corpus_path, reset_database, pg_test_url  # noqa: F401
 
 
 @pytest.fixture
@@ -24,15 +24,11 @@ def app(data_dir, monkeypatch):
 
     config = {"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "test-secret",
               "EXTRACT_TIMEOUT_S": 120, "JOBS_IMMEDIATE": True, "OCR_ENABLED": os.environ.get("ARCHIVE_TEST_OCR", "1") == "1"}
-    if os.environ.get("TEST_DATABASE_URL"):
-        config["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+    if pg_test_url():
+        config["DATABASE_URL"] = pg_test_url()
+        reset_database(pg_test_url())   # a clean schema for every test
     application = create_app(config)
     archive = application.extensions["archive"]
-    if archive.db.url.startswith("postgresql"):
-        # A clean schema for every test, whatever an earlier run (or another code version) left behind.
-        with archive.db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
     upgrade(archive.db.url)
     yield application
     archive.close()

@@ -11,6 +11,65 @@ DEMO = REPO / "demo" / "files"
 DATA = REPO / "tests" / "data"
 
 
+_PG_READY: set[str] = set()
+
+
+def pg_test_url() -> str:
+    """The PostgreSQL URL the suite runs against (``TEST_DATABASE_URL``), or "" for SQLite files.
+
+    Under pytest-xdist every worker gets a database of its own (``test_gw0``, ``test_gw1``…), created
+    on first use, so workers never drop each other's tables.
+    """
+    import os
+
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    base, _, dbname = url.rpartition("/")
+    dbname = dbname.split("?")[0]
+    own = f"{base}/{dbname}_{worker}"
+    if own not in _PG_READY:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (f"{dbname}_{worker}",)).fetchone():
+                conn.execute(f'CREATE DATABASE "{dbname}_{worker}"')
+        _PG_READY.add(own)
+    return own
+
+
+def reset_database(url: str) -> None:
+    """A clean ``public`` schema on the PostgreSQL test database (whatever an earlier run left)."""
+    from sqlalchemy import create_engine
+
+    if not url.startswith("postgresql"):
+        return
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    finally:
+        engine.dispose()
+
+
+def served_env(data: Path, **extra: str) -> dict:
+    """The environment for `manage.py` subprocesses on a fresh archive in ``data``: SQLite by default,
+    the (emptied) PostgreSQL test database when the suite runs on PostgreSQL."""
+    import os
+
+    env = {**os.environ, "ARCHIVE_DATA_DIR": str(data), **extra}
+    env.pop("DATABASE_URL", None)
+    url = pg_test_url()
+    if url:
+        reset_database(url)
+        env["DATABASE_URL"] = url
+    return env
+
+
 def corpus_path(*parts: str) -> Path:
     """A path inside ../shared/corpus; the calling test is skipped when the corpus is absent."""
     p = CORPUS.joinpath(*parts)
@@ -89,9 +148,14 @@ def start_server(env: dict, *args: str):
 
     import requests
 
+    import tempfile
+
     port = free_port()
+    # The server's log goes to a file: a pipe nobody reads would fill up and block the server.
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port), *args], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=log)
+    proc.log = log
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -101,7 +165,8 @@ def start_server(env: dict, *args: str):
         except requests.ConnectionError:
             time.sleep(0.3)
     proc.kill()
-    pytest.fail("server did not start: " + proc.stderr.read().decode()[-2000:])
+    log.seek(0)
+    pytest.fail("server did not start: " + log.read().decode(errors="replace")[-2000:])
 
 
 def stop_server(proc) -> None:

@@ -10,7 +10,7 @@ import sys
 import pytest
 import requests
 
-from support import REPO, start_server, stop_server
+from support import served_env, REPO, start_server, stop_server
 
 schemathesis = pytest.importorskip("schemathesis")
 
@@ -32,8 +32,7 @@ PATHS = sorted(openapi_document()["paths"])
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     data = tmp_path_factory.mktemp("api-fuzz")
-    env = {**os.environ, "ARCHIVE_DATA_DIR": str(data)}
-    env.pop("DATABASE_URL", None)
+    env = served_env(data)
     out = subprocess.run([sys.executable, "manage.py", "demo"], cwd=REPO, env=env, capture_output=True, text=True,
                          timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr

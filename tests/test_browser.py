@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from support import REPO, start_server, stop_server
+from support import served_env, REPO, start_server, stop_server
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium missing")]
@@ -20,8 +20,7 @@ SHOTS = REPO / "docs" / "screenshots"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     data = tmp_path_factory.mktemp("browser")
-    env = {**os.environ, "ARCHIVE_DATA_DIR": str(data)}
-    env.pop("DATABASE_URL", None)
+    env = served_env(data)
     out = subprocess.run([sys.executable, "manage.py", "demo"], cwd=REPO, env=env, capture_output=True, text=True,
                          timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr

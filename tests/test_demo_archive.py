@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from archive.models import Publication
 from archive.search import run_search
-from support import REPO
+from support import REPO, pg_test_url, reset_database
 
 MANIFEST = json.loads((REPO / "demo" / "manifest.json").read_text(encoding="utf-8"))
 
@@ -16,8 +16,10 @@ MANIFEST = json.loads((REPO / "demo" / "manifest.json").read_text(encoding="utf-
 def demo_app(tmp_path_factory):
     from archive import create_app
 
+    url = pg_test_url()
+    reset_database(url)
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path_factory.mktemp("demo")), "SECRET_KEY": "t",
-                      "DATABASE_URL": ""})
+                      "DATABASE_URL": url})
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert "error" not in result.output, result.output

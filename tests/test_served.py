@@ -7,14 +7,14 @@ import time
 import pytest
 import requests
 
-from support import KK_ARTICLE, REPO, RU_ARTICLE, make_pdf, start_server, stop_server
+from support import served_env, KK_ARTICLE, REPO, RU_ARTICLE, make_pdf, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("served")
     files = tmp_path_factory.mktemp("files")
-    env = {**os.environ, "ARCHIVE_DATA_DIR": str(data)}
+    env = served_env(data)
     make_pdf(files / "ru.pdf", RU_ARTICLE)
     make_pdf(files / "kk.pdf", KK_ARTICLE)
     out = subprocess.run([sys.executable, "manage.py", "ingest", str(files), "--publish", "--json"], cwd=REPO,
