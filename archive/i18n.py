@@ -71,6 +71,18 @@ def init_app(app) -> None:
             resp.vary.update(("Cookie", "Accept-Language"))
         return resp
 
+    from flask import url_for as flask_url_for
+
+    def url_for(endpoint: str, **values) -> str:
+        """``url_for`` for templates: static files are the same in every language, so they keep one address."""
+        url = flask_url_for(endpoint, **values)
+        loc = url_locale() if endpoint == "static" else None
+        if loc and not values.get("_external"):
+            url = url.replace(f"/{loc}/static/", "/static/", 1)
+        return url
+
+    app.jinja_env.globals["url_for"] = url_for
+
     @app.context_processor
     def _locale_ctx():
         from flask_babel import get_locale

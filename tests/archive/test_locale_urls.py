@@ -25,7 +25,9 @@ def test_links_on_a_prefixed_page_keep_the_prefix(client):
     html = client.get("/kk/").get_data(as_text=True)
     own = [h for h in re.findall(r'href="(/[^"]*)"', html) if not h.startswith(("/ru/", "/en/", "/ru", "/en"))]
     assert own, "no internal links on the home page"
-    assert all(h.startswith("/kk/") for h in own), [h for h in own if not h.startswith("/kk/")]
+    pages = [h for h in own if not h.startswith("/static/")]
+    assert all(h.startswith("/kk/") for h in pages), [h for h in pages if not h.startswith("/kk/")]
+    assert any(h.startswith("/static/style.css") for h in own), "static files should keep one address"
     assert 'action="/kk/search"' in html
 
 
