@@ -40,8 +40,12 @@ class SearchPage:
 
 
 def run_search(archive, session: Session, text: str, page: int = 1, limit: int = 10,
-               filters: Filters = Filters(), sort: str = "relevance", facets: bool = True) -> SearchPage:
-    """Search published publications; never raises on odd user input."""
+               filters: Filters = Filters(), sort: str = "relevance", facets: bool = True,
+               snippets: bool = True) -> SearchPage:
+    """Search published publications; never raises on odd user input.
+
+    ``snippets=False`` skips reading page text (exports and other callers that only need the records).
+    """
     t0 = time.perf_counter()
     q = parse_query(text)
     result: SearchResult = archive.search.search(q, filters, page=page, limit=limit, sort=sort, facets=facets)
@@ -50,19 +54,29 @@ def run_search(archive, session: Session, text: str, page: int = 1, limit: int =
         select(Publication).where(Publication.id.in_(ids), Publication.status == "published")
         .options(selectinload(Publication.authorships).selectinload(Authorship.person),
                  selectinload(Publication.volume)))} if ids else {}
+    pages_of: dict[int, list[tuple[int, str]]] = {}
+    if snippets and pubs:
+        # One query for the page text of every hit on this page (not one per hit).
+        for pid, number, text_ in session.execute(
+                select(PublicationPage.publication_id, PublicationPage.number, PublicationPage.text)
+                .where(PublicationPage.publication_id.in_(list(pubs)))
+                .order_by(PublicationPage.publication_id, PublicationPage.number)):
+            pages_of.setdefault(pid, []).append((number, text_))
     hits: list[SearchHit] = []
     for h in result.hits:
         pub = pubs.get(h.id)
         if pub is None:
             continue                    # the index is ahead of the database for a moment; skip
-        pages = [(p.number, p.text) for p in session.scalars(
-            select(PublicationPage).where(PublicationPage.publication_id == pub.id).order_by(PublicationPage.number))]
-        snippets = make_snippets(result.keys, pages, pub.language or "ru") if result.keys else []
-        if snippets:
-            snippet_html = snippets[0].html
+        if not snippets:
+            hits.append(SearchHit(pub, h.score, [], ""))
+            continue
+        pages = pages_of.get(pub.id, [])
+        found = make_snippets(result.keys, pages, pub.language or "ru") if result.keys else []
+        if found:
+            snippet_html = found[0].html
         else:
             lead = next(iter(pub.abstracts.values()), "") if pub.abstracts else ""
             snippet_html = plain_snippet(lead or (pages[0][1] if pages else ""))
-        hits.append(SearchHit(pub, h.score, snippets, snippet_html))
+        hits.append(SearchHit(pub, h.score, found, snippet_html))
     return SearchPage(q, hits, result.total, page, limit, result.facets, result.relaxed,
                       (time.perf_counter() - t0) * 1000, result.suggestion)

@@ -102,7 +102,7 @@ def search_export(fmt: str):
     page = 1
     while len(pubs) < MAX_EXPORT:
         result = run_search(get_archive(), db_session(), q, page=page, limit=_PAGE, filters=filters, sort=sort,
-                            facets=False)
+                            facets=False, snippets=False)
         for hit in result.hits:
             if hit.publication.id not in seen and len(pubs) < MAX_EXPORT:
                 seen.add(hit.publication.id)
