@@ -10,30 +10,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import CORPUS, REPO, page_texts  # noqa: E402
 
 from uploads.quality import judge_page, needs_ocr, repair_page  # noqa: E402
 
 logger = logging.getLogger(__name__)
-CORPUS = REPO.parent / "shared" / "corpus"
-
-
-def page_texts(path: Path, use_pdfminer: bool) -> list[str]:
-    """Page texts of a PDF (pypdfium2 by default, pdfminer.six on request)."""
-    if use_pdfminer:
-        from pdfminer.high_level import extract_text
-        from pypdf import PdfReader
-
-        n = len(PdfReader(str(path)).pages)
-        return extract_text(str(path)).split("\f")[:n]
-    import pypdfium2 as pdfium
-
-    doc = pdfium.PdfDocument(str(path))
-    try:
-        return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
-    finally:
-        doc.close()
 
 
 def _fmt(c: Counter[str]) -> str:

@@ -12,13 +12,12 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import CORPUS, REPO, page_texts  # noqa: E402
 
 from uploads.volumes import find_toc, split_volume  # noqa: E402
 
 logger = logging.getLogger(__name__)
-CORPUS = REPO.parent / "shared" / "corpus"
 
 
 def _expected() -> dict[str, list[int]]:
@@ -28,23 +27,6 @@ def _expected() -> dict[str, list[int]]:
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod.EXPECTED
-
-
-def page_texts(path: Path, use_pdfminer: bool) -> list[str]:
-    """Page texts of a PDF (pypdfium2 by default, pdfminer.six on request)."""
-    if use_pdfminer:
-        from pdfminer.high_level import extract_text
-        from pypdf import PdfReader
-
-        n = len(PdfReader(str(path)).pages)
-        return extract_text(str(path)).split("\f")[:n]
-    import pypdfium2 as pdfium
-
-    doc = pdfium.PdfDocument(str(path))
-    try:
-        return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
-    finally:
-        doc.close()
 
 
 def scores(found: list[int], expected: list[int]) -> tuple[int, float, float, float]:
