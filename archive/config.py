@@ -9,7 +9,8 @@ DEFAULTS = {
     "SITE_NAME": "Kelisim Archive",
     "PUBLIC_BASE_URL": "",                  # e.g. https://archive.example.kz (used in feeds, sitemaps, tags)
     "DATABASE_URL": "",                     # empty: SQLite file in the data folder
-    "SEARCH_BACKEND": "whoosh",
+    "SEARCH_BACKEND": "whoosh",             # whoosh | tantivy | postgres (docs/search.md)
+    "SEARCH_DATABASE_URL": "",              # postgres backend; empty: DATABASE_URL when that is PostgreSQL
     "EXTRACT_TIMEOUT_S": 300,
     "EXTRACT_MEMORY_MB": 1536,
     "EXTRACT_MAX_PAGES": 3000,

@@ -4,11 +4,35 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from indexer.backend import SearchBackend, open_backend
 from uploads.limits import Limits
 
 from .db import Database, database_url
 from .storage import FileStore
+
+
+def search_dsn(config: dict, app_database_url: str) -> str:
+    """The libpq connection string of the postgres search backend.
+
+    ``SEARCH_DATABASE_URL`` (a URL or a libpq ``key=value`` string), else the app's own database when
+    that is PostgreSQL; SQLAlchemy driver suffixes (``postgresql+psycopg://``) are removed.
+    """
+    url = (config.get("SEARCH_DATABASE_URL") or "").strip() or app_database_url
+    if "://" not in url and "=" in url:
+        return url                                   # already libpq keywords: "host=... dbname=..."
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        parsed = None
+    if parsed is None or parsed.get_backend_name() != "postgresql":
+        raise ValueError("SEARCH_BACKEND=postgres needs a PostgreSQL database: set SEARCH_DATABASE_URL "
+                         "(ARCHIVE_SEARCH_DATABASE_URL) or DATABASE_URL to postgresql://user@host/dbname")
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class Archive:
@@ -22,6 +46,10 @@ class Archive:
         self.files = FileStore(self.data_dir / "files")
         self.index_path = self.data_dir / "index"
         self._search: SearchBackend | None = None
+        self.search_kind = config.get("SEARCH_BACKEND", "whoosh") or "whoosh"
+        self._search_options: dict = {}
+        if self.search_kind == "postgres":      # checked now, so a bad setting stops start-up, not a search
+            self._search_options["dsn"] = search_dsn(config, self.db.url)
         self._search_lock = threading.Lock()
         self.limits = Limits(seconds=float(config.get("EXTRACT_TIMEOUT_S", 300)),
                              memory_mb=int(config.get("EXTRACT_MEMORY_MB", 1536)),
@@ -34,7 +62,7 @@ class Archive:
         if self._search is None:
             with self._search_lock:
                 if self._search is None:
-                    self._search = open_backend(self.config.get("SEARCH_BACKEND", "whoosh"), self.index_path)
+                    self._search = open_backend(self.search_kind, self.index_path, **self._search_options)
         return self._search
 
     def close(self) -> None:

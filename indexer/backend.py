@@ -105,13 +105,27 @@ def query_keys(q: ParsedQuery) -> frozenset[str]:
     return frozenset(keys)
 
 
+def edit_distance(a: str, b: str, cap: int) -> int:
+    """Levenshtein distance, giving up (returning cap + 1) once every path exceeds ``cap``."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+        if min(cur) > cap:
+            return cap + 1
+        prev = cur
+    return prev[-1]
+
+
 def encode_terms(terms: Sequence[Term]) -> str:
     """Serialise pre-analyzed terms as "key\x1fpos" items joined by "\x1e" (engines that take text)."""
     return "\x1e".join(f"{t.key}\x1f{t.pos}" for t in terms)
 
 
 def open_backend(kind: str, path: str | os.PathLike[str], **options) -> SearchBackend:
-    """Create the configured backend: "whoosh" (embedded default) or "tantivy" (fast embedded)."""
+    """Create the configured backend: "whoosh" (embedded default), "tantivy" (fast embedded) or "postgres"
+    (PostgreSQL full-text search; ``dsn=`` a libpq connection string, ``path`` is not used)."""
     if kind == "whoosh":
         from .whoosh_backend import WhooshBackend
 
@@ -120,4 +134,8 @@ def open_backend(kind: str, path: str | os.PathLike[str], **options) -> SearchBa
         from .tantivy_backend import TantivyBackend
 
         return TantivyBackend(path, **options)
+    if kind == "postgres":
+        from .postgres_backend import PostgresBackend
+
+        return PostgresBackend(path, **options)
     raise ValueError(f"unknown search backend {kind!r}")

@@ -17,7 +17,7 @@ import tantivy
 
 from .analysis import word_keys
 from .analysis.normalize import fold_token, normalize_text
-from .backend import (FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, exact_filters, may_relax,
+from .backend import (edit_distance, FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, exact_filters, may_relax,
                       only_stopwords, query_keys, year_range)
 from .documents import IndexDocument, field_terms
 from .query import Clause, ParsedQuery, Word
@@ -268,22 +268,9 @@ class TantivyBackend:
                     for term, count in searcher.terms_with_prefix(f, probe[:2]):
                         if term.startswith("~") or abs(len(term) - len(probe)) > 2:
                             continue
-                        dist = _edit_distance(probe, term, 2)
+                        dist = edit_distance(probe, term, 2)
                         if dist <= 2 and (best is None or (dist, -count) < (best[0], -best[1])):
                             best = (dist, count, term)
             out.append(best[2] if best else w)
             changed = changed or best is not None
         return " ".join(out) if changed else None
-
-
-def _edit_distance(a: str, b: str, cap: int) -> int:
-    """Levenshtein distance, giving up (returning cap + 1) once every path exceeds ``cap``."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-        if min(cur) > cap:
-            return cap + 1
-        prev = cur
-    return prev[-1]

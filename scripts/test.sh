@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
 # Install everything and run the test suite (the README's second command).
-# The whole suite runs on SQLite; the database-facing tests run again on PostgreSQL when a server
-# answers at TEST_PG_URL (default: the local server with trust auth, database "test").
+#
+# With no arguments: the whole suite on SQLite (Whoosh index); the archive and demo tests again with the
+# tantivy backend; then, when a PostgreSQL server answers at TEST_PG_URL (default: the local server with
+# trust auth, database "test"), the whole suite again on PostgreSQL and the archive and demo tests with the
+# PostgreSQL full-text backend. Arguments are passed to a single pytest run instead.
+# TEST_WORKERS (default 2) sets the pytest-xdist processes; each gets its own PostgreSQL database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
-if [ "$#" -eq 0 ]; then
-  echo "--- archive and demo tests again with the tantivy search backend"
-  ARCHIVE_SEARCH_BACKEND=tantivy .venv/bin/python -m pytest -q -p no:cacheprovider tests/archive tests/test_demo_archive.py
-fi
+PYTEST=(.venv/bin/python -m pytest -q -p no:cacheprovider -n "${TEST_WORKERS:-2}" --dist loadfile)
+SECONDS=0
+"${PYTEST[@]}" "$@"
+[ "$#" -eq 0 ] || exit 0
+echo "--- [$((SECONDS / 60)) min] archive and demo tests again with the tantivy search backend"
+ARCHIVE_SEARCH_BACKEND=tantivy "${PYTEST[@]}" tests/archive tests/test_demo_archive.py
 PG_URL=${TEST_PG_URL:-postgresql://root@127.0.0.1:5432/test}
-if [ "$#" -eq 0 ] && .venv/bin/python -c "import sys, psycopg; psycopg.connect('$PG_URL', connect_timeout=3).close()" 2>/dev/null; then
-  echo "--- again on PostgreSQL ($PG_URL)"
-  TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest -q -p no:cacheprovider tests/archive
+if .venv/bin/python -c "import psycopg; psycopg.connect('$PG_URL', connect_timeout=3).close()" 2>/dev/null; then
+  echo "--- [$((SECONDS / 60)) min] the whole suite again on PostgreSQL ($PG_URL)"
+  TEST_DATABASE_URL="$PG_URL" "${PYTEST[@]}"
+  echo "--- [$((SECONDS / 60)) min] archive and demo tests with the PostgreSQL full-text search backend"
+  TEST_DATABASE_URL="$PG_URL" ARCHIVE_SEARCH_BACKEND=postgres "${PYTEST[@]}" tests/archive tests/test_demo_archive.py
 else
-  echo "--- PostgreSQL pass skipped (no server at $PG_URL)"
+  echo "--- PostgreSQL passes skipped (no server at $PG_URL)"
 fi
+echo "--- all passes done in $((SECONDS / 60)) min"

@@ -9,6 +9,13 @@ import pytest
 from support import CORPUS, DATA, DEMO, REPO, corpus_path, reset_database, pg_test_url  # noqa: F401
 
 
+def pytest_configure(config):
+    # The PostgreSQL search backend keeps its tables in this worker's test database, also for tests that
+    # build an archive on SQLite.
+    if os.environ.get("ARCHIVE_SEARCH_BACKEND") == "postgres" and pg_test_url():
+        os.environ["ARCHIVE_SEARCH_DATABASE_URL"] = pg_test_url()   # per xdist worker (not inherited)
+
+
 @pytest.fixture
 def data_dir(tmp_path) -> Path:
     d = tmp_path / "data"

@@ -1,5 +1,9 @@
-"""Every search backend (a real index in a temp folder): inflected forms, phrases, fields, filters,
-facets, fallback. The same tests run against Whoosh and tantivy."""
+"""Every search backend (a real index in a temp folder, or real PostgreSQL): inflected forms, phrases,
+fields, filters, facets, fallback. The same tests run against Whoosh, tantivy and PostgreSQL (when a
+server answers at TEST_PG_SEARCH_URL, else TEST_DATABASE_URL, else the local ``test`` database)."""
+import os
+import uuid
+
 import pytest
 
 from indexer.backend import Filters, open_backend
@@ -20,13 +24,58 @@ DOCS = [
 ]
 
 
-@pytest.fixture(params=["whoosh", "tantivy"])
+def pg_search_url() -> str:
+    """The PostgreSQL server for the postgres backend tests."""
+    for name in ("TEST_PG_SEARCH_URL", "TEST_DATABASE_URL"):
+        url = os.environ.get(name, "")
+        if url.startswith(("postgresql://", "postgres://")):
+            return url
+    return "postgresql://root@127.0.0.1:5432/test"
+
+
+def _pg_answers(url: str) -> bool:
+    try:
+        import psycopg
+
+        psycopg.connect(url, connect_timeout=3).close()
+        return True
+    except Exception:
+        return False
+
+
+PG_URL = pg_search_url()
+PG_UP = _pg_answers(PG_URL)
+needs_pg = pytest.mark.skipif(not PG_UP, reason=f"no PostgreSQL server at {PG_URL}")
+BACKENDS = ["whoosh", "tantivy", pytest.param("postgres", marks=needs_pg)]
+
+
+def _open(kind, tmp_path, **options):
+    if kind == "postgres":
+        # A schema of its own per test: runs in parallel and the archive tests' DROP SCHEMA public stay apart.
+        options = {"dsn": PG_URL, "schema": f"test_search_{uuid.uuid4().hex[:12]}", **options}
+    b = open_backend(kind, tmp_path / "ix", **options)
+    b.kind = kind
+    return b
+
+
+def _dispose(b):
+    if b.kind == "postgres":
+        import psycopg
+        from psycopg import sql
+
+        b.close()
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(b.schema)))
+    else:
+        b.close()
+
+
+@pytest.fixture(params=BACKENDS)
 def backend(request, tmp_path):
-    b = open_backend(request.param, tmp_path / "ix")
-    b.kind = request.param
+    b = _open(request.param, tmp_path)
     b.update(DOCS)
     yield b
-    b.close()
+    _dispose(b)
 
 
 def ids(backend, text, **kw):
@@ -123,3 +172,151 @@ def test_did_you_mean_from_index_vocabulary(backend, typo, fixed):
 
 def test_no_suggestion_when_words_are_known(backend):
     assert backend.search(parse_query("озеро")).suggestion is None
+
+
+SAME_ANSWER_QUERIES = ["озёрам", "миграция молодёжь", "миграция озеро", '"языковой политики"', "author:Иванов",
+                       "title:отношениями", "миграция -молодёжь", "lang:kk", "year:2016-2022", "ақындары және тіл",
+                       "межэтничиские", "озер*", "Qazaqstanda", "", "и", "молодёжь OR ақын", "keywords:озеро",
+                       "O'Brien", "межэтнические отношения -озеро"]
+
+
+@needs_pg
+@pytest.mark.parametrize("text", SAME_ANSWER_QUERIES)
+def test_postgres_answers_like_whoosh(tmp_path, text):
+    answers = {}
+    for kind in ("whoosh", "postgres"):
+        b = _open(kind, tmp_path / kind)
+        try:
+            b.update(DOCS)
+            r = b.search(parse_query(text))
+            answers[kind] = (sorted(h.id for h in r.hits), r.total, r.relaxed, r.facets, r.keys, r.suggestion)
+        finally:
+            _dispose(b)
+    assert answers["postgres"] == answers["whoosh"]
+
+
+@pytest.fixture
+def pg(tmp_path):
+    if not PG_UP:
+        pytest.skip(f"no PostgreSQL server at {PG_URL}")
+    b = _open("postgres", tmp_path)
+    b.update(DOCS)
+    yield b
+    _dispose(b)
+
+
+def test_postgres_phrase_found_past_the_last_tsvector_position(pg):
+    # 20 000 words of filler: PostgreSQL positions stop at 16383, the passages table keeps the phrase.
+    filler = " ".join(["озеро"] * 20_000)
+    long_doc = IndexDocument(id=7, language="ru", titles={"ru": "Том"},
+                             pages=((1, filler + ". Языковая политика и молодёжь."),))
+    pg.update([long_doc])
+    assert sorted(ids(pg, '"языковой политики"')) == [1, 7]
+    assert ids(pg, '"политика языковая"') == []
+    assert 7 in ids(pg, '"политика и молодёжь"')
+    assert 7 not in ids(pg, '"озеро молодёжь"')
+
+
+def test_postgres_tsvector_literal_caps_positions_and_escapes_quotes():
+    from indexer.analysis import Term
+    from indexer.postgres_backend import MAX_POS, MAX_POSITIONS, document_vectors, quote_lexeme
+
+    body = [Term("и", i, 0, 1) for i in range(0, 40_000, 2)] + [Term("o'brien\\x", 30_001, 0, 1)]
+    main, passages = document_vectors({"title": [Term("o'brien\\x", 0, 0, 1)], "body": body})
+    assert quote_lexeme("o'brien\\x") == "'o''brien\\\\x'"
+    assert "'o''brien\\\\x':1A," + str(MAX_POS) in main
+    positions = main.split("'и':")[1].split(" ")[0].split(",")
+    assert len(positions) == MAX_POSITIONS and max(int(p) for p in positions) <= MAX_POS
+    assert passages and all(":0" not in p.replace(":0,", "") for p in passages)
+
+
+@needs_pg
+def test_postgres_lexemes_with_quotes_and_backslashes_round_trip():
+    import psycopg
+
+    from indexer.analysis import Term
+    from indexer.postgres_backend import clause_tsquery, document_vectors, quote_lexeme
+    from indexer.query import Word
+
+    key = "o'brien\\x"
+    tsv, _ = document_vectors({"title": [Term(key, 0, 0, 1)]})
+    with psycopg.connect(PG_URL) as conn:
+        row = conn.execute("SELECT (SELECT lexeme FROM unnest(%s::tsvector)), %s::tsvector @@ %s::tsquery, "
+                           "%s::tsvector @@ %s::tsquery",
+                           (tsv, tsv, quote_lexeme(key) + ":A", tsv, quote_lexeme(key) + ":D")).fetchone()
+        assert row == (key, True, False)
+        # A query word with an apostrophe becomes a valid tsquery (no syntax error, no re-normalisation).
+        q = clause_tsquery(Word("O'Brien"))
+        assert conn.execute("SELECT %s::tsquery::text", (q,)).fetchone()[0].count("'o''brien'") == 1
+
+
+def test_postgres_busy_writer_fails_cleanly_and_readers_go_on(pg):
+    import psycopg
+
+    from indexer.backend import SearchIndexError
+
+    pg.writer_timeout = 0.3
+    with psycopg.connect(PG_URL) as other:              # another writer holds the lock in its transaction
+        other.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (pg._lock_key,))
+        with pytest.raises(SearchIndexError, match="busy"):
+            pg.update([IndexDocument(id=9, language="ru", titles={"ru": "Озеро"})])
+        assert ids(pg, "озёрам") == [1]
+    pg.update([IndexDocument(id=9, language="ru", titles={"ru": "Озеро"})])
+    assert sorted(ids(pg, "озёрам")) == [1, 9]
+
+
+def test_postgres_tables_come_back_after_being_dropped(pg):
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(PG_URL, autocommit=True) as conn:     # what the archive tests' DROP SCHEMA does
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(pg.schema)))
+    assert ids(pg, "озёрам") == []
+    pg.update(DOCS)
+    assert ids(pg, "озёрам") == [1]
+
+
+def test_postgres_did_you_mean_without_trigrams(tmp_path):
+    if not PG_UP:
+        pytest.skip(f"no PostgreSQL server at {PG_URL}")
+    b = _open("postgres", tmp_path, trigram=False)
+    try:
+        b.update(DOCS)
+        assert b.trgm_schema is None
+        assert "миграция" in b.search(parse_query("миграцыя")).suggestion
+        assert b.search(parse_query("озеро")).suggestion is None
+    finally:
+        _dispose(b)
+
+
+def test_postgres_did_you_mean_typo_in_first_letter_uses_trigrams(pg):
+    if pg.trgm_schema is None:
+        pytest.skip("pg_trgm is not available on this server")
+    assert pg.search(parse_query("виграция")).suggestion == "миграция"
+    assert pg.suggest(parse_query("межэтничиские озеро")) == "межэтнический озеро"
+
+
+def test_postgres_vocabulary_follows_updates_and_removals(pg):
+    assert pg.search(parse_query("миграцыя")).suggestion == "миграция"
+    pg.remove([3])
+    assert pg.search(parse_query("миграцыя")).suggestion is None
+    pg.update([DOCS[2], DOCS[2]])
+    assert pg.search(parse_query("миграцыя")).suggestion == "миграция"
+
+
+@pytest.mark.parametrize("sort, expected", [("newest", [2, 1, 3]), ("oldest", [3, 1, 2])])
+def test_sort_by_year(backend, sort, expected):
+    assert ids(backend, "", sort=sort) == expected
+    assert ids(backend, "и", sort=sort) == [i for i in expected if i != 2]
+
+
+def test_postgres_huge_document_fits_one_tsvector():
+    from indexer.analysis import Term
+    from indexer.postgres_backend import MAX_TSVECTOR_BYTES, document_vectors
+
+    # 120 000 distinct body words: positions go first, then the rarest body-only keys; titles stay.
+    body = [Term(f"слово{i:06d}", i, 0, 1) for i in range(120_000)]
+    main, passages = document_vectors({"title": [Term("слово000007", 0, 0, 1)], "body": body})
+    assert len(main.encode("utf-8")) < MAX_TSVECTOR_BYTES * 1.2
+    assert "'слово000007':1A" in main
+    assert len(passages) == -(-120_000 // (2048 - 16))

@@ -1,0 +1,680 @@
+"""PostgreSQL full-text search behind the same contract, fed our pre-analyzed terms.
+
+Nothing is analysed by PostgreSQL: ``indexer.documents.field_terms`` gives the keys and positions, and
+we write them as a ``tsvector`` literal (weights title A, authors/keywords B, abstract C, body D) and
+query them with ``tsquery`` literals cast as text, so PostgreSQL never re-normalises a key and the
+Russian/Kazakh analysis is identical to the Whoosh and tantivy backends.
+
+Tables (created when missing; ``prefix`` default ``search_``, in ``schema`` or the search_path):
+
+* ``documents``: one row per publication: ``tsv`` (every field, GIN-indexed), ``authors_tsv`` and
+  ``keywords_tsv`` (to tell the two B-weighted fields apart for ``author:``/``keywords:``), and the
+  facet/filter values (year, added, lang[], kind, collection, topics[], persons[]).
+* ``passages``: the body of long documents again in windows of ``WINDOW`` positions, because a
+  tsvector position stops at 16383 and keeps at most 256 positions per lexeme; phrases are checked
+  there too, so they are found anywhere in a 3000-page volume.
+* ``terms``: the vocabulary with document frequencies, for "did you mean": a prefix-and-length scan,
+  then pg_trgm's nearest terms when available; the edit distance is computed here either way.
+
+One writer at a time (``pg_advisory_xact_lock``); readers use MVCC snapshots and never wait.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg import sql
+
+from .analysis import Term, word_keys
+from .analysis.normalize import fold_token, normalize_text
+from .backend import (edit_distance, FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, exact_filters, may_relax,
+                      only_stopwords, query_keys, year_range)
+from .documents import IndexDocument, field_terms
+from .query import Clause, ParsedQuery, Phrase, Word
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# tsvector weight of each field; FIELD_BOOSTS orders them (authors and keywords share B: four letters only).
+FIELD_WEIGHTS = {"title": "A", "authors": "B", "keywords": "B", "abstract": "C", "body": "D"}
+FIELD_ORDER = ("title", "authors", "keywords", "abstract", "body")    # position ranges in the one tsvector
+_TOP = max(FIELD_BOOSTS.values())
+# ts_rank_cd's weights array is {D, C, B, A}; each letter weighs like its strongest field.
+RANK_WEIGHTS = [max(FIELD_BOOSTS[f] for f, w in FIELD_WEIGHTS.items() if w == letter) / _TOP for letter in "DCBA"]
+RANK_NORMALIZATION = 0          # 0 = no length normalisation: a long volume is not punished for being long
+
+MAX_POS = 16383                 # PostgreSQL's largest tsvector position
+LAST_REAL_POS = MAX_POS - 2     # real positions stop here; later ones all become MAX_POS (never adjacent)
+MAX_POSITIONS = 256             # positions kept per lexeme (PostgreSQL drops the rest)
+MAX_LEXEME_BYTES = 2046
+MAX_TSVECTOR_BYTES = 900_000    # PostgreSQL's limit is 1 MB; stay clear of it
+WINDOW = 2048                   # body positions per passage row (a frequent word stays < 256 per window)
+OVERLAP = 16                    # windows overlap, so a phrase (at most 12 words) across a border is found
+FACET_LIMIT = 200
+SUGGEST_CANDIDATES = 50
+
+
+@dataclass
+class _Row:
+    """What one document becomes in the tables."""
+
+    id: int
+    tsv: str
+    authors_tsv: str
+    keywords_tsv: str
+    passages: list[str]
+    keys: set[str]
+    year: int | None
+    added: object
+    lang: list[str]
+    kind: str
+    collection: str | None
+    topics: list[str]
+    persons: list[str]
+
+
+# --------------------------------------------------------------------------- literals
+def quote_lexeme(key: str) -> str:
+    """A key as a quoted tsvector/tsquery lexeme (backslashes and quotes escaped)."""
+    return "'" + key.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _usable(key: str) -> bool:
+    return bool(key) and len(key.encode("utf-8")) <= MAX_LEXEME_BYTES
+
+
+def tsvector_literal(entries: dict[str, list[tuple[int, str]]], per_lexeme: int = MAX_POSITIONS) -> str:
+    """``{key: [(pos, weight), ...]}`` as tsvector text; positions sorted, duplicates and excess dropped.
+
+    With ``per_lexeme`` 0 a key found only in the body is written without positions (it still matches).
+    """
+    parts = []
+    for key in sorted(entries):
+        seen: dict[int, str] = {}
+        for pos, weight in entries[key]:
+            seen.setdefault(pos, weight)           # the first (stronger) field wins a shared position
+        positions = sorted(seen.items())
+        positions = positions[:per_lexeme] if per_lexeme else [pw for pw in positions if pw[1] != "D"]
+        text = ",".join(f"{p}{'' if w == 'D' else w}" for p, w in positions)
+        parts.append(quote_lexeme(key) + (":" + text if text else ""))
+    return " ".join(parts)
+
+
+def _estimated_bytes(entries: dict[str, list[tuple[int, str]]], per_lexeme: int) -> int:
+    if not per_lexeme:
+        return sum(len(k.encode("utf-8")) + 6 + 2 * sum(1 for _, w in v if w != "D") for k, v in entries.items())
+    return sum(len(k.encode("utf-8")) + 8 + 2 * min(len(v), per_lexeme) for k, v in entries.items())
+
+
+def document_vectors(fields: dict[str, list[Term]]) -> tuple[str, list[str]]:
+    """The main tsvector literal of a document and, for a long body, its passage literals.
+
+    Fields follow each other in ``FIELD_ORDER`` with a one-position gap, so a phrase never spans two
+    fields. Positions past ``LAST_REAL_POS`` are clamped to ``MAX_POS`` (the lexeme still matches, a
+    phrase there is found through the passages).
+    """
+    entries: dict[str, list[tuple[int, str]]] = {}
+    offset = 0
+    body_offset = 0
+    for name in FIELD_ORDER:
+        terms = fields.get(name) or []
+        weight = FIELD_WEIGHTS[name]
+        if name == "body":
+            body_offset = offset
+        top = offset
+        for t in terms:
+            if not _usable(t.key):
+                continue
+            p = offset + t.pos + 1
+            top = max(top, p)
+            entries.setdefault(t.key, []).append((p if p <= LAST_REAL_POS else MAX_POS, weight))
+        offset = top + 1
+    # A tsvector holds at most 1 MB: a huge volume keeps fewer positions per key, then none for body-only
+    # keys, and as a last resort loses its rarest body-only keys (phrases still reach them via passages).
+    per_lexeme = MAX_POSITIONS
+    while per_lexeme and _estimated_bytes(entries, per_lexeme) > MAX_TSVECTOR_BYTES:
+        per_lexeme //= 4
+    if not per_lexeme and _estimated_bytes(entries, 0) > MAX_TSVECTOR_BYTES:
+        body_only = sorted((k for k, v in entries.items() if all(w == "D" for _, w in v)),
+                           key=lambda k: (len(entries[k]), k))
+        size = _estimated_bytes(entries, 0)
+        dropped = 0
+        for k in body_only:
+            if size <= MAX_TSVECTOR_BYTES:
+                break
+            size -= len(k.encode("utf-8")) + 6
+            del entries[k]
+            dropped += 1
+        logger.warning("a document has too many distinct words for one tsvector: %d rare body words are "
+                       "searchable as phrases only", dropped)
+    body = [t for t in fields.get("body") or [] if _usable(t.key)]
+    passages: list[str] = []
+    if body:
+        last = body_offset + max(t.pos for t in body) + 1
+        crowded = max(Counter(t.key for t in body).values()) > MAX_POSITIONS
+        if last > LAST_REAL_POS or crowded or per_lexeme < MAX_POSITIONS:
+            passages = _passages(body)
+    return tsvector_literal(entries, per_lexeme), passages
+
+
+def _passages(body: list[Term]) -> list[str]:
+    """The body in overlapping windows of ``WINDOW`` positions, each rebased to start at 1."""
+    step = WINDOW - OVERLAP
+    windows: dict[int, dict[str, list[tuple[int, str]]]] = {}
+    for t in body:
+        first = max(0, (t.pos - WINDOW) // step + 1)
+        for w in range(first, t.pos // step + 1):
+            rel = t.pos - w * step
+            if 0 <= rel < WINDOW:
+                windows.setdefault(w, {}).setdefault(t.key, []).append((rel + 1, "D"))
+    return [tsvector_literal(windows[w]) for w in sorted(windows)]
+
+
+def field_vector(terms: Sequence[Term]) -> str:
+    """One field's keys as a position-less tsvector literal (only to tell authors from keywords)."""
+    return " ".join(quote_lexeme(k) for k in sorted({t.key for t in terms if _usable(t.key)}))
+
+
+def _row(d: IndexDocument) -> _Row:
+    fields = field_terms(d)
+    tsv, passages = document_vectors(fields)
+    langs = {d.language} | set(d.titles) | set(d.abstracts)
+    return _Row(id=int(d.id), tsv=tsv, authors_tsv=field_vector(fields["authors"]),
+                keywords_tsv=field_vector(fields["keywords"]), passages=passages,
+                keys={t.key for ts in fields.values() for t in ts if _usable(t.key)},
+                year=int(d.year) if d.year else None, added=d.added,
+                lang=sorted(x for x in langs if x), kind=d.kind or "article",
+                collection=str(d.collection_id) if d.collection_id else None,
+                topics=list(dict.fromkeys(d.topics)), persons=[str(p) for p in dict.fromkeys(d.person_ids)])
+
+
+# --------------------------------------------------------------------------- queries
+def _weighted(lexeme: str, weight: str, prefix: bool = False) -> str:
+    mark = ("*" if prefix else "") + weight
+    return lexeme + (":" + mark if mark else "")
+
+
+def clause_tsquery(c: Clause, weighted: bool = True) -> str | None:
+    """A clause as tsquery text: a word is an OR over its keys, a phrase ``<->`` between such ORs."""
+    weight = FIELD_WEIGHTS.get(c.field or "", "") if weighted else ""
+    if isinstance(c, Word):
+        if c.prefix:
+            stem = fold_token(normalize_text(c.text))
+            return _weighted(quote_lexeme(stem), weight, prefix=True) if _usable(stem) else None
+        keys = sorted(k for k in word_keys(c.text) if _usable(k))
+        if not keys:
+            return None
+        return "(" + " | ".join(_weighted(quote_lexeme(k), weight) for k in keys) + ")"
+    per_word = [sorted(k for k in word_keys(w) if _usable(k)) for w in c.words]
+    per_word = [ks for ks in per_word if ks]
+    if not per_word:
+        return None
+    if len(per_word) == 1:
+        return clause_tsquery(Word(c.words[0], c.field), weighted)
+    return "(" + " <-> ".join("(" + " | ".join(_weighted(quote_lexeme(k), weight) for k in ks) + ")"
+                              for ks in per_word) + ")"
+
+
+class _Where:
+    """A WHERE clause under construction: SQL fragments and their parameters."""
+
+    def __init__(self) -> None:
+        self.parts: list[sql.Composable] = []
+        self.params: list[object] = []
+
+    def add(self, fragment: str | sql.Composable, *params: object) -> None:
+        self.parts.append(sql.SQL(fragment) if isinstance(fragment, str) else fragment)
+        self.params.extend(params)
+
+    def sql(self) -> sql.Composable:
+        return sql.SQL(" AND ").join(self.parts) if self.parts else sql.SQL("TRUE")
+
+
+class PostgresBackend:
+    """PostgreSQL full-text search: the archive's own database (or another), no extra service to run."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, dsn: str, prefix: str = "search_",
+                 schema: str | None = None, writer_timeout: float = 60.0, trigram: bool = True,
+                 max_idle: int = 8, connect_timeout: float = 10.0) -> None:
+        if not dsn:
+            raise ValueError("the postgres search backend needs a PostgreSQL connection string (dsn)")
+        self.dsn = dsn
+        self.schema = schema
+        self.prefix = prefix
+        self.writer_timeout = writer_timeout
+        self.want_trigram = trigram
+        self.trgm_schema: str | None = None     # where pg_trgm lives, once known to be usable
+        self._pool = _Pool(dsn, max_idle=max_idle, connect_timeout=connect_timeout)
+        self._ready = False
+        self._ready_lock = threading.Lock()
+        self._lock_key = f"kelisim-search:{schema or ''}.{prefix}"
+
+    # -- names
+    def _t(self, name: str) -> sql.Identifier:
+        table = self.prefix + name
+        return sql.Identifier(self.schema, table) if self.schema else sql.Identifier(table)
+
+    def _ix(self, name: str) -> sql.Identifier:
+        return sql.Identifier(self.prefix + name)
+
+    # -- lifecycle
+    def close(self) -> None:
+        """Close idle connections (the backend reconnects on next use)."""
+        self._pool.close()
+
+    def _ensure(self, conn: psycopg.Connection) -> None:
+        """Create the tables when missing (under the writer lock); a reader finding them never waits."""
+        if self._ready:
+            return
+        with self._ready_lock:
+            if self._ready:
+                return
+            names = [self._t(n).as_string(conn) for n in ("documents", "passages", "terms")]
+            row = conn.execute("SELECT to_regclass(%s), to_regclass(%s), to_regclass(%s)", names).fetchone()
+            if all(row):
+                self.trgm_schema = self._trigram(conn, install=False) if self.want_trigram else None
+            else:
+                with conn.transaction():
+                    self._writer_lock(conn)
+                    self._create(conn)
+            self._ready = True
+
+    def _create(self, conn: psycopg.Connection) -> None:
+        t, ix = self._t, self._ix
+        if self.schema:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+        conn.execute(sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (id bigint PRIMARY KEY, tsv tsvector NOT NULL, "
+            "authors_tsv tsvector NOT NULL, keywords_tsv tsvector NOT NULL, year integer, added timestamptz, "
+            "lang text[] NOT NULL, kind text NOT NULL, collection text, topics text[] NOT NULL, "
+            "persons text[] NOT NULL)").format(t("documents")))
+        conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin (tsv)")
+                     .format(ix("documents_tsv"), t("documents")))
+        conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (year, added)")
+                     .format(ix("documents_year"), t("documents")))
+        conn.execute(sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (doc_id bigint NOT NULL, n integer NOT NULL, tsv tsvector NOT NULL, "
+            "PRIMARY KEY (doc_id, n))").format(t("passages")))
+        conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin (tsv)")
+                     .format(ix("passages_tsv"), t("passages")))
+        conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (term text PRIMARY KEY, df integer NOT NULL)")
+                     .format(t("terms")))
+        conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (term text_pattern_ops)")
+                     .format(ix("terms_pattern"), t("terms")))
+        self.trgm_schema = self._trigram(conn) if self.want_trigram else None
+        if self.trgm_schema:
+            # GiST answers "nearest by trigram distance" (ORDER BY <-> LIMIT) in a few ms. It is on
+            # lower(term), not term, so the equality and LIKE lookups keep using the btree.
+            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gist (lower(term) {}.gist_trgm_ops)")
+                         .format(ix("terms_trgm_gist"), t("terms"), sql.Identifier(self.trgm_schema)))
+
+    def _trigram(self, conn: psycopg.Connection, install: bool = True) -> str | None:
+        """The schema of pg_trgm, installing it when allowed; None when it is not available."""
+        q = ("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+             "WHERE e.extname = 'pg_trgm'")
+        row = conn.execute(q).fetchone()
+        if row is None and install:
+            try:
+                with conn.transaction():        # a savepoint: a refusal must not abort the table setup
+                    conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            except psycopg.Error as exc:
+                logger.info("pg_trgm not available (%s); did-you-mean uses a prefix scan", exc.diag.message_primary)
+                return None
+            row = conn.execute(q).fetchone()
+        return row[0] if row else None
+
+    def _writer_lock(self, conn: psycopg.Connection) -> None:
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, int(self.writer_timeout * 1000))}ms",))
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._lock_key,))
+
+    def _run(self, fn: Callable[[psycopg.Connection], T]) -> T:
+        """Run ``fn`` on a pooled connection; recreate missing tables or a dropped connection once."""
+        for attempt in (0, 1):
+            try:
+                with self._pool.connection() as conn:
+                    self._ensure(conn)
+                    return fn(conn)
+            except (pg_errors.UndefinedTable, pg_errors.UndefinedFunction, pg_errors.UndefinedObject,
+                    pg_errors.InvalidSchemaName) as exc:
+                if attempt:
+                    raise SearchIndexError("the search tables are missing") from exc
+                logger.info("search tables missing (dropped?); creating them again")
+                self._ready = False
+            except pg_errors.LockNotAvailable as exc:
+                raise SearchIndexError("the search index is busy (another writer holds its lock)") from exc
+            except psycopg.OperationalError as exc:
+                if attempt:
+                    raise SearchIndexError("the search database cannot be reached") from exc
+                logger.warning("search database connection failed (%s); retrying once", exc)
+        raise AssertionError("unreachable")
+
+    # -- writing
+    def update(self, docs: Iterable[IndexDocument]) -> None:
+        """Add or replace documents (one transaction for the batch; analysis happens before locking)."""
+        rows = {}
+        for d in docs:
+            rows[int(d.id)] = _row(d)              # the last version of a repeated id wins
+        if rows:
+            self._run(lambda conn: self._write(conn, list(rows.values()), list(rows)))
+
+    def remove(self, ids: Iterable[int]) -> None:
+        """Remove documents by id (absent ids are ignored)."""
+        ids = sorted({int(i) for i in ids})
+        if ids:
+            self._run(lambda conn: self._write(conn, [], ids))
+
+    def _write(self, conn: psycopg.Connection, rows: list[_Row], drop_ids: list[int]) -> None:
+        t = self._t
+        with conn.transaction():
+            self._writer_lock(conn)
+            delta: Counter[str] = Counter()
+            for term, n in conn.execute(sql.SQL(
+                    "SELECT u.lexeme, count(*) FROM {} d, unnest(d.tsv) u WHERE d.id = ANY(%s) GROUP BY u.lexeme")
+                    .format(t("documents")), (drop_ids,)):
+                delta[term] -= n
+            conn.execute(sql.SQL("DELETE FROM {} WHERE id = ANY(%s)").format(t("documents")), (drop_ids,))
+            conn.execute(sql.SQL("DELETE FROM {} WHERE doc_id = ANY(%s)").format(t("passages")), (drop_ids,))
+            if rows:
+                with conn.cursor() as cur:
+                    cur.executemany(sql.SQL(
+                        "INSERT INTO {} (id, tsv, authors_tsv, keywords_tsv, year, added, lang, kind, collection, "
+                        "topics, persons) VALUES (%s, %s::tsvector, %s::tsvector, %s::tsvector, %s, %s, %s, %s, %s, "
+                        "%s, %s)").format(t("documents")),
+                        [(r.id, r.tsv, r.authors_tsv, r.keywords_tsv, r.year, r.added, r.lang, r.kind, r.collection,
+                          r.topics, r.persons) for r in rows])
+                    passages = [(r.id, n, p) for r in rows for n, p in enumerate(r.passages)]
+                    if passages:
+                        cur.executemany(sql.SQL("INSERT INTO {} (doc_id, n, tsv) VALUES (%s, %s, %s::tsvector)")
+                                        .format(t("passages")), passages)
+                for r in rows:
+                    delta.update(r.keys)
+            changed = {k: n for k, n in delta.items() if n}
+            if changed:
+                terms = list(changed)
+                conn.execute(sql.SQL(
+                    "INSERT INTO {0} AS v (term, df) SELECT * FROM unnest(%s::text[], %s::int[]) "
+                    "ON CONFLICT (term) DO UPDATE SET df = v.df + EXCLUDED.df").format(t("terms")),
+                    (terms, [changed[k] for k in terms]))
+                gone = [k for k, n in changed.items() if n < 0]
+                if gone:
+                    conn.execute(sql.SQL("DELETE FROM {} WHERE term = ANY(%s) AND df <= 0").format(t("terms")),
+                                 (gone,))
+
+    def clear(self) -> None:
+        """Empty the index (DELETE, not TRUNCATE: readers keep their snapshot and never wait)."""
+        def _clear(conn: psycopg.Connection) -> None:
+            with conn.transaction():
+                self._writer_lock(conn)
+                for name in ("documents", "passages", "terms"):
+                    conn.execute(sql.SQL("DELETE FROM {}").format(self._t(name)))
+        self._run(_clear)
+
+    def drop(self) -> None:
+        """Drop the search tables (tests; leaving the postgres backend for good)."""
+        def _drop(conn: psycopg.Connection) -> None:
+            with conn.transaction():
+                self._writer_lock(conn)
+                for name in ("documents", "passages", "terms"):
+                    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._t(name)))
+        with self._pool.connection() as conn:
+            _drop(conn)
+        self._ready = False
+
+    def doc_ids(self) -> set[int]:
+        """Ids of every indexed document."""
+        return self._run(lambda conn: {r[0] for r in conn.execute(
+            sql.SQL("SELECT id FROM {}").format(self._t("documents")))})
+
+    # -- reading
+    def _predicate(self, c: Clause, w: _Where) -> sql.Composable | None:
+        """SQL that is true for documents matching clause ``c`` (parameters appended to ``w``)."""
+        tsq = clause_tsquery(c)
+        if tsq is None:
+            return None
+        fragment = sql.SQL("d.tsv @@ %s::tsquery")
+        params: list[object] = [tsq]
+        if c.field in ("authors", "keywords"):
+            fragment = sql.SQL("(d.tsv @@ %s::tsquery AND d.{} @@ %s::tsquery)").format(
+                sql.Identifier(c.field + "_tsv"))
+            params.append(clause_tsquery(c, weighted=False))
+        elif isinstance(c, Phrase) and c.field in (None, "body") and "<->" in tsq:
+            # A phrase deep in a long body lies past the tsvector's last position: ask the passages too.
+            # (A UNION of two GIN-indexed lookups, not "tsv @@ q OR ...", which would scan every row.)
+            fragment = sql.SQL("d.id IN (SELECT x.id FROM {} x WHERE x.tsv @@ %s::tsquery UNION "
+                               "SELECT p.doc_id FROM {} p WHERE p.tsv @@ %s::tsquery)").format(
+                self._t("documents"), self._t("passages"))
+            params.append(clause_tsquery(c, weighted=False))
+        w.params.extend(params)
+        return fragment
+
+    def _where(self, q: ParsedQuery, flt: Filters, any_word: bool) -> tuple[_Where, str | None]:
+        """The WHERE clause and the ranking tsquery (None when the query has no words)."""
+        w = _Where()
+        content = [g for g in q.groups if not only_stopwords(g)]
+        required: list[tuple[sql.Composable, list[object]]] = []
+        rank_parts: list[str] = []
+        for group in q.groups:
+            sub = _Where()
+            preds = [p for p in (self._predicate(c, sub) for c in group) if p is not None]
+            rank_parts.extend(tsq for tsq in (clause_tsquery(c) for c in group) if tsq)
+            if not preds or (content and only_stopwords(group)):
+                continue                       # function words next to content words: ranking only
+            node = sql.SQL("({})").format(sql.SQL(" OR ").join(preds)) if len(preds) > 1 else preds[0]
+            required.append((node, sub.params))
+        if required:
+            joiner = " OR " if any_word else " AND "
+            w.add(sql.SQL("({})").format(sql.SQL(joiner).join(n for n, _ in required)),
+                  *[p for _, ps in required for p in ps])
+        for c in q.excluded:
+            sub = _Where()
+            pred = self._predicate(c, sub)
+            if pred is not None:
+                w.add(sql.SQL("NOT {}").format(pred), *sub.params)
+        y0, y1 = year_range(q, flt)
+        if y0:
+            w.add("d.year >= %s", int(y0))
+        if y1:
+            w.add("d.year <= %s", int(y1))
+        for name, value in exact_filters(q, flt):
+            if name in ("lang", "topics", "persons"):
+                w.add(sql.SQL("d.{} @> ARRAY[%s]::text[]").format(sql.Identifier(name)), value)
+            else:
+                w.add(sql.SQL("d.{} = %s").format(sql.Identifier(name)), value)
+        return w, (" | ".join(rank_parts) if rank_parts else None)
+
+    def _counts(self, conn: psycopg.Connection, w: _Where, facets: bool) -> tuple[int, dict[str, dict[str, int]]]:
+        docs = self._t("documents")
+        if not facets:
+            row = conn.execute(sql.SQL("SELECT count(*) FROM {} d WHERE {}").format(docs, w.sql()), w.params).fetchone()
+            return int(row[0]), {}
+        scalar = {"year": "m.year::text", "kind": "m.kind", "collection": "m.collection"}
+        branches = [sql.SQL("SELECT '', '', count(*) FROM m")]
+        for name in FACETS:
+            if name in scalar:
+                branches.append(sql.SQL("SELECT {0}, {1}, count(*) FROM m WHERE {1} IS NOT NULL GROUP BY 2")
+                                .format(sql.Literal(name), sql.SQL(scalar[name])))
+            else:
+                branches.append(sql.SQL("SELECT {0}, v, count(*) FROM m, unnest(m.{1}) v GROUP BY 2")
+                                .format(sql.Literal(name), sql.Identifier(name)))
+        query = sql.SQL("WITH m AS MATERIALIZED (SELECT d.year, d.lang, d.kind, d.collection, d.topics, d.persons "
+                        "FROM {} d WHERE {}) {}").format(docs, w.sql(), sql.SQL(" UNION ALL ").join(branches))
+        total = 0
+        out: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+        for name, value, n in conn.execute(query, w.params):
+            if name == "":
+                total = int(n)
+            elif value not in (None, ""):
+                out[name][str(value)] = int(n)
+        for name in FACETS:
+            top = sorted(out[name].items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
+            out[name] = dict(top)
+        return total, out
+
+    def search(self, query: ParsedQuery, filters: Filters = Filters(), page: int = 1, limit: int = 10,
+               sort: str = "relevance", facets: bool = True) -> SearchResult:
+        """Run ``query``; all words required, falling back to any word when that finds nothing."""
+        page = max(1, int(page))
+        limit = max(1, min(int(limit), 100))
+
+        def _search(conn: psycopg.Connection) -> SearchResult:
+            with conn.transaction():                       # one snapshot for counts, facets and the page
+                w, rank_q = self._where(query, filters, any_word=False)
+                total, facet_counts = self._counts(conn, w, facets)
+                relaxed = False
+                if total == 0 and may_relax(query):
+                    relaxed = True
+                    w, rank_q = self._where(query, filters, any_word=True)
+                    total, facet_counts = self._counts(conn, w, facets)
+                hits = self._page(conn, w, rank_q, sort if not query.is_empty or sort != "relevance" else "newest",
+                                  page, limit) if total > (page - 1) * limit else []
+                suggestion = self._suggest(conn, query) if (total < 3 or relaxed) and query.groups else None
+            return SearchResult(hits=hits, total=total, facets=facet_counts, relaxed=relaxed,
+                                keys=query_keys(query), suggestion=suggestion)
+
+        return self._run(_search)
+
+    def _page(self, conn: psycopg.Connection, w: _Where, rank_q: str | None, sort: str, page: int,
+              limit: int) -> list[Hit]:
+        params: list[object] = []
+        if sort == "newest":
+            score, order = sql.SQL("0.0"), sql.SQL("d.year DESC NULLS LAST, d.added DESC NULLS LAST, d.id DESC")
+        elif sort == "oldest":
+            score, order = sql.SQL("0.0"), sql.SQL("d.year ASC NULLS LAST, d.added ASC NULLS LAST, d.id")
+        elif rank_q:
+            score = sql.SQL("ts_rank_cd(%s::float4[], d.tsv, %s::tsquery, {})").format(sql.Literal(RANK_NORMALIZATION))
+            params = [RANK_WEIGHTS, rank_q]
+            order = sql.SQL("score DESC, d.id")
+        else:
+            score, order = sql.SQL("0.0"), sql.SQL("d.id")
+        query = sql.SQL("SELECT d.id, {} AS score FROM {} d WHERE {} ORDER BY {} LIMIT %s OFFSET %s").format(
+            score, self._t("documents"), w.sql(), order)
+        rows = conn.execute(query, params + w.params + [limit, (page - 1) * limit])
+        return [Hit(int(i), float(s)) for i, s in rows]
+
+    def suggest(self, query: ParsedQuery) -> str | None:
+        """The query with each word the index does not know replaced by the nearest indexed term."""
+        return self._run(lambda conn: self._suggest(conn, query))
+
+    def _suggest(self, conn: psycopg.Connection, query: ParsedQuery) -> str | None:
+        words = [c.text for g in query.groups for c in g if isinstance(c, Word) and not c.prefix]
+        if not words:
+            return None
+        terms = self._t("terms")
+        all_keys = sorted({k for w in words for k in word_keys(w)})
+        known = {r[0] for r in conn.execute(sql.SQL("SELECT term FROM {} WHERE term = ANY(%s)").format(terms),
+                                            (all_keys,))}
+        out: list[str] = []
+        changed = False
+        for w in words:
+            keys = [k for k in word_keys(w) if not k.startswith("~")]
+            if len(w) < 4 or w.isdigit() or any(k in known for k in word_keys(w)):
+                out.append(w)
+                continue
+            probes = list(dict.fromkeys([fold_token(normalize_text(w))] + sorted(keys)))
+            best = self._nearest(probes, (self._prefix_candidates(conn, p) for p in probes))
+            if best is None and self.trgm_schema:
+                # Trigram neighbours catch a typo in the first two letters (slower: only when needed).
+                best = self._nearest(probes[:1], [self._trigram_candidates(conn, probes[0])])
+            out.append(best[2] if best else w)
+            changed = changed or best is not None
+        return " ".join(out) if changed else None
+
+    @staticmethod
+    def _nearest(probes: list[str], candidates: Iterable[list[tuple[str, int]]]) -> tuple[int, int, str] | None:
+        """The (distance, df, term) within two edits of its probe: nearest first, then most frequent."""
+        best: tuple[int, int, str] | None = None
+        for probe, rows in zip(probes, candidates):
+            for term, df in rows:
+                if term.startswith("~") or abs(len(term) - len(probe)) > 2:
+                    continue
+                dist = edit_distance(probe, term, 2)
+                if dist <= 2 and (best is None or (dist, -df, term) < (best[0], -best[1], best[2])):
+                    best = (dist, df, term)
+        return best
+
+    def _prefix_candidates(self, conn: psycopg.Connection, probe: str) -> list[tuple[str, int]]:
+        """Terms with the probe's first two letters and a similar length (btree text_pattern_ops scan)."""
+        head = probe[:2].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return conn.execute(sql.SQL("SELECT term, df FROM {} WHERE term LIKE %s AND length(term) BETWEEN %s AND %s")
+                            .format(self._t("terms")), (head, len(probe) - 2, len(probe) + 2)).fetchall()
+
+    def _trigram_candidates(self, conn: psycopg.Connection, probe: str) -> list[tuple[str, int]]:
+        """The terms nearest to the probe by pg_trgm distance (GiST index on lower(term))."""
+        return conn.execute(sql.SQL(
+            "SELECT term, df FROM {} WHERE length(term) BETWEEN %s AND %s ORDER BY lower(term) OPERATOR({}.<->) %s "
+            "LIMIT %s").format(self._t("terms"), sql.Identifier(self.trgm_schema)),
+            (len(probe) - 2, len(probe) + 2, probe, SUGGEST_CANDIDATES)).fetchall()
+
+
+# --------------------------------------------------------------------------- connections
+_FORKED: list[psycopg.Connection] = []     # inherited across fork(): never used, never closed, never collected
+
+
+class _Pool:
+    """A few idle autocommit connections per process, shared by threads (gunicorn gthread workers).
+
+    A connection is used by one thread at a time; after a fork the parent's connections are set
+    aside untouched (closing them would end the parent's sessions) and the child connects anew.
+    """
+
+    def __init__(self, dsn: str, max_idle: int, connect_timeout: float) -> None:
+        self.dsn = dsn
+        self.max_idle = max_idle
+        self.connect_timeout = connect_timeout
+        self._idle: list[psycopg.Connection] = []
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+
+    def _take(self) -> psycopg.Connection:
+        with self._lock:
+            if self._pid != os.getpid():
+                _FORKED.extend(self._idle)
+                self._idle, self._pid = [], os.getpid()
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+                    return conn
+                conn.close()
+        return psycopg.connect(self.dsn, autocommit=True, connect_timeout=max(1, int(self.connect_timeout)),
+                               application_name="kelisim-search")
+
+    def _give(self, conn: psycopg.Connection) -> None:
+        with self._lock:
+            ok = (self._pid == os.getpid() and not conn.closed and len(self._idle) < self.max_idle
+                  and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE)
+            if ok:
+                self._idle.append(conn)
+                return
+        if self._pid == os.getpid():
+            conn.close()
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        conn = self._take()
+        try:
+            yield conn
+        except psycopg.OperationalError:
+            conn.close()
+            raise
+        except BaseException:
+            self._give(conn)
+            raise
+        self._give(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+            mine = self._pid == os.getpid()
+        for conn in idle:
+            if mine:
+                conn.close()
+            else:
+                _FORKED.append(conn)

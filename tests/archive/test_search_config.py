@@ -1,0 +1,48 @@
+"""Choosing the search backend from the config: the postgres backend's connection string and its errors."""
+import pytest
+
+from archive.core import Archive, search_dsn
+
+
+@pytest.mark.parametrize("config, app_url, expected", [
+    ({}, "postgresql+psycopg://arch:s%40cret@db.example:5433/archive?sslmode=require",
+     "postgresql://arch:s%40cret@db.example:5433/archive?sslmode=require"),
+    ({"SEARCH_DATABASE_URL": "postgres://search@db2/fts"}, "sqlite:///x.sqlite3", "postgresql://search@db2/fts"),
+    ({"SEARCH_DATABASE_URL": "postgresql+psycopg://search@db2/fts"}, "postgresql+psycopg://a@db/app",
+     "postgresql://search@db2/fts"),
+    ({"SEARCH_DATABASE_URL": "host=db2 dbname=fts user=search"}, "", "host=db2 dbname=fts user=search"),
+])
+def test_search_dsn_is_libpq_form(config, app_url, expected):
+    assert search_dsn(config, app_url) == expected
+
+
+@pytest.mark.parametrize("config, app_url", [({}, "sqlite:////tmp/archive.sqlite3"),
+                                             ({"SEARCH_DATABASE_URL": "mysql://x@y/z"}, "sqlite:///a"),
+                                             ({"SEARCH_DATABASE_URL": "not a url"}, "")])
+def test_search_dsn_without_postgresql_says_what_to_set(config, app_url):
+    with pytest.raises(ValueError, match="needs a PostgreSQL database: set SEARCH_DATABASE_URL"):
+        search_dsn(config, app_url)
+
+
+def test_postgres_backend_on_sqlite_archive_stops_at_start(tmp_path):
+    with pytest.raises(ValueError, match="SEARCH_DATABASE_URL"):
+        Archive({"SEARCH_BACKEND": "postgres", "DATABASE_URL": ""}, tmp_path)
+
+
+def test_postgres_backend_uses_the_archive_database_by_default(tmp_path):
+    from indexer.postgres_backend import PostgresBackend
+
+    archive = Archive({"SEARCH_BACKEND": "postgres", "DATABASE_URL": "postgresql://arch@db.example/archive"}, tmp_path)
+    try:
+        backend = archive.search                  # opening connects nothing yet
+        assert isinstance(backend, PostgresBackend)
+        assert backend.dsn == "postgresql://arch@db.example/archive"
+    finally:
+        archive.close()
+
+
+def test_environment_selects_postgres_search(monkeypatch):
+    from archive.config import from_environment
+
+    cfg = from_environment({"ARCHIVE_SEARCH_BACKEND": "postgres", "ARCHIVE_SEARCH_DATABASE_URL": "postgresql://s@h/d"})
+    assert cfg == {"SEARCH_BACKEND": "postgres", "SEARCH_DATABASE_URL": "postgresql://s@h/d"}
