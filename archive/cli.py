@@ -52,8 +52,9 @@ def ingest_command(paths, publish, as_json, recursive, jobs):
 
     from uploads.limits import cpu_count
 
+    from .errors import fault_message
     from .services.indexing import process_index_tasks
-    from .services.ingest import ingest_file, iter_input_files
+    from .services.ingest import IngestOutcome, ingest_file, iter_input_files
 
     _init_db()
     archive = get_archive()
@@ -69,7 +70,14 @@ def ingest_command(paths, publish, as_json, recursive, jobs):
     jobs = jobs or cpu_count()
 
     def one(f: Path):
-        return ingest_file(archive, f, f.name, publish=publish, index_now=False)
+        try:
+            return ingest_file(archive, f, f.name, publish=publish, index_now=False)
+        except Exception as exc:
+            # A full disk, a read-only data folder or a lost database: this file's line says so, the batch goes on.
+            message = fault_message(exc)
+            if message is None:
+                raise
+            return IngestOutcome(f.name, "error", error=message)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         results = pool.map(one, files)
@@ -223,7 +231,7 @@ def serve_command(host, port, workers, threads, jobs):
     _init_db()
     click.echo(f"Serving {get_archive().data_dir} on http://{host}:{port}/ ({workers} workers × {threads} threads)")
     with _job_worker(jobs):
-        run_gunicorn(host, port, workers, threads)
+        run_gunicorn(host, port, workers, threads, current_app.config)
 
 
 def _job_worker(enabled: bool):
@@ -272,10 +280,13 @@ def demo_command(then_serve, host, port):
 
         click.echo(f"Serving on http://{host}:{port}/")
         with _job_worker(True):
-            run_gunicorn(host, port, 2, 4)
+            run_gunicorn(host, port, 2, 4, current_app.config)
 
 
 def register(app) -> None:
     for cmd in (init_command, ingest_command, search_command, reindex_command, index_pending_command,
                 create_user_command, serve_command, demo_command):
         app.cli.add_command(cmd)
+    from .cli_ops import register as register_ops
+
+    register_ops(app)

@@ -39,14 +39,23 @@ def set_password_command(email, password):
               help="Uploads processed at once (each extraction also runs in its own child process).")
 @with_appcontext
 def worker_command(workers):
-    """Process queued uploads (the huey consumer; stop with Ctrl+C)."""
-    from .jobs import get_jobs
+    """Process queued uploads (the huey consumer; stop with Ctrl+C).
 
-    jobs = get_jobs(current_app._get_current_object())
+    On start it queues again the uploads a killed worker left "running" (or whose task was lost) and
+    applies index work left pending; while it runs, pending index work is retried every minute.
+    """
+    from .jobs import get_jobs, worker_startup
+
+    app = current_app._get_current_object()
+    jobs = get_jobs(app)
     if jobs.huey.immediate:
         raise click.ClickException("JOBS_IMMEDIATE is set: tasks run inside the web process, no worker needed.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(f"Worker on {jobs.huey.storage.filename} ({workers} thread(s)).")
+    done = worker_startup(app)
+    if done["requeued"] or done["indexed"]:
+        click.echo(f"Recovered: {len(done['requeued'])} upload(s) queued again, "
+                   f"index work applied for {done['indexed']} publication(s).")
     jobs.huey.create_consumer(workers=workers, worker_type="thread").run()
 
 

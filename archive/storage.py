@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 
 def sha256_of(path: Path) -> str:
@@ -31,10 +34,25 @@ class FileStore:
     def exists(self, sha: str) -> bool:
         return self.path_for(sha).exists()
 
+    def _intact(self, dest: Path, sha: str) -> bool:
+        """Whether a file already at ``dest`` holds the right bytes (an orphan a crash left is re-used;
+        a damaged one is replaced by the good copy in hand)."""
+        if not dest.exists():
+            return False
+        if sha256_of(dest) == sha:
+            return True
+        logger.warning("stored file %s does not match its hash; replacing it with the incoming copy", sha)
+        return False
+
     def put(self, src: Path, sha: str) -> bool:
-        """Copy ``src`` into the store atomically; returns True when the file was newly written."""
+        """Copy ``src`` into the store atomically; returns True when the file was newly written.
+
+        Written to a temporary name, synced, then renamed: the store never holds a partial file under a
+        hash name. If the process dies before its database commit, the file stays as an orphan that a
+        re-run adopts or ``manage.py check --repair`` removes.
+        """
         dest = self.path_for(sha)
-        if dest.exists():
+        if self._intact(dest, sha):
             return False
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".incoming-")
@@ -53,7 +71,7 @@ class FileStore:
         """Store bytes; returns (sha256, newly written)."""
         sha = hashlib.sha256(data).hexdigest()
         dest = self.path_for(sha)
-        if dest.exists():
+        if self._intact(dest, sha):
             return sha, False
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".incoming-")

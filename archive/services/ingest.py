@@ -56,11 +56,23 @@ def clean_display_name(name: str) -> str:
 
 
 def _record(session: Session, name: str, status: str, message: str = "", code: str = "", user_id=None,
-            details: dict | None = None, publication_ids=None, stored_file_id=None) -> ProcessingRecord:
-    rec = ProcessingRecord(original_name=name, status=status, message=message, error_code=code, user_id=user_id,
-                           details=details or {}, publication_ids=list(publication_ids or []),
-                           stored_file_id=stored_file_id, finished_at=utcnow())
-    session.add(rec)
+            details: dict | None = None, publication_ids=None, stored_file_id=None,
+            record_id: int | None = None) -> ProcessingRecord:
+    """Write the outcome onto the record ``record_id`` (an upload waiting in the worker) or onto a new one.
+
+    Either way it happens in the caller's transaction, so the outcome and the records it describes
+    are committed together (a crash leaves neither).
+    """
+    rec = session.get(ProcessingRecord, record_id) if record_id is not None else None
+    if rec is None:
+        rec = ProcessingRecord(original_name=name, user_id=user_id)
+        session.add(rec)
+    rec.status, rec.message, rec.error_code = status, message, code
+    rec.details = dict(details or {})
+    rec.publication_ids = list(publication_ids or [])
+    rec.stored_file_id = stored_file_id
+    rec.finished_at = utcnow()
+    session.flush()
     return rec
 
 
@@ -185,11 +197,16 @@ def _create_volume(archive, session: Session, path: Path, doc: ExtractedDocument
 
 
 def ingest_file(archive, path: Path, original_name: str | None = None, publish: bool = False,
-                user_id: int | None = None, index_now: bool = True) -> IngestOutcome:
+                user_id: int | None = None, index_now: bool = True, record_id: int | None = None) -> IngestOutcome:
     """Take one file in. Never raises for bad input: the outcome carries a person-safe message.
 
+    One transaction per file: the stored file's row, its publications (with pages, authorships, a volume
+    with its articles), the index tasks and the processing record commit together or not at all. The
+    bytes are put in the store before that commit; if the process dies in between, the file is an
+    orphan that ``manage.py check --repair`` removes (a re-run finds no row and stores it again).
     The index work is recorded with the records; ``index_now=False`` leaves it for the caller (a batch
-    indexes once at the end).
+    indexes once at the end). ``record_id`` names an existing ProcessingRecord (a web upload) that
+    receives the outcome instead of a new record.
     """
     path = Path(path)
     name = clean_display_name(original_name or path.name)
@@ -201,8 +218,12 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
     with archive.db.session() as s:
         existing = _existing_publications(s, sha)
         if existing is not None:
+            try:
+                archive.files.put(path, sha)    # heals a stored copy that is missing or damaged
+            except OSError:
+                logger.warning("could not re-store %s", sha, exc_info=True)
             rec = _record(s, name, "duplicate", "The same file is already in the archive.", user_id=user_id,
-                          publication_ids=existing)
+                          publication_ids=existing, record_id=record_id)
             s.commit()
             return IngestOutcome(name, "duplicate", existing, record_id=rec.id)
     try:
@@ -210,7 +231,7 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
     except UploadError as exc:
         logger.info("rejected %s: %s (%s)", name, exc.code, exc.detail)
         with archive.db.session() as s:
-            rec = _record(s, name, "error", exc.user_message, exc.code, user_id)
+            rec = _record(s, name, "error", exc.user_message, exc.code, user_id, record_id=record_id)
             s.commit()
             return IngestOutcome(name, "error", error=exc.user_message, record_id=rec.id)
     status = "published" if publish else "draft"
@@ -233,7 +254,8 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
                 methods[p.method] = methods.get(p.method, 0) + 1
             rec = _record(s, name, "ok", "; ".join(doc.warnings), user_id=user_id, publication_ids=ids,
                           stored_file_id=sf.id, details={"methods": methods, "warnings": doc.warnings,
-                                                          "volume": doc.is_volume})
+                                                          "volume": doc.is_volume},
+                          record_id=record_id)
             s.commit()
             record_id = rec.id
     except IntegrityError:
