@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Optional
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String,
-                        Text, UniqueConstraint, func)
+                        Text, UniqueConstraint, false, func)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -170,6 +170,8 @@ class Person(TimestampMixin, Base):
     institution: Mapped[str] = mapped_column(String(300), default="")
     bio: Mapped[str] = mapped_column(Text, default="")
     press_contact: Mapped[str] = mapped_column(String(300), default="")
+    # The person agreed to be contacted by the press: only then is ``press_contact`` shown to readers.
+    press_contact_agreed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     is_member: Mapped[bool] = mapped_column(Boolean, default=False)
     merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     variants: Mapped[list["PersonName"]] = relationship(back_populates="person", cascade="all, delete-orphan")

@@ -39,6 +39,12 @@ class SearchPage:
         return max(1, -(-self.total // self.limit))
 
 
+def index_text(pub: Publication) -> str:
+    from .services.entries import index_text as own_text
+
+    return own_text(pub)
+
+
 def run_search(archive, session: Session, text: str, page: int = 1, limit: int = 10,
                filters: Filters = Filters(), sort: str = "relevance", facets: bool = True,
                snippets: bool = True) -> SearchPage:
@@ -72,8 +78,14 @@ def run_search(archive, session: Session, text: str, page: int = 1, limit: int =
             continue
         pages = pages_of.get(pub.id, [])
         found = make_snippets(result.keys, pages, pub.language or "ru") if result.keys else []
+        own = "" if pages else index_text(pub)
+        own_found = make_snippets(result.keys, [(0, own)], pub.language or "ru") if own and result.keys else []
         if found:
             snippet_html = found[0].html
+        elif own_found:
+            snippet_html = own_found[0].html        # a commentary's quote, an event's programme (no pages)
+        elif own:
+            snippet_html = plain_snippet(own)
         else:
             lead = next(iter(pub.abstracts.values()), "") if pub.abstracts else ""
             snippet_html = plain_snippet(lead or (pages[0][1] if pages else ""))

@@ -190,6 +190,23 @@ def _abstract(pub: Publication) -> str:
     return _clean(abstracts.get(pub.language) or next(iter(abstracts.values()), ""))
 
 
+def _entry_date(pub: Publication) -> Optional[date]:
+    """The day of a commentary, event or report (``extra["date"]``, ISO), if known."""
+    try:
+        return date.fromisoformat(str((pub.extra or {}).get("date") or ""))
+    except ValueError:
+        return None
+
+
+def _cited_url(pub: Publication, base_url: str = "") -> str:
+    """Media commentary is cited at its outlet's address when known; everything else at its landing page."""
+    if pub.kind == "commentary":
+        link = _clean((pub.extra or {}).get("url"))
+        if link.startswith(("http://", "https://")):
+            return link
+    return landing_url(pub, base_url)
+
+
 def _title(pub: Publication) -> str:
     return _clean(pub.title) or _clean(next(iter((pub.titles or {}).values()), "")) or f"#{pub.id}"
 
@@ -256,7 +273,7 @@ def _gost(pub: Publication, base_url: str, accessed: Optional[date], dash: str, 
     title = _title(pub)
     head = f"{names[0].heading()} " if 1 <= len(names) <= 3 else ""
     vol = pub.volume
-    url = landing_url(pub, base_url)
+    url = _cited_url(pub, base_url)
     if pub.kind == "volume" and vol is not None:
         body = _volume_title_part(vol, words)
         if not modern and url:
@@ -301,6 +318,9 @@ def _gost(pub: Publication, base_url: str, accessed: Optional[date], dash: str, 
             area = _publication_area(extra.get("place", ""), extra.get("publisher", ""), _year(pub), words)
         if area:
             parts.append(area)
+        day = _entry_date(pub)
+        if day is not None and pub.kind == "commentary":
+            parts.append(f"{day.day} {_MONTHS_RU[day.month - 1]}")     # a newspaper item: "2024. – 15 марта"
         pages = _pages_range(pub)
         if pages:
             parts.append(f"{words['pages']} {pages}")
@@ -394,9 +414,12 @@ def bibtex(pub: Publication, base_url: str = "", key: Optional[str] = None) -> s
     isbn = _clean(pub.isbn or (vol.isbn if vol is not None else ""))
     if isbn:
         fields.append(("isbn", isbn))
+    day = _entry_date(pub)
+    if day is not None and kind == "misc":
+        fields.append(("date", day.isoformat()))
     if pub.doi:
         fields.append(("doi", _clean(pub.doi)))
-    url = landing_url(pub, base_url)
+    url = _cited_url(pub, base_url)
     if url:
         fields.append(("url", url))
     if pub.language in BIBTEX_LANGUAGE:
@@ -462,6 +485,9 @@ def ris(pub: Publication, base_url: str = "") -> str:
     year = _year(pub)
     if year:
         lines.append(("PY", str(year)))
+    day = _entry_date(pub)
+    if day is not None:
+        lines.append(("DA", day.strftime("%Y/%m/%d")))
     if pub.page_start and pub.kind != "volume":
         lines.append(("SP", str(pub.page_start)))
         if pub.page_end:
@@ -478,7 +504,7 @@ def ris(pub: Publication, base_url: str = "") -> str:
         lines.append(("SN", isbn))
     if pub.doi:
         lines.append(("DO", _clean(pub.doi)))
-    url = landing_url(pub, base_url)
+    url = _cited_url(pub, base_url)
     if url:
         lines.append(("UR", url))
     pdf = pdf_url(pub, base_url)
@@ -526,7 +552,10 @@ def csl_json(pub: Publication, base_url: str = "") -> dict[str, Any]:
     elif _clean((pub.extra or {}).get("journal") or (pub.extra or {}).get("outlet")):
         item["container-title"] = _clean(pub.extra.get("journal") or pub.extra.get("outlet"))
     year = _year(pub)
-    if year:
+    day = _entry_date(pub)
+    if day is not None:
+        item["issued"] = {"date-parts": [[day.year, day.month, day.day]]}
+    elif year:
         item["issued"] = {"date-parts": [[year]]}
     pages = _pages_range(pub, "-")
     if pages and pub.kind != "volume":
@@ -536,7 +565,7 @@ def csl_json(pub: Publication, base_url: str = "") -> dict[str, Any]:
         item["ISBN"] = isbn
     if pub.doi:
         item["DOI"] = _clean(pub.doi)
-    url = landing_url(pub, base_url)
+    url = _cited_url(pub, base_url)
     if url:
         item["URL"] = url
     if pub.language:

@@ -35,11 +35,19 @@ def document_for(pub: Publication, covered_pages: frozenset[int] = frozenset()) 
     titles = dict(pub.titles or {})
     if pub.title and pub.title not in titles.values():
         titles[pub.language or "ru"] = pub.title
+    abstracts = dict(pub.abstracts or {})
+    from .entries import index_text      # here: entries imports review, which imports this module
+
+    own = index_text(pub)
+    if own:
+        # A commentary's quote, an event's programme and place, a report's addressee: searched with the abstract.
+        lang = pub.language or "ru"
+        abstracts[lang] = f"{abstracts[lang]}\n\n{own}" if abstracts.get(lang) else own
     return IndexDocument(
         id=pub.id,
         language=pub.language or "ru",
         titles=titles,
-        abstracts=dict(pub.abstracts or {}),
+        abstracts=abstracts,
         keywords=tuple(pub.keywords or ()),
         authors=tuple(dict.fromkeys(n for n in names if n)),
         person_ids=tuple(a.person_id for a in pub.authorships),

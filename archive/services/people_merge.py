@@ -195,6 +195,8 @@ def merge_people(session: Session, keep_id: int, merge_id: int, user_id: int | N
     for attr in ("degree", "position", "institution", "bio", "press_contact", "name_latin"):
         if not getattr(keep, attr) and getattr(gone, attr):
             setattr(keep, attr, getattr(gone, attr))
+    if keep.press_contact == gone.press_contact or not keep.press_contact:
+        keep.press_contact_agreed = keep.press_contact_agreed or gone.press_contact_agreed
     keep.is_member = keep.is_member or gone.is_member
     gone.merged_into_id = keep.id
     session.execute(update(Person).where(Person.merged_into_id == gone.id, Person.id != keep.id)

@@ -133,6 +133,10 @@ def _reindex_if_public(session: Session, pubs: list[Publication]) -> None:
         indexing.enqueue(session, ids)
 
 
+audit = _audit                      # shared with the other publication services (entries)
+reindex_if_public = _reindex_if_public
+
+
 # --- metadata --------------------------------------------------------------------------------------
 
 def parse_authors(text: str) -> list[Author]:
@@ -164,6 +168,9 @@ def _year(value: str) -> Optional[int]:
     return int(value)
 
 
+parse_year = _year
+
+
 def _set_authors(session: Session, pub: Publication, authors: list[Author]) -> None:
     affiliations = {a.name_as_printed: a.affiliation for a in pub.authorships}
     pub.authorships.clear()
@@ -176,6 +183,9 @@ def _set_authors(session: Session, pub: Publication, authors: list[Author]) -> N
         seen.add(person.id)
         pub.authorships.append(Authorship(person=person, position=len(pub.authorships) + 1,
                                           name_as_printed=author.name, affiliation=affiliations.get(author.name, "")))
+
+
+set_authors = _set_authors          # people resolved through the people service (name variants are one person)
 
 
 def update_metadata(session: Session, user: Actor, pub_id: int, values: Mapping[str, str]) -> Publication:

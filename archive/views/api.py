@@ -156,7 +156,7 @@ def person(person_id: int):
     out = _person_json(p)
     out.update({
         "names": profile.names, "degree": p.degree or None, "position": p.position or None,
-        "institution": p.institution or None, "bio": p.bio or None, "press_contact": p.press_contact or None,
+        "institution": p.institution or None, "bio": p.bio or None, "press_contact": (p.press_contact or None) if p.press_contact_agreed else None,
         "is_member": bool(p.is_member),
         "topics": [_topic_json(t, n) for t, n in profile.topics],
         **_page_of([hit_json(x) for x in pubs], page, limit),

@@ -49,7 +49,10 @@ def person(person_id: int):
         abort(404)
     from ..services import usage
 
-    return render_template("browse/person.html", profile=profile, person=p,
+    # Events the person took part in get a section of their own, beside publications and commentary.
+    events = [x for x in profile.publications if x.kind == "event"]
+    works = [x for x in profile.publications if x.kind != "event"]
+    return render_template("browse/person.html", profile=profile, person=p, works=works, events=events,
                            usage=usage.totals_for_person(s, p.id))
 
 

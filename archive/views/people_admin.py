@@ -104,6 +104,27 @@ def split(person_id: int):
     return redirect(url_for("people_admin.person", person_id=new.id), 303)
 
 
+@bp.post("/review/people/<int:person_id>/profile")
+@role_required(*EDITORS)
+def profile(person_id: int):
+    """Save a person's public profile: Latin name, degree, position, institution, bio, press contact, membership."""
+    from ..services.profiles import update_profile
+
+    s = db_session()
+    try:
+        update_profile(s, current_user, person_id, request.form.to_dict())
+        s.commit()
+    except UserValueError as exc:
+        s.rollback()
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+        return redirect(url_for("people_admin.person", person_id=person_id), 303)
+    _index_after_commit()
+    flash(_("Profile saved."), "info")
+    return redirect(url_for("people_admin.person", person_id=person_id), 303)
+
+
 def publication_link(pub: Publication) -> str:
     """Where an editor reads the publication: the public page when published, else the review screen."""
     if pub.status in ("published", "withdrawn"):

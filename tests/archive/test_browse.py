@@ -50,7 +50,7 @@ def app(tmp_path_factory):
         kim = s.scalars(select(Person).where(Person.surname == "Ким")).one()
         kim.is_member = True
         kim.degree, kim.position, kim.institution = "к.филол.н.", "доцент", "КазНУ им. аль-Фараби"
-        kim.press_contact = "press@example.kz"
+        kim.press_contact, kim.press_contact_agreed = "press@example.kz", True
         comment = Publication(kind="commentary", status="published", title="Комментарий о языковых курсах",
                               language="ru", year=2024, extra={"outlet": "Казинформ"})
         comment.authorships.append(Authorship(person=kim, position=1, name_as_printed="Светлана Ким"))
