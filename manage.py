@@ -9,8 +9,18 @@ def _create_app(*_args, **_kwargs):
     return create_app()
 
 
-cli = FlaskGroup(create_app=_create_app, add_default_commands=False,
-                 help="Kelisim Archive: publications and proceedings in Russian and Kazakh.")
+class _ArchiveGroup(FlaskGroup):
+    """Commands that meet a full disk, a read-only data folder or an unreachable database say so plainly."""
+
+    def invoke(self, ctx):
+        from archive.errors import cli_fault_guard
+
+        with cli_fault_guard():
+            return super().invoke(ctx)
+
+
+cli = _ArchiveGroup(create_app=_create_app, add_default_commands=False,
+                    help="Kelisim Archive: publications and proceedings in Russian and Kazakh.")
 
 if __name__ == "__main__":
     cli()

@@ -127,13 +127,17 @@ def process_upload(archive, record_id: int, retries_left: int = 0) -> Optional[s
         return "error"
     try:
         outcome = ingest_file(archive, path, name, publish=False, user_id=user_id, record_id=record_id)
-    except Exception:
+    except Exception as exc:
         logger.exception("processing upload record %s failed (%d retries left)", record_id, retries_left)
         if retries_left > 0:
             _set(archive, record_id, status="queued", message=MSG_RETRYING)
         else:
-            _set(archive, record_id, status="error", message=MSG_FAILED, error_code="internal",
-                 finished_at=utcnow())
+            from .db import storage_fault
+            from .errors import fault_message
+
+            fault = storage_fault(exc)        # a full disk or a database away: say so, not "unexpectedly"
+            _set(archive, record_id, status="error", message=fault_message(exc) or MSG_FAILED,
+                 error_code=f"storage-{fault}" if fault else "internal", finished_at=utcnow())
             path.unlink(missing_ok=True)
         raise
     if outcome.record_id != record_id:

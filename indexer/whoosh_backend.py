@@ -58,6 +58,11 @@ def _schema():
     )
 
 
+def _field_kinds(schema) -> list[tuple[str, str]]:
+    """Field names and types: enough to tell an index built by another version of the schema."""
+    return [(name, type(field).__name__) for name, field in schema.items()]
+
+
 class WhooshBackend:
     """The embedded default: a Whoosh index in a folder, one writer at a time."""
 
@@ -146,13 +151,39 @@ class WhooshBackend:
                 raise
 
     def clear(self) -> None:
-        """Empty the index (used before a full rebuild)."""
-        from whoosh import index
+        """Empty the index (used before a full rebuild), holding the writer lock like every other write.
+
+        An index with the current fields is emptied by a commit that drops all its segments, so other
+        processes never find it missing; an absent, damaged or older one is created afresh (still locked).
+        """
+        from whoosh import index, writing
+        from whoosh.filedb.filestore import FileStorage
+        from whoosh.util.filelock import try_for
 
         with self._lock:
             self.close()
             self.path.mkdir(parents=True, exist_ok=True)
-            self._ix = index.create_in(str(self.path), _schema())
+            try:
+                ix = index.open_dir(str(self.path))
+                current = _field_kinds(ix.schema) == _field_kinds(_schema())
+            except Exception:  # noqa: BLE001 - missing or unreadable: created again below
+                current = False
+            if current:
+                self._ix = ix
+                w = self._writer()
+                try:
+                    w.commit(mergetype=writing.CLEAR)
+                except BaseException:
+                    w.cancel()
+                    raise
+                return
+            lock = FileStorage(str(self.path)).lock(index._DEF_INDEX_NAME + "_WRITELOCK")
+            if not try_for(lock.acquire, timeout=self.writer_timeout, delay=0.1):
+                raise SearchIndexError("the search index is busy (another writer holds its lock)")
+            try:
+                self._ix = index.create_in(str(self.path), _schema())
+            finally:
+                lock.release()
 
     def doc_ids(self) -> set[int]:
         """Ids of every indexed document."""

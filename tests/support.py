@@ -12,6 +12,29 @@ DATA = REPO / "tests" / "data"
 
 
 _PG_READY: set[str] = set()
+PG_SERVER_URL = "postgresql://root@127.0.0.1:5432/test"   # the local server of these machines (trust auth)
+
+
+def _own_pg_database(base_url: str, suffix: str) -> str:
+    """``base_url`` with ``_<suffix>`` (and the pytest-xdist worker) added to its database name, created once."""
+    import os
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    parts = [p for p in (suffix, worker) if p]
+    if not parts:
+        return base_url
+    base, _, dbname = base_url.rpartition("/")
+    dbname = dbname.split("?")[0]
+    own_name = "_".join([dbname, *parts])
+    own = f"{base}/{own_name}"
+    if own not in _PG_READY:
+        import psycopg
+
+        with psycopg.connect(base_url, autocommit=True, connect_timeout=3) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (own_name,)).fetchone():
+                conn.execute(f'CREATE DATABASE "{own_name}"')
+        _PG_READY.add(own)
+    return own
 
 
 def pg_test_url() -> str:
@@ -23,20 +46,19 @@ def pg_test_url() -> str:
     import os
 
     url = os.environ.get("TEST_DATABASE_URL", "")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if not url or not worker:
-        return url
-    base, _, dbname = url.rpartition("/")
-    dbname = dbname.split("?")[0]
-    own = f"{base}/{dbname}_{worker}"
-    if own not in _PG_READY:
-        import psycopg
+    return _own_pg_database(url, "") if url else ""
 
-        with psycopg.connect(url, autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (f"{dbname}_{worker}",)).fetchone():
-                conn.execute(f'CREATE DATABASE "{dbname}_{worker}"')
-        _PG_READY.add(own)
-    return own
+
+def scratch_pg_url(name: str) -> str:
+    """A PostgreSQL database for one test module's own use (``test_<name>[_gwN]``), whatever pass this is;
+    the calling test is skipped when no server answers (``TEST_PG_URL`` names it)."""
+    import os
+
+    base = os.environ.get("TEST_DATABASE_URL") or os.environ.get("TEST_PG_URL") or PG_SERVER_URL
+    try:
+        return _own_pg_database(base, name)
+    except Exception:  # noqa: BLE001 - any failure to reach the server means "not here"
+        pytest.skip(f"PostgreSQL not reachable at {base}")
 
 
 def reset_database(url: str) -> None:

@@ -27,26 +27,28 @@ def _judge_and_repair(raw_pages: list[str]) -> list[Page]:
     return pages
 
 
-def _ocr_bad_pages(path: Path, pages: list[Page], warnings: list[str], allow_ocr: bool) -> None:
+def _ocr_bad_pages(path: Path, pages: list[Page], warnings: list[str], allow_ocr: bool) -> bool:
+    """OCR the pages without usable text; False when some needed it but Tesseract is not installed."""
     from .quality import judge_page, needs_ocr
 
     bad = [p.number for p in pages if needs_ocr(p.problems)]
     if not bad:
-        return
+        return True
     if not allow_ocr:
         warnings.append(f"{len(bad)} page(s) have no usable text and OCR is switched off.")
-        return
+        return True
     from .extract.ocr import ocr_pdf_pages, tesseract_available
 
     if not tesseract_available():
         warnings.append(f"{len(bad)} page(s) have no usable text and text recognition (OCR) is not installed; "
                         "they will not be searchable until the file is processed again.")
-        return
+        return False
     texts = ocr_pdf_pages(path, bad)
     for p in pages:
         if p.number in texts:
             new = texts[p.number]
             p.text, p.method, p.problems = new, "ocr", judge_page(new)
+    return True
 
 
 def extract_file(path: Path, max_pages: int = 3000, allow_ocr: bool = True) -> ExtractedDocument:
@@ -60,13 +62,14 @@ def extract_file(path: Path, max_pages: int = 3000, allow_ocr: bool = True) -> E
     info: dict[str, str] = {}
     font_lines: list[tuple[str, float]] = []
     head: list[str] = []
+    ocr_installed = True
     if mime == detect.PDF:
         from .extract.pdf import extract_pdf
 
         pdf = extract_pdf(path, max_pages=max_pages, engine=extract_pdf_engine)
         info, font_lines, head = pdf.info, pdf.font_lines, pdf.head_pages
         pages = _judge_and_repair(pdf.pages)
-        _ocr_bad_pages(path, pages, warnings, allow_ocr)
+        ocr_installed = _ocr_bad_pages(path, pages, warnings, allow_ocr)
     elif mime == detect.DOCX:
         from .extract.docx import extract_docx
 
@@ -87,6 +90,10 @@ def extract_file(path: Path, max_pages: int = 3000, allow_ocr: bool = True) -> E
         if not text.strip() and p.method != "ocr":
             p.method = "empty"
     if not any(p.text.strip() for p in pages):
+        if mime == detect.PDF and not ocr_installed:
+            from .extract.ocr import OCR_MISSING_MESSAGE
+
+            raise UploadError(OCR_MISSING_MESSAGE, "ocr_unavailable")
         raise UploadError("No text could be found in this file (it may be a scan and OCR could not read it).",
                           "no-text")
     unusable = [p.number for p in pages if p.method != "ocr" and "empty" not in p.problems and p.problems]

@@ -16,10 +16,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import db_session, get_archive, jobs
 from ..auth import login_required, role_required
-from ..errors import UserValueError
+from ..errors import UserValueError, fault_message
 from ..models import ProcessingRecord, Publication, PublicationPage, User
 from ..sanitize import safe_html
 from ..services import indexing, review
+from ..services import entries
 
 logger = logging.getLogger(__name__)
 
@@ -78,37 +79,65 @@ def upload():
 @bp.post("/upload")
 @login_required
 def upload_post():
-    """Store each file under a generated name and queue it; processing happens in the worker."""
+    """Store each file under a generated name and queue it; processing happens in the worker.
+
+    All or nothing: when the data folder is full or read-only, or the database stays busy, the files
+    already written are removed, no record is kept, and the person gets the error page that says why.
+    """
     files = [f for f in request.files.getlist("files") if f and f.filename]
     if not files:
         flash(_("Choose at least one PDF or DOCX file."), "error")
         return redirect(url_for("members.upload"), 303)
     archive = get_archive()
     folder = jobs.incoming_dir(archive)
-    folder.mkdir(parents=True, exist_ok=True)
-    s = db_session()
-    ids = []
-    for f in files:
-        token = uuid.uuid4().hex
-        f.save(folder / token)
-        rec = ProcessingRecord(original_name=display_name(f.filename), status="queued", user_id=current_user.id,
-                               details={"incoming": token})
-        s.add(rec)
+    user_id = current_user.id
+    saved: list[tuple[str, str]] = []           # (token, name as given), in upload order
+
+    def create_records(s) -> list[int]:
+        recs = [ProcessingRecord(original_name=name, status="queued", user_id=user_id, details={"incoming": token})
+                for token, name in saved]
+        s.add_all(recs)
         s.flush()
-        ids.append(rec.id)
-    s.commit()
-    for rid in ids:
+        return [r.id for r in recs]
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in files:
+            token = uuid.uuid4().hex
+            saved.append((token, display_name(f.filename)))
+            f.save(folder / token)
+        ids = archive.db.write(create_records)
+    except Exception:
+        for token, _name in saved:
+            _remove_incoming(folder / token)
+        raise
+    for (token, _name), rid in zip(saved, ids):
         try:
             jobs.enqueue_upload(rid)
-        except Exception:  # noqa: BLE001 - the person sees the failure on the record; details in the log
+        except Exception as exc:  # noqa: BLE001 - the person sees the failure on the record; details in the log
             logger.exception("could not queue upload record %s", rid)
-            rec = s.get(ProcessingRecord, rid)
-            if rec is not None and rec.status == "queued":
-                rec.status, rec.message, rec.error_code = "error", jobs.MSG_FAILED, "queue"
-                s.commit()
+            _remove_incoming(folder / token)
+            message = fault_message(exc) or jobs.MSG_FAILED
+            try:
+                archive.db.write(lambda s: _mark_failed(s, rid, message))
+            except Exception:  # noqa: BLE001 - the record stays queued; its file is gone, so the worker reports it lost
+                logger.exception("could not mark upload record %s as failed", rid)
     flash(_("%(n)d file(s) received. Processing runs in the background; this page updates by itself.",
             n=len(ids)), "info")
     return redirect(url_for("members.upload"), 303)
+
+
+def _remove_incoming(path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        logger.exception("could not remove the incoming file %s", path)
+
+
+def _mark_failed(s, record_id: int, message: str) -> None:
+    rec = s.get(ProcessingRecord, record_id)
+    if rec is not None and rec.status == "queued":
+        rec.status, rec.message, rec.error_code = "error", message, "queue"
 
 
 @bp.get("/upload/status")
@@ -157,12 +186,13 @@ def _render_review(pub_id: int, error: str | None = None, form: dict | None = No
                 "keywords": "\n".join(pub.keywords or [])}
         for lang in review.LANGUAGES:
             form[f"abstract_{lang}"] = (pub.abstracts or {}).get(lang, "")
+        form.update(_entry_form(pub))
     page_count = len(pub.pages) if pub.kind == "volume" else 0
     return render_template("members/review.html", pub=pub, root=root, articles=articles, first_page=first_page,
                            duplicate=duplicate, duplicate_url=duplicate_url, form=form, error=error,
                            can_edit=review.can_edit(current_user, pub), is_editor=review.is_editor(current_user),
                            is_admin=current_user.role == "admin", languages=review.LANGUAGES,
-                           page_count=page_count), status
+                           page_count=page_count, **_entry_choices()), status
 
 
 @bp.get("/review/<int:pub_id>")
@@ -200,9 +230,12 @@ def _apply(pub_id: int, operation, back_to: int | None = None, done: str = "", f
 @login_required
 def review_metadata(pub_id: int):
     """Save the metadata form."""
-    form = request.form.to_dict()
-    return _apply(pub_id, lambda s: review.update_metadata(s, current_user, pub_id, form), done=_("Saved."),
-                  form=form)
+    form = _form_values()
+
+    def op(s):
+        review.update_metadata(s, current_user, pub_id, form)
+        entries.update_entry_fields(s, current_user, pub_id, form)
+    return _apply(pub_id, op, done=_("Saved."), form=form)
 
 
 def _volume_id(pub_id: int) -> int:
@@ -307,3 +340,112 @@ def audit():
     ids = {e.user_id for e in events if e.user_id}
     emails = {u.id: u.email for u in s.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
     return render_template("members/audit.html", events=events, emails=emails)
+
+
+# --- new entries: media commentary, events, recommendations and analytical notes ---------------------
+
+def _form_values() -> dict:
+    """The posted form as a dict, with the ticked topics as a list."""
+    values = request.form.to_dict()
+    values["topics"] = request.form.getlist("topics")
+    return values
+
+
+def _entry_choices() -> dict:
+    """What the entry and review forms offer: kinds, event and report types, the topic vocabulary."""
+    from ..models import KINDS, Topic
+    from ..services.topics import VOCABULARY
+
+    # The vocabulary in its own order (rows are created on first use), then topics added in the database.
+    stored = {t.slug: t for t in db_session().scalars(select(Topic).order_by(Topic.slug))}
+    topics = [stored.pop(v.slug, None) or Topic(slug=v.slug, label_ru=v.label_ru, label_kk=v.label_kk,
+                                                label_en=v.label_en) for v in VOCABULARY]
+    return {"kinds": KINDS, "event_types": entries.EVENT_TYPES, "report_types": entries.REPORT_TYPES,
+            "all_topics": topics + list(stored.values()), "entry_kinds": entries.ENTRY_KINDS}
+
+
+def _entry_form(pub: Publication) -> dict:
+    """The review form's kind-specific values of a publication (fields named "<kind>-<field>")."""
+    extra = pub.extra or {}
+    form: dict = {"kind": pub.kind, "topics": [t.slug for t in pub.topics]}
+    for kind, fields in entries.EXTRA_FIELDS.items():
+        for field in fields:
+            value = extra.get(field) or ""
+            if field == "materials":
+                value = "\n".join(str(i) for i in value)
+            form[f"{kind}-{field}"] = value
+    return form
+
+
+def _render_entry(kind: str, form: dict | None = None, error: str | None = None, status: int = 200):
+    return render_template("members/entry_new.html", kind=kind, form=form or {"topics": []}, error=error,
+                           languages=review.LANGUAGES, **_entry_choices()), status
+
+
+@bp.get("/entries/new")
+@login_required
+def entry_choose():
+    """Which kind of entry to add (commentary, event, recommendation or note)."""
+    return _render_entry("")
+
+
+@bp.get("/entries/new/<kind>")
+@login_required
+def entry_new(kind: str):
+    """The form for a new media commentary, event or report."""
+    if kind not in entries.ENTRY_KINDS:
+        abort(404)
+    return _render_entry(kind)
+
+
+@bp.post("/entries/new/<kind>")
+@login_required
+def entry_create(kind: str):
+    """Create the entry as a draft of its author (a report may bring a file: it goes through ingest)."""
+    if kind not in entries.ENTRY_KINDS:
+        abort(404)
+    values = _form_values()
+    s = db_session()
+    upload = request.files.get("file") if kind == "report" else None
+    incoming = None
+    try:
+        if upload is not None and upload.filename:
+            archive = get_archive()
+            folder = jobs.incoming_dir(archive)
+            folder.mkdir(parents=True, exist_ok=True)
+            incoming = folder / uuid.uuid4().hex
+            upload.save(incoming)
+            pub = entries.create_report_from_file(archive, s, current_user, values, incoming,
+                                                  display_name(upload.filename))
+        else:
+            pub = entries.create_entry(s, current_user, kind, values)
+        s.commit()
+    except UserValueError as exc:
+        s.rollback()
+        if exc.status != 400:
+            raise
+        return _render_entry(kind, form=values, error=exc.message, status=400)
+    finally:
+        if incoming is not None:
+            incoming.unlink(missing_ok=True)
+    flash(_("Saved as a draft. Check it here; an editor publishes it."), "info")
+    return redirect(url_for("members.review_one", pub_id=pub.id), 303)
+
+
+@bp.app_template_global("entry_materials")
+def _entry_materials(pub: Publication) -> list:
+    """An event's published materials, for its public page."""
+    return entries.materials_of(db_session(), pub)
+
+
+@bp.app_template_filter("entry_date")
+def _entry_date(value: str) -> str:
+    """An entry's ISO date in the reader's language ("15 March 2024"); anything else as it is."""
+    from datetime import date
+
+    from flask_babel import format_date
+
+    try:
+        return format_date(date.fromisoformat(str(value)), "long")
+    except ValueError:
+        return str(value or "")

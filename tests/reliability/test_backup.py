@@ -13,24 +13,15 @@ from archive.search import run_search
 from archive.services.backup import BackupError, backup_archive, dump_tables, restore_archive
 from archive.services.ingest import ingest_file, iter_input_files
 from archive.storage import sha256_of
-from support import DEMO, RU_ARTICLE, make_pdf
+from support import DEMO, RU_ARTICLE, make_pdf, scratch_pg_url
 
+pytestmark = pytest.mark.own_databases
 QUERIES = ["озёрам", "ақындары", "Qazaqstan", "толерантность", "межэтнических отношений", "тіл", "author:Иванова",
            "year:2020-2023", "title:молодежь"]
 
 
 def pg_url() -> str:
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        url = "postgresql://root@127.0.0.1:5432/test"
-    try:
-        eng = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-        with eng.connect():
-            pass
-        eng.dispose()
-    except Exception:  # noqa: BLE001
-        pytest.skip("PostgreSQL not reachable")
-    return url
+    return scratch_pg_url("backup")
 
 
 def wipe_pg(url: str) -> None:

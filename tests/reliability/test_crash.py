@@ -28,7 +28,7 @@ from archive.models import IndexTask, ProcessingRecord, Publication, StoredFile
 from archive.storage import sha256_of
 from support import DEMO, REPO, RU_ARTICLE, free_port, make_pdf
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.own_databases]
 
 SEED = 9
 ROUNDS = 3
