@@ -67,9 +67,9 @@ def run_limited(func: Callable[..., Any], args: tuple, limits: Limits) -> Any:
     child.close()
     try:
         if not parent.poll(limits.seconds):
-            raise UploadError(
-                f"Processing this file took longer than the limit of {int(limits.seconds)} seconds and was stopped. "
-                "It may be very large or damaged.", "timeout")
+            message = (f"Processing this file took longer than the limit of {int(limits.seconds)} seconds and was "
+                       "stopped. It may be very large or damaged.")
+            raise UploadError(message, "timeout")
         try:
             status, payload = parent.recv()
         except (EOFError, OSError):
@@ -85,9 +85,9 @@ def run_limited(func: Callable[..., Any], args: tuple, limits: Limits) -> Any:
         message, code, detail = payload
         raise UploadError(message, code, detail)
     if status == "memory" or (status == "died" and proc.exitcode in (-9, -6)):
-        raise UploadError(
-            f"Processing this file needed more than the memory limit of {limits.memory_mb} MB and was stopped. "
-            "It may be a compressed 'bomb' or damaged.", "memory")
+        message = (f"Processing this file needed more than the memory limit of {limits.memory_mb} MB and was "
+                   "stopped. It may be a compressed 'bomb' or damaged.")
+        raise UploadError(message, "memory")
     logger.error("extraction child failed (%s, exit %s): %s", status, proc.exitcode, payload)
     raise UploadError("The file could not be processed because of an internal error; it has been logged.",
                       "internal", str(payload)[:2000])

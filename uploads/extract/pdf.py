@@ -40,6 +40,10 @@ def _line_size(line) -> float:
     return round(sum(sizes) / len(sizes), 1) if sizes else 0.0
 
 
+def too_many_pages(max_pages: int) -> str:
+    return f"This PDF has more than {max_pages} pages, the limit for one file. Split it into parts and upload them separately."
+
+
 def extract_pdf(path: Path, max_pages: int = 3000, engine: str = "pdfium") -> PdfText:
     """Text of every page, paragraphs separated by blank lines.
 
@@ -117,8 +121,7 @@ def _pdfium_pages(path: Path, max_pages: int) -> list[str]:
     try:
         n = len(doc)
         if n > max_pages:
-            raise UploadError(f"This PDF has more than {max_pages} pages, the limit for one file. "
-                              "Split it into parts and upload them separately.", "too-many-pages")
+            raise UploadError(too_many_pages(max_pages), "too-many-pages")
         if n == 0:
             raise UploadError("The PDF has no pages.", "no-pages")
         pages: list[str] = []
@@ -172,8 +175,7 @@ def _pdfminer_pages(path: Path, max_pages: int = 3000, first_only: bool = False)
                 if first_only and i >= max_pages:
                     break
                 if i >= max_pages:
-                    raise UploadError(f"This PDF has more than {max_pages} pages, the limit for one file. "
-                                      "Split it into parts and upload them separately.", "too-many-pages")
+                    raise UploadError(too_many_pages(max_pages), "too-many-pages")
                 interp.process_page(page)
                 layout = device.get_result()
                 boxes: list[str] = []
