@@ -8,7 +8,7 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 pkgs=(tesseract-ocr tesseract-ocr-rus tesseract-ocr-kaz poppler-utils hunspell-kk fonts-dejavu-core)
-[ "$want_test" = 1 ] && pkgs+=(chromium)
+[ "$want_test" = 1 ] && pkgs+=(chromium wrk)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
