@@ -684,10 +684,14 @@ _MONTHS = (
     r"қаңтар|ақпан|наурыз|сәуір|мамыр|маусым|шілде|тамыз|қыркүйек|қазан|қараша|желтоқсан|"
     r"january|february|march|april|may|june|july|august|september|october|november|december)[a-zа-яәіұүөғқң]*"
 )
+# "Иванов И.И., Петров П.П. 2019" at the end of a line. It backtracks through every name of a long list that
+# does not end in a year (seconds for a line of 1000 names), so it is only tried on lines ending in a year.
+_BYLINE_YEAR = re.compile(rf"{_SURN}\s?{_INIT}(?:,\s*{_SURN}\s?{_INIT})*,?\s+{_YEAR}\s*$")
+_ENDS_IN_YEAR = re.compile(rf"{_YEAR}\s*$")
 # (regex, weight, counts in running prose?)
 _YEAR_RULES: list[tuple[re.Pattern[str], float, bool]] = [
     (re.compile(rf"(?:©|\(c\)|Copyright)\s*(?:[^\n©]{{0,120}}?)\b{_YEAR}\b", re.IGNORECASE), 10, True),
-    (re.compile(rf"{_SURN}\s?{_INIT}(?:,\s*{_SURN}\s?{_INIT})*,?\s+{_YEAR}\s*$"), 8, False),
+    (_BYLINE_YEAR, 8, False),
     (re.compile(rf"\b{_YEAR}\s*[.,]?\s*(?:[-–—]\s*)?(?:№\s*\d|No\.?\s*\d|N\s?\d|Т\.\s?\d|Том\s|Vol\.|Вып\.|вип\.|Issue|Iss\.|Сер\.)",
                 re.IGNORECASE), 8, True),
     (re.compile(rf"(?:№|No\.?|Т\.|Vol\.|Вып\.|вип\.)\s*\d+[^\n\d]{{0,20}}?[,.]\s*{_YEAR}\b", re.IGNORECASE), 7, True),
@@ -743,6 +747,8 @@ def _find_year(pages: list[str], skip_first_lines: int = 0) -> int | None:
                 pos_w *= 0.5
             prose = len(ln) > 70 and _upper_ratio(ln) < 0.3
             for rx, w, in_prose in _YEAR_RULES:
+                if rx is _BYLINE_YEAR and not _ENDS_IN_YEAR.search(joined):
+                    continue
                 for m in rx.finditer(joined):
                     if m.start(1) >= len(ln):
                         continue  # the year itself is on the next line; it will be seen there

@@ -48,11 +48,16 @@ _TOC_HEAD_RE = re.compile(
     r"TABLE OF CONTENTS|Table of contents)\s*:?\s*$",
     re.M,
 )
-# trailing page number after dot leaders / spaces; "…БЕССЕЛЯ133" (glued) handled separately
-_LEADER_NUM_RE = re.compile(r"^(?P<text>.*?)(?:\s*(?:\.\s*){2,}|\s*…+\s*|\s*_{3,}\s*)\s*(?P<num>\d{1,4})\s*$")
+# trailing page number after dot leaders / spaces; "…БЕССЕЛЯ133" (glued) handled separately.
+# A leader is tried only where the plain pattern's leftmost match can start (the lookbehinds) and is taken
+# whole (possessive quantifiers): the same matches as the plain pattern, in linear instead of cubic time on a
+# line of thousands of dots, which the plain pattern took seconds to reject.
+_LEADER_NUM_RE = re.compile(r"^(?P<text>.*?)(?:(?<![\s.])\s*+(?:\.\s*+){2,}+|(?<!\s)(?:(?<!…)|(?=\s))\s*+…++\s*+|"
+                            r"(?<!\s)(?:(?<!_)|(?=\s))\s*+_{3,}+\s*+)\s*(?P<num>\d{1,4})\s*$")
 _SPACE_NUM_RE = re.compile(r"^(?P<text>.*?\S)\s+(?P<num>\d{1,4})\s*$")
 _GLUED_NUM_RE = re.compile(rf"^(?P<text>.*[{_UP}{_LO}\)»\"])(?P<num>\d{{1,4}})\s*$")
-_LEADER_ONLY_RE = re.compile(r"^(?P<text>.*?)(?:\s*(?:\.\s*){3,}|\s*…+|\s*_{3,})\s*$")
+_LEADER_ONLY_RE = re.compile(r"^(?P<text>.*?)(?:(?<![\s.])\s*+(?:\.\s*+){3,}+|(?<!\s)(?:(?<!…)|(?=\s))\s*+…++|"
+                             r"(?<!\s)(?:(?<!_)|(?=\s))\s*+_{3,}+)\s*+$")
 _NUM_ONLY_RE = re.compile(r"^\s*(\d{1,4})\s*$")
 _SECTION_RE = re.compile(
     r"^\s*(?:Секция|СЕКЦИЯ|Section|SECTION|Раздел|РАЗДЕЛ|Бөлім|БӨЛІМ|Секциясы|Часть|ЧАСТЬ|Подсекция)\b",
@@ -466,7 +471,8 @@ def volume_info(pages: list[str]) -> VolumeInfo:
         if m:
             info.dates = m.group(1)
     m = re.search(
-        r"((?:\d+-?[йяе]?\s+)?(?:[А-ЯЁ][а-яё]+\s+)?(?:Международн|Всероссийск|Республиканск|Межрегиональн|научн)[\w-]*\s+"
+        # (?<!\d): tried once per run of digits, not at every digit (quadratic on a page of digits)
+        r"((?:(?<!\d)\d+-?[йяе]?\s+)?(?:[А-ЯЁ][а-яё]+\s+)?(?:Международн|Всероссийск|Республиканск|Межрегиональн|научн)[\w-]*\s+"
         r"(?:[\w-]+\s+){0,4}?(?:конференци[ийя]|симпозиум\w*|семинар\w*|форум\w*|съезд\w*|чтени[йя]\w*)"
         r"(?:\s+с\s+международным\s+участием)?(?:\s*[«\"“][^»\"”]+[»\"”])?)",
         flat,

@@ -16,6 +16,7 @@ _CYR = "\u0400-\u04ff"
 _MIXED_WORD = re.compile(rf"\b(?=\w*[{_CYR}])(?=\w*[A-Za-z\u0259\u018f])\w+\b")
 _SCHWA_WORD = re.compile(r"\w*[\u0259\u018f]\w*")
 _SOFT_HYPHEN = "\u00ad"
+_COMBINING = re.compile("[\u0300-\u036f]")
 
 
 def _fix_mixed(m: re.Match[str]) -> str:
@@ -37,10 +38,19 @@ def normalize_text(text: str) -> str:
     """NFC, soft hyphens removed, Latin schwa and Latin look-alikes inside Cyrillic words made Cyrillic."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text).replace(_SOFT_HYPHEN, "")
-    if "\u0259" in text or "\u018f" in text:
-        text = _SCHWA_WORD.sub(_fix_schwa, text)
-    return _MIXED_WORD.sub(_fix_mixed, text)
+    # Soft hyphens go first: one between a letter and a combining mark would keep them apart through NFC.
+    text = unicodedata.normalize("NFC", text.replace(_SOFT_HYPHEN, ""))
+    for _ in range(4):
+        if "\u0259" in text or "\u018f" in text:
+            text = _SCHWA_WORD.sub(_fix_schwa, text)
+        text = _MIXED_WORD.sub(_fix_mixed, text)
+        # A letter made Cyrillic may compose with a following mark (у + U+0306 -> ў), which can join two
+        # words into a new mixed one; repeat until the text is stable (rarely more than once). Every
+        # composition of a Latin or Cyrillic letter uses a mark from U+0300-U+036F.
+        if not _COMBINING.search(text) or unicodedata.is_normalized("NFC", text):
+            break
+        text = unicodedata.normalize("NFC", text)
+    return text
 
 
 def fold_token(token: str) -> str:

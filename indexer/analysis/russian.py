@@ -29,7 +29,11 @@ def russian_lemma(word: str, capitalised: bool = False) -> str:
 
     The word keeps its ё when it has one: pymorphy3 reads ё better than е ("озёрам" vs "озерам").
     """
-    parses = _analyzer().parse(word)
+    try:
+        parses = _analyzer().parse(word)
+    except ValueError:
+        # pymorphy3 asks unicodedata for every letter's name; letters without one (Tangut, Nushu) raise.
+        return word.replace("ё", "е")
     if not parses:
         return word
     if capitalised:

@@ -79,6 +79,36 @@ def extract_docx(path: Path) -> list[str]:
     except UploadError:
         raise
     except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds on damaged files
-        raise UploadError("The Word document is damaged and cannot be read.", "damaged-docx", repr(exc)) from exc
+        # python-docx loads every part the package lists: one missing image, theme or docProps part and it
+        # refuses the whole file. The text lives in word/document.xml alone; read it from there if it is intact.
+        plain = _document_xml_pages(path)
+        if not plain:
+            raise UploadError("The Word document is damaged and cannot be read.", "damaged-docx", repr(exc)) from exc
+        logger.warning("python-docx could not open %s (%r); text read from word/document.xml", path, exc)
+        return plain
     texts = ["\n\n".join(p) for p in pages]
     return [t for t in texts if t.strip()] or [""]
+
+
+def _document_xml_pages(path: Path) -> list[str]:
+    """Paragraph text straight from word/document.xml (no other part needed); [] when that is unreadable too."""
+    from lxml import etree
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            xml = zf.read("word/document.xml")
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    except Exception:  # noqa: BLE001 - a missing or broken document part: the caller reports the damage
+        return []
+    body = root.find(f"{_W}body")
+    if body is None:
+        return []
+    pages: list[list[str]] = [[]]
+    for para in body.iter(f"{_W}p"):
+        if pages[-1] and para.xpath(".//w:lastRenderedPageBreak | .//w:br[@w:type='page']",
+                                    namespaces={"w": _W[1:-1]}):
+            pages.append([])
+        text = "".join(t.text or "" for t in para.iter(f"{_W}t")).strip()
+        if text:
+            pages[-1].append(text)
+    return [t for t in ("\n\n".join(p) for p in pages) if t.strip()]

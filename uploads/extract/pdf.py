@@ -108,6 +108,18 @@ def _pdfium_page_text(textpage) -> str:
     return "".join(out)
 
 
+def _loadable_pages(doc, limit: int) -> int:
+    """Number of leading pages of a PDFium document that load, counting at most ``limit``."""
+    import pypdfium2 as pdfium
+
+    for i in range(limit):
+        try:
+            doc[i].close()
+        except pdfium.PdfiumError:
+            return i
+    return limit
+
+
 def _pdfium_pages(path: Path, max_pages: int) -> list[str]:
     import pypdfium2 as pdfium
 
@@ -120,6 +132,12 @@ def _pdfium_pages(path: Path, max_pages: int) -> list[str]:
         raise UploadError("The PDF is damaged or incomplete and cannot be read.", "damaged", repr(exc)) from exc
     try:
         n = len(doc)
+        if n > max_pages:
+            # The page count comes from the page tree's /Count, which a damaged file may inflate (a 4-page
+            # article claiming a million pages): count the pages that really load before refusing.
+            n = _loadable_pages(doc, max_pages + 1)
+            if n == 0:
+                raise UploadError("The PDF is damaged and cannot be read.", "damaged", "no page loads")
         if n > max_pages:
             raise UploadError(too_many_pages(max_pages), "too-many-pages")
         if n == 0:

@@ -1,0 +1,53 @@
+"""Any string typed into the search box gives a page: the web search and the JSON API on a real archive."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings, strategies as st
+
+from archive.services.ingest import ingest_file
+from support import KK_ARTICLE, RU_ARTICLE, make_pdf
+
+# The archive is built once per test function and only read by the examples, so the function-scoped
+# fixtures are shared on purpose.
+WEB = settings(max_examples=200, deadline=None,
+               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+_PIECES = ["author:", "title:", "year:", "lang:", "kind:", "topic:", "-", '"', "«", "*", "OR", "NOT", "(", ")",
+           "2019", "-2020", "kk", "озёрам", "ақындары", "Qazaqstan", "Алматы", "межэтнич*", "<script>", "%", "&",
+           "#", "?", "/", "\\", " ", "\x00", "\u202e", "\ufeff"]
+queries = st.one_of(st.text(max_size=200),
+                    st.lists(st.sampled_from(_PIECES), max_size=30).map("".join),
+                    st.lists(st.sampled_from(_PIECES), max_size=30).map(" ".join))
+
+
+@pytest.fixture
+def loaded(archive, tmp_path):
+    for name, pages in (("ru.pdf", RU_ARTICLE), ("kk.pdf", KK_ARTICLE)):
+        out = ingest_file(archive, make_pdf(tmp_path / name, pages), name, publish=True)
+        assert out.status == "ok", out.error
+    return archive
+
+
+@WEB
+@given(q=queries, page=st.sampled_from(["1", "2", "0", "-1", "x", "99999999999"]))
+@example(q="Алматы", page="1")
+@example(q="<script>alert(1)</script>", page="1")
+@example(q="\x00", page="1")
+@example(q="a" * 5000, page="1")
+def test_any_query_gives_a_search_page(client, loaded, q: str, page: str) -> None:
+    r = client.get("/search", query_string={"q": q, "page": page})
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert 'role="search"' in html
+    if "<script>" in q:
+        assert "&lt;script&gt;" in html     # the query is echoed into the search box, escaped
+    assert "Traceback" not in html
+
+
+@WEB
+@given(q=queries)
+@example(q="Алматы")
+def test_any_query_gives_a_json_answer(client, loaded, q: str) -> None:
+    r = client.get("/api/search", query_string={"q": q})
+    assert r.status_code == 200
+    body = r.get_json()
+    assert isinstance(body, dict) and "Traceback" not in r.get_data(as_text=True)
