@@ -53,7 +53,10 @@ def select_locale() -> str:
     cookie = request.cookies.get("hl")
     if cookie in LOCALES:
         return cookie
-    return request.accept_languages.best_match(LOCALES) or "ru"
+    from flask import current_app
+
+    default = current_app.config.get("BABEL_DEFAULT_LOCALE", "ru")
+    return request.accept_languages.best_match(LOCALES) or (default if default in LOCALES else "ru")
 
 
 def init_app(app) -> None:

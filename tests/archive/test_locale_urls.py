@@ -93,3 +93,12 @@ def test_requests_carry_an_id_and_are_logged_as_structured_records(client, caplo
     assert (rec.method, rec.path, rec.status, rec.request_id) == ("GET", "/search", 200, "abc-123")
     assert rec.duration_ms >= 0
     assert "secret-words" not in rec.getMessage() and "secret-words" not in str(rec.__dict__)
+
+
+def test_configured_default_language_applies_when_nothing_else_names_one(data_dir):
+    from archive import create_app
+
+    app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "t", "BABEL_DEFAULT_LOCALE": "kk"})
+    c = app.test_client()
+    assert _lang(c.get("/no-such-page").get_data(as_text=True)) == "kk"
+    assert _lang(c.get("/no-such-page", headers={"Accept-Language": "en"}).get_data(as_text=True)) == "en"
