@@ -1,0 +1,291 @@
+"""Search latency through HTTP on a real archive of N synthetic publications, for every backend.
+
+    nice -n 10 .venv/bin/python bench/scale.py --sizes 10000 --words 1000 --backends tantivy whoosh
+    .venv/bin/python bench/http_serve.py --size 10000 --words 1000 --backends tantivy whoosh [--db sqlite postgres]
+
+1. Populates a real archive database (SQLite file under the work folder, or PostgreSQL ``kel_bench``, whose
+   archive tables are dropped and recreated; the search backend's ``search_*`` tables stay) through the archive's own Alembic migrations and models' tables
+   (SQLAlchemy core bulk inserts): people, publications (published), their ``PublicationPage`` rows (the text
+   snippets are cut from), authorships and topics — the same articles, same ids, as ``bench/scale.py``
+   indexed (same seed, size and words).
+2. For each backend, points the data folder's ``index`` at the index ``bench/scale.py`` built (for
+   ``postgres``, ``ARCHIVE_SEARCH_DATABASE_URL`` names the benchmark database holding its ``search_*`` tables) and starts ``manage.py serve``
+   (gunicorn, default 2 workers × 4 threads, ``--no-jobs``).
+3. Drives it with ``bench/loadgen.py`` (wrk): ``/search`` (the normal HTML page: snippets and facets) and
+   ``/api/search`` with the query mix of ``bench/scale.py`` at 1, 8 and 32 clients; after the runs reads
+   VmRSS of each gunicorn worker from ``/proc/<pid>/status``.
+
+Results: ``<workdir>/results/http_<db>_<N>_w<words>.json`` and a Markdown table on stdout.
+``--profile N`` instead runs N searches in process (``run_search``) under pyinstrument and prints the profile.
+Note: the index was built from ``bench.synth.to_index_document`` (author names, no person ids), so the
+"persons" facet is empty; everything else matches what ``rebuild_index`` would index for these rows.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.loadgen import load  # noqa: E402
+from bench.scale import DEFAULT_DSN, DEFAULT_WORKDIR, query_mix  # noqa: E402
+from bench.synth import Synth  # noqa: E402
+
+CHUNK = 500
+
+
+def populate(url: str, synth: Synth, n: int, log) -> float:
+    """Create the schema and bulk-insert ``n`` published synthetic publications; returns seconds."""
+    from sqlalchemy import create_engine, insert, text
+
+    from archive.migrate import upgrade
+    from archive.models import Authorship, Person, Publication, PublicationPage, PublicationTopic, Topic
+    from archive.services.topics import VOCABULARY
+
+    from archive.db import database_url
+
+    url = database_url(url, Path("."))
+    t0 = time.perf_counter()
+    if url.startswith("postgresql"):
+        # drop the archive's tables only: the postgres search backend's tables (search_*) stay
+        from archive.models import Base
+
+        eng = create_engine(url)
+        Base.metadata.drop_all(eng)
+        with eng.begin() as c:
+            c.execute(text("drop table if exists alembic_version"))
+        eng.dispose()
+    upgrade(url)
+    eng = create_engine(url)
+    now = datetime.now(timezone.utc)
+    with eng.begin() as c:
+        c.execute(insert(Topic.__table__), [
+            {"id": i + 1, "slug": t.slug, "label_ru": t.label_ru, "label_kk": t.label_kk, "label_en": t.label_en}
+            for i, t in enumerate(VOCABULARY)])
+        c.execute(insert(Person.__table__), [
+            {"id": i + 1, "name": f"{s} {g}", "surname": s, "given": g, "name_key": f"{s} {g}".lower(),
+             "created_at": now, "updated_at": now} for i, (s, g) in enumerate(synth.people)])
+    topic_id = {t.slug: i + 1 for i, t in enumerate(VOCABULARY)}
+    person_id = {p: i + 1 for i, p in enumerate(synth.people)}
+    for start in range(0, n, CHUNK):
+        arts = [synth.article(i) for i in range(start, min(n, start + CHUNK))]
+        pubs, pages, auths, tops = [], [], [], []
+        for a in arts:
+            pid = a.n + 1
+            pubs.append({"id": pid, "kind": a.kind, "status": "published", "title": a.title,
+                         "titles": {a.language: a.title}, "abstracts": {a.language: a.abstract},
+                         "keywords": list(a.keywords), "language": a.language, "year": a.year, "extra": {},
+                         "created_at": now, "updated_at": now, "published_at": now, "title_key": a.title.lower()[:300]})
+            pages += [{"publication_id": pid, "number": i + 1, "text": t, "method": "text", "problems": []}
+                      for i, t in enumerate(a.pages)]
+            auths += [{"publication_id": pid, "person_id": person_id[p], "position": i + 1,
+                       "name_as_printed": f"{p[0]} {p[1]}"} for i, p in enumerate(a.authors)]
+            tops += [{"publication_id": pid, "topic_id": topic_id[s], "suggested": False} for s in a.topics]
+        with eng.begin() as c:
+            c.execute(insert(Publication.__table__), pubs)
+            c.execute(insert(PublicationPage.__table__), pages)
+            c.execute(insert(Authorship.__table__), auths)
+            if tops:
+                c.execute(insert(PublicationTopic.__table__), tops)
+        if (start + CHUNK) % 10_000 == 0:
+            log(f"  populated {start + CHUNK}/{n}")
+    if url.startswith("postgresql"):
+        with eng.begin() as c:
+            for table in ("publications", "people", "topics", "publication_pages", "authorships"):
+                c.execute(text(f"select setval(pg_get_serial_sequence('{table}', 'id'), "
+                               f"(select coalesce(max(id), 1) from {table}))"))
+            c.execute(text("analyze"))
+    eng.dispose()
+    return time.perf_counter() - t0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(env: dict, workers: int, threads: int):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port), "--workers", str(workers),
+                             "--threads", str(threads), "--no-jobs"], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    import urllib.request
+
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited: " + proc.stderr.read().decode()[-2000:])
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return base, proc
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def worker_rss(master: int) -> list[float]:
+    """VmRSS (MB) of each child of the gunicorn master."""
+    out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+    rss = []
+    for pid in out:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss.append(round(int(line.split()[1]) / 1024, 1))
+        except OSError:
+            pass
+    return rss
+
+
+def profile(data: Path, backend: str, synth: Synth, count: int, dsn: str) -> None:
+    """pyinstrument profile of ``archive.search.run_search`` (what /search calls) in process, on a populated
+    archive: where the time of a search request goes. Needs ``pip install pyinstrument``."""
+    from pyinstrument import Profiler
+
+    os.environ.update(ARCHIVE_DATA_DIR=str(data), ARCHIVE_SEARCH_BACKEND=backend, ARCHIVE_SECRET_KEY="bench")
+    if backend == "postgres":
+        os.environ["ARCHIVE_SEARCH_DATABASE_URL"] = dsn
+    from archive import create_app
+    from archive.search import run_search
+
+    app = create_app()
+    arc = app.extensions["archive"]
+    queries = query_mix(synth, count)
+    with app.test_request_context(), arc.db.session() as s:
+        for q in queries[:10]:
+            run_search(arc, s, q.text, filters=q.filters())
+        prof = Profiler()
+        prof.start()
+        t, c = time.perf_counter(), time.process_time()
+        for q in queries:
+            run_search(arc, s, q.text, filters=q.filters())
+        wall, cpu = time.perf_counter() - t, time.process_time() - c
+        prof.stop()
+    print(f"{len(queries)} searches: {wall / len(queries) * 1000:.1f} ms wall, {cpu / len(queries) * 1000:.1f} ms CPU each")
+    print(prof.output_text(unicode=False, color=False))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=int, default=10_000)
+    ap.add_argument("--words", type=int, default=3000)
+    ap.add_argument("--backends", nargs="+", default=["tantivy", "whoosh", "postgres"])
+    ap.add_argument("--db", nargs="+", default=["sqlite"], choices=["sqlite", "postgres"])
+    ap.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
+    ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--endpoints", nargs="+", default=["/search", "/api/search"])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workdir", default=DEFAULT_WORKDIR)
+    ap.add_argument("--dsn", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DSN))
+    ap.add_argument("--skip-populate", action="store_true", help="reuse the database of an earlier run")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="instead of HTTP: profile N in-process searches (first --backends, first --db)")
+    a = ap.parse_args()
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    work = Path(a.workdir)
+    base_dir = work / f"n{a.size}_w{a.words}"
+    synth = Synth(seed=a.seed, words=a.words)
+    queries = query_mix(synth, 300)
+    if a.profile:
+        data = base_dir / f"http_{a.db[0]}"
+        if a.backends[0] != "postgres":
+            link = data / "index"
+            if link.is_symlink():
+                link.unlink()
+            if not link.exists():
+                link.symlink_to(base_dir / a.backends[0] / "index")
+        if a.db[0] == "postgres":
+            os.environ["DATABASE_URL"] = a.dsn
+        profile(data, a.backends[0], synth, a.profile, a.dsn)
+        return
+    for db in a.db:
+        data = base_dir / f"http_{db}"
+        data.mkdir(parents=True, exist_ok=True)
+        url = a.dsn if db == "postgres" else f"sqlite:///{data / 'archive.sqlite3'}"
+        res = {"articles": a.size, "mean_words": a.words, "db": db, "workers": a.workers, "threads": a.threads,
+               "seconds_per_run": a.seconds, "runs": [], "rss_mb": {}}
+        if not a.skip_populate:
+            if db == "sqlite":
+                (data / "archive.sqlite3").unlink(missing_ok=True)
+            log(f"[{db}] populating {a.size} publications ...")
+            res["populate_s"] = round(populate(url, synth, a.size, log), 1)
+            log(f"  {res['populate_s']} s")
+        for backend in a.backends:
+            if backend != "postgres":
+                src = base_dir / backend / "index"
+                if not src.exists():
+                    log(f"  no {backend} index at {src}: run bench/scale.py first; skipped")
+                    continue
+                link = data / "index"
+                if link.is_symlink() or link.exists():
+                    link.unlink()
+                link.symlink_to(src)
+            env = dict(os.environ, ARCHIVE_DATA_DIR=str(data), ARCHIVE_SEARCH_BACKEND=backend,
+                       ARCHIVE_SECRET_KEY="bench", ARCHIVE_LOG_LEVEL="WARNING")
+            env.pop("DATABASE_URL", None)
+            if db == "postgres":
+                env["DATABASE_URL"] = a.dsn
+            if backend == "postgres":
+                env["ARCHIVE_SEARCH_DATABASE_URL"] = a.dsn
+            try:
+                base, proc = start(env, a.workers, a.threads)
+            except RuntimeError as exc:
+                log(f"  {backend}: {exc}")
+                res["runs"].append({"backend": backend, "error": str(exc)[:300]})
+                continue
+            try:
+                for ep in a.endpoints:
+                    paths = [q.path(ep) for q in queries]
+                    # warm-up, not measured: every worker thread opens the index, loads dictionaries, templates
+                    load(base, paths, clients=a.workers * a.threads, requests=4 * a.workers * a.threads,
+                         seconds=None, engine="python", timeout=120)
+                    for c in a.clients:
+                        r = load(base, paths, clients=c, seconds=a.seconds)
+                        log(f"  {db} {backend} {ep}: {r.line()}")
+                        res["runs"].append({"backend": backend, "endpoint": ep, **r.as_dict()})
+                res["rss_mb"][backend] = worker_rss(proc.pid)
+                log(f"  worker RSS MB: {res['rss_mb'][backend]}")
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            (work / "results").mkdir(parents=True, exist_ok=True)
+            (work / "results" / f"http_{db}_{a.size}_w{a.words}.json").write_text(json.dumps(res, indent=1))
+        print(table(res))
+
+
+def table(res: dict) -> str:
+    lines = [f"HTTP, {res['db']}, N = {res['articles']:,} × ~{res['mean_words']:,} words, "
+             f"gunicorn {res['workers']} workers × {res['threads']} threads",
+             "| backend | endpoint | clients | req/s | p50 ms | p95 ms | p99 ms | max ms | errors |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in res["runs"]:
+        if "error" in r:
+            lines.append(f"| {r['backend']} | — | — | — | — | — | — | — | server: {r['error'][:80]} |")
+            continue
+        errs = ", ".join(f"{k} {v}" for k, v in r["errors"].items()) or "0"
+        lines.append(f"| {r['backend']} | {r['endpoint']} | {r['clients']} | {r['throughput']} | {r['p50']:.1f} | "
+                     f"{r['p95']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | {errs} |")
+    for b, rss in res["rss_mb"].items():
+        lines.append(f"\nworker RSS after the runs, {b}: {', '.join(f'{x} MB' for x in rss)}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

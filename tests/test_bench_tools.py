@@ -1,0 +1,94 @@
+"""The benchmark tools count what they say: bench/loadgen.py against a local server, bench/synth.py by seed."""
+from __future__ import annotations
+
+import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from support import CORPUS
+
+from bench.loadgen import load
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    seen: list[str] = []
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        path = urlsplit(self.path).path
+        _Handler.seen.append(unquote(self.path))
+        status = {"/ok": 200, "/moved": 302, "/missing": 404, "/broken": 500}.get(path, 404)
+        body = b"x" * 100
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        if status == 302:
+            self.send_header("Location", "/ok")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_python_engine_counts_requests_and_errors_by_kind(server):
+    _Handler.seen.clear()
+    r = load(server, ["/ok", "/moved", "/missing", (2, "/broken?q=тіл")], clients=3, requests=200, seconds=None,
+             engine="python")
+    assert r.requests == 200
+    assert set(r.errors) == {"status_4xx", "status_5xx"}
+    assert r.errors["status_5xx"] > r.errors["status_4xx"] > 0      # weight 2 against weight 1
+    assert not r.ok
+    assert 0 < r.p50 <= r.p95 <= r.p99 <= r.max
+    assert "/broken?q=тіл" in _Handler.seen                       # non-ASCII paths are percent-encoded
+
+
+def test_success_only_is_ok_and_a_callable_picks_paths(server):
+    r = load(server, lambda rng: rng.choice(["/ok", "/moved"]), clients=2, requests=50, seconds=None,
+             engine="python")
+    assert r.ok and r.requests == 50 and r.errors == {}
+
+
+def test_connection_errors_are_counted_not_raised():
+    r = load("http://127.0.0.1:1", ["/"], clients=2, seconds=0.5, engine="python")
+    assert r.requests == 0 and r.errors.get("connect", 0) > 0 and not r.ok
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (scripts/setup.sh --test)")
+def test_wrk_engine_counts_the_same_kinds(server):
+    r = load(server, ["/ok", "/missing", "/broken"], clients=4, seconds=1, engine="wrk")
+    assert r.engine == "wrk" and r.requests > 0
+    assert r.errors.get("status_4xx", 0) > 0 and r.errors.get("status_5xx", 0) > 0
+    ok = load(server, ["/ok", "/moved"], clients=2, seconds=1, engine="wrk")
+    assert ok.ok and ok.throughput > 0
+
+
+@pytest.mark.corpus
+def test_synthetic_articles_are_deterministic_and_shaped(tmp_path):
+    if not (CORPUS / "text").is_dir():
+        pytest.skip("shared corpus absent")
+    from bench.synth import Synth, to_index_document
+
+    a = Synth(seed=3, words=900, page_words=300)
+    b = Synth(seed=3, words=900, page_words=300)
+    arts = list(a.articles(30))
+    assert [x.pages for x in arts] == [b.article(i).pages for i in range(30)]
+    assert {x.language for x in arts} == {"ru", "kk"}
+    assert all(1 <= len(x.authors) <= 3 and 1995 <= x.year <= 2025 and x.title for x in arts)
+    for x in arts:
+        assert all(len(p.split()) <= 330 for p in x.pages)
+    doc = to_index_document(arts[0])
+    assert doc.id == 1 and doc.pages[0][0] == 1 and doc.language == arts[0].language
+    assert Synth(seed=4, words=900).article(0).pages != arts[0].pages
