@@ -156,63 +156,15 @@ def open_bench_backend(name: str, path: Path, dsn: str):
 
 # ------------------------------------------------------------------ proposed snippet fix (measured here)
 
-_LATIN = __import__("re").compile(r"[A-Za-z]")
-
-
-def prefiltered_snippets(keys, pages, lang: str = "ru", max_snippets: int = 3, width: int = 260):
-    """``indexer.snippets.make_snippets`` with one change, measured as the "fix" column: a page is not
-    analysed whole; each paragraph, then each token, must contain a key prefix (the test make_snippets
-    already applies per page) before the token is analysed. Same windows, scores and rendering."""
-    from indexer.analysis import _token_keys, normalize_text, split_paragraphs, tokenize
-    from indexer.analysis.language import detect_language
-    from indexer.snippets import Snippet, _render, _window
+def full_snippets(keys, pages, lang: str = "ru", max_snippets: int = 3, width: int = 260):
+    """The reference the prefilter is measured against: ``indexer.snippets`` with every page analysed
+    whole (what ``make_snippets`` did before it skipped paragraphs and tokens without a key prefix)."""
+    from indexer.snippets import _scan
 
     keyset = frozenset(keys)
     if not keyset:
         return []
-    prefixes = {k[:max(3, min(5, len(k) - 2))] for k in keyset if not k.startswith("~") and len(k) >= 3}
-    page_prefixes = set(prefixes)
-    prefixes |= {k[1:][:max(3, min(5, len(k) - 3))] for k in keyset if k.startswith("~") and len(k) >= 4}
-    prefixes |= {k for k in keyset if not k.startswith("~") and len(k) < 3}       # short stems: "ел"
-
-    def scan(pgs, limit, filtered):
-        found = []
-        for page_no, raw in pgs:
-            if len(found) >= limit:
-                break
-            text = normalize_text(raw)
-            matches = []
-            for start, para in split_paragraphs(text):
-                low = para.lower().replace("ё", "е")
-                if filtered and not any(p in low for p in prefixes) and not _LATIN.search(para):
-                    continue
-                plang = (detect_language(para, lang) if len(para) > 40 else lang) or lang
-                for tok in tokenize(para):
-                    w = tok.text.lower().replace("ё", "е")
-                    if filtered and not any(p in w for p in prefixes) and not _LATIN.search(w):
-                        continue
-                    for k in _token_keys(tok.text, plang):
-                        if k in keyset:
-                            matches.append((tok.start + start, tok.end + start, k))
-            if not matches:
-                continue
-            matches.sort()
-            best = None
-            for i in range(len(matches)):
-                s, e, ks, count = _window(matches, i, width)
-                score = len(ks) * 10 + count
-                if best is None or score > best[0]:
-                    best = (score, s, e)
-            score, s, e = best
-            marks = sorted({(ms, me) for ms, me, _ in matches})
-            found.append(Snippet(page_no, _render(text, s, e, marks, width), float(score)))
-        return found
-
-    limit = 2 * max_snippets
-    candidates = [(n, t) for n, t in pages if any(p in t.lower().replace("ё", "е") for p in page_prefixes)]
-    found = scan(candidates or pages, limit, True)
-    if not found:                      # suppletive forms (люди -> человек): analyse everything, as now
-        found = scan(pages, limit, False)
+    found = _scan(keyset, pages, lang, width, 2 * max_snippets, None)
     found.sort(key=lambda sn: (-sn.score, sn.page))
     return found[:max_snippets]
 
@@ -384,16 +336,16 @@ def query_latency(name: str, synth: Synth, folder: Path, dsn: str, queries: list
         t, c = time.perf_counter(), time.process_time()
         for h in r.hits:
             if r.keys:
-                make_snippets(r.keys, list(pages[h.id][0]), pages[h.id][1])
+                full_snippets(r.keys, list(pages[h.id][0]), pages[h.id][1])
         s = (time.perf_counter() - t) * 1000
         sc = (time.process_time() - c) * 1000
         t, c = time.perf_counter(), time.process_time()
-        fast_out = [prefiltered_snippets(r.keys, list(pages[h.id][0]), pages[h.id][1]) if r.keys else []
+        fast_out = [make_snippets(r.keys, list(pages[h.id][0]), pages[h.id][1]) if r.keys else []
                     for h in r.hits]
         f = (time.perf_counter() - t) * 1000
         fc = (time.process_time() - c) * 1000
         if compare:
-            real_out = [make_snippets(r.keys, list(pages[h.id][0]), pages[h.id][1]) if r.keys else []
+            real_out = [full_snippets(r.keys, list(pages[h.id][0]), pages[h.id][1]) if r.keys else []
                         for h in r.hits]
             for a_, b_ in zip(real_out, fast_out):
                 compared[0] += 1

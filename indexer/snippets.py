@@ -5,8 +5,12 @@ import html
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from .documents import analyze_text
-from .analysis import normalize_text
+import re
+
+from .analysis import normalize_text, split_paragraphs, token_keys, tokenize
+from .analysis.language import detect_language
+
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -57,34 +61,71 @@ def _render(text: str, start: int, end: int, marks: list[tuple[int, int]], width
     return " ".join("".join(out).split())
 
 
+def key_prefixes(keyset: frozenset[str]) -> tuple[set[str], set[str]]:
+    """(page prefixes, token prefixes): the starts of the keys a text must contain to possibly match.
+
+    A lemma or stem shares its first letters with every inflected form (озёрам → озеро: "озер"; кітабы →
+    кітап: "кіта"), so a page, a paragraph or a token without any of them cannot produce a key and need not
+    be analysed. Folded Latin keys ("~qazaq") add their own starts; Latin tokens are always analysed.
+    """
+    page = {k[:max(3, min(5, len(k) - 2))] for k in keyset if not k.startswith("~") and len(k) >= 3}
+    token = set(page)
+    token |= {k[1:][:max(3, min(5, len(k) - 3))] for k in keyset if k.startswith("~") and len(k) >= 4}
+    token |= {k for k in keyset if not k.startswith("~") and len(k) < 3}          # short stems: "ел"
+    return page, token
+
+
 def make_snippets(keys: Iterable[str], pages: Sequence[tuple[int, str]], lang: str = "ru",
                   max_snippets: int = 3, width: int = 260) -> list[Snippet]:
-    """The best passages of ``pages`` for the query ``keys``, best first, at most one per page."""
+    """The best passages of ``pages`` for the query ``keys``, best first, at most one per page.
+
+    Only pages, paragraphs and tokens that contain the start of some key are analysed (see
+    ``key_prefixes``): on long articles this is ~5× less work than analysing whole pages. Suppletive
+    forms (люди → человек) can slip through that filter, so when nothing is found every page is
+    analysed in full.
+    """
     keyset = frozenset(keys)
     if not keyset:
         return []
-    # Cheap pre-filter: a page can only match if it contains the start of some key (lemma or stem);
-    # analysing just those pages keeps snippets fast on long documents. Suppletive forms (люди ->
-    # человек) could slip through the filter, so when no page passes it, every page is analysed.
-    prefixes = {k[:max(3, min(5, len(k) - 2))] for k in keyset if not k.startswith("~") and len(k) >= 3}
-    candidates = [(n, t) for n, t in pages if any(p in t.lower().replace("ё", "е") for p in prefixes)]
+    page_prefixes, token_prefixes = key_prefixes(keyset)
+    candidates = [(n, t) for n, t in pages if any(p in t.lower().replace("ё", "е") for p in page_prefixes)]
     limit = 2 * max_snippets     # enough matching pages to choose the best few from
-    found = _scan(keyset, candidates if candidates and not any(k.startswith("~") for k in keyset) else pages,
-                  lang, width, limit)
-    if not found and candidates and len(candidates) < len(pages):
-        found = _scan(keyset, pages, lang, width, limit)
+    found = _scan(keyset, candidates or pages, lang, width, limit, token_prefixes)
+    if not found:
+        found = _scan(keyset, pages, lang, width, limit, None)
     found.sort(key=lambda sn: (-sn.score, sn.page))
     return found[:max_snippets]
 
 
+def _matches(keyset: frozenset[str], text: str, lang: str, prefixes: set[str] | None) -> list[tuple[int, int, str]]:
+    """(start, end, key) of every token of ``text`` (normalised) whose keys meet the query, as
+    ``analyze_text`` would find them (per-paragraph language), skipping what cannot match."""
+    found: list[tuple[int, int, str]] = []
+    for start, para in split_paragraphs(text):
+        if prefixes is not None and not _LATIN.search(para):
+            low = para.lower().replace("ё", "е")
+            if not any(p in low for p in prefixes):
+                continue
+        plang = (detect_language(para, lang) if len(para) > 40 else lang) or lang
+        for tok in tokenize(normalize_text(para)):
+            if prefixes is not None and not _LATIN.search(tok.text):
+                w = tok.text.lower().replace("ё", "е")
+                if not any(p in w for p in prefixes):
+                    continue
+            for k in token_keys(tok.text, plang):
+                if k in keyset:
+                    found.append((tok.start + start, tok.end + start, k))
+    return found
+
+
 def _scan(keyset: frozenset[str], pages: Sequence[tuple[int, str]], lang: str, width: int,
-          limit: int) -> list[Snippet]:
+          limit: int, prefixes: set[str] | None) -> list[Snippet]:
     found: list[Snippet] = []
     for page_no, raw in pages:
         if len(found) >= limit:
             break
         text = normalize_text(raw)
-        matches = [(t.start, t.end, t.key) for t in analyze_text(text, lang) if t.key in keyset]
+        matches = _matches(keyset, text, lang, prefixes)
         if not matches:
             continue
         matches.sort()

@@ -96,7 +96,7 @@ def _kazakh_keys(low: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
-def _token_keys(word: str, lang: str) -> tuple[str, ...]:
+def token_keys(word: str, lang: str) -> tuple[str, ...]:
     """Keys for a token; hyphenated words give the whole word's key and each part's keys."""
     if "-" not in word and "\u2010" not in word and "\u2011" not in word:
         return _keys_for(word, lang)
@@ -122,7 +122,7 @@ def analyze(text: str, lang: str = "ru", latin_keys: bool = True) -> list[Term]:
     """
     terms: list[Term] = []
     for pos, tok in enumerate(tokenize(normalize_text(text))):
-        for key in _token_keys(tok.text, lang):
+        for key in token_keys(tok.text, lang):
             if latin_keys or not key.startswith(LATIN_PREFIX):
                 terms.append(Term(key, pos, tok.start, tok.end))
     return terms
@@ -133,7 +133,7 @@ def word_keys(word: str) -> frozenset[str]:
     word = normalize_text(word)
     keys: set[str] = set()
     for lang in ("ru", "kk"):
-        keys.update(_token_keys(word, lang))
+        keys.update(token_keys(word, lang))
     if _LATIN.search(word) and not _CYRILLIC.search(word):
         # A Latin word may be Kazakh in the 2021 alphabet or informal ASCII, or romanised Russian.
         for reading in _translit().latin_readings(word):
