@@ -10,7 +10,8 @@ DEFAULTS = {
     "PUBLIC_BASE_URL": "",                  # e.g. https://archive.example.kz (used in feeds, sitemaps, tags)
     "DATABASE_URL": "",                     # empty: SQLite file in the data folder
     "SEARCH_BACKEND": "whoosh",             # whoosh | tantivy | postgres (docs/search.md)
-    "SEARCH_DATABASE_URL": "",              # postgres backend; empty: DATABASE_URL when that is PostgreSQL
+    "SEARCH_DATABASE_URL": "",
+    "INDEX_PROCESSES": 0,                   # analysis processes for reindex; 0: one per CPU              # postgres backend; empty: DATABASE_URL when that is PostgreSQL
     "EXTRACT_TIMEOUT_S": 300,
     "EXTRACT_MEMORY_MB": 1536,
     "EXTRACT_MAX_PAGES": 3000,
@@ -24,7 +25,7 @@ DEFAULTS = {
     "ADMIN_EMAIL": "",
 }
 
-_INT_KEYS = {"EXTRACT_TIMEOUT_S", "EXTRACT_MEMORY_MB", "EXTRACT_MAX_PAGES", "MAX_CONTENT_LENGTH", "SEARCH_PAGE_SIZE"}
+_INT_KEYS = {"INDEX_PROCESSES", "EXTRACT_TIMEOUT_S", "EXTRACT_MEMORY_MB", "EXTRACT_MAX_PAGES", "MAX_CONTENT_LENGTH", "SEARCH_PAGE_SIZE"}
 _BOOL_KEYS = {"OCR_ENABLED", "SESSION_COOKIE_SECURE"}
 
 

@@ -239,8 +239,16 @@ class Fts5Reference:
 
 # ------------------------------------------------------------------------------------------ runs
 
-def build(name: str, synth: Synth, n: int, folder: Path, dsn: str, fts: Fts5Reference | None, log) -> dict:
-    """Index ``n`` synthetic articles with backend ``name``; returns build figures."""
+def build(name: str, synth: Synth, n: int, folder: Path, dsn: str, fts: Fts5Reference | None, log,
+          processes: int = 1) -> dict:
+    """Index ``n`` synthetic articles with backend ``name``; returns build figures.
+
+    ``processes > 1``: analysis in ``indexer.documents.ParallelAnalyzer`` child processes, as
+    ``manage.py reindex`` does; the build time is then the wall time of waiting for analysed batches
+    plus writing them (what a rebuild costs), and ``analysis_s`` is not measured (children).
+    """
+    import itertools
+
     import indexer.documents as documents
 
     if folder.exists():
@@ -272,15 +280,29 @@ def build(name: str, synth: Synth, n: int, folder: Path, dsn: str, fts: Fts5Refe
     spent = 0.0
     cpu = 0.0
     words = 0
+    counted = [0]
+
+    def source():
+        for i in range(n):
+            a = synth.article(i)
+            counted[0] += a.words
+            yield to_index_document(a)
+
+    analyzer = documents.ParallelAnalyzer(processes)
+    analyzer.__enter__()
     try:
+        stream = analyzer.analyzed(source())
         for start in range(0, n, BATCH):
-            arts = [synth.article(i) for i in range(start, min(n, start + BATCH))]
-            words += sum(a.words for a in arts)
-            docs = [to_index_document(a) for a in arts]
-            t, c = time.perf_counter(), time.process_time()
+            if processes > 1:
+                t, c = time.perf_counter(), time.process_time()
+                docs = list(itertools.islice(stream, BATCH))
+            else:
+                docs = list(itertools.islice(stream, BATCH))
+                t, c = time.perf_counter(), time.process_time()
             backend.update(docs)
             spent += time.perf_counter() - t
             cpu += time.process_time() - c
+            words = counted[0]
             if fts is not None:
                 fts.flush()
             done = min(n, start + BATCH)
@@ -289,15 +311,16 @@ def build(name: str, synth: Synth, n: int, folder: Path, dsn: str, fts: Fts5Refe
         if fts is not None:
             fts.optimize()
     finally:
+        analyzer.__exit__(None, None, None)
         if patched:
             module.field_terms = real
     size = (pg_size(dsn) - pg_before) if name == "postgres" else dir_size(folder / "index")
-    out = {"backend": name, "articles": n, "words": words, "seconds": round(spent, 1),
+    out = {"backend": name, "articles": n, "words": words, "processes": processes, "seconds": round(spent, 1),
            "articles_per_s": round(n / spent, 1), "cpu_s": round(cpu, 1),
            "articles_per_cpu_s": round(n / cpu, 1) if cpu else None, "size_mb": round(size / 2**20, 1),
-           "analysis_s": round(analysis[0], 1) if patched else None,
+           "analysis_s": round(analysis[0], 1) if patched and processes == 1 else None,
            "tokens": tokens[0] if patched else None, "rss_max_mb": round(rss_mb()), "loadavg": os.getloadavg()[0]}
-    if patched and analysis[0]:
+    if patched and analysis[0] and processes == 1:
         out["tokens_per_s_analysis"] = round(tokens[0] / analysis[0])
     backend.close()
     return out
@@ -413,6 +436,8 @@ def main() -> None:
     ap.add_argument("--latency-only", action="store_true", help="reuse the indexes of an earlier run (no FTS5)")
     ap.add_argument("--tag", default="", help="suffix of the results file (a partial run beside another)")
     ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--processes", type=int, default=1,
+                    help="analysis processes for the build (manage.py reindex uses one per CPU)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workdir", default=DEFAULT_WORKDIR)
     ap.add_argument("--dsn", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DSN))
@@ -440,7 +465,8 @@ def main() -> None:
                 b = {"backend": name, "articles": n, "seconds": "—", "articles_per_s": "—", "size_mb": "—"}
             else:
                 log(f"[{n}] building {name} ...")
-                b = build(name, synth, n, base / name, a.dsn, fts if i == 0 else None, log)
+                b = build(name, synth, n, base / name, a.dsn, fts if i == 0 else None, log,
+                          processes=a.processes)
             res["builds"].append(b)
             log(f"  {b}")
             res["latency"][name] = query_latency(name, synth, base / name, a.dsn, queries, compare=i == 0)

@@ -1,8 +1,11 @@
 """The frozen record that ``archive`` hands to the index, and the analysis of its fields."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import multiprocessing
+import os
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Iterable, Iterator
 
 from .analysis import Term, analyze, normalize_text, split_paragraphs
 from .analysis.language import detect_language
@@ -25,6 +28,8 @@ class IndexDocument:
     collection_id: int | None = None
     topics: tuple[str, ...] = ()
     added: datetime | None = None
+    # Pre-computed analysis (``ParallelAnalyzer``); None: ``field_terms`` analyses on demand.
+    terms: dict[str, list[Term]] | None = field(default=None, compare=False, repr=False)
 
 
 def analyze_text(text: str, default_lang: str, latin_keys: bool = True) -> list[Term]:
@@ -43,7 +48,15 @@ def analyze_text(text: str, default_lang: str, latin_keys: bool = True) -> list[
 
 
 def field_terms(doc: IndexDocument) -> dict[str, list[Term]]:
-    """Analyze every text field of ``doc``: the token stream any engine can take as pre-analyzed terms."""
+    """Analyze every text field of ``doc``: the token stream any engine can take as pre-analyzed terms.
+
+    A document that went through ``ParallelAnalyzer`` carries its terms already."""
+    if doc.terms is not None:
+        return doc.terms
+    return _analyze_fields(doc)
+
+
+def _analyze_fields(doc: IndexDocument) -> dict[str, list[Term]]:
     lang = doc.language or "ru"
     title_terms: list[Term] = []
     for tl, title in doc.titles.items():
@@ -67,3 +80,49 @@ def field_terms(doc: IndexDocument) -> dict[str, list[Term]]:
             pos_base += page_terms[-1].pos + 2
     return {"title": title_terms, "abstract": abstract_terms, "keywords": keyword_terms,
             "authors": author_terms, "body": body_terms}
+
+
+def _packed_terms(doc: IndexDocument) -> dict[str, list[tuple[str, int, int, int]]]:
+    """A child process's work: the analysis as plain tuples (much cheaper to pickle than objects)."""
+    return {name: [(t.key, t.pos, t.start, t.end) for t in terms] for name, terms in _analyze_fields(doc).items()}
+
+
+class ParallelAnalyzer:
+    """Analyse documents in ``processes`` child processes while the caller writes the index.
+
+    Our Russian/Kazakh analysis runs in Python and bounds every index build on one core; the engines
+    (tantivy above all) write much faster than one core analyses. Children start with "forkserver" (safe
+    in threaded servers) and keep their analyzer caches for the whole build. ``processes <= 1`` analyses
+    in the calling process.
+    """
+
+    def __init__(self, processes: int | None = None) -> None:
+        self.processes = max(1, processes if processes is not None else (os.cpu_count() or 1))
+        self._pool = None
+
+    def __enter__(self) -> "ParallelAnalyzer":
+        if self.processes > 1:
+            self._pool = multiprocessing.get_context("forkserver").Pool(self.processes)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def analyzed(self, docs: Iterable[IndexDocument], chunksize: int = 4) -> Iterator[IndexDocument]:
+        """``docs`` (in order) with their terms attached; the input is consumed as the children need it."""
+        if self._pool is None:
+            yield from docs
+            return
+        pending: list[IndexDocument] = []
+
+        def feed():
+            for d in docs:
+                pending.append(d)
+                yield d
+
+        for packed in self._pool.imap(_packed_terms, feed(), chunksize):
+            d = pending.pop(0)
+            yield replace(d, terms={name: [Term(*t) for t in items] for name, items in packed.items()})
