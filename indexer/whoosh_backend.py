@@ -5,6 +5,7 @@ import itertools
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Iterable
 
@@ -17,6 +18,7 @@ from .documents import IndexDocument, field_terms
 from .query import Clause, ParsedQuery, Word
 
 logger = logging.getLogger(__name__)
+RETIRED_GRACE_S = 120.0      # an old searcher is closed this long after a newer one replaced it
 
 
 class PreAnalyzed(Composable):
@@ -74,6 +76,7 @@ class WhooshBackend:
         self._ix = None
         self._searcher = None
         self._searcher_gen = -1
+        self._retired: list[tuple[float, object]] = []     # (when replaced, searcher) awaiting close
         self._lock = threading.RLock()
 
     # -- lifecycle
@@ -97,8 +100,13 @@ class WhooshBackend:
             ix = self._index()
             gen = ix.latest_generation()
             if self._searcher is None or gen != self._searcher_gen:
+                now = time.monotonic()
                 if self._searcher is not None:
-                    self._searcher.close()
+                    # Other threads may still be reading the old searcher (a search, then its "did you
+                    # mean"): retire it and close it only after a grace period, never under their feet.
+                    self._retired.append((now, self._searcher))
+                while self._retired and now - self._retired[0][0] > RETIRED_GRACE_S:
+                    self._retired.pop(0)[1].close()
                 self._searcher = ix.searcher()
                 self._searcher_gen = gen
             return self._searcher
@@ -109,6 +117,9 @@ class WhooshBackend:
             if self._searcher is not None:
                 self._searcher.close()
                 self._searcher = None
+            for _when, old in self._retired:
+                old.close()
+            self._retired.clear()
             self._ix = None
 
     # -- writing

@@ -320,3 +320,17 @@ def test_postgres_huge_document_fits_one_tsvector():
     assert len(main.encode("utf-8")) < MAX_TSVECTOR_BYTES * 1.2
     assert "'слово000007':1A" in main
     assert len(passages) == -(-120_000 // (2048 - 16))
+
+
+def test_whoosh_searcher_in_use_survives_a_commit_by_another_writer(tmp_path):
+    """A reader thread holding the searcher while another commit lands must not get ReaderClosed
+    (seen under load: a search's "did you mean" ran on a searcher the next request had closed)."""
+    b = open_backend("whoosh", tmp_path / "ix")
+    b.update(DOCS[:1])
+    held = b._get_searcher()
+    b.update(DOCS[1:2])
+    fresh = b._get_searcher()
+    assert fresh is not held
+    assert list(held.reader().terms_from("body", "")), "the held searcher was closed under its reader"
+    assert held.doc_count() == 1 and fresh.doc_count() == 2
+    b.close()
