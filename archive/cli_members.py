@@ -50,8 +50,11 @@ def worker_command(workers):
     jobs = get_jobs(app)
     if jobs.huey.immediate:
         raise click.ClickException("JOBS_IMMEDIATE is set: tasks run inside the web process, no worker needed.")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    click.echo(f"Worker on {jobs.huey.storage.filename} ({workers} thread(s)).")
+    from .logs import setup_logging
+
+    setup_logging(current_app.config)
+    where = getattr(jobs.huey.storage, "filename", None) or "Redis queue " + jobs.huey.name
+    click.echo(f"Worker on {where} ({workers} thread(s)).")
     done = worker_startup(app)
     if done["requeued"] or done["indexed"]:
         click.echo(f"Recovered: {len(done['requeued'])} upload(s) queued again, "

@@ -42,11 +42,19 @@ class Jobs:
 
 
 def make_huey(app: Flask) -> Huey:
-    """A huey instance on ``<data_dir>/jobs.sqlite3`` (in memory and immediate when ``JOBS_IMMEDIATE``)."""
+    """The job queue: ``<data_dir>/jobs.sqlite3`` by default, Redis when ``JOBS_REDIS_URL`` is set (several
+    machines sharing one queue); in memory and immediate when ``JOBS_IMMEDIATE``."""
+    immediate = bool(app.config.get("JOBS_IMMEDIATE", False))
+    redis_url = str(app.config.get("JOBS_REDIS_URL") or "").strip()
+    if redis_url and not immediate:
+        from huey import RedisHuey
+
+        return RedisHuey(name=str(app.config.get("JOBS_QUEUE_NAME") or "kelisim"), url=redis_url, results=False,
+                         utc=True)
     folder = data_dir(app)
     folder.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(name="kelisim", filename=str(folder / "jobs.sqlite3"),
-                      immediate=bool(app.config.get("JOBS_IMMEDIATE", False)), results=False, utc=True)
+    return SqliteHuey(name="kelisim", filename=str(folder / "jobs.sqlite3"), immediate=immediate, results=False,
+                      utc=True)
 
 
 def incoming_dir(archive) -> Path:
@@ -253,8 +261,9 @@ def init_app(app: Flask) -> Jobs:
     """Create the app's huey instance and register its tasks (``app.extensions["jobs"]``)."""
     huey = make_huey(app)
 
-    @huey.task(retries=RETRIES, retry_delay=int(app.config.get("JOBS_RETRY_DELAY_S", 60)), context=True,
-               name="process_upload")
+    # Retries wait JOBS_RETRY_DELAY_S, then twice as long (backoff): a passing fault has time to clear.
+    @huey.task(retries=RETRIES, retry_delay=int(app.config.get("JOBS_RETRY_DELAY_S", 60)), retry_backoff=2,
+               context=True, name="process_upload")
     def process_upload_task(record_id: int, task=None):
         """Process one uploaded file (retried only when something unexpected breaks)."""
         from . import get_archive
