@@ -1,7 +1,6 @@
 """``manage.py set-password`` and ``manage.py worker``: accounts and background jobs from the shell."""
 from __future__ import annotations
 
-import logging
 
 import click
 from flask import current_app
