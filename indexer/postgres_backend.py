@@ -232,7 +232,8 @@ class _Where:
 
     def add(self, fragment: str | sql.Composable, *params: object) -> None:
         self.parts.append(sql.SQL(fragment) if isinstance(fragment, str) else fragment)
-        self.params.extend(params)
+        # PostgreSQL refuses NUL in text; a filter value from a URL may carry one.
+        self.params.extend(p.replace("\x00", "") if isinstance(p, str) else p for p in params)
 
     def sql(self) -> sql.Composable:
         return sql.SQL(" AND ").join(self.parts) if self.parts else sql.SQL("TRUE")

@@ -82,9 +82,13 @@ def _words(text: str) -> list[str]:
     return _WORD_CHARS.findall(text)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def parse_query(text: str) -> ParsedQuery:
     """Parse the reader's query; unknown syntax degrades to plain words, never an exception."""
-    text = (text or "")[:MAX_QUERY_CHARS]
+    # Control characters (NUL above all, which PostgreSQL refuses in text) are spaces in a query.
+    text = _CONTROL.sub(" ", (text or "")[:MAX_QUERY_CHARS])
     q = ParsedQuery(text=text)
     pending_or = False
     negate_next = False

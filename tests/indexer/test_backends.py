@@ -334,3 +334,9 @@ def test_whoosh_searcher_in_use_survives_a_commit_by_another_writer(tmp_path):
     assert list(held.reader().terms_from("body", "")), "the held searcher was closed under its reader"
     assert held.doc_count() == 1 and fresh.doc_count() == 2
     b.close()
+
+
+def test_control_characters_in_query_and_filters_are_harmless(backend):
+    # PostgreSQL refuses NUL in text parameters; every backend must treat it as nothing.
+    assert ids(backend, "озёрам\x00") == [1]
+    backend.search(parse_query("тіл"), Filters(langs=("\x00",), kinds=("\x00",), topics=("\x00",)))
