@@ -6,7 +6,14 @@ from archive import create_app
 
 
 def _create_app(*_args, **_kwargs):
-    return create_app()
+    from archive.config import ConfigError
+
+    try:
+        return create_app()
+    except ConfigError as exc:          # a setting that cannot work: say which, no traceback
+        import click
+
+        raise click.ClickException(str(exc)) from exc
 
 
 class _ArchiveGroup(FlaskGroup):

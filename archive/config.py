@@ -25,6 +25,10 @@ DEFAULTS = {
     "ADMIN_EMAIL": "",
 }
 
+class ConfigError(ValueError):
+    """A setting that cannot work (the message says which and what to set)."""
+
+
 _INT_KEYS = {"INDEX_PROCESSES", "EXTRACT_TIMEOUT_S", "EXTRACT_MEMORY_MB", "EXTRACT_MAX_PAGES", "MAX_CONTENT_LENGTH", "SEARCH_PAGE_SIZE"}
 _BOOL_KEYS = {"OCR_ENABLED", "SESSION_COOKIE_SECURE"}
 

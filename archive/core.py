@@ -10,6 +10,7 @@ from sqlalchemy.exc import ArgumentError
 from indexer.backend import SearchBackend, open_backend
 from uploads.limits import Limits
 
+from .config import ConfigError
 from .db import Database, database_url
 from .storage import FileStore
 
@@ -30,7 +31,7 @@ def search_dsn(config: dict, app_database_url: str) -> str:
     except ArgumentError:
         parsed = None
     if parsed is None or parsed.get_backend_name() != "postgresql":
-        raise ValueError("SEARCH_BACKEND=postgres needs a PostgreSQL database: set SEARCH_DATABASE_URL "
+        raise ConfigError("SEARCH_BACKEND=postgres needs a PostgreSQL database: set SEARCH_DATABASE_URL "
                          "(ARCHIVE_SEARCH_DATABASE_URL) or DATABASE_URL to postgresql://user@host/dbname")
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 

@@ -46,3 +46,19 @@ def test_environment_selects_postgres_search(monkeypatch):
 
     cfg = from_environment({"ARCHIVE_SEARCH_BACKEND": "postgres", "ARCHIVE_SEARCH_DATABASE_URL": "postgresql://s@h/d"})
     assert cfg == {"SEARCH_BACKEND": "postgres", "SEARCH_DATABASE_URL": "postgresql://s@h/d"}
+
+
+def test_cli_says_what_to_set_without_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from support import REPO
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ARCHIVE_SEARCH_DATABASE_URL")}
+    env.update(ARCHIVE_DATA_DIR=str(tmp_path), ARCHIVE_SEARCH_BACKEND="postgres")
+    out = subprocess.run([sys.executable, "manage.py", "search", "x"], cwd=REPO, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 1
+    assert "Error: SEARCH_BACKEND=postgres needs a PostgreSQL database" in out.stderr
+    assert "Traceback" not in out.stderr
