@@ -30,6 +30,24 @@ def _index_after_commit() -> None:
         logger.exception("indexing after a people change failed; left pending")
 
 
+def _change_person(person_id: int, change):
+    """Run ``change(session)``, commit and index; on a refusal roll back, say why and go back to the person.
+
+    Returns (what ``change`` returned, None) or (None, the response to send instead)."""
+    s = db_session()
+    try:
+        result = change(s)
+        s.commit()
+    except UserValueError as exc:
+        s.rollback()
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+        return None, redirect(url_for("people_admin.person", person_id=person_id), 303)
+    _index_after_commit()
+    return result, None
+
+
 def _form_int(name: str) -> int:
     value = (request.form.get(name) or "").strip()
     if not value.isdigit():
@@ -88,18 +106,10 @@ def merge():
 @role_required(*EDITORS)
 def split(person_id: int):
     """Move the ticked authorships to a new person."""
-    s = db_session()
     ids = [int(v) for v in request.form.getlist("authorship") if v.isdigit()]
-    try:
-        new = split_person(s, person_id, ids, user_id=current_user.id)
-        s.commit()
-    except UserValueError as exc:
-        s.rollback()
-        if exc.status == 404:
-            abort(404)
-        flash(exc.message, "error")
-        return redirect(url_for("people_admin.person", person_id=person_id), 303)
-    _index_after_commit()
+    new, failed = _change_person(person_id, lambda s: split_person(s, person_id, ids, user_id=current_user.id))
+    if failed:
+        return failed
     flash(_("Split off as a new person: %(name)s.", name=new.name), "info")
     return redirect(url_for("people_admin.person", person_id=new.id), 303)
 
@@ -110,17 +120,10 @@ def profile(person_id: int):
     """Save a person's public profile: Latin name, degree, position, institution, bio, press contact, membership."""
     from ..services.profiles import update_profile
 
-    s = db_session()
-    try:
-        update_profile(s, current_user, person_id, request.form.to_dict())
-        s.commit()
-    except UserValueError as exc:
-        s.rollback()
-        if exc.status == 404:
-            abort(404)
-        flash(exc.message, "error")
-        return redirect(url_for("people_admin.person", person_id=person_id), 303)
-    _index_after_commit()
+    form = request.form.to_dict()
+    _done, failed = _change_person(person_id, lambda s: update_profile(s, current_user, person_id, form))
+    if failed:
+        return failed
     flash(_("Profile saved."), "info")
     return redirect(url_for("people_admin.person", person_id=person_id), 303)
 
