@@ -174,25 +174,31 @@ def assert_clean_page(text: str) -> None:
         assert raw not in text, f"{raw!r} shown to a person: {text[-1500:]}"
 
 
-def index_matches_database(env: dict) -> tuple[set[int], set[int], int]:
-    """(published ids in the database, ids in the index, pending index tasks), read from a fresh process."""
-    code = (
-        "import json\n"
-        "from sqlalchemy import select, func\n"
-        "from archive import create_app\n"
-        "from archive.models import Publication, IndexTask\n"
-        "app = create_app()\n"
-        "a = app.extensions['archive']\n"
-        "with a.db.session() as s:\n"
-        "    pub = sorted(s.scalars(select(Publication.id).where(Publication.status == 'published')))\n"
-        "    pending = s.scalar(select(func.count()).select_from(IndexTask))\n"
-        "print(json.dumps({'db': pub, 'index': sorted(a.search.doc_ids()), 'pending': pending}))\n"
-        "a.close()\n")
+def archive_json(env: dict, body: str):
+    """Run ``body`` in a fresh process on the archive of ``env`` (``a`` is its Archive, ``s`` a session,
+    ``select``/``func``/``json`` and the models imported) and return what it prints as JSON."""
+    code = ("import json\n"
+            "from sqlalchemy import select, func\n"
+            "from archive import create_app\n"
+            "from archive.models import Publication, IndexTask\n"
+            "a = create_app().extensions['archive']\n"
+            "with a.db.session() as s:\n"
+            + "".join(f"    {line}\n" for line in body.strip().splitlines()) +
+            "a.close()\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-3000:]
     import json
 
-    d = json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def index_matches_database(env: dict) -> tuple[set[int], set[int], int]:
+    """(published ids in the database, ids in the index, pending index tasks), read from a fresh process."""
+    d = archive_json(env, """
+pub = sorted(s.scalars(select(Publication.id).where(Publication.status == 'published')))
+pending = s.scalar(select(func.count()).select_from(IndexTask))
+print(json.dumps({'db': pub, 'index': sorted(a.search.doc_ids()), 'pending': pending}))
+""")
     return set(d["db"]), set(d["index"]), d["pending"]
 
 

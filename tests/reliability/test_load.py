@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from reliability_support import Served, archive_env, manage, start_manage
-from support import REPO, corpus_path
+from reliability_support import Served, archive_env, archive_json, manage, start_manage
+from support import corpus_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_databases]
 
@@ -30,19 +28,11 @@ QUERIES = ["согласие", "озёрам", "языковая политик�
 
 def _publications(env: dict) -> list[dict]:
     """Published records of the archive: id, kind and whether a file can be downloaded."""
-    code = (
-        "import json\n"
-        "from sqlalchemy import select\n"
-        "from archive import create_app\n"
-        "from archive.models import Publication\n"
-        "a = create_app().extensions['archive']\n"
-        "with a.db.session() as s:\n"
-        "    rows = s.scalars(select(Publication).where(Publication.status == 'published'))\n"
-        "    print(json.dumps([{'id': p.id, 'kind': p.kind, 'original': p.source_file_id is not None,\n"
-        "                       'article': p.article_file_id is not None} for p in rows]))\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return archive_json(env, """
+rows = s.scalars(select(Publication).where(Publication.status == 'published'))
+print(json.dumps([{'id': p.id, 'kind': p.kind, 'original': p.source_file_id is not None,
+                   'article': p.article_file_id is not None} for p in rows]))
+""")
 
 
 def _mix(pubs: list[dict]) -> list[tuple[float, str]]:
