@@ -1,74 +1,51 @@
 """Kelisim Archive: the web app and the domain (models, services, search bridge)."""
 from __future__ import annotations
 
+import hashlib
 import logging
-import os
+from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, request
+from flask_wtf.csrf import CSRFProtect
 
-from .config import DEFAULTS, data_dir, ensure_secret_key, from_environment
+from . import auth, cli, cli_members, cli_ops, errors, i18n, jobs, logs, templating
+from .config import data_dir, ensure_secret_key, load_config
+from .core import Archive, close_db_session, db_session, get_archive
+from .views import api, browse, dashboard, export, feeds, main, members, oai, people_admin
+from .views import auth as auth_views
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["create_app", "get_archive", "db_session"]
+
+BLUEPRINTS = (auth_views.bp, members.bp, main.bp, api.bp, export.bp, feeds.bp, oai.bp, browse.bp, people_admin.bp,
+              dashboard.bp)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the Flask app: config layers, database, store, search, blueprints, error pages."""
     app = Flask(__name__, instance_relative_config=True, template_folder="../templates", static_folder="../static")
-    app.config.from_mapping(DEFAULTS)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.update(from_environment())
-    if os.environ.get("ARCHIVE_DATA_DIR"):
-        app.config["DATA_DIR"] = os.environ["ARCHIVE_DATA_DIR"]
-    if test_config:
-        app.config.update(test_config)
+    load_config(app, test_config)
     folder = data_dir(app)
     folder.mkdir(parents=True, exist_ok=True)
     ensure_secret_key(app)
-
-    from .core import Archive
-
     app.extensions["archive"] = Archive(app.config, folder)
-
-    from . import errors, i18n, logs
-    from .views import api, browse, dashboard, export, feeds, main, oai, people_admin
+    app.extensions["archive_factory"] = create_app      # gunicorn workers build their own app after the fork
 
     logs.init_app(app)
     _static_caching(app)
     i18n.init_app(app)
-    from flask_wtf.csrf import CSRFProtect
-
-    from . import auth, jobs
-    from .views import auth as auth_views
-    from .views import members
-
+    templating.init_app(app)
     csrf = CSRFProtect(app)
     csrf.exempt(oai.bp)          # OAI-PMH harvesters POST without a session: the protocol is read-only
     auth.init_app(app)
     jobs.init_app(app)
-    app.register_blueprint(auth_views.bp)
-    app.register_blueprint(members.bp)
-    app.register_blueprint(main.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(export.bp)
-    app.register_blueprint(feeds.bp)
-    app.register_blueprint(oai.bp)
-    app.register_blueprint(browse.bp)
-    app.register_blueprint(people_admin.bp)
-    app.register_blueprint(dashboard.bp)
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp)
     errors.init_app(app)
-
-    from .cli import register
-
-    register(app)
-    from .cli_members import register as register_members
-
-    register_members(app)
-
-    @app.teardown_appcontext
-    def _close_session(_exc):
-        s = g.pop("db_session", None)
-        if s is not None:
-            s.close()
+    for module in (cli, cli_ops, cli_members):
+        module.register(app)
+    app.teardown_appcontext(close_db_session)
 
     @app.after_request
     def _security_headers(resp):
@@ -93,9 +70,6 @@ def _static_caching(app: Flask) -> None:
     A changed file gets a new hash, so browsers and proxies never serve a stale stylesheet; an address
     without the hash (old bookmarks) is cached for an hour only.
     """
-    import hashlib
-    from pathlib import Path
-
     hashes: dict[str, str] = {}
     folder = Path(app.static_folder or "")
 
@@ -125,17 +99,3 @@ def _static_caching(app: Flask) -> None:
             resp.cache_control.immutable = True
             resp.cache_control.public = True
         return resp
-
-
-def get_archive(app=None):
-    """The ``Archive`` of the current (or given) app."""
-    from flask import current_app
-
-    return (app or current_app).extensions["archive"]
-
-
-def db_session():
-    """The request's database session (closed at teardown)."""
-    if "db_session" not in g:
-        g.db_session = get_archive().db.Session()
-    return g.db_session

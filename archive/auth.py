@@ -1,4 +1,6 @@
-"""Sign-in: Flask-Login setup, role checks and the account operations behind them (lock-out, passwords).
+"""Sign-in glue: Flask-Login setup, the signed-in user's snapshot and role checks on views.
+
+The account operations (sign-in checks, lock-out, passwords) are in ``services.accounts``.
 
 The session stores ``"<user id>:<session token>"``; rotating ``User.session_token`` therefore ends every
 session of that person at once ("log out everywhere", password reset, deactivation).
@@ -7,31 +9,18 @@ from __future__ import annotations
 
 import hmac
 import logging
-import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from functools import wraps
 from typing import Any, Callable, Optional
 
-from flask import abort, request
+from flask import abort, jsonify, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 from flask_login import login_required as _flask_login_required
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import models
-from .errors import PermissionDeniedError, UserValueError
-from .models import ROLES, AuditEvent, User
-from .services.review import _
+from .core import db_session
+from .models import User
 
 logger = logging.getLogger(__name__)
-
-MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
-MIN_PASSWORD = 10
-# Checked against when the e-mail is unknown, so both answers take about as long.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-0000", "scrypt")
 
 login_manager = LoginManager()
 
@@ -71,16 +60,7 @@ class SignedInUser(UserMixin):
                    token=user.session_token)
 
 
-def aware(dt: Optional[datetime]) -> Optional[datetime]:
-    """SQLite gives naive datetimes back: read them as UTC."""
-    if dt is not None and dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
-    return dt
-
-
 def _load_user(user_id: str) -> Optional[SignedInUser]:
-    from . import db_session
-
     uid, _sep, token = (user_id or "").partition(":")
     if not uid.isdigit() or not token:
         return None
@@ -98,8 +78,6 @@ def _wants_json() -> bool:
 
 
 def _unauthorized():
-    from flask import jsonify, redirect, url_for
-
     if _wants_json():
         return jsonify(error="Sign in first."), 401
     if request.method != "GET":
@@ -137,101 +115,3 @@ def role_required(*roles: str) -> Callable[[Callable], Callable]:
             return view(*args, **kwargs)
         return wrapped
     return decorator
-
-
-def audit(session: Session, actor_id: Optional[int], action: str, object_type: str, object_id: Optional[int],
-          **details: Any) -> None:
-    """Record who did what to which object (in the caller's transaction)."""
-    session.add(AuditEvent(at=models.utcnow(), user_id=actor_id, action=action, object_type=object_type,
-                           object_id=object_id, details=details))
-
-
-class LockedError(UserValueError):
-    """Too many failed sign-ins: the account is locked until ``until``."""
-
-    status = 429
-
-    def __init__(self, until: datetime) -> None:
-        super().__init__(_("Too many failed sign-in attempts. The account is locked until %(time)s UTC.",
-                           time=until.strftime("%Y-%m-%d %H:%M")))
-        self.until = until
-
-
-def authenticate(session: Session, email: str, password: str) -> User:
-    """The account for these credentials; counts failures and locks after five (caller commits)."""
-    email = (email or "").strip().lower()
-    user = session.scalars(select(User).where(User.email == email)).first() if email else None
-    now = models.utcnow()
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
-        raise UserValueError(_("Wrong e-mail or password."))
-    locked = aware(user.locked_until)
-    if locked and locked > now:
-        raise LockedError(locked)
-    if not check_password_hash(user.password_hash or _DUMMY_HASH, password or "") or not user.password_hash:
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.failed_logins = 0
-            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            audit(session, user.id, "account.locked", "user", user.id)
-            raise LockedError(user.locked_until)
-        raise UserValueError(_("Wrong e-mail or password."))
-    if not user.active:
-        raise UserValueError(_("This account has been deactivated. Ask an administrator."))
-    user.failed_logins = 0
-    user.locked_until = None
-    if not user.session_token:
-        user.session_token = secrets.token_hex(16)
-    return user
-
-
-def check_new_password(password: str, confirm: Optional[str] = None) -> None:
-    """``UserValueError`` unless the new password is long enough (and matches its confirmation)."""
-    if len(password or "") < MIN_PASSWORD:
-        raise UserValueError(_("The password must be at least %(n)d characters long.", n=MIN_PASSWORD))
-    if confirm is not None and password != confirm:
-        raise UserValueError(_("The two passwords do not match."))
-
-
-def rotate_session_token(user: User) -> str:
-    """End every session of this person (their next request is anonymous)."""
-    user.session_token = secrets.token_hex(16)
-    return user.session_token
-
-
-def set_password(session: Session, actor_id: Optional[int], user: User, password: str,
-                 confirm: Optional[str] = None) -> None:
-    """Set a new password (admin reset or CLI), unlock, and end the person's other sessions."""
-    check_new_password(password, confirm)
-    user.password_hash = generate_password_hash(password, "scrypt")
-    user.failed_logins = 0
-    user.locked_until = None
-    rotate_session_token(user)
-    audit(session, actor_id, "user.password_set", "user", user.id, email=user.email)
-
-
-def change_password(session: Session, user: User, current: str, new: str, confirm: str) -> None:
-    """A person changes their own password; the current one is required."""
-    if not check_password_hash(user.password_hash or _DUMMY_HASH, current or ""):
-        raise UserValueError(_("The current password is wrong."))
-    set_password(session, user.id, user, new, confirm)
-
-
-def set_role(session: Session, actor: User, user: User, role: str) -> None:
-    """Give an account another role (admins cannot demote themselves: someone must stay admin)."""
-    if role not in ROLES:
-        raise UserValueError(_("Unknown role."))
-    if user.id == actor.id and role != "admin":
-        raise PermissionDeniedError(_("You cannot take the admin role from yourself."))
-    old, user.role = user.role, role
-    audit(session, actor.id, "user.role", "user", user.id, email=user.email, old=old, new=role)
-
-
-def set_active(session: Session, actor: User, user: User, active: bool) -> None:
-    """Deactivate (ending every session) or reactivate an account."""
-    if user.id == actor.id and not active:
-        raise PermissionDeniedError(_("You cannot deactivate your own account."))
-    user.active = active
-    if not active:
-        rotate_session_token(user)
-    audit(session, actor.id, "user.activate" if active else "user.deactivate", "user", user.id, email=user.email)

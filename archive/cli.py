@@ -1,22 +1,35 @@
 """``manage.py`` commands. They stay thin: parse, call a service, report."""
 from __future__ import annotations
 
+import contextlib
+import html
 import json
+import re
+import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import get_archive
+from uploads.limits import cpu_count
+
+from .core import get_archive
+from .errors import UserValueError, fault_message
+from .migrate import upgrade
+from .representations import publication_json
+from .search import run_search
+from .serve import run_gunicorn
+from .services.accounts import create_user
+from .services.indexing import process_index_tasks, rebuild_index
+from .services.ingest import IngestOutcome, ingest_file, iter_input_files
+from .services.topics import ensure_topics
 
 
 def _init_db() -> None:
-    from .migrate import upgrade
-    from .services.topics import ensure_topics
-
     upgrade(get_archive().db.url)
     with get_archive().db.session() as s:
         ensure_topics(s)
@@ -48,14 +61,6 @@ def ingest_command(paths, publish, as_json, recursive, jobs):
     Extraction runs in child processes, several at once; indexing happens once after the batch.
     Exit code 1 if any file failed.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from uploads.limits import cpu_count
-
-    from .errors import fault_message
-    from .services.indexing import process_index_tasks
-    from .services.ingest import IngestOutcome, ingest_file, iter_input_files
-
     _init_db()
     archive = get_archive()
     files = iter_input_files(list(paths), recursive)
@@ -149,17 +154,14 @@ def _report(as_json: bool, obj: dict) -> None:
 @with_appcontext
 def search_command(query, as_json, limit, page):
     """Search published publications, as the web and API do."""
-    import re
-
-    from .search import run_search
-    from .views.api import hit_json
-
     archive = get_archive()
-    with archive.db.session() as s, current_app.test_request_context():
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").strip().rstrip("/")
+    with archive.db.session() as s:
         r = run_search(archive, s, query, page=page, limit=limit)
         if as_json:
             click.echo(json.dumps({"query": query, "total": r.total, "page": page, "relaxed": r.relaxed,
-                                   "hits": [hit_json(h.publication, h.score, h.snippet_html) for h in r.hits]},
+                                   "hits": [publication_json(h.publication, base, h.score, h.snippet_html)
+                                            for h in r.hits]},
                                   ensure_ascii=False, indent=1))
             return
         click.echo(f"{r.total} result(s) in {r.elapsed_ms:.0f} ms" + (" (any word)" if r.relaxed else ""))
@@ -169,17 +171,13 @@ def search_command(query, as_json, limit, page):
             click.echo(f"{i:3}. [{p.id}] {p.title}" + (f" — {authors}" if authors else "") + (f" ({p.year})" if p.year else ""))
             for sn in h.snippets[:2]:
                 text = re.sub(r"</?mark>", "*", sn.html)
-                import html as _html
-
-                click.echo(f"      p.{sn.page}: {_html.unescape(text)}")
+                click.echo(f"      p.{sn.page}: {html.unescape(text)}")
 
 
 @click.command("reindex")
 @with_appcontext
 def reindex_command():
     """Rebuild the search index from the database."""
-    from .services.indexing import rebuild_index
-
     _init_db()
     n, secs = rebuild_index(get_archive(), progress=None)
     click.echo(f"Indexed {n} publication(s) in {secs:.1f} s.")
@@ -189,8 +187,6 @@ def reindex_command():
 @with_appcontext
 def index_pending_command():
     """Apply index work left pending (e.g. after a crash)."""
-    from .services.indexing import process_index_tasks
-
     click.echo(f"Applied index work for {process_index_tasks(get_archive())} publication(s).")
 
 
@@ -203,9 +199,6 @@ def index_pending_command():
 @with_appcontext
 def create_user_command(email, name, role, password):
     """Create an account (invitation-only archive)."""
-    from .errors import UserValueError
-    from .services.accounts import create_user
-
     _init_db()
     try:
         with get_archive().db.session() as s:
@@ -226,19 +219,15 @@ def create_user_command(email, name, role, password):
 @with_appcontext
 def serve_command(host, port, workers, threads, jobs):
     """Serve the archive with gunicorn (a production WSGI server), plus the job worker by default."""
-    from .serve import run_gunicorn
-
     _init_db()
     click.echo(f"Serving {get_archive().data_dir} on http://{host}:{port}/ ({workers} workers × {threads} threads)")
     with _job_worker(jobs):
-        run_gunicorn(host, port, workers, threads, current_app.config)
+        run_gunicorn(host, port, workers, threads, current_app.config,
+                     factory=current_app.extensions["archive_factory"])
 
 
 def _job_worker(enabled: bool):
     """A `manage.py worker` child process for the lifetime of the server (the one-command default)."""
-    import contextlib
-    import subprocess
-
     @contextlib.contextmanager
     def run():
         proc = None
@@ -265,8 +254,6 @@ def _job_worker(enabled: bool):
 @with_appcontext
 def demo_command(then_serve, host, port):
     """Load the demo content (the project's own sample articles and volume) and publish it."""
-    from .services.ingest import ingest_file, iter_input_files
-
     _init_db()
     archive = get_archive()
     folder = Path(__file__).resolve().parent.parent / "demo" / "files"
@@ -276,17 +263,13 @@ def demo_command(then_serve, host, port):
         o = ingest_file(archive, f, f.name, publish=True)
         click.echo(f"{o.status:9} {f.name}" + (f": {o.error}" if o.error else ""))
     if then_serve:
-        from .serve import run_gunicorn
-
         click.echo(f"Serving on http://{host}:{port}/")
         with _job_worker(True):
-            run_gunicorn(host, port, 2, 4, current_app.config)
+            run_gunicorn(host, port, 2, 4, current_app.config, factory=current_app.extensions["archive_factory"])
 
 
 def register(app) -> None:
+    """Add the commands to ``manage.py``."""
     for cmd in (init_command, ingest_command, search_command, reindex_command, index_pending_command,
                 create_user_command, serve_command, demo_command):
         app.cli.add_command(cmd)
-    from .cli_ops import register as register_ops
-
-    register_ops(app)

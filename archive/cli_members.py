@@ -1,13 +1,20 @@
 """``manage.py set-password`` and ``manage.py worker``: accounts and background jobs from the shell."""
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import sys
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
-from . import get_archive
+from .core import get_archive
+from .errors import UserValueError
+from .jobs import get_jobs, worker_startup
+from .logs import setup_logging
+from .services.accounts import set_password, user_by_email
 
 
 @click.command("set-password")
@@ -17,12 +24,8 @@ from . import get_archive
 @with_appcontext
 def set_password_command(email, password):
     """Set a new password for an account (unlocks it and ends its sessions)."""
-    from .auth import set_password
-    from .errors import UserValueError
-    from .models import User
-
     with get_archive().db.session() as s:
-        user = s.scalars(select(User).where(User.email == email.strip().lower())).first()
+        user = user_by_email(s, email)
         if user is None:
             raise click.ClickException(f"No account with the e-mail {email}.")
         try:
@@ -34,31 +37,57 @@ def set_password_command(email, password):
 
 
 @click.command("worker")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16),
-              help="Uploads processed at once (each extraction also runs in its own child process).")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16),
+              help="Quick-lane tasks processed at once (each extraction also runs in its own child process).")
+@click.option("--lane", type=click.Choice(["both", "quick", "slow"]), default="both", show_default=True,
+              help="Which queue to work on: quick (uploads without OCR, publishing), slow (OCR), or both "
+                   "(the slow lane then runs in a child process with one thread).")
 @with_appcontext
-def worker_command(workers):
-    """Process queued uploads (the huey consumer; stop with Ctrl+C).
+def worker_command(workers, lane):
+    """Process queued uploads and background work (the huey consumers; stop with Ctrl+C).
 
     On start it queues again the uploads a killed worker left "running" (or whose task was lost) and
     applies index work left pending; while it runs, pending index work is retried every minute.
+    Files that need OCR wait in the slow lane, so quick files are never stuck behind a long scan.
     """
-    from .jobs import get_jobs, worker_startup
-
     app = current_app._get_current_object()
     jobs = get_jobs(app)
     if jobs.huey.immediate:
         raise click.ClickException("JOBS_IMMEDIATE is set: tasks run inside the web process, no worker needed.")
-    from .logs import setup_logging
-
     setup_logging(current_app.config)
-    where = getattr(jobs.huey.storage, "filename", None) or "Redis queue " + jobs.huey.name
-    click.echo(f"Worker on {where} ({workers} thread(s)).")
+    if lane == "slow":
+        click.echo(f"Worker on the slow lane ({_where(jobs.slow)}).")
+        jobs.slow.create_consumer(workers=1, worker_type="thread", periodic=False).run()
+        return
+    click.echo(f"Worker on {_where(jobs.huey)} ({workers} thread(s)).")
     done = worker_startup(app)
     if done["requeued"] or done["indexed"]:
         click.echo(f"Recovered: {len(done['requeued'])} upload(s) queued again, "
                    f"index work applied for {done['indexed']} publication(s).")
-    jobs.huey.create_consumer(workers=workers, worker_type="thread").run()
+    with _slow_lane(lane == "both"):
+        jobs.huey.create_consumer(workers=workers, worker_type="thread").run()
+
+
+def _where(huey) -> str:
+    return getattr(huey.storage, "filename", None) or "Redis queue " + huey.name
+
+
+@contextlib.contextmanager
+def _slow_lane(enabled: bool):
+    """A `manage.py worker --lane slow` child for as long as the quick lane's consumer runs."""
+    proc = None
+    if enabled:
+        manage = Path(__file__).resolve().parent.parent / "manage.py"
+        proc = subprocess.Popen([sys.executable, str(manage), "worker", "--lane", "slow"])
+    try:
+        yield
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def register(app) -> None:

@@ -9,7 +9,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import get_archive
+from .config import data_dir
+from .core import get_archive
+from .jobs import get_jobs, queued_record_ids
+from .services.backup import BackupError, backup_archive, restore_archive
+from .services.consistency import ORPHAN_GRACE_S, check_archive
 
 
 @click.command("check")
@@ -27,12 +31,10 @@ def check_command(repair, as_json, grace_s, no_hashes):
     pending index work, uploads stuck in "queued"/"running" with no live job, an index that is missing
     or cannot be read. Exit code 1 while any problem remains.
     """
-    from .jobs import get_jobs
-    from .services.consistency import ORPHAN_GRACE_S, check_archive
-
     archive = get_archive()
     jobs = get_jobs(current_app._get_current_object())
-    report = check_archive(archive, huey=jobs.huey, repair=repair, enqueue=jobs.process_upload,
+    report = check_archive(archive, waiting_ids=lambda: queued_record_ids(jobs), repair=repair,
+                           enqueue=jobs.enqueue_upload,
                            orphan_grace_s=ORPHAN_GRACE_S if grace_s is None else grace_s,
                            verify_hashes=not no_hashes)
     problems = report.problems()
@@ -65,8 +67,6 @@ def check_command(repair, as_json, grace_s, no_hashes):
 
 
 def _settings_files(app) -> dict[str, Path]:
-    from .config import data_dir
-
     return {"config.py": Path(app.instance_path) / "config.py", "secret_key": data_dir(app) / "secret_key"}
 
 
@@ -79,8 +79,6 @@ def backup_command(path, as_json):
 
     Repeat into the same folder to refresh it: only new files are copied.
     """
-    from .services.backup import BackupError, backup_archive
-
     try:
         m = backup_archive(get_archive(), path, _settings_files(current_app))
     except BackupError as exc:
@@ -105,8 +103,6 @@ def backup_command(path, as_json):
 @with_appcontext
 def restore_command(path, force):
     """Restore a backup folder into this archive (which must be empty), then rebuild the index."""
-    from .services.backup import BackupError, restore_archive
-
     archive = get_archive()
     try:
         out = restore_archive(archive, path, force=force, instance_path=Path(current_app.instance_path))

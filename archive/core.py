@@ -4,8 +4,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from flask import current_app, g
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session
 
 from indexer.backend import SearchBackend, open_backend
 from uploads.limits import Limits
@@ -70,3 +73,27 @@ class Archive:
         if self._search is not None:
             self._search.close()
         self.db.dispose()
+
+
+def get_archive(app=None) -> Archive:
+    """The ``Archive`` of the current (or given) app."""
+    return (app or current_app).extensions["archive"]
+
+
+def db_session() -> Session:
+    """The request's database session (closed at teardown)."""
+    if "db_session" not in g:
+        g.db_session = get_archive().db.Session()
+    return g.db_session
+
+
+def close_db_session(_exc=None) -> None:
+    """Close the request's session, if one was opened (app-context teardown)."""
+    s = g.pop("db_session", None)
+    if s is not None:
+        s.close()
+
+
+def ping_database() -> None:
+    """One trivial query on the request's session (health checks): raises when the database is away."""
+    db_session().execute(select(1))

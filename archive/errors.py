@@ -4,20 +4,19 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
-from flask import g, jsonify, render_template, request
+import click
+from flask import current_app, g, jsonify, render_template, request
+from flask_babel import gettext
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from uploads.errors import UploadError
 
 from .db import BUSY, FULL, READ_ONLY, UNAVAILABLE, storage_fault
+from .i18n import _l
 
 logger = logging.getLogger(__name__)
 
-
-
-def _l(message: str) -> str:
-    """Mark a message for extraction (``pybabel -k _l``); it is translated where it is shown."""
-    return message
 
 
 # Messages for conditions of the machine (the person can do nothing but wait or tell the administrator);
@@ -64,8 +63,6 @@ def fault_message(exc: BaseException) -> str | None:
 @contextmanager
 def cli_fault_guard():
     """Turn a full disk, read-only folder or unreachable database into a one-line CLI error (exit 1)."""
-    import click
-
     try:
         yield
     except Exception as exc:
@@ -93,8 +90,6 @@ def _discard_db_session() -> None:
 
 
 def _fault_page(kind: str):
-    from flask_babel import gettext
-
     status = FAULT_STATUS[kind]
     message = gettext(FAULT_MESSAGES[kind])
     headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else {}
@@ -102,15 +97,11 @@ def _fault_page(kind: str):
         return jsonify(error=message, code=f"storage-{kind}"), status, headers
     if kind in (BUSY, UNAVAILABLE):
         # The page must not need the database: show it as to an anonymous reader.
-        from flask import current_app
-
         g._login_user = current_app.login_manager.anonymous_user()
     try:
         body = render_template("errors/error.html", status=status, message=message, fault=kind)
     except Exception:  # noqa: BLE001 - the last resort must not fail in turn
         logger.exception("rendering the %s page failed", kind)
-        from markupsafe import escape
-
         body = f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{escape(message)}</p>"
     return body, status, headers
 

@@ -8,11 +8,34 @@ versions with ``<link rel="alternate" hreflang>``.
 """
 from __future__ import annotations
 
-from flask import request
-from flask_babel import Babel
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from flask import current_app, has_request_context, request
+from flask import url_for as flask_url_for
+from flask_babel import Babel, get_locale, gettext
 
 LOCALES = ("ru", "kk", "en")
 ENVIRON_KEY = "archive.url_locale"
+
+
+def _(message: str, **variables: Any) -> str:
+    """Translated inside a request; plain English (formatted) in the CLI and the worker, which have no locale."""
+    if has_request_context():
+        return gettext(message, **variables)
+    return message % variables if variables else message
+
+
+def _l(message: str) -> str:
+    """Mark a message for extraction (``pybabel -k _l``); it is translated where it is shown."""
+    return message
+
+
+def current_locale() -> str:
+    """The interface language of this request ("ru" outside a request)."""
+    if not has_request_context():
+        return "ru"
+    return str(get_locale() or "ru")
 
 
 class LocalePrefixMiddleware:
@@ -53,8 +76,6 @@ def select_locale() -> str:
     cookie = request.cookies.get("hl")
     if cookie in LOCALES:
         return cookie
-    from flask import current_app
-
     default = current_app.config.get("BABEL_DEFAULT_LOCALE", "ru")
     return request.accept_languages.best_match(LOCALES) or (default if default in LOCALES else "ru")
 
@@ -74,8 +95,6 @@ def init_app(app) -> None:
             resp.vary.update(("Cookie", "Accept-Language"))
         return resp
 
-    from flask import url_for as flask_url_for
-
     def url_for(endpoint: str, **values) -> str:
         """``url_for`` for templates: static files are the same in every language, so they keep one address."""
         url = flask_url_for(endpoint, **values)
@@ -88,9 +107,7 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _locale_ctx():
-        from flask_babel import get_locale
-
-        return {"current_locale": str(get_locale() or "ru"), "locales": LOCALES, "lang_url": lang_url}
+        return {"current_locale": current_locale(), "locales": LOCALES, "lang_url": lang_url}
 
 
 def _base_script_root() -> str:
@@ -104,14 +121,20 @@ def _base_script_root() -> str:
 
 def lang_url(locale: str | None, external: bool = False) -> str:
     """The current page's address in another interface language (``None``: without a prefix)."""
-    from urllib.parse import urlencode
-
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "hl"]
     path = _base_script_root() + (f"/{locale}" if locale else "") + request.path
     url = path + ("?" + urlencode(args) if args else "")
     if not external:
         return url
-    from flask import current_app
+    return public_base_url() + url
 
-    host = (current_app.config.get("PUBLIC_BASE_URL") or "").strip() or request.host_url
-    return host.rstrip("/") + url
+
+def public_base_url() -> str:
+    """The absolute site root: ``PUBLIC_BASE_URL`` when configured, else the request's host (no trailing slash)."""
+    configured = (current_app.config.get("PUBLIC_BASE_URL") or "").strip()
+    return (configured or request.host_url).rstrip("/")
+
+
+def public_host() -> str:
+    """The host name (no port) of the public site, for OAI identifiers and tag URIs."""
+    return (urlsplit(public_base_url()).hostname or request.host.split(":")[0]).lower()

@@ -1,118 +1,75 @@
-"""Background jobs (huey, SQLite storage in the data folder): uploads are processed outside the request.
+"""Background jobs (huey): uploads are processed outside the request.
 
+Only the wiring lives here — the queue, its tasks, retries — each task a short sequence of service
+calls (``services.uploads`` owns the ProcessingRecord lifecycle, ``services.ingest`` takes a file in).
 ``JOBS_IMMEDIATE=True`` runs tasks at once in the calling thread (tests); otherwise ``manage.py worker``
-runs the consumer that takes them from ``<data_dir>/jobs.sqlite3``.
+runs the consumer that takes them from ``<data_dir>/jobs.sqlite3`` (or Redis with ``JOBS_REDIS_URL``).
 """
 from __future__ import annotations
 
 import logging
-import os
-import re
-import socket
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from flask import Flask, current_app
 from huey import Huey, SqliteHuey, crontab
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from .config import data_dir
-from .models import IndexTask, ProcessingRecord, utcnow
+from .config import data_dir, setting
+from .core import get_archive
+from .db import storage_fault
+from .errors import fault_message
+from .models import IndexTask, utcnow
+from .services import uploads as records
+from .services.indexing import process_index_tasks
+from .services import background, ingest, publishing
 
 logger = logging.getLogger(__name__)
 
 RETRIES = 2
-_INCOMING_NAME = re.compile(r"^[0-9a-f]{32}$")
 
-MSG_RETRYING = "Processing hit a problem; it will be tried again shortly."
-MSG_FAILED = ("Processing failed unexpectedly. The error has been logged; please try again later "
-              "or tell the archive's editors.")
-MSG_LOST = "The uploaded file was lost before it could be processed. Please upload it again."
-MSG_DUPLICATE = "The same file is already in the archive."
+
+LANES = ("quick", "slow")
 
 
 @dataclass
 class Jobs:
-    """The app's huey instance and its tasks."""
+    """The app's two queues and their tasks.
 
-    huey: Huey
-    process_upload: Any
+    Two lanes, each with its own consumer: files that need OCR (and other long reading) go to the slow
+    lane, everything else to the quick one, so a one-page DOCX never waits behind a scanned book.
+    """
+
+    huey: Huey                     # the quick lane
+    slow: Huey                     # the slow lane (OCR)
+    process_upload: Any            # quick-lane task
+    process_upload_slow: Any       # slow-lane task
+    run_job: Any                   # a BackgroundJob (publishing a volume, re-cutting its PDFs), quick lane
+
+    def lane(self, name: str) -> Huey:
+        """The queue of a lane by name."""
+        return self.slow if name == "slow" else self.huey
+
+    def enqueue_upload(self, record_id: int, slow: bool = False) -> None:
+        """Queue processing of one upload in its lane; call after the record is committed."""
+        (self.process_upload_slow if slow else self.process_upload)(record_id)
 
 
-def make_huey(app: Flask) -> Huey:
-    """The job queue: ``<data_dir>/jobs.sqlite3`` by default, Redis when ``JOBS_REDIS_URL`` is set (several
+def make_huey(app: Flask, lane: str = "quick") -> Huey:
+    """A lane's queue: ``<data_dir>/jobs.sqlite3`` by default, Redis when ``JOBS_REDIS_URL`` is set (several
     machines sharing one queue); in memory and immediate when ``JOBS_IMMEDIATE``."""
-    immediate = bool(app.config.get("JOBS_IMMEDIATE", False))
-    redis_url = str(app.config.get("JOBS_REDIS_URL") or "").strip()
+    immediate = setting(app.config, "JOBS_IMMEDIATE")
+    redis_url = setting(app.config, "JOBS_REDIS_URL").strip()
+    base = setting(app.config, "JOBS_QUEUE_NAME") or "kelisim"
+    name = base if lane == "quick" else f"{base}-{lane}"
     if redis_url and not immediate:
-        from huey import RedisHuey
+        from huey import RedisHuey    # optional: the redis client is imported only when a Redis queue is set
 
-        return RedisHuey(name=str(app.config.get("JOBS_QUEUE_NAME") or "kelisim"), url=redis_url, results=False,
-                         utc=True)
+        return RedisHuey(name=name, url=redis_url, results=False, utc=True)
     folder = data_dir(app)
     folder.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(name="kelisim", filename=str(folder / "jobs.sqlite3"), immediate=immediate, results=False,
+    return SqliteHuey(name=name, filename=str(folder / "jobs.sqlite3"), immediate=immediate, results=False,
                       utc=True)
-
-
-def incoming_dir(archive) -> Path:
-    """Where uploaded bytes wait, under generated names, until a worker takes them."""
-    return Path(archive.data_dir) / "incoming"
-
-
-def incoming_path(archive, token: str) -> Optional[Path]:
-    """The waiting file for a generated token (None for anything that is not one of ours)."""
-    if not _INCOMING_NAME.match(token or ""):
-        return None
-    return incoming_dir(archive) / token
-
-
-def _set(archive, record_id: int, **values: Any) -> None:
-    with archive.db.session() as s:
-        rec = s.get(ProcessingRecord, record_id)
-        if rec is not None:
-            for k, v in values.items():
-                setattr(rec, k, v)
-            s.commit()
-
-
-def worker_identity() -> dict:
-    """Who runs a task: host and process id, written onto the record it claims."""
-    return {"host": socket.gethostname(), "pid": os.getpid()}
-
-
-def worker_alive(info: Any) -> Optional[bool]:
-    """True/False when the claiming process is on this host (alive or gone); None when it cannot be told."""
-    if not isinstance(info, dict) or not isinstance(info.get("pid"), int):
-        return False                       # claimed before worker identities were recorded
-    if info.get("host") != socket.gethostname():
-        return None
-    try:
-        os.kill(info["pid"], 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _claim(archive, record_id: int) -> Optional[tuple[str, str, Optional[int]]]:
-    """Move a queued record to "running" atomically; None when it is not queued (deleted, done, or taken)."""
-    with archive.db.session() as s:
-        n = s.execute(update(ProcessingRecord)
-                      .where(ProcessingRecord.id == record_id, ProcessingRecord.status == "queued")
-                      .values(status="running")).rowcount
-        if n != 1:
-            s.rollback()
-            return None
-        rec = s.get(ProcessingRecord, record_id)
-        rec.details = {**(rec.details or {}), "worker": {**worker_identity(), "since": utcnow().isoformat()}}
-        token = (rec.details or {}).get("incoming", "")
-        name, user_id = rec.original_name, rec.user_id
-        s.commit()
-    return token, name, user_id
 
 
 def process_upload(archive, record_id: int, retries_left: int = 0) -> Optional[str]:
@@ -123,119 +80,74 @@ def process_upload(archive, record_id: int, retries_left: int = 0) -> Optional[s
     worker killed before that commit leaves the record "running" with its worker's identity, and
     ``recover_records`` (worker start, ``manage.py check --repair``) queues it again.
     """
-    from .services.ingest import ingest_file
-
-    claimed = _claim(archive, record_id)
+    claimed = records.claim(archive, record_id)
     if claimed is None:
         return None
-    token, name, user_id = claimed
-    path = incoming_path(archive, token)
+    path = records.incoming_path(archive, claimed.token)
     if path is None or not path.exists():
-        _set(archive, record_id, status="error", message=MSG_LOST, error_code="lost", finished_at=utcnow())
+        records.update_record(archive, record_id, status="error", message=records.MSG_LOST, error_code="lost",
+                              finished_at=utcnow())
         return "error"
     try:
-        outcome = ingest_file(archive, path, name, publish=False, user_id=user_id, record_id=record_id)
+        outcome = ingest.ingest_file(archive, path, claimed.name, publish=False, user_id=claimed.user_id,
+                                     record_id=record_id, on_progress=records.progress_reporter(archive, record_id))
     except Exception as exc:
         logger.exception("processing upload record %s failed (%d retries left)", record_id, retries_left)
         if retries_left > 0:
-            _set(archive, record_id, status="queued", message=MSG_RETRYING)
+            records.update_record(archive, record_id, status="queued", message=records.MSG_RETRYING)
         else:
-            from .db import storage_fault
-            from .errors import fault_message
-
             fault = storage_fault(exc)        # a full disk or a database away: say so, not "unexpectedly"
-            _set(archive, record_id, status="error", message=fault_message(exc) or MSG_FAILED,
-                 error_code=f"storage-{fault}" if fault else "internal", finished_at=utcnow())
+            records.update_record(archive, record_id, status="error", message=fault_message(exc) or records.MSG_FAILED,
+                                  error_code=f"storage-{fault}" if fault else "internal",
+                                  finished_at=utcnow())
             path.unlink(missing_ok=True)
         raise
     if outcome.record_id != record_id:
         # The file could not be read, or another process stored the same bytes at the same moment.
-        with archive.db.session() as s:
-            rec = s.get(ProcessingRecord, record_id)
-            if rec is not None and rec.status == "running":
-                rec.status = outcome.status
-                rec.message = outcome.error or (MSG_DUPLICATE if outcome.status == "duplicate" else "")
-                rec.error_code = "read" if outcome.status == "error" else ""
-                rec.details = {}
-                rec.publication_ids = list(outcome.publication_ids)
-                rec.finished_at = utcnow()
-                s.commit()
+        message = outcome.error or (records.MSG_DUPLICATE if outcome.status == "duplicate" else "")
+        records.settle_running(archive, record_id, outcome.status, message,
+                               "read" if outcome.status == "error" else "", outcome.publication_ids)
     path.unlink(missing_ok=True)
     return outcome.status
 
 
-def queued_record_ids(huey: Huey) -> set[int]:
-    """Record ids that have a process_upload task waiting in the queue or the schedule (retries)."""
+def queued_record_ids(jobs: "Jobs") -> set[int]:
+    """Record ids that have a process_upload task waiting in either lane, in the queue or the schedule (retries)."""
     out: set[int] = set()
-    for task in list(huey.pending()) + list(huey.scheduled()):
-        if getattr(task, "name", "").endswith("process_upload") and task.args:
-            try:
-                out.add(int(task.args[0]))
-            except (TypeError, ValueError):
-                continue
+    for huey in (jobs.huey, jobs.slow):
+        for task in list(huey.pending()) + list(huey.scheduled()):
+            if "process_upload" in getattr(task, "name", "") and task.args:
+                try:
+                    out.add(int(task.args[0]))
+                except (TypeError, ValueError):
+                    continue
     return out
 
 
-@dataclass
-class StuckRecord:
-    """A processing record that no job will finish: its worker died, or its task left the queue."""
-
-    id: int
-    status: str
-    reason: str            # "worker-gone" | "not-queued"
+def stuck_records(archive, jobs: "Jobs", grace_s: float = 60.0):
+    """Upload records no job will finish (see ``services.uploads.stuck_records``)."""
+    return records.stuck_records(archive, lambda: queued_record_ids(jobs), grace_s=grace_s)
 
 
-def stuck_records(archive, huey: Huey, grace_s: float = 60.0, now: Optional[datetime] = None) -> list[StuckRecord]:
-    """Records "running" whose worker is gone, and records "queued" for longer than ``grace_s`` with no task.
-
-    A running record whose worker is on another host is left alone (it cannot be told from here).
-    """
-    now = now or utcnow()
-    waiting = None
-    out: list[StuckRecord] = []
-    with archive.db.session() as s:
-        recs = list(s.scalars(select(ProcessingRecord)
-                              .where(ProcessingRecord.status.in_(("queued", "running")))
-                              .order_by(ProcessingRecord.id)))
-    for rec in recs:
-        if rec.status == "running":
-            if worker_alive((rec.details or {}).get("worker")) is False:
-                out.append(StuckRecord(rec.id, rec.status, "worker-gone"))
-            continue
-        created = rec.created_at
-        if created is not None and created.tzinfo is None:
-            created = created.replace(tzinfo=timezone.utc)
-        if created is not None and now - created < timedelta(seconds=grace_s):
-            continue
-        if waiting is None:
-            waiting = queued_record_ids(huey)
-        if rec.id not in waiting:
-            out.append(StuckRecord(rec.id, rec.status, "not-queued"))
-    return out
+def recover_records(archive, jobs: "Jobs", grace_s: float = 60.0):
+    """Queue stuck upload records again, in the quick lane (see ``services.uploads.recover_records``)."""
+    return records.recover_records(archive, lambda: queued_record_ids(jobs), jobs.enqueue_upload, grace_s=grace_s)
 
 
-def recover_records(archive, huey: Huey, enqueue: Callable[[int], Any], grace_s: float = 60.0) -> list[StuckRecord]:
-    """Queue stuck records again (their waiting file is kept until processing ends); returns them.
+def run_background_job(archive, job_id: int) -> Optional[str]:
+    """Run one ``BackgroundJob`` by its kind."""
+    def work(job, report):
+        if job.kind == "publish":
+            return publishing.run_publish_job(archive, job, report)
+        if job.kind == "recut":
+            return publishing.run_recut_job(archive, job, report)
+        raise ValueError(f"unknown job kind {job.kind!r}")
 
-    Safe to repeat: a record queued twice is processed once (the claim is atomic).
-    """
-    stuck = stuck_records(archive, huey, grace_s=grace_s)
-    for st in stuck:
-        with archive.db.session() as s:
-            n = s.execute(update(ProcessingRecord)
-                          .where(ProcessingRecord.id == st.id, ProcessingRecord.status == st.status)
-                          .values(status="queued")).rowcount
-            s.commit()
-        if n == 1:
-            logger.warning("processing record %s was left %s (%s); queued again", st.id, st.status, st.reason)
-            enqueue(st.id)
-    return stuck
+    return background.run(archive, job_id, work)
 
 
 def catch_up_index(archive) -> int:
     """Apply index work left pending in the database (after a crash or an index failure)."""
-    from .services.indexing import process_index_tasks
-
     with archive.db.session() as s:
         if s.scalar(select(IndexTask.id).limit(1)) is None:
             return 0
@@ -244,11 +156,9 @@ def catch_up_index(archive) -> int:
 
 def worker_startup(app: Flask) -> dict:
     """What a starting worker does first: re-queue records a killed worker left, catch the index up."""
-    from . import get_archive
-
     archive = get_archive(app)
     jobs = get_jobs(app)
-    stuck = recover_records(archive, jobs.huey, jobs.process_upload, grace_s=0)
+    stuck = recover_records(archive, jobs, grace_s=0)
     try:
         indexed = catch_up_index(archive)
     except Exception:  # noqa: BLE001 - stays pending; the periodic task tries again
@@ -258,31 +168,36 @@ def worker_startup(app: Flask) -> dict:
 
 
 def init_app(app: Flask) -> Jobs:
-    """Create the app's huey instance and register its tasks (``app.extensions["jobs"]``)."""
-    huey = make_huey(app)
+    """Create the app's queues and register their tasks (``app.extensions["jobs"]``)."""
+    huey, slow = make_huey(app, "quick"), make_huey(app, "slow")
+    retry = {"retries": RETRIES, "retry_delay": setting(app.config, "JOBS_RETRY_DELAY_S"), "retry_backoff": 2}
 
-    # Retries wait JOBS_RETRY_DELAY_S, then twice as long (backoff): a passing fault has time to clear.
-    @huey.task(retries=RETRIES, retry_delay=int(app.config.get("JOBS_RETRY_DELAY_S", 60)), retry_backoff=2,
-               context=True, name="process_upload")
-    def process_upload_task(record_id: int, task=None):
+    def upload_task(record_id: int, task=None):
         """Process one uploaded file (retried only when something unexpected breaks)."""
-        from . import get_archive
-
         with app.app_context():
             return process_upload(get_archive(app), record_id, retries_left=task.retries if task else 0)
+
+    # Retries wait JOBS_RETRY_DELAY_S, then twice as long (backoff): a passing fault has time to clear.
+    process_upload_task = huey.task(context=True, name="process_upload", **retry)(upload_task)
+    process_upload_slow = slow.task(context=True, name="process_upload_slow", **retry)(upload_task)
+
+    @huey.task(name="run_job")
+    def run_job_task(job_id: int):
+        """Publish a volume, re-cut its PDFs: long work with progress (not retried: the person sees the outcome)."""
+        with app.app_context():
+            return run_background_job(get_archive(app), job_id)
 
     @huey.periodic_task(crontab(minute="*"), name="catch_up_index")
     def catch_up_index_task():
         """Every minute: apply index work left pending (the index catches up with the database by itself)."""
-        from . import get_archive
-
         with app.app_context():
             try:
                 catch_up_index(get_archive(app))
             except Exception:  # noqa: BLE001 - tasks stay recorded; next minute tries again
                 logger.exception("periodic index catch-up failed")
 
-    jobs = Jobs(huey=huey, process_upload=process_upload_task)
+    jobs = Jobs(huey=huey, slow=slow, process_upload=process_upload_task, process_upload_slow=process_upload_slow,
+                run_job=run_job_task)
     app.extensions["jobs"] = jobs
     return jobs
 
@@ -293,6 +208,11 @@ def get_jobs(app: Optional[Flask] = None) -> Jobs:
     return app.extensions.get("jobs") or init_app(app)
 
 
-def enqueue_upload(record_id: int) -> None:
-    """Queue processing of one upload; call after the record is committed."""
-    get_jobs().process_upload(record_id)
+def enqueue_upload(record_id: int, slow: bool = False) -> None:
+    """Queue processing of one upload in its lane; call after the record is committed."""
+    get_jobs().enqueue_upload(record_id, slow)
+
+
+def enqueue_job(job_id: int) -> None:
+    """Queue a ``BackgroundJob``; call after it is committed."""
+    get_jobs().run_job(job_id)

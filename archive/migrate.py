@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
+from alembic.runtime.migration import MigrationContext
 from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -22,7 +23,6 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 def current_revision(engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
+    """The schema revision the database is at (None for an empty database)."""
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

@@ -239,6 +239,27 @@ class ProcessingRecord(Base):
     finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
 
 
+class BackgroundJob(Base):
+    """Long work done outside the request (publishing a volume, rebuilding the index), with its progress.
+
+    ``progress`` is {"stage", "done", "total"} while it runs; ``message`` says what happened (person-safe).
+    At most one job of a kind runs for one target: the service checks before it queues.
+    """
+
+    __tablename__ = "background_jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))                        # publish | recut | reindex
+    status: Mapped[str] = mapped_column(String(20), default="queued")    # queued|running|done|error
+    target_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)   # the publication, when there is one
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    progress: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    message: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+
 class IndexTask(Base):
     """Pending index work recorded in the database, so a crash between commit and index is caught up."""
 

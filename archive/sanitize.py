@@ -20,3 +20,8 @@ def clean_html(text: str | None) -> str:
 def safe_html(text: str | None) -> Markup:
     """Sanitised rich text marked safe for a template (cleaned again on output: defence in depth)."""
     return Markup(clean_html(text))
+
+
+def plain_text(html: str | None) -> str:
+    """Text of sanitised rich text, tags removed and entities read (for the index and for plain fields)."""
+    return Markup(html or "").striptags()

@@ -12,6 +12,7 @@ from indexer.query import ParsedQuery, parse_query
 from indexer.snippets import Snippet, make_snippets, plain_snippet
 
 from .models import Authorship, Publication, PublicationPage
+from .services.indexing import index_text
 
 
 @dataclass
@@ -37,12 +38,6 @@ class SearchPage:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.limit))
-
-
-def index_text(pub: Publication) -> str:
-    from .services.entries import index_text as own_text
-
-    return own_text(pub)
 
 
 def run_search(archive, session: Session, text: str, page: int = 1, limit: int = 10,

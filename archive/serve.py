@@ -1,12 +1,18 @@
 """gunicorn as the production server behind ``manage.py serve``."""
 from __future__ import annotations
 
+from typing import Callable
+
+from flask import Flask
 from gunicorn.app.base import BaseApplication
+
+from .logs import gunicorn_logconfig, setup_logging
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict) -> None:
+    def __init__(self, options: dict, factory: Callable[[], Flask]) -> None:
         self.options = options
+        self.factory = factory
         super().__init__()
 
     def load_config(self) -> None:
@@ -14,19 +20,19 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(k, v)
 
     def load(self):
-        from archive import create_app
-
-        return create_app()
+        return self.factory()
 
 
-def run_gunicorn(host: str, port: int, workers: int = 2, threads: int = 4, config=None) -> None:
-    """Run gunicorn in this process (blocks). Each worker builds its own app after the fork.
+def run_gunicorn(host: str, port: int, workers: int = 2, threads: int = 4, config=None,
+                 factory: Callable[[], Flask] | None = None) -> None:
+    """Run gunicorn in this process (blocks). Each worker builds its own app after the fork with ``factory``
+    (the app factory that built the calling app).
 
     Requests are logged once by the app (``archive.request``, structured); gunicorn's access log is off.
     """
-    from archive.logs import gunicorn_logconfig, setup_logging
-
+    if factory is None:
+        raise ValueError("run_gunicorn needs the app factory")
     setup_logging(config)
     _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
                "timeout": 120, "graceful_timeout": 20, "accesslog": None, "preload_app": False,
-               "logconfig_dict": gunicorn_logconfig(config)}).run()
+               "logconfig_dict": gunicorn_logconfig(config)}, factory).run()

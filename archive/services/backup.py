@@ -17,6 +17,7 @@ is an unfinished backup.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import os
@@ -24,16 +25,25 @@ import platform
 import shutil
 import sqlite3
 import tempfile
+import warnings
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Iterable
 
+from alembic.script import ScriptDirectory
+
 from sqlalchemy import (JSON, Date, DateTime, LargeBinary, MetaData, Numeric, bindparam, column, create_engine,
                         func, select, table, text)
+from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SAWarning
 
+from ..migrate import alembic_config, current_revision, upgrade
+from ..models import Base
 from ..storage import sha256_of
+from . import indexing
 
 logger = logging.getLogger(__name__)
 
@@ -104,18 +114,12 @@ def _decode(kind: str, v: Any) -> Any:
 
 def _model_types() -> dict[str, dict[str, Any]]:
     """Column types of the ORM models (they know JSON and timezone-aware datetimes; reflection may not)."""
-    from ..models import Base
-
     return {t.name: {c.name: c.type for c in t.columns} for t in Base.metadata.tables.values()}
 
 
 def _reflect(conn: Connection) -> MetaData:
     """The archive's own tables as the database has them (derived data such as a search backend's
     tables in the same database is left out: the index is rebuilt after a restore)."""
-    from sqlalchemy import inspect
-
-    from ..models import Base
-
     md = MetaData()
     names = [n for n in inspect(conn).get_table_names() if n in Base.metadata.tables]
     md.reflect(bind=conn, only=names)
@@ -124,10 +128,6 @@ def _reflect(conn: Connection) -> MetaData:
 
 def _tables(md: MetaData) -> list:
     """Reflected tables in dependency order (parents first), without Alembic's bookkeeping."""
-    import warnings
-
-    from sqlalchemy.exc import SAWarning
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)      # cycles are handled by deferring their columns
         return [t for t in md.sorted_tables if t.name not in SKIP_TABLES]
@@ -211,8 +211,6 @@ def _snapshot_dump(archive, folder: Path) -> tuple[dict, dict, list[str], str | 
 
 def _copy_verified(src: Path, dest: Path, sha: str) -> bool:
     """Copy ``src`` to ``dest`` atomically if its bytes hash to ``sha``; False (nothing written) otherwise."""
-    import hashlib
-
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".partial-")
     h = hashlib.sha256()
@@ -234,8 +232,6 @@ def _copy_verified(src: Path, dest: Path, sha: str) -> bool:
 
 
 def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
     out = {"python": platform.python_version()}
     for pkg in ("SQLAlchemy", "alembic", "Flask", "Whoosh"):
         try:
@@ -338,10 +334,6 @@ def instance_contents(archive) -> dict[str, int]:
 
 
 def _known_revision(rev: str | None) -> bool:
-    from alembic.script import ScriptDirectory
-
-    from ..migrate import alembic_config
-
     if rev is None:
         return True
     try:
@@ -417,9 +409,6 @@ def restore_archive(archive, src: Path, force: bool = False, instance_path: Path
     Refuses an instance that holds anything but the seeded vocabulary unless ``force`` (then the
     database rows are replaced; stored files already present stay, being addressed by their hash).
     """
-    from ..migrate import current_revision, upgrade
-    from . import indexing
-
     src = Path(src)
     manifest = read_manifest(src)
     revision = manifest["database"].get("alembic_revision")

@@ -8,13 +8,14 @@ from datetime import date
 from typing import Any, Iterable, Optional
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased
 
 from indexer.backend import Filters
 
 from ..collation import index_letters, initial, sort_key
 from ..models import Authorship, Person, Publication, PublicationTopic, Topic, Volume
 from ..search import run_search
+from .publications import with_people
 from .topics import SPECS
 
 logger = logging.getLogger(__name__)
@@ -35,9 +36,50 @@ PUBLISHED = (Publication.status == "published") & or_(
     ~Publication.duplicate_of_id.in_(select(_Original.id).where(_Original.status == "published")))
 
 
-def with_people(stmt: Select) -> Select:
-    return stmt.options(selectinload(Publication.authorships).selectinload(Authorship.person),
-                        selectinload(Publication.volume))
+@dataclass
+class VolumePage:
+    """A volume as readers see it: its book-level record and its published articles in page order."""
+
+    volume: Volume
+    book: Optional[Publication]
+    articles: list[Publication]
+
+
+def volume_page(session: Session, volume_id: int) -> Optional[VolumePage]:
+    """The published records of a volume, or None when it has none (unknown or not public)."""
+    vol = session.get(Volume, volume_id)
+    if vol is None:
+        return None
+    pubs = list(session.scalars(with_people(select(Publication).where(PUBLISHED, Publication.volume_id == vol.id))
+                                .order_by(Publication.pdf_page_start.is_(None), Publication.pdf_page_start,
+                                          Publication.id)))
+    if not pubs:
+        return None
+    book = next((p for p in pubs if p.kind == "volume"), None)
+    return VolumePage(vol, book, [p for p in pubs if p.kind != "volume"])
+
+
+def topic_listing(session: Session, topic: Topic, page: int, per_page: int = PER_PAGE) -> "PageOf":
+    """The published publications on a topic, newest first."""
+    ids = select(PublicationTopic.publication_id).where(PublicationTopic.topic_id == topic.id)
+    return paged_publications(session, [Publication.id.in_(ids)], page, per_page)
+
+
+def entity_labels(session: Session, name: str, values: list[str], locale: str) -> dict[str, str]:
+    """Readable labels of facet values that name records: people, volumes, topics."""
+    ids = [int(v) for v in values if v.isdigit() and len(v) <= 18]
+    if name == "persons" and ids:
+        return {str(p.id): p.name for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
+    if name == "collection" and ids:
+        return {str(v.id): v.title for v in session.scalars(select(Volume).where(Volume.id.in_(ids)))}
+    if name == "topics" and values:
+        return {t.slug: t.label(locale) for t in session.scalars(select(Topic).where(Topic.slug.in_(values)))}
+    return {}
+
+
+def get_person(session: Session, person_id: int) -> Optional[Person]:
+    """The person with this id (merged records included), or None."""
+    return session.get(Person, person_id)
 
 
 @dataclass

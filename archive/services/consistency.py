@@ -25,6 +25,7 @@ from indexer.query import parse_query
 from ..models import IndexTask, ProcessingRecord, Publication, StoredFile
 from ..storage import sha256_of
 from . import indexing
+from .uploads import incoming_dir, recover_records, stuck_records
 
 logger = logging.getLogger(__name__)
 
@@ -126,15 +127,14 @@ def _age(path: Path, now: float) -> float:
         return 0.0
 
 
-def check_archive(archive, huey=None, repair: bool = False, enqueue: Optional[Callable[[int], Any]] = None,
-                  orphan_grace_s: float = ORPHAN_GRACE_S, verify_hashes: bool = True,
-                  now: Optional[float] = None) -> CheckReport:
+def check_archive(archive, waiting_ids: Optional[Callable[[], set[int]]] = None, repair: bool = False,
+                  enqueue: Optional[Callable[[int], Any]] = None, orphan_grace_s: float = ORPHAN_GRACE_S,
+                  verify_hashes: bool = True, now: Optional[float] = None) -> CheckReport:
     """Compare database, stored files and index; with ``repair`` fix what is safe and record it in ``actions``.
 
-    ``huey`` (the job queue) is needed to tell stuck uploads; ``enqueue`` queues one again on repair.
+    ``waiting_ids()`` (the upload records that have a task in the job queue) is needed to tell stuck
+    uploads; ``enqueue`` queues one again on repair.
     """
-    from ..jobs import incoming_dir, stuck_records
-
     now = time.time() if now is None else now
     rep = CheckReport()
 
@@ -172,17 +172,16 @@ def check_archive(archive, huey=None, repair: bool = False, enqueue: Optional[Ca
     if rep.index == "ok":
         rep.unindexed = sorted(published - ids - pending_ids)
         rep.extra_indexed = sorted(ids - published - pending_ids)
-    if huey is not None:
-        rep.stuck_records = [asdict(st) for st in stuck_records(archive, huey)]
+    if waiting_ids is not None:
+        rep.stuck_records = [asdict(st) for st in stuck_records(archive, waiting_ids)]
 
     if repair:
-        _repair(archive, rep, huey, enqueue)
+        _repair(archive, rep, waiting_ids, enqueue)
     return rep
 
 
-def _repair(archive, rep: CheckReport, huey, enqueue: Optional[Callable[[int], Any]]) -> None:
-    from ..jobs import recover_records
-
+def _repair(archive, rep: CheckReport, waiting_ids: Optional[Callable[[], set[int]]],
+            enqueue: Optional[Callable[[int], Any]]) -> None:
     if rep.index != "ok":
         archive.search.close()
         if _search_kind(archive) in FOLDER_BACKENDS:
@@ -218,8 +217,8 @@ def _repair(archive, rep: CheckReport, huey, enqueue: Optional[Callable[[int], A
             continue
         rep.orphan_files.remove(item)
         rep.actions.append(f"deleted orphan file {item['path']}")
-    if rep.stuck_records and huey is not None and enqueue is not None:
-        done = recover_records(archive, huey, enqueue)
+    if rep.stuck_records and waiting_ids is not None and enqueue is not None:
+        done = recover_records(archive, waiting_ids, enqueue)
         for st in done:
             rep.actions.append(f"queued processing record {st.id} again (was {st.status}: {st.reason})")
         left = {st.id for st in done}

@@ -60,3 +60,9 @@ def find_probable_duplicates(session: Session, pub: Publication) -> list[tuple[i
         elif sh is not None and pub.simhash is not None and distance(sh, pub.simhash) <= MAX_DISTANCE:
             found.setdefault(pid, "text")
     return sorted(found.items())
+
+
+def unlink_duplicates(session: Session, ids: list[int]) -> None:
+    """Records that pointed at ``ids`` as their duplicate no longer do (those records are going away)."""
+    for other in session.scalars(select(Publication).where(Publication.duplicate_of_id.in_(ids))):
+        other.duplicate_of_id = None

@@ -2,7 +2,7 @@
 
 Like the review operations, each function takes a session, the acting user and plain values, checks
 permission, records an ``AuditEvent`` in the same transaction and leaves the commit to the caller.
-New entries are drafts of their creator; they reach readers (and the index) through ``review.publish``.
+New entries are drafts of their creator; they reach readers (and the index) through ``publishing.publish``.
 Kind-specific fields live in ``Publication.extra``:
 
 - commentary: ``outlet``, ``date`` (ISO), ``url`` (http/https), ``quote`` (plain text);
@@ -19,16 +19,20 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 from urllib.parse import urlsplit
 
-from markupsafe import Markup
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..errors import PermissionDeniedError, UserValueError
+from ..i18n import _
 from ..models import KINDS, Publication, PublicationTopic
-from ..sanitize import clean_html
-from . import review
+from ..permissions import Actor, is_editor, require_edit
+from ..sanitize import clean_html, plain_text
+from . import audit, indexing, review
 from .duplicates import title_key
-from .review import LANGUAGES, Actor, _
+from .ingest import ingest_file
+from .publications import get_visible
+from .review import LANGUAGES
+from .topics import ensure_topics
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +55,6 @@ _PUB_REF = re.compile(r"^(?:.*/(?:p|review)/)?(\d{1,9})/?$")
 
 def _line(values: Mapping[str, Any], key: str, limit: int = 300) -> str:
     return _SPACES.sub(" ", str(values.get(key) or "")).strip()[:limit]
-
-
-def plain_text(html: str) -> str:
-    """Text of sanitised rich text, tags removed and entities read (for the index and for plain fields)."""
-    return Markup(html or "").striptags()
 
 
 def validate_url(value: str) -> str:
@@ -124,8 +123,6 @@ def materials_of(session: Session, pub: Publication, public_only: bool = True) -
 
 def set_topics(session: Session, pub: Publication, slugs: list[str]) -> list[str]:
     """Replace the publication's topics by the chosen vocabulary slugs (chosen by a person, not suggested)."""
-    from .topics import ensure_topics
-
     known = {t.slug: t for t in ensure_topics(session)}
     chosen = [s for s in dict.fromkeys(slugs) if s in known]
     session.execute(delete(PublicationTopic).where(PublicationTopic.publication_id == pub.id))
@@ -229,8 +226,8 @@ def create_entry(session: Session, user: Actor, kind: str, values: Mapping[str, 
     if pub is None:
         pub = Publication(status="draft", created_by_id=user.id, keywords=[])
         session.add(pub)
-    elif not review.can_edit(user, pub):
-        raise PermissionDeniedError(_("Only editors can change a publication once it is published."))
+    else:
+        require_edit(user, pub)
     pub.kind = kind
     pub.title = title
     pub.titles = titles
@@ -246,7 +243,7 @@ def create_entry(session: Session, user: Actor, kind: str, values: Mapping[str, 
     slugs = [str(s) for s in (values.get("topics") or [])]
     if slugs:
         set_topics(session, pub, slugs)
-    review.audit(session, user, "publication.create", pub.id, kind=kind, title=title[:200])
+    audit.publication_event(session, user, "publication.create", pub.id, kind=kind, title=title[:200])
     session.flush()
     return pub
 
@@ -261,13 +258,12 @@ def scoped(values: Mapping[str, Any], kind: str) -> dict[str, Any]:
 
 def update_entry_fields(session: Session, user: Actor, pub_id: int, values: Mapping[str, Any]) -> Publication:
     """The review form's kind and kind-specific fields: change the kind, edit outlet/link/quote/event/report."""
-    pub = review.get_visible(session, user, pub_id)
-    if not review.can_edit(user, pub):
-        raise PermissionDeniedError(_("Only editors can change a publication once it is published."))
+    pub = get_visible(session, user, pub_id)
+    require_edit(user, pub)
     kind = (values.get("kind") or pub.kind).strip()
     if kind not in KINDS:
         raise UserValueError(_("Unknown kind of entry."))
-    if kind != pub.kind and not review.is_editor(user):
+    if kind != pub.kind and not is_editor(user):
         raise PermissionDeniedError(_("Only editors can change the kind of a publication."))
     if kind != pub.kind and "volume" in (kind, pub.kind):
         raise UserValueError(_("A volume keeps its kind: its articles hang on it."))
@@ -294,9 +290,9 @@ def update_entry_fields(session: Session, user: Actor, pub_id: int, values: Mapp
     pub.extra = extra
     if when is not None:
         pub.year = when.year
-    review.audit(session, user, "publication.kind" if "kind" in changes else "publication.edit", pub.id,
+    audit.publication_event(session, user, "publication.kind" if "kind" in changes else "publication.edit", pub.id,
                  changes=changes)
-    review.reindex_if_public(session, [pub])
+    indexing.enqueue_public(session, [pub])
     session.flush()
     return pub
 
@@ -307,8 +303,6 @@ def create_report_from_file(archive, session: Session, user: Actor, values: Mapp
 
     Fields left empty in the form keep what was read from the file (title, authors, year, abstract).
     """
-    from .ingest import ingest_file
-
     # The form is checked before the file is taken in, so a typo does not leave a stray draft behind.
     _language(values)
     _kind_extra(session, "report", values)
@@ -319,7 +313,7 @@ def create_report_from_file(archive, session: Session, user: Actor, values: Mapp
         raise UserValueError(_("The same file is already in the archive."))
     if outcome.status != "ok" or not outcome.publication_ids:
         raise UserValueError(_(outcome.error or "The file could not be processed."))
-    pub = review.get_visible(session, user, outcome.publication_ids[0])
+    pub = get_visible(session, user, outcome.publication_ids[0])
     filled = dict(values)
     if not any(_line(values, k) for k in ("title", "title_ru", "title_kk", "title_en")):
         filled["title"] = pub.title
@@ -330,12 +324,3 @@ def create_report_from_file(archive, session: Session, user: Actor, values: Mapp
     if not str(values.get("year") or "").strip() and pub.year:
         filled["year"] = str(pub.year)
     return create_entry(session, user, "report", filled, pub=pub)
-
-
-def index_text(pub: Publication) -> str:
-    """The kind-specific words readers search for: the quote, outlet, place, programme, addressee."""
-    extra = pub.extra or {}
-    parts = [extra.get("quote"), extra.get("outlet"), extra.get("place"), extra.get("addressee")]
-    if extra.get("programme"):
-        parts.append(plain_text(str(extra["programme"])))
-    return "\n\n".join(str(p).strip() for p in parts if p and str(p).strip())

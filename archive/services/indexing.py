@@ -5,16 +5,26 @@ import logging
 import time
 from typing import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from indexer.documents import IndexDocument
+from indexer.documents import IndexDocument, ParallelAnalyzer
 
 from ..models import Authorship, IndexTask, Publication
+from ..sanitize import plain_text
 
 logger = logging.getLogger(__name__)
 
 BATCH = 200
+
+
+def index_text(pub: Publication) -> str:
+    """The kind-specific words readers search for: the quote, outlet, place, programme, addressee."""
+    extra = pub.extra or {}
+    parts = [extra.get("quote"), extra.get("outlet"), extra.get("place"), extra.get("addressee")]
+    if extra.get("programme"):
+        parts.append(plain_text(str(extra["programme"])))
+    return "\n\n".join(str(p).strip() for p in parts if p and str(p).strip())
 
 
 def document_for(pub: Publication, covered_pages: frozenset[int] = frozenset()) -> IndexDocument:
@@ -36,8 +46,6 @@ def document_for(pub: Publication, covered_pages: frozenset[int] = frozenset()) 
     if pub.title and pub.title not in titles.values():
         titles[pub.language or "ru"] = pub.title
     abstracts = dict(pub.abstracts or {})
-    from .entries import index_text      # here: entries imports review, which imports this module
-
     own = index_text(pub)
     if own:
         # A commentary's quote, an event's programme and place, a report's addressee: searched with the abstract.
@@ -64,6 +72,13 @@ def enqueue(session: Session, publication_ids: Iterable[int], action: str = "upd
     """Record index work in the same transaction as the change it follows."""
     for pid in publication_ids:
         session.add(IndexTask(publication_id=pid, action=action))
+
+
+def enqueue_public(session: Session, pubs: Iterable[Publication]) -> None:
+    """Index work for changed records that readers can see (drafts are not in the index)."""
+    ids = [p.id for p in pubs if p.status != "draft"]
+    if ids:
+        enqueue(session, ids)
 
 
 def _covered_pages(session: Session, volume_ids: list[int]) -> dict[int, frozenset[int]]:
@@ -126,6 +141,15 @@ def process_index_tasks(archive, limit: int | None = None) -> int:
     return done
 
 
+def index_after_commit(archive) -> None:
+    """Apply the index work a committed change recorded; a failure leaves it pending, never undoes the change
+    (``manage.py index-pending``, the worker's minute task and ``check --repair`` catch up)."""
+    try:
+        process_index_tasks(archive)
+    except Exception:  # noqa: BLE001 - the change stands; the index catches up later
+        logger.exception("indexing after a change failed; left pending")
+
+
 PARALLEL_MIN_DOCS = 200     # below this a rebuild is quicker than starting analysis processes
 
 
@@ -136,10 +160,6 @@ def rebuild_index(archive, progress=None, processes: int | None = None) -> tuple
     per CPU) while this process loads publications and writes the index, for archives of at least
     ``PARALLEL_MIN_DOCS`` publications.
     """
-    from sqlalchemy import func
-
-    from indexer.documents import ParallelAnalyzer
-
     t0 = time.perf_counter()
     with archive.db.session() as s:
         last_task = s.scalar(select(func.max(IndexTask.id))) or 0

@@ -13,13 +13,15 @@ from sqlalchemy.orm import Session
 
 from uploads.errors import UploadError
 from uploads.limits import run_limited
+from uploads.metadata import extract_metadata
 from uploads.pdfsplit import split_pdf
 from uploads.pipeline import process_file
 from uploads.types import ArticleSpan, Author, ExtractedDocument, Metadata, Page
 
-from ..models import Authorship, ProcessingRecord, Publication, PublicationPage, StoredFile, Volume, utcnow
+from ..models import Authorship, Publication, PublicationPage, StoredFile, Volume, utcnow
 from ..storage import sha256_of
 from . import indexing
+from . import uploads as records
 from .duplicates import find_probable_duplicates, simhash, title_key
 from .people import find_or_create_person
 from .topics import apply_suggestions, ensure_topics
@@ -53,27 +55,6 @@ def clean_display_name(name: str) -> str:
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
     name = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "file"
     return name[:255]
-
-
-def _record(session: Session, name: str, status: str, message: str = "", code: str = "", user_id=None,
-            details: dict | None = None, publication_ids=None, stored_file_id=None,
-            record_id: int | None = None) -> ProcessingRecord:
-    """Write the outcome onto the record ``record_id`` (an upload waiting in the worker) or onto a new one.
-
-    Either way it happens in the caller's transaction, so the outcome and the records it describes
-    are committed together (a crash leaves neither).
-    """
-    rec = session.get(ProcessingRecord, record_id) if record_id is not None else None
-    if rec is None:
-        rec = ProcessingRecord(original_name=name, user_id=user_id)
-        session.add(rec)
-    rec.status, rec.message, rec.error_code = status, message, code
-    rec.details = dict(details or {})
-    rec.publication_ids = list(publication_ids or [])
-    rec.stored_file_id = stored_file_id
-    rec.finished_at = utcnow()
-    session.flush()
-    return rec
 
 
 def _existing_publications(session: Session, sha: str) -> list[int] | None:
@@ -139,8 +120,6 @@ def _store_file(archive, session: Session, path: Path, sha: str, name: str, mime
 
 
 def _article_metadata(volume_md: Metadata, span: ArticleSpan, pages: list[Page]) -> Metadata:
-    from uploads.metadata import extract_metadata
-
     md = extract_metadata([p.text for p in pages])
     if span.title:
         md.title = span.title
@@ -197,7 +176,8 @@ def _create_volume(archive, session: Session, path: Path, doc: ExtractedDocument
 
 
 def ingest_file(archive, path: Path, original_name: str | None = None, publish: bool = False,
-                user_id: int | None = None, index_now: bool = True, record_id: int | None = None) -> IngestOutcome:
+                user_id: int | None = None, index_now: bool = True, record_id: int | None = None,
+                on_progress=None) -> IngestOutcome:
     """Take one file in. Never raises for bad input: the outcome carries a person-safe message.
 
     One transaction per file: the stored file's row, its publications (with pages, authorships, a volume
@@ -206,7 +186,7 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
     orphan that ``manage.py check --repair`` removes (a re-run finds no row and stores it again).
     The index work is recorded with the records; ``index_now=False`` leaves it for the caller (a batch
     indexes once at the end). ``record_id`` names an existing ProcessingRecord (a web upload) that
-    receives the outcome instead of a new record.
+    receives the outcome instead of a new record; ``on_progress(event)`` hears the extraction's progress.
     """
     path = Path(path)
     name = clean_display_name(original_name or path.name)
@@ -222,16 +202,16 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
                 archive.files.put(path, sha)    # heals a stored copy that is missing or damaged
             except OSError:
                 logger.warning("could not re-store %s", sha, exc_info=True)
-            rec = _record(s, name, "duplicate", "The same file is already in the archive.", user_id=user_id,
+            rec = records.write_outcome(s, name, "duplicate", "The same file is already in the archive.", user_id=user_id,
                           publication_ids=existing, record_id=record_id)
             s.commit()
             return IngestOutcome(name, "duplicate", existing, record_id=rec.id)
     try:
-        doc = process_file(path, archive.limits)
+        doc = process_file(path, archive.limits, on_progress=on_progress)
     except UploadError as exc:
         logger.info("rejected %s: %s (%s)", name, exc.code, exc.detail)
         with archive.db.session() as s:
-            rec = _record(s, name, "error", exc.user_message, exc.code, user_id, record_id=record_id)
+            rec = records.write_outcome(s, name, "error", exc.user_message, exc.code, user_id, record_id=record_id)
             s.commit()
             return IngestOutcome(name, "error", error=exc.user_message, record_id=rec.id)
     status = "published" if publish else "draft"
@@ -252,7 +232,7 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
             methods: dict[str, int] = {}
             for p in doc.pages:
                 methods[p.method] = methods.get(p.method, 0) + 1
-            rec = _record(s, name, "ok", "; ".join(doc.warnings), user_id=user_id, publication_ids=ids,
+            rec = records.write_outcome(s, name, "ok", "; ".join(doc.warnings), user_id=user_id, publication_ids=ids,
                           stored_file_id=sf.id, details={"methods": methods, "warnings": doc.warnings,
                                                           "volume": doc.is_volume},
                           record_id=record_id)

@@ -62,3 +62,21 @@ def find_or_create_person(session: Session, author: Author) -> Person:
     if display and not any(v.name == display for v in person.variants):
         person.variants.append(PersonName(name=display, key=key))
     return person
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
+
+
+def adopt_display_name(person: Person, author: Author) -> bool:
+    """Make the name a person typed (an editor's correction) the person's display name when it is the same
+    person written at least as fully; returns whether the name changed."""
+    surname, given = split_name(author)
+    typed = " ".join(f"{surname} {given}".split())
+    if not typed or typed == person.name or name_key(surname, given) != person.name_key:
+        return False
+    if _letters(typed) < _letters(person.name):
+        return False                          # "Ляхов Л.Н." never replaces "Ляхов Леонид Николаевич"
+    person.surname, person.given, person.name = surname, given, typed
+    person.name_latin = " ".join(cyrillic_to_latin(w) for w in typed.split())
+    return True

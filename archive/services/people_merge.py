@@ -11,7 +11,7 @@ import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Optional
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
@@ -20,8 +20,8 @@ from indexer.analysis.translit import cyrillic_to_latin, fold_latin_key
 from uploads.types import Author
 
 from ..errors import NotFoundError, UserValueError
-from ..models import AuditEvent, Authorship, Person, PersonName, User
-from . import indexing
+from ..models import Authorship, Person, PersonName, User
+from . import audit, indexing
 from .people import name_key, split_name
 
 logger = logging.getLogger(__name__)
@@ -202,9 +202,8 @@ def merge_people(session: Session, keep_id: int, merge_id: int, user_id: int | N
     session.execute(update(Person).where(Person.merged_into_id == gone.id, Person.id != keep.id)
                     .values(merged_into_id=keep.id))
     session.execute(update(User).where(User.person_id == gone.id).values(person_id=keep.id))
-    session.add(AuditEvent(user_id=user_id, action="person.merge", object_type="person", object_id=keep.id,
-                           details={"merged_id": gone.id, "merged_name": gone.name, "moved_authorships": moved,
-                                    "dropped_authorships": dropped}))
+    audit.record(session, user_id, "person.merge", "person", keep.id, merged_id=gone.id, merged_name=gone.name,
+                 moved_authorships=moved, dropped_authorships=dropped)
     session.flush()
     indexing.enqueue(session, _publication_ids(session, keep.id))
     logger.info("merged person %s into %s (%d authorships)", gone.id, keep.id, len(moved))
@@ -242,9 +241,19 @@ def split_person(session: Session, person_id: int, authorship_ids: Iterable[int]
             for v in list(person.variants):
                 if v.name == label:
                     person.variants.remove(v)
-    session.add(AuditEvent(user_id=user_id, action="person.split", object_type="person", object_id=person.id,
-                           details={"new_person_id": new.id, "authorships": sorted(wanted)}))
+    audit.record(session, user_id, "person.split", "person", person.id, new_person_id=new.id,
+                 authorships=sorted(wanted))
     session.flush()
     indexing.enqueue(session, [a.publication_id for a in chosen])
     logger.info("split %d authorships of person %s into %s", len(chosen), person.id, new.id)
     return new
+
+
+def person_with_authorships(session: Session, person_id: int) -> tuple[Optional[Person], Optional[Person]]:
+    """A person with name variants and authorships loaded, and the person it was merged into (if any)."""
+    p = session.scalars(select(Person).where(Person.id == person_id)
+                        .options(selectinload(Person.variants),
+                                 selectinload(Person.authorships).selectinload(Authorship.publication))).first()
+    if p is None:
+        return None, None
+    return p, (session.get(Person, p.merged_into_id) if p.merged_into_id else None)

@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFoundError, PermissionDeniedError, UserValueError
-from ..models import AuditEvent, Authorship, Person, Publication, utcnow
+from ..i18n import _
+from ..models import Authorship, Person, Publication
+from ..permissions import Actor, is_editor
 from ..sanitize import clean_html
-from . import indexing
-from .review import Actor, _, is_editor
+from . import audit, indexing
 
 _SPACES = re.compile(r"\s+")
 LIMITS = {"name_latin": 300, "degree": 200, "position": 300, "institution": 300, "press_contact": 300}
@@ -56,8 +57,7 @@ def update_profile(session: Session, user: Actor, person_id: int, values: Mappin
         return person
     for key, value in new.items():
         setattr(person, key, value)
-    session.add(AuditEvent(at=utcnow(), user_id=user.id, action="person.edit", object_type="person",
-                           object_id=person.id, details={"changes": changes}))
+    audit.record(session, user.id, "person.edit", "person", person.id, changes=changes)
     if "name_latin" in changes:
         ids = list(session.scalars(select(Authorship.publication_id).join(Publication)
                                    .where(Authorship.person_id == person.id, Publication.status != "draft")))

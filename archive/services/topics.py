@@ -96,6 +96,22 @@ def ensure_topics(session: Session) -> list[Topic]:
     return [existing[s.slug] for s in VOCABULARY] + [t for slug, t in existing.items() if slug not in SPECS]
 
 
+def vocabulary_topics(session: Session) -> list[Topic]:
+    """The vocabulary in its own order (rows not yet created are unsaved stand-ins), then topics added in
+    the database — what the entry and review forms offer."""
+    stored = {t.slug: t for t in session.scalars(select(Topic).order_by(Topic.slug))}
+    topics = [stored.pop(v.slug, None) or Topic(slug=v.slug, label_ru=v.label_ru, label_kk=v.label_kk,
+                                                label_en=v.label_en) for v in VOCABULARY]
+    return topics + list(stored.values())
+
+
+def topic_by_slug(session: Session, slug: str) -> Topic | None:
+    """The topic with this slug, or None (junk slugs included)."""
+    if not slug or len(slug) > 100 or "\x00" in slug:
+        return None
+    return session.scalars(select(Topic).where(Topic.slug == slug)).first()
+
+
 @functools.lru_cache(maxsize=None)
 def _phrase_keys(phrase: str) -> tuple[frozenset[str], ...]:
     """Index keys of each content word of a vocabulary phrase (stop words dropped)."""

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, request, url_for
-from sqlalchemy import select
 
-from .. import db_session, get_archive
+from ..core import db_session, get_archive
+from ..i18n import public_base_url
+from ..models import Person, Publication, Topic, Volume
 from ..openapi import MAX_ID, openapi_document
-from ..models import Person, Publication, PublicationTopic, Topic, Volume
+from ..representations import file_links, publication_json
 from ..search import run_search
-from ..services.browse import (PUBLISHED, PageOf, current_person, with_people, author_index, paged_publications,
-                     person_profile, topic_counts, volume_list, year_counts)
+from ..services.browse import (PageOf, author_index, current_person, get_person, paged_publications, person_profile,
+                               topic_counts, topic_listing, volume_list, volume_page, year_counts)
+from ..services.citations import has_pdf
+from ..services.topics import topic_by_slug
 from .common import filters_from_args, int_arg, load_publication
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -17,22 +20,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 def hit_json(pub: Publication, score: float | None = None, snippet: str | None = None) -> dict:
     """The stable record shape shared by search hits and single publications."""
-    out = {
-        "id": pub.id,
-        "url": url_for("main.publication", pub_id=pub.id, _external=True),
-        "title": pub.title,
-        "authors": [a.person.name for a in pub.authorships],
-        "year": pub.year,
-        "language": pub.language or None,
-        "kind": pub.kind,
-        "collection": {"id": pub.volume.id, "title": pub.volume.title} if pub.volume else None,
-        "pages": pub.pages_label,
-        "source_file": pub.source_file.original_name if pub.source_file else None,
-    }
-    if score is not None:
-        out["score"] = round(score, 4)
-        out["snippet"] = snippet or ""
-    return out
+    return publication_json(pub, public_base_url(), score, snippet)
 
 
 @bp.get("/search")
@@ -64,11 +52,7 @@ def publication(pub_id: int):
         "udc": pub.udc or None, "bbk": pub.bbk or None, "isbn": pub.isbn or None, "doi": pub.doi or None,
         "authors_detail": [{"id": a.person.id, "name": a.person.name, "as_printed": a.name_as_printed,
                             "affiliation": a.affiliation or None} for a in pub.authorships],
-        "files": {
-            "original": url_for("main.download_original", pub_id=pub.id, _external=True) if pub.source_file else None,
-            "pdf": url_for("main.download_article", pub_id=pub.id, _external=True)
-            if pub.article_file or (pub.source_file and pub.source_file.mime == "application/pdf") else None,
-        },
+        "files": file_links(pub, public_base_url(), has_pdf(pub)),
     })
     return jsonify(out)
 
@@ -139,7 +123,7 @@ def people():
 @bp.get("/people/<int:person_id>")
 def person(person_id: int):
     s = db_session()
-    p = s.get(Person, person_id) if person_id <= MAX_ID else None
+    p = get_person(s, person_id) if person_id <= MAX_ID else None
     if p is None:
         return _not_found("No such person")
     if p.merged_into_id is not None:
@@ -172,20 +156,13 @@ def volumes():
 
 @bp.get("/volumes/<int:volume_id>")
 def volume(volume_id: int):
-    s = db_session()
-    vol = s.get(Volume, volume_id) if volume_id <= MAX_ID else None
-    if vol is None:
-        return _not_found("No such volume")
-    pubs = list(s.scalars(with_people(select(Publication).where(PUBLISHED, Publication.volume_id == vol.id))
-                          .order_by(Publication.pdf_page_start.is_(None), Publication.pdf_page_start,
-                                    Publication.id)))
-    if not pubs:
+    vp = volume_page(db_session(), volume_id) if volume_id <= MAX_ID else None
+    if vp is None:
         return _not_found("No such volume")
     page, limit = _paging()
-    book = next((p for p in pubs if p.kind == "volume"), None)
-    articles = [hit_json(p) for p in pubs if p.kind != "volume"]
-    out = _volume_json(vol, len(articles))
-    out["book"] = hit_json(book) if book else None
+    articles = [hit_json(p) for p in vp.articles]
+    out = _volume_json(vp.volume, len(articles))
+    out["book"] = hit_json(vp.book) if vp.book else None
     out.update(_page_of(articles, page, limit))
     return jsonify(out)
 
@@ -199,13 +176,11 @@ def topics():
 @bp.get("/topics/<slug>")
 def topic(slug: str):
     s = db_session()
-    t = s.scalars(select(Topic).where(Topic.slug == slug)).first() if len(slug) <= 100 and "\x00" not in slug \
-        else None
+    t = topic_by_slug(s, slug)
     if t is None:
         return _not_found("No such topic")
     page, limit = _paging()
-    ids = select(PublicationTopic.publication_id).where(PublicationTopic.topic_id == t.id)
-    listing = paged_publications(s, [Publication.id.in_(ids)], page, limit)
+    listing = topic_listing(s, t, page, limit)
     out = _topic_json(t, listing.total)
     out.update(_listing_json(listing, limit))
     return jsonify(out)

@@ -8,12 +8,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 
-from .. import auth, db_session
+from .. import auth
+from ..core import db_session
 from ..errors import UserValueError
 from ..models import ROLES, User
-from ..services.accounts import create_user
+from ..services import accounts, audit
 
 bp = Blueprint("auth", __name__)
 
@@ -36,7 +36,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _me() -> User:
-    user = db_session().get(User, current_user.id)
+    user = accounts.get_user(db_session(), current_user.id)
     if user is None:
         abort(401)
     return user
@@ -53,15 +53,15 @@ def login():
         email = request.form.get("email", "")
         s = db_session()
         try:
-            user = auth.authenticate(s, email, request.form.get("password", ""))
-        except auth.LockedError as exc:
+            user = accounts.authenticate(s, email, request.form.get("password", ""))
+        except accounts.LockedError as exc:
             s.commit()
             error, status = exc.message, 429
         except UserValueError as exc:
             s.commit()                      # the failure count must stick
             error, status = exc.message, 401
         else:
-            auth.audit(s, user.id, "login", "user", user.id)
+            audit.record(s, user.id, "login", "user", user.id)
             s.commit()
             login_user(auth.SignedInUser.of(user))
             return redirect(_safe_next(next_url))
@@ -82,8 +82,8 @@ def logout_everywhere():
     """End every session of this person, on every device."""
     s = db_session()
     user = _me()
-    auth.rotate_session_token(user)
-    auth.audit(s, user.id, "logout.everywhere", "user", user.id)
+    accounts.rotate_session_token(user)
+    audit.record(s, user.id, "logout.everywhere", "user", user.id)
     s.commit()
     logout_user()
     flash(_("You have been signed out on every device."), "info")
@@ -99,7 +99,7 @@ def password():
         s = db_session()
         user = _me()
         try:
-            auth.change_password(s, user, request.form.get("current", ""), request.form.get("new", ""),
+            accounts.change_password(s, user, request.form.get("current", ""), request.form.get("new", ""),
                                  request.form.get("confirm", ""))
         except UserValueError as exc:
             s.rollback()
@@ -116,12 +116,12 @@ def password():
 @auth.role_required("admin")
 def users():
     """Everyone with an account."""
-    people = list(db_session().scalars(select(User).order_by(User.email)))
+    people = accounts.all_users(db_session())
     return render_template("auth/users.html", users=people, roles=ROLES)
 
 
 def _user_or_404(user_id: int) -> User:
-    user = db_session().get(User, user_id)
+    user = accounts.get_user(db_session(), user_id)
     if user is None:
         abort(404)
     return user
@@ -142,8 +142,8 @@ def create():
     password, generated = _password_or_generated()
     role = request.form.get("role", "member")
     try:
-        user = create_user(s, request.form.get("email", ""), password, role=role, name=request.form.get("name", ""))
-        auth.audit(s, current_user.id, "user.create", "user", user.id, email=user.email, role=user.role)
+        user = accounts.create_user(s, request.form.get("email", ""), password, role=role, name=request.form.get("name", ""))
+        audit.record(s, current_user.id, "user.create", "user", user.id, email=user.email, role=user.role)
         s.commit()
     except UserValueError as exc:
         s.rollback()
@@ -165,7 +165,7 @@ def reset(user_id: int):
     user = _user_or_404(user_id)
     password, generated = _password_or_generated()
     try:
-        auth.set_password(s, current_user.id, user, password)
+        accounts.set_password(s, current_user.id, user, password)
         s.commit()
     except UserValueError as exc:
         s.rollback()
@@ -187,7 +187,7 @@ def role(user_id: int):
     """Give someone another role."""
     s = db_session()
     user = _user_or_404(user_id)
-    auth.set_role(s, _me(), user, request.form.get("role", ""))
+    accounts.set_role(s, _me(), user, request.form.get("role", ""))
     s.commit()
     flash(_("%(email)s is now %(role)s.", email=user.email, role=user.role), "info")
     return redirect(url_for("auth.users"))
@@ -199,7 +199,7 @@ def active(user_id: int):
     """Deactivate or reactivate an account."""
     s = db_session()
     user = _user_or_404(user_id)
-    auth.set_active(s, _me(), user, request.form.get("active") == "1")
+    accounts.set_active(s, _me(), user, request.form.get("active") == "1")
     s.commit()
     flash(_("%(email)s has been reactivated.", email=user.email) if user.active
           else _("%(email)s has been deactivated and signed out.", email=user.email), "info")

@@ -9,24 +9,21 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import get_locale
-from sqlalchemy import select
 
-from .. import db_session, get_archive
 from ..collation import index_letters
-from ..models import KINDS, Person, Publication, PublicationTopic, Topic, Volume
-from ..services.browse import (LANGS, PUBLISHED, author_index, current_person, find_experts, member_list,
-                               paged_publications, person_profile, person_topics, topic_counts, topic_query,
-                               volume_list, with_people, year_chart, year_counts)
+from ..core import db_session, get_archive
+from ..i18n import current_locale
+from ..models import KINDS, Publication
+from ..services import usage
+from ..services.browse import (LANGS, author_index, current_person, find_experts, get_person, member_list,
+                               paged_publications, person_profile, person_topics, topic_counts, topic_listing,
+                               topic_query, volume_list, volume_page, year_chart, year_counts)
+from ..services.topics import topic_by_slug
 from .common import int_arg
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("browse", __name__)
-
-def _locale() -> str:
-    return str(get_locale() or "ru")
-
 
 @bp.get("/authors")
 def authors():
@@ -38,7 +35,7 @@ def authors():
 @bp.get("/authors/<int:person_id>")
 def person(person_id: int):
     s = db_session()
-    p = s.get(Person, person_id)
+    p = get_person(s, person_id)
     if p is None:
         abort(404)
     if p.merged_into_id is not None:
@@ -47,8 +44,6 @@ def person(person_id: int):
     profile = person_profile(s, p)
     if profile is None:
         abort(404)
-    from ..services import usage
-
     # Events the person took part in get a section of their own, beside publications and commentary.
     events = [x for x in profile.publications if x.kind == "event"]
     works = [x for x in profile.publications if x.kind != "event"]
@@ -80,12 +75,11 @@ def topics():
 @bp.get("/topics/<slug>")
 def topic(slug: str):
     s = db_session()
-    t = s.scalars(select(Topic).where(Topic.slug == slug)).first()
+    t = topic_by_slug(s, slug)
     if t is None:
         abort(404)
-    ids = select(PublicationTopic.publication_id).where(PublicationTopic.topic_id == t.id)
-    listing = paged_publications(s, [Publication.id.in_(ids)], int_arg("page", 1, 1, 10_000))
-    return render_template("browse/listing.html", listing=listing, heading=t.label(_locale()), kind="topic",
+    listing = topic_listing(s, t, int_arg("page", 1, 1, 10_000))
+    return render_template("browse/listing.html", listing=listing, heading=t.label(current_locale()), kind="topic",
                            value=t, endpoint="browse.topic", args={"slug": slug}, search_args={"topic": slug})
 
 
@@ -97,20 +91,11 @@ def volumes():
 @bp.get("/volumes/<int:volume_id>")
 def volume(volume_id: int):
     s = db_session()
-    vol = s.get(Volume, volume_id)
-    if vol is None:
+    vp = volume_page(s, volume_id)
+    if vp is None:
         abort(404)
-    pubs = list(s.scalars(with_people(select(Publication).where(PUBLISHED, Publication.volume_id == vol.id))
-                          .order_by(Publication.pdf_page_start.is_(None), Publication.pdf_page_start,
-                                    Publication.id)))
-    if not pubs:
-        abort(404)
-    book = next((p for p in pubs if p.kind == "volume"), None)
-    articles = [p for p in pubs if p.kind != "volume"]
-    from ..services import usage
-
-    return render_template("browse/volume.html", volume=vol, book=book, articles=articles,
-                           usage=usage.totals_for_volume(s, vol.id))
+    return render_template("browse/volume.html", volume=vp.volume, book=vp.book, articles=vp.articles,
+                           usage=usage.totals_for_volume(s, vp.volume.id))
 
 
 @bp.get("/languages/<lang>")
@@ -136,7 +121,7 @@ def experts():
     q = request.args.get("q", "")[:500]
     slug = request.args.get("topic", "")
     s = db_session()
-    t = s.scalars(select(Topic).where(Topic.slug == slug)).first() if slug else None
+    t = topic_by_slug(s, slug)
     text = q if q.strip() else (topic_query(slug) if t is not None else "")
     found = find_experts(get_archive(), s, text) if text else []
     return render_template("browse/experts.html", q=q, topic=t, experts=found, searched=bool(text),

@@ -1,14 +1,16 @@
 """Helpers shared by the HTML and JSON views."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import abort, request, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
 
 from indexer.backend import Filters
 
-from .. import db_session
-from ..models import Authorship, Publication
+from ..core import db_session
+from ..models import Publication
+from ..services.publications import load_public
 
 
 def int_arg(name: str, default: int, lo: int = 1, hi: int = 10_000) -> int:
@@ -39,11 +41,8 @@ def filters_from_args() -> Filters:
 
 def load_publication(pub_id: int) -> Publication:
     """A publication readers may see (published or withdrawn, as a tombstone), or 404."""
-    pub = db_session().scalars(
-        select(Publication).where(Publication.id == pub_id)
-        .options(selectinload(Publication.authorships).selectinload(Authorship.person),
-                 selectinload(Publication.volume), selectinload(Publication.source_file))).first()
-    if pub is None or pub.status not in ("published", "withdrawn"):
+    pub = load_public(db_session(), pub_id)
+    if pub is None:
         abort(404)
     return pub
 
@@ -58,8 +57,6 @@ FACET_PARAMS = {"year": "year", "lang": "lang", "kind": "kind", "collection": "v
 
 def url_with(**changes) -> str:
     """The current search URL with query parameters added (value) or removed (None); page resets to 1."""
-    from werkzeug.datastructures import MultiDict
-
     args = MultiDict(request.args)
     args.pop("page", None)
     for name, value in changes.items():
@@ -74,6 +71,4 @@ def url_with(**changes) -> str:
 
 
 def _urlencode(args) -> str:
-    from urllib.parse import urlencode
-
     return urlencode([(k, v) for k in args for v in args.getlist(k)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from .. import db_session
+from ..core import db_session
 from ..auth import login_required
 from ..services import usage
 

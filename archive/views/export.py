@@ -4,12 +4,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from typing import Callable
-from urllib.parse import urlsplit
-
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
 from lxml import etree
 
-from .. import db_session, get_archive
+from ..core import db_session, get_archive
+from ..i18n import public_base_url
 from ..models import Publication
 from ..search import run_search
 from ..services import citations
@@ -26,17 +25,6 @@ FORMATS: dict[str, str] = {
 }
 MAX_EXPORT = 1000
 _PAGE = 100
-
-
-def public_base_url() -> str:
-    """The absolute site root: ``PUBLIC_BASE_URL`` when configured, else the request's host (no trailing slash)."""
-    configured = (current_app.config.get("PUBLIC_BASE_URL") or "").strip()
-    return (configured or request.host_url).rstrip("/")
-
-
-def public_host() -> str:
-    """The host name (no port) of the public site, for OAI identifiers and tag URIs."""
-    return (urlsplit(public_base_url()).hostname or request.host.split(":")[0]).lower()
 
 
 def _download(body: str | bytes, fmt: str, filename: str) -> Response:

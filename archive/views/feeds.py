@@ -6,13 +6,13 @@ from typing import Optional
 
 from flask import Blueprint, Response, abort, current_app, redirect, url_for
 from lxml import etree
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
 
-from .. import db_session
-from ..models import Authorship, Person, Publication, PublicationTopic, Topic, Volume
+from ..config import setting
+from ..core import db_session
+from ..i18n import public_base_url
+from ..models import Publication
+from ..services import feeds
 from ..services.citations import authors_of
-from .export import public_base_url
 
 bp = Blueprint("feeds", __name__)
 
@@ -41,18 +41,14 @@ def _xml(root: etree._Element, mimetype: str) -> Response:
 
 
 def _sitemap_limit() -> int:
-    try:
-        return max(1, min(SITEMAP_LIMIT, int(current_app.config.get("SITEMAP_MAX_URLS", SITEMAP_LIMIT))))
-    except (TypeError, ValueError):
-        return SITEMAP_LIMIT
+    return max(1, min(SITEMAP_LIMIT, setting(current_app.config, "SITEMAP_MAX_URLS")))
 
 
 # --------------------------------------------------------------------------- sitemaps
 
 
 def _published_count() -> int:
-    return db_session().scalar(select(func.count()).select_from(Publication)
-                               .where(Publication.status == "published")) or 0
+    return feeds.published_count(db_session())
 
 
 def _url_rows(start: int, count: int) -> list[tuple[str, datetime]]:
@@ -61,12 +57,11 @@ def _url_rows(start: int, count: int) -> list[tuple[str, datetime]]:
     base = public_base_url()
     out: list[tuple[str, datetime]] = []
     if start == 0:
-        latest = s.scalar(select(func.max(Publication.updated_at)).where(Publication.status == "published"))
+        latest = feeds.latest_change(s)
         out.append((base + "/", _utc(latest) if latest else datetime.now(timezone.utc)))
         count -= 1
     offset = max(0, start - 1)
-    rows = s.execute(select(Publication.id, Publication.updated_at).where(Publication.status == "published")
-                     .order_by(Publication.id).offset(offset).limit(max(0, count)))
+    rows = feeds.published_rows(s, offset, count)
     out += [(f"{base}/p/{pid}", _utc(upd)) for pid, upd in rows]
     return out
 
@@ -93,9 +88,7 @@ def sitemap():
     parts = -(-total // limit)
     for n in range(1, parts + 1):
         start = (n - 1) * limit
-        ids = (select(Publication.updated_at).where(Publication.status == "published").order_by(Publication.id)
-               .offset(max(0, start - 1)).limit(limit if start else limit - 1).subquery())
-        lastmod = s.scalar(select(func.max(ids.c.updated_at)))
+        lastmod = feeds.window_last_change(s, start - 1, limit if start else limit - 1)
         sm = etree.SubElement(root, f"{{{SITEMAP_NS}}}sitemap")
         etree.SubElement(sm, f"{{{SITEMAP_NS}}}loc").text = f"{base}/sitemap-{n}.xml"
         etree.SubElement(sm, f"{{{SITEMAP_NS}}}lastmod").text = w3c(lastmod or datetime.now(timezone.utc))
@@ -123,17 +116,7 @@ def robots():
 
 
 def _feed_size() -> int:
-    try:
-        return max(1, min(500, int(current_app.config.get("FEED_SIZE", 50))))
-    except (TypeError, ValueError):
-        return 50
-
-
-def _published() -> Select:
-    return (select(Publication).where(Publication.status == "published")
-            .options(selectinload(Publication.authorships).selectinload(Authorship.person),
-                     selectinload(Publication.volume))
-            .order_by(Publication.published_at.desc(), Publication.id.desc()))
+    return max(1, min(500, setting(current_app.config, "FEED_SIZE")))
 
 
 def _atom(title: str, self_path: str, alternate: str, pubs: list[Publication]) -> Response:
@@ -190,7 +173,7 @@ def _atom(title: str, self_path: str, alternate: str, pubs: list[Publication]) -
 @bp.get("/feeds/new.atom")
 def new_atom():
     """The newest publications of the whole archive."""
-    pubs = list(db_session().scalars(_published().limit(_feed_size())))
+    pubs = feeds.newest(db_session(), _feed_size())
     return _atom(current_app.config.get("SITE_NAME") or "Kelisim Archive", "/feeds/new.atom",
                  public_base_url() + "/", pubs)
 
@@ -198,13 +181,10 @@ def new_atom():
 @bp.get("/feeds/volume/<int:volume_id>.atom")
 def volume_atom(volume_id: int):
     """The publications of one volume (collection)."""
-    s = db_session()
-    vol = s.get(Volume, volume_id)
-    if vol is None:
+    found = feeds.volume_feed(db_session(), volume_id, _feed_size())
+    if found is None:
         abort(404)
-    pubs = list(s.scalars(_published().where(Publication.volume_id == volume_id).limit(_feed_size())))
-    page = s.scalar(select(Publication.id).where(Publication.volume_id == volume_id, Publication.kind == "volume",
-                                                 Publication.status == "published"))
+    vol, pubs, page = found
     alternate = f"{public_base_url()}/p/{page}" if page else public_base_url() + f"/search?volume={volume_id}"
     return _atom(" ".join(vol.title.split()) or f"#{volume_id}", f"/feeds/volume/{volume_id}.atom", alternate, pubs)
 
@@ -212,13 +192,10 @@ def volume_atom(volume_id: int):
 @bp.get("/feeds/topic/<slug>.atom")
 def topic_atom(slug: str):
     """The publications on one topic (editor-confirmed assignments only)."""
-    s = db_session()
-    topic = s.scalars(select(Topic).where(Topic.slug == slug)).first()
-    if topic is None:
+    found = feeds.topic_feed(db_session(), slug, _feed_size())
+    if found is None:
         abort(404)
-    pubs = list(s.scalars(_published().join(PublicationTopic, PublicationTopic.publication_id == Publication.id)
-                          .where(PublicationTopic.topic_id == topic.id, PublicationTopic.suggested.is_(False))
-                          .limit(_feed_size())))
+    topic, pubs = found
     return _atom(topic.label_ru or topic.slug, f"/feeds/topic/{topic.slug}.atom",
                  public_base_url() + f"/search?topic={topic.slug}", pubs)
 
@@ -226,14 +203,11 @@ def topic_atom(slug: str):
 @bp.get("/feeds/person/<int:person_id>.atom")
 def person_atom(person_id: int):
     """The publications of one person (a merged person's feed moves to the surviving record)."""
-    s = db_session()
-    person = s.get(Person, person_id)
-    if person is None:
+    found = feeds.person_feed(db_session(), person_id, _feed_size())
+    if found is None:
         abort(404)
+    person, pubs = found
     if person.merged_into_id:
         return redirect(url_for("feeds.person_atom", person_id=person.merged_into_id), 301)
-    pubs = list(s.scalars(_published().join(Authorship, Authorship.publication_id == Publication.id)
-                          .where(Authorship.person_id == person_id).limit(_feed_size())))
     return _atom(" ".join(person.name.split()), f"/feeds/person/{person_id}.atom",
                  public_base_url() + f"/search?person={person_id}", pubs)
-

@@ -2,38 +2,27 @@
 from __future__ import annotations
 
 import logging
-import mimetypes
 import unicodedata
-import uuid
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import db_session, get_archive, jobs
+from .. import jobs
 from ..auth import login_required, role_required
+from ..core import db_session, get_archive
 from ..errors import UserValueError, fault_message
-from ..models import ProcessingRecord, Publication, PublicationPage, User
-from ..sanitize import safe_html
-from ..services import indexing, review
-from ..services import entries
+from ..models import KINDS, ProcessingRecord, Publication
+from ..permissions import can_edit, is_admin, is_editor
+from ..services import audit as audit_trail
+from ..services import background, entries, files, indexing, publications, publishing, review, splits, topics
+from ..services import uploads as records
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("members", __name__)
-
-RECENT_RECORDS = 20
-BUSY = ("queued", "running")
-
-
-@bp.app_template_filter("clean_html")
-def _clean_html_filter(text: str):
-    """Rich text (abstracts) as sanitised markup."""
-    return safe_html(text)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -61,99 +50,99 @@ def display_name(name: str) -> str:
     return name[:1000] or "file"
 
 
-def _records() -> list[ProcessingRecord]:
-    return list(db_session().scalars(select(ProcessingRecord).where(ProcessingRecord.user_id == current_user.id)
-                                     .order_by(ProcessingRecord.id.desc()).limit(RECENT_RECORDS)))
-
-
 @bp.get("/upload")
 @login_required
 def upload():
     """The upload form and the person's recent files with their processing state."""
-    records = _records()
-    busy = any(r.status in BUSY for r in records)
-    return render_template("members/upload.html", records=records, busy=busy,
+    s = db_session()
+    recs = records.recent_for_user(s, current_user.id)
+    busy = any(r.status in records.BUSY for r in recs)
+    return render_template("members/upload.html", records=recs, busy=busy, ends=records.end_states(s, recs),
                            max_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024))
 
 
 @bp.post("/upload")
 @login_required
 def upload_post():
-    """Store each file under a generated name and queue it; processing happens in the worker.
+    """Store each file under a generated name, refuse at once what needs no extraction to refuse, and queue
+    the rest in its lane (files that need OCR wait apart, so quick files never wait behind them).
 
     All or nothing: when the data folder is full or read-only, or the database stays busy, the files
     already written are removed, no record is kept, and the person gets the error page that says why.
     """
-    files = [f for f in request.files.getlist("files") if f and f.filename]
-    if not files:
+    files_in = [f for f in request.files.getlist("files") if f and f.filename]
+    if not files_in:
         flash(_("Choose at least one PDF or DOCX file."), "error")
         return redirect(url_for("members.upload"), 303)
     archive = get_archive()
-    folder = jobs.incoming_dir(archive)
-    user_id = current_user.id
-    saved: list[tuple[str, str]] = []           # (token, name as given), in upload order
-
-    def create_records(s) -> list[int]:
-        recs = [ProcessingRecord(original_name=name, status="queued", user_id=user_id, details={"incoming": token})
-                for token, name in saved]
-        s.add_all(recs)
-        s.flush()
-        return [r.id for r in recs]
-
+    max_bytes = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    received: list[records.Received] = []
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for f in files:
-            token = uuid.uuid4().hex
-            saved.append((token, display_name(f.filename)))
-            f.save(folder / token)
-        ids = archive.db.write(create_records)
+        for f in files_in:
+            token, path = records.new_incoming(archive)
+            item = records.Received(token, display_name(f.filename), path)
+            received.append(item)
+            f.save(path)
+            records.admit(item, max_bytes, archive.limits)
+        ids = records.create_records(archive, received, current_user.id)
     except Exception:
-        for token, _name in saved:
-            _remove_incoming(folder / token)
+        for item in received:
+            records.remove_incoming(item.path)
         raise
-    for (token, _name), rid in zip(saved, ids):
+    queued = 0
+    for item, rid in zip(received, ids):
+        if item.error is not None:
+            records.remove_incoming(item.path)
+            continue
         try:
-            jobs.enqueue_upload(rid)
+            jobs.enqueue_upload(rid, slow=item.lane == "slow")
+            queued += 1
         except Exception as exc:  # noqa: BLE001 - the person sees the failure on the record; details in the log
             logger.exception("could not queue upload record %s", rid)
-            _remove_incoming(folder / token)
-            message = fault_message(exc) or jobs.MSG_FAILED
+            records.remove_incoming(item.path)
             try:
-                archive.db.write(lambda s: _mark_failed(s, rid, message))
+                records.mark_queue_failed(archive, rid, fault_message(exc) or records.MSG_FAILED)
             except Exception:  # noqa: BLE001 - the record stays queued; its file is gone, so the worker reports it lost
                 logger.exception("could not mark upload record %s as failed", rid)
-    flash(_("%(n)d file(s) received. Processing runs in the background; this page updates by itself.",
-            n=len(ids)), "info")
+    refused = sum(item.error is not None for item in received)
+    if queued:
+        flash(_("%(n)d file(s) received. Processing runs in the background; this page updates by itself.",
+                n=queued), "info")
+    if refused:
+        flash(_("%(n)d file(s) could not be taken; the list below says why.", n=refused), "error")
     return redirect(url_for("members.upload"), 303)
 
 
-def _remove_incoming(path) -> None:
-    try:
-        path.unlink(missing_ok=True)
-    except OSError:
-        logger.exception("could not remove the incoming file %s", path)
-
-
-def _mark_failed(s, record_id: int, message: str) -> None:
-    rec = s.get(ProcessingRecord, record_id)
-    if rec is not None and rec.status == "queued":
-        rec.status, rec.message, rec.error_code = "error", message, "queue"
+def _record_json(r: ProcessingRecord, end: records.EndState | None) -> dict:
+    progress = (r.details or {}).get("progress") if r.status == "running" else None
+    out = {"id": r.id, "file": r.original_name, "status": r.status,
+           "message": _(r.message) if r.message else "",
+           "publication_ids": r.publication_ids,
+           "lane": (r.details or {}).get("lane", "quick"),
+           "progress": ({**progress, "label": _(background.STAGE_LABELS.get(progress.get("stage", ""), ""))}
+                        if progress else None),
+           "state": end.state if end else "",
+           "review_url": None, "public_url": None,
+           "created_at": r.created_at.isoformat() if r.created_at else None,
+           "finished_at": r.finished_at.isoformat() if r.finished_at else None}
+    if end and end.publication_id and end.state == "review":
+        out["review_url"] = url_for("members.review_one", pub_id=end.publication_id)
+    elif end and end.publication_id and end.state in ("published", "withdrawn"):
+        out["public_url"] = url_for("main.publication", pub_id=end.publication_id)
+        out["review_url"] = url_for("members.review_one", pub_id=end.publication_id)
+    return out
 
 
 @bp.get("/upload/status")
 @login_required
 def upload_status():
-    """The person's recent records as JSON (for scripts and the upload page)."""
-    records = _records()
-    return jsonify({
-        "busy": any(r.status in BUSY for r in records),
-        "records": [{"id": r.id, "file": r.original_name, "status": r.status, "message": _(r.message) if r.message else "",
-                     "publication_ids": r.publication_ids,
-                     "review_url": url_for("members.review_one", pub_id=r.publication_ids[0])
-                     if r.publication_ids and r.status == "ok" else None,
-                     "created_at": r.created_at.isoformat() if r.created_at else None,
-                     "finished_at": r.finished_at.isoformat() if r.finished_at else None} for r in records],
-    })
+    """The person's recent records as JSON (for scripts and the upload page): processing progress while it
+    runs, then where each file ended up (in review, published, withdrawn, deleted) with links."""
+    s = db_session()
+    recs = records.recent_for_user(s, current_user.id)
+    ends = records.end_states(s, recs)
+    return jsonify({"busy": any(r.status in records.BUSY for r in recs),
+                    "records": [_record_json(r, ends.get(r.id)) for r in recs]})
 
 
 @bp.get("/review")
@@ -161,25 +150,20 @@ def upload_status():
 def review_list():
     """Drafts this person may review (editors: everyone's), plus recent public records for editors."""
     s = db_session()
-    return render_template("members/review_list.html", drafts=review.visible_drafts(s, current_user),
-                           public=review.recent_public(s, current_user))
+    return render_template("members/review_list.html", drafts=publications.visible_drafts(s, current_user),
+                           public=publications.recent_public(s, current_user))
 
 
-def _render_review(pub_id: int, error: str | None = None, form: dict | None = None, status: int = 200):
+def _render_review(pub_id: int, error: str | None = None, form: dict | None = None, status: int = 200,
+                   conflict: splits.SplitConflict | None = None):
     s = db_session()
-    pub = review.get_visible(s, current_user, pub_id)
-    root = review.root_of(s, pub)
-    articles = review.children_of(s, pub) if pub.kind == "volume" else []
-    first_page = s.scalars(select(PublicationPage).where(PublicationPage.publication_id == pub.id)
-                           .order_by(PublicationPage.number).limit(1)).first()
-    duplicate, duplicate_url = None, None
-    if pub.duplicate_of_id:
-        duplicate = s.get(Publication, pub.duplicate_of_id)
-        if duplicate is not None:
-            if duplicate.status in ("published", "withdrawn"):
-                duplicate_url = url_for("main.publication", pub_id=duplicate.id)
-            elif review.can_view(current_user, duplicate):
-                duplicate_url = url_for("members.review_one", pub_id=duplicate.id)
+    pub = publications.get_visible(s, current_user, pub_id)
+    root = publications.root_of(s, pub)
+    articles = publications.children_of(s, pub) if pub.kind == "volume" else []
+    first_page = publications.first_page(s, pub.id)
+    duplicate, where = publications.review_link_target(s, current_user, pub.duplicate_of_id)
+    duplicate_url = (url_for("main.publication", pub_id=duplicate.id) if where == "public" else
+                     url_for("members.review_one", pub_id=duplicate.id) if where == "review" else None)
     if form is None:
         form = {"title": pub.title, "year": pub.year or "", "language": pub.language,
                 "authors": "\n".join(a.name_as_printed or a.person.name for a in pub.authorships),
@@ -188,10 +172,12 @@ def _render_review(pub_id: int, error: str | None = None, form: dict | None = No
             form[f"abstract_{lang}"] = (pub.abstracts or {}).get(lang, "")
         form.update(_entry_form(pub))
     page_count = len(pub.pages) if pub.kind == "volume" else 0
+    job = background.describe(background.latest_job(s, root.id))
     return render_template("members/review.html", pub=pub, root=root, articles=articles, first_page=first_page,
                            duplicate=duplicate, duplicate_url=duplicate_url, form=form, error=error,
-                           can_edit=review.can_edit(current_user, pub), is_editor=review.is_editor(current_user),
-                           is_admin=current_user.role == "admin", languages=review.LANGUAGES,
+                           conflict=conflict, job=job, pages=publications.pages_of(s, pub.id),
+                           can_edit=can_edit(current_user, pub), is_editor=is_editor(current_user),
+                           is_admin=is_admin(current_user), languages=review.LANGUAGES,
                            page_count=page_count, **_entry_choices()), status
 
 
@@ -203,27 +189,36 @@ def review_one(pub_id: int):
 
 
 def _index_after_commit() -> None:
-    try:
-        indexing.process_index_tasks(get_archive())
-    except Exception:  # noqa: BLE001 - the change stands; `manage.py index-pending` catches up
-        logger.exception("indexing after review change failed; left pending")
+    indexing.index_after_commit(get_archive())
 
 
-def _apply(pub_id: int, operation, back_to: int | None = None, done: str = "", form: dict | None = None):
-    """Run one review operation; bad input re-renders the page with the message (400), the rest propagates."""
+def _apply(pub_id: int, operation, back_to: int | None = None, done: str = "", form: dict | None = None,
+           anchor: str = ""):
+    """Run one review operation; bad input re-renders the page with the message (400), the rest propagates.
+
+    An operation may return a ``splits.Outcome``: its notes are shown, and "nothing changed" is said as such.
+    """
     s = db_session()
     try:
-        operation(s)
+        outcome = operation(s)
         s.commit()
+    except splits.SplitConflict as exc:
+        s.rollback()
+        return _render_review(pub_id, error=exc.message, form=form, status=400, conflict=exc)
     except UserValueError as exc:
         s.rollback()
         if exc.status != 400:
             raise
         return _render_review(pub_id, error=exc.message, form=form, status=400)
     _index_after_commit()
+    notes = outcome.notes if isinstance(outcome, splits.Outcome) else ()
+    if isinstance(outcome, splits.Outcome) and not outcome.changed:
+        done = ""
     if done:
         flash(done, "info")
-    return redirect(url_for("members.review_one", pub_id=back_to or pub_id), 303)
+    for note in notes:
+        flash(note, "warn")
+    return redirect(url_for("members.review_one", pub_id=back_to or pub_id) + anchor, 303)
 
 
 @bp.post("/review/<int:pub_id>/metadata")
@@ -240,50 +235,92 @@ def review_metadata(pub_id: int):
 
 def _volume_id(pub_id: int) -> int:
     s = db_session()
-    pub = review.get_visible(s, current_user, pub_id)
+    pub = publications.get_visible(s, current_user, pub_id)
     return pub.parent_id or pub.id
+
+
+def _split_edit(pub_id: int, change, done: str):
+    """A correction of a volume's split: applied, then (for a public volume) its stale PDFs re-cut apart."""
+    back = _volume_id(pub_id)
+    job_ids: list[int] = []
+
+    def op(s):
+        outcome = change(s)
+        vol = publications.root_of(s, outcome.article)
+        if outcome.changed and vol.status != "draft":
+            job_id = publishing.request_recut(s, current_user, vol)
+            if job_id:
+                job_ids.append(job_id)
+        return outcome
+
+    resp = _apply(back, op, back_to=back, done=done, anchor=f"#article-{pub_id}")
+    for job_id in job_ids:
+        _queue_job(job_id)
+    return resp
+
+
+def _queue_job(job_id: int) -> None:
+    try:
+        jobs.enqueue_job(job_id)
+    except Exception as exc:  # noqa: BLE001 - the job row says it failed; the page shows it
+        logger.exception("could not queue background job %s", job_id)
+        background.finish(get_archive(), job_id, "error", fault_message(exc) or background.MSG_FAILED)
 
 
 @bp.post("/review/<int:pub_id>/boundary")
 @login_required
 def review_boundary(pub_id: int):
-    """Move an article's first/last PDF page (neighbours adjust)."""
-    back = _volume_id(pub_id)
+    """Move an article's first/last PDF page (its neighbours adjust; a shared page stays shared)."""
     values = request.form.to_dict()
-    return _apply(back, lambda s: review.move_boundary(s, current_user, pub_id, values), back_to=back,
-                  done=_("Page range changed."))
+    return _split_edit(pub_id, lambda s: splits.move_boundary(s, current_user, pub_id, values),
+                       _("Page range changed."))
 
 
 @bp.post("/review/<int:pub_id>/merge")
 @login_required
 def review_merge(pub_id: int):
     """Merge an article with the next one."""
-    back = _volume_id(pub_id)
-    return _apply(back, lambda s: review.merge_articles(s, current_user, pub_id, {}), back_to=back,
-                  done=_("Articles merged."))
+    return _split_edit(pub_id, lambda s: splits.merge_articles(s, current_user, pub_id, {}), _("Articles merged."))
 
 
 @bp.post("/review/<int:pub_id>/split")
 @login_required
 def review_split(pub_id: int):
     """Split an article in two at a page."""
-    back = _volume_id(pub_id)
     values = request.form.to_dict()
-    return _apply(back, lambda s: review.split_article(s, current_user, pub_id, values), back_to=back,
-                  done=_("Article split in two."))
+    return _split_edit(pub_id, lambda s: splits.split_article(s, current_user, pub_id, values),
+                       _("Article split in two."))
 
 
 @bp.post("/review/<int:pub_id>/publish")
 @login_required
 def review_publish(pub_id: int):
-    """Publish the record (a volume together with its articles)."""
-    def op(s):
-        ids = review.publish(s, current_user, pub_id)
-        root = review.root_of(s, review.get_visible(s, current_user, pub_id))
-        if root.kind == "volume":
-            review.cut_article_files(get_archive(), s, root)
-        return ids
-    return _apply(pub_id, op, done=_("Published."))
+    """Publish the record: at once for a single record; a volume with its articles in the background
+    (cutting and indexing take a while), its progress shown on the review page."""
+    s = db_session()
+    if not publishing.needs_background(s, current_user, pub_id):
+        return _apply(pub_id, lambda s_: publishing.publish(s_, current_user, pub_id), done=_("Published."))
+    try:
+        job_id = publishing.request_publish(s, current_user, pub_id)
+        s.commit()
+    except UserValueError as exc:
+        s.rollback()
+        if exc.status != 400:
+            raise
+        return _render_review(pub_id, error=exc.message, status=400)
+    _queue_job(job_id)
+    flash(_("Publishing has started; this page shows its progress."), "info")
+    return redirect(url_for("members.review_one", pub_id=pub_id) + "#job", 303)
+
+
+@bp.get("/review/<int:pub_id>/job")
+@login_required
+def review_job(pub_id: int):
+    """The latest background work on this record (publishing, re-cutting) as JSON, for the page to follow."""
+    s = db_session()
+    root = publications.root_of(s, publications.get_visible(s, current_user, pub_id))
+    return jsonify({"job": background.describe(background.latest_job(s, root.id)), "status": root.status,
+                    "public_url": url_for("main.publication", pub_id=root.id) if root.status != "draft" else None})
 
 
 @bp.post("/review/<int:pub_id>/withdraw")
@@ -291,7 +328,7 @@ def review_publish(pub_id: int):
 def review_withdraw(pub_id: int):
     """Withdraw a published record, with a reason readers will see."""
     values = request.form.to_dict()
-    return _apply(pub_id, lambda s: review.withdraw(s, current_user, pub_id, values), done=_("Withdrawn."))
+    return _apply(pub_id, lambda s: publishing.withdraw(s, current_user, pub_id, values), done=_("Withdrawn."))
 
 
 @bp.post("/review/<int:pub_id>/delete")
@@ -299,14 +336,9 @@ def review_withdraw(pub_id: int):
 def review_delete(pub_id: int):
     """Delete a record for good (admins only)."""
     s = db_session()
-    shas = review.delete(s, current_user, pub_id)
+    shas = publishing.delete(s, current_user, pub_id)
     s.commit()
-    archive = get_archive()
-    for sha in shas:
-        try:
-            archive.files.remove(sha)
-        except OSError:
-            logger.exception("could not remove stored file %s", sha)
+    publishing.remove_stored(get_archive(), shas)
     _index_after_commit()
     flash(_("Deleted."), "info")
     return redirect(url_for("members.review_list"), 303)
@@ -316,17 +348,12 @@ def review_delete(pub_id: int):
 @login_required
 def review_file(pub_id: int):
     """The record's file (the cut article PDF, else the original) for people who may review it."""
-    s = db_session()
-    pub = review.get_visible(s, current_user, pub_id)
-    sf = pub.article_file or pub.source_file
-    if sf is None:
+    pub = publications.get_visible(db_session(), current_user, pub_id)
+    dl = files.download_of(get_archive(), files.article_file(pub))
+    if dl is None:
         abort(404)
-    path = get_archive().files.path_for(sf.sha256)
-    if not path.exists():
-        abort(404)
-    mime = sf.mime or mimetypes.guess_type(sf.original_name)[0] or "application/octet-stream"
-    resp = send_file(path, mimetype=mime, as_attachment=mime != "application/pdf", download_name=sf.original_name,
-                     conditional=True, etag=sf.sha256, max_age=0)
+    resp = send_file(dl.path, mimetype=dl.mime, as_attachment=dl.mime != "application/pdf", download_name=dl.name,
+                     conditional=True, etag=dl.etag, max_age=0)
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
 
@@ -335,10 +362,7 @@ def review_file(pub_id: int):
 @role_required("editor", "admin")
 def audit():
     """Who changed what, when (editors and admins)."""
-    s = db_session()
-    events = review.audit_events(s)
-    ids = {e.user_id for e in events if e.user_id}
-    emails = {u.id: u.email for u in s.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    events, emails = audit_trail.latest(db_session())
     return render_template("members/audit.html", events=events, emails=emails)
 
 
@@ -353,15 +377,8 @@ def _form_values() -> dict:
 
 def _entry_choices() -> dict:
     """What the entry and review forms offer: kinds, event and report types, the topic vocabulary."""
-    from ..models import KINDS, Topic
-    from ..services.topics import VOCABULARY
-
-    # The vocabulary in its own order (rows are created on first use), then topics added in the database.
-    stored = {t.slug: t for t in db_session().scalars(select(Topic).order_by(Topic.slug))}
-    topics = [stored.pop(v.slug, None) or Topic(slug=v.slug, label_ru=v.label_ru, label_kk=v.label_kk,
-                                                label_en=v.label_en) for v in VOCABULARY]
     return {"kinds": KINDS, "event_types": entries.EVENT_TYPES, "report_types": entries.REPORT_TYPES,
-            "all_topics": topics + list(stored.values()), "entry_kinds": entries.ENTRY_KINDS}
+            "all_topics": topics.vocabulary_topics(db_session()), "entry_kinds": entries.ENTRY_KINDS}
 
 
 def _entry_form(pub: Publication) -> dict:
@@ -411,9 +428,7 @@ def entry_create(kind: str):
     try:
         if upload is not None and upload.filename:
             archive = get_archive()
-            folder = jobs.incoming_dir(archive)
-            folder.mkdir(parents=True, exist_ok=True)
-            incoming = folder / uuid.uuid4().hex
+            _token, incoming = records.new_incoming(archive)
             upload.save(incoming)
             pub = entries.create_report_from_file(archive, s, current_user, values, incoming,
                                                   display_name(upload.filename))
@@ -427,25 +442,6 @@ def entry_create(kind: str):
         return _render_entry(kind, form=values, error=exc.message, status=400)
     finally:
         if incoming is not None:
-            incoming.unlink(missing_ok=True)
+            records.remove_incoming(incoming)
     flash(_("Saved as a draft. Check it here; an editor publishes it."), "info")
     return redirect(url_for("members.review_one", pub_id=pub.id), 303)
-
-
-@bp.app_template_global("entry_materials")
-def _entry_materials(pub: Publication) -> list:
-    """An event's published materials, for its public page."""
-    return entries.materials_of(db_session(), pub)
-
-
-@bp.app_template_filter("entry_date")
-def _entry_date(value: str) -> str:
-    """An entry's ISO date in the reader's language ("15 March 2024"); anything else as it is."""
-    from datetime import date
-
-    from flask_babel import format_date
-
-    try:
-        return format_date(date.fromisoformat(str(value)), "long")
-    except ValueError:
-        return str(value or "")

@@ -17,13 +17,13 @@ from typing import Optional
 
 from flask import Blueprint, Response, current_app, request
 from lxml import etree
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
 
-from .. import db_session
-from ..models import KINDS, Authorship, Publication, Volume
+from ..config import setting
+from ..core import db_session
+from ..i18n import public_base_url, public_host
+from ..models import KINDS, Publication
+from ..services import harvest
 from ..services.citations import dublin_core
-from .export import public_base_url, public_host
 
 bp = Blueprint("oai", __name__)
 
@@ -34,7 +34,6 @@ OAI_ID_NS = "http://www.openarchives.org/OAI/2.0/oai-identifier"
 OAI_ID_SCHEMA = f"{OAI_ID_NS} http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"
 OAI_DC = ("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", "http://www.openarchives.org/OAI/2.0/oai_dc/")
 
-VISIBLE = ("published", "withdrawn")
 KIND_NAMES = {"article": "Articles", "volume": "Volumes and collections", "report": "Reports",
               "commentary": "Media commentary", "event": "Events"}
 
@@ -105,13 +104,6 @@ def parse_datestamp(value: str, upper: bool) -> tuple[datetime, str]:
     except (ValueError, OverflowError):
         pass
     raise OAIError("badArgument", f"Illegal date: {value!r} (use YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ).")
-
-
-def _db_time(dt: datetime) -> datetime:
-    """A bound in the form the database compares correctly (naive UTC for SQLite)."""
-    if db_session().get_bind().dialect.name == "sqlite":
-        return dt.astimezone(timezone.utc).replace(tzinfo=None)
-    return dt
 
 
 # --------------------------------------------------------------------------- tokens
@@ -187,15 +179,11 @@ def parse_identifier(identifier: str) -> int:
 
 
 def _page_size() -> int:
-    try:
-        return max(1, int(current_app.config.get("OAI_PAGE_SIZE", 100)))
-    except (TypeError, ValueError):
-        return 100
+    return max(1, setting(current_app.config, "OAI_PAGE_SIZE"))
 
 
 def _sets_enabled() -> bool:
-    value = current_app.config.get("OAI_SETS", True)
-    return str(value).strip().lower() not in ("0", "false", "no", "off")
+    return setting(current_app.config, "OAI_SETS")
 
 
 def _header(parent: etree._Element, pub: Publication) -> None:
@@ -217,47 +205,19 @@ def _record(parent: etree._Element, pub: Publication) -> None:
         md.append(dublin_core(pub, public_base_url()))
 
 
-# --------------------------------------------------------------------------- queries
-
-
-def _visible() -> Select:
-    return (select(Publication).where(Publication.status.in_(VISIBLE))
-            .options(selectinload(Publication.authorships).selectinload(Authorship.person),
-                     selectinload(Publication.volume), selectinload(Publication.source_file)))
-
-
-def _filtered(a: ListArgs) -> Select:
-    """Visible publications matching the set and date range, up to the cutoff."""
-    q = _visible()
-    if a.set_spec:
-        q = _set_filter(q, a.set_spec)
-    if a.from_:
-        q = q.where(Publication.updated_at >= _db_time(parse_datestamp(a.from_, upper=False)[0]))
-    if a.until:
-        q = q.where(Publication.updated_at < _db_time(parse_datestamp(a.until, upper=True)[0]))
-    cutoff = datetime.strptime(a.cutoff, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    return q.where(Publication.updated_at < _db_time(cutoff + timedelta(seconds=1)))
-
-
-def _set_filter(q: Select, spec: str) -> Select:
-    if spec == "kind":
-        return q
-    if spec == "volume":
-        return q.where(Publication.volume_id.is_not(None))
-    m = re.fullmatch(r"(kind|volume):([A-Za-z0-9]+)", spec)
-    if m and m.group(1) == "kind" and m.group(2) in KINDS:
-        return q.where(Publication.kind == m.group(2))
-    if m and m.group(1) == "volume" and m.group(2).isdigit():
-        return q.where(Publication.volume_id == int(m.group(2)))
-    return q.where(False)   # a well-formed set this repository does not have: an empty list
+def _selection(a: ListArgs):
+    """The harvest's selection: set, date range, and the cutoff fixed at the first request."""
+    since = parse_datestamp(a.from_, upper=False)[0] if a.from_ else None
+    before = parse_datestamp(a.until, upper=True)[0] if a.until else None
+    cutoff = datetime.strptime(a.cutoff, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) + timedelta(seconds=1)
+    return harvest.selection(db_session(), a.set_spec, since, before, cutoff)
 
 
 # --------------------------------------------------------------------------- verbs
 
 
 def _identify(root: etree._Element) -> None:
-    s = db_session()
-    earliest = s.scalar(select(func.min(Publication.updated_at)).where(Publication.status.in_(VISIBLE)))
+    earliest = harvest.earliest_change(db_session())
     cfg = current_app.config
     ident = _el(root, "Identify")
     _el(ident, "repositoryName", cfg.get("OAI_REPOSITORY_NAME") or cfg.get("SITE_NAME") or "Kelisim Archive")
@@ -280,7 +240,7 @@ def _identify(root: etree._Element) -> None:
 
 def _load_one(identifier: str) -> Publication:
     pub_id = parse_identifier(identifier)
-    pub = db_session().scalars(_visible().where(Publication.id == pub_id)).first()
+    pub = harvest.visible_one(db_session(), pub_id)
     if pub is None:
         raise OAIError("idDoesNotExist", f"No item has the identifier {identifier!r}.")
     return pub
@@ -299,11 +259,10 @@ def _list_metadata_formats(root: etree._Element, args: dict[str, str]) -> None:
 def _all_sets() -> list[tuple[str, str]]:
     s = db_session()
     out = [("kind", "Publication kinds")]
-    present = set(s.scalars(select(Publication.kind).where(Publication.status.in_(VISIBLE)).distinct()))
+    present = harvest.kinds_present(s)
     out += [(f"kind:{k}", KIND_NAMES.get(k, k)) for k in KINDS if k in present]
     out.append(("volume", "Volumes and collections"))
-    vols = s.execute(select(Volume.id, Volume.title).where(
-        Volume.id.in_(select(Publication.volume_id).where(Publication.status.in_(VISIBLE)))).order_by(Volume.id))
+    vols = harvest.volumes_present(s)
     out += [(f"volume:{vid}", re.sub(r"\s+", " ", title or "").strip() or f"Volume {vid}") for vid, title in vols]
     return out
 
@@ -364,11 +323,11 @@ def _list(root: etree._Element, args: dict[str, str], verb: str) -> None:
     if a.prefix != OAI_DC[0]:
         raise OAIError("cannotDisseminateFormat", f"The metadata format {a.prefix!r} is not supported.")
     s = db_session()
-    q = _filtered(a)
+    q = _selection(a)
     if not resumed:
-        a.total = s.scalar(select(func.count()).select_from(q.with_only_columns(Publication.id).subquery())) or 0
+        a.total = harvest.count(s, q)
     size = _page_size()
-    rows = list(s.scalars(q.where(Publication.id > a.last_id).order_by(Publication.id).limit(size + 1)))
+    rows = harvest.page_after(s, q, a.last_id, size + 1)
     more, rows = len(rows) > size, rows[:size]
     if not rows:
         # (on a resumed list: everything left changed after the cutoff; the next harvest picks it up)

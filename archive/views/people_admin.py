@@ -6,15 +6,15 @@ import logging
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from .. import db_session, get_archive
 from ..auth import role_required
+from ..core import db_session, get_archive
 from ..errors import UserValueError
-from ..models import Authorship, Person, Publication
+from ..models import Publication
+from ..permissions import is_public
 from ..services import indexing
-from ..services.people_merge import candidate_duplicates, merge_people, split_person
+from ..services.people_merge import candidate_duplicates, merge_people, person_with_authorships, split_person
+from ..services.profiles import update_profile
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +24,7 @@ EDITORS = ("editor", "admin")
 
 
 def _index_after_commit() -> None:
-    try:
-        indexing.process_index_tasks(get_archive())
-    except Exception:  # noqa: BLE001 - the change stands; `manage.py index-pending` catches up
-        logger.exception("indexing after a people change failed; left pending")
+    indexing.index_after_commit(get_archive())
 
 
 def _change_person(person_id: int, change):
@@ -67,13 +64,9 @@ def people():
 @role_required(*EDITORS)
 def person(person_id: int):
     """A person's authorships with checkboxes to split some off into a new person."""
-    s = db_session()
-    p = s.scalars(select(Person).where(Person.id == person_id)
-                  .options(selectinload(Person.variants),
-                           selectinload(Person.authorships).selectinload(Authorship.publication))).first()
+    p, merged_into = person_with_authorships(db_session(), person_id)
     if p is None:
         abort(404)
-    merged_into = s.get(Person, p.merged_into_id) if p.merged_into_id else None
     authorships = sorted(p.authorships, key=lambda a: (-(a.publication.year or 0), a.publication_id))
     return render_template("members/people_person.html", person=p, authorships=authorships,
                            merged_into=merged_into, link=publication_link)
@@ -118,8 +111,6 @@ def split(person_id: int):
 @role_required(*EDITORS)
 def profile(person_id: int):
     """Save a person's public profile: Latin name, degree, position, institution, bio, press contact, membership."""
-    from ..services.profiles import update_profile
-
     form = request.form.to_dict()
     _done, failed = _change_person(person_id, lambda s: update_profile(s, current_user, person_id, form))
     if failed:
@@ -130,6 +121,6 @@ def profile(person_id: int):
 
 def publication_link(pub: Publication) -> str:
     """Where an editor reads the publication: the public page when published, else the review screen."""
-    if pub.status in ("published", "withdrawn"):
+    if is_public(pub):
         return url_for("main.publication", pub_id=pub.id)
     return url_for("members.review_one", pub_id=pub.id)

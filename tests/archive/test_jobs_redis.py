@@ -26,7 +26,8 @@ pytestmark = pytest.mark.skipif(not _redis_available(), reason="no Redis server 
 
 def test_upload_goes_through_a_redis_queue(data_dir, tmp_path):
     from archive import create_app
-    from archive.jobs import get_jobs, incoming_dir
+    from archive.jobs import get_jobs
+    from archive.services.uploads import incoming_dir
     from archive.migrate import upgrade
     from support import RU_ARTICLE, make_pdf
 

@@ -41,11 +41,41 @@ def test_postgres_backend_uses_the_archive_database_by_default(tmp_path):
         archive.close()
 
 
-def test_environment_selects_postgres_search(monkeypatch):
-    from archive.config import from_environment
+def test_environment_selects_postgres_search(monkeypatch, tmp_path):
+    from flask import Flask
 
-    cfg = from_environment({"ARCHIVE_SEARCH_BACKEND": "postgres", "ARCHIVE_SEARCH_DATABASE_URL": "postgresql://s@h/d"})
-    assert cfg == {"SEARCH_BACKEND": "postgres", "SEARCH_DATABASE_URL": "postgresql://s@h/d"}
+    from archive.config import load_config
+
+    monkeypatch.setenv("ARCHIVE_SEARCH_BACKEND", "postgres")
+    monkeypatch.setenv("ARCHIVE_SEARCH_DATABASE_URL", "postgresql://s@h/d")
+    app = Flask("probe", instance_path=str(tmp_path))
+    load_config(app)
+    assert (app.config["SEARCH_BACKEND"], app.config["SEARCH_DATABASE_URL"]) == ("postgres", "postgresql://s@h/d")
+
+
+@pytest.mark.parametrize("raw, expected", [("0", False), ("1", True), ("false", False), ("no", False),
+                                           ("off", False), ("true", True), ("yes", True), ("on", True)])
+def test_environment_booleans_read_as_booleans(monkeypatch, tmp_path, raw, expected):
+    from flask import Flask
+
+    from archive.config import load_config
+
+    monkeypatch.setenv("ARCHIVE_JOBS_IMMEDIATE", raw)
+    monkeypatch.setenv("ARCHIVE_EXTRACT_TIMEOUT_S", "45")
+    app = Flask("probe", instance_path=str(tmp_path))
+    load_config(app)
+    assert app.config["JOBS_IMMEDIATE"] is expected
+    assert app.config["EXTRACT_TIMEOUT_S"] == 45
+
+
+def test_environment_value_that_cannot_be_read_names_the_variable(monkeypatch, tmp_path):
+    from flask import Flask
+
+    from archive.config import ConfigError, load_config
+
+    monkeypatch.setenv("ARCHIVE_EXTRACT_TIMEOUT_S", "soon")
+    with pytest.raises(ConfigError, match="ARCHIVE_EXTRACT_TIMEOUT_S"):
+        load_config(Flask("probe", instance_path=str(tmp_path)))
 
 
 def test_cli_says_what_to_set_without_a_traceback(tmp_path):

@@ -244,7 +244,8 @@ def test_kill_ingest_at_random_moments(batch, reference, tmp_path, monkeypatch_m
 
 def _queue_uploads(app, files: list[Path]) -> list[int]:
     """What the upload view does: the bytes under a generated name, a queued record, a task."""
-    from archive.jobs import get_jobs, incoming_dir
+    from archive.jobs import get_jobs
+    from archive.services.uploads import incoming_dir
 
     archive = app.extensions["archive"]
     folder = incoming_dir(archive)

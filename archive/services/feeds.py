@@ -1,0 +1,89 @@
+"""What sitemaps and Atom feeds list: published records only, and only names and titles readers may see.
+
+A feed of a person or a volume exists only while they have a published record: a name or a title that
+exists only in drafts is never shown, and unpublished ids answer 404 like unknown ones.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import Authorship, Person, Publication, PublicationTopic, Topic, Volume
+
+PUBLISHED = Publication.status == "published"
+
+
+def published_count(session: Session) -> int:
+    """How many publications readers can find."""
+    return session.scalar(select(func.count()).select_from(Publication).where(PUBLISHED)) or 0
+
+
+def latest_change(session: Session) -> Optional[datetime]:
+    """When a published record last changed."""
+    return session.scalar(select(func.max(Publication.updated_at)).where(PUBLISHED))
+
+
+def published_rows(session: Session, offset: int, limit: int) -> list[tuple[int, datetime]]:
+    """(id, updated_at) of published records in id order, a window of them."""
+    return list(session.execute(select(Publication.id, Publication.updated_at).where(PUBLISHED)
+                                .order_by(Publication.id).offset(max(0, offset)).limit(max(0, limit))))
+
+
+def window_last_change(session: Session, offset: int, limit: int) -> Optional[datetime]:
+    """The latest change among a window of published records (a sitemap part's lastmod)."""
+    ids = (select(Publication.updated_at).where(PUBLISHED).order_by(Publication.id)
+           .offset(max(0, offset)).limit(limit).subquery())
+    return session.scalar(select(func.max(ids.c.updated_at)))
+
+
+def _published() -> Select:
+    return (select(Publication).where(PUBLISHED)
+            .options(selectinload(Publication.authorships).selectinload(Authorship.person),
+                     selectinload(Publication.volume))
+            .order_by(Publication.published_at.desc(), Publication.id.desc()))
+
+
+def newest(session: Session, limit: int) -> list[Publication]:
+    """The newest publications of the whole archive."""
+    return list(session.scalars(_published().limit(limit)))
+
+
+def volume_feed(session: Session, volume_id: int, limit: int) -> Optional[tuple[Volume, list[Publication], Optional[int]]]:
+    """(volume, its newest published records, the id of its published book record); None unless published."""
+    vol = session.get(Volume, volume_id)
+    if vol is None:
+        return None
+    pubs = list(session.scalars(_published().where(Publication.volume_id == volume_id).limit(limit)))
+    if not pubs:
+        return None
+    book = session.scalar(select(Publication.id).where(Publication.volume_id == volume_id,
+                                                       Publication.kind == "volume", PUBLISHED))
+    return vol, pubs, book
+
+
+def topic_feed(session: Session, slug: str, limit: int) -> Optional[tuple[Topic, list[Publication]]]:
+    """(topic, its newest published records confirmed by editors); None for an unknown topic."""
+    topic = session.scalars(select(Topic).where(Topic.slug == slug)).first() if len(slug) <= 100 else None
+    if topic is None:
+        return None
+    pubs = list(session.scalars(_published().join(PublicationTopic, PublicationTopic.publication_id == Publication.id)
+                                .where(PublicationTopic.topic_id == topic.id, PublicationTopic.suggested.is_(False))
+                                .limit(limit)))
+    return topic, pubs
+
+
+def person_feed(session: Session, person_id: int, limit: int) -> Optional[tuple[Person, list[Publication]]]:
+    """(person, their newest published records); None unless the person has one (drafts reveal nothing)."""
+    person = session.get(Person, person_id)
+    if person is None:
+        return None
+    if person.merged_into_id:
+        return person, []
+    pubs = list(session.scalars(_published().join(Authorship, Authorship.publication_id == Publication.id)
+                                .where(Authorship.person_id == person_id).limit(limit)))
+    if not pubs:
+        return None
+    return person, pubs

@@ -1,0 +1,84 @@
+"""The records harvesters see (OAI-PMH): published and withdrawn publications, selected by set and date."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import KINDS, Authorship, Publication, Volume
+from ..permissions import PUBLIC_STATUSES
+
+
+def _db_time(session: Session, dt: datetime) -> datetime:
+    """A bound in the form the database compares correctly (naive UTC for SQLite)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt
+
+
+def visible() -> Select:
+    """Every record a harvester may see (withdrawn ones become deleted headers)."""
+    return (select(Publication).where(Publication.status.in_(PUBLIC_STATUSES))
+            .options(selectinload(Publication.authorships).selectinload(Authorship.person),
+                     selectinload(Publication.volume), selectinload(Publication.source_file)))
+
+
+def visible_one(session: Session, pub_id: int) -> Optional[Publication]:
+    """One record a harvester may see, or None."""
+    return session.scalars(visible().where(Publication.id == pub_id)).first()
+
+
+def selection(session: Session, set_spec: str, since: Optional[datetime], before: Optional[datetime],
+              cutoff: datetime) -> Select:
+    """Visible records in a set, changed in [since, before) and before the list's cutoff."""
+    q = visible()
+    if set_spec:
+        q = _set_filter(q, set_spec)
+    if since is not None:
+        q = q.where(Publication.updated_at >= _db_time(session, since))
+    if before is not None:
+        q = q.where(Publication.updated_at < _db_time(session, before))
+    return q.where(Publication.updated_at < _db_time(session, cutoff))
+
+
+def _set_filter(q: Select, spec: str) -> Select:
+    if spec == "kind":
+        return q
+    if spec == "volume":
+        return q.where(Publication.volume_id.is_not(None))
+    m = re.fullmatch(r"(kind|volume):([A-Za-z0-9]+)", spec)
+    if m and m.group(1) == "kind" and m.group(2) in KINDS:
+        return q.where(Publication.kind == m.group(2))
+    if m and m.group(1) == "volume" and m.group(2).isdigit() and len(m.group(2)) <= 18:
+        return q.where(Publication.volume_id == int(m.group(2)))
+    return q.where(False)   # a well-formed set this repository does not have: an empty list
+
+
+def count(session: Session, q: Select) -> int:
+    """How many records a selection holds."""
+    return session.scalar(select(func.count()).select_from(q.with_only_columns(Publication.id).subquery())) or 0
+
+
+def page_after(session: Session, q: Select, last_id: int, size: int) -> list[Publication]:
+    """Up to ``size`` records of a selection with ids above ``last_id``, in id order."""
+    return list(session.scalars(q.where(Publication.id > last_id).order_by(Publication.id).limit(size)))
+
+
+def earliest_change(session: Session) -> Optional[datetime]:
+    """The oldest datestamp a harvester can see."""
+    return session.scalar(select(func.min(Publication.updated_at)).where(Publication.status.in_(PUBLIC_STATUSES)))
+
+
+def kinds_present(session: Session) -> set[str]:
+    """The kinds of the visible records."""
+    return set(session.scalars(select(Publication.kind).where(Publication.status.in_(PUBLIC_STATUSES)).distinct()))
+
+
+def volumes_present(session: Session) -> list[tuple[int, str]]:
+    """(id, title) of the volumes that hold a visible record."""
+    return list(session.execute(select(Volume.id, Volume.title).where(
+        Volume.id.in_(select(Publication.volume_id).where(Publication.status.in_(PUBLIC_STATUSES))))
+        .order_by(Volume.id)))
