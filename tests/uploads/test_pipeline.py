@@ -6,73 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from support import FONT, corpus_path
+from support import corpus_path
 from uploads import pipeline, progress
 from uploads.errors import UploadError
 from uploads.limits import Limits, run_limited
 from uploads.types import ArticleSpan, Author, Metadata, Page
-
-# Short real lines, as a register, a catalogue or a book of plates has them: each far below what the old
-# judge needed (12 characters, 5 letters) to believe a page had text.
-SHORT_LINES = ["Итоги", "Кіріспе", "Тарау", "Раздел", "Жалғасы", "Обзор", "Мазмұны", "Ескерту"]
-
-
-def short_line(i: int) -> str:
-    return f"{i}. {SHORT_LINES[i % len(SHORT_LINES)]}"
-
-
-def make_short_line_pdf(path: Path, pages: int) -> Path:
-    """A PDF of ``pages`` A4 pages, each with one short line of real text (reportlab, DejaVu)."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-    from reportlab.pdfgen import canvas
-
-    if "DejaVuSerif" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("DejaVuSerif", FONT))
-    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
-    for i in range(1, pages + 1):
-        c.setFont("DejaVuSerif", 11)
-        c.drawString(72, 770, short_line(i))
-        c.showPage()
-    c.save()
-    return path
-
-
-def make_mixed_pdf(path: Path, kinds: list[str]) -> Path:
-    """One page per kind: "scan" (a page-sized picture of text plus a stray page number in the text layer),
-    "line" (one short line of text), "blank" (nothing) or "logo" (a small picture and one short line)."""
-    from PIL import Image, ImageDraw, ImageFont
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.utils import ImageReader
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-    from reportlab.pdfgen import canvas
-
-    if "DejaVuSerif" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("DejaVuSerif", FONT))
-    scan = Image.new("L", (1240, 1754), 255)
-    draw = ImageDraw.Draw(scan)
-    font = ImageFont.truetype(FONT, 40)
-    for row in range(12):
-        draw.text((100, 150 + 110 * row), "Межэтнические отношения в городе", font=font, fill=0)
-    logo = Image.new("L", (120, 60), 90)
-    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
-    w, h = A4
-    for i, kind in enumerate(kinds, start=1):
-        c.setFont("DejaVuSerif", 11)
-        if kind == "scan":
-            c.drawImage(ImageReader(scan), 0, 0, width=w, height=h)
-            c.drawString(w / 2, 30, str(i))
-        elif kind == "line":
-            c.drawString(72, 770, short_line(i))
-        elif kind == "logo":
-            c.drawImage(ImageReader(logo), 72, 700, width=120, height=60)
-            c.drawString(72, 770, short_line(i))
-        c.showPage()
-    c.save()
-    return path
-
 
 @pytest.fixture
 def fake_ocr(monkeypatch):
@@ -92,21 +30,21 @@ def fake_ocr(monkeypatch):
 
 # --------------------------------------------------------------------------- text that exists is never OCR'd
 
-def test_short_real_lines_are_read_from_the_text_layer(tmp_path, fake_ocr) -> None:
-    path = make_short_line_pdf(tmp_path / "short.pdf", 60)
+def test_short_real_lines_are_read_from_the_text_layer(tmp_path, fake_ocr, pdfs) -> None:
+    path = pdfs.short_lines(tmp_path / "short.pdf", 60)
     doc = pipeline.extract_file(path, allow_ocr=True)
     assert fake_ocr == []
-    assert [p.text for p in doc.pages] == [short_line(i) for i in range(1, 61)]
+    assert [p.text for p in doc.pages] == [pdfs.line(i) for i in range(1, 61)]
     assert {p.method for p in doc.pages} == {"text"}
     assert doc.warnings == []
 
 
-def test_only_pages_with_a_picture_go_to_ocr(tmp_path, fake_ocr) -> None:
+def test_only_pages_with_a_picture_go_to_ocr(tmp_path, fake_ocr, pdfs) -> None:
     kinds = ["scan", "line", "blank", "logo", "scan"]
-    doc = pipeline.extract_file(make_mixed_pdf(tmp_path / "mixed.pdf", kinds), allow_ocr=True)
+    doc = pipeline.extract_file(pdfs.mixed(tmp_path / "mixed.pdf", kinds), allow_ocr=True)
     assert fake_ocr == [[1, 5]]
     assert [p.method for p in doc.pages] == ["ocr", "text", "empty", "text", "ocr"]
-    assert doc.pages[1].text == short_line(2) and doc.pages[3].text == short_line(4)
+    assert doc.pages[1].text == pdfs.line(2) and doc.pages[3].text == pdfs.line(4)
 
 
 def test_broken_text_layer_still_goes_to_ocr_without_a_picture(tmp_path, fake_ocr) -> None:
@@ -118,18 +56,18 @@ def test_broken_text_layer_still_goes_to_ocr_without_a_picture(tmp_path, fake_oc
     assert fake_ocr == [[1]]
 
 
-def test_short_line_pdf_stays_whole_through_the_limited_child(tmp_path) -> None:
-    path = make_short_line_pdf(tmp_path / "short.pdf", 120)
+def test_short_line_pdf_stays_whole_through_the_limited_child(tmp_path, pdfs) -> None:
+    path = pdfs.short_lines(tmp_path / "short.pdf", 120)
     doc = pipeline.process_file(path, Limits(seconds=120))
     assert len(doc.pages) == 120
     assert {p.method for p in doc.pages} == {"text"}
-    assert doc.pages[119].text == short_line(120)
+    assert doc.pages[119].text == pdfs.line(120)
 
 
 @pytest.mark.slow
-def test_1500_short_line_pages_are_read_without_ocr(tmp_path) -> None:
+def test_1500_short_line_pages_are_read_without_ocr(tmp_path, pdfs) -> None:
     """Issue 15: 1,500 pages with one short line each went to OCR page by page and hit the 300 s limit."""
-    path = make_short_line_pdf(tmp_path / "long.pdf", 1500)
+    path = pdfs.short_lines(tmp_path / "long.pdf", 1500)
     events: list[dict] = []
     doc = pipeline.process_file(path, Limits(seconds=300), on_progress=events.append)
     assert len(doc.pages) == 1500
@@ -140,8 +78,8 @@ def test_1500_short_line_pages_are_read_without_ocr(tmp_path) -> None:
 
 # --------------------------------------------------------------------------- the OCR budget
 
-def test_pages_over_the_ocr_budget_are_named_in_a_warning(tmp_path, fake_ocr) -> None:
-    path = make_mixed_pdf(tmp_path / "scans.pdf", ["scan", "line", "scan", "scan", "scan", "scan"])
+def test_pages_over_the_ocr_budget_are_named_in_a_warning(tmp_path, fake_ocr, pdfs) -> None:
+    path = pdfs.mixed(tmp_path / "scans.pdf", ["scan", "line", "scan", "scan", "scan", "scan"])
     doc = pipeline.extract_file(path, allow_ocr=True, ocr_max_pages=2)
     assert fake_ocr == [[1, 3]]
     assert [p.method for p in doc.pages] == ["ocr", "text", "ocr", "empty", "empty", "empty"]
@@ -151,7 +89,7 @@ def test_pages_over_the_ocr_budget_are_named_in_a_warning(tmp_path, fake_ocr) ->
         "upload the file in smaller parts to have them recognised."]
 
 
-def test_pages_left_when_ocr_time_runs_out_are_named(tmp_path, monkeypatch) -> None:
+def test_pages_left_when_ocr_time_runs_out_are_named(tmp_path, monkeypatch, pdfs) -> None:
     from uploads.extract import ocr
 
     seen: dict = {}
@@ -163,7 +101,7 @@ def test_pages_left_when_ocr_time_runs_out_are_named(tmp_path, monkeypatch) -> N
     monkeypatch.setattr(ocr, "tesseract_available", lambda *a, **k: True)
     monkeypatch.setattr(ocr, "ocr_pdf_pages", first_page_only)
     before = time.monotonic()
-    doc = pipeline.extract_file(make_mixed_pdf(tmp_path / "s.pdf", ["scan"] * 3), seconds=100)
+    doc = pipeline.extract_file(pdfs.mixed(tmp_path / "s.pdf", ["scan"] * 3), seconds=100)
     assert before + 79 < seen["stop_at"] <= time.monotonic() + 80     # OCR_TIME_SHARE of the limit
     assert doc.warnings == [
         "Pages 2–3 were not read by text recognition (OCR) because the time limit for one file was reached. "
@@ -171,12 +109,12 @@ def test_pages_left_when_ocr_time_runs_out_are_named(tmp_path, monkeypatch) -> N
         "them recognised."]
 
 
-def test_ocr_stops_starting_pages_after_stop_at(tmp_path) -> None:
+def test_ocr_stops_starting_pages_after_stop_at(tmp_path, pdfs) -> None:
     from uploads.extract import ocr
 
     if not ocr.tesseract_available():
         pytest.skip("tesseract with rus+kaz+eng not installed")
-    path = make_mixed_pdf(tmp_path / "s.pdf", ["scan", "scan"])
+    path = pdfs.mixed(tmp_path / "s.pdf", ["scan", "scan"])
     assert ocr.ocr_pdf_pages(path, [1, 2], stop_at=time.monotonic() - 1) == {}
 
 
@@ -211,12 +149,16 @@ def test_throttle_passes_stage_edges_and_at_most_four_a_second() -> None:
     assert [e["done"] for e in sent if e["stage"] == "metadata"] == [0, 2]
 
 
-def test_report_without_a_listener_does_nothing() -> None:
-    progress.report("read", 1, 2)        # no sink installed: nothing to assert but that it returns
+def test_reports_reach_only_the_listener_installed_around_them() -> None:
+    events: list[dict] = []
+    with progress.reporting(events.append, throttle=False):
+        progress.report("read", 1, 2)
+    progress.report("read", 2, 2)
+    assert events == [{"stage": "read", "done": 1, "total": 2}]
 
 
-def test_progress_events_arrive_from_the_child(tmp_path) -> None:
-    path = make_short_line_pdf(tmp_path / "short.pdf", 300)
+def test_progress_events_arrive_from_the_child(tmp_path, pdfs) -> None:
+    path = pdfs.short_lines(tmp_path / "short.pdf", 300)
     events: list[dict] = []
     doc = pipeline.process_file(path, Limits(seconds=120), on_progress=events.append)
     assert len(doc.pages) == 300
