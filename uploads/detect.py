@@ -22,6 +22,9 @@ def detect_type(path: Path) -> str:
         raise UploadError("The file could not be read.", "unreadable", str(exc)) from exc
     if not head:
         raise UploadError("The file is empty (0 bytes).", "empty")
+    if looks_like_html(head):
+        # Checked before the PDF marker: a web page that quotes "%PDF-" (an error page about a PDF) is a web page.
+        raise UploadError("This file is a web page (HTML), not a PDF or Word document.", "unsupported-type")
     if b"%PDF-" in head[:1024]:
         return PDF
     if head.startswith(b"PK\x03\x04"):
@@ -43,7 +46,18 @@ def detect_type(path: Path) -> str:
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise UploadError("Old Word (.doc) files are not supported; save it as .docx or PDF and upload again.",
                           "unsupported-type")
-    lowered = head[:512].lstrip().lower()
-    if lowered.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")):
-        raise UploadError("This file is a web page (HTML), not a PDF or Word document.", "unsupported-type")
-    raise UploadError("This file is not a PDF, Word (.docx) document or image.", "unsupported-type")
+    raise not_supported()
+
+
+def not_supported() -> UploadError:
+    """The error for content that is none of the accepted types."""
+    return UploadError("This file is not a PDF, Word (.docx) document or image.", "unsupported-type")
+
+
+_HTML_STARTS = (b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body", b"<meta", b"<title", b"<!--")
+
+
+def looks_like_html(head: bytes) -> bool:
+    """True when the first bytes start like markup (HTML, XML), whatever they contain further on."""
+    lowered = head[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return lowered.startswith(_HTML_STARTS)

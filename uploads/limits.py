@@ -5,6 +5,7 @@ import logging
 import multiprocessing
 import os
 import resource
+import time
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -22,6 +23,7 @@ class Limits:
     memory_mb: int = 1536
     max_pages: int = 3000
     ocr: bool = True
+    ocr_max_pages: int = 300     # pages OCR'd per file at most (~1 s each); the rest get a warning
 
 
 _ctx = None
@@ -32,16 +34,23 @@ def _context():
     if _ctx is None:
         # forkserver: children fork from a small clean server process, not from a threaded web worker.
         _ctx = multiprocessing.get_context("forkserver")
-        _ctx.set_forkserver_preload(["uploads.pipeline"])
+        _ctx.set_forkserver_preload(["uploads._preload"])
     return _ctx
 
 
-def _child(conn, func: Callable[..., Any], args: tuple, memory_mb: int) -> None:
+def _child(conn, func: Callable[..., Any], args: tuple, memory_mb: int, progress: bool = False) -> None:
     try:
         if memory_mb:
             limit = memory_mb * 1024 * 1024
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        conn.send(("ok", func(*args)))
+        if progress:
+            from . import progress as _progress
+
+            with _progress.reporting(lambda event: conn.send(("progress", event))):
+                result = func(*args)
+        else:
+            result = func(*args)
+        conn.send(("ok", result))
     except UploadError as exc:
         conn.send(("upload-error", (exc.user_message, exc.code, exc.detail)))
     except MemoryError:
@@ -58,22 +67,35 @@ def _child(conn, func: Callable[..., Any], args: tuple, memory_mb: int) -> None:
         conn.close()
 
 
-def run_limited(func: Callable[..., Any], args: tuple, limits: Limits) -> Any:
-    """Call ``func(*args)`` in a child process; ``UploadError`` if it fails, runs out of time or memory."""
+def run_limited(func: Callable[..., Any], args: tuple, limits: Limits,
+                on_progress: Callable[[dict], None] | None = None) -> Any:
+    """Call ``func(*args)`` in a child process; ``UploadError`` if it fails, runs out of time or memory.
+
+    With ``on_progress``, what the child reports through ``uploads.progress.report`` (throttled there) is
+    passed to ``on_progress(event)`` in this process as it arrives; the time limit covers the whole run.
+    An exception raised by ``on_progress`` stops the child and propagates.
+    """
     ctx = _context()
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, func, args, limits.memory_mb), daemon=True)
+    proc = ctx.Process(target=_child, args=(child, func, args, limits.memory_mb, on_progress is not None),
+                       daemon=True)
+    deadline = time.monotonic() + limits.seconds
     proc.start()
     child.close()
     try:
-        if not parent.poll(limits.seconds):
-            message = (f"Processing this file took longer than the limit of {int(limits.seconds)} seconds and was "
-                       "stopped. It may be very large or damaged.")
-            raise UploadError(message, "timeout")
-        try:
-            status, payload = parent.recv()
-        except (EOFError, OSError):
-            status, payload = "died", None
+        while True:
+            if not parent.poll(max(0.0, deadline - time.monotonic())):
+                message = (f"Processing this file took longer than the limit of {int(limits.seconds)} seconds "
+                           "and was stopped. It may be very large or damaged.")
+                raise UploadError(message, "timeout")
+            try:
+                status, payload = parent.recv()
+            except (EOFError, OSError):
+                status, payload = "died", None
+            if status != "progress":
+                break
+            if on_progress is not None:
+                on_progress(payload)
     finally:
         if proc.is_alive():
             proc.kill()

@@ -21,8 +21,11 @@ __all__ = [
     "judge_page",
     "repair_page",
     "needs_ocr",
+    "wants_ocr",
+    "little_text",
     "clean_pages",
     "text_stats",
+    "strip_xml_forbidden",
 ]
 
 PROBLEM_CODES = (
@@ -150,8 +153,11 @@ def judge_page(text: str) -> list[str]:
     # Formulas in math fonts give a few (cid:NN) on good pages; a broken font gives mostly cid.
     if s["cid"] >= 3 and s["cid"] >= 0.4 * (s["words"] + s["cid"]):
         problems.append("cid")
-    if n + s["cid"] < 12 or (s["letters"] < 5 and s["cid"] < 3 and n < 40):
-        if "cid" not in problems:
+    if _short(s):
+        # Too little to judge. Letters ("Раздел 17", "Итоги") are real text and no problem; only a page
+        # without letters (nothing, a bare page number) is "empty". Whether a short page is really a scan
+        # with a stray text layer is the caller's question: it can see if the page carries a picture.
+        if "cid" not in problems and s["letters"] == 0:
             problems.append("empty")
         return problems
     if s["pua"] >= 10 and s["pua"] > 0.10 * n:
@@ -191,9 +197,34 @@ def judge_page(text: str) -> list[str]:
     return problems
 
 
+def _short(s: dict[str, float]) -> bool:
+    return s["n"] + s["cid"] < 12 or (s["letters"] < 5 and s["cid"] < 3 and s["n"] < 40)
+
+
+def little_text(text: str) -> bool:
+    """True when a page holds too little text to judge (a heading, a page number or nothing)."""
+    if sum(1 for c in text if not c.isspace()) >= 40:
+        return False
+    return _short(text_stats(text))
+
+
 def needs_ocr(problems: list[str]) -> bool:
     """True when the remaining problems make the text layer unusable (OCR the page instead)."""
     return any(p in OCR_PROBLEMS for p in problems)
+
+
+def wants_ocr(text: str, problems: list[str], picture: bool | None) -> bool:
+    """Whether a PDF page goes to OCR: its text layer is broken, or it holds little text and shows a picture.
+
+    ``picture`` says whether the page draws a scan-sized image or a lot of vector paths (None: unknown).
+    A page with a short real line and nothing else to see ("Раздел 17") is read from its text layer: OCR
+    could only find the same line again, at about a second a page.
+    """
+    if any(p in OCR_PROBLEMS and p != "empty" for p in problems):
+        return True
+    if picture is None:
+        return "empty" in problems
+    return picture and ("empty" in problems or little_text(text))
 
 
 # --------------------------------------------------------------------------- repairs
@@ -336,6 +367,9 @@ def _find_running_lines(pages_lines: list[list[str]]) -> set[str]:
     counts: Counter[str] = Counter()
     for lines in pages_lines:
         content = [ln for ln in lines if ln.strip()]
+        if sum(1 for ln in content if not _is_page_number(ln)) < 2:
+            # A line alone on its page ("Раздел 17") heads or foots nothing: it is the page's text.
+            continue
         edge = content[:3] + content[-3:]
         keys = {_norm_line_key(ln) for ln in edge}
         counts.update(k for k in keys if k and k != "#")
@@ -457,3 +491,15 @@ def clean_pages(pages: list[str]) -> list[str]:
         text = text.replace("\u00ad", "").replace("\ufffe", "")
         cleaned.append(unicodedata.normalize("NFC", text))
     return cleaned
+
+
+# --------------------------------------------------------------------------- XML safety
+
+# What XML 1.0 cannot carry at all (C0 controls but tab/LF/CR, lone surrogates, U+FFFE, U+FFFF): one such
+# character in an exported record makes every XML export of it fail.
+_XML_FORBIDDEN_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def strip_xml_forbidden(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids; everything else is kept as it is."""
+    return _XML_FORBIDDEN_RE.sub("", text)

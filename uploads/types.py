@@ -58,6 +58,8 @@ class ArticleSpan:
     printed_first: int | None = None
     printed_last: int | None = None
     source: str = "toc"          # "toc" or "layout": how the boundary was found
+    # The article's own metadata, made in the limited child from its pages (title and authors from the TOC).
+    metadata: Metadata | None = None
 
 
 @dataclass

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from uploads.errors import UploadError
@@ -120,10 +121,17 @@ def ocr_pdf_pages(
     langs: str = DEFAULT_LANGS,
     dpi: int = 300,
     timeout_s: float = 120,
+    stop_at: float | None = None,
 ) -> dict[int, str]:
-    """OCR the given 1-based pages of a PDF, one page at a time; returns {page number: text}."""
+    """OCR the given 1-based pages of a PDF, one page at a time; returns {page number: text}.
+
+    With ``stop_at`` (a ``time.monotonic()`` value) no page is started after that moment: the pages done so
+    far are returned and the caller tells the person which were left. Progress goes to ``uploads.progress``.
+    """
     binary = _require(langs)
     import pypdfium2 as pdfium
+
+    from .. import progress
 
     path = Path(path)
     result: dict[int, str] = {}
@@ -135,7 +143,12 @@ def ocr_pdf_pages(
         n = len(pdf)
         with tempfile.TemporaryDirectory(prefix="kelisim-ocr-") as tmp:
             img = Path(tmp) / "page.png"
-            for number in page_numbers:
+            total = len(page_numbers)
+            for done, number in enumerate(page_numbers):
+                progress.report("ocr", done, total)
+                if stop_at is not None and time.monotonic() >= stop_at:
+                    logger.warning("OCR of %s stopped after %s of %s pages: time budget used", path.name, done, total)
+                    break
                 if number < 1 or number > n:
                     logger.warning("OCR: page %s out of range (1..%s) in %s", number, n, path.name)
                     continue
@@ -149,6 +162,8 @@ def ocr_pdf_pages(
                     result[number] = _run_tesseract(binary, img, langs, timeout_s)
                 finally:
                     img.unlink(missing_ok=True)
+            else:
+                progress.report("ocr", total, total)
     finally:
         pdf.close()
     return result

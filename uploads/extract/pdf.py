@@ -20,6 +20,9 @@ class PdfText:
     info: dict[str, str] = field(default_factory=dict)
     font_lines: list[tuple[str, float]] = field(default_factory=list)
     head_pages: list[str] = field(default_factory=list)   # pdfminer's layout text of the first pages
+    # Per page: does it draw something OCR could read (a scan-sized image, many vector paths)? Only asked of
+    # pages with little text; None where nobody asked (long pages, the pdfminer engine).
+    pictures: list[bool | None] = field(default_factory=list)
 
 
 def _decode_info(value) -> str:
@@ -41,6 +44,7 @@ def _line_size(line) -> float:
 
 
 def too_many_pages(max_pages: int) -> str:
+    """The message for a PDF over the page limit."""
     return f"This PDF has more than {max_pages} pages, the limit for one file. Split it into parts and upload them separately."
 
 
@@ -53,12 +57,13 @@ def extract_pdf(path: Path, max_pages: int = 3000, engine: str = "pdfium") -> Pd
     everything with pdfminer.six's layout analysis. bench/ingest.py measures both.
     """
     if engine == "pdfium":
-        pages = _pdfium_pages(path, max_pages)
+        pages, pictures = _pdfium_pages(path, max_pages)
         try:
             head = _pdfminer_pages(path, max_pages=HEAD_PAGES, first_only=True)
         except UploadError:
-            return PdfText(pages=pages)
-        return PdfText(pages=pages, info=head.info, font_lines=head.font_lines, head_pages=head.pages)
+            return PdfText(pages=pages, pictures=pictures)
+        return PdfText(pages=pages, info=head.info, font_lines=head.font_lines, head_pages=head.pages,
+                       pictures=pictures)
     return _pdfminer_pages(path, max_pages)
 
 
@@ -69,11 +74,11 @@ def _pdfium_lines(textpage) -> list[tuple[float, float, float, float, str]]:
         return []
     text = textpage.get_text_range(0, n)
     if len(text) != n:        # characters outside the BMP: offsets no longer match char indices
-        return [(0.0, 0.0, 0.0, 0.0, ln) for ln in text.replace("\r\n", "\n").split("\n")]
+        return [(0.0, 0.0, 0.0, 0.0, _soft_hyphens(ln)) for ln in text.replace("\r\n", "\n").split("\n")]
     lines: list[tuple[float, float, float, float, str]] = []
     start = 0
     for raw in text.split("\r\n"):
-        body = raw.replace("\x02", "\u00ad").replace("\ufffe", "\u00ad")   # PDFium's soft-hyphen marks
+        body = _soft_hyphens(raw)
         stripped = body.strip()
         if stripped:
             first = start + (len(body) - len(body.lstrip()))
@@ -83,6 +88,36 @@ def _pdfium_lines(textpage) -> list[tuple[float, float, float, float, str]]:
             lines.append((min(l1, l2), min(b1, b2), max(r1, r2), max(t1, t2), stripped))
         start += len(raw) + 2
     return lines
+
+
+def _soft_hyphens(line: str) -> str:
+    """PDFium marks soft hyphens with U+0002 or U+FFFE (not allowed in XML); make them U+00AD."""
+    return line.replace("\x02", "\u00ad").replace("\ufffe", "\u00ad")
+
+
+PICTURE_MIN_PIXELS = 250_000   # a scan of a page has millions; a logo or a small figure far fewer
+PICTURE_MIN_PATHS = 50         # text drawn as outlines, or a drawing with labels worth recognising
+
+
+def _has_picture(page) -> bool:
+    """Whether a page draws a scan-sized image or many vector paths (objects inside forms included)."""
+    import pypdfium2.raw as pdfium_c
+
+    paths = 0
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_PATH,
+                                        pdfium_c.FPDF_PAGEOBJ_SHADING)):
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            try:
+                w, h = obj.get_px_size()
+            except Exception:  # noqa: BLE001 - an image PDFium cannot size may still render: count it
+                return True
+            if w * h >= PICTURE_MIN_PIXELS:
+                return True
+        else:
+            paths += 1
+            if paths >= PICTURE_MIN_PATHS:
+                return True
+    return False
 
 
 def _pdfium_page_text(textpage) -> str:
@@ -120,38 +155,84 @@ def _loadable_pages(doc, limit: int) -> int:
     return limit
 
 
-def _pdfium_pages(path: Path, max_pages: int) -> list[str]:
+def open_pdf(path: Path):
+    """The file as a pypdfium2 document; ``UploadError`` when PDFium cannot open it (password, damage)."""
     import pypdfium2 as pdfium
 
     try:
-        doc = pdfium.PdfDocument(str(path))
+        return pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
             raise UploadError("This PDF is protected by a password. Remove the protection and upload it again.",
                               "encrypted", repr(exc)) from exc
+        with open(path, "rb") as fh:
+            starts_as_pdf = fh.read(1024).lstrip(b"\xef\xbb\xbf \t\r\n\x00").startswith(b"%PDF-")
+        if not starts_as_pdf:
+            # "%PDF-" somewhere in the first kilobyte made it look like one; nothing PDFium can open is a PDF.
+            from ..detect import not_supported
+
+            raise not_supported() from exc
         raise UploadError("The PDF is damaged or incomplete and cannot be read.", "damaged", repr(exc)) from exc
-    try:
-        n = len(doc)
-        if n > max_pages:
-            # The page count comes from the page tree's /Count, which a damaged file may inflate (a 4-page
-            # article claiming a million pages): count the pages that really load before refusing.
-            n = _loadable_pages(doc, max_pages + 1)
-            if n == 0:
-                raise UploadError("The PDF is damaged and cannot be read.", "damaged", "no page loads")
-        if n > max_pages:
-            raise UploadError(too_many_pages(max_pages), "too-many-pages")
+
+
+def page_count(doc, max_pages: int) -> int:
+    """Pages of an open pypdfium2 document; ``UploadError`` for none or more than ``max_pages``."""
+    n = len(doc)
+    if n > max_pages:
+        # The page count comes from the page tree's /Count, which a damaged file may inflate (a 4-page
+        # article claiming a million pages): count the pages that really load before refusing.
+        n = _loadable_pages(doc, max_pages + 1)
         if n == 0:
-            raise UploadError("The PDF has no pages.", "no-pages")
+            raise UploadError("The PDF is damaged and cannot be read.", "damaged", "no page loads")
+    if n > max_pages:
+        raise UploadError(too_many_pages(max_pages), "too-many-pages")
+    if n == 0:
+        raise UploadError("The PDF has no pages.", "no-pages")
+    return n
+
+
+def read_page(doc, index: int, max_chars: int | None = None) -> tuple[str, bool | None]:
+    """Text of one 0-based page and, when it holds little text, whether it shows a picture (else None).
+
+    With ``max_chars`` only the first characters are taken, as PDFium gives them (no line layout): enough
+    to judge the text layer quickly.
+    """
+    from ..quality import little_text
+
+    page = doc[index]
+    try:
+        tp = page.get_textpage()
+        try:
+            if max_chars is None:
+                text = _pdfium_page_text(tp)
+            else:
+                count = min(tp.count_chars(), max_chars)
+                text = _soft_hyphens(tp.get_text_range(0, count)) if count > 0 else ""
+        finally:
+            tp.close()
+        return text, (_has_picture(page) if little_text(text) else None)
+    finally:
+        page.close()
+
+
+def _pdfium_pages(path: Path, max_pages: int) -> tuple[list[str], list[bool | None]]:
+    """Page texts and, for pages with little text, whether they show a picture."""
+    import pypdfium2 as pdfium
+
+    from .. import progress
+
+    doc = open_pdf(path)
+    try:
+        n = page_count(doc, max_pages)
         pages: list[str] = []
+        pictures: list[bool | None] = []
         for i in range(n):
-            page = doc[i]
-            tp = page.get_textpage()
-            try:
-                pages.append(_pdfium_page_text(tp))
-            finally:
-                tp.close()
-                page.close()
-        return pages
+            progress.report("read", i, n)
+            text, picture = read_page(doc, i)
+            pages.append(text)
+            pictures.append(picture)
+        progress.report("read", n, n)
+        return pages, pictures
     except pdfium.PdfiumError as exc:
         raise UploadError("The PDF is damaged and cannot be read.", "damaged", repr(exc)) from exc
     finally:

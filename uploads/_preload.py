@@ -1,0 +1,18 @@
+"""Imported once by the forkserver (``limits._context``): what every extraction child needs is loaded here,
+before the fork, instead of again in each child.
+
+The language identifier's model takes ~1.7 s to unpack; loaded in the server, every child shares it.
+"""
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+try:
+    from . import metadata, pipeline  # noqa: F401
+
+    # metadata.py builds its identifier lazily and only for text its letter rules cannot decide.
+    getattr(metadata, "_get_identifier", lambda: None)()
+except Exception:  # noqa: BLE001 - a failed warm-up only costs time: each child loads what it needs itself
+    logger.warning("extraction preload failed; children will load their models themselves", exc_info=True)
