@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from indexer.backend import SearchBackend, open_backend
 from uploads.limits import Limits
 
-from .config import ConfigError
+from .config import ConfigError, setting
 from .db import Database, database_url
 from .storage import FileStore
 
@@ -55,10 +55,11 @@ class Archive:
         if self.search_kind == "postgres":      # checked now, so a bad setting stops start-up, not a search
             self._search_options["dsn"] = search_dsn(config, self.db.url)
         self._search_lock = threading.Lock()
-        self.limits = Limits(seconds=float(config.get("EXTRACT_TIMEOUT_S", 300)),
-                             memory_mb=int(config.get("EXTRACT_MEMORY_MB", 1536)),
-                             max_pages=int(config.get("EXTRACT_MAX_PAGES", 3000)),
-                             ocr=bool(config.get("OCR_ENABLED", True)))
+        self.limits = Limits(seconds=float(setting(config, "EXTRACT_TIMEOUT_S")),
+                             memory_mb=setting(config, "EXTRACT_MEMORY_MB"),
+                             max_pages=setting(config, "EXTRACT_MAX_PAGES"),
+                             ocr=setting(config, "OCR_ENABLED"),
+                             ocr_max_pages=setting(config, "OCR_MAX_PAGES"))
 
     @property
     def search(self) -> SearchBackend:

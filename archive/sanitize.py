@@ -1,20 +1,65 @@
-"""The one place that calls bleach: rich text (abstracts) is reduced to a small allow-list."""
+"""The one place that calls bleach: rich text (abstracts, an event's programme) is reduced to a small allow-list.
+
+Elements whose content is not text for readers (``<script>``, ``<style>``, ``<template>``…) are removed with
+their content before bleach runs (bleach keeps the text of a tag it strips, so ``<script>alert(1)</script>``
+would otherwise leave "alert(1)" on the page). ``plain_text`` turns the cleaned markup into text for the
+index and for snippets, keeping paragraphs and list items apart.
+"""
 from __future__ import annotations
 
+import re
+
 import bleach
+from lxml import etree
+from lxml import html as lxml_html
 from markupsafe import Markup
 
 ALLOWED_TAGS = frozenset({"p", "br", "em", "strong", "i", "b", "sup", "sub", "ul", "ol", "li", "a"})
 ALLOWED_ATTRIBUTES = {"a": ["href", "title"]}
 ALLOWED_PROTOCOLS = frozenset({"https", "http", "mailto"})
+# Removed with everything inside them: their content is code, styling or a form, not text for readers.
+DROPPED_WITH_CONTENT = frozenset({"script", "style", "template", "noscript", "iframe", "object", "embed", "svg",
+                                  "math", "head", "title", "textarea", "select", "option", "button", "canvas",
+                                  "audio", "video", "applet", "frameset", "frame", "noframes", "xmp", "plaintext"})
+# Elements that end a line of text: their content never runs into the next element's.
+BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
+                    "table", "thead", "tbody", "blockquote", "section", "article", "header", "footer", "aside",
+                    "nav", "dd", "dt", "dl", "pre", "hr", "figure", "figcaption", "address", "main"})
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_LINES = re.compile(r"\s*\n\s*")
+
+
+def _fragment(text: str):
+    """The markup parsed into one wrapping element (lxml's HTML parser, no network, no entities beyond HTML's)."""
+    try:
+        return lxml_html.fragment_fromstring(text, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _drop_content(text: str) -> str:
+    """``text`` without the elements in ``DROPPED_WITH_CONTENT`` (and comments), content included."""
+    if "<" not in text:
+        return text
+    root = _fragment(text)
+    if root is None:
+        return text
+    for el in list(root.iter()):
+        if el is root:
+            continue
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag.lower() in DROPPED_WITH_CONTENT or not isinstance(el.tag, str):
+            el.drop_tree()           # keeps the element's tail text, drops the element and all inside it
+    return "".join([root.text or ""] + [lxml_html.tostring(child, encoding="unicode") for child in root])
 
 
 def clean_html(text: str | None) -> str:
-    """Rich text reduced to the allow-list; every other tag and attribute is stripped (text kept)."""
+    """Rich text reduced to the allow-list; every other tag and attribute is stripped (text kept), and the
+    elements whose content is code are removed with it."""
     if not text:
         return ""
-    return bleach.clean(text, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS,
-                        strip=True, strip_comments=True).strip()
+    return bleach.clean(_drop_content(text), tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                        protocols=ALLOWED_PROTOCOLS, strip=True, strip_comments=True).strip()
 
 
 def safe_html(text: str | None) -> Markup:
@@ -23,5 +68,31 @@ def safe_html(text: str | None) -> Markup:
 
 
 def plain_text(html: str | None) -> str:
-    """Text of sanitised rich text, tags removed and entities read (for the index and for plain fields)."""
-    return Markup(html or "").striptags()
+    """The text of rich text, for the index, snippets and passages: tags removed, entities read, paragraphs
+    and list items on lines of their own (never glued: «сөзі</li><li>Тұрсынбай» reads «сөзі\\nТұрсынбай»)."""
+    if not html:
+        return ""
+    if "<" not in html and "&" not in html:
+        return _LINES.sub("\n", _SPACES.sub(" ", html)).strip()
+    root = _fragment(_drop_content(html))
+    if root is None:
+        return Markup(html).striptags()
+    parts: list[str] = []
+
+    def walk(el) -> None:
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        block = tag in BLOCKS
+        if block:
+            parts.append("\n")
+        if el.text and tag:
+            parts.append(el.text)
+        for child in el:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+        if block:
+            parts.append("\n")
+
+    walk(root)
+    text = _SPACES.sub(" ", "".join(parts))
+    return _LINES.sub("\n", text).strip()

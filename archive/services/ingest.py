@@ -83,7 +83,7 @@ def _add_authors(session: Session, pub: Publication, authors: list[Author]) -> N
 
 
 def _publication(session: Session, md: Metadata, pages: list[Page], kind: str, fallback_title: str,
-                 status: str, user_id) -> Publication:
+                 status: str, user_id, printed: dict[int, str] | None = None) -> Publication:
     title = (md.title or fallback_title).strip()[:2000]
     lang = md.language or ""
     titles = {k: v for k, v in md.titles.items() if v}
@@ -95,7 +95,7 @@ def _publication(session: Session, md: Metadata, pages: list[Page], kind: str, f
                       published_at=utcnow() if status == "published" else None)
     for i, p in enumerate(pages, start=1):
         pub.pages.append(PublicationPage(number=i, text=p.text, method=p.method, problems=list(p.problems),
-                                         printed=""))
+                                         printed=(printed or {}).get(p.number, "")))
     session.add(pub)
     _add_authors(session, pub, md.authors)
     pub.title_key = title_key(title)
@@ -119,7 +119,25 @@ def _store_file(archive, session: Session, path: Path, sha: str, name: str, mime
     return sf
 
 
+def printed_labels(spans: list[ArticleSpan]) -> dict[int, str]:
+    """Physical page → the page number printed on it, from the articles' printed ranges in the volume."""
+    out: dict[int, str] = {}
+    for span in spans:
+        if span.printed_first is None:
+            continue
+        for n in range(span.first_page, span.last_page + 1):
+            out.setdefault(n, str(span.printed_first + n - span.first_page))
+    return out
+
+
 def _article_metadata(volume_md: Metadata, span: ArticleSpan, pages: list[Page]) -> Metadata:
+    """The article's metadata as the limited child made it (title and authors from the table of contents win);
+    for a span made without it, the same rules here."""
+    if span.metadata is not None:
+        md = span.metadata
+        md.language = md.language or volume_md.language
+        md.year = volume_md.year or md.year
+        return md
     md = extract_metadata([p.text for p in pages])
     if span.title:
         md.title = span.title
@@ -142,7 +160,8 @@ def _create_volume(archive, session: Session, path: Path, doc: ExtractedDocument
                  bbk=(vi.bbk if vi else "") or md.bbk)
     session.add(vol)
     md_vol = Metadata(title=title, year=vol.year, language=md.language, isbn=vol.isbn, udc=vol.udc, bbk=vol.bbk)
-    volume_pub = _publication(session, md_vol, doc.pages, "volume", fallback_title, status, user_id)
+    printed = printed_labels(doc.articles)
+    volume_pub = _publication(session, md_vol, doc.pages, "volume", fallback_title, status, user_id, printed)
     volume_pub.volume = vol
     volume_pub.source_file_id = sf.id
     session.flush()
@@ -157,7 +176,7 @@ def _create_volume(archive, session: Session, path: Path, doc: ExtractedDocument
         for span, part in zip(doc.articles, parts):
             pages = doc.pages[span.first_page - 1: span.last_page]
             art_md = _article_metadata(md_vol, span, pages)
-            art = _publication(session, art_md, pages, "article", span.title or title, status, user_id)
+            art = _publication(session, art_md, pages, "article", span.title or title, status, user_id, printed)
             art.volume = vol
             art.parent_id = volume_pub.id
             art.source_file_id = sf.id

@@ -79,12 +79,6 @@ def pages_of(session: Session, pub_id: int) -> list[PublicationPage]:
                                 .order_by(PublicationPage.number)))
 
 
-def first_page(session: Session, pub_id: int) -> Optional[PublicationPage]:
-    """The first page of a publication (the review screen shows it beside the form)."""
-    return session.scalars(select(PublicationPage).where(PublicationPage.publication_id == pub_id)
-                           .order_by(PublicationPage.number).limit(1)).first()
-
-
 def public_duplicate(session: Session, pub: Publication) -> Optional[Publication]:
     """The published record this one duplicates, if any (other files of the same work)."""
     if not pub.duplicate_of_id:

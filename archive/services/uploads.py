@@ -28,6 +28,7 @@ from uploads.limits import Limits
 
 from ..i18n import _l
 from ..models import ProcessingRecord, Publication, utcnow
+from ..permissions import Actor, can_view
 
 logger = logging.getLogger(__name__)
 
@@ -146,10 +147,13 @@ class EndState:
     state: str                         # "review" | "published" | "withdrawn" | "deleted" | ""
     publication_id: Optional[int] = None
     title: str = ""
+    visible: bool = True               # whether the person may open it (a duplicate may be someone's draft)
 
 
-def end_states(session: Session, recs: list[ProcessingRecord]) -> dict[int, EndState]:
-    """The current state of what each finished record made (its first, top-level publication)."""
+def end_states(session: Session, recs: list[ProcessingRecord], user: Optional[Actor] = None) -> dict[int, EndState]:
+    """The current state of what each finished record made (its first, top-level publication).
+
+    A duplicate points at a record that may be another member's draft: then it is not named or linked."""
     wanted = {r.id: r.publication_ids[0] for r in recs if r.status in ("ok", "duplicate") and r.publication_ids}
     found = {p.id: p for p in session.scalars(select(Publication).where(Publication.id.in_(set(wanted.values()))))} \
         if wanted else {}
@@ -158,8 +162,10 @@ def end_states(session: Session, recs: list[ProcessingRecord]) -> dict[int, EndS
         pub = found.get(pid)
         if pub is None:
             out[rid] = EndState("deleted", pid)
-        else:
-            out[rid] = EndState("review" if pub.status == "draft" else pub.status, pid, pub.title)
+            continue
+        visible = pub.status != "draft" or user is None or can_view(user, pub)
+        out[rid] = EndState("review" if pub.status == "draft" else pub.status, pid if visible else None,
+                            pub.title if visible else "", visible)
     return out
 
 

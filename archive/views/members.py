@@ -57,7 +57,8 @@ def upload():
     s = db_session()
     recs = records.recent_for_user(s, current_user.id)
     busy = any(r.status in records.BUSY for r in recs)
-    return render_template("members/upload.html", records=recs, busy=busy, ends=records.end_states(s, recs),
+    return render_template("members/upload.html", records=recs, busy=busy, stage_labels=background.STAGE_LABELS,
+                           ends=records.end_states(s, recs, current_user),
                            max_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024))
 
 
@@ -127,6 +128,8 @@ def _record_json(r: ProcessingRecord, end: records.EndState | None) -> dict:
            "finished_at": r.finished_at.isoformat() if r.finished_at else None}
     if end and end.publication_id and end.state == "review":
         out["review_url"] = url_for("members.review_one", pub_id=end.publication_id)
+    if end and not end.visible:
+        out["publication_ids"] = []
     elif end and end.publication_id and end.state in ("published", "withdrawn"):
         out["public_url"] = url_for("main.publication", pub_id=end.publication_id)
         out["review_url"] = url_for("members.review_one", pub_id=end.publication_id)
@@ -140,7 +143,7 @@ def upload_status():
     runs, then where each file ended up (in review, published, withdrawn, deleted) with links."""
     s = db_session()
     recs = records.recent_for_user(s, current_user.id)
-    ends = records.end_states(s, recs)
+    ends = records.end_states(s, recs, current_user)
     return jsonify({"busy": any(r.status in records.BUSY for r in recs),
                     "records": [_record_json(r, ends.get(r.id)) for r in recs]})
 
@@ -160,7 +163,6 @@ def _render_review(pub_id: int, error: str | None = None, form: dict | None = No
     pub = publications.get_visible(s, current_user, pub_id)
     root = publications.root_of(s, pub)
     articles = publications.children_of(s, pub) if pub.kind == "volume" else []
-    first_page = publications.first_page(s, pub.id)
     duplicate, where = publications.review_link_target(s, current_user, pub.duplicate_of_id)
     duplicate_url = (url_for("main.publication", pub_id=duplicate.id) if where == "public" else
                      url_for("members.review_one", pub_id=duplicate.id) if where == "review" else None)
@@ -173,9 +175,13 @@ def _render_review(pub_id: int, error: str | None = None, form: dict | None = No
         form.update(_entry_form(pub))
     page_count = len(pub.pages) if pub.kind == "volume" else 0
     job = background.describe(background.latest_job(s, root.id))
-    return render_template("members/review.html", pub=pub, root=root, articles=articles, first_page=first_page,
+    pages = publications.pages_of(s, pub.id)
+    wanted = request.args.get("page", "1")
+    number = int(wanted) if wanted.isdecimal() and len(wanted) < 7 else 1
+    shown = pages[min(max(number, 1), len(pages)) - 1] if pages else None
+    return render_template("members/review.html", pub=pub, root=root, articles=articles,
                            duplicate=duplicate, duplicate_url=duplicate_url, form=form, error=error,
-                           conflict=conflict, job=job, pages=publications.pages_of(s, pub.id),
+                           conflict=conflict, job=job, pages=pages, shown_page=shown,
                            can_edit=can_edit(current_user, pub), is_editor=is_editor(current_user),
                            is_admin=is_admin(current_user), languages=review.LANGUAGES,
                            page_count=page_count, **_entry_choices()), status

@@ -147,11 +147,11 @@ def test_volume_split_is_corrected_move_merge_split(signed_in, archive, users):
     html = member.get(f"/review/{ids['volume']}").get_data(as_text=True)
     assert "Статья 1" in html and "Merge with next" in html and "split at page" in html
     r = member.post(f"/review/{ids[1]}/boundary", data={"csrf_token": member.csrf, "start": "1", "end": "4"})
-    assert r.status_code == 303 and r.headers["Location"].endswith(f"/review/{ids['volume']}")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/review/{ids['volume']}#article-{ids[1]}")
     assert ranges(archive, ids["volume"]) == [("Статья 1", 1, 4, 11, 4), ("Статья 2", 5, 6, 15, 2),
                                               ("Статья 3", 7, 10, 17, 4)]
     r = member.post(f"/review/{ids[2]}/boundary", data={"csrf_token": member.csrf, "start": "5", "end": "10"})
-    assert r.status_code == 400 and "would leave “Статья 3” without pages" in r.get_data(as_text=True)
+    assert r.status_code == 400 and "would take every page of “Статья 3” (pages 7–10)" in r.get_data(as_text=True)
     r = member.post(f"/review/{ids[1]}/boundary", data={"csrf_token": member.csrf, "start": "1", "end": "99"})
     assert r.status_code == 400 and "between 1 and 10" in r.get_data(as_text=True)
     r = member.post(f"/review/{ids[2]}/merge", data={"csrf_token": member.csrf})

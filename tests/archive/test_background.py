@@ -1,0 +1,131 @@
+"""Long work in the background: refusals before queueing, two lanes, end states, publishing a volume as a job."""
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import select
+
+from accounts_support import app, signed_in, users  # noqa: F401 - fixtures
+from archive.jobs import get_jobs
+from archive.models import BackgroundJob, ProcessingRecord, Publication
+from archive.sanitize import clean_html, plain_text
+from support import KK_ARTICLE, RU_ARTICLE, make_pdf
+from volume_support import make_volume
+
+
+def upload(client, *files):
+    data = {"csrf_token": client.csrf, "files": [(io.BytesIO(b), name) for b, name in files]}
+    return client.post("/upload", data=data, content_type="multipart/form-data")
+
+
+def test_cheap_refusals_are_decided_in_the_request_and_never_queued(app, signed_in, archive, monkeypatch):
+    queued = []
+    jobs = get_jobs(app)
+    monkeypatch.setattr(jobs, "enqueue_upload", lambda rid, slow=False: queued.append((rid, slow)))
+    member = signed_in("member")
+    r = upload(member, (b"", "empty.pdf"), (bytes(range(256)) * 40, "noise.pdf"),
+               (b"<html><body>%PDF-1.4 not really</body></html>", "page.pdf"))
+    assert r.status_code == 303
+    recs = member.get("/upload/status").get_json()["records"]
+    assert [x["status"] for x in recs] == ["error", "error", "error"]
+    assert all(x["message"] for x in recs) and queued == []
+    messages = " ".join(x["message"] for x in recs)
+    assert "empty" in messages
+    assert not any((archive.data_dir / "incoming").glob("*"))        # nothing left waiting
+
+
+def test_files_go_to_their_lane(app, signed_in, archive, monkeypatch, tmp_path):
+    queued = []
+    jobs = get_jobs(app)
+    monkeypatch.setattr(jobs, "enqueue_upload", lambda rid, slow=False: queued.append(slow))
+    member = signed_in("member")
+    pdf = make_pdf(tmp_path / "ru.pdf", RU_ARTICLE).read_bytes()
+    from PIL import Image
+
+    img = io.BytesIO()
+    Image.new("L", (800, 600), 255).save(img, "PNG")
+    r = upload(member, (pdf, "ru.pdf"), (img.getvalue(), "scan.png"))
+    assert r.status_code == 303
+    assert queued == [False, True]             # text PDF: quick lane; an image needs OCR: slow lane
+
+
+def test_upload_page_follows_the_file_to_publication(signed_in, archive, tmp_path):
+    member, editor = signed_in("member"), signed_in("editor")
+    upload(member, (make_pdf(tmp_path / "kk.pdf", KK_ARTICLE).read_bytes(), "kk.pdf"))
+    rec = member.get("/upload/status").get_json()["records"][0]
+    assert rec["status"] == "ok" and rec["state"] == "review" and rec["review_url"]
+    pub_id = rec["publication_ids"][0]
+    assert editor.post(f"/review/{pub_id}/publish", data={"csrf_token": editor.csrf}).status_code == 303
+    rec = member.get("/upload/status").get_json()["records"][0]
+    assert rec["state"] == "published" and rec["public_url"].endswith(f"/p/{pub_id}")
+    page = member.get("/upload").get_data(as_text=True)
+    assert "Published" in page and f"/p/{pub_id}" in page
+    admin = signed_in("admin")
+    assert admin.post(f"/review/{pub_id}/delete", data={"csrf_token": admin.csrf}).status_code == 303
+    assert member.get("/upload/status").get_json()["records"][0]["state"] == "deleted"
+
+
+def test_duplicate_of_another_members_draft_is_not_named(signed_in, archive, tmp_path):
+    data = make_pdf(tmp_path / "ru.pdf", RU_ARTICLE).read_bytes()
+    member, other = signed_in("member"), signed_in("other")
+    upload(member, (data, "ru.pdf"))
+    upload(other, (data, "same.pdf"))
+    rec = other.get("/upload/status").get_json()["records"][0]
+    assert rec["status"] == "duplicate" and rec["publication_ids"] == [] and rec["review_url"] is None
+    page = other.get("/upload").get_data(as_text=True)
+    assert "/review/" not in page.split("Your recent files")[1]
+
+
+def test_publishing_a_volume_runs_as_a_job_with_progress(app, signed_in, archive, users):
+    ids = make_volume(archive, users["member"], layout=[(1, 3), (4, 6), (7, 10)])
+    editor = signed_in("editor")
+    seen = []
+    jobs = get_jobs(app)
+    real = jobs.run_job
+    jobs.run_job = lambda job_id: seen.append(job_id)         # queued, not yet run
+    try:
+        r = editor.post(f"/review/{ids['volume']}/publish", data={"csrf_token": editor.csrf})
+    finally:
+        jobs.run_job = real
+    assert r.status_code == 303 and len(seen) == 1
+    page = editor.get(f"/review/{ids['volume']}").get_data(as_text=True)
+    assert "Publishing" in page and 'http-equiv="refresh"' in page
+    again = editor.post(f"/review/{ids['volume']}/publish", data={"csrf_token": editor.csrf})
+    assert again.status_code in (303, 400)
+    with archive.db.session() as s:
+        assert s.scalars(select(Publication.status).where(Publication.id == ids["volume"])).one() == "draft"
+    from archive.jobs import run_background_job
+
+    assert run_background_job(archive, seen[0]) == "done"
+    status = editor.get(f"/review/{ids['volume']}/job").get_json()
+    assert status["status"] == "published" and status["job"]["status"] == "done" and status["job"]["finished"]
+    with archive.db.session() as s:
+        assert {p.status for p in s.scalars(select(Publication))} == {"published"}
+        job = s.get(BackgroundJob, seen[0])
+        assert job.progress["stage"] == "index" and job.progress["done"] == job.progress["total"] == 4
+    hits = editor.get("/api/search?q=Страница").get_json()
+    assert hits["total"] >= 1
+
+
+def test_rich_text_keeps_blocks_apart_and_drops_script_content():
+    html = clean_html("<ul><li>Кіріспе сөзі</li><li>Тұрсынбай Г.Е. Тіл саясаты</li></ul>"
+                      "<p>Ли В.А. Диалог<script>alert(1)</script></p>")
+    text = plain_text(html)
+    assert "alert" not in html and "alert" not in text
+    assert "сөзі\nТұрсынбай" in text and "саясаты\nЛи" in text
+
+
+def test_event_programme_is_found_by_each_word(signed_in, archive):
+    editor = signed_in("editor")
+    r = editor.post("/entries/new/event", data={
+        "csrf_token": editor.csrf, "title": "Дөңгелек үстел", "language": "kk", "event_type": "round_table",
+        "date": "2024-03-15", "place": "Алматы", "authors": "Тұрсынбай Гүлнар\nЛи Виктор",
+        "programme": "<ol><li>Кіріспе сөзі</li><li>Тұрсынбай Г. Тіл саясаты</li></ol>"
+                     "<p>Ли В. Диалог мәдениеті<script>alert(1)</script></p>"})
+    assert r.status_code == 303
+    pub_id = int(r.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    assert editor.post(f"/review/{pub_id}/publish", data={"csrf_token": editor.csrf}).status_code == 303
+    for word in ("саясаты", "диалог", "Тұрсынбай"):
+        ids = [h["id"] for h in editor.get(f"/api/search?q={word}").get_json()["hits"]]
+        assert pub_id in ids, word
+    assert "alert(1)" not in editor.get(f"/p/{pub_id}").get_data(as_text=True)
