@@ -15,6 +15,7 @@ from typing import Any, Iterable, Optional
 from lxml import etree
 
 from ..models import Person, Publication, Volume
+from ..xmlsafe import set_attr, sub, xml_text
 
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -207,6 +208,24 @@ def _cited_url(pub: Publication, base_url: str = "") -> str:
     return landing_url(pub, base_url)
 
 
+def _genre(pub: Publication) -> str:
+    """A stand-alone document's genre (thesis, standard, book…), "" when unknown or inside a volume."""
+    return "" if _in_volume(pub) else str((pub.extra or {}).get("genre") or "")
+
+
+def _journal(pub: Publication) -> str:
+    """The journal a stand-alone article appeared in, when known."""
+    return _clean((pub.extra or {}).get("journal"))
+
+
+def _school(pub: Publication) -> str:
+    """Where a thesis was defended: the first author's affiliation as printed."""
+    for a in pub.authorships:
+        if _clean(a.affiliation):
+            return _clean(a.affiliation)
+    return ""
+
+
 def _title(pub: Publication) -> str:
     return _clean(pub.title) or _clean(next(iter((pub.titles or {}).values()), "")) or f"#{pub.id}"
 
@@ -370,11 +389,34 @@ def bibtex_key(pub: Publication) -> str:
     return key or f"kelisim{pub.id}"
 
 
+ISSUER = "Научно-экспертная группа Ассамблеи народа Казахстана"     # who issues recommendations and notes
+
+
 def _bib_type(pub: Publication) -> str:
+    """The BibTeX entry type, chosen so that its required fields are there (a style never misses one):
+    a paper in a volume, a journal article with its journal, a thesis with its school, a book with its
+    publisher; a document that is none of these for sure is ``@misc``."""
+    vol = pub.volume
     if pub.kind == "article":
-        return "inproceedings" if _in_volume(pub) else "article"
+        if _in_volume(pub):
+            return "inproceedings"
+        genre = _genre(pub)
+        if _journal(pub):
+            return "article"
+        if genre in ("dissertation", "thesis") and _school(pub) and _year(pub) and pub.authorships:
+            return "phdthesis" if genre == "dissertation" else "mastersthesis"
+        if genre == "book" and pub.authorships and _year(pub) and _clean((pub.extra or {}).get("publisher")):
+            return "book"
+        if genre == "book":
+            return "booklet"
+        return "misc"
     if pub.kind == "volume":
-        return "proceedings" if _is_conference(pub.volume) else "book"
+        if _is_conference(vol) and _year(pub):
+            return "proceedings"
+        return "book" if vol is not None and _clean(vol.publisher) and _year(pub) and (vol.editors or pub.authorships) \
+            else "booklet"
+    if pub.kind == "report" and pub.authorships and _year(pub):
+        return "techreport"
     return "misc"
 
 
@@ -390,16 +432,28 @@ def bibtex(pub: Publication, base_url: str = "", key: Optional[str] = None) -> s
     if kind == "inproceedings" and vol is not None:
         fields.append(("booktitle", _clean(vol.title)))
     if kind == "article":
-        journal = _clean((pub.extra or {}).get("journal") or (pub.extra or {}).get("outlet"))
-        if journal:
-            fields.append(("journal", journal))
-    if kind in ("inproceedings", "proceedings", "book") and vol is not None:
+        fields.append(("journal", _journal(pub)))
+    if kind in ("phdthesis", "mastersthesis"):
+        fields.append(("school", _school(pub)))
+        if pub.extra and _genre(pub) == "thesis":
+            fields.append(("type", "Выпускная квалификационная работа" if pub.language != "en" else "Thesis"))
+    if kind == "techreport":
+        fields.append(("institution", ISSUER))
+        report_type = str((pub.extra or {}).get("report_type") or "")
+        if report_type:
+            fields.append(("type", {"recommendation": "Рекомендации",
+                                    "analytical_note": "Аналитическая записка"}.get(report_type, report_type)))
+    if kind == "book" and pub.kind == "article" and _clean((pub.extra or {}).get("publisher")):
+        fields.append(("publisher", _clean(pub.extra["publisher"])))
+    if kind == "misc" and _genre(pub) == "standard":
+        fields.append(("note", "Стандарт" if pub.language != "en" else "Standard"))
+    if kind in ("inproceedings", "proceedings", "book", "booklet") and vol is not None:
         editors = [_text_name(str(e)).inverted() for e in (vol.editors or []) if _clean(str(e))]
         if editors:
             fields.append(("editor", " and ".join(editors)))
         if _clean(vol.event_title):
             fields.append(("eventtitle", _clean(vol.event_title)))
-        if _clean(vol.publisher):
+        if _clean(vol.publisher) and kind != "booklet":
             fields.append(("publisher", _clean(vol.publisher)))
         if _clean(vol.place):
             fields.append(("address", _clean(vol.place)))
@@ -457,10 +511,20 @@ def _suffix(n: int) -> str:
 # --------------------------------------------------------------------------- RIS
 
 
+_RIS_GENRE = {"dissertation": "THES", "thesis": "THES", "standard": "STAND", "book": "BOOK", "manuscript": "MANSCPT"}
+
+
 def _ris_type(pub: Publication) -> str:
+    """The RIS reference type: a paper in a volume, a journal article only with its journal, else by genre."""
     if pub.kind == "article":
-        return "CPAPER" if _in_volume(pub) else "JOUR"
-    return {"volume": "BOOK", "report": "RPRT", "commentary": "NEWS"}.get(pub.kind, "GEN")
+        if _in_volume(pub):
+            return "CPAPER"
+        if _journal(pub):
+            return "JOUR"
+        return _RIS_GENRE.get(_genre(pub), "GEN")
+    if pub.kind == "volume":
+        return "CONF" if _is_conference(pub.volume) else "BOOK"
+    return {"report": "RPRT", "commentary": "NEWS"}.get(pub.kind, "GEN")
 
 
 def ris(pub: Publication, base_url: str = "") -> str:
@@ -472,12 +536,18 @@ def ris(pub: Publication, base_url: str = "") -> str:
     lines.append(("TI", _title(pub)))
     if _in_volume(pub):
         lines.append(("T2", _clean(vol.title)))
+        if _clean(vol.event_title):
+            lines.append(("T3", _clean(vol.event_title)))
     elif _clean((pub.extra or {}).get("journal") or (pub.extra or {}).get("outlet")):
         lines.append(("T2", _clean(pub.extra.get("journal") or pub.extra.get("outlet"))))
+    if pub.kind == "article" and not _in_volume(pub) and _genre(pub) in ("dissertation", "thesis") and _school(pub):
+        lines.append(("PB", _school(pub)))
+    if pub.kind == "report":
+        lines.append(("PB", ISSUER))
     if vol is not None:
         for e in vol.editors or []:
             if _clean(str(e)):
-                lines.append(("ED", _text_name(str(e)).inverted()))
+                lines.append(("A2", _text_name(str(e)).inverted()))     # RIS editors (secondary authors)
         if _clean(vol.place):
             lines.append(("CY", _clean(vol.place)))
         if _clean(vol.publisher):
@@ -517,10 +587,20 @@ def ris(pub: Publication, base_url: str = "") -> str:
 # --------------------------------------------------------------------------- CSL-JSON
 
 
+_CSL_GENRE = {"dissertation": "thesis", "thesis": "thesis", "standard": "standard", "book": "book",
+              "manuscript": "manuscript"}
+
+
 def _csl_type(pub: Publication) -> str:
+    """The CSL item type: a journal article only with its journal (else by genre, or a generic article)."""
     if pub.kind == "article":
-        return "paper-conference" if _in_volume(pub) else "article-journal"
-    return {"volume": "book", "report": "report", "commentary": "article-newspaper"}.get(pub.kind, "document")
+        if _in_volume(pub):
+            return "paper-conference"
+        if _journal(pub):
+            return "article-journal"
+        return _CSL_GENRE.get(_genre(pub), "article")
+    return {"volume": "book", "report": "report", "commentary": "article-newspaper", "event": "event"}.get(
+        pub.kind, "document")
 
 
 def _csl_name(n: Name) -> dict[str, str]:
@@ -542,7 +622,7 @@ def csl_json(pub: Publication, base_url: str = "") -> dict[str, Any]:
         if _in_volume(pub):
             item["container-title"] = _clean(vol.title)
         if _clean(vol.event_title):
-            item["event-title"] = _clean(vol.event_title)
+            item["event"] = _clean(vol.event_title)          # the CSL 1.0 variable processors read
         if _clean(vol.place):
             item["publisher-place"] = _clean(vol.place)
             if _is_conference(vol):
@@ -551,6 +631,10 @@ def csl_json(pub: Publication, base_url: str = "") -> dict[str, Any]:
             item["publisher"] = _clean(vol.publisher)
     elif _clean((pub.extra or {}).get("journal") or (pub.extra or {}).get("outlet")):
         item["container-title"] = _clean(pub.extra.get("journal") or pub.extra.get("outlet"))
+    if pub.kind == "report":
+        item["publisher"] = ISSUER
+    if item["type"] == "thesis" and _school(pub):
+        item["publisher"] = _school(pub)
     year = _year(pub)
     day = _entry_date(pub)
     if day is not None:
@@ -585,7 +669,10 @@ def csl_json(pub: Publication, base_url: str = "") -> dict[str, Any]:
 def dc_type(pub: Publication) -> str:
     """The info:eu-repo publication type (conferenceObject, article, book, report, other)."""
     if pub.kind == "article":
-        return "info:eu-repo/semantics/" + ("conferenceObject" if _in_volume(pub) else "article")
+        if _in_volume(pub):
+            return "info:eu-repo/semantics/conferenceObject"
+        genre = {"dissertation": "doctoralThesis", "thesis": "bachelorThesis", "book": "book"}.get(_genre(pub))
+        return "info:eu-repo/semantics/" + (genre or ("article" if _journal(pub) else "other"))
     return "info:eu-repo/semantics/" + {"volume": "book", "report": "report"}.get(pub.kind, "other")
 
 
@@ -611,12 +698,11 @@ def dublin_core(pub: Publication, base_url: str = "") -> etree._Element:
     root.set(f"{{{XSI_NS}}}schemaLocation", OAI_DC_SCHEMA)
 
     def add(name: str, value: Any, lang: str = "") -> None:
-        text = _clean(str(value)) if value is not None else ""
+        text = _clean(xml_text(value)) if value is not None else ""
         if text:
-            el = etree.SubElement(root, f"{{{DC_NS}}}{name}")
-            el.text = text
+            el = sub(root, f"{{{DC_NS}}}{name}", text)
             if lang:
-                el.set(f"{{{XML_NS}}}lang", lang)
+                set_attr(el, f"{{{XML_NS}}}lang", lang)
 
     titles = {k: v for k, v in (pub.titles or {}).items() if _clean(v)}
     main = _title(pub)

@@ -23,6 +23,7 @@ from ..storage import sha256_of
 from . import indexing
 from . import uploads as records
 from .duplicates import find_probable_duplicates, simhash, title_key
+from .genres import guess_genre
 from .people import find_or_create_person
 from .topics import apply_suggestions, ensure_topics
 
@@ -96,6 +97,10 @@ def _publication(session: Session, md: Metadata, pages: list[Page], kind: str, f
     for i, p in enumerate(pages, start=1):
         pub.pages.append(PublicationPage(number=i, text=p.text, method=p.method, problems=list(p.problems),
                                          printed=(printed or {}).get(p.number, "")))
+    if kind == "article":
+        genre = guess_genre(title, [p.text for p in pages[:2]])
+        if genre:
+            pub.extra = {**(pub.extra or {}), "genre": genre}
     session.add(pub)
     _add_authors(session, pub, md.authors)
     pub.title_key = title_key(title)
@@ -177,6 +182,7 @@ def _create_volume(archive, session: Session, path: Path, doc: ExtractedDocument
             pages = doc.pages[span.first_page - 1: span.last_page]
             art_md = _article_metadata(md_vol, span, pages)
             art = _publication(session, art_md, pages, "article", span.title or title, status, user_id, printed)
+            art.extra = {k: v for k, v in (art.extra or {}).items() if k != "genre"}   # a volume's article is a paper
             art.volume = vol
             art.parent_id = volume_pub.id
             art.source_file_id = sf.id

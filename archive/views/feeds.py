@@ -13,6 +13,8 @@ from ..i18n import public_base_url
 from ..models import Publication
 from ..services import feeds
 from ..services.citations import authors_of
+from ..xmlsafe import set_attr, sub
+from ..xmlsafe import sub as xml_sub
 
 bp = Blueprint("feeds", __name__)
 
@@ -69,9 +71,9 @@ def _url_rows(start: int, count: int) -> list[tuple[str, datetime]]:
 def _urlset(start: int, count: int) -> Response:
     root = etree.Element(f"{{{SITEMAP_NS}}}urlset", nsmap={None: SITEMAP_NS})
     for loc, lastmod in _url_rows(start, count):
-        url = etree.SubElement(root, f"{{{SITEMAP_NS}}}url")
-        etree.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = loc
-        etree.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = w3c(lastmod)
+        url = sub(root, f"{{{SITEMAP_NS}}}url")
+        sub(url, f"{{{SITEMAP_NS}}}loc", loc)
+        sub(url, f"{{{SITEMAP_NS}}}lastmod", w3c(lastmod))
     return _xml(root, "application/xml")
 
 
@@ -89,9 +91,9 @@ def sitemap():
     for n in range(1, parts + 1):
         start = (n - 1) * limit
         lastmod = feeds.window_last_change(s, start - 1, limit if start else limit - 1)
-        sm = etree.SubElement(root, f"{{{SITEMAP_NS}}}sitemap")
-        etree.SubElement(sm, f"{{{SITEMAP_NS}}}loc").text = f"{base}/sitemap-{n}.xml"
-        etree.SubElement(sm, f"{{{SITEMAP_NS}}}lastmod").text = w3c(lastmod or datetime.now(timezone.utc))
+        sm = sub(root, f"{{{SITEMAP_NS}}}sitemap")
+        sub(sm, f"{{{SITEMAP_NS}}}loc", f"{base}/sitemap-{n}.xml")
+        sub(sm, f"{{{SITEMAP_NS}}}lastmod", w3c(lastmod or datetime.now(timezone.utc)))
     return _xml(root, "application/xml")
 
 
@@ -125,10 +127,7 @@ def _atom(title: str, self_path: str, alternate: str, pubs: list[Publication]) -
     root = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})
 
     def sub(parent: etree._Element, name: str, text: Optional[str] = None, **attrs: str) -> etree._Element:
-        el = etree.SubElement(parent, f"{{{ATOM_NS}}}{name}", attrs)
-        if text is not None:
-            el.text = text
-        return el
+        return xml_sub(parent, f"{{{ATOM_NS}}}{name}", text, **attrs)
 
     site = current_app.config.get("SITE_NAME") or "Kelisim Archive"
     sub(root, "id", base + self_path)
@@ -147,7 +146,7 @@ def _atom(title: str, self_path: str, alternate: str, pubs: list[Publication]) -
         sub(entry, "id", url)
         t = sub(entry, "title", " ".join((pub.title or f"#{pub.id}").split()))
         if pub.language:
-            t.set(f"{{{XML_NS}}}lang", pub.language)
+            set_attr(t, f"{{{XML_NS}}}lang", pub.language)
         sub(entry, "link", rel="alternate", type="text/html", href=url)
         sub(entry, "updated", w3c(pub.updated_at))
         if pub.published_at:
@@ -163,7 +162,7 @@ def _atom(title: str, self_path: str, alternate: str, pubs: list[Publication]) -
         if summary:
             s = sub(entry, "summary", summary, type="text")
             if lang:
-                s.set(f"{{{XML_NS}}}lang", lang)
+                set_attr(s, f"{{{XML_NS}}}lang", lang)
         for kw in pub.keywords or []:
             if str(kw).strip():
                 sub(entry, "category", term=" ".join(str(kw).split()))

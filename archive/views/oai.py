@@ -24,6 +24,7 @@ from ..i18n import public_base_url, public_host
 from ..models import KINDS, Publication
 from ..services import harvest
 from ..services.citations import dublin_core
+from ..xmlsafe import set_attr, sub
 
 bp = Blueprint("oai", __name__)
 
@@ -138,10 +139,7 @@ def decode_token(token: str, verb: str) -> ListArgs:
 
 
 def _el(parent: etree._Element, name: str, text: Optional[str] = None, **attrs: str) -> etree._Element:
-    el = etree.SubElement(parent, f"{{{OAI_NS}}}{name}", {k: v for k, v in attrs.items()})
-    if text is not None:
-        el.text = text
-    return el
+    return sub(parent, f"{{{OAI_NS}}}{name}", text, **attrs)
 
 
 def _envelope(args: dict[str, str], echo: bool) -> etree._Element:
@@ -151,7 +149,7 @@ def _envelope(args: dict[str, str], echo: bool) -> etree._Element:
     req = _el(root, "request", base_url())
     if echo:
         for k, v in args.items():
-            req.set(k, v)
+            set_attr(req, k, v)
     return root
 
 
@@ -235,7 +233,7 @@ def _identify(root: etree._Element) -> None:
         oid.set(f"{{{XSI_NS}}}schemaLocation", OAI_ID_SCHEMA)
         for name, value in (("scheme", "oai"), ("repositoryIdentifier", host), ("delimiter", ":"),
                             ("sampleIdentifier", f"oai:{host}:1")):
-            etree.SubElement(oid, f"{{{OAI_ID_NS}}}{name}").text = value
+            sub(oid, f"{{{OAI_ID_NS}}}{name}", value)
 
 
 def _load_one(identifier: str) -> Publication:

@@ -115,17 +115,86 @@ def test_bibtex_inproceedings_with_ascii_key():
 
 
 @pytest.mark.parametrize("make, kind, key", [
-    (lambda: pub(), "article", "ivanova2019mezhetnicheskoe"),
+    (lambda: pub(), "misc", "ivanova2019mezhetnicheskoe"),          # no journal known: never @article
+    (lambda: pub(extra={"journal": "Вестник КазНУ"}), "article", "ivanova2019mezhetnicheskoe"),
+    (lambda: pub(vol=volume()), "inproceedings", "ivanova2019mezhetnicheskoe"),
+    (lambda: pub(extra={"genre": "thesis"}), "misc", "ivanova2019mezhetnicheskoe"),        # no school known
+    (lambda: pub(extra={"genre": "book"}), "booklet", "ivanova2019mezhetnicheskoe"),       # no publisher known
+    (lambda: pub(extra={"genre": "standard"}), "misc", "ivanova2019mezhetnicheskoe"),
     (lambda: pub(vol=volume(), kind="volume", title="Тіл және қоғам", language="kk"), "proceedings",
      "ivanova2019til"),
     (lambda: pub((), vol=volume(event_title="", dates_text=""), kind="volume", title="О языке"), "book",
      "serikov2019iazyke"),
-    (lambda: pub((("Сейтқали", "Айгерім"),), kind="report", title="Қазақ тілі", year=2021), "misc",
+    (lambda: pub((("Сейтқали", "Айгерім"),), kind="report", title="Қазақ тілі", year=2021), "techreport",
      "seitqali2021qazaq"),
     (lambda: pub((), kind="commentary", title="", titles={}, year=None), "misc", "kelisim12"),
 ])
 def test_bibtex_entry_types_and_keys(make, kind, key):
     assert c.bibtex(make()).startswith(f"@{kind}{{{key},\n")
+
+
+@pytest.mark.parametrize("make, ris_type, csl_type", [
+    (lambda: pub(), "GEN", "article"),
+    (lambda: pub(extra={"journal": "Вестник КазНУ"}), "JOUR", "article-journal"),
+    (lambda: pub(vol=volume()), "CPAPER", "paper-conference"),
+    (lambda: pub(extra={"genre": "thesis"}), "THES", "thesis"),
+    (lambda: pub(extra={"genre": "dissertation"}), "THES", "thesis"),
+    (lambda: pub(extra={"genre": "standard"}), "STAND", "standard"),
+    (lambda: pub(extra={"genre": "book"}), "BOOK", "book"),
+    (lambda: pub((), vol=volume(), kind="volume"), "CONF", "book"),
+    (lambda: pub(kind="report"), "RPRT", "report"),
+])
+def test_ris_and_csl_types_follow_the_kind_and_genre(make, ris_type, csl_type):
+    p = make()
+    assert c.ris(p).startswith(f"TY  - {ris_type}\r\n")
+    assert c.csl_json(p)["type"] == csl_type
+
+
+def test_outside_parsers_read_every_kind_without_errors():
+    """pybtex formats every entry with its plain style (a missing required field raises); bibtexparser, rispy
+    and citeproc-py read them back; RIS editors are a tag rispy knows; CSL's event is the variable citeproc reads."""
+    import warnings
+
+    import bibtexparser
+    import rispy
+    from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
+    from citeproc.source.json import CiteProcJSON
+    from pybtex.database import parse_string
+    from pybtex.style.formatting.plain import Style
+
+    makers = [pub, lambda: pub(extra={"journal": "Вестник"}), lambda: pub(vol=volume()),
+              lambda: pub(extra={"genre": "thesis"}), lambda: pub(extra={"genre": "standard"}),
+              lambda: pub(extra={"genre": "book"}), lambda: pub((), vol=volume(), kind="volume"),
+              lambda: pub((), vol=volume(event_title="", dates_text=""), kind="volume", title="О языке"),
+              lambda: pub(kind="report"), lambda: pub(kind="commentary", extra={"outlet": "Казинформ"}),
+              lambda: pub(kind="event", extra={"date": "2024-03-15"})]
+    pubs = []
+    for i, make in enumerate(makers):
+        p = make()
+        p.id = 100 + i
+        pubs.append(p)
+    keys = c.unique_keys(pubs)
+    bib = "\n".join(c.bibtex(p, "https://archive.example.kz", key=k) for p, k in zip(pubs, keys))
+    db = parse_string(bib, "bibtex")
+    list(Style().format_entries(db.entries.values()))          # raises on a missing required field
+    library = bibtexparser.parse_string(bib)
+    assert not library.failed_blocks and len(library.entries) == len(pubs)
+    records = rispy.loads("".join(c.ris(p, "https://archive.example.kz") for p in pubs))
+    assert len(records) == len(pubs)
+    volume_record = records[6]
+    assert volume_record["type_of_reference"] == "CONF" and "secondary_authors" in volume_record
+    assert not any("unknown_tag" in r for r in records)
+    items = [c.csl_json(p, "https://archive.example.kz") for p in pubs]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        source = CiteProcJSON(items)
+        style = CitationStylesStyle("harvard-cite-them-right", validate=False)
+        biblio = CitationStylesBibliography(style, source, formatter.plain)
+        for item in items:
+            biblio.register(Citation([CitationItem(item["id"])]))
+        out = [str(x) for x in biblio.bibliography()]
+    assert len(out) == len(pubs)
+    assert not [w for w in caught if "unsupported" in str(w.message)], [str(w.message) for w in caught]
 
 
 def test_bibtex_escapes_specials_and_braces():
@@ -153,7 +222,8 @@ def test_ris_conference_paper():
 
 
 @pytest.mark.parametrize("make, ty", [
-    (lambda: pub(), "JOUR"), (lambda: pub(vol=volume(), kind="volume"), "BOOK"),
+    (lambda: pub(extra={"journal": "Вестник"}), "JOUR"), (lambda: pub(vol=volume(), kind="volume"), "CONF"),
+    (lambda: pub(vol=volume(event_title="", dates_text=""), kind="volume"), "BOOK"),
     (lambda: pub(kind="report"), "RPRT"), (lambda: pub(kind="commentary"), "NEWS"),
 ])
 def test_ris_types(make, ty):
@@ -174,7 +244,8 @@ def test_csl_json():
     assert item["container-title"] == "Межэтническое согласие и гражданская идентичность"
     assert item["issued"] == {"date-parts": [[2019]]} and item["page"] == "12-18"
     assert item["publisher-place"] == "Алматы" and item["URL"] == f"{BASE}/p/12"
-    assert c.csl_json(pub())["type"] == "article-journal"
+    assert c.csl_json(pub(extra={"journal": "Вестник"}))["type"] == "article-journal"
+    assert c.csl_json(pub())["type"] == "article"
     assert "issued" not in c.csl_json(pub(year=None))
 
 
@@ -226,8 +297,8 @@ def two(archive, tmp_path: Path):
 
 
 @pytest.mark.parametrize("fmt, mime, start", [
-    ("bib", "application/x-bibtex", "@article{ivanova2019mezhetnicheskoe,"),
-    ("ris", "application/x-research-info-systems", "TY  - JOUR"),
+    ("bib", "application/x-bibtex", "@misc{ivanova2019mezhetnicheskoe,"),
+    ("ris", "application/x-research-info-systems", "TY  - GEN"),
     ("json", "application/vnd.citationstyles.csl+json", "{"),
     ("xml", "application/xml", "<?xml"),
     ("txt", "text/plain", "Иванова, М. П. Межэтническое согласие в городской среде Алматы / М. П. Иванова."),
@@ -261,7 +332,7 @@ def test_search_export_lists_all_results(app_with_export, two):
     assert sorted(i["id"] for i in items) == sorted(f"kelisim-{i}" for i in two)
     r = client.get("/search/export.bib", query_string={"q": "озёрам"})
     text = r.get_data(as_text=True)
-    assert text.count("@article{") == 1 and "ivanova2019" in text
+    assert text.count("@misc{") == 1 and "ivanova2019" in text
     txt = client.get("/search/export.txt?q=").get_data(as_text=True)
     assert txt.startswith("1. ") and "\n2. " in txt
     ris = client.get("/search/export.ris?q=").get_data(as_text=True)
