@@ -22,7 +22,7 @@ __all__ = ["Precheck", "precheck", "SAMPLE_PAGES"]
 
 SAMPLE_PAGES = 6       # PDF pages whose text layer may be looked at for the OCR estimate
 SAMPLE_SECONDS = 0.03  # ...but no new one is started after this (a text page loads in ~5-25 ms)
-SAMPLE_CHARS = 2000    # judged per sampled page: enough to tell a broken text layer
+SAMPLE_CHARS = 1500    # judged per sampled page: ~200 words, enough to tell a broken text layer
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,9 @@ def _pdf(path: Path, limits: Limits) -> Precheck:
 
 
 def _sample_order(n: int) -> list[int]:
-    """0-based pages to look at, most telling first: the first, the middle, the last, then between them."""
-    spread = [0, n // 2, n - 1, n // 4, (3 * n) // 4, n // 8]
+    """0-based pages to look at, most telling first: the middle (a body page, never the cover), the first,
+    the last, then between them."""
+    spread = [n // 2, 0, n - 1, n // 4, (3 * n) // 4, n // 8]
     return list(dict.fromkeys(i for i in spread if 0 <= i < n))[:SAMPLE_PAGES]
 
 

@@ -2,9 +2,10 @@
 
 ``judge_page`` names what is wrong with a page's text layer, ``repair_page`` undoes the
 reversible damage (CP1251-read-as-Latin-1, constant-offset shifted Cyrillic, Latin schwa and
-look-alike letters inside Cyrillic words), ``needs_ocr`` says whether what is left calls for OCR,
-and ``clean_pages`` removes running headers/footers and page numbers, joins hyphenated words and
-normalises the text while keeping paragraph breaks.
+look-alike letters inside Cyrillic words), ``needs_ocr`` says whether what is left calls for OCR
+(``wants_ocr`` adds what the page shows), ``clean_pages`` removes running headers/footers and page
+numbers, joins hyphenated words and normalises the text while keeping paragraph breaks, and
+``strip_xml_forbidden`` drops the characters XML 1.0 cannot carry.
 """
 from __future__ import annotations
 

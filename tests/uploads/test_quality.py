@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from uploads.quality import clean_pages, judge_page, needs_ocr, repair_page
+from uploads.quality import (clean_pages, judge_page, little_text, needs_ocr, repair_page, strip_xml_forbidden,
+                             wants_ocr)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CORPUS = REPO_ROOT.parent / "shared" / "corpus"
@@ -38,6 +39,11 @@ KK_BAD_OCR = (
         (KK_CLEAN, []),
         ("", ["empty"]),
         ("  12 \n", ["empty"]),
+        ("– 3 –", ["empty"]),
+        # short but real text is no problem: too little to judge, and nothing wrong with it
+        ("Раздел 17", []),
+        ("12. Кіріспе", []),
+        ("Итоги", []),
         ("(cid:612)(cid:616)(cid:614)(cid:617) (cid:613)(cid:607) (cid:612)(cid:619)(cid:616) " * 5, ["cid"]),
         ("\ue001\ue002\ue003 \ue004\ue005\ue006\ue007 " * 10, ["private-use"]),
         ("\ufffd\ufffd\ufffd \ufffd\ufffd\ufffd\ufffd " * 10, ["replacement-chars"]),
@@ -104,6 +110,66 @@ def test_repair_leaves_unrepairable_problems() -> None:
 )
 def test_needs_ocr(problems: list[str], expected: bool) -> None:
     assert needs_ocr(problems) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "problems", "picture", "expected"),
+    [
+        ("Раздел 17", [], False, False),          # a short real line on a page with nothing else to see
+        ("Раздел 17", [], True, True),            # ...on a scan: the line is a stray text layer
+        ("", ["empty"], False, False),            # a blank page
+        ("", ["empty"], True, True),              # a scan without a text layer
+        ("", ["empty"], None, True),              # nobody looked for a picture: as before
+        ("Раздел 17", [], None, False),
+        (RU_CLEAN, [], True, False),              # a full text page with a figure
+        (RU_CLEAN, ["soup"], False, True),        # a broken text layer needs OCR whatever the page shows
+        (RU_CLEAN, ["cid"], None, True),
+    ],
+)
+def test_wants_ocr(text: str, problems: list[str], picture, expected: bool) -> None:
+    assert wants_ocr(text, problems, picture) is expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("", True), ("Раздел 17", True), ("  7  ", True), (RU_CLEAN, False), ("Қазақ тілі – мемлекеттік тіл. " * 2, False),
+])
+def test_little_text(text: str, expected: bool) -> None:
+    assert little_text(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("интер\ufffeвал", "интервал"),
+        ("a\x00b\x01c\x08d\x0be\x0cf\x0eg\x1fh", "abcdefgh"),       # C0 controls
+        ("tab\tLF\nCR\r", "tab\tLF\nCR\r"),                           # the three XML allows
+        ("x\uffffy\ufffez", "xyz"),
+        ("lone \ud800high \udfffl\udc00ow", "lone high low"),          # surrogates without a pair
+        ("Қазақ ә ғ қ ң ө ұ ү һ і, ё, «ёлка», €, 𝔘, \u00ad, \ufffd, \x7f, \x85", None),  # all allowed: unchanged
+    ],
+)
+def test_strip_xml_forbidden(text: str, expected: str | None) -> None:
+    from xml.etree import ElementTree
+
+    out = strip_xml_forbidden(text)
+    assert out == (text if expected is None else expected)
+    element = ElementTree.Element("t")
+    element.text = out
+    assert ElementTree.fromstring(ElementTree.tostring(element)).text == out.replace("\r", "\n")
+
+
+def test_strip_xml_forbidden_removes_every_forbidden_code_point() -> None:
+    forbidden = [c for c in range(0x20) if c not in (0x9, 0xA, 0xD)] + list(range(0xD800, 0xE000)) + [0xFFFE, 0xFFFF]
+    text = "".join(chr(c) for c in forbidden)
+    assert strip_xml_forbidden(text + "ok") == "ok"
+
+
+def test_clean_pages_keeps_a_line_that_is_alone_on_every_page() -> None:
+    """One short line per page is the pages' text, not a running header (it used to be dropped everywhere)."""
+    pages = [f"Раздел {n}" for n in range(1, 41)]
+    assert clean_pages(pages) == pages
+    with_numbers = [f"Раздел {n}\n{n}" for n in range(1, 41)]
+    assert clean_pages(with_numbers) == pages
 
 
 def _page(header: str, body: str, number: int) -> str:
