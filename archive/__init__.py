@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 
-from . import auth, cli, cli_members, cli_ops, errors, i18n, jobs, logs, templating
+from . import auth, cli, cli_members, cli_ops, errors, http, i18n, jobs, logs, templating
 from .config import data_dir, ensure_secret_key, load_config
 from .core import Archive, close_db_session, db_session, get_archive
 from .views import api, browse, dashboard, export, feeds, main, members, oai, people_admin
@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
     errors.init_app(app)
+    http.init_app(app)
     for module in (cli, cli_ops, cli_members):
         module.register(app)
     app.teardown_appcontext(close_db_session)

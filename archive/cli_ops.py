@@ -57,6 +57,9 @@ def check_command(repair, as_json, grace_s, no_hashes):
             click.echo(f"  unindexed  {', '.join(map(str, report.unindexed[:50]))}")
         if report.extra_indexed:
             click.echo(f"  extra      {', '.join(map(str, report.extra_indexed[:50]))}")
+        for table, ids in sorted(report.xml_forbidden.items()):
+            click.echo(f"  bad text   {table} {', '.join(map(str, ids[:20]))}: characters XML forbids "
+                       "(--repair removes them)")
         for item in report.stuck_records:
             click.echo(f"  stuck      processing record {item['id']} ({item['status']}, {item['reason']})")
         for action in report.actions:

@@ -124,9 +124,11 @@ def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         status = exc.code or 500
+        # The headers the error itself carries (Allow on 405, Content-Range on 416, Location…) stay.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if _wants_json():
-            return jsonify(error=exc.name), status
-        return render_template("errors/error.html", status=status, message=None, name=exc.name), status
+            return jsonify(error=exc.name), status, headers
+        return render_template("errors/error.html", status=status, message=None, name=exc.name), status, headers
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -1,12 +1,31 @@
 """gunicorn as the production server behind ``manage.py serve``."""
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.http import message, parser
 
 from .logs import gunicorn_logconfig, setup_logging
+
+
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+class _Request(message.Request):
+    """gunicorn's request, lenient in one way browsers and ``curl`` need: raw UTF-8 bytes in the request
+    target (``GET /search?q=Алматы``) are percent-encoded, as a browser would have sent them, instead of
+    being refused with gunicorn's own 400 page. Nothing else about the line is relaxed."""
+
+    def parse_request_line(self, line_bytes):
+        method, sp1, rest = bytes(line_bytes).partition(b" ")
+        target, sp2, version = rest.rpartition(b" ")
+        if sp1 and sp2 and _NON_ASCII.search(target):
+            target = _NON_ASCII.sub(lambda m: b"%%%02X" % m.group()[0], target)
+            line_bytes = method + b" " + target + b" " + version
+        return super().parse_request_line(line_bytes)
 
 
 class _Gunicorn(BaseApplication):
@@ -33,6 +52,7 @@ def run_gunicorn(host: str, port: int, workers: int = 2, threads: int = 4, confi
     if factory is None:
         raise ValueError("run_gunicorn needs the app factory")
     setup_logging(config)
+    parser.RequestParser.mesg_class = _Request
     _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
                "timeout": 120, "graceful_timeout": 20, "accesslog": None, "preload_app": False,
                "logconfig_dict": gunicorn_logconfig(config)}, factory).run()

@@ -672,7 +672,7 @@ def dc_type(pub: Publication) -> str:
         if _in_volume(pub):
             return "info:eu-repo/semantics/conferenceObject"
         genre = {"dissertation": "doctoralThesis", "thesis": "bachelorThesis", "book": "book"}.get(_genre(pub))
-        return "info:eu-repo/semantics/" + (genre or ("article" if _journal(pub) else "other"))
+        return "info:eu-repo/semantics/" + (genre or "article")
     return "info:eu-repo/semantics/" + {"volume": "book", "report": "report"}.get(pub.kind, "other")
 
 

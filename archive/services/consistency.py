@@ -25,6 +25,7 @@ from indexer.query import parse_query
 from ..models import IndexTask, ProcessingRecord, Publication, StoredFile
 from ..storage import sha256_of
 from . import indexing
+from .record_checks import check_xml_text
 from .uploads import incoming_dir, recover_records, stuck_records
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class CheckReport:
     pending_index_tasks: int = 0
     stuck_records: list[dict] = field(default_factory=list)       # {"id", "status", "reason"}
     index: str = "ok"                                             # ok | missing | corrupt
+    xml_forbidden: dict[str, list[int]] = field(default_factory=dict)   # table → ids with text XML forbids
     actions: list[str] = field(default_factory=list)
 
     def problems(self) -> list[str]:
@@ -67,6 +69,10 @@ class CheckReport:
                 out.append(f"{len(items)} {label}")
         if self.pending_index_tasks:
             out.append(f"{self.pending_index_tasks} pending index task(s)")
+        bad_text = sum(len(v) for v in self.xml_forbidden.values())
+        if bad_text:
+            out.append(f"{bad_text} record(s) with characters XML forbids ("
+                       + ", ".join(f"{k}: {len(v)}" for k, v in sorted(self.xml_forbidden.items())) + ")")
         return out
 
     def as_json(self) -> dict[str, Any]:
@@ -174,6 +180,9 @@ def check_archive(archive, waiting_ids: Optional[Callable[[], set[int]]] = None,
         rep.extra_indexed = sorted(ids - published - pending_ids)
     if waiting_ids is not None:
         rep.stuck_records = [asdict(st) for st in stuck_records(archive, waiting_ids)]
+    with archive.db.session() as s:
+        findings, _touched = check_xml_text(s, repair=False)
+    rep.xml_forbidden = findings.xml_forbidden
 
     if repair:
         _repair(archive, rep, waiting_ids, enqueue)
@@ -182,6 +191,15 @@ def check_archive(archive, waiting_ids: Optional[Callable[[], set[int]]] = None,
 
 def _repair(archive, rep: CheckReport, waiting_ids: Optional[Callable[[], set[int]]],
             enqueue: Optional[Callable[[int], Any]]) -> None:
+    if rep.xml_forbidden:
+        with archive.db.session() as s:
+            findings, touched = check_xml_text(s, repair=True)
+            s.commit()
+        rep.actions.append(f"removed characters XML forbids from {findings.count()} record(s); "
+                           f"{len(touched)} publication(s) queued for indexing")
+        rep.xml_forbidden = {}
+        with archive.db.session() as s:
+            rep.pending_index_tasks = len(list(s.scalars(select(IndexTask.id))))
     if rep.index != "ok":
         archive.search.close()
         if _search_kind(archive) in FOLDER_BACKENDS:

@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import mimetypes
+import re
+import unicodedata
+from urllib.parse import quote
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
+
+from indexer.analysis.translit import cyrillic_to_latin
 
 from ..models import StoredFile
 
@@ -29,3 +34,28 @@ def download_of(archive, sf: Optional[StoredFile], name: str = "") -> Optional[D
     name = name or sf.original_name
     mime = sf.mime or mimetypes.guess_type(name)[0] or "application/octet-stream"
     return Download(path, mime, name, sf.sha256)
+
+
+_NOT_SAFE = re.compile(r"[^A-Za-z0-9._ ()+-]+")
+
+
+def ascii_name(name: str) -> str:
+    """A plain-ASCII form of a file name for the legacy ``filename=`` parameter: Cyrillic and Kazakh letters
+    transliterated ("Статья №1 (итог).pdf" → "Statia No1 (itog).pdf"), anything else dropped."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 8:
+        stem, ext = name, ""
+    latin = " ".join(cyrillic_to_latin(w) for w in stem.replace("№", "No").split())
+    latin = unicodedata.normalize("NFKD", latin).encode("ascii", "ignore").decode("ascii")
+    latin = " ".join(_NOT_SAFE.sub("", latin).split()).strip(" .") or "file"
+    ext = _NOT_SAFE.sub("", unicodedata.normalize("NFKD", ext).encode("ascii", "ignore").decode("ascii"))
+    return f"{latin}.{ext}" if ext else latin
+
+
+def content_disposition(name: str, attachment: bool) -> str:
+    """``Content-Disposition`` with a transliterated ASCII ``filename`` and the exact UTF-8 ``filename*``."""
+    kind = "attachment" if attachment else "inline"
+    fallback = ascii_name(name).replace('"', "")
+    if fallback == name:
+        return f'{kind}; filename="{fallback}"'
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, redirect, request, url_for
 
 from ..core import db_session, get_archive
+from ..http import last_modified
 from ..i18n import public_base_url
 from ..models import Person, Publication, Topic, Volume
 from ..openapi import MAX_ID, openapi_document
@@ -45,6 +46,13 @@ def publication(pub_id: int):
     if pub_id > MAX_ID:
         return _not_found()
     pub = load_publication(pub_id)
+    if pub.status == "withdrawn":
+        # A tombstone: what the record was and why it went, nothing of its content or files (410 Gone).
+        resp = jsonify({"id": pub.id, "url": hit_json(pub)["url"], "status": "withdrawn", "title": pub.title,
+                        "withdrawn_at": pub.withdrawn_at.isoformat() if pub.withdrawn_at else None,
+                        "reason": pub.withdrawal_reason or None})
+        resp.status_code = 410
+        return resp
     out = hit_json(pub)
     out.update({
         "status": pub.status,
@@ -54,7 +62,7 @@ def publication(pub_id: int):
                             "affiliation": a.affiliation or None} for a in pub.authorships],
         "files": file_links(pub, public_base_url(), has_pdf(pub)),
     })
-    return jsonify(out)
+    return last_modified(jsonify(out), pub.updated_at)
 
 
 # --- browsing ------------------------------------------------------------------------------------

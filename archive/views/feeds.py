@@ -4,16 +4,20 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Optional
 
-from flask import Blueprint, Response, abort, current_app, redirect, url_for
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 from lxml import etree
 
 from ..config import setting
-from ..core import db_session
-from ..i18n import public_base_url
+from ..core import db_session, get_archive
+from ..i18n import _, public_base_url
+from ..search import run_search
 from ..models import Publication
 from ..services import feeds
 from ..services.citations import authors_of
 from ..xmlsafe import set_attr, sub
+from .common import filters_from_args
 from ..xmlsafe import sub as xml_sub
 
 bp = Blueprint("feeds", __name__)
@@ -210,3 +214,16 @@ def person_atom(person_id: int):
         return redirect(url_for("feeds.person_atom", person_id=person.merged_into_id), 301)
     return _atom(" ".join(person.name.split()), f"/feeds/person/{person_id}.atom",
                  public_base_url() + f"/search?person={person_id}", pubs)
+
+
+@bp.get("/search.atom")
+def search_atom():
+    """Any search as a feed, newest first: an alert for new publications on a topic, a person, a word."""
+    q = request.args.get("q", "")[:500]
+    result = run_search(get_archive(), db_session(), q, page=1, limit=_feed_size(), filters=filters_from_args(),
+                        sort="newest", facets=False, snippets=False)
+    pubs = [h.publication for h in result.hits]
+    query = urlencode([(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "sort")])
+    title = " ".join(q.split()) or _("All publications")
+    return _atom(f"{_('Search')}: {title}", f"/search.atom?{query}" if query else "/search.atom",
+                 public_base_url() + (f"/search?{query}" if query else "/search"), pubs)

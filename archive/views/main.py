@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, make_response, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.http import parse_range_header
 
 from ..core import db_session, get_archive, ping_database
+from ..http import last_modified
 from ..i18n import current_locale, public_base_url
 from ..search import run_search
 from ..services import browse, citations, files, publications, scholar, usage
@@ -87,10 +89,13 @@ def publication(pub_id: int):
     if pub.status == "published":
         _count_usage(pub.id, "view")
         related = related_publications(s, pub)
-    return render_template("main/publication.html", pub=pub, pages=pages, articles=articles, cite=cite,
-                           tags=scholar.scholar_tags(pub, base), json_ld=scholar.json_ld(pub, base),
-                           has_pdf=citations.has_pdf(pub), duplicate=duplicate,
-                           usage=_usage_totals(pub.id) if pub.status == "published" else None, related=related)
+    resp = make_response(render_template(
+        "main/publication.html", pub=pub, pages=pages, articles=articles, cite=cite,
+        tags=scholar.scholar_tags(pub, base), json_ld=scholar.json_ld(pub, base), has_pdf=citations.has_pdf(pub),
+        duplicate=duplicate, usage=_usage_totals(pub.id) if pub.status == "published" else None, related=related))
+    if pub.status == "withdrawn":
+        resp.headers["X-Robots-Tag"] = "noindex"      # a tombstone is not a page to list in search engines
+    return last_modified(resp, pub.updated_at)
 
 
 def _count_usage(pub_id: int, kind: str) -> None:
@@ -118,12 +123,16 @@ def _count_download(pub_id: int, resp) -> None:
         _count_usage(pub_id, "download")
 
 
-def _send_stored(sf, download_name: str):
+def _send_stored(sf, download_name: str, attachment: bool = False):
     dl = files.download_of(get_archive(), sf, download_name)
     if dl is None:
         abort(404)
-    return send_file(dl.path, mimetype=dl.mime, as_attachment=False, download_name=dl.name, max_age=3600,
+    if request.headers.get("Range") and parse_range_header(request.headers["Range"]) is None:
+        request.environ.pop("HTTP_RANGE", None)       # RFC 9110: a Range that cannot be read is ignored
+    resp = send_file(dl.path, mimetype=dl.mime, as_attachment=attachment, download_name=dl.name, max_age=3600,
                      conditional=True, etag=dl.etag)
+    resp.headers["Content-Disposition"] = files.content_disposition(dl.name, attachment)
+    return resp
 
 
 @bp.get("/p/<int:pub_id>/original")

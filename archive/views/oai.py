@@ -222,7 +222,8 @@ def _identify(root: etree._Element) -> None:
     _el(ident, "baseURL", base_url())
     _el(ident, "protocolVersion", "2.0")
     host = public_host()
-    admin = cfg.get("OAI_ADMIN_EMAIL") or cfg.get("ADMIN_EMAIL") or f"admin@{host}"
+    # The schema wants user@domain.tld: a host without a dot (localhost) gets ".localdomain".
+    admin = cfg.get("OAI_ADMIN_EMAIL") or cfg.get("ADMIN_EMAIL") or f"admin@{host}{'' if '.' in host else '.localdomain'}"
     _el(ident, "adminEmail", admin)
     _el(ident, "earliestDatestamp", datestamp(earliest) if earliest else "1970-01-01T00:00:00Z")
     _el(ident, "deletedRecord", "persistent")

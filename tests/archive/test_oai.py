@@ -1,4 +1,4 @@
-"""OAI-PMH 2.0 at /oai: structure (XSD subset written from the spec), every verb and error, resumption, deletions.
+"""OAI-PMH 2.0 at /oai: structure (the official XSDs, tests/data/oai), every verb and error, resumption, deletions.
 
 The last tests harvest the app served by gunicorn (``manage.py serve``) with Sickle, a real OAI-PMH client.
 """
@@ -25,8 +25,8 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 BASE = "https://archive.example.kz"
 STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
-_SCHEMA = etree.XMLSchema(etree.parse(str(DATA / "oai" / "OAI-PMH-subset.xsd")))
-_DC_SCHEMA = etree.XMLSchema(etree.parse(str(DATA / "oai" / "oai_dc-subset.xsd")))
+_SCHEMA = etree.XMLSchema(etree.parse(str(DATA / "oai" / "OAI-PMH.xsd")))
+_DC_SCHEMA = etree.XMLSchema(etree.parse(str(DATA / "oai" / "oai_dc.xsd")))
 
 EXTRA_DOCS = [
     ["ОТЧЁТ О ДЕЯТЕЛЬНОСТИ ЭКСПЕРТНОЙ ГРУППЫ\nГруппа провела семинары о языковой политике и гражданской "
