@@ -114,3 +114,25 @@ def test_the_archives_topic_vocabulary_handed_over_as_tuples_builds_label_links(
         if t.label_ru.lower() != t.label_kk.lower():
             assert _link(bridge, t.label_ru, t.label_kk), t.slug
     assert bridge.counts()["topic"] == len(bridge) > len(VOCABULARY)
+
+
+def test_a_rendered_bilingual_article_gives_parallel_links_through_the_upload_pipeline(tmp_path):
+    # The path the archive takes: a PDF with Kazakh and Russian abstracts and keywords -> metadata -> record.
+    import importlib.util
+
+    from support import REPO
+    from uploads.pipeline import extract_file
+
+    spec = importlib.util.spec_from_file_location("make_xl", REPO / "scripts" / "make_crosslingual_content.py")
+    make_xl = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_xl)
+    meta = make_xl.demo.parse_source(make_xl.SOURCES / "kk-2024-zhastar-qanattary.md")
+    pdf = tmp_path / "article.pdf"
+    with make_xl.parallel_sections(meta):
+        make_xl.demo.render_article_pdf(meta, pdf)
+    md = extract_file(pdf, allow_ocr=False).metadata
+    assert set(md.abstracts) == {"kk", "ru"}
+    rec = parallel_record(41, md.titles, md.abstracts, md.keywords)
+    assert rec.keywords["ru"][0] == "молодёжное крыло" and rec.keywords["kk"][0] == "жастар қанаты"
+    bridge = build_bridge([], [], [rec])
+    assert _link(bridge, "молодёжное крыло", "жастар қанаты").sources == ("parallel:41",)
