@@ -82,6 +82,10 @@ BODY_WEIGHT = 1.0
 THRESHOLD = 8.0          # a topic is suggested from this score on...
 RELATIVE = 0.3           # ...and when it reaches this share of the publication's strongest topic
 MAX_TOPICS = 4
+# The body alone is evidence only when the topic runs through it: this many mentions per 1,000 words.
+# (A volume on mathematical physics says "университет" and "студент" in every affiliation line: 0.1 per
+# 1,000 words, not a topic.) No suggestion beats a wrong one.
+BODY_DENSITY = 1.5
 
 
 def ensure_topics(session: Session) -> list[Topic]:
@@ -151,14 +155,18 @@ def topic_scores(publication: Publication) -> dict[str, float]:
         # Each keyword is its own text, so a phrase never spans two keywords.
         *((KEYWORD_WEIGHT, 2, _positions(kw, lang)) for kw in (publication.keywords or []) if isinstance(kw, str)),
         (ABSTRACT_WEIGHT, 3, _positions(" \n\n ".join((publication.abstracts or {}).values()), lang)),
-        (BODY_WEIGHT, 12, _positions("\n\n".join(p.text for p in publication.pages), lang)),
     ]
+    body = _positions("\n\n".join(p.text for p in publication.pages), lang)
+    body_words = max(1, max((pos for places in body.values() for pos in places), default=0))
     scores: dict[str, float] = {}
     for spec in VOCABULARY:
         score = 0.0
         for weight, cap, positions in fields:
             hits = sum(_count(_phrase_keys(ph), positions) for ph in dict.fromkeys(spec.phrases))
             score += weight * min(hits, cap)
+        body_hits = sum(_count(_phrase_keys(ph), body) for ph in dict.fromkeys(spec.phrases))
+        if score or body_hits * 1000 / body_words >= BODY_DENSITY:
+            score += BODY_WEIGHT * min(body_hits, 12)
         if score:
             scores[spec.slug] = score
     return scores

@@ -109,3 +109,33 @@ def test_apply_suggestions_seeds_the_vocabulary_when_missing(session):
     assert session.scalar(select(func.count()).select_from(Topic)) == 0
     topics = apply_suggestions(session, _pub(session, "Межконфессиональный диалог"))
     assert "religion" in {t.slug for t in topics}
+
+
+def _long_pub(session, body_sentence: str, sprinkle: str, every: int = 40, pages: int = 30) -> Publication:
+    """A publication whose pages repeat a subject sentence, with ``sprinkle`` once every ``every`` sentences."""
+    pub = Publication(kind="volume", status="draft", title="Сборник трудов конференции", language="ru")
+    n = 0
+    for number in range(1, pages + 1):
+        sentences = []
+        for _ in range(20):
+            n += 1
+            sentences.append(sprinkle if n % every == 0 else body_sentence)
+        pub.pages.append(PublicationPage(number=number, text=" ".join(sentences)))
+    session.add(pub)
+    session.flush()
+    return pub
+
+
+def test_affiliation_mentions_in_a_long_body_are_no_evidence(session):
+    ensure_topics(session)
+    pub = _long_pub(session, "Рассмотрена краевая задача для уравнения смешанного типа с оператором Бесселя.",
+                    "Стерлитамакский филиал Башкирского государственного университета, студент, молодёжная школа.",
+                    every=150)
+    assert suggest_topics(session, pub) == []            # "no topic" beats a wrong one
+
+
+def test_a_body_that_runs_on_the_topic_is_evidence(session):
+    ensure_topics(session)
+    pub = _long_pub(session, "Языковая политика государства и государственный язык в школах Алматы.",
+                    "Погода была хорошей.", every=5, pages=4)
+    assert "language-policy" in {t.slug for t in suggest_topics(session, pub)}
