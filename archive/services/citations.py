@@ -484,8 +484,37 @@ def bibtex(pub: Publication, base_url: str = "", key: Optional[str] = None) -> s
     abstract = _abstract(pub)
     if abstract:
         fields.append(("abstract", abstract))
+    kind, fields = _complete_or_misc(kind, fields)
     body = ",\n".join(f"  {name} = {{{bibtex_escape(value)}}}" for name, value in fields)
     return f"@{kind}{{{key or bibtex_key(pub)},\n{body}\n}}\n"
+
+
+# The fields each entry type must have (BibTeX's standard styles; pybtex's plain style refuses an entry
+# without them). "author|editor": either.
+_BIB_REQUIRED = {
+    "article": ("author", "title", "journal", "year"),
+    "book": ("author|editor", "title", "publisher", "year"),
+    "booklet": ("title", "year"),
+    "inproceedings": ("author", "title", "booktitle", "year"),
+    "proceedings": ("title", "year"),
+    "phdthesis": ("author", "title", "school", "year"),
+    "mastersthesis": ("author", "title", "school", "year"),
+    "techreport": ("author", "title", "institution", "year"),
+}
+
+
+def _complete_or_misc(kind: str, fields: list[tuple[str, str]]) -> tuple[str, list[tuple[str, str]]]:
+    """``(kind, fields)`` when every required field of the type is there and non-empty; else ``@misc`` with
+    the container moved to ``howpublished`` (a reference manager still shows where it appeared)."""
+    have = {name for name, value in fields if _clean(value)}
+    missing = [f for f in _BIB_REQUIRED.get(kind, ()) if not any(alt in have for alt in f.split("|"))]
+    if not missing:
+        return kind, [(n, v) for n, v in fields if _clean(v)]
+    container = next((v for n, v in fields if n in ("booktitle", "journal") and _clean(v)), "")
+    kept = [(n, v) for n, v in fields if _clean(v) and n not in ("booktitle", "journal", "school", "institution")]
+    if container and "howpublished" not in have:
+        kept.insert(2 if len(kept) >= 2 else len(kept), ("howpublished", container))
+    return "misc", kept
 
 
 def unique_keys(pubs: Iterable[Publication]) -> list[str]:

@@ -167,7 +167,11 @@ def test_outside_parsers_read_every_kind_without_errors():
               lambda: pub(extra={"genre": "book"}), lambda: pub((), vol=volume(), kind="volume"),
               lambda: pub((), vol=volume(event_title="", dates_text=""), kind="volume", title="О языке"),
               lambda: pub(kind="report"), lambda: pub(kind="commentary", extra={"outlet": "Казинформ"}),
-              lambda: pub(kind="event", extra={"date": "2024-03-15"})]
+              lambda: pub(kind="event", extra={"date": "2024-03-15"}),
+              # what real uploads often lack: a year, the authors, the volume's year
+              lambda: pub(vol=volume(year=None), year=None), lambda: pub((), vol=volume()),
+              lambda: pub((), extra={"genre": "book"}, year=None), lambda: pub(kind="report", year=None),
+              lambda: pub((), vol=volume(year=None, editors=[]), kind="volume", year=None)]
     pubs = []
     for i, make in enumerate(makers):
         p = make()
