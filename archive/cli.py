@@ -15,6 +15,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from indexer.bridge import describe_link
 from uploads.limits import cpu_count
 
 from .core import get_archive
@@ -24,6 +25,7 @@ from .representations import publication_json
 from .search import run_search
 from .serve import run_gunicorn
 from .services.accounts import create_user
+from .services.bridge import current_bridge
 from .services.indexing import process_index_tasks, rebuild_index
 from .services.ingest import IngestOutcome, ingest_file, iter_input_files
 from .services.topics import ensure_topics
@@ -268,8 +270,31 @@ def demo_command(then_serve, host, port):
             run_gunicorn(host, port, 2, 4, current_app.config, factory=current_app.extensions["archive_factory"])
 
 
+@click.command("bridge")
+@click.argument("word", required=False)
+@with_appcontext
+def bridge_command(word):
+    """The Russian <-> Kazakh term bridge: how many links by source, or the links of one WORD (any form,
+    Cyrillic or Kazakh Latin)."""
+    archive = get_archive()
+    with archive.db.session() as s:
+        bridge = current_bridge(archive, s)
+    if not word:
+        counts = bridge.counts()
+        for kind in ("glossary", "topic", "parallel"):
+            click.echo(f"  {kind:10} {counts.get(kind, 0):6}")
+        click.echo(f"  {'total':10} {counts['total']:6}  ({counts['usable']} confident enough for queries)")
+        return
+    links = bridge.links_of(word)
+    if not links:
+        click.echo(f"No links for “{word}”.")
+        return
+    for link in links:
+        click.echo(describe_link(link))
+
+
 def register(app) -> None:
     """Add the commands to ``manage.py``."""
     for cmd in (init_command, ingest_command, search_command, reindex_command, index_pending_command,
-                create_user_command, serve_command, demo_command):
+                create_user_command, serve_command, demo_command, bridge_command):
         app.cli.add_command(cmd)

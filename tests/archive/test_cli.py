@@ -55,3 +55,12 @@ def test_create_user_validates_and_creates(runner):
     assert r.exit_code != 0 and "already exists" in r.output
     r = runner.invoke(args=["create-user", "x@example.kz", "--password", "short"])
     assert r.exit_code != 0 and "at least 10" in r.output
+
+
+def test_bridge_command_counts_links_and_shows_one_word(runner):
+    r = runner.invoke(args=["bridge"])
+    assert r.exit_code == 0, r.output
+    counts = {line.split()[0]: int(line.split()[1]) for line in r.output.splitlines() if line.strip()}
+    assert counts["glossary"] >= 300 and counts["topic"] > 0 and counts["total"] >= counts["glossary"]
+    r = runner.invoke(args=["bridge", "келісімі"])            # any form finds the link of the lemma
+    assert r.exit_code == 0 and "согласие" in r.output and "glossary" in r.output
