@@ -13,6 +13,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from uploads.text import (CAPS_LINE, LOL, NAMES_LINE_RE, TOC_GIVEN, TOC_NAME, TOC_NAME_IS, TOC_NAME_SI, TOC_PATRONYMIC,
+                          TOC_SURNAME, UPL, is_udc_line, names_line, split_lines)
 from uploads.types import ArticleSpan, Author, VolumeInfo
 
 logger = logging.getLogger(__name__)
@@ -41,8 +43,7 @@ class TocEntry:
 
 # --------------------------------------------------------------------------- patterns
 
-_UP = "A-ZА-ЯЁӘҒҚҢӨҰҮҺІЎЇЄ"
-_LO = "a-zа-яёәғқңөұүһіўїє"
+_UP, _LO = UPL, LOL
 _TOC_HEAD_RE = re.compile(
     r"^\s*(?:СОДЕРЖАНИЕ|Содержание|ОГЛАВЛЕНИЕ|Оглавление|МАЗМҰНЫ|Мазмұны|CONTENTS|Contents|"
     r"TABLE OF CONTENTS|Table of contents)\s*:?\s*$",
@@ -62,15 +63,9 @@ _NUM_ONLY_RE = re.compile(r"^\s*(\d{1,4})\s*$")
 _SECTION_RE = re.compile(
     r"^\s*(?:Секция|СЕКЦИЯ|Section|SECTION|Раздел|РАЗДЕЛ|Бөлім|БӨЛІМ|Секциясы|Часть|ЧАСТЬ|Подсекция)\b",
 )
-_INITIALS = rf"(?:[{_UP}][{_LO}]{{0,2}}\.\s?-?){{1,3}}(?:[{_UP}](?=\s*[,;]))?|[{_UP}](?=\s*(?:[,;]|$))"
-_SURNAME = rf"[{_UP}][{_LO}'’]+(?:[-–][{_UP}{_LO}][{_LO}'’]+)?"
-_NAME_SI = rf"{_SURNAME}\s+(?:{_INITIALS})"           # Иванов И.И.
-_NAME_IS = rf"(?:[{_UP}][{_LO}]{{0,2}}\.\s?-?){{1,3}}\s*{_SURNAME}"  # И.И. Иванов
-_GIVEN = rf"[{_UP}][{_LO}]+"
-_PATRONYMIC = rf"[{_UP}][{_LO}]+(?:вич|вна|чна|ична|[ұу]лы|[қк]ызы)"
-_NAME_FULL = rf"{_SURNAME}\s+{_GIVEN}\s+{_PATRONYMIC}"  # Иванов Иван Иванович / Сейтқали Айгерім Болатқызы
-_NAME = rf"(?:{_NAME_FULL}|{_NAME_SI}|{_NAME_IS})"
-_AUTHOR_LINE_RE = re.compile(rf"^\s*{_NAME}(?:\s*\d)?(?:\s*[,;]\s*{_NAME}(?:\s*\d)?)*\s*[,;]?\s*$")
+_SURNAME = TOC_SURNAME
+_NAME_SI, _NAME_IS, _GIVEN, _PATRONYMIC, _NAME = TOC_NAME_SI, TOC_NAME_IS, TOC_GIVEN, TOC_PATRONYMIC, TOC_NAME
+_AUTHOR_LINE_RE = NAMES_LINE_RE
 _NAME_RE = re.compile(_NAME)
 _LEADING_NAMES_RE = re.compile(rf"^\s*(?P<names>{_NAME}(?:\s*,\s*{_NAME})*)[\s,.:–—-]+(?P<rest>[{_UP}«\"].{{8,}})$")
 # TOC entries that are the book's own apparatus, not articles.
@@ -78,7 +73,6 @@ _FRONT_BACK_MATTER_RE = re.compile(
     r"^\s*(?:предисловие|вступительное слово|от редак|от составител|сведения об авторах|об авторах|"
     r"информация об авторах|авторлар туралы|алғы\s?сөз|указатель|список сокращений|содержание|оглавление|"
     r"мазмұны|contents|foreword|preface|about the authors|index)\b", re.IGNORECASE)
-_UDC_RE = re.compile(r"^\s*(?:УДК|ӘОЖ|UDC|UDK)\s*[:№]?\s*[\d(]")
 _SOFT = "\u00ad\ufffe"
 _MONTHS = (
     "января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря|"
@@ -87,21 +81,12 @@ _MONTHS = (
 )
 
 
-def _lines(page: str) -> list[str]:
-    return page.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-
-
 def _norm(s: str) -> str:
     """Upper-case, letters and digits only, single spaces: for fuzzy title look-ups."""
     s = re.sub(r"[\u00ad\ufffe]\s*", "", s)
     s = re.sub(r"(?<=\w)-\s*\n\s*", "", s)
     s = re.sub(r"[^\w]+", " ", s.upper().replace("Ё", "Е"))
     return re.sub(r"\s+", " ", s).strip()
-
-
-def _is_author_line(line: str) -> bool:
-    s = line.strip()
-    return bool(s) and len(s) < 200 and bool(_AUTHOR_LINE_RE.match(s))
 
 
 def parse_authors(text: str) -> list[Author]:
@@ -152,7 +137,7 @@ def _join_title(lines: list[str]) -> str:
 def _toc_line_score(page: str) -> tuple[int, int]:
     """(lines that end in a page number after leaders or are bare numbers, non-empty lines)."""
     hits = total = 0
-    for ln in _lines(page):
+    for ln in split_lines(page):
         s = ln.strip()
         if not s:
             continue
@@ -172,7 +157,7 @@ def find_toc(pages: list[str]) -> tuple[int, int] | None:
     n = len(pages)
     candidates: list[tuple[int, int, int]] = []  # (score, start, end)
     for i, page in enumerate(pages):
-        head = "\n".join(ln for ln in _lines(page)[:6])
+        head = "\n".join(ln for ln in split_lines(page)[:6])
         if not _TOC_HEAD_RE.search(head):
             continue
         if not _is_toc_page(page, 3):
@@ -218,7 +203,7 @@ def _split_number(line: str, last_page: int) -> tuple[str, int | None, bool]:
     if m and m.group("text").strip():
         return m.group("text"), None, True
     m = _SPACE_NUM_RE.match(s)
-    if m and not _is_author_line(m.group("text")):
+    if m and not names_line(m.group("text")):
         num = int(m.group("num"))
         text = m.group("text")
         # "… 2010 году" or "Часть 1" are not page numbers: demand a plausible, monotone page
@@ -239,9 +224,9 @@ def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> 
     Entries whose page number could not be read are dropped unless ``keep_unnumbered``.
     """
     if isinstance(lines_or_text, str):
-        raw = _lines(lines_or_text)
+        raw = split_lines(lines_or_text)
     else:
-        raw = [ln for item in lines_or_text for ln in _lines(item)]
+        raw = [ln for item in lines_or_text for ln in split_lines(item)]
     lines = [ln.strip() for ln in raw]
     lines = [ln for ln in lines if ln and not _TOC_HEAD_RE.match(ln)]
 
@@ -267,13 +252,13 @@ def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> 
                 pending.append(placeholder)
             return
         authors: list[str] = []
-        while body and _is_author_line(body[0]):
+        while body and names_line(body[0]):
             authors.append(body.pop(0).strip())
         if not authors and len(body) > 1:
             # a list of full names wrapped over two lines ("…, Шмидт Елена" / "Викторовна")
             for k in (3, 2):
                 joined = " ".join(b.strip() for b in body[:k])
-                if len(body) > k and _is_author_line(joined):
+                if len(body) > k and names_line(joined):
                     authors.append(joined)
                     body = body[k:]
                     break
@@ -296,7 +281,7 @@ def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> 
             num = int(num_only.group(1))
             if last_page and num > last_page + 80:
                 continue  # the TOC page's own page number
-            if chunk and not _is_author_line(chunk[-1]) and last_page <= num and not pending:
+            if chunk and not names_line(chunk[-1]) and last_page <= num and not pending:
                 # a title whose page number wrapped onto its own line
                 close(num)
                 last_page = num
@@ -315,10 +300,10 @@ def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> 
                 chunk = []
                 in_section = False
             continue
-        if in_section and _is_author_line(ln):
+        if in_section and names_line(ln):
             chunk = []
             in_section = False
-        if chunk and _is_author_line(ln) and not _is_author_line(chunk[-1]):
+        if chunk and names_line(ln) and not names_line(chunk[-1]):
             # a new entry starts before the previous one got its number
             if not in_section:
                 close(None)
@@ -338,7 +323,7 @@ def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> 
             close(None)
     # Authors printed after the titles: lines after the last numbered line are author lines.
     tail = [c for c in chunk if c.strip()]
-    if entries and tail and all(_is_author_line(c) for c in tail):
+    if entries and tail and all(names_line(c) for c in tail):
         shifted = [e.authors for e in entries[1:]] + [tail]
         if all(not e.authors for e in entries[:1]):
             for e, a in zip(entries, shifted):
@@ -355,7 +340,7 @@ def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> 
 
 def _page_label(page: str) -> int | None:
     """The printed page number found in the first or last lines of a page, if any."""
-    content = [ln.strip() for ln in _lines(page) if ln.strip()]
+    content = [ln.strip() for ln in split_lines(page) if ln.strip()]
     if not content:
         return None
     cands = content[:2] + content[-2:]
@@ -530,7 +515,7 @@ def _title_page_title(page: str) -> str:
     org = re.compile(r"МИНИСТЕРСТВО|УНИВЕРСИТЕТ|ИНСТИТУТ|АКАДЕМИЯ|АДМИНИСТРАЦИЯ|УПРАВЛЕНИЕ|ФИЛИАЛ|ОБЛАСТИ|РЕСПУБЛИК|МИНИСТРЛІГІ")
     block: list[str] = []
     best: list[str] = []
-    for ln in _lines(page) + [""]:
+    for ln in split_lines(page) + [""]:
         s = ln.strip()
         letters = [c for c in s if c.isalpha()]
         if letters and sum(c.isupper() for c in letters) > 0.8 * len(letters) and len(letters) > 3 and not org.search(s):
@@ -547,7 +532,7 @@ def _title_page_title(page: str) -> str:
 
 def _is_upper_title(line: str) -> bool:
     letters = [c for c in line if c.isalpha()]
-    return len(letters) >= 8 and sum(c.isupper() for c in letters) >= 0.85 * len(letters) and len(line.split()) >= 2
+    return len(letters) >= 8 and sum(c.isupper() for c in letters) >= CAPS_LINE * len(letters) and len(line.split()) >= 2
 
 
 def find_layout_starts(pages: list[str]) -> list[tuple[int, str, list[Author], int]]:
@@ -556,18 +541,18 @@ def find_layout_starts(pages: list[str]) -> list[tuple[int, str, list[Author], i
     for i, page in enumerate(pages):
         if _is_toc_page(page):
             continue
-        lines = [ln.strip() for ln in _lines(page)]
+        lines = [ln.strip() for ln in split_lines(page)]
         k = 0
         while k < len(lines):
             ln = lines[k]
             window = lines[k : k + 8]
-            if _UDC_RE.match(ln):
+            if is_udc_line(ln):
                 title_lines: list[str] = []
                 authors: list[Author] = []
                 for w in window[1:]:
                     if _is_upper_title(w):
                         title_lines.append(w)
-                    elif title_lines and (_is_author_line(w) or _NAME_RE.match(w)):
+                    elif title_lines and (names_line(w) or _NAME_RE.match(w)):
                         authors = parse_authors(w)
                         break
                     elif title_lines:
@@ -576,7 +561,7 @@ def find_layout_starts(pages: list[str]) -> list[tuple[int, str, list[Author], i
                     starts.append((i + 1, _join_title(title_lines), authors, k))
                     k += 1 + len(title_lines)
                     continue
-            if _is_author_line(ln) and not _SECTION_RE.match(ln):
+            if names_line(ln) and not _SECTION_RE.match(ln):
                 # "И.О. Фамилия" / affiliation line(s) / UPPER-CASE TITLE
                 for j in range(1, 4):
                     if k + j < len(lines) and _is_upper_title(lines[k + j]):
@@ -604,11 +589,11 @@ def _starts_mid_page(page: str, title: str) -> bool:
     key = _title_key(title, 3)
     if not key:
         return False
-    lines = [ln for ln in _lines(page) if ln.strip()]
+    lines = [ln for ln in split_lines(page) if ln.strip()]
     for idx in range(len(lines)):
         if key in _norm(" ".join(lines[idx : idx + 3])):
             before = lines[:idx]
-            body = [b for b in before if len(b.strip()) > 30 and not _SECTION_RE.match(b) and not _UDC_RE.match(b)]
+            body = [b for b in before if len(b.strip()) > 30 and not _SECTION_RE.match(b) and not is_udc_line(b)]
             return len(body) >= 4
     return False
 
@@ -739,5 +724,5 @@ def looks_like_volume(pages: list[str]) -> bool:
         authored = {tuple(e.authors) for e in inside if e.authors}
         if len({e.page for e in inside}) >= 3 and len(authored) >= 3:
             return True
-    udc_pages = sum(1 for p in pages if any(_UDC_RE.match(ln) for ln in _lines(p)))
+    udc_pages = sum(1 for p in pages if any(is_udc_line(ln) for ln in split_lines(p)))
     return udc_pages >= 3

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from uploads.metadata import detect_language, extract_metadata, parse_author_name
+from uploads.metadata import extract_metadata, parse_author_name
 
 logger = logging.getLogger(__name__)
 
@@ -48,25 +48,6 @@ def test_parse_author_name_unknown_form_keeps_text() -> None:
     a = parse_author_name("редакционная коллегия")
     assert a.name == "редакционная коллегия"
     assert a.surname == ""
-
-
-# ---------------------------------------------------------------------------------------------
-# detect_language
-# ---------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize(
-    "text, lang",
-    [
-        ("В статье рассматриваются вопросы развития системы образования в регионе.", "ru"),
-        ("Мақалада қазақ тіліндегі терминдердің қалыптасу жолдары қарастырылады.", "kk"),
-        ("The article considers the development of the education system in the region.", "en"),
-        ("Бұл жұмыста біз Ыбырай Алтынсариннің шығармаларын талдаймыз.", "kk"),
-        ("Абай", ""),
-        ("", ""),
-    ],
-)
-def test_detect_language(text: str, lang: str) -> None:
-    assert detect_language(text) == lang
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,78 @@
+"""First-guess bibliographic metadata from the first pages of a Russian/Kazakh/English article.
+
+Everything here is heuristic and conservative: an empty field is better than a wrong one. The steps live in
+``authors``, ``title``, ``year``, ``identifiers`` and ``abstracts``; the shared text primitives in ``uploads.text``
+and the language detector in ``textlang``.
+"""
+from __future__ import annotations
+
+import logging
+
+from textlang import detect_language
+from uploads.text import clean_lines, clean_page, letters, parse_author_name, strip_markers
+from uploads.types import Metadata
+
+from .abstracts import find_abstracts_keywords
+from .authors import attach_affiliations, authors_next_to_title, find_authors
+from .identifiers import find_ids
+from .pdfinfo import info_authors, info_title
+from .title import find_title, previous_article_tail
+from .year import find_year
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["extract_metadata", "detect_language", "parse_author_name"]
+
+
+def _first_text_page(pages: list[str]) -> str:
+    """Some files start with an (almost) empty cover page: the first page with real text."""
+    return next((p for p in pages[:3] if letters(p) > 15), pages[0])
+
+
+def _fill(md: Metadata, pages: list[str], pdf_info: dict | None, font_lines: list[tuple[str, float]] | None) -> None:
+    head = "\n".join(pages[:3])
+    first = _first_text_page(pages)
+    lines = clean_lines(first)
+    find_ids(head, md)
+    clean_fonts = [(clean_page(t), sz) for t, sz in font_lines] if font_lines else None
+    authors, a_idx = find_authors(lines)
+    title, t_idx = find_title(lines, a_idx, clean_fonts, head)
+    tail = previous_article_tail(lines, t_idx)
+    if tail:
+        # The page starts with the end of the previous article: ignore that part.
+        authors, a_idx = find_authors(lines[tail:])
+        a_idx = [k + tail for k in a_idx]
+    if not authors and t_idx is not None:
+        authors, a_idx = authors_next_to_title(lines, t_idx)
+    for au in authors:
+        au.name = strip_markers(au.name)
+    if not authors:
+        authors = info_authors(pdf_info, first)
+    md.authors = authors
+    attach_affiliations(lines, a_idx, authors)
+    if not title:
+        title = info_title(pdf_info, first)
+    md.title = title.strip(" .,;:")
+    if md.title:
+        md.titles[detect_language(md.title) or md.language or "ru"] = md.title
+    md.year = find_year(pages, skip_first_lines=tail)
+    find_abstracts_keywords(clean_lines(head), md)
+
+
+def extract_metadata(
+    pages: list[str],
+    language_hint: str = "",
+    pdf_info: dict | None = None,
+    font_lines: list[tuple[str, float]] | None = None,
+) -> Metadata:
+    """Guess title, authors, year, language, abstracts, keywords and identifiers from the first pages' text."""
+    md = Metadata()
+    pages = [clean_page(p) for p in (pages or [])]
+    if not pages:
+        return md
+    md.language = detect_language("\n".join(pages[:3])) or language_hint or ""
+    try:
+        _fill(md, pages, pdf_info, font_lines)
+    except Exception:  # pragma: no cover - metadata must never break an upload
+        logger.exception("metadata extraction failed")
+    return md

@@ -1,0 +1,98 @@
+"""Abstracts (by language) and keywords of an article."""
+from __future__ import annotations
+
+from textlang import detect_language
+from uploads.text import AFFIL_WORDS, CAPS_HEADING, author_line, is_caps, join_lines, letters, norm_ws
+from uploads.types import Metadata
+
+from .markers import ABSTRACT_MARK, BODY_START, HEADER_RE, KEYWORDS_MARK, REFS_RE
+
+_MAX_ABSTRACT = 4000
+_MIN_ABSTRACT = 40
+_MIN_UNMARKED_ABSTRACT = 150
+_KEYWORD_LINES = 4
+
+
+def _heading(t: str) -> bool:
+    return is_caps(t, CAPS_HEADING) and letters(t) > 10
+
+
+def _collect_paragraph(lines: list[str], start: int, first: str) -> str:
+    """The paragraph that starts after a marker on line ``start`` (its rest of line is ``first``)."""
+    buf = [first] if first else []
+    for t in lines[start + 1:]:
+        if not t:
+            if sum(len(x) for x in buf) > 150:
+                break
+            continue
+        if ABSTRACT_MARK.match(t) or KEYWORDS_MARK.match(t) or BODY_START.match(t) or REFS_RE.match(t) or _heading(t):
+            break
+        buf.append(t)
+        if sum(len(x) for x in buf) > _MAX_ABSTRACT:
+            break
+    return join_lines(buf)
+
+
+def _split_keywords(s: str) -> list[str]:
+    s = s.strip().rstrip(".")
+    sep = ";" if ";" in s else ","
+    out = []
+    for k in s.split(sep):
+        k = norm_ws(k).strip(" .;,")
+        if k and len(k) < 120:
+            out.append(k)
+    return out
+
+
+def _keyword_text(lines: list[str], i: int, first: str) -> str:
+    buf = [first]
+    j = i + 1
+    while j < len(lines) and lines[j] and not buf[-1].rstrip().endswith(".") and len(buf) < _KEYWORD_LINES:
+        u = lines[j]
+        if ABSTRACT_MARK.match(u) or KEYWORDS_MARK.match(u) or BODY_START.match(u) or _heading(u):
+            break
+        buf.append(u)
+        j += 1
+    return join_lines(buf)
+
+
+def _unmarked_abstract(lines: list[str], kw_line: int) -> str:
+    """The paragraph just above the first keyword line (BSU style), without the affiliation lines it starts with."""
+    k = kw_line - 1
+    buf: list[str] = []
+    while k >= 0 and lines[k] and len(buf) < 40:
+        t = lines[k]
+        if author_line(t) or HEADER_RE.search(t) or (is_caps(t) and letters(t) > 6):
+            break
+        buf.insert(0, t)
+        k -= 1
+    while buf and AFFIL_WORDS.search(buf[0]) and len(buf[0]) < 160 and not buf[0].endswith("."):
+        buf.pop(0)
+    return join_lines(buf)
+
+
+def find_abstracts_keywords(lines: list[str], md: Metadata) -> None:
+    """Fill md.abstracts (first one per language) and md.keywords (all languages, de-duplicated, in order)."""
+    seen_kw: set[str] = set()
+    kw_lines: list[int] = []
+    for i, t in enumerate(lines):
+        m = KEYWORDS_MARK.match(t)
+        if m:
+            kw_lines.append(i)
+            for k in _split_keywords(_keyword_text(lines, i, t[m.end():])):
+                if k.lower() not in seen_kw:
+                    seen_kw.add(k.lower())
+                    md.keywords.append(k)
+            continue
+        m = ABSTRACT_MARK.match(t)
+        if m:
+            body = _collect_paragraph(lines, i, t[m.end():].strip())
+            if len(body) >= _MIN_ABSTRACT:
+                md.abstracts.setdefault(detect_language(body) or md.language or "ru", body)
+    if kw_lines and not md.abstracts:
+        text = _unmarked_abstract(lines, kw_lines[0])
+        if len(text) >= _MIN_UNMARKED_ABSTRACT:
+            md.abstracts.setdefault(detect_language(text) or md.language or "ru", text)
+
+
+__all__ = ["find_abstracts_keywords"]
