@@ -132,6 +132,7 @@ _INIT = rf"[{UPL}]\.(?:\s?[{UPL}]\.)?"
 _INIT_ONE = rf"[{UPL}]\."
 # Kyrgyz and Kazakh patronymic particles printed as a separate word ("Атай уулу", "Болат қызы").
 _PARTICLE = r"(?:уулу|кызы|ұлы|қызы|улы|оглы|гызы)"
+_HAS_PARTICLE = re.compile(rf"\s{_PARTICLE}(?:\s|$)")
 _CAP = rf"[{UPL}][{LOL}]+(?:[-'’][{UPL}]?[{LOL}]+)*(?:\s{_PARTICLE}(?![{LOL}]))?"
 _CAPS = rf"[{UPL}]{{2,}}(?:-[{UPL}]{{2,}})*"
 _SURN = rf"(?:{_CAP}|{_CAPS})"
@@ -275,8 +276,8 @@ def name_form(p: str, allow_two_words: bool) -> str:
     m = RE_FULL3.match(p)
     if m and (_PATRONYMIC.search(m.group(3)) or (allow_two_words and _PATRONYMIC.search(m.group(2)))):
         return "full3"
-    if allow_two_words and RE_FULL2.match(p):
-        return "full2"
+    if RE_FULL2.match(p) and (allow_two_words or _HAS_PARTICLE.search(p)):
+        return "full2"  # "Алмаз Атай уулу": the particle marks a name even without initials or a label
     return ""
 
 
@@ -320,6 +321,12 @@ def _explained(p: str) -> bool:
                 or _CITY.match(p) or _ORG_ACRONYM.match(p))
 
 
+def _two_word_name(p: str) -> bool:
+    """"Нурлан Асанов" after a name on the same by-line: two words, one with a surname ending."""
+    m = RE_FULL2.match(p)
+    return bool(m) and any(SURNAME_END.search(w) for w in m.groups()) and not _KK_OBLIQUE.search(p)
+
+
 def split_author_line(line: str, allow_two_words: bool = False) -> tuple[list[Author], int]:
     """Parse a possible author line. Returns (authors, number_of_unexplained_parts)."""
     s = LABEL_RE.sub("", line).strip()
@@ -336,7 +343,7 @@ def split_author_line(line: str, allow_two_words: bool = False) -> tuple[list[Au
         if words and words[0] in _STOP_NAME_WORDS:
             other += 1
             continue
-        if name_form(p, allow_two_words):
+        if name_form(p, allow_two_words) or (authors and _two_word_name(p)):
             authors.append(parse_author_name(p))
             continue
         lead = _lead_name(p)

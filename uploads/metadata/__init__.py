@@ -15,6 +15,7 @@ from uploads.types import Metadata
 from .abstracts import find_abstracts_keywords
 from .authors import attach_affiliations, authors_next_to_title, find_authors
 from .identifiers import find_ids
+from .markers import reference_lines
 from .pdfinfo import info_authors, info_title
 from .title import find_title, previous_article_tail
 from .year import find_year
@@ -32,12 +33,15 @@ def _first_text_page(pages: list[str]) -> str:
 def _fill(md: Metadata, pages: list[str], pdf_info: dict | None, font_lines: list[tuple[str, float]] | None) -> None:
     head = "\n".join(pages[:3])
     first = _first_text_page(pages)
-    lines = clean_lines(first)
+    page_lines = clean_lines(first)
+    refs = reference_lines(page_lines)
+    # Reference-list lines are never a title and never the authors: they are blanked for both searches.
+    lines = ["" if i in refs else t for i, t in enumerate(page_lines)]
     find_ids(head, md)
     clean_fonts = [(clean_page(t), sz) for t, sz in font_lines] if font_lines else None
     authors, a_idx = find_authors(lines)
     title, t_idx = find_title(lines, a_idx, clean_fonts, head)
-    tail = previous_article_tail(lines, t_idx)
+    tail = previous_article_tail(page_lines, t_idx, refs, min(a_idx) if a_idx else None)
     if tail:
         # The page starts with the end of the previous article: ignore that part.
         authors, a_idx = find_authors(lines[tail:])

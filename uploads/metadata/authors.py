@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from uploads.text import (AFFIL_WORDS, DEGREE_RE, LABEL_RE, RE_FULL2, RE_FULL3, SURNAME_END, author_line, is_caps,
+from uploads.text import (UPL, AFFIL_WORDS, DEGREE_RE, LABEL_RE, RE_FULL2, RE_FULL3, SURNAME_END, author_line, is_caps,
                           join_lines, parse_author_name, split_author_line, strip_markers, upper_ratio)
 from uploads.types import Author
 
@@ -13,13 +13,33 @@ from .markers import ABSTRACT_MARK, ends_front
 _BYLINE_ZONE = 45
 
 
+def _fragment(t: str) -> bool:
+    """A short line that is no by-line or affiliation of its own: possibly the rest of a broken name."""
+    return bool(t) and len(t) <= 60 and ":" not in t and not author_line(t) and not AFFIL_WORDS.search(t)
+
+
+def _joined_with_next(lines: list[str], i: int, limit: int, a: list[Author]) -> tuple[list[Author], int]:
+    """A by-line broken inside a name ("…, Шмидт Елена" / "Викторовна2", or a superscript marker on a line of its
+    own): join the next one or two short lines when that reads more names. Returns (authors, last line used)."""
+    for k in (1, 2):
+        nxt = lines[i + 1:i + 1 + k]
+        if i + k >= limit or len(nxt) < k or not all(_fragment(x) for x in nxt):
+            continue
+        joined = author_line(" ".join([lines[i], *nxt]))
+        if len(joined) > len(a):
+            return joined, i + k
+    return a, i
+
+
 def _line_authors(lines: list[str], limit: int) -> list[tuple[int, list[Author], bool]]:
     """(line index, authors, all-caps full name?) for every author line above ``limit``."""
     found: list[tuple[int, list[Author], bool]] = []
     labelled_prev = False
-    for i in range(limit):
+    i = 0
+    while i < limit:
         t = lines[i]
         if not t:
+            i += 1
             continue
         a = author_line(t)
         if not a and labelled_prev:
@@ -28,10 +48,13 @@ def _line_authors(lines: list[str], limit: int) -> list[tuple[int, list[Author],
                 a = cont
         labelled_prev = bool(a) and (labelled_prev or bool(LABEL_RE.match(t)))
         if not a:
+            i += 1
             continue
+        a, last = _joined_with_next(lines, i, limit, a)
         # An all-caps "ИВАНОВ ИВАН ИВАНОВИЧ" line may be a title (biographical note) - remember that.
         all_caps_full = upper_ratio(t) > 0.9 and all(RE_FULL3.match(x.name) for x in a) and "." not in t
-        found.append((i, a, all_caps_full))
+        found.extend((k, a if k == i else [], all_caps_full) for k in range(i, last + 1))
+        i = last + 1
     return found
 
 
@@ -67,22 +90,38 @@ def find_authors(lines: list[str]) -> tuple[list[Author], list[int]]:
     return authors, [f[0] for f in cluster]
 
 
-def _affiliation_lines(lines: list[str], start: int) -> list[str]:
-    affs: list[str] = []
+_AFFIL_MARKER = re.compile(r"^\d{1,2}\)?\s?[^\W\d_]")
+_PLACE_TAIL = re.compile(rf"^[{UPL}][\w.-]*(?:,?\s+[{UPL}][\w.-]*){{0,3}}[,.]?$")
+
+
+def _affiliation_line(t: str, prev: str) -> bool:
+    """An affiliation line below a by-line: names an institution, carries an affiliation marker ("1Научно-…"),
+    or finishes the previous one with a place ("Казахстан", "Алматы, Казахстан")."""
+    if not t or len(t) >= 250 or ABSTRACT_MARK.match(t) or is_caps(t):
+        return False
+    if AFFIL_WORDS.search(t) or _AFFIL_MARKER.match(t):
+        return True
+    return (bool(_PLACE_TAIL.match(t)) and len(t) < 60
+            and (prev.rstrip().endswith((",", "г.")) or ("," in t and bool(prev))))
+
+
+def affiliation_end(lines: list[str], start: int) -> int:
+    """Index of the first line after the affiliation block that starts at ``start`` (blank lines before it skipped)."""
     j = start
-    while j < len(lines) and len(affs) < 4:
-        t = lines[j]
-        if not t:
-            if affs:
-                break
-            j += 1
-            continue
-        if AFFIL_WORDS.search(t) and len(t) < 250 and not ABSTRACT_MARK.match(t) and not is_caps(t):
-            affs.append(t)
-            j += 1
-            continue
-        break
-    return affs
+    while j < len(lines) and not lines[j]:
+        j += 1
+    prev = ""
+    count = 0
+    while j < len(lines) and count < 6 and _affiliation_line(lines[j], prev):
+        prev = lines[j]
+        count += 1
+        j += 1
+    return j if count else start
+
+
+def _affiliation_lines(lines: list[str], start: int) -> list[str]:
+    end = affiliation_end(lines, start)
+    return [t for t in lines[start:end] if t]
 
 
 def _numbered(affs: list[str]) -> tuple[dict[str, list[str]], str | None]:

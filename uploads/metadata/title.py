@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 
-from uploads.text import (AFFIL_WORDS, CAPS_TITLE, LOL, UPL, author_line, clean_lines, is_caps, join_lines, letters,
-                          upper_ratio)
+from uploads.text import (AFFIL_WORDS, CAPS_TITLE, LOL, UPL, author_line, clean_lines, is_caps, is_udc_line, join_lines,
+                          letters, upper_ratio)
 
-from .markers import ABSTRACT_MARK, BODY_START, HEADER_RE, KEYWORDS_MARK
+from .authors import affiliation_end
+from .markers import ABSTRACT_MARK, BODY_START, HEADER_RE, KEYWORDS_MARK, REFERENCE_LINE, ends_front
 
 # Titles are looked for in the first lines of the page only.
 _TITLE_ZONE = 60
@@ -20,6 +21,13 @@ _GENRE_RE = re.compile(
     r"научная\s+статья|на\s+тему|тақырыбы|тема)\b[\w\s\-]{0,40}$",
     re.IGNORECASE,
 )
+# A title line that ends in one of these words goes on: the next line belongs to it.
+_FUNCTION_WORDS = frozenset(
+    "и в во на с со по для о об от к ко из при без между как или а но через над под за до у не это "
+    "және мен бен пен немесе мен де да үшін туралы арқылы "
+    "of and the in for on to with a an by from at or as".split()
+)
+_MAX_TITLE_LINES = 8
 _TITLE_LABEL = re.compile(r"^(?:Тақырыбы|Тема(?:\s+работы)?|Title|Название|Атауы)\s*[:.]\s*(\S.{5,})$", re.IGNORECASE)
 
 
@@ -46,7 +54,8 @@ def garbage(t: str) -> bool:
 
 
 def _bad(t: str) -> bool:
-    return _is_skip_line(t) or _GENRE_RE.match(t) is not None or garbage(t)
+    # a reference-list line ("… – К.: ИППЅ НАНУ, 2009. – 201 с.") is never a title
+    return _is_skip_line(t) or _GENRE_RE.match(t) is not None or garbage(t) or bool(REFERENCE_LINE.search(t))
 
 
 def _affil_only(t: str) -> bool:
@@ -132,16 +141,60 @@ def title_from_block(block: list[str], context: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# Continuation across line breaks
+# --------------------------------------------------------------------------------------------
+
+
+def _unbalanced(text: str) -> bool:
+    """An opening quote or bracket that the text does not close."""
+    return (text.count("«") > text.count("»") or text.count("(") > text.count(")") or text.count("[") > text.count("]")
+            or text.count("„") > text.count("“") or text.count('"') % 2 == 1)
+
+
+def _dangling(line: str) -> bool:
+    """The line cannot end a title: a comma, colon or dash, or a conjunction/preposition as its last word."""
+    s = line.rstrip()
+    if re.search(r"[,:;–—-]$", s) and not re.search(r"\d[–—-]$", s):
+        return True
+    words = re.findall(rf"[{UPL}{LOL}]+", s)
+    return bool(words) and words[-1].lower() in _FUNCTION_WORDS
+
+
+def _stops_title(u: str) -> bool:
+    return (not u or ends_front(u) or _bad(u) or is_udc_line(u) or bool(author_line(u))
+            or len(u) > 160 or u.rstrip().endswith(".") and len(u) > 80)
+
+
+def _extend_title(lines: list[str], block: list[str], end: int, limit: int) -> list[str]:
+    """Lines after the block that still belong to the title: after an open quote/bracket or a dangling line end
+    (one blank line may sit between), and lines that go on in lower case right below it."""
+    block = list(block)
+    j = end
+    while j < limit and len(block) < _MAX_TITLE_LINES:
+        need = _unbalanced(" ".join(block)) or _dangling(block[-1])
+        if need and not lines[j] and j + 1 < limit:
+            j += 1
+        u = lines[j]
+        if _stops_title(u):
+            break
+        if not (need or re.match(rf"[{LOL}]", u)):
+            break
+        block.append(u)
+        j += 1
+    return block
+
+
+# --------------------------------------------------------------------------------------------
 # The steps
 # --------------------------------------------------------------------------------------------
 
 
-def _labelled_title(lines: list[str], limit: int) -> tuple[list[str], int] | None:
+def _labelled_title(lines: list[str], limit: int) -> tuple[list[str], int, int] | None:
     """Step 0: an explicit label, "Тақырыбы: …", "Тема: …"."""
     for i, t in enumerate(lines[:limit]):
         m = _TITLE_LABEL.match(t)
         if m and not garbage(m.group(1)):
-            return [m.group(1)], i
+            return [m.group(1)], i, i + 1
     return None
 
 
@@ -152,7 +205,8 @@ def _mode(values: list[float]) -> float:
     return max(counts.items(), key=lambda kv: (kv[1], -kv[0]))[0] if counts else 0.0
 
 
-def _font_title(lines: list[str], font_lines: list[tuple[str, float]] | None) -> tuple[list[str], int | None] | None:
+def _font_title(lines: list[str], font_lines: list[tuple[str, float]] | None
+                ) -> tuple[list[str], int | None, int | None] | None:
     """Step 1: the run of largest-font lines near the top, when clearly above the body size."""
     if not font_lines:
         return None
@@ -173,7 +227,8 @@ def _font_title(lines: list[str], font_lines: list[tuple[str, float]] | None) ->
                 break
         if block and _title_block_ok(block) and len(block) <= 5:
             idx = next((k for k, x in enumerate(lines) if x and x == block[0]), None)
-            return block, idx
+            end = idx + len(block) if idx is not None and lines[idx:idx + len(block)] == block else None
+            return block, idx, end
     return None
 
 
@@ -201,9 +256,9 @@ def _grow_caps_block(lines: list[str], i: int, limit: int, author_idx: list[int]
     return block, j
 
 
-def _caps_title(lines: list[str], limit: int, author_idx: list[int]) -> tuple[list[str], int] | None:
+def _caps_title(lines: list[str], limit: int, author_idx: list[int]) -> tuple[list[str], int, int] | None:
     """Step 2: the first UPPER-CASE block near the top that is not a header or an author line."""
-    blocks: list[tuple[int, list[str]]] = []
+    blocks: list[tuple[int, list[str], int]] = []
     i = 0
     while i < limit and len(blocks) < 2:
         if not _caps_start(lines[i], i, author_idx):
@@ -211,18 +266,18 @@ def _caps_title(lines: list[str], limit: int, author_idx: list[int]) -> tuple[li
             continue
         block, j = _grow_caps_block(lines, i, limit, author_idx)
         if _title_block_ok(block):
-            blocks.append((i, block))
+            blocks.append((i, block, j))
         i = j
     if not blocks:
         return None
-    start, block = blocks[0]
+    start, block, end = blocks[0]
     # "1. А.БАЙТҰРСЫНҰЛЫНЫҢ ЖИНАҚТАРҒА ..." is a section heading when another caps block follows closely.
     if len(blocks) > 1 and _SECTION_NO.match(block[0]) and blocks[1][0] - (start + len(block)) <= 3:
-        start, block = blocks[1]
-    return block, start
+        start, block, end = blocks[1]
+    return block, start, end
 
 
-def _title_near_authors(lines: list[str], limit: int, author_idx: list[int]) -> tuple[list[str], int] | None:
+def _title_near_authors(lines: list[str], limit: int, author_idx: list[int]) -> tuple[list[str], int, int] | None:
     """Step 3: the block next to the author line(s): before them if the authors follow the title, else after."""
     if not author_idx:
         return None
@@ -233,7 +288,7 @@ def _title_near_authors(lines: list[str], limit: int, author_idx: list[int]) -> 
     while k >= 0 and lines[k] and not _bad(lines[k]) and len(before) < 4:
         before.insert(0, lines[k])
         k -= 1
-    j = max(author_idx) + 1
+    j = affiliation_end(lines, max(author_idx) + 1)
     while j < limit and (not lines[j] or _affil_only(lines[j]) or _bad(lines[j])):
         j += 1
     after_start = j
@@ -243,7 +298,7 @@ def _title_near_authors(lines: list[str], limit: int, author_idx: list[int]) -> 
         j += 1
     for block, st in ((before, k + 1), (after, after_start)):
         if block and _title_block_ok(block) and not block[-1].endswith(".") and len(join_lines(block)) < 300:
-            return block, st
+            return block, st, st + len(block)
     return None
 
 
@@ -258,20 +313,35 @@ def find_title(
              or _title_near_authors(lines, limit, author_idx))
     if not found:
         return "", None
-    block, start = found
+    block, start, end = found
+    if end is not None:
+        block = _extend_title(lines, block, end, limit)
     return title_from_block(block, context), start
 
 
-def previous_article_tail(lines: list[str], title_idx: int | None) -> int:
-    """Number of leading lines that belong to the previous article (prose before the title block)."""
+def _prose(t: str) -> bool:
+    # a running header "Title of the volume · Алматы, 2023" is not prose
+    return (len(t) > 45 and upper_ratio(t) < 0.3 and not HEADER_RE.search(t) and not author_line(t)
+            and not AFFIL_WORDS.search(t) and not re.search(r"\d{4}\s*$", t))
+
+
+def previous_article_tail(lines: list[str], title_idx: int | None, refs: set[int] | frozenset[int] = frozenset(),
+                          first_author: int | None = None) -> int:
+    """Number of leading lines that belong to the previous article (its prose or reference list before the title).
+
+    The previous article ends above this one's by-line (``first_author``) when that comes before the title."""
     if title_idx is None or title_idx <= 2:
         return 0
-    prose = sum(
-        1 for t in lines[:title_idx]
-        if len(t) > 45 and upper_ratio(t) < 0.3 and not HEADER_RE.search(t) and not author_line(t)
-        and not AFFIL_WORDS.search(t)
-    )
-    return title_idx if prose >= 2 else 0
+    stop = min(title_idx, first_author) if first_author is not None else title_idx
+    prev = [i for i in range(stop) if i in refs or _prose(lines[i])]
+    if len(prev) < 2:
+        return 0
+    end = max(prev) + 1
+    # the previous article's closing lines (a signature, its source line) run on to the first blank line
+    while end < title_idx and lines[end] and len(lines[end]) < 60 and not is_udc_line(lines[end]) \
+            and not author_line(lines[end]):
+        end += 1
+    return end
 
 
 __all__ = ["find_title", "previous_article_tail", "readable_case", "title_from_block", "garbage"]

@@ -59,7 +59,8 @@ def _front_lines(page: str, skip: int) -> list[str]:
 
 def _rule_hits(ln: str, nxt: str, weight_of) -> list[tuple[int, float]]:
     joined = ln + " " + nxt
-    prose = len(ln) > 70 and upper_ratio(ln) < 0.3
+    # running text, also in a narrow column: a year there is usually an event, not the publication
+    prose = (len(ln) > 70 or (len(ln) > 40 and len(ln.split()) >= 5)) and upper_ratio(ln) < 0.3
     hits: list[tuple[int, float]] = []
     for rx, w, in_prose in _YEAR_RULES:
         if rx is _BYLINE_YEAR and not _ENDS_IN_YEAR.search(joined):
