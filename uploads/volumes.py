@@ -106,7 +106,42 @@ def parse_authors(text: str) -> list[Author]:
     return authors
 
 
-def _join_title(lines: list[str]) -> str:
+_BREAK = "\u00ad"   # a word broken at a line end inside a title, resolved by _resolve_breaks
+_BREAK_RE = re.compile(rf"(\w+){_BREAK}(\w+)")
+
+
+def _compound(head: str, tail: str) -> bool:
+    """A line-end hyphen that is part of the word: "ДИФФУЗИОННО-" + "ВОЛНОВОГО", "Sturm-" + "Liouville"."""
+    if len(head) < 4 or len(tail) < 4:
+        return False
+    if head[0].isupper() and head[1:].islower() and tail[0].isupper() and tail[1:2].islower():
+        return True  # two capitalised parts in running case: a double name
+    return (head[-1].lower() in "ое" and tail[0].isupper() == head[-1].isupper()
+            and head[-2:].lower() in ("ко", "но", "ро", "го", "то", "ое"))
+
+
+def _resolve_breaks(title: str, evidence: str = "") -> str:
+    """Decide each broken word: as the article's own page prints it (``evidence``), else by the compound rule."""
+    flat = re.sub(r"\s+", " ", evidence.upper().replace("\ufffe", "-").replace(_BREAK, "-"))
+
+    def fix(m: re.Match[str]) -> str:
+        head, tail = m.group(1), m.group(2)
+        hu, tu = head.upper(), tail.upper()
+        if re.search(rf"{re.escape(hu)} ?[-‐–] ?{re.escape(tu)}", flat) and not re.search(
+                rf"{re.escape(hu + tu)}", flat):
+            return f"{head}-{tail}"
+        if hu + tu in flat:
+            return head + tail
+        return f"{head}-{tail}" if _compound(head, tail) else head + tail
+
+    prev = None
+    while prev != title:
+        prev, title = title, _BREAK_RE.sub(fix, title, count=1)
+    return title.replace(_BREAK, "")
+
+
+def _join_title(lines: list[str], keep_breaks: bool = False) -> str:
+    """One title from its TOC lines; words broken at a line end are marked (``keep_breaks``) or resolved."""
     out = ""
     for ln in lines:
         s = ln.strip()
@@ -114,21 +149,14 @@ def _join_title(lines: list[str]) -> str:
             continue
         if not out:
             out = s
-        elif out[-1] in _SOFT:
-            out = out[:-1] + s
-        elif out.endswith("-") and len(out) > 1 and out[-2].isalpha():
-            head = re.findall(r"\w+$", out[:-1])
-            tail = re.match(r"\w+", s)
-            compound = (
-                head and tail and len(head[0]) >= 4 and len(tail.group(0)) >= 4
-                and head[0][-1].lower() in "ое" and tail.group(0)[0].isupper() == head[0][-1].isupper()
-                and head[0][-2:].lower() in ("ко", "но", "ро", "го", "то", "ое")
-            )
-            out = out + s if compound else out[:-1] + s
+        elif out[-1] in _SOFT or (out.endswith("-") and len(out) > 1 and out[-2].isalpha() and s[:1].isalpha()):
+            out = out[:-1] + _BREAK + s
         else:
             out = out + " " + s
-    out = out.replace("\u00ad", "").replace("\ufffe", "")
-    return re.sub(r"\s+", " ", out).strip(" .…")
+    # PDFium marks a hyphen at a wrapped line end with U+FFFE and may join the two lines itself.
+    out = re.sub(r"(?<=\w)[\u00ad\ufffe](?=\w)", _BREAK, out).replace("\ufffe", "")
+    out = re.sub(r"\s+", " ", out).strip(" .…")
+    return out if keep_breaks else _resolve_breaks(out)
 
 
 # --------------------------------------------------------------------------- TOC detection
@@ -218,10 +246,12 @@ def _split_number(line: str, last_page: int) -> tuple[str, int | None, bool]:
     return s, None, False
 
 
-def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> list[TocEntry]:
+def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False, keep_breaks: bool = False
+              ) -> list[TocEntry]:
     """Parse TOC text into entries (authors, title, printed page); section headings are skipped.
 
-    Entries whose page number could not be read are dropped unless ``keep_unnumbered``.
+    Entries whose page number could not be read are dropped unless ``keep_unnumbered``. With ``keep_breaks``
+    a word broken at a line end stays marked with U+00AD for the caller to resolve against the article's page.
     """
     if isinstance(lines_or_text, str):
         raw = split_lines(lines_or_text)
@@ -267,7 +297,7 @@ def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> 
             if m and _AUTHOR_LINE_RE.match(m.group("names")):
                 authors.append(m.group("names"))
                 body[0] = m.group("rest")
-        title = _join_title(body)
+        title = _join_title(body, keep_breaks)
         if not title and not authors:
             return
         entry = TocEntry(title=title, authors=authors, page=page)
@@ -429,12 +459,25 @@ def map_printed_to_physical(pages: list[str], entries: list[TocEntry]) -> dict[i
 # --------------------------------------------------------------------------- front matter
 
 
-def volume_info(pages: list[str]) -> VolumeInfo:
-    """What the front matter (first pages and the imprint page) says about the whole volume."""
-    info = VolumeInfo()
-    front = pages[:4] + pages[-2:]
-    text = "\n".join(p.replace("\r\n", "\n") for p in front)
-    flat = re.sub(r"\s+", " ", text.replace("\ufffe", "").replace("\u00ad", ""))
+_DATES = (r"\d{1,2}(?:\s*[–—-]\s*\d{1,2})?\s+(?:" + _MONTHS + r")(?:\s*[–—-]\s*\d{1,2}\s+(?:" + _MONTHS
+          + r"))?\s+\d{4}")
+# "– Уфа: РИЦ БашГУ, 2021. – 384 с." in the bibliographic record of the imprint page
+_IMPRINT_RE = re.compile(rf"[–—-]\s*([{UPL}][\w.-]+(?:-на-[\w]+)?)\s*:\s*([^,;]{{2,60}}?),\s*((?:19|20)\d\d)\.?\s*[–—-]\s*\d+\s*с")
+_EVENT_RE = re.compile(
+    # (?<!\d): tried once per run of digits, not at every digit (quadratic on a page of digits)
+    r"((?:(?<!\d)\d+-?[йяе]?\s+)?(?:[А-ЯЁ][а-яё]+\s+)?(?:Международн|Всероссийск|Республиканск|Межрегиональн|научн|"
+    r"международн|всероссийск|кругл)[\w-]*\s+(?:[\w-]+\s+){0,4}?(?:конференци[ийюя]|симпозиум\w*|семинар\w*|"
+    r"форум\w*|съезд\w*|чтени[йя]\w*|стола|стол)"
+    r"(?:\s+с\s+международным\s+участием)?(?:\s*[«\"“]([^»\"”]{8,200})[»\"”])?)"
+)
+_RECORD_END = re.compile(r"\s/\s*(?:отв\.|под\s+(?:общ(?:ей|\.)\s+)?ред|сост\.|ред\.)")
+_RECORD_STOP = re.compile(r"^(?:УДК|ББК|ӘОЖ|ISBN|©|[A-ZА-ЯЁ]\s?\d{1,3}$)")
+_AUTHOR_SIGN = re.compile(r"(?m)^\s*[A-ZА-ЯЁ]\s?\d{1,3}\s+")
+_PLACE_WORD = re.compile(rf"^\s*([{UPL}][{LOL}]+(?:-на-[{UPL}][{LOL}]+)?|[{UPL}]{{3,}})\s*,?\s*(?:(?:19|20)\d\d)?\s*(?:г\.)?\s*$")
+_NOT_PLACE = re.compile(r"^(?:Том|Часть|Материалы|Сборник|Научное|Издание|Выпуск|Предисловие|Содержание)$", re.I)
+
+
+def _codes(flat: str, info: VolumeInfo) -> None:
     m = re.search(r"ISBN[\s:]*((?:97[89][\s\-–]?)?[\d][\d\s\-–]{8,16}[\dXХ])", flat)
     if m:
         info.isbn = re.sub(r"\s+", "", m.group(1)).replace("–", "-")
@@ -444,69 +487,109 @@ def volume_info(pages: list[str]) -> VolumeInfo:
     m = re.search(r"ББК\s*([\w.:()+\-/]*[\d)])", flat)
     if m:
         info.bbk = m.group(1).strip()
-    # bibliographic description: "Title / отв. ред. А.И. Филиппов. – Уфа: РИЦ БашГУ, 2021. – 384 с."
-    m = re.search(r"[–—-]\s*([А-ЯЁA-Z][\w.-]+(?:-на-[\w]+)?)\s*:\s*([^,;]{2,60}?),\s*((?:19|20)\d\d)\.?\s*[–—-]\s*\d+\s*с", flat)
+
+
+def _title_page_place(page: str) -> str:
+    """The place printed low on the title page ("УФА" / "РИЦ БашГУ" / "2021", "Саратов 2011", "Алматы, 2023")."""
+    lines = [ln.strip() for ln in split_lines(page) if ln.strip()]
+    for ln in reversed(lines[-5:]):
+        m = _PLACE_WORD.match(ln)
+        if m and not _NOT_PLACE.match(m.group(1)):
+            return m.group(1).capitalize() if m.group(1).isupper() else m.group(1)
+    return ""
+
+
+def _imprint(flat: str, pages: list[str], info: VolumeInfo) -> None:
+    """Place, publisher and year: the imprint record "Город: Издательство, год", else the title page's bottom."""
+    m = _IMPRINT_RE.search(flat)
     if m:
         info.place, info.publisher, info.year = m.group(1), m.group(2).strip(), int(m.group(3))
-    m = re.search(r"\(\s*г\.\s*([А-ЯЁ][\w-]+),\s*(\d{1,2}(?:\s*[–—-]\s*\d{1,2})?\s+(?:" + _MONTHS + r")(?:\s*[–—-]\s*\d{1,2}\s+(?:" + _MONTHS + r"))?\s+\d{4}\s*г?\.?)\s*\)", flat)
+    conference_city = ""
+    m = re.search(r"\(\s*г\.\s*([А-ЯЁ][\w-]+),\s*(" + _DATES + r"\s*г?\.?)\s*\)", flat)
     if m:
-        info.place, info.dates = m.group(1), re.sub(r"\s+", " ", m.group(2)).strip()
-    elif not info.dates:
-        m = re.search(r"\b(\d{1,2}(?:\s*[–—-]\s*\d{1,2})?\s+(?:" + _MONTHS + r")\s+\d{4})\s*(?:г\.|года)", flat)
+        conference_city, info.dates = m.group(1), re.sub(r"\s+", " ", m.group(2)).strip()
+    else:
+        m = re.search(r"\b(" + _DATES + r")\s*(?:г\.|года)", flat)
         if m:
             info.dates = m.group(1)
-    m = re.search(
-        # (?<!\d): tried once per run of digits, not at every digit (quadratic on a page of digits)
-        r"((?:(?<!\d)\d+-?[йяе]?\s+)?(?:[А-ЯЁ][а-яё]+\s+)?(?:Международн|Всероссийск|Республиканск|Межрегиональн|научн)[\w-]*\s+"
-        r"(?:[\w-]+\s+){0,4}?(?:конференци[ийя]|симпозиум\w*|семинар\w*|форум\w*|съезд\w*|чтени[йя]\w*)"
-        r"(?:\s+с\s+международным\s+участием)?(?:\s*[«\"“][^»\"”]+[»\"”])?)",
-        flat,
-    )
-    if m:
-        info.event_title = m.group(1).strip()
-    # editors
+    # where the conference met is not where the book was published: only a fallback
+    if not info.place and pages:
+        info.place = _title_page_place(pages[0]) or conference_city
+    if info.year is None:
+        m = re.search(r"\b((?:19|20)\d\d)\b", pages[0] if pages else "")
+        if m:
+            info.year = int(m.group(1))
+    if not info.publisher:
+        m = re.search(r"(?:Отпечатано\s+в\s+)?(Издательств[оеа]\s+[А-ЯЁA-Z][\w-]+)", flat)
+        if m:
+            info.publisher = re.sub(r"^Издательств[еа]", "Издательство", m.group(1))
+
+
+def _event(flat: str, info: VolumeInfo) -> None:
+    """The event's own name: a match that carries the name in quotes wins over a generic "Материалы … конференции"."""
+    found = [m for m in _EVENT_RE.finditer(flat)]
+    named = [m for m in found if m.group(2) and len(m.group(2).split()) >= 2]
+    best = named[0] if named else (found[0] if found else None)
+    if best:
+        info.event_title = re.sub(r"\s+", " ", best.group(1)).strip()
+
+
+def _editors(flat: str, info: VolumeInfo) -> None:
     editors: list[str] = []
     m = re.search(r"Редакционная\s+коллегия\s*:(.{0,1500}?)(?:ISBN|Одобрено|Рецензент|©|Издание|УДК|$)", flat)
     if m:
-        for a in parse_authors(m.group(1)):
-            editors.append(a.name)
+        editors.extend(a.name for a in parse_authors(m.group(1)))
     for m in re.finditer(
         r"(?:[Пп]од\s+(?:общей\s+)?редакцией|[Пп]од\s+ред\.|[Оо]тв\.\s*ред\.|[Оо]тветственный\s+редактор)"
         rf"\s*[–—:-]?\s*(?:[\w.,-]+\s+){{0,6}}?({_NAME_IS}|{_NAME_SI})",
         flat,
     ):
         editors.append(re.sub(r"\s+", " ", m.group(1)).strip())
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for ed in editors:
         a = parse_authors(ed)
         key = (a[0].surname[:5].upper(), a[0].given.replace(" ", "")) if a else (ed, "")
         if key not in seen:
             seen.add(key)
             info.editors.append(a[0].name if a else ed)
-    if not info.publisher:
-        m = re.search(r"(?:Отпечатано\s+в\s+)?(Издательств[оеа]\s+[А-ЯЁA-Z][\w-]+)", flat)
-        if m:
-            info.publisher = re.sub(r"^Издательств[еа]", "Издательство", m.group(1))
-    # title: from the description before " / ", else the upper-case block of the title page
-    tp_title = _title_page_title(pages[0]) if pages else ""
-    if tp_title:
-        info.title = tp_title
-        key = re.escape(tp_title.split()[0]) if tp_title.split() else ""
-        for page in pages[:4]:
-            raw = page.replace("\r\n", "\n").replace("\ufffe", "")
-            m = re.search(rf"(?i)({key}[^/]{{3,400}}?)\s*/\s*(?:отв\.|под\s+ред|сост\.|ред\.)", raw)
-            if m and _norm(m.group(1)).startswith(_norm(tp_title)):
-                t = re.sub(r"(?m)^[A-ZА-ЯЁ]\s?\d{1,3}\s+", "", m.group(1))
-                info.title = re.sub(r"\s+", " ", t).strip()
-                break
-    if info.year is None:
-        m = re.search(r"\b((?:19|20)\d\d)\b", pages[0] if pages else "")
-        if m:
-            info.year = int(m.group(1))
-    if not info.place and pages:
-        m = re.search(r"^\s*([А-ЯЁ][а-яё]+|[А-ЯЁ]{3,})\s+(?:(?:19|20)\d\d)?\s*$", pages[0], re.M)
-        if m:
-            info.place = m.group(1).capitalize() if m.group(1).isupper() else m.group(1)
+
+
+def _record_title(pages: list[str]) -> str:
+    """The title part of the imprint page's bibliographic record ("Title: subtitle / отв. ред. …"), without the
+    author sign ("Р 36", "C56") and the parallel title after " = "; "" when no record names this book."""
+    title_page = _norm(" ".join(pages[:2]))
+    for page in pages[:4]:
+        lines = [ln.strip() for ln in split_lines(page.replace("\ufffe", "").replace("\u00ad", ""))]
+        for i, ln in enumerate(lines):
+            m = _RECORD_END.search(ln)
+            if not m:
+                continue
+            record = [ln[: m.start()]]
+            k = i - 1
+            # the record starts after a line that ends a sentence (the previous paragraph)
+            while k >= 0 and len(record) < 7 and lines[k] and not re.search(r"[.;]$", lines[k]) \
+                    and not _RECORD_STOP.match(lines[k]):
+                record.insert(0, lines[k])
+                k -= 1
+            text = _AUTHOR_SIGN.sub("", "\n".join(record))
+            text = re.sub(r"\s+", " ", text).split(" = ")[0].strip(" .")
+            head = " ".join(_norm(text).split()[:3])
+            if len(text) > 10 and head and head in title_page:
+                return text
+    return ""
+
+
+def volume_info(pages: list[str]) -> VolumeInfo:
+    """What the front matter (first pages and the imprint page) says about the whole volume."""
+    info = VolumeInfo()
+    front = pages[:4] + pages[-2:]
+    text = "\n".join(p.replace("\r\n", "\n") for p in front)
+    flat = re.sub(r"\s+", " ", text.replace("\ufffe", "").replace("\u00ad", ""))
+    _codes(flat, info)
+    _imprint(flat, pages, info)
+    _event(flat, info)
+    _editors(flat, info)
+    info.title = _record_title(pages) or (_title_page_title(pages[0]) if pages else "")
     return info
 
 
@@ -642,7 +725,10 @@ def _place_entries(pages: list[str], entries: list[TocEntry], toc: tuple[int, in
 def _toc_spans(pages: list[str], toc: tuple[int, int] | None) -> list[ArticleSpan]:
     if toc is None:
         return []
-    entries = parse_toc(pages[toc[0] - 1 : toc[1]], keep_unnumbered=True)
+    entries = parse_toc(pages[toc[0] - 1 : toc[1]], keep_unnumbered=True, keep_breaks=True)
+    raw_titles = {id(e): e.title for e in entries}
+    for e in entries:
+        e.title = _resolve_breaks(e.title)
     # Unnumbered entries are kept only when they look like articles: authored (if the TOC names
     # authors at all) and not a running header/footer repeated on every TOC page.
     titles = Counter(e.title for e in entries)
@@ -668,7 +754,9 @@ def _toc_spans(pages: list[str], toc: tuple[int, int] | None) -> list[ArticleSpa
         if (toc[0] <= n // 2 and phys < toc[0]) or (toc[0] > n // 2 and phys > toc[1]):
             continue
         authors = [a for line in e.authors for a in parse_authors(line)]
-        spans.append(ArticleSpan(title=e.title, authors=authors, first_page=phys, last_page=phys,
+        # a word broken at a TOC line end is written as the article's own first page prints it
+        title = _resolve_breaks(raw_titles[id(e)], "\n".join(pages[phys - 1:phys + 1]))
+        spans.append(ArticleSpan(title=title, authors=authors, first_page=phys, last_page=phys,
                                  printed_first=e.page, source="toc"))
     spans.sort(key=lambda s: (s.first_page, s.printed_first or 0))
     _set_last_pages(pages, spans, body_end)
