@@ -20,6 +20,10 @@ LANGUAGES = ("ru", "kk", "en")
 # Ukrainian or Belarusian words, which the archive does not hold). Latin schwa stands in for ә in legacy fonts.
 _KK_CYR = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ\u0259\u018f")
 # Letters of the Latin Kazakh alphabets (2018 and 2021) that English does not use.
+# Kazakh letters that no other Cyrillic alphabet of the archive's neighbours uses for these sounds (і is
+# Ukrainian and Belarusian too); ї є ґ are Ukrainian only.
+_KK_STRONG = frozenset("әғқңөұүӘҒҚҢӨҰҮ\u0259\u018f")
+_UK_ONLY = frozenset("їєґЇЄҐ")
 _KK_LAT = frozenset("äğıñöūüşÄĞÑÖŪÜŞ")
 _WORD = re.compile(r"[^\W\d_]+")
 _MIN_LETTERS = 12      # fewer letters than this: no answer (default)
@@ -74,7 +78,10 @@ def _latin_language(words: list[str]) -> str:
 
 
 def _cyrillic_language(text: str, cyr_words: list[str], cyr: int, lat: int) -> str:
-    """Kazakh or Russian (or English) for a text written mostly in Cyrillic."""
+    """Kazakh or Russian (or English) for a text written mostly in Cyrillic; "" for Ukrainian."""
+    strong = sum(1 for w in cyr_words for ch in w if ch in _KK_STRONG)
+    if not strong and any(ch in _UK_ONLY for w in cyr_words for ch in w):
+        return ""        # Ukrainian (і, ї, є, ґ without any Kazakh letter): none of the archive's languages
     kk_words = sum(1 for w in cyr_words if any(ch in _KK_CYR for ch in w))
     share = kk_words / max(len(cyr_words), 1)
     if share >= _KK_WORDS_SURE and kk_words >= 2:

@@ -180,3 +180,100 @@ def test_narrow_column_event_year_is_not_the_publication_year() -> None:
             "қарастырылады. 2021 жылы студенттер арасында\nжүргізілген сауалнама нәтижелері берілген.\n"
             "2021 жылы Қонаев қаласындағы үш колледждің\n160 студенті арасында сауалнама жүргізілді.\n")
     assert extract_metadata([page]).year == 2022
+
+
+# ---------------------------------------------------------------------------------------------
+# Standards: the subject after the generic header, not the header
+# ---------------------------------------------------------------------------------------------
+
+GOST_OCR = """201 7.41—98 р нинаа
+МЕЖГОСУДАРСТВЕННЫЙ СТАНДАРТ
+СИСТЕМА СТАНДАРТОВ ПО ИНФОРМАЦИИ, БИБЛИОТЕЧНОМУ И ИЗДАТЕЛЬСКОМУ ДЕЛУ
+БИБЛИОГРАФИЧЕСКОЕ ОПИСАНИЕ. ЭЛЕКТРОННЫЕ РЕСУРСЫ
+Общие требования
+Издание официальное
+БЗ 5—98/12
+МЕЖГОСУДАРСТВЕННЫЙ СОВЕТ ПО СТАНДАРТИЗАЦИИ, МЕТРОЛОГИИ И СЕРТИФИКАЦИИ
+Минск
+"""
+GOST_PAGE2 = "Предисловие\n1 РАЗРАБОТАН Техническим комитетом ТК 191\nВзамен ГОСТ 7.1—84\n"
+
+
+def test_standard_title_is_its_subject_and_number() -> None:
+    md = extract_metadata([GOST_OCR, GOST_PAGE2])
+    assert md.title == "ГОСТ 7.41-98. Библиографическое описание. Электронные ресурсы. Общие требования"
+    assert md.year == 1998
+
+
+def test_standard_number_found_elsewhere_when_the_title_page_lost_it() -> None:
+    page = GOST_OCR.replace("201 7.41—98 р нинаа", "нин errr nena")
+    md = extract_metadata([page, "ГОСТ 7.41—98 Предисловие\nВзамен ГОСТ 7.1—84"])
+    assert md.title.startswith("ГОСТ 7.41-98. Библиографическое описание")
+
+
+# ---------------------------------------------------------------------------------------------
+# Abstracts without a marker
+# ---------------------------------------------------------------------------------------------
+
+# Word paragraphs come separated by blank lines; the abstract sits right above "Ключевые слова".
+DOCX_ARTICLE = """Физика и техника
+
+УДК 535.2
+
+Расчёт облучённости от протяжённых источников света
+
+А.Б. Серикбаев, В.Г. Ким
+
+Исследовано распределение облучённости вокруг протяжённых источников и показано, как расположение ламп и элементов конструкции влияет на равномерность облучения поверхности.
+
+Ключевые слова: облучённость, протяжённый источник, моделирование.
+
+Введение
+
+Протяжённые источники света широко применяются [1].
+"""
+
+# A journal that prints the abstract in three languages between the title and "Проблема и ее связь…".
+RU_ABSTRACT_BEFORE_BODY = """УДК 504(075.8)
+Н.В. КОЗЛОВА, канд. хим. наук, доц., Р.Р. ЕСЕНОВ, ст. преподаватель
+Карагандинский технический университет
+
+ОЧИСТКА СТОЧНЫХ ВОД ОТ ПОВЕРХНОСТНО-АКТИВНЫХ ВЕЩЕСТВ
+
+Рассмотрены виды и источники поверхностно-активных веществ и методы их удаления из сточных вод.
+
+Розглянуто види та джерела поверхнево-активних речовин і методи їх видалення зі стічних вод.
+
+The types and sources of surfactants and the methods of their removal from waste water are considered.
+
+Проблема и ее связь с научными и практическими заданиями. Загрязнение воды остаётся острой проблемой [1].
+"""
+
+
+def test_docx_abstract_above_keywords_across_blank_lines() -> None:
+    md = extract_metadata([DOCX_ARTICLE])
+    assert md.abstracts["ru"].startswith("Исследовано распределение облучённости")
+
+
+def test_unmarked_abstracts_between_title_and_body() -> None:
+    md = extract_metadata([RU_ABSTRACT_BEFORE_BODY])
+    assert md.abstracts["ru"].startswith("Рассмотрены виды и источники")
+    assert md.abstracts["en"].startswith("The types and sources")
+    assert "kk" not in md.abstracts            # the Ukrainian paragraph is not Kazakh
+
+
+def test_body_paragraph_with_citations_is_not_an_abstract() -> None:
+    page = ("УДК 517.9\nОБ ОДНОЙ ЗАДАЧЕ ДЛЯ УРАВНЕНИЯ ТЕПЛОПРОВОДНОСТИ\nЗикиров О.С.\n"
+            "Национальный университет Узбекистана\nРазличные классы нагруженных уравнений рассмотрены в работах "
+            "[1]–[3], где изучены их свойства и разрешимость.\nВведение\nТекст.")
+    assert extract_metadata([page]).abstracts == {}
+
+
+def test_abstract_across_a_page_break_keeps_going_past_the_running_header() -> None:
+    page1 = ("УДК 517.95\nО РАЗРЕШИМОСТИ ПЕРИОДИЧЕСКОЙ ЗАДАЧИ\nШералиев Ш.Н.\nФилиал МГУ, Ташкент\nmail@example.uz\n"
+             "Рассматривается квазилинейное интегро-дифференциальное уравнение с нелинейностью\n"
+             "в виде интегрального оператора. Доказано существование и единственность решения.\n"
+             "c Шералиев Ш.Н., 2021")
+    page2 = "248 Шералиев Ш.Н.\nКлючевые слова: периодическое решение, перидинамика.\nТекст статьи."
+    md = extract_metadata([page1, page2])
+    assert md.abstracts["ru"].endswith("единственность решения.")

@@ -17,6 +17,7 @@ from .authors import attach_affiliations, authors_next_to_title, find_authors
 from .identifiers import find_ids
 from .markers import reference_lines
 from .pdfinfo import info_authors, info_title
+from .standards import standard_title
 from .title import find_title, previous_article_tail
 from .year import find_year
 
@@ -40,7 +41,8 @@ def _fill(md: Metadata, pages: list[str], pdf_info: dict | None, font_lines: lis
     find_ids(head, md)
     clean_fonts = [(clean_page(t), sz) for t, sz in font_lines] if font_lines else None
     authors, a_idx = find_authors(lines)
-    title, t_idx = find_title(lines, a_idx, clean_fonts, head)
+    standard = standard_title(lines, head)
+    title, t_idx = (standard[0], None) if standard else find_title(lines, a_idx, clean_fonts, head)
     tail = previous_article_tail(page_lines, t_idx, refs, min(a_idx) if a_idx else None)
     if tail:
         # The page starts with the end of the previous article: ignore that part.
@@ -59,7 +61,7 @@ def _fill(md: Metadata, pages: list[str], pdf_info: dict | None, font_lines: lis
     md.title = title.strip(" .,;:")
     if md.title:
         md.titles[detect_language(md.title) or md.language or "ru"] = md.title
-    md.year = find_year(pages, skip_first_lines=tail)
+    md.year = standard[1] if standard and standard[1] else find_year(pages, skip_first_lines=tail)
     find_abstracts_keywords(clean_lines(head), md)
 
 

@@ -1,6 +1,8 @@
 """Abstracts (by language) and keywords of an article."""
 from __future__ import annotations
 
+import re
+
 from textlang import detect_language
 from uploads.text import AFFIL_WORDS, CAPS_HEADING, author_line, is_caps, join_lines, letters, norm_ws
 from uploads.types import Metadata
@@ -56,19 +58,48 @@ def _keyword_text(lines: list[str], i: int, first: str) -> str:
     return join_lines(buf)
 
 
-def _unmarked_abstract(lines: list[str], kw_line: int) -> str:
-    """The paragraph just above the first keyword line (BSU style), without the affiliation lines it starts with."""
-    k = kw_line - 1
+# A line that interrupts a paragraph at a page break: a running header with the page number, a © line.
+_PAGE_NOISE = re.compile(r"^(?:\d{1,4}\s+\D.{0,80}|.{3,80}\D\s\d{1,4}|(?:©|\(c\)|c)\s.{0,80}\b(?:19|20)\d\d\d{0,4})$")
+
+
+def _paragraph_above(lines: list[str], k: int) -> tuple[list[str], int]:
+    """The non-blank lines that end at line ``k`` (page noise skipped); returns (lines, index above them)."""
     buf: list[str] = []
     while k >= 0 and lines[k] and len(buf) < 40:
         t = lines[k]
-        if author_line(t) or HEADER_RE.search(t) or (is_caps(t) and letters(t) > 6):
+        if author_line(t) or HEADER_RE.search(t) or (is_caps(t) and letters(t) > 6) or KEYWORDS_MARK.match(t):
             break
-        buf.insert(0, t)
+        if not _PAGE_NOISE.match(t):
+            buf.insert(0, t)
         k -= 1
     while buf and AFFIL_WORDS.search(buf[0]) and len(buf[0]) < 160 and not buf[0].endswith("."):
         buf.pop(0)
+    return buf, k
+
+
+def _unmarked_abstract(lines: list[str], anchor: int) -> str:
+    """The paragraph just above the first keyword line (BSU style), without the affiliation lines it starts with."""
+    k = anchor - 1
+    while k >= 0 and not lines[k]:
+        k -= 1  # Word documents separate paragraphs with blank lines
+    buf, _ = _paragraph_above(lines, k)
     return join_lines(buf)
+
+
+def _abstracts_before_body(lines: list[str], body: int) -> list[str]:
+    """Unmarked abstracts between the by-line/title block and the first body heading ("Введение", "Проблема и ее
+    связь…"): up to three paragraphs (one per language), prose without citations, each ending a sentence."""
+    out: list[str] = []
+    k = body - 1
+    while len(out) < 3:
+        while k >= 0 and not lines[k]:
+            k -= 1
+        buf, k = _paragraph_above(lines, k)
+        text = join_lines(buf)
+        if not (_MIN_ABSTRACT * 2 <= len(text) <= 1500 and text.endswith(".") and not re.search(r"\[\d", text)):
+            break
+        out.insert(0, text)
+    return out
 
 
 def find_abstracts_keywords(lines: list[str], md: Metadata) -> None:
@@ -92,6 +123,10 @@ def find_abstracts_keywords(lines: list[str], md: Metadata) -> None:
     if kw_lines and not md.abstracts:
         text = _unmarked_abstract(lines, kw_lines[0])
         if len(text) >= _MIN_UNMARKED_ABSTRACT:
+            md.abstracts.setdefault(detect_language(text) or md.language or "ru", text)
+    body = next((i for i, t in enumerate(lines) if BODY_START.match(t)), None)
+    if body is not None and not md.abstracts and not kw_lines:
+        for text in _abstracts_before_body(lines, body):
             md.abstracts.setdefault(detect_language(text) or md.language or "ru", text)
 
 

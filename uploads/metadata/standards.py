@@ -1,0 +1,54 @@
+"""Standards (ГОСТ and the like): the title is the subject after the generic header and the standard's number."""
+from __future__ import annotations
+
+import re
+
+from uploads.text import is_caps, letters
+
+from .title import garbage, readable_case
+
+# "МЕЖГОСУДАРСТВЕННЫЙ СТАНДАРТ", "ГОСУДАРСТВЕННЫЙ СТАНДАРТ СОЮЗА ССР", "НАЦИОНАЛЬНЫЙ СТАНДАРТ", "ҰЛТТЫҚ СТАНДАРТ"
+_HEADER = re.compile(r"(?:МЕЖГОСУДАРСТВЕННЫЙ|ГОСУДАРСТВЕННЫЙ|НАЦИОНАЛЬНЫЙ|ҰЛТТЫҚ|МЕМЛЕКЕТТІК)\s+(?:ГОСТ\s+)?СТАНД", re.I)
+_NUMBER = re.compile(r"(?:ГОСТ|ҚР\s+СТ|СТ\s+РК|ГОСТ\s+Р)\s*(\d{1,2}(?:\.\d{1,4})+)\s*[—–-]\s*(\d{2}(?:\d{2})?)\b")
+_BARE_NUMBER = re.compile(r"\b(\d{1,2}\.\d{1,4})\s*[—–-]\s*(\d{2}(?:\d{2})?)\b")
+# lines of the title page that are not the subject
+_NOT_SUBJECT = re.compile(
+    r"система\s+стандартов|издание\s+официальное|official\s+edition|^\s*(?:БЗ|Б3)\s|совет\s+по\s+стандартизации|"
+    r"council\s+for\s+standardization|госстандарт|издательство\s+стандартов|москва|минск|interstate|^\s*гост\b", re.I)
+_END = re.compile(r"издание\s+официальное|official\s+edition|^\s*(?:БЗ|Б3)\s", re.I)
+
+
+def _year(two_or_four: str) -> int:
+    y = int(two_or_four)
+    return y if y > 999 else (1900 + y if y >= 30 else 2000 + y)
+
+
+def _number(lines: list[str], head: str) -> tuple[str, int] | None:
+    """The standard's own number: on its title page first (OCR often loses "ГОСТ" there), else anywhere."""
+    m = next((x for x in (_NUMBER.search(t) or _BARE_NUMBER.search(t) for t in lines[:12]) if x), None)
+    m = m or _NUMBER.search(head)
+    if not m:
+        return None
+    return m.group(1), _year(m.group(2))
+
+
+def standard_title(lines: list[str], head: str) -> tuple[str, int | None] | None:
+    """("ГОСТ 7.80-2000. Библиографическая запись. Заголовок. …", 2000) for a standard's title page, else None."""
+    start = next((i for i, t in enumerate(lines[:15]) if _HEADER.search(t)), None)
+    if start is None:
+        return None
+    subject: list[str] = []
+    for t in lines[start + 1:start + 20]:
+        if _END.search(t):
+            break
+        if not t or _NOT_SUBJECT.search(t) or garbage(t) or letters(t) < 6 or _BARE_NUMBER.search(t):
+            continue
+        part = readable_case(t.strip(" ().—-"), head) if is_caps(t) else t.strip(" ().—-")
+        subject.append(part.rstrip("."))
+    if not subject:
+        return None
+    number = _number(lines, head)
+    title = ". ".join(subject)
+    if number:
+        return f"ГОСТ {number[0]}-{number[1] % 100 if number[1] < 2000 else number[1]:02d}. {title}", number[1]
+    return title, None
