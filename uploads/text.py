@@ -128,7 +128,9 @@ def is_udc_line(line: str) -> bool:
 # Names
 # --------------------------------------------------------------------------------------------
 
-_INIT = rf"[{UPL}]\.(?:\s?[{UPL}]\.)?"
+# one-letter initials, and the two-letter ones of Latin transliterations ("Kh.R. Mamedov", "A.Sh. Azamatov")
+_LETTER = rf"(?:Kh|Sh|Zh|Ch|Ts|Yu|Ya|Ye|[{UPL}])"
+_INIT = rf"{_LETTER}\.(?:\s?{_LETTER}\.)?"
 _INIT_ONE = rf"[{UPL}]\."
 # Kyrgyz and Kazakh patronymic particles printed as a separate word ("Атай уулу", "Болат қызы").
 _PARTICLE = r"(?:уулу|кызы|ұлы|қызы|улы|оглы|гызы)"
@@ -289,11 +291,14 @@ _STOP_NAME_WORDS = {
 _PATR_WORD = (rf"(?:[{UP}][{LO}]+(?:вич|вна|чна|ұлы|қызы|улы|кызы|оглы)|[{UP}]+(?:ВИЧ|ВНА|ЧНА|ҰЛЫ|ҚЫЗЫ|УЛЫ|КЫЗЫ|ОГЛЫ)"
               rf"|[{UP}][{LO}]+\s{_PARTICLE})")
 RE_LEAD_NAME = re.compile(
-    rf"^(?P<n>{_INIT}\s?{_SURN}|{_SURN}\s?{_INIT}|{_SURN}\s+{_SURN}\s+{_PATR_WORD})"
+    rf"^(?P<n>{_INIT}\s?{_SURN}|{_SURN}\s?{_INIT}|{_SURN}\s+{_SURN}\s+{_PATR_WORD}"
+    rf"|[{UP}][{LO}]+\s{_PARTICLE}\s+[{UP}][{LO}]+(?![{LO}]))"
     rf"(?=[\s,–—(-]|\d|$)"
 )
-# A name glued to the previous part of a one-line by-line: "Санкт-Петербург А.Ф.Еремеева".
-_RE_EMBEDDED_INIT = re.compile(rf"(?<![{UPL}{LOL}.])({_INIT}\s?{_CAP})(?![{LOL}])")
+# A name glued to the previous part of a one-line by-line: "Санкт-Петербург А.Ф.Еремеева", "…@mail.ru Мусиралиева
+# Мадина Батырбековна Преподаватель …".
+_RE_EMBEDDED_INIT = re.compile(rf"(?<![{UPL}{LOL}.])({_INIT}\s?{_CAP}|[{UP}][{LO}]+\s[{UP}][{LO}]+\s{_PATR_WORD})"
+                               rf"(?![{LOL}])")
 
 
 def _lead_name(p: str) -> Author | None:
@@ -311,7 +316,8 @@ def _lead_name(p: str) -> Author | None:
 def _embedded_names(p: str) -> list[Author]:
     return [
         parse_author_name(m.group(1)) for m in _RE_EMBEDDED_INIT.finditer(p)
-        if name_form(m.group(1), False) and not re.search(r"(?:им\.|имени|ат\.|атындағы)\s*$", p[: m.start()])
+        if (name_form(m.group(1), False) or RE_FULL3.match(m.group(1)))
+        and not re.search(r"(?:\bим\.?|имени|ат\.|атындағы)\s*$", p[: m.start()])
     ]
 
 
@@ -362,8 +368,9 @@ def split_author_line(line: str, allow_two_words: bool = False) -> tuple[list[Au
 
 def author_line(text: str) -> list[Author]:
     """The authors on a first-page by-line (names with degrees, positions, affiliations), else []."""
-    if not text or len(text) > 300:
+    if not text or len(text) > 1200:
         return []
+    text = text[:300]  # a by-line that runs on with positions and affiliations: its names come first
     labelled = bool(LABEL_RE.match(text))
     body = LABEL_RE.sub("", text)
     first = strip_markers(re.split(r",|\s+(?:и|және|and)\s+|\s{2,}", body)[0])

@@ -277,3 +277,28 @@ def test_abstract_across_a_page_break_keeps_going_past_the_running_header() -> N
     page2 = "248 Шералиев Ш.Н.\nКлючевые слова: периодическое решение, перидинамика.\nТекст статьи."
     md = extract_metadata([page1, page2])
     assert md.abstracts["ru"].endswith("единственность решения.")
+
+
+# ---------------------------------------------------------------------------------------------
+# A Word manuscript prints no year: the file's own date stands for it when the text is that recent
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "info, year",
+    [
+        ({"created": "2024-03-27T07:43:00", "modified": "2024-03-28T10:00:00"}, 2024),
+        ({"/CreationDate": "D:20240327074300+03'00'"}, 2024),
+        ({"modified": "2031-01-01T00:00:00"}, None),          # a date in the future is a wrong clock
+        ({"modified": "2040-01-01"}, None),
+        ({}, None),
+    ],
+)
+def test_docx_year_from_the_document_date(info: dict, year: int | None) -> None:
+    page = DOCX_ARTICLE + "\nСписок литературы\n1. Иванов И.И. Облучатели // Светотехника. 2023. № 2. С. 5–9.\n"
+    assert extract_metadata([page], pdf_info=info).year == year
+
+
+def test_document_date_is_not_the_year_of_an_old_text() -> None:
+    page = "ШАҺЗАМАН МЫРЗАҒА\nМәтін 1912 жылы жазылған хат туралы.\n"
+    assert extract_metadata([page.replace("1912 жылы", "сол жылы")], pdf_info={"created": "2020-05-01"}).year is None
+    assert extract_metadata(["Мәтін.\n1913 ж. айтылған сөз.\n"], pdf_info={"created": "2020-05-01"}).year != 2020

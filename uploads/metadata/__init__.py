@@ -19,7 +19,7 @@ from .markers import reference_lines
 from .pdfinfo import info_authors, info_title
 from .standards import standard_title
 from .title import find_title, previous_article_tail
-from .year import find_year
+from .year import document_year, find_year
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,8 @@ def _fill(md: Metadata, pages: list[str], pdf_info: dict | None, font_lines: lis
     if md.title:
         md.titles[detect_language(md.title) or md.language or "ru"] = md.title
     md.year = standard[1] if standard and standard[1] else find_year(pages, skip_first_lines=tail)
+    if md.year is None:
+        md.year = document_year(pdf_info, pages)
     find_abstracts_keywords(clean_lines(head), md)
 
 

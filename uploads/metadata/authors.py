@@ -83,7 +83,7 @@ def find_authors(lines: list[str]) -> tuple[list[Author], list[int]]:
     seen: set[str] = set()
     for _i, a, _c in cluster:
         for au in a:
-            key = (au.surname or au.name).lower()
+            key = f"{au.surname or au.name}|{au.given}".lower()   # two people may share a surname
             if key not in seen:
                 seen.add(key)
                 authors.append(au)

@@ -5,7 +5,7 @@ import re
 
 HEADER_RE = re.compile(
     r"журнал|вестник|вісник|известия|хабаршы|хабарлары|journal|bulletin|proceedings|серия|series|"
-    r"том\s*\d|vol\.|№\s*\d|issn|isbn|удк|ӘОЖ|ббк|doi|pacs|msc|грнти|ғтамр|http|www\.|@|"
+    r"том\s*\d|vol\.|(?<!Дәріс )(?<!Лекция )№\s*\d|issn|isbn|удк|ӘОЖ|ббк|doi|pacs|msc|грнти|ғтамр|http|www\.|@|"
     r"материалы|конференци|сборник|научн(?:ый|ые) труды|технічні науки|стр\.|pp\.|с\.\s*\d|"
     r"проблемы теоретической|copyright|©",
     re.IGNORECASE,
@@ -56,7 +56,7 @@ def _entries(lines: list[str]) -> list[list[int]]:
     groups: list[list[int]] = []
     cur: list[int] = []
     for i, t in enumerate(lines):
-        if not t or (cur and _NUMBERED_ENTRY.match(t)):
+        if not t or (cur and (_NUMBERED_ENTRY.match(t) or REFS_RE.match(t))):
             if cur:
                 groups.append(cur)
             cur = []

@@ -18,6 +18,13 @@ _NOT_SUBJECT = re.compile(
 _END = re.compile(r"издание\s+официальное|official\s+edition|^\s*(?:БЗ|Б3)\s", re.I)
 
 
+def _mixed_script(t: str) -> bool:
+    """OCR noise on a Cyrillic title page: Latin and Cyrillic words on one line ("нин errr nena")."""
+    words = re.findall(r"[^\W\d_]{2,}", t)
+    latin = sum(1 for w in words if re.fullmatch(r"[A-Za-z]+", w))
+    return 0 < latin < len(words)
+
+
 def _year(two_or_four: str) -> int:
     y = int(two_or_four)
     return y if y > 999 else (1900 + y if y >= 30 else 2000 + y)
@@ -25,8 +32,8 @@ def _year(two_or_four: str) -> int:
 
 def _number(lines: list[str], head: str) -> tuple[str, int] | None:
     """The standard's own number: on its title page first (OCR often loses "ГОСТ" there), else anywhere."""
-    m = next((x for x in (_NUMBER.search(t) or _BARE_NUMBER.search(t) for t in lines[:12]) if x), None)
-    m = m or _NUMBER.search(head)
+    top = " ".join(lines[:12])     # the number may break over lines: "СТАНДАРТ 7.88—" / "2003"
+    m = _NUMBER.search(top) or _BARE_NUMBER.search(top) or _NUMBER.search(head)
     if not m:
         return None
     return m.group(1), _year(m.group(2))
@@ -34,14 +41,20 @@ def _number(lines: list[str], head: str) -> tuple[str, int] | None:
 
 def standard_title(lines: list[str], head: str) -> tuple[str, int | None] | None:
     """("ГОСТ 7.80-2000. Библиографическая запись. Заголовок. …", 2000) for a standard's title page, else None."""
-    start = next((i for i, t in enumerate(lines[:15]) if _HEADER.search(t)), None)
+    # the header may break over two lines: "МЕЖГОСУДАРСТВЕННЫЙ ГОСТ" / "СТАНДАРТ 7.88—"
+    start = next((i for i in range(min(15, len(lines)))
+                  if _HEADER.search(lines[i] + " " + (lines[i + 1] if i + 1 < len(lines) else ""))), None)
     if start is None:
         return None
     subject: list[str] = []
+    skipping = False
     for t in lines[start + 1:start + 20]:
         if _END.search(t):
             break
-        if not t or _NOT_SUBJECT.search(t) or garbage(t) or letters(t) < 6 or _BARE_NUMBER.search(t):
+        # the series line ("Система стандартов по информации, / библиотечному …") runs on in lower case
+        skipping = bool(t) and (bool(_NOT_SUBJECT.search(t)) or (skipping and t[:1].islower()))
+        if (not t or skipping or garbage(t) or letters(t) < 6 or _BARE_NUMBER.search(t) or _HEADER.search(t)
+                or _mixed_script(t)):
             continue
         part = readable_case(t.strip(" ().—-"), head) if is_caps(t) else t.strip(" ().—-")
         subject.append(part.rstrip("."))

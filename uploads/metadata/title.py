@@ -53,9 +53,15 @@ def garbage(t: str) -> bool:
     return odd / len(al) > 0.2
 
 
+_SECTION = re.compile(r"^\s*(?:Секция|СЕКЦИЯ|Section|SECTION|Раздел|РАЗДЕЛ|Бөлім|БӨЛІМ|Часть|ЧАСТЬ)\b")
+# a running header: "TITLE OF THE ARTICLE . . . 283" / "… 137"
+_RUNNING_HEADER = re.compile(r"(?:\.\s?){3,}\s*\d{1,4}\s*$|…\s*\d{1,4}\s*$")
+
+
 def _bad(t: str) -> bool:
     # a reference-list line ("… – К.: ИППЅ НАНУ, 2009. – 201 с.") is never a title
-    return _is_skip_line(t) or _GENRE_RE.match(t) is not None or garbage(t) or bool(REFERENCE_LINE.search(t))
+    return (_is_skip_line(t) or _GENRE_RE.match(t) is not None or garbage(t) or bool(REFERENCE_LINE.search(t))
+            or bool(_SECTION.match(t)) or bool(_RUNNING_HEADER.search(t)))
 
 
 def _affil_only(t: str) -> bool:
@@ -177,7 +183,8 @@ def _extend_title(lines: list[str], block: list[str], end: int, limit: int) -> l
         u = lines[j]
         if _stops_title(u):
             break
-        if not (need or re.match(rf"[{LOL}]", u)):
+        # a line in lower case or a parenthesis ("(г. САМАРА) В 2010 году") right below goes on with the title
+        if not (need or re.match(rf"[{LOL}]|\(", u)):
             break
         block.append(u)
         j += 1
@@ -236,6 +243,14 @@ def _caps_start(t: str, i: int, author_idx: list[int]) -> bool:
     return bool(t) and not _bad(t) and is_caps(t) and letters(t) >= 8 and i not in author_idx and not _affil_only(t)
 
 
+def _after_section(lines: list[str], i: int) -> bool:
+    """The block at ``i`` names a section of the volume: the line above it is "Секция 1" / "Секция 1. …"."""
+    k = i - 1
+    while k >= 0 and not lines[k]:
+        k -= 1
+    return k >= 0 and bool(_SECTION.match(lines[k]))
+
+
 def _grow_caps_block(lines: list[str], i: int, limit: int, author_idx: list[int]) -> tuple[list[str], int]:
     """The upper-case block starting at line ``i`` (a blank line inside a short title is bridged)."""
     block = [lines[i]]
@@ -259,13 +274,15 @@ def _grow_caps_block(lines: list[str], i: int, limit: int, author_idx: list[int]
 def _caps_title(lines: list[str], limit: int, author_idx: list[int]) -> tuple[list[str], int, int] | None:
     """Step 2: the first UPPER-CASE block near the top that is not a header or an author line."""
     blocks: list[tuple[int, list[str], int]] = []
-    i = 0
+    # in a volume the article's title follows its УДК line; caps lines above it are the book's headings
+    udc = next((k for k in range(limit) if is_udc_line(lines[k])), None)
+    i = udc + 1 if udc is not None and udc < 15 else 0
     while i < limit and len(blocks) < 2:
         if not _caps_start(lines[i], i, author_idx):
             i += 1
             continue
         block, j = _grow_caps_block(lines, i, limit, author_idx)
-        if _title_block_ok(block):
+        if _title_block_ok(block) and not _after_section(lines, i):
             blocks.append((i, block, j))
         i = j
     if not blocks:
@@ -302,6 +319,18 @@ def _title_near_authors(lines: list[str], limit: int, author_idx: list[int]) -> 
     return None
 
 
+def _standalone_first_line(lines: list[str], limit: int) -> tuple[list[str], int, int] | None:
+    """Step 4: a short first line with a blank line below it (a Word heading: "Дәріс №1. Негізгі түсініктер")."""
+    i = next((k for k in range(limit) if lines[k]), None)
+    if i is None or i + 1 >= len(lines) or lines[i + 1]:
+        return None
+    t = lines[i]
+    words = t.split()
+    if 2 <= len(words) <= 15 and not _bad(t) and not author_line(t) and not re.search(r"[.!?]$", t):
+        return [t], i, i + 1
+    return None
+
+
 def find_title(
     lines: list[str], author_idx: list[int], font_lines: list[tuple[str, float]] | None, context: str
 ) -> tuple[str, int | None]:
@@ -310,7 +339,7 @@ def find_title(
                   if ABSTRACT_MARK.match(t) or KEYWORDS_MARK.match(t) or BODY_START.match(t)), len(lines))
     limit = min(limit, _TITLE_ZONE)
     found = (_labelled_title(lines, limit) or _font_title(lines, font_lines) or _caps_title(lines, limit, author_idx)
-             or _title_near_authors(lines, limit, author_idx))
+             or _title_near_authors(lines, limit, author_idx) or _standalone_first_line(lines, limit))
     if not found:
         return "", None
     block, start, end = found
@@ -337,10 +366,13 @@ def previous_article_tail(lines: list[str], title_idx: int | None, refs: set[int
     if len(prev) < 2:
         return 0
     end = max(prev) + 1
-    # the previous article's closing lines (a signature, its source line) run on to the first blank line
-    while end < title_idx and lines[end] and len(lines[end]) < 60 and not is_udc_line(lines[end]) \
-            and not author_line(lines[end]):
+    # the previous article's closing lines (a signature, its source line and date) follow, blank lines between;
+    # this article's own УДК line or by-line ends them
+    while end < title_idx and (not lines[end] or (len(lines[end]) < 60 and not is_udc_line(lines[end])
+                                                  and not author_line(lines[end]))):
         end += 1
+    while end > 0 and not lines[end - 1]:
+        end -= 1
     return end
 
 

@@ -6,7 +6,7 @@ import re
 
 from uploads.text import LO, UP, norm_ws, upper_ratio
 
-from .markers import REFS_RE
+from .markers import REFS_RE, reference_lines
 
 _CURRENT_YEAR = _dt.date.today().year
 _MIN_SCORE = 4.0
@@ -25,7 +25,8 @@ _BYLINE_YEAR = re.compile(rf"{_SURN}\s?{_INIT}(?:,\s*{_SURN}\s?{_INIT})*,?\s+{_Y
 _ENDS_IN_YEAR = re.compile(rf"{_YEAR}\s*$")
 # (regex, weight, counts in running prose?)
 _YEAR_RULES: list[tuple[re.Pattern[str], float, bool]] = [
-    (re.compile(rf"(?:©|\(c\)|Copyright)\s*(?:[^\n©]{{0,120}}?)\b{_YEAR}\b", re.IGNORECASE), 10, True),
+    (re.compile(rf"(?:©|\(c\)|Copyright|^\s*[○◯]?c(?=\s+[{UP}A-Z]))\s*(?:[^\n©]{{0,120}}?)\b{_YEAR}\b",
+                re.IGNORECASE), 10, True),
     (_BYLINE_YEAR, 8, False),
     (re.compile(rf"\b{_YEAR}\s*[.,]?\s*(?:[-–—]\s*)?(?:№\s*\d|No\.?\s*\d|N\s?\d|Т\.\s?\d|Том\s|Vol\.|Вып\.|вип\.|Issue|Iss\.|Сер\.)",
                 re.IGNORECASE), 8, True),
@@ -51,10 +52,11 @@ class _Scores(dict):
 
 
 def _front_lines(page: str, skip: int) -> list[str]:
-    """The lines of a page before its reference list (the first ``skip`` lines dropped)."""
+    """The lines of a page before its reference list (the first ``skip`` lines dropped, reference entries blanked)."""
     lines = [norm_ws(x) for x in page.split("\n")][skip:]
     cut = next((i for i, ln in enumerate(lines) if REFS_RE.match(ln)), len(lines))
-    return lines[:cut]
+    refs = reference_lines(lines)
+    return ["" if i in refs else ln for i, ln in enumerate(lines[:cut])]
 
 
 def _rule_hits(ln: str, nxt: str, weight_of) -> list[tuple[int, float]]:
@@ -127,3 +129,27 @@ def find_year(pages: list[str], skip_first_lines: int = 0) -> int | None:
     if len(close) > 1:
         return max(close)  # publication is after whatever it mentions
     return best_y
+
+
+_DOC_DATE = re.compile(r"(?:D:)?((?:19|20)\d\d)")
+_ANY_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+# A document date stands for the publication year only when the text is that recent: its latest cited year is
+# at most this many years older (an old article scanned or typed up in 2020 is not from 2020).
+_DOC_DATE_SLACK = 3
+
+
+def document_year(info: dict | None, pages: list[str]) -> int | None:
+    """The year of the file's own date (PDF /ModDate or /CreationDate, Word core properties ``modified`` or
+    ``created``) when nothing printed gives a year and the text is recent enough for the date to mean it."""
+    if not info:
+        return None
+    raw = next((str(info[k]) for k in ("modified", "/ModDate", "ModDate", "created", "/CreationDate", "CreationDate")
+                if info.get(k)), "")
+    m = _DOC_DATE.match(raw.strip())
+    if not m:
+        return None
+    year = int(m.group(1))
+    cited = [int(y) for y in _ANY_YEAR.findall("\n".join(pages)) if int(y) <= _CURRENT_YEAR]
+    if not cited or year > _CURRENT_YEAR or not 0 <= year - max(cited) <= _DOC_DATE_SLACK:
+        return None
+    return year
