@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from uploads.text import (CAPS_LINE, LOL, NAMES_LINE_RE, TOC_GIVEN, TOC_NAME, TOC_NAME_IS, TOC_NAME_SI, TOC_PATRONYMIC,
+from uploads.text import (CAPS_LINE, author_line, LOL, NAMES_LINE_RE, TOC_GIVEN, TOC_NAME, TOC_NAME_IS, TOC_NAME_SI, TOC_PATRONYMIC,
                           TOC_SURNAME, UPL, is_udc_line, names_line, split_lines)
 from uploads.types import ArticleSpan, Author, VolumeInfo
 
@@ -673,12 +673,25 @@ def _starts_mid_page(page: str, title: str) -> bool:
     if not key:
         return False
     lines = [ln for ln in split_lines(page) if ln.strip()]
+    first_word = key.split()[0]
     for idx in range(len(lines)):
-        if key in _norm(" ".join(lines[idx : idx + 3])):
+        # the title's own first line, not a line above it that only brings it into the 3-line window
+        if key in _norm(" ".join(lines[idx : idx + 3])) and _norm(lines[idx]).startswith(first_word):
             before = lines[:idx]
             body = [b for b in before if len(b.strip()) > 30 and not _SECTION_RE.match(b) and not is_udc_line(b)]
-            return len(body) >= 4
+            # the end of the previous article: a few lines of its references are enough, but not this page's
+            # number, running header ("308 Абдуллаев О.Х.", "TITLE . . . 137") or a section caption in capitals
+            own = next((k for k, b in enumerate(before) if is_udc_line(b) or author_line(b)), len(before))
+            tail = [b.strip() for b in before[:own] if not _running_line(b) and sum(c.islower() for c in b) > len(b) // 3]
+            return len(body) >= 4 or sum(len(b) for b in tail) >= 40
     return False
+
+
+def _running_line(line: str) -> bool:
+    """A page number, or a running header with the page number at one end."""
+    s = line.strip()
+    return bool(_NUM_ONLY_RE.match(s) or (len(s) < 90 and re.match(r"^\d{1,4}\s+\S|.*\S\s+\d{1,4}$", s))
+                or _SECTION_RE.match(s) or is_udc_line(s))
 
 
 def _place_entries(pages: list[str], entries: list[TocEntry], toc: tuple[int, int]) -> list[int | None]:
@@ -734,6 +747,7 @@ def _toc_spans(pages: list[str], toc: tuple[int, int] | None) -> list[ArticleSpa
     titles = Counter(e.title for e in entries)
     numbered = [e for e in entries if e.page is not None]
     authored_toc = sum(bool(e.authors) for e in numbered) >= 0.5 * max(len(numbered), 1)
+    matter = [e for e in entries if not e.authors and _FRONT_BACK_MATTER_RE.match(e.title) and e.page is not None]
     entries = [
         e for e in entries
         if (e.page is not None or (titles[e.title] == 1 and (e.authors or not authored_toc)))
@@ -760,7 +774,22 @@ def _toc_spans(pages: list[str], toc: tuple[int, int] | None) -> list[ArticleSpa
                                  printed_first=e.page, source="toc"))
     spans.sort(key=lambda s: (s.first_page, s.printed_first or 0))
     _set_last_pages(pages, spans, body_end)
+    _stop_at_back_matter(pages, spans, matter, toc)
     return spans
+
+
+def _stop_at_back_matter(pages: list[str], spans: list[ArticleSpan], matter: list[TocEntry], toc: tuple[int, int]) -> None:
+    """An article ends where the book's own apparatus after it begins ("Сведения об авторах", an index)."""
+    if not matter or not spans:
+        return
+    for entry, stop in zip(matter, _place_entries(pages, matter, toc)):
+        if stop is None or stop <= spans[0].first_page:
+            continue
+        for span in spans:
+            if span.first_page < stop <= span.last_page:
+                span.last_page = stop if _starts_mid_page(pages[stop - 1], entry.title) else stop - 1
+                if span.printed_first is not None:
+                    span.printed_last = span.printed_first + (span.last_page - span.first_page)
 
 
 def _set_last_pages(pages: list[str], spans: list[ArticleSpan], body_end: int) -> None:

@@ -447,3 +447,20 @@ def test_volume_title_from_the_record_not_a_cover_fragment() -> None:
     info, _ = split_volume(pages)
     assert info.title == "Язык, культура и согласие в степном регионе: материалы семинара (Қонаев, 14 апреля 2022 г.)"
     assert info.place == "Қонаев"
+
+
+def test_last_article_ends_where_the_back_matter_begins() -> None:
+    pages = _synthetic_volume()
+    pages[2] += "Сведения об авторах ........ 9\n"
+    pages[11] = "9\nСВЕДЕНИЯ ОБ АВТОРАХ\nИванов Иван Иванович — кандидат исторических наук.\n"
+    _, spans = split_volume(pages)
+    assert (spans[-1].first_page, spans[-1].last_page, spans[-1].printed_last) == (10, 11, 8)
+
+
+def test_article_after_a_short_reference_tail_shares_the_page() -> None:
+    pages = _synthetic_volume()
+    pages[6] = ("4\n2. Сериков А.Б. Кочевья и города. – Алматы: Наука, 2009. – 201 с.\n"
+                "УДК 94\nГОРОДА ВЕЛИКОГО ШЕЛКОВОГО ПУТИ\nПетров П.П., Ахметова А.А.\nТекст о городах.")
+    _, spans = split_volume(pages)
+    assert (spans[0].last_page, spans[0].printed_last) == (7, 4)
+    assert spans[1].first_page == 7
