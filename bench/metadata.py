@@ -139,7 +139,7 @@ def score_article(sc: Score, md, truth: dict, label: str) -> None:
 def _pipeline_key(path: Path, ocr: bool) -> str:
     h = hashlib.sha256(path.read_bytes())
     for src in sorted((REPO_ROOT / "uploads").glob("*.py")) + sorted((REPO_ROOT / "uploads" / "extract").glob("*.py")):
-        if src.name not in ("text.py", "volumes.py"):
+        if src.name not in ("text.py", "volumes.py", "metadata.py"):   # what runs after the capture
             h.update(src.read_bytes())
     h.update(b"ocr" if ocr else b"no-ocr")
     return h.hexdigest()[:24]

@@ -317,7 +317,7 @@ def _embedded_names(p: str) -> list[Author]:
     return [
         parse_author_name(m.group(1)) for m in _RE_EMBEDDED_INIT.finditer(p)
         if (name_form(m.group(1), False) or RE_FULL3.match(m.group(1)))
-        and not re.search(r"(?:\bим\.?|имени|ат\.|атындағы)\s*$", p[: m.start()])
+        and not re.search(r"(?:\bим\.?|имени|ат\.|атындағы|named after|of the)\s*$", p[: m.start()], re.IGNORECASE)
     ]
 
 
@@ -381,7 +381,10 @@ def author_line(text: str) -> list[Author]:
     if not authors:
         return []
     strong = bool(re.match(rf"^{_INIT}\s?{_SURN}|^{_SURN}\s?{_INIT}", first)) or bool(lead)
-    if other > max(1, len(authors)) and not (strong and len(text) < 220 and not re.search(r"[.!?]\s+[а-яё]", text)):
+    # a full name with patronymic at the start is a by-line even when positions and titles run on after it
+    full_lead = bool(lead) and len(lead.group("n").split()) == 3
+    prose = re.search(r"[.!?]\s+(?!наук)[а-яё]{4,}", text)
+    if other > max(1, len(authors)) and not (strong and (len(text) < 220 or full_lead) and not prose):
         return []
     return authors
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 
 from textlang import detect_language
-from uploads.text import clean_lines, clean_page, letters, parse_author_name, strip_markers
+from uploads.text import clean_lines, clean_page, is_udc_line, letters, parse_author_name, strip_markers
 from uploads.types import Metadata
 
 from .abstracts import find_abstracts_keywords
 from .authors import attach_affiliations, authors_next_to_title, find_authors
 from .identifiers import find_ids
-from .markers import reference_lines
+from .markers import REFS_RE, reference_lines
 from .pdfinfo import info_authors, info_title
 from .standards import standard_title
 from .title import find_title, previous_article_tail
@@ -29,6 +29,16 @@ __all__ = ["extract_metadata", "detect_language", "parse_author_name"]
 def _first_text_page(pages: list[str]) -> str:
     """Some files start with an (almost) empty cover page: the first page with real text."""
     return next((p for p in pages[:3] if letters(p) > 15), pages[0])
+
+
+def _own_front(lines: list[str]) -> list[str]:
+    """The head lines up to where this article's own text ends: its reference list, or the next article's УДК line
+    (a volume article's pages may run on into the next one)."""
+    udc = [i for i, t in enumerate(lines) if is_udc_line(t)]
+    start = udc[0] if udc else 20        # the page may begin with the previous article's references
+    # a second УДК well below the first starts the next article (a bilingual head prints УДК and UDC close together)
+    ends = [i for i in udc[1:] if i - start > 25] + [i for i, t in enumerate(lines) if i > start and REFS_RE.match(t)]
+    return lines[:min(ends)] if ends else lines
 
 
 def _fill(md: Metadata, pages: list[str], pdf_info: dict | None, font_lines: list[tuple[str, float]] | None) -> None:
@@ -64,7 +74,7 @@ def _fill(md: Metadata, pages: list[str], pdf_info: dict | None, font_lines: lis
     md.year = standard[1] if standard and standard[1] else find_year(pages, skip_first_lines=tail)
     if md.year is None:
         md.year = document_year(pdf_info, pages)
-    find_abstracts_keywords(clean_lines(head), md)
+    find_abstracts_keywords(_own_front(clean_lines(head)), md)
 
 
 def extract_metadata(

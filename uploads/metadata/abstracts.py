@@ -65,8 +65,14 @@ _PAGE_NOISE = re.compile(r"^(?:\d{1,4}\s+\D.{0,80}|.{3,80}\D\s\d{1,4}|(?:©|\(c\
 def _paragraph_above(lines: list[str], k: int) -> tuple[list[str], int]:
     """The non-blank lines that end at line ``k`` (page noise skipped); returns (lines, index above them)."""
     buf: list[str] = []
-    while k >= 0 and lines[k] and len(buf) < 40:
+    while k >= 0 and (lines[k] or not buf) and len(buf) < 40:
         t = lines[k]
+        if not t:
+            k -= 1      # a page break between the paragraph and what interrupted it
+            continue
+        if author_line(t) and k > 0 and re.fullmatch(r"\d{1,4}", lines[k - 1]):
+            k -= 2  # "248" / "Шералиев Ш.Н.": the next page's number and running header, not a by-line
+            continue
         if author_line(t) or HEADER_RE.search(t) or (is_caps(t) and letters(t) > 6) or KEYWORDS_MARK.match(t):
             break
         if not _PAGE_NOISE.match(t):

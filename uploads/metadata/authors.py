@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from uploads.text import (UPL, AFFIL_WORDS, DEGREE_RE, LABEL_RE, RE_FULL2, RE_FULL3, SURNAME_END, author_line, is_caps,
+from uploads.text import (UPL, AFFIL_WORDS, letters, DEGREE_RE, LABEL_RE, RE_FULL2, RE_FULL3, SURNAME_END, author_line, is_caps,
                           join_lines, parse_author_name, split_author_line, strip_markers, upper_ratio)
 from uploads.types import Author
 
@@ -13,22 +13,36 @@ from .markers import ABSTRACT_MARK, ends_front
 _BYLINE_ZONE = 45
 
 
+def _named_institution(lines: list[str], i: int) -> bool:
+    """The line goes on with an institution's namesake: "…университет им." / "Л.Н. Гумилева, Астана"."""
+    k = i - 1
+    while k >= 0 and not lines[k]:
+        k -= 1
+    return k >= 0 and bool(re.search(r"(?:\bим\.?|имени|атындағы|named after)\s*$", lines[k], re.IGNORECASE))
+
+
 def _fragment(t: str) -> bool:
     """A short line that is no by-line or affiliation of its own: possibly the rest of a broken name."""
-    return bool(t) and len(t) <= 60 and ":" not in t and not author_line(t) and not AFFIL_WORDS.search(t)
+    return bool(t) and len(t) <= 120 and ":" not in t and not (is_caps(t) and letters(t) >= 8) and (
+        not author_line(t) or t.lstrip().startswith(","))
 
 
 def _joined_with_next(lines: list[str], i: int, limit: int, a: list[Author]) -> tuple[list[Author], int]:
-    """A by-line broken inside a name ("…, Шмидт Елена" / "Викторовна2", or a superscript marker on a line of its
-    own): join the next one or two short lines when that reads more names. Returns (authors, last line used)."""
-    for k in (1, 2):
-        nxt = lines[i + 1:i + 1 + k]
-        if i + k >= limit or len(nxt) < k or not all(_fragment(x) for x in nxt):
-            continue
-        joined = author_line(" ".join([lines[i], *nxt]))
-        if len(joined) > len(a):
-            return joined, i + k
-    return a, i
+    """A by-line broken inside a name ("…, Шмидт Елена" / "Викторовна2", or each superscript marker and the comma
+    after it on lines of their own): join the following short lines while that reads more names.
+    Returns (authors, last line used)."""
+    text, last = lines[i], i
+    while True:
+        for k in (1, 2, 3):
+            nxt = lines[last + 1:last + 1 + k]
+            if last + k >= limit or len(nxt) < k or not all(_fragment(x) for x in nxt):
+                continue
+            joined = author_line(" ".join([text, *nxt]))
+            if len(joined) > len(a):
+                a, text, last = joined, " ".join([text, *nxt]), last + k
+                break
+        else:
+            return a, last
 
 
 def _line_authors(lines: list[str], limit: int) -> list[tuple[int, list[Author], bool]]:
@@ -38,7 +52,7 @@ def _line_authors(lines: list[str], limit: int) -> list[tuple[int, list[Author],
     i = 0
     while i < limit:
         t = lines[i]
-        if not t:
+        if not t or _named_institution(lines, i):
             i += 1
             continue
         a = author_line(t)
@@ -110,7 +124,7 @@ def affiliation_end(lines: list[str], start: int) -> int:
     j = start
     while j < len(lines) and not lines[j]:
         j += 1
-    prev = ""
+    prev = lines[start - 1] if 0 < start <= len(lines) else ""   # the by-line: "…, КазНУ, Алматы П.С.Кузнецов,"
     count = 0
     while j < len(lines) and count < 6 and _affiliation_line(lines[j], prev):
         prev = lines[j]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from uploads.text import author_line, is_caps, is_udc_line, letters
+
 HEADER_RE = re.compile(
     r"журнал|вестник|вісник|известия|хабаршы|хабарлары|journal|bulletin|proceedings|серия|series|"
     r"том\s*\d|vol\.|(?<!Дәріс )(?<!Лекция )№\s*\d|issn|isbn|удк|ӘОЖ|ббк|doi|pacs|msc|грнти|ғтамр|http|www\.|@|"
@@ -27,7 +29,8 @@ BODY_START = re.compile(
 )
 REFS_RE = re.compile(
     r"^\s*(?:\d\.?\s*)?(Литература|Список\s+(?:использованной\s+|цитируемой\s+)?литературы|Библиографический\s+список|"
-    r"Список\s+источников|Әдебиеттер(?:\s+тізімі)?|Пайдаланылған\s+әдебиеттер|References|Bibliography|Источники)\b",
+    r"Список\s+источников|Әдебиеттер(?:\s+тізімі)?|Пайдаланылған\s+әдебиеттер|References|Bibliography|Источники)"
+    r"\s*[:.]?\s*$",  # a heading on its own line: "Bibliography: 6 items." in an abstract is not one
     re.IGNORECASE,
 )
 
@@ -51,12 +54,17 @@ _NUMBERED_ENTRY = re.compile(r"^\s*\[?\d{1,3}[.)\]]\s*\S")
 _ENTRY_END = re.compile(r"(?:\d+\s*[сcp]\.|[СCPР]\.\s*[\d,–-]+\.?)\s*$")
 
 
+def _starts_front(t: str) -> bool:
+    """A line that cannot continue a reference entry: the next article's УДК, by-line or title in capitals."""
+    return is_udc_line(t) or (is_caps(t) and letters(t) >= 8) or bool(author_line(t))
+
+
 def _entries(lines: list[str]) -> list[list[int]]:
     """Line groups that could each be one reference entry: split at blank lines, numbered starts, entry ends."""
     groups: list[list[int]] = []
     cur: list[int] = []
     for i, t in enumerate(lines):
-        if not t or (cur and (_NUMBERED_ENTRY.match(t) or REFS_RE.match(t))):
+        if not t or (cur and (_NUMBERED_ENTRY.match(t) or REFS_RE.match(t) or _starts_front(t))):
             if cur:
                 groups.append(cur)
             cur = []
