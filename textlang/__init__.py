@@ -77,17 +77,23 @@ def _latin_language(words: list[str]) -> str:
     return "en"
 
 
-def _cyrillic_language(text: str, cyr_words: list[str], cyr: int, lat: int) -> str:
-    """Kazakh or Russian (or English) for a text written mostly in Cyrillic; "" for Ukrainian."""
+def _kazakh_by_letters(cyr_words: list[str]) -> tuple[str | None, float]:
+    """("kk" | "" | None, share of words with a Kazakh letter): None when the letters alone do not decide."""
     strong = sum(1 for w in cyr_words for ch in w if ch in _KK_STRONG)
     if not strong and any(ch in _UK_ONLY for w in cyr_words for ch in w):
-        return ""        # Ukrainian (і, ї, є, ґ without any Kazakh letter): none of the archive's languages
+        return "", 0.0   # Ukrainian (і, ї, є, ґ without any Kazakh letter): none of the archive's languages
     kk_words = sum(1 for w in cyr_words if any(ch in _KK_CYR for ch in w))
     share = kk_words / max(len(cyr_words), 1)
-    if share >= _KK_WORDS_SURE and kk_words >= 2:
-        return "kk"
-    if kk_words == 1 and len(cyr_words) <= 3:
-        return "kk"      # a heading of two or three words, one of them Kazakh-only
+    if (share >= _KK_WORDS_SURE and kk_words >= 2) or (kk_words == 1 and len(cyr_words) <= 3):
+        return "kk", share  # clearly Kazakh, or a heading of two or three words, one of them Kazakh-only
+    return None, share
+
+
+def _cyrillic_language(text: str, cyr_words: list[str], cyr: int, lat: int) -> str:
+    """Kazakh or Russian (or English) for a text written mostly in Cyrillic; "" for Ukrainian."""
+    decided, share = _kazakh_by_letters(cyr_words)
+    if decided is not None:
+        return decided
     lang = _classify(text[:_SAMPLE])
     if lang == "kk" and share <= _KK_WORDS_NONE:
         return "ru"      # py3langid's Kazakh without a single Kazakh letter: Russian (or Kyrgyz) text

@@ -108,8 +108,12 @@ def _abstracts_before_body(lines: list[str], body: int) -> list[str]:
     return out
 
 
-def find_abstracts_keywords(lines: list[str], md: Metadata) -> None:
-    """Fill md.abstracts (first one per language) and md.keywords (all languages, de-duplicated, in order)."""
+def _add_abstract(md: Metadata, text: str) -> None:
+    md.abstracts.setdefault(detect_language(text) or md.language or "ru", text)
+
+
+def _marked(lines: list[str], md: Metadata) -> list[int]:
+    """Keyword lines and marked abstracts; returns the indices of the keyword lines."""
     seen_kw: set[str] = set()
     kw_lines: list[int] = []
     for i, t in enumerate(lines):
@@ -125,15 +129,23 @@ def find_abstracts_keywords(lines: list[str], md: Metadata) -> None:
         if m:
             body = _collect_paragraph(lines, i, t[m.end():].strip())
             if len(body) >= _MIN_ABSTRACT:
-                md.abstracts.setdefault(detect_language(body) or md.language or "ru", body)
-    if kw_lines and not md.abstracts:
+                _add_abstract(md, body)
+    return kw_lines
+
+
+def find_abstracts_keywords(lines: list[str], md: Metadata) -> None:
+    """Fill md.abstracts (first one per language) and md.keywords (all languages, de-duplicated, in order)."""
+    kw_lines = _marked(lines, md)
+    if md.abstracts:
+        return
+    if kw_lines:
         text = _unmarked_abstract(lines, kw_lines[0])
         if len(text) >= _MIN_UNMARKED_ABSTRACT:
-            md.abstracts.setdefault(detect_language(text) or md.language or "ru", text)
+            _add_abstract(md, text)
+        return
     body = next((i for i, t in enumerate(lines) if BODY_START.match(t)), None)
-    if body is not None and not md.abstracts and not kw_lines:
-        for text in _abstracts_before_body(lines, body):
-            md.abstracts.setdefault(detect_language(text) or md.language or "ru", text)
+    for text in _abstracts_before_body(lines, body) if body is not None else []:
+        _add_abstract(md, text)
 
 
 __all__ = ["find_abstracts_keywords"]

@@ -39,16 +39,11 @@ def _number(lines: list[str], head: str) -> tuple[str, int] | None:
     return m.group(1), _year(m.group(2))
 
 
-def standard_title(lines: list[str], head: str) -> tuple[str, int | None] | None:
-    """("ГОСТ 7.80-2000. Библиографическая запись. Заголовок. …", 2000) for a standard's title page, else None."""
-    # the header may break over two lines: "МЕЖГОСУДАРСТВЕННЫЙ ГОСТ" / "СТАНДАРТ 7.88—"
-    start = next((i for i in range(min(15, len(lines)))
-                  if _HEADER.search(lines[i] + " " + (lines[i + 1] if i + 1 < len(lines) else ""))), None)
-    if start is None:
-        return None
+def _subject(lines: list[str], head: str) -> list[str]:
+    """The subject lines below the header, up to "Издание официальное": no series line, number, noise or imprint."""
     subject: list[str] = []
     skipping = False
-    for t in lines[start + 1:start + 20]:
+    for t in lines:
         if _END.search(t):
             break
         # the series line ("Система стандартов по информации, / библиотечному …") runs on in lower case
@@ -58,6 +53,17 @@ def standard_title(lines: list[str], head: str) -> tuple[str, int | None] | None
             continue
         part = readable_case(t.strip(" ().—-"), head) if is_caps(t) else t.strip(" ().—-")
         subject.append(part.rstrip("."))
+    return subject
+
+
+def standard_title(lines: list[str], head: str) -> tuple[str, int | None] | None:
+    """("ГОСТ 7.80-2000. Библиографическая запись. Заголовок. …", 2000) for a standard's title page, else None."""
+    # the header may break over two lines: "МЕЖГОСУДАРСТВЕННЫЙ ГОСТ" / "СТАНДАРТ 7.88—"
+    start = next((i for i in range(min(15, len(lines)))
+                  if _HEADER.search(lines[i] + " " + (lines[i + 1] if i + 1 < len(lines) else ""))), None)
+    if start is None:
+        return None
+    subject = _subject(lines[start + 1:start + 20], head)
     if not subject:
         return None
     number = _number(lines, head)

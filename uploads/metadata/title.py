@@ -212,31 +212,46 @@ def _mode(values: list[float]) -> float:
     return max(counts.items(), key=lambda kv: (kv[1], -kv[0]))[0] if counts else 0.0
 
 
+def _largest_run(cand: list[tuple[str, float]], top: float) -> list[str]:
+    """The first run of consecutive lines set in the font size ``top``."""
+    block: list[str] = []
+    for t, sz in cand:
+        if abs(round(sz, 1) - top) < 0.3:
+            block.append(t)
+        elif block:
+            break
+    return block
+
+
 def _font_title(lines: list[str], font_lines: list[tuple[str, float]] | None
                 ) -> tuple[list[str], int | None, int | None] | None:
     """Step 1: the run of largest-font lines near the top, when clearly above the body size."""
-    if not font_lines:
-        return None
-    cand = [(clean_lines(t)[0], sz) for t, sz in font_lines[:80] if t and t.strip()]
-    cand = [(t, sz) for t, sz in cand if not _bad(t) and not author_line(t)]
-    if not cand:
-        return None
-    sizes = sorted({round(sz, 1) for _, sz in cand}, reverse=True)
-    body = _mode([round(sz, 1) for _, sz in cand])
-    for top in sizes[:2]:
-        if top <= body + 0.5:
-            break
-        block: list[str] = []
-        for t, sz in cand:
-            if abs(round(sz, 1) - top) < 0.3:
-                block.append(t)
-            elif block:
-                break
+    cand = _font_candidates(font_lines)
+    for block in (_largest_run(cand, top) for top in _title_sizes(cand)):
         if block and _title_block_ok(block) and len(block) <= 5:
-            idx = next((k for k, x in enumerate(lines) if x and x == block[0]), None)
-            end = idx + len(block) if idx is not None and lines[idx:idx + len(block)] == block else None
-            return block, idx, end
+            return block, *_block_position(lines, block)
     return None
+
+
+def _font_candidates(font_lines: list[tuple[str, float]] | None) -> list[tuple[str, float]]:
+    """The first 80 page-1 lines with their sizes, headers and by-lines left out."""
+    cand = [(clean_lines(t)[0], sz) for t, sz in (font_lines or [])[:80] if t and t.strip()]
+    return [(t, sz) for t, sz in cand if not _bad(t) and not author_line(t)]
+
+
+def _title_sizes(cand: list[tuple[str, float]]) -> list[float]:
+    """The (at most two) largest font sizes that stand clearly above the body size."""
+    if not cand:
+        return []
+    body = _mode([round(sz, 1) for _, sz in cand])
+    return [top for top in sorted({round(sz, 1) for _, sz in cand}, reverse=True)[:2] if top > body + 0.5]
+
+
+def _block_position(lines: list[str], block: list[str]) -> tuple[int | None, int | None]:
+    """(first line, line after the block) of a font-size block in the page lines, when it is there as is."""
+    idx = next((k for k, x in enumerate(lines) if x and x == block[0]), None)
+    end = idx + len(block) if idx is not None and lines[idx:idx + len(block)] == block else None
+    return idx, end
 
 
 def _caps_start(t: str, i: int, author_idx: list[int]) -> bool:
@@ -294,26 +309,34 @@ def _caps_title(lines: list[str], limit: int, author_idx: list[int]) -> tuple[li
     return block, start, end
 
 
-def _title_near_authors(lines: list[str], limit: int, author_idx: list[int]) -> tuple[list[str], int, int] | None:
-    """Step 3: the block next to the author line(s): before them if the authors follow the title, else after."""
-    if not author_idx:
-        return None
-    k = min(author_idx) - 1
+def _block_before(lines: list[str], first_author: int) -> tuple[list[str], int]:
+    k = first_author - 1
     while k >= 0 and not lines[k]:
         k -= 1
     before: list[str] = []
     while k >= 0 and lines[k] and not _bad(lines[k]) and len(before) < 4:
         before.insert(0, lines[k])
         k -= 1
-    j = affiliation_end(lines, max(author_idx) + 1)
+    return before, k + 1
+
+
+def _block_after(lines: list[str], last_author: int, limit: int) -> tuple[list[str], int]:
+    j = affiliation_end(lines, last_author + 1)
     while j < limit and (not lines[j] or _affil_only(lines[j]) or _bad(lines[j])):
         j += 1
-    after_start = j
+    start = j
     after: list[str] = []
     while j < limit and lines[j] and len(after) < 4 and not _bad(lines[j]):
         after.append(lines[j])
         j += 1
-    for block, st in ((before, k + 1), (after, after_start)):
+    return after, start
+
+
+def _title_near_authors(lines: list[str], limit: int, author_idx: list[int]) -> tuple[list[str], int, int] | None:
+    """Step 3: the block next to the author line(s): before them if the authors follow the title, else after."""
+    if not author_idx:
+        return None
+    for block, st in (_block_before(lines, min(author_idx)), _block_after(lines, max(author_idx), limit)):
         if block and _title_block_ok(block) and not block[-1].endswith(".") and len(join_lines(block)) < 300:
             return block, st, st + len(block)
     return None
