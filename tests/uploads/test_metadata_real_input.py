@@ -302,3 +302,29 @@ def test_document_date_is_not_the_year_of_an_old_text() -> None:
     page = "ШАҺЗАМАН МЫРЗАҒА\nМәтін 1912 жылы жазылған хат туралы.\n"
     assert extract_metadata([page.replace("1912 жылы", "сол жылы")], pdf_info={"created": "2020-05-01"}).year is None
     assert extract_metadata(["Мәтін.\n1913 ж. айтылған сөз.\n"], pdf_info={"created": "2020-05-01"}).year != 2020
+
+
+def test_abstract_above_keywords_skips_the_bibliography_count_and_page_number() -> None:
+    page = ("УДК 519.6\nТОЧНЫЕ РЕШЕНИЯ ДЛЯ ТРУБ НЕКРУГЛЫХ СЕЧЕНИЙ\nМ. Г. Алиев\n\n"
+            "Exact solutions of the laminar flow of a viscous fluid in straight pipes of noncircular cross sections "
+            "are obtained by conformal mapping and compared with known results.\n\nBibliography: 6 items.\n\n"
+            "Ключевые слова: ламинарное движение, конформное отображение.\n")
+    assert extract_metadata([page]).abstracts["en"].startswith("Exact solutions")
+
+
+def test_abstract_before_body_on_the_next_page_after_the_page_number() -> None:
+    page1 = RU_ABSTRACT_BEFORE_BODY.split("Проблема и ее связь")[0] + "198\n"
+    page2 = "Проблема и ее связь с научными и практическими заданиями. Загрязнение воды остаётся проблемой."
+    assert extract_metadata([page1, page2]).abstracts["ru"].startswith("Рассмотрены виды и источники")
+
+
+def test_a_wrapped_reference_is_not_a_newspaper_source_line() -> None:
+    page = ("ОПТИМИЗАЦИЯ КОНСТРУКЦИИ ОБЛУЧАТЕЛЕЙ\nД.Е. Науменко\nТекст статьи.\nЛитература\n"
+            "1. Кудрявцев Н.Н. Физика облучателей. - Долгопрудный: Издательский дом\n«Интеллект», 2012.\n")
+    assert extract_metadata([page, page]).year is None
+
+
+def test_standard_series_line_broken_after_its_comma_is_not_the_subject() -> None:
+    page = GOST_OCR.replace("СИСТЕМА СТАНДАРТОВ ПО ИНФОРМАЦИИ, БИБЛИОТЕЧНОМУ И ИЗДАТЕЛЬСКОМУ ДЕЛУ",
+                            "(СИСТЕМА СТАНДАРТОВ ПО ИНФОРМАЦИИ,\nБИБЛИОТЕЧНОМУ И ИЗДАТЕЛЬСКОМУ ДЕЛУ")
+    assert extract_metadata([page, GOST_PAGE2]).title.startswith("ГОСТ 7.41-98. Библиографическое описание")

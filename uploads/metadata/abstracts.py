@@ -59,7 +59,8 @@ def _keyword_text(lines: list[str], i: int, first: str) -> str:
 
 
 # A line that interrupts a paragraph at a page break: a running header with the page number, a © line.
-_PAGE_NOISE = re.compile(r"^(?:\d{1,4}\s+\D.{0,80}|.{3,80}\D\s\d{1,4}|(?:©|\(c\)|c)\s.{0,80}\b(?:19|20)\d\d\d{0,4})$")
+_PAGE_NOISE = re.compile(r"^(?:\d{1,4}|\d{1,4}\s+\D.{0,80}|.{3,80}\D\s\d{1,4}|(?:©|\(c\)|c)\s.{0,80}\b(?:19|20)\d\d\d{0,4}"
+                         r"|(?:Bibliography|Библиогр\w*|Лит\.)\s*:?\s*\d+\s*(?:items|назв\w*)\.?)$")
 
 
 def _paragraph_above(lines: list[str], k: int) -> tuple[list[str], int]:

@@ -43,11 +43,13 @@ def _subject(lines: list[str], head: str) -> list[str]:
     """The subject lines below the header, up to "Издание официальное": no series line, number, noise or imprint."""
     subject: list[str] = []
     skipping = False
+    prev = ""
     for t in lines:
         if _END.search(t):
             break
-        # the series line ("Система стандартов по информации, / библиотечному …") runs on in lower case
-        skipping = bool(t) and (bool(_NOT_SUBJECT.search(t)) or (skipping and t[:1].islower()))
+        # the series line ("Система стандартов по информации, / библиотечному …") runs on after its comma
+        skipping = bool(t) and (bool(_NOT_SUBJECT.search(t)) or (skipping and (t[:1].islower() or prev.endswith(","))))
+        prev = t.rstrip() if t else prev
         if (not t or skipping or garbage(t) or letters(t) < 6 or _BARE_NUMBER.search(t) or _HEADER.search(t)
                 or _mixed_script(t)):
             continue

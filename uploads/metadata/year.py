@@ -104,9 +104,10 @@ def _score_page(lines: list[str], first: bool, scores: _Scores) -> None:
 def _source_line_year(pages: list[str], skip: int, scores: _Scores) -> None:
     """Source line of an old newspaper article: «Қазақ», 1913, № 43 / 1916 жыл. / 12-13 қазан 1926 жыл."""
     for k, page in enumerate(pages):
-        for ln in page.split("\n"):
-            ln_n = norm_ws(ln)
-            if not ln_n or len(ln_n) > 60:
+        lines = [norm_ws(x) for x in page.split("\n")]
+        refs = reference_lines(lines)   # "…Издательский дом" / "«Интеллект», 2012." ends a reference, not an article
+        for i, ln_n in enumerate(lines):
+            if not ln_n or len(ln_n) > 60 or i in refs:
                 continue
             m = _SOURCE_LINE.fullmatch(ln_n)
             if m and (("«" in ln_n) or re.search(r"жыл", ln_n) or re.search(_MONTHS, ln_n, re.IGNORECASE)):
