@@ -679,12 +679,17 @@ def _starts_mid_page(page: str, title: str) -> bool:
         if key in _norm(" ".join(lines[idx : idx + 3])) and _norm(lines[idx]).startswith(first_word):
             before = lines[:idx]
             body = [b for b in before if len(b.strip()) > 30 and not _SECTION_RE.match(b) and not is_udc_line(b)]
-            # the end of the previous article: a few lines of its references are enough, but not this page's
-            # number, running header ("308 Абдуллаев О.Х.", "TITLE . . . 137") or a section caption in capitals
-            own = next((k for k, b in enumerate(before) if is_udc_line(b) or author_line(b)), len(before))
-            tail = [b.strip() for b in before[:own] if not _running_line(b) and sum(c.islower() for c in b) > len(b) // 3]
-            return len(body) >= 4 or sum(len(b) for b in tail) >= 40
+            return len(body) >= 4 or _previous_text_chars(before) >= 40
     return False
+
+
+def _previous_text_chars(before: list[str]) -> int:
+    """Characters of the previous article above a title: a few lines of its references are enough, but not this
+    page's number, running header ("308 Абдуллаев О.Х.", "TITLE . . . 137"), a section caption in capitals, or this
+    article's own УДК line and by-line (printed before its title)."""
+    own = next((k for k, b in enumerate(before) if is_udc_line(b) or author_line(b)), len(before))
+    return sum(len(b.strip()) for b in before[:own]
+               if not _running_line(b) and sum(c.islower() for c in b) > len(b) // 3)
 
 
 def _running_line(line: str) -> bool:
@@ -735,6 +740,29 @@ def _place_entries(pages: list[str], entries: list[TocEntry], toc: tuple[int, in
     return placed
 
 
+def _article_entries(entries: list[TocEntry]) -> tuple[list[TocEntry], list[TocEntry]]:
+    """(article entries, the book's own apparatus with a page: preface, about the authors, index)."""
+    # Unnumbered entries are kept only when they look like articles: authored (if the TOC names
+    # authors at all) and not a running header/footer repeated on every TOC page.
+    titles = Counter(e.title for e in entries)
+    numbered = [e for e in entries if e.page is not None]
+    authored_toc = sum(bool(e.authors) for e in numbered) >= 0.5 * max(len(numbered), 1)
+    is_matter = [not e.authors and bool(_FRONT_BACK_MATTER_RE.match(e.title)) for e in entries]
+    matter = [e for e, m in zip(entries, is_matter) if m and e.page is not None]
+    articles = [
+        e for e, m in zip(entries, is_matter)
+        if not m and (e.page is not None or (titles[e.title] == 1 and (e.authors or not authored_toc)))
+    ]
+    return articles, matter
+
+
+def _points_into_body(phys: int | None, toc: tuple[int, int], n: int) -> bool:
+    """A TOC at the front points forward, one at the back points backward; never into the TOC itself."""
+    if phys is None or toc[0] <= phys <= toc[1]:
+        return False
+    return not ((toc[0] <= n // 2 and phys < toc[0]) or (toc[0] > n // 2 and phys > toc[1]))
+
+
 def _toc_spans(pages: list[str], toc: tuple[int, int] | None) -> list[ArticleSpan]:
     if toc is None:
         return []
@@ -742,17 +770,7 @@ def _toc_spans(pages: list[str], toc: tuple[int, int] | None) -> list[ArticleSpa
     raw_titles = {id(e): e.title for e in entries}
     for e in entries:
         e.title = _resolve_breaks(e.title)
-    # Unnumbered entries are kept only when they look like articles: authored (if the TOC names
-    # authors at all) and not a running header/footer repeated on every TOC page.
-    titles = Counter(e.title for e in entries)
-    numbered = [e for e in entries if e.page is not None]
-    authored_toc = sum(bool(e.authors) for e in numbered) >= 0.5 * max(len(numbered), 1)
-    matter = [e for e in entries if not e.authors and _FRONT_BACK_MATTER_RE.match(e.title) and e.page is not None]
-    entries = [
-        e for e in entries
-        if (e.page is not None or (titles[e.title] == 1 and (e.authors or not authored_toc)))
-        and not (not e.authors and _FRONT_BACK_MATTER_RE.match(e.title))
-    ]
+    entries, matter = _article_entries(entries)
     if len(entries) < 3:
         return []
     placed = _place_entries(pages, entries, toc)
@@ -762,10 +780,7 @@ def _toc_spans(pages: list[str], toc: tuple[int, int] | None) -> list[ArticleSpa
         body_end = toc[0] - 1 if not _starts_mid_page(pages[toc[0] - 1], "СОДЕРЖАНИЕ") else toc[0]
     spans: list[ArticleSpan] = []
     for e, phys in zip(entries, placed):
-        if phys is None or (toc[0] <= phys <= toc[1]):
-            continue
-        # a TOC at the front points forward, one at the back points backward
-        if (toc[0] <= n // 2 and phys < toc[0]) or (toc[0] > n // 2 and phys > toc[1]):
+        if not _points_into_body(phys, toc, n):
             continue
         authors = [a for line in e.authors for a in parse_authors(line)]
         # a word broken at a TOC line end is written as the article's own first page prints it
