@@ -10,7 +10,7 @@ import logging
 
 from textlang import detect_language
 from uploads.text import clean_lines, clean_page, is_udc_line, letters, parse_author_name, strip_markers
-from uploads.types import Metadata
+from uploads.types import Author, Metadata
 
 from .abstracts import find_abstracts_keywords
 from .authors import attach_affiliations, authors_next_to_title, find_authors
@@ -41,6 +41,19 @@ def _own_front(lines: list[str]) -> list[str]:
     return lines[:min(ends)] if ends else lines
 
 
+def _final_authors(lines: list[str], authors: list[Author], a_idx: list[int], t_idx: int | None,
+                   pdf_info: dict | None, first: str) -> list[Author]:
+    """The by-line's authors, else a bare name next to the title, else /Author confirmed by page 1."""
+    if not authors and t_idx is not None:
+        authors, a_idx = authors_next_to_title(lines, t_idx)
+    for au in authors:
+        au.name = strip_markers(au.name)
+    if not authors:
+        return info_authors(pdf_info, first)
+    attach_affiliations(lines, a_idx, authors)
+    return authors
+
+
 def _fill(md: Metadata, pages: list[str], pdf_info: dict | None, font_lines: list[tuple[str, float]] | None) -> None:
     head = "\n".join(pages[:3])
     first = _first_text_page(pages)
@@ -58,17 +71,8 @@ def _fill(md: Metadata, pages: list[str], pdf_info: dict | None, font_lines: lis
         # The page starts with the end of the previous article: ignore that part.
         authors, a_idx = find_authors(lines[tail:])
         a_idx = [k + tail for k in a_idx]
-    if not authors and t_idx is not None:
-        authors, a_idx = authors_next_to_title(lines, t_idx)
-    for au in authors:
-        au.name = strip_markers(au.name)
-    if not authors:
-        authors = info_authors(pdf_info, first)
-    md.authors = authors
-    attach_affiliations(lines, a_idx, authors)
-    if not title:
-        title = info_title(pdf_info, first)
-    md.title = title.strip(" .,;:")
+    md.authors = _final_authors(lines, authors, a_idx, t_idx, pdf_info, first)
+    md.title = (title or info_title(pdf_info, first)).strip(" .,;:")
     if md.title:
         md.titles[detect_language(md.title) or md.language or "ru"] = md.title
     md.year = standard[1] if standard and standard[1] else find_year(pages, skip_first_lines=tail)
