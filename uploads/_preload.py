@@ -10,9 +10,11 @@ import logging
 logger = logging.getLogger(__name__)
 
 try:
+    import textlang
+
     from . import metadata, pipeline  # noqa: F401
 
-    # metadata.py builds its identifier lazily and only for text its letter rules cannot decide.
-    getattr(metadata, "_get_identifier", lambda: None)()
+    # The identifier is built lazily, and only for text the letter rules cannot decide: build it here once.
+    textlang.warm_up()
 except Exception:  # noqa: BLE001 - a failed warm-up only costs time: each child loads what it needs itself
     logger.warning("extraction preload failed; children will load their models themselves", exc_info=True)

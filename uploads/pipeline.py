@@ -113,9 +113,10 @@ def extract_file(path: Path, max_pages: int = 3000, allow_ocr: bool = True, ocr_
         pages = _judge_and_repair(pdf.pages)
         ocr_installed = _ocr_bad_pages(path, pages, pdf.pictures, warnings, allow_ocr, ocr_max_pages, ocr_stop)
     elif mime == detect.DOCX:
-        from .extract.docx import extract_docx
+        from .extract.docx import docx_properties, extract_docx
 
         pages = [Page(number=i, text=t, method="docx") for i, t in enumerate(extract_docx(path), start=1)]
+        info = docx_properties(path)          # the file's own dates: a year when nothing printed gives one
         progress.report("read", len(pages), len(pages))
     else:
         if not allow_ocr or ocr_max_pages < 1:

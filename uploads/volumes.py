@@ -13,6 +13,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from uploads.text import (CAPS_LINE, author_line, LOL, NAMES_LINE_RE, TOC_GIVEN, TOC_NAME, TOC_NAME_IS, TOC_NAME_SI, TOC_PATRONYMIC,
+                          TOC_SURNAME, UPL, is_udc_line, names_line, split_lines)
 from uploads.types import ArticleSpan, Author, VolumeInfo
 
 logger = logging.getLogger(__name__)
@@ -41,8 +43,7 @@ class TocEntry:
 
 # --------------------------------------------------------------------------- patterns
 
-_UP = "A-ZА-ЯЁӘҒҚҢӨҰҮҺІЎЇЄ"
-_LO = "a-zа-яёәғқңөұүһіўїє"
+_UP, _LO = UPL, LOL
 _TOC_HEAD_RE = re.compile(
     r"^\s*(?:СОДЕРЖАНИЕ|Содержание|ОГЛАВЛЕНИЕ|Оглавление|МАЗМҰНЫ|Мазмұны|CONTENTS|Contents|"
     r"TABLE OF CONTENTS|Table of contents)\s*:?\s*$",
@@ -62,15 +63,9 @@ _NUM_ONLY_RE = re.compile(r"^\s*(\d{1,4})\s*$")
 _SECTION_RE = re.compile(
     r"^\s*(?:Секция|СЕКЦИЯ|Section|SECTION|Раздел|РАЗДЕЛ|Бөлім|БӨЛІМ|Секциясы|Часть|ЧАСТЬ|Подсекция)\b",
 )
-_INITIALS = rf"(?:[{_UP}][{_LO}]{{0,2}}\.\s?-?){{1,3}}(?:[{_UP}](?=\s*[,;]))?|[{_UP}](?=\s*(?:[,;]|$))"
-_SURNAME = rf"[{_UP}][{_LO}'’]+(?:[-–][{_UP}{_LO}][{_LO}'’]+)?"
-_NAME_SI = rf"{_SURNAME}\s+(?:{_INITIALS})"           # Иванов И.И.
-_NAME_IS = rf"(?:[{_UP}][{_LO}]{{0,2}}\.\s?-?){{1,3}}\s*{_SURNAME}"  # И.И. Иванов
-_GIVEN = rf"[{_UP}][{_LO}]+"
-_PATRONYMIC = rf"[{_UP}][{_LO}]+(?:вич|вна|чна|ична|[ұу]лы|[қк]ызы)"
-_NAME_FULL = rf"{_SURNAME}\s+{_GIVEN}\s+{_PATRONYMIC}"  # Иванов Иван Иванович / Сейтқали Айгерім Болатқызы
-_NAME = rf"(?:{_NAME_FULL}|{_NAME_SI}|{_NAME_IS})"
-_AUTHOR_LINE_RE = re.compile(rf"^\s*{_NAME}(?:\s*\d)?(?:\s*[,;]\s*{_NAME}(?:\s*\d)?)*\s*[,;]?\s*$")
+_SURNAME = TOC_SURNAME
+_NAME_SI, _NAME_IS, _GIVEN, _PATRONYMIC, _NAME = TOC_NAME_SI, TOC_NAME_IS, TOC_GIVEN, TOC_PATRONYMIC, TOC_NAME
+_AUTHOR_LINE_RE = NAMES_LINE_RE
 _NAME_RE = re.compile(_NAME)
 _LEADING_NAMES_RE = re.compile(rf"^\s*(?P<names>{_NAME}(?:\s*,\s*{_NAME})*)[\s,.:–—-]+(?P<rest>[{_UP}«\"].{{8,}})$")
 # TOC entries that are the book's own apparatus, not articles.
@@ -78,7 +73,6 @@ _FRONT_BACK_MATTER_RE = re.compile(
     r"^\s*(?:предисловие|вступительное слово|от редак|от составител|сведения об авторах|об авторах|"
     r"информация об авторах|авторлар туралы|алғы\s?сөз|указатель|список сокращений|содержание|оглавление|"
     r"мазмұны|contents|foreword|preface|about the authors|index)\b", re.IGNORECASE)
-_UDC_RE = re.compile(r"^\s*(?:УДК|ӘОЖ|UDC|UDK)\s*[:№]?\s*[\d(]")
 _SOFT = "\u00ad\ufffe"
 _MONTHS = (
     "января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря|"
@@ -87,21 +81,12 @@ _MONTHS = (
 )
 
 
-def _lines(page: str) -> list[str]:
-    return page.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-
-
 def _norm(s: str) -> str:
     """Upper-case, letters and digits only, single spaces: for fuzzy title look-ups."""
     s = re.sub(r"[\u00ad\ufffe]\s*", "", s)
     s = re.sub(r"(?<=\w)-\s*\n\s*", "", s)
     s = re.sub(r"[^\w]+", " ", s.upper().replace("Ё", "Е"))
     return re.sub(r"\s+", " ", s).strip()
-
-
-def _is_author_line(line: str) -> bool:
-    s = line.strip()
-    return bool(s) and len(s) < 200 and bool(_AUTHOR_LINE_RE.match(s))
 
 
 def parse_authors(text: str) -> list[Author]:
@@ -121,7 +106,42 @@ def parse_authors(text: str) -> list[Author]:
     return authors
 
 
-def _join_title(lines: list[str]) -> str:
+_BREAK = "\u00ad"   # a word broken at a line end inside a title, resolved by _resolve_breaks
+_BREAK_RE = re.compile(rf"(\w+){_BREAK}(\w+)")
+
+
+def _compound(head: str, tail: str) -> bool:
+    """A line-end hyphen that is part of the word: "ДИФФУЗИОННО-" + "ВОЛНОВОГО", "Sturm-" + "Liouville"."""
+    if len(head) < 4 or len(tail) < 4:
+        return False
+    if head[0].isupper() and head[1:].islower() and tail[0].isupper() and tail[1:2].islower():
+        return True  # two capitalised parts in running case: a double name
+    return (head[-1].lower() in "ое" and tail[0].isupper() == head[-1].isupper()
+            and head[-2:].lower() in ("ко", "но", "ро", "го", "то", "ое"))
+
+
+def _resolve_breaks(title: str, evidence: str = "") -> str:
+    """Decide each broken word: as the article's own page prints it (``evidence``), else by the compound rule."""
+    flat = re.sub(r"\s+", " ", evidence.upper().replace("\ufffe", "-").replace(_BREAK, "-"))
+
+    def fix(m: re.Match[str]) -> str:
+        head, tail = m.group(1), m.group(2)
+        hu, tu = head.upper(), tail.upper()
+        if re.search(rf"{re.escape(hu)} ?[-‐–] ?{re.escape(tu)}", flat) and not re.search(
+                rf"{re.escape(hu + tu)}", flat):
+            return f"{head}-{tail}"
+        if hu + tu in flat:
+            return head + tail
+        return f"{head}-{tail}" if _compound(head, tail) else head + tail
+
+    prev = None
+    while prev != title:
+        prev, title = title, _BREAK_RE.sub(fix, title, count=1)
+    return title.replace(_BREAK, "")
+
+
+def _join_title(lines: list[str], keep_breaks: bool = False) -> str:
+    """One title from its TOC lines; words broken at a line end are marked (``keep_breaks``) or resolved."""
     out = ""
     for ln in lines:
         s = ln.strip()
@@ -129,21 +149,14 @@ def _join_title(lines: list[str]) -> str:
             continue
         if not out:
             out = s
-        elif out[-1] in _SOFT:
-            out = out[:-1] + s
-        elif out.endswith("-") and len(out) > 1 and out[-2].isalpha():
-            head = re.findall(r"\w+$", out[:-1])
-            tail = re.match(r"\w+", s)
-            compound = (
-                head and tail and len(head[0]) >= 4 and len(tail.group(0)) >= 4
-                and head[0][-1].lower() in "ое" and tail.group(0)[0].isupper() == head[0][-1].isupper()
-                and head[0][-2:].lower() in ("ко", "но", "ро", "го", "то", "ое")
-            )
-            out = out + s if compound else out[:-1] + s
+        elif out[-1] in _SOFT or (out.endswith("-") and len(out) > 1 and out[-2].isalpha() and s[:1].isalpha()):
+            out = out[:-1] + _BREAK + s
         else:
             out = out + " " + s
-    out = out.replace("\u00ad", "").replace("\ufffe", "")
-    return re.sub(r"\s+", " ", out).strip(" .…")
+    # PDFium marks a hyphen at a wrapped line end with U+FFFE and may join the two lines itself.
+    out = re.sub(r"(?<=\w)[\u00ad\ufffe](?=\w)", _BREAK, out).replace("\ufffe", "")
+    out = re.sub(r"\s+", " ", out).strip(" .…")
+    return out if keep_breaks else _resolve_breaks(out)
 
 
 # --------------------------------------------------------------------------- TOC detection
@@ -152,7 +165,7 @@ def _join_title(lines: list[str]) -> str:
 def _toc_line_score(page: str) -> tuple[int, int]:
     """(lines that end in a page number after leaders or are bare numbers, non-empty lines)."""
     hits = total = 0
-    for ln in _lines(page):
+    for ln in split_lines(page):
         s = ln.strip()
         if not s:
             continue
@@ -172,7 +185,7 @@ def find_toc(pages: list[str]) -> tuple[int, int] | None:
     n = len(pages)
     candidates: list[tuple[int, int, int]] = []  # (score, start, end)
     for i, page in enumerate(pages):
-        head = "\n".join(ln for ln in _lines(page)[:6])
+        head = "\n".join(ln for ln in split_lines(page)[:6])
         if not _TOC_HEAD_RE.search(head):
             continue
         if not _is_toc_page(page, 3):
@@ -218,7 +231,7 @@ def _split_number(line: str, last_page: int) -> tuple[str, int | None, bool]:
     if m and m.group("text").strip():
         return m.group("text"), None, True
     m = _SPACE_NUM_RE.match(s)
-    if m and not _is_author_line(m.group("text")):
+    if m and not names_line(m.group("text")):
         num = int(m.group("num"))
         text = m.group("text")
         # "… 2010 году" or "Часть 1" are not page numbers: demand a plausible, monotone page
@@ -233,15 +246,17 @@ def _split_number(line: str, last_page: int) -> tuple[str, int | None, bool]:
     return s, None, False
 
 
-def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> list[TocEntry]:
+def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False, keep_breaks: bool = False
+              ) -> list[TocEntry]:
     """Parse TOC text into entries (authors, title, printed page); section headings are skipped.
 
-    Entries whose page number could not be read are dropped unless ``keep_unnumbered``.
+    Entries whose page number could not be read are dropped unless ``keep_unnumbered``. With ``keep_breaks``
+    a word broken at a line end stays marked with U+00AD for the caller to resolve against the article's page.
     """
     if isinstance(lines_or_text, str):
-        raw = _lines(lines_or_text)
+        raw = split_lines(lines_or_text)
     else:
-        raw = [ln for item in lines_or_text for ln in _lines(item)]
+        raw = [ln for item in lines_or_text for ln in split_lines(item)]
     lines = [ln.strip() for ln in raw]
     lines = [ln for ln in lines if ln and not _TOC_HEAD_RE.match(ln)]
 
@@ -267,13 +282,13 @@ def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> 
                 pending.append(placeholder)
             return
         authors: list[str] = []
-        while body and _is_author_line(body[0]):
+        while body and names_line(body[0]):
             authors.append(body.pop(0).strip())
         if not authors and len(body) > 1:
             # a list of full names wrapped over two lines ("…, Шмидт Елена" / "Викторовна")
             for k in (3, 2):
                 joined = " ".join(b.strip() for b in body[:k])
-                if len(body) > k and _is_author_line(joined):
+                if len(body) > k and names_line(joined):
                     authors.append(joined)
                     body = body[k:]
                     break
@@ -282,7 +297,7 @@ def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> 
             if m and _AUTHOR_LINE_RE.match(m.group("names")):
                 authors.append(m.group("names"))
                 body[0] = m.group("rest")
-        title = _join_title(body)
+        title = _join_title(body, keep_breaks)
         if not title and not authors:
             return
         entry = TocEntry(title=title, authors=authors, page=page)
@@ -296,7 +311,7 @@ def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> 
             num = int(num_only.group(1))
             if last_page and num > last_page + 80:
                 continue  # the TOC page's own page number
-            if chunk and not _is_author_line(chunk[-1]) and last_page <= num and not pending:
+            if chunk and not names_line(chunk[-1]) and last_page <= num and not pending:
                 # a title whose page number wrapped onto its own line
                 close(num)
                 last_page = num
@@ -315,10 +330,10 @@ def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> 
                 chunk = []
                 in_section = False
             continue
-        if in_section and _is_author_line(ln):
+        if in_section and names_line(ln):
             chunk = []
             in_section = False
-        if chunk and _is_author_line(ln) and not _is_author_line(chunk[-1]):
+        if chunk and names_line(ln) and not names_line(chunk[-1]):
             # a new entry starts before the previous one got its number
             if not in_section:
                 close(None)
@@ -338,7 +353,7 @@ def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> 
             close(None)
     # Authors printed after the titles: lines after the last numbered line are author lines.
     tail = [c for c in chunk if c.strip()]
-    if entries and tail and all(_is_author_line(c) for c in tail):
+    if entries and tail and all(names_line(c) for c in tail):
         shifted = [e.authors for e in entries[1:]] + [tail]
         if all(not e.authors for e in entries[:1]):
             for e, a in zip(entries, shifted):
@@ -355,7 +370,7 @@ def parse_toc(lines_or_text: str | list[str], keep_unnumbered: bool = False) -> 
 
 def _page_label(page: str) -> int | None:
     """The printed page number found in the first or last lines of a page, if any."""
-    content = [ln.strip() for ln in _lines(page) if ln.strip()]
+    content = [ln.strip() for ln in split_lines(page) if ln.strip()]
     if not content:
         return None
     cands = content[:2] + content[-2:]
@@ -444,12 +459,25 @@ def map_printed_to_physical(pages: list[str], entries: list[TocEntry]) -> dict[i
 # --------------------------------------------------------------------------- front matter
 
 
-def volume_info(pages: list[str]) -> VolumeInfo:
-    """What the front matter (first pages and the imprint page) says about the whole volume."""
-    info = VolumeInfo()
-    front = pages[:4] + pages[-2:]
-    text = "\n".join(p.replace("\r\n", "\n") for p in front)
-    flat = re.sub(r"\s+", " ", text.replace("\ufffe", "").replace("\u00ad", ""))
+_DATES = (r"\d{1,2}(?:\s*[–—-]\s*\d{1,2})?\s+(?:" + _MONTHS + r")(?:\s*[–—-]\s*\d{1,2}\s+(?:" + _MONTHS
+          + r"))?\s+\d{4}")
+# "– Уфа: РИЦ БашГУ, 2021. – 384 с." in the bibliographic record of the imprint page
+_IMPRINT_RE = re.compile(rf"[–—-]\s*([{UPL}][\w.-]+(?:-на-[\w]+)?)\s*:\s*([^,;]{{2,60}}?),\s*((?:19|20)\d\d)\.?\s*[–—-]\s*\d+\s*с")
+_EVENT_RE = re.compile(
+    # (?<!\d): tried once per run of digits, not at every digit (quadratic on a page of digits)
+    r"((?:(?<!\d)\d+-?[йяе]?\s+)?(?:[А-ЯЁ][а-яё]+\s+)?(?:Международн|Всероссийск|Республиканск|Межрегиональн|научн|"
+    r"международн|всероссийск|кругл)[\w-]*\s+(?:[\w-]+\s+){0,4}?(?:конференци[ийюя]|симпозиум\w*|семинар\w*|"
+    r"форум\w*|съезд\w*|чтени[йя]\w*|стола|стол)"
+    r"(?:\s+с\s+международным\s+участием)?(?:\s*[«\"“]([^»\"”]{8,200})[»\"”])?)"
+)
+_RECORD_END = re.compile(r"\s/\s*(?:отв\.|под\s+(?:общ(?:ей|\.)\s+)?ред|сост\.|ред\.)")
+_RECORD_STOP = re.compile(r"^(?:УДК|ББК|ӘОЖ|ISBN|©|[A-ZА-ЯЁ]\s?\d{1,3}$)")
+_AUTHOR_SIGN = re.compile(r"(?m)^\s*[A-ZА-ЯЁ]\s?\d{1,3}\s+")
+_PLACE_WORD = re.compile(rf"^\s*([{UPL}][{LOL}]+(?:-на-[{UPL}][{LOL}]+)?|[{UPL}]{{3,}})\s*,?\s*(?:(?:19|20)\d\d)?\s*(?:г\.)?\s*$")
+_NOT_PLACE = re.compile(r"^(?:Том|Часть|Материалы|Сборник|Научное|Издание|Выпуск|Предисловие|Содержание)$", re.I)
+
+
+def _codes(flat: str, info: VolumeInfo) -> None:
     m = re.search(r"ISBN[\s:]*((?:97[89][\s\-–]?)?[\d][\d\s\-–]{8,16}[\dXХ])", flat)
     if m:
         info.isbn = re.sub(r"\s+", "", m.group(1)).replace("–", "-")
@@ -459,69 +487,109 @@ def volume_info(pages: list[str]) -> VolumeInfo:
     m = re.search(r"ББК\s*([\w.:()+\-/]*[\d)])", flat)
     if m:
         info.bbk = m.group(1).strip()
-    # bibliographic description: "Title / отв. ред. А.И. Филиппов. – Уфа: РИЦ БашГУ, 2021. – 384 с."
-    m = re.search(r"[–—-]\s*([А-ЯЁA-Z][\w.-]+(?:-на-[\w]+)?)\s*:\s*([^,;]{2,60}?),\s*((?:19|20)\d\d)\.?\s*[–—-]\s*\d+\s*с", flat)
+
+
+def _title_page_place(page: str) -> str:
+    """The place printed low on the title page ("УФА" / "РИЦ БашГУ" / "2021", "Саратов 2011", "Алматы, 2023")."""
+    lines = [ln.strip() for ln in split_lines(page) if ln.strip()]
+    for ln in reversed(lines[-5:]):
+        m = _PLACE_WORD.match(ln)
+        if m and not _NOT_PLACE.match(m.group(1)):
+            return m.group(1).capitalize() if m.group(1).isupper() else m.group(1)
+    return ""
+
+
+def _imprint(flat: str, pages: list[str], info: VolumeInfo) -> None:
+    """Place, publisher and year: the imprint record "Город: Издательство, год", else the title page's bottom."""
+    m = _IMPRINT_RE.search(flat)
     if m:
         info.place, info.publisher, info.year = m.group(1), m.group(2).strip(), int(m.group(3))
-    m = re.search(r"\(\s*г\.\s*([А-ЯЁ][\w-]+),\s*(\d{1,2}(?:\s*[–—-]\s*\d{1,2})?\s+(?:" + _MONTHS + r")(?:\s*[–—-]\s*\d{1,2}\s+(?:" + _MONTHS + r"))?\s+\d{4}\s*г?\.?)\s*\)", flat)
+    conference_city = ""
+    m = re.search(r"\(\s*г\.\s*([А-ЯЁ][\w-]+),\s*(" + _DATES + r"\s*г?\.?)\s*\)", flat)
     if m:
-        info.place, info.dates = m.group(1), re.sub(r"\s+", " ", m.group(2)).strip()
-    elif not info.dates:
-        m = re.search(r"\b(\d{1,2}(?:\s*[–—-]\s*\d{1,2})?\s+(?:" + _MONTHS + r")\s+\d{4})\s*(?:г\.|года)", flat)
+        conference_city, info.dates = m.group(1), re.sub(r"\s+", " ", m.group(2)).strip()
+    else:
+        m = re.search(r"\b(" + _DATES + r")\s*(?:г\.|года)", flat)
         if m:
             info.dates = m.group(1)
-    m = re.search(
-        # (?<!\d): tried once per run of digits, not at every digit (quadratic on a page of digits)
-        r"((?:(?<!\d)\d+-?[йяе]?\s+)?(?:[А-ЯЁ][а-яё]+\s+)?(?:Международн|Всероссийск|Республиканск|Межрегиональн|научн)[\w-]*\s+"
-        r"(?:[\w-]+\s+){0,4}?(?:конференци[ийя]|симпозиум\w*|семинар\w*|форум\w*|съезд\w*|чтени[йя]\w*)"
-        r"(?:\s+с\s+международным\s+участием)?(?:\s*[«\"“][^»\"”]+[»\"”])?)",
-        flat,
-    )
-    if m:
-        info.event_title = m.group(1).strip()
-    # editors
+    # where the conference met is not where the book was published: only a fallback
+    if not info.place and pages:
+        info.place = _title_page_place(pages[0]) or conference_city
+    if info.year is None:
+        m = re.search(r"\b((?:19|20)\d\d)\b", pages[0] if pages else "")
+        if m:
+            info.year = int(m.group(1))
+    if not info.publisher:
+        m = re.search(r"(?:Отпечатано\s+в\s+)?(Издательств[оеа]\s+[А-ЯЁA-Z][\w-]+)", flat)
+        if m:
+            info.publisher = re.sub(r"^Издательств[еа]", "Издательство", m.group(1))
+
+
+def _event(flat: str, info: VolumeInfo) -> None:
+    """The event's own name: a match that carries the name in quotes wins over a generic "Материалы … конференции"."""
+    found = [m for m in _EVENT_RE.finditer(flat)]
+    named = [m for m in found if m.group(2) and len(m.group(2).split()) >= 2]
+    best = named[0] if named else (found[0] if found else None)
+    if best:
+        info.event_title = re.sub(r"\s+", " ", best.group(1)).strip()
+
+
+def _editors(flat: str, info: VolumeInfo) -> None:
     editors: list[str] = []
     m = re.search(r"Редакционная\s+коллегия\s*:(.{0,1500}?)(?:ISBN|Одобрено|Рецензент|©|Издание|УДК|$)", flat)
     if m:
-        for a in parse_authors(m.group(1)):
-            editors.append(a.name)
+        editors.extend(a.name for a in parse_authors(m.group(1)))
     for m in re.finditer(
         r"(?:[Пп]од\s+(?:общей\s+)?редакцией|[Пп]од\s+ред\.|[Оо]тв\.\s*ред\.|[Оо]тветственный\s+редактор)"
         rf"\s*[–—:-]?\s*(?:[\w.,-]+\s+){{0,6}}?({_NAME_IS}|{_NAME_SI})",
         flat,
     ):
         editors.append(re.sub(r"\s+", " ", m.group(1)).strip())
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for ed in editors:
         a = parse_authors(ed)
         key = (a[0].surname[:5].upper(), a[0].given.replace(" ", "")) if a else (ed, "")
         if key not in seen:
             seen.add(key)
             info.editors.append(a[0].name if a else ed)
-    if not info.publisher:
-        m = re.search(r"(?:Отпечатано\s+в\s+)?(Издательств[оеа]\s+[А-ЯЁA-Z][\w-]+)", flat)
-        if m:
-            info.publisher = re.sub(r"^Издательств[еа]", "Издательство", m.group(1))
-    # title: from the description before " / ", else the upper-case block of the title page
-    tp_title = _title_page_title(pages[0]) if pages else ""
-    if tp_title:
-        info.title = tp_title
-        key = re.escape(tp_title.split()[0]) if tp_title.split() else ""
-        for page in pages[:4]:
-            raw = page.replace("\r\n", "\n").replace("\ufffe", "")
-            m = re.search(rf"(?i)({key}[^/]{{3,400}}?)\s*/\s*(?:отв\.|под\s+ред|сост\.|ред\.)", raw)
-            if m and _norm(m.group(1)).startswith(_norm(tp_title)):
-                t = re.sub(r"(?m)^[A-ZА-ЯЁ]\s?\d{1,3}\s+", "", m.group(1))
-                info.title = re.sub(r"\s+", " ", t).strip()
-                break
-    if info.year is None:
-        m = re.search(r"\b((?:19|20)\d\d)\b", pages[0] if pages else "")
-        if m:
-            info.year = int(m.group(1))
-    if not info.place and pages:
-        m = re.search(r"^\s*([А-ЯЁ][а-яё]+|[А-ЯЁ]{3,})\s+(?:(?:19|20)\d\d)?\s*$", pages[0], re.M)
-        if m:
-            info.place = m.group(1).capitalize() if m.group(1).isupper() else m.group(1)
+
+
+def _record_title(pages: list[str]) -> str:
+    """The title part of the imprint page's bibliographic record ("Title: subtitle / отв. ред. …"), without the
+    author sign ("Р 36", "C56") and the parallel title after " = "; "" when no record names this book."""
+    title_page = _norm(" ".join(pages[:2]))
+    for page in pages[:4]:
+        lines = [ln.strip() for ln in split_lines(page.replace("\ufffe", "").replace("\u00ad", ""))]
+        for i, ln in enumerate(lines):
+            m = _RECORD_END.search(ln)
+            if not m:
+                continue
+            record = [ln[: m.start()]]
+            k = i - 1
+            # the record starts after a line that ends a sentence (the previous paragraph)
+            while k >= 0 and len(record) < 7 and lines[k] and not re.search(r"[.;]$", lines[k]) \
+                    and not _RECORD_STOP.match(lines[k]):
+                record.insert(0, lines[k])
+                k -= 1
+            text = _AUTHOR_SIGN.sub("", "\n".join(record))
+            text = re.sub(r"\s+", " ", text).split(" = ")[0].strip(" .")
+            head = " ".join(_norm(text).split()[:3])
+            if len(text) > 10 and head and head in title_page:
+                return text
+    return ""
+
+
+def volume_info(pages: list[str]) -> VolumeInfo:
+    """What the front matter (first pages and the imprint page) says about the whole volume."""
+    info = VolumeInfo()
+    front = pages[:4] + pages[-2:]
+    text = "\n".join(p.replace("\r\n", "\n") for p in front)
+    flat = re.sub(r"\s+", " ", text.replace("\ufffe", "").replace("\u00ad", ""))
+    _codes(flat, info)
+    _imprint(flat, pages, info)
+    _event(flat, info)
+    _editors(flat, info)
+    info.title = _record_title(pages) or (_title_page_title(pages[0]) if pages else "")
     return info
 
 
@@ -530,7 +598,7 @@ def _title_page_title(page: str) -> str:
     org = re.compile(r"МИНИСТЕРСТВО|УНИВЕРСИТЕТ|ИНСТИТУТ|АКАДЕМИЯ|АДМИНИСТРАЦИЯ|УПРАВЛЕНИЕ|ФИЛИАЛ|ОБЛАСТИ|РЕСПУБЛИК|МИНИСТРЛІГІ")
     block: list[str] = []
     best: list[str] = []
-    for ln in _lines(page) + [""]:
+    for ln in split_lines(page) + [""]:
         s = ln.strip()
         letters = [c for c in s if c.isalpha()]
         if letters and sum(c.isupper() for c in letters) > 0.8 * len(letters) and len(letters) > 3 and not org.search(s):
@@ -547,7 +615,7 @@ def _title_page_title(page: str) -> str:
 
 def _is_upper_title(line: str) -> bool:
     letters = [c for c in line if c.isalpha()]
-    return len(letters) >= 8 and sum(c.isupper() for c in letters) >= 0.85 * len(letters) and len(line.split()) >= 2
+    return len(letters) >= 8 and sum(c.isupper() for c in letters) >= CAPS_LINE * len(letters) and len(line.split()) >= 2
 
 
 def find_layout_starts(pages: list[str]) -> list[tuple[int, str, list[Author], int]]:
@@ -556,18 +624,18 @@ def find_layout_starts(pages: list[str]) -> list[tuple[int, str, list[Author], i
     for i, page in enumerate(pages):
         if _is_toc_page(page):
             continue
-        lines = [ln.strip() for ln in _lines(page)]
+        lines = [ln.strip() for ln in split_lines(page)]
         k = 0
         while k < len(lines):
             ln = lines[k]
             window = lines[k : k + 8]
-            if _UDC_RE.match(ln):
+            if is_udc_line(ln):
                 title_lines: list[str] = []
                 authors: list[Author] = []
                 for w in window[1:]:
                     if _is_upper_title(w):
                         title_lines.append(w)
-                    elif title_lines and (_is_author_line(w) or _NAME_RE.match(w)):
+                    elif title_lines and (names_line(w) or _NAME_RE.match(w)):
                         authors = parse_authors(w)
                         break
                     elif title_lines:
@@ -576,7 +644,7 @@ def find_layout_starts(pages: list[str]) -> list[tuple[int, str, list[Author], i
                     starts.append((i + 1, _join_title(title_lines), authors, k))
                     k += 1 + len(title_lines)
                     continue
-            if _is_author_line(ln) and not _SECTION_RE.match(ln):
+            if names_line(ln) and not _SECTION_RE.match(ln):
                 # "И.О. Фамилия" / affiliation line(s) / UPPER-CASE TITLE
                 for j in range(1, 4):
                     if k + j < len(lines) and _is_upper_title(lines[k + j]):
@@ -604,13 +672,31 @@ def _starts_mid_page(page: str, title: str) -> bool:
     key = _title_key(title, 3)
     if not key:
         return False
-    lines = [ln for ln in _lines(page) if ln.strip()]
+    lines = [ln for ln in split_lines(page) if ln.strip()]
+    first_word = key.split()[0]
     for idx in range(len(lines)):
-        if key in _norm(" ".join(lines[idx : idx + 3])):
+        # the title's own first line, not a line above it that only brings it into the 3-line window
+        if key in _norm(" ".join(lines[idx : idx + 3])) and _norm(lines[idx]).startswith(first_word):
             before = lines[:idx]
-            body = [b for b in before if len(b.strip()) > 30 and not _SECTION_RE.match(b) and not _UDC_RE.match(b)]
-            return len(body) >= 4
+            body = [b for b in before if len(b.strip()) > 30 and not _SECTION_RE.match(b) and not is_udc_line(b)]
+            return len(body) >= 4 or _previous_text_chars(before) >= 40
     return False
+
+
+def _previous_text_chars(before: list[str]) -> int:
+    """Characters of the previous article above a title: a few lines of its references are enough, but not this
+    page's number, running header ("308 Абдуллаев О.Х.", "TITLE . . . 137"), a section caption in capitals, or this
+    article's own УДК line and by-line (printed before its title)."""
+    own = next((k for k, b in enumerate(before) if is_udc_line(b) or author_line(b)), len(before))
+    return sum(len(b.strip()) for b in before[:own]
+               if not _running_line(b) and sum(c.islower() for c in b) > len(b) // 3)
+
+
+def _running_line(line: str) -> bool:
+    """A page number, or a running header with the page number at one end."""
+    s = line.strip()
+    return bool(_NUM_ONLY_RE.match(s) or (len(s) < 90 and re.match(r"^\d{1,4}\s+\S|.*\S\s+\d{1,4}$", s))
+                or _SECTION_RE.match(s) or is_udc_line(s))
 
 
 def _place_entries(pages: list[str], entries: list[TocEntry], toc: tuple[int, int]) -> list[int | None]:
@@ -654,20 +740,37 @@ def _place_entries(pages: list[str], entries: list[TocEntry], toc: tuple[int, in
     return placed
 
 
-def _toc_spans(pages: list[str], toc: tuple[int, int] | None) -> list[ArticleSpan]:
-    if toc is None:
-        return []
-    entries = parse_toc(pages[toc[0] - 1 : toc[1]], keep_unnumbered=True)
+def _article_entries(entries: list[TocEntry]) -> tuple[list[TocEntry], list[TocEntry]]:
+    """(article entries, the book's own apparatus with a page: preface, about the authors, index)."""
     # Unnumbered entries are kept only when they look like articles: authored (if the TOC names
     # authors at all) and not a running header/footer repeated on every TOC page.
     titles = Counter(e.title for e in entries)
     numbered = [e for e in entries if e.page is not None]
     authored_toc = sum(bool(e.authors) for e in numbered) >= 0.5 * max(len(numbered), 1)
-    entries = [
-        e for e in entries
-        if (e.page is not None or (titles[e.title] == 1 and (e.authors or not authored_toc)))
-        and not (not e.authors and _FRONT_BACK_MATTER_RE.match(e.title))
+    is_matter = [not e.authors and bool(_FRONT_BACK_MATTER_RE.match(e.title)) for e in entries]
+    matter = [e for e, m in zip(entries, is_matter) if m and e.page is not None]
+    articles = [
+        e for e, m in zip(entries, is_matter)
+        if not m and (e.page is not None or (titles[e.title] == 1 and (e.authors or not authored_toc)))
     ]
+    return articles, matter
+
+
+def _points_into_body(phys: int | None, toc: tuple[int, int], n: int) -> bool:
+    """A TOC at the front points forward, one at the back points backward; never into the TOC itself."""
+    if phys is None or toc[0] <= phys <= toc[1]:
+        return False
+    return not ((toc[0] <= n // 2 and phys < toc[0]) or (toc[0] > n // 2 and phys > toc[1]))
+
+
+def _toc_spans(pages: list[str], toc: tuple[int, int] | None) -> list[ArticleSpan]:
+    if toc is None:
+        return []
+    entries = parse_toc(pages[toc[0] - 1 : toc[1]], keep_unnumbered=True, keep_breaks=True)
+    raw_titles = {id(e): e.title for e in entries}
+    for e in entries:
+        e.title = _resolve_breaks(e.title)
+    entries, matter = _article_entries(entries)
     if len(entries) < 3:
         return []
     placed = _place_entries(pages, entries, toc)
@@ -677,17 +780,31 @@ def _toc_spans(pages: list[str], toc: tuple[int, int] | None) -> list[ArticleSpa
         body_end = toc[0] - 1 if not _starts_mid_page(pages[toc[0] - 1], "СОДЕРЖАНИЕ") else toc[0]
     spans: list[ArticleSpan] = []
     for e, phys in zip(entries, placed):
-        if phys is None or (toc[0] <= phys <= toc[1]):
-            continue
-        # a TOC at the front points forward, one at the back points backward
-        if (toc[0] <= n // 2 and phys < toc[0]) or (toc[0] > n // 2 and phys > toc[1]):
+        if not _points_into_body(phys, toc, n):
             continue
         authors = [a for line in e.authors for a in parse_authors(line)]
-        spans.append(ArticleSpan(title=e.title, authors=authors, first_page=phys, last_page=phys,
+        # a word broken at a TOC line end is written as the article's own first page prints it
+        title = _resolve_breaks(raw_titles[id(e)], "\n".join(pages[phys - 1:phys + 1]))
+        spans.append(ArticleSpan(title=title, authors=authors, first_page=phys, last_page=phys,
                                  printed_first=e.page, source="toc"))
     spans.sort(key=lambda s: (s.first_page, s.printed_first or 0))
     _set_last_pages(pages, spans, body_end)
+    _stop_at_back_matter(pages, spans, matter, toc)
     return spans
+
+
+def _stop_at_back_matter(pages: list[str], spans: list[ArticleSpan], matter: list[TocEntry], toc: tuple[int, int]) -> None:
+    """An article ends where the book's own apparatus after it begins ("Сведения об авторах", an index)."""
+    if not matter or not spans:
+        return
+    for entry, stop in zip(matter, _place_entries(pages, matter, toc)):
+        if stop is None or stop <= spans[0].first_page:
+            continue
+        for span in spans:
+            if span.first_page < stop <= span.last_page:
+                span.last_page = stop if _starts_mid_page(pages[stop - 1], entry.title) else stop - 1
+                if span.printed_first is not None:
+                    span.printed_last = span.printed_first + (span.last_page - span.first_page)
 
 
 def _set_last_pages(pages: list[str], spans: list[ArticleSpan], body_end: int) -> None:
@@ -739,5 +856,5 @@ def looks_like_volume(pages: list[str]) -> bool:
         authored = {tuple(e.authors) for e in inside if e.authors}
         if len({e.page for e in inside}) >= 3 and len(authored) >= 3:
             return True
-    udc_pages = sum(1 for p in pages if any(_UDC_RE.match(ln) for ln in _lines(p)))
+    udc_pages = sum(1 for p in pages if any(is_udc_line(ln) for ln in split_lines(p)))
     return udc_pages >= 3

@@ -201,8 +201,8 @@ def test_volume_is_split_into_articles_with_their_own_pdfs_and_volume_metadata(a
         vol = s.get(Publication, volume_id)
         assert vol.kind == "volume" and len(vol.pages) == 14
         arts = [s.get(Publication, i) for i in article_ids]
-        assert [(a.page_start, a.page_end) for a in arts] == [(5, 7), (8, 10), (11, 13)]
-        assert [(a.pdf_page_start, a.pdf_page_end) for a in arts] == [(6, 8), (9, 11), (12, 14)]
+        assert [(a.page_start, a.page_end) for a in arts] == [(5, 7), (8, 10), (11, 12)]   # «Сведения об авторах» is back matter
+        assert [(a.pdf_page_start, a.pdf_page_end) for a in arts] == [(6, 8), (9, 11), (12, 13)]
         assert [a.language for a in arts] == ["ru", "ru", "kk"]
         assert [p.person.surname for p in arts[1].authorships] == ["Нургалиева", "Шмидт"]
         assert arts[0].volume.isbn == "978-601-80123-4-1" and arts[0].volume.place == "Алматы"

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import sys
 from pathlib import Path
 
 import pytest
 
-from uploads.metadata import detect_language, extract_metadata, parse_author_name
+from uploads.metadata import extract_metadata, parse_author_name
 
 logger = logging.getLogger(__name__)
 
@@ -48,25 +49,6 @@ def test_parse_author_name_unknown_form_keeps_text() -> None:
     a = parse_author_name("редакционная коллегия")
     assert a.name == "редакционная коллегия"
     assert a.surname == ""
-
-
-# ---------------------------------------------------------------------------------------------
-# detect_language
-# ---------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize(
-    "text, lang",
-    [
-        ("В статье рассматриваются вопросы развития системы образования в регионе.", "ru"),
-        ("Мақалада қазақ тіліндегі терминдердің қалыптасу жолдары қарастырылады.", "kk"),
-        ("The article considers the development of the education system in the region.", "en"),
-        ("Бұл жұмыста біз Ыбырай Алтынсариннің шығармаларын талдаймыз.", "kk"),
-        ("Абай", ""),
-        ("", ""),
-    ],
-)
-def test_detect_language(text: str, lang: str) -> None:
-    assert detect_language(text) == lang
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,6 +289,7 @@ def _bench():
     spec = importlib.util.spec_from_file_location("kelisim_bench_metadata", REPO_ROOT / "bench" / "metadata.py")
     mod = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
+    sys.modules[spec.name] = mod   # its dataclasses look their module up there
     spec.loader.exec_module(mod)
     return mod
 
@@ -316,21 +299,19 @@ needs_corpus = pytest.mark.skipif(not (CORPUS / "MANIFEST.json").exists(), reaso
 
 @needs_corpus
 def test_corpus_manifest_accuracy(capsys: pytest.CaptureFixture[str]) -> None:
+    """Floors a little below bench/metadata.py's figures (see docs/metadata.md), without OCR and on half the
+    unseen articles to keep the test short; the corpus section (OCR, ~10 min) is left to the bench."""
     pytest.importorskip("pdfminer")
-    pytest.importorskip("docx")
+    pytest.importorskip("pypdfium2")
     pytest.importorskip("reportlab")
-    scores = _bench().run(CORPUS, verbose=False, n_rendered=6)
-    pdf, sci, sci_pdf = scores["pdf"], scores["sci-text"], scores["sci-pdf"]
-
-    def ratio(sc, f: str) -> float:
-        return sc.ok[f] / sc.n[f]
-
-    # measured: title 19/24, authors 13/17, year 16/21; sci text: title 43/44, authors 31/42; sci pdf 12/12, 10/12
-    assert ratio(pdf, "title") >= 0.70
-    assert ratio(pdf, "authors") >= 0.65
-    assert ratio(pdf, "year") >= 0.66
-    assert pdf.false_year == 0 and pdf.false_authors == 0
-    assert ratio(sci, "title") >= 0.90
-    assert ratio(sci, "authors") >= 0.65
-    assert ratio(sci_pdf, "title") >= 0.80
-    assert ratio(sci_pdf, "authors") >= 0.60
+    scores = _bench().run(CORPUS, verbose=False, n_rendered=0, ocr=False, cache=None,
+                          only=("sci-text", "unseen", "volumes"), n_unseen=20)
+    sci, unseen, vols = scores["sci-text"], scores["unseen"], scores["volumes"]
+    # measured: sci-text title 43/44, authors 42/44; unseen 40/40 and 40/40; volume articles 35/35 title and authors
+    assert sci.ratio("title") >= 0.95 and sci.ratio("authors") >= 0.90
+    assert unseen.ratio("title") >= 0.95 and unseen.ratio("authors") >= 0.95 and unseen.ratio("year") >= 0.95
+    assert vols.ratio("title") >= 0.95 and vols.ratio("authors") >= 0.95 and vols.ratio("abstract") >= 0.95
+    assert vols.ratio("printed pages") >= 0.95
+    for field in ("volume title", "place", "event", "cut"):
+        assert vols.ratio(field) == 1.0, vols.misses
+    assert unseen.ratio("cut") == 1.0, unseen.misses

@@ -260,7 +260,7 @@ EXPECTED_INFO = {
     },
     "collections/ru_sterlitamak_mathphys_2021_vol1.pdf": {
         "isbn": "978-5-7477-5327-3", "udc": "517.95, 517.91, 532.546, 539.422.2", "bbk": "22.161",
-        "year": 2021, "place": "Стерлитамак", "dates": "12 – 15 сентября 2021 г.", "publisher": "РИЦ БашГУ",
+        "year": 2021, "place": "Уфа", "dates": "12 – 15 сентября 2021 г.", "publisher": "РИЦ БашГУ",
         "editor": "Филиппов А.И.", "title_starts": "Современные проблемы математики и физики",
     },
 }
@@ -368,3 +368,99 @@ def test_toc_pages_from_pdfminer() -> None:
     assert got[: len(expected)] == expected[: len(got)]
     assert len(got) >= 25
     assert isinstance(entries[0], TocEntry)
+
+
+# ----------------------------------------------------------------------------- issue 14 regressions
+
+
+def _hyphen_volume() -> list[str]:
+    """A volume whose TOC breaks compound words at line ends (and PDFium marks one break with U+FFFE)."""
+    pages = [
+        "МИНИСТЕРСТВО НАУКИ\nКРАЕВЫЕ ЗАДАЧИ И ИХ ПРИЛОЖЕНИЯ\nМатериалы\nМеждународной научной конференции\n"
+        "(г. Туркестан, 3 – 5 июня 2022 г.)\nШЫМКЕНТ\nИздательство ЮКУ\n2022",
+        "УДК 517.95\nКраевые задачи и их приложения: материалы Международной\nК78 научной конференции "
+        "(г. Туркестан, 3 – 5 июня 2022 г.) / отв. ред.\nА.Б. Сериков. – Шымкент: Издательство ЮКУ, 2022. – 12 с.\n"
+        "Материалы составлены из докладов, представленных на международную научную конференцию\n"
+        "\"Краевые задачи и их приложения\" в Туркестане.\nISBN 978-601-04-1234-5",
+        "Содержание\nИванов И.И.\nЗАДАЧА БЕЗ НАЧАЛЬНЫХ УСЛОВИЙ ДЛЯ ДИФФУЗИОННО-\nВОЛНОВОГО УРАВНЕНИЯ ........ 1\n"
+        "Petrov P.P.\nASYMPTOTICS OF THE STURM\ufffeLIOUVILLE OPERATOR ........ 4\n"
+        "Сериков А.Б.\nКЛАСС БЫСТРО-\nУБЫВАЮЩИХ ФУНКЦИЙ И ИХ ПРИМЕНЕНИЕ ........ 7\n",
+    ]
+    bodies = {
+        1: "УДК 517\nЗАДАЧА БЕЗ НАЧАЛЬНЫХ УСЛОВИЙ ДЛЯ ДИФФУЗИОННО-ВОЛНОВОГО УРАВНЕНИЯ\nИванов И.И.\nТекст статьи.",
+        4: "UDC 517\nASYMPTOTICS OF THE STURM-LIOUVILLE OPERATOR\nPetrov P.P.\nText of the paper.",
+        7: "УДК 517\nКЛАСС БЫСТРОУБЫВАЮЩИХ ФУНКЦИЙ И ИХ ПРИМЕНЕНИЕ\nСериков А.Б.\nТекст статьи.",
+    }
+    for printed in range(1, 10):
+        pages.append(f"{printed}\n" + bodies.get(printed, f"Продолжение текста на странице {printed}.\n" * 5))
+    return pages
+
+
+def test_toc_line_end_hyphens_follow_the_article_page() -> None:
+    _, spans = split_volume(_hyphen_volume())
+    assert [s.title for s in spans] == [
+        "ЗАДАЧА БЕЗ НАЧАЛЬНЫХ УСЛОВИЙ ДЛЯ ДИФФУЗИОННО-ВОЛНОВОГО УРАВНЕНИЯ",
+        "ASYMPTOTICS OF THE STURM-LIOUVILLE OPERATOR",
+        "КЛАСС БЫСТРОУБЫВАЮЩИХ ФУНКЦИЙ И ИХ ПРИМЕНЕНИЕ",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("Иванов И.И.\nО ЗАДАЧЕ ДЛЯ ДИФФУЗИОННО-\nВОЛНОВОГО УРАВНЕНИЯ ........ 3\n", "О ЗАДАЧЕ ДЛЯ ДИФФУЗИОННО-ВОЛНОВОГО УРАВНЕНИЯ"),
+        ("Иванов И.И.\nО задаче Штурма для оператора Sturm-\nLiouville ........ 3\n", "О задаче Штурма для оператора Sturm-Liouville"),
+        ("Иванов И.И.\nНЕРАВЕНСТВА ДЛЯ ПРОСТРАНСТВ СОБО-\nЛЕВА ........ 3\n", "НЕРАВЕНСТВА ДЛЯ ПРОСТРАНСТВ СОБОЛЕВА"),
+    ],
+)
+def test_toc_hyphen_rule_without_the_article_page(text: str, title: str) -> None:
+    assert [e.title for e in parse_toc(text)] == [title]
+
+
+def test_volume_place_is_the_imprint_not_the_conference_city() -> None:
+    info, _ = split_volume(_hyphen_volume())
+    assert info.place == "Шымкент"
+    assert info.publisher == "Издательство ЮКУ"
+    assert info.dates.startswith("3 – 5 июня 2022")
+
+
+def test_volume_event_is_the_named_conference() -> None:
+    info, _ = split_volume(_hyphen_volume())
+    assert "Краевые задачи и их приложения" in info.event_title
+
+
+def test_volume_place_from_title_page_bottom_without_record() -> None:
+    pages = _hyphen_volume()
+    pages[1] = "УДК 517.95\nISBN 978-601-04-1234-5"
+    info, _ = split_volume(pages)
+    assert info.place == "Шымкент"
+
+
+def test_volume_title_from_the_record_not_a_cover_fragment() -> None:
+    pages = _hyphen_volume()
+    pages[0] = ("Ассамблея народа Казахстана\n«ДАЛА ӨҢІРІНДЕГІ ТІЛ ЖӘНЕ\nМӘДЕНИ КЕЛІСІМ» семинарының\nматериалдары\n"
+                "Материалы семинара «ЯЗЫК,\nКУЛЬТУРА И СОГЛАСИЕ\nВ СТЕПНОМ РЕГИОНЕ»\nҚонаев, 2022")
+    pages[1] = ("УДК 323.1\nЯ 41\nРедакционная коллегия: Т.К. Беков (отв. ред.), М.П. Иванова.\n"
+                "Я 41 Язык, культура и согласие в степном регионе: материалы\nсеминара (Қонаев, 14 апреля 2022 г.) = "
+                "Дала өңіріндегі тіл және мәдени келісім:\nсеминар материалдары / под ред. Т.К. Бекова. – Қонаев: "
+                "НЭГ АНК, 2022. – 12 с.\nISBN 978-601-04-1234-5")
+    info, _ = split_volume(pages)
+    assert info.title == "Язык, культура и согласие в степном регионе: материалы семинара (Қонаев, 14 апреля 2022 г.)"
+    assert info.place == "Қонаев"
+
+
+def test_last_article_ends_where_the_back_matter_begins() -> None:
+    pages = _synthetic_volume()
+    pages[2] += "Сведения об авторах ........ 9\n"
+    pages[11] = "9\nСВЕДЕНИЯ ОБ АВТОРАХ\nИванов Иван Иванович — кандидат исторических наук.\n"
+    _, spans = split_volume(pages)
+    assert (spans[-1].first_page, spans[-1].last_page, spans[-1].printed_last) == (10, 11, 8)
+
+
+def test_article_after_a_short_reference_tail_shares_the_page() -> None:
+    pages = _synthetic_volume()
+    pages[6] = ("4\n2. Сериков А.Б. Кочевья и города. – Алматы: Наука, 2009. – 201 с.\n"
+                "УДК 94\nГОРОДА ВЕЛИКОГО ШЕЛКОВОГО ПУТИ\nПетров П.П., Ахметова А.А.\nТекст о городах.")
+    _, spans = split_volume(pages)
+    assert (spans[0].last_page, spans[0].printed_last) == (7, 4)
+    assert spans[1].first_page == 7

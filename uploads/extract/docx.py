@@ -181,3 +181,21 @@ def _document_xml_pages(path: Path | io.BytesIO) -> list[str]:
         if text:
             pages[-1].append(text)
     return [t for t in ("\n\n".join(p) for p in pages) if t.strip()]
+
+
+def docx_properties(path: Path) -> dict[str, str]:
+    """The Word file's own dates ("created", "modified", ISO) from its core properties, where recorded."""
+    try:
+        import docx
+
+        _harden_python_docx()
+        source = _defused_package(path) or path
+        props = docx.Document(source if isinstance(source, io.BytesIO) else str(source)).core_properties
+    except Exception:  # noqa: BLE001 - the dates are a hint; a file that cannot give them gives none
+        return {}
+    out: dict[str, str] = {}
+    for name in ("created", "modified"):
+        value = getattr(props, name, None)
+        if value is not None:
+            out[name] = value.isoformat()
+    return out

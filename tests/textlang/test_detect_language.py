@@ -1,0 +1,79 @@
+"""textlang.detect_language: the one detector that uploads (metadata) and indexer (analysis) share."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from support import REPO
+from textlang import detect_language
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        # plain sentences
+        ("В статье рассматриваются вопросы развития системы образования в регионе.", "ru"),
+        ("Мақалада қазақ тіліндегі терминдердің қалыптасу жолдары қарастырылады.", "kk"),
+        ("The article considers the development of the education system in the region.", "en"),
+        ("Бұл жұмыста біз Ыбырай Алтынсариннің шығармаларын талдаймыз.", "kk"),
+        # a Russian sentence that quotes Kazakh names: both old detectors said "kk"
+        ("В статье рассматривается творчество Ахмета Байтұрсынұлы и Мағжана Жұмабаева.", "ru"),
+        ("Институт ядерных проблем БГУ: 30 лет научных исследований", "ru"),
+        # a short Kazakh heading: the metadata detector said "" (fewer than 15 letters counted)
+        ("Абай Құнанбаев", "kk"),
+        ("Алматы қаласы, 2016 жыл", "kk"),
+        # Latin-script Kazakh (2021 alphabet, q for қ): both old detectors said "en"
+        ("Qazaqstan Respublikasynyñ memlekettik tili — qazaq tili.", "kk"),
+        ("Qazaq tili — memlekettik til, onyñ damuy bärimizdiñ mindetimiz.", "kk"),
+        # English titles in capitals stay English
+        ("THE USAGE OF THE LITERARY TEXT IN THE TEACHING OF A FOREIGN LANGUAGE", "en"),
+        # a Kazakh sentence with an English clause is Kazakh
+        ("Бұл мақала ағылшын тілінде жазылған: the article is written in English.", "kk"),
+        # a Kazakh sentence whose only Kazakh-letter word is short still reads as Kazakh
+        ("Эльбурс тауы беткейінде 2000 мм, Систан ойысында 50 — 60 мм.", "kk"),
+        # too little text
+        ("Абай", ""),
+        ("", ""),
+        ("12345 ... 67", ""),
+    ],
+)
+def test_detect_language_ru_kk_en_mixed_latin(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
+def test_default_is_returned_when_too_short() -> None:
+    assert detect_language("Абай", "kk") == "kk"
+    assert detect_language("", "ru") == "ru"
+
+
+def test_uploads_and_indexer_give_the_same_answer() -> None:
+    from indexer.analysis.language import detect_language as indexer_detect
+    from uploads.metadata import detect_language as metadata_detect
+
+    for text in ("В статье рассматривается творчество Ахмета Байтұрсынұлы.", "Абай Құнанбаев",
+                 "Qazaq tili — memlekettik til, onyñ damuy bärimizdiñ mindetimiz.", "Тіл саясаты"):
+        assert metadata_detect(text) == indexer_detect(text) == detect_language(text)
+
+
+def test_textlang_imports_nothing_of_the_project() -> None:
+    code = ("import sys; import textlang; textlang.detect_language('Мақалада тіл саясаты қарастырылады.'); "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('flask', 'sqlalchemy', 'archive', 'uploads', 'indexer')); print(','.join(bad))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("rel, lang, minimum", [
+    ("text/kk_ud_ktb_sentences.txt", "kk", 0.99),
+    ("text/kk_primeminister_news_sentences.txt", "kk", 0.99),
+])
+def test_corpus_sentences(rel: str, lang: str, minimum: float) -> None:
+    from support import corpus_path
+
+    lines = [ln.strip() for ln in corpus_path(rel).read_text(encoding="utf-8").splitlines() if len(ln.strip()) > 40]
+    sample = lines[:400]
+    hits = sum(detect_language(s) == lang for s in sample)
+    assert hits / len(sample) >= minimum

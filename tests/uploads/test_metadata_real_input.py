@@ -1,0 +1,330 @@
+"""Regressions from real uploads (issue 14): each test text is written here and reproduces the pattern that failed."""
+from __future__ import annotations
+
+import pytest
+
+from uploads.metadata import extract_metadata, parse_author_name
+from uploads.text import author_line
+
+# ---------------------------------------------------------------------------------------------
+# Titles continue across line breaks while the continuation belongs
+# ---------------------------------------------------------------------------------------------
+
+# A volume cover: the quoted event name in capitals, the rest of the title in lower case on the next lines.
+KK_COVER = """Алматы облысы Қазақстан халқы Ассамблеясы
+Ассамблея народа Казахстана Алматинской области
+«ДАЛА ӨҢІРІНДЕГІ ТІЛ, МӘДЕНИЕТ ЖӘНЕ
+РУХАНИ КЕЛІСІМ» ғылыми семинарының
+материалдары
+Материалы научного семинара «ЯЗЫК, КУЛЬТУРА
+И ДУХОВНОЕ СОГЛАСИЕ В СТЕПНОМ РЕГИОНЕ»
+Қонаев, 2022
+"""
+
+# An article of a volume as pdfminer gives it: the title lines in separate boxes, the first ends in "и".
+RU_TITLE_IN_BOXES = """Язык и общество в регионе · Қонаев, 2022
+
+УДК 316.7
+
+Серикова Дана Маратовна
+Институт истории и этнологии, Алматы, Казахстан
+
+Межэтнический диалог и
+
+городская идентичность в малых городах:
+
+практики, институты и риски
+
+Аннотация. В докладе рассматриваются практики межэтнического диалога в малых городах региона и
+роль общественных объединений в поддержании согласия.
+Ключевые слова: диалог, идентичность, малый город.
+"""
+
+# The title wraps after a preposition and the layout puts a blank line inside it.
+RU_PREPOSITION_WRAP = """УДК 94(574)
+А.К. Жумабаева
+Карагандинский университет, Караганда, Казахстан
+РОЛЬ КОЧЕВЫХ ТРАДИЦИЙ В
+
+ФОРМИРОВАНИИ ГОРОДСКОЙ КУЛЬТУРЫ РЕГИОНА
+Аннотация. Статья рассматривает кочевые традиции в культуре городов Центрального Казахстана.
+"""
+
+
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        (KK_COVER, "«ДАЛА ӨҢІРІНДЕГІ ТІЛ, МӘДЕНИЕТ ЖӘНЕ РУХАНИ КЕЛІСІМ» ғылыми семинарының материалдары"),
+        (RU_TITLE_IN_BOXES,
+         "Межэтнический диалог и городская идентичность в малых городах: практики, институты и риски"),
+        (RU_PREPOSITION_WRAP, "Роль кочевых традиций в формировании городской культуры региона"),
+    ],
+)
+def test_title_continues_across_line_breaks(text: str, title: str) -> None:
+    assert extract_metadata([text]).title == title
+
+
+def test_title_stops_at_the_next_block() -> None:
+    md = extract_metadata([KK_COVER])
+    assert "Материалы научного семинара" not in md.title
+
+
+# ---------------------------------------------------------------------------------------------
+# By-lines
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "line, surnames",
+    [
+        # one by-line, each name followed by its institution and city: every author, not the first two
+        ("Л.П.Лавров, СПБГАСУ, Санкт-Петербург А.Ф.Еремеева, СПБГАСУ, Санкт-Петербург Ф.В.Перов, СПБГАСУ, "
+         "Санкт-Петербург", ["Лавров", "Еремеева", "Перов"]),
+        ("К.Б.Омаров, ЕНУ, Астана Д.С.Ахметова, ЕНУ, Астана Р.Т.Ким, КазНУ, Алматы", ["Омаров", "Ахметова", "Ким"]),
+        # Kyrgyz and Kazakh patronymic particles as a separate word
+        ("Алмаз Атай уулу, Бишкек", ["Атай уулу"]),
+        ("Атай уулу Алмаз, Нурлан Асанов", ["Атай уулу", "Асанов"]),
+        ("Айгүл Жумабек кызы, КГУ им. И. Арабаева", ["Жумабек кызы"]),
+        ("Сәрсенбаев Ержан Құрманғали ұлы, Нұрланова Әйгерім Серік қызы", ["Сәрсенбаев", "Нұрланова"]),
+        ("А. Атай уулу, Ж. Бекова", ["Атай уулу", "Бекова"]),
+        # inflected forms are not names as printed
+        ("Открыто Чарльзом Б. и его коллегами в 1848 году", []),
+        ("Работы Петровой А.А. и Ивановым Б.Б. были продолжены", []),
+    ],
+)
+def test_author_line(line: str, surnames: list[str]) -> None:
+    assert [a.surname for a in author_line(line)] == surnames
+
+
+@pytest.mark.parametrize(
+    "raw, surname, given",
+    [
+        ("Алмаз Атай уулу", "Атай уулу", "Алмаз"),
+        ("Атай уулу Алмаз", "Атай уулу", "Алмаз"),
+        ("Сәрсенбаев Ержан Құрманғали ұлы", "Сәрсенбаев", "Ержан Құрманғали ұлы"),
+        ("Атай уулу А.", "Атай уулу", "А."),
+    ],
+)
+def test_parse_particle_names(raw: str, surname: str, given: str) -> None:
+    a = parse_author_name(raw)
+    assert (a.surname, a.given) == (surname, given)
+
+
+# pypdfium2 puts superscript affiliation markers and the rest of a broken name on lines of their own.
+RU_BROKEN_BYLINE = """9
+Язык и общество в регионе · Қонаев, 2022
+УДК 323.1
+Петрова Анна Сергеевна1
+, Ким Елена
+Викторовна2
+1Институт философии и политологии, Алматы,
+Казахстан
+2Молодёжное крыло общественного объединения, Қонаев,
+Казахстан
+Общественные объединения как
+посредники в городских спорах
+Аннотация. В докладе анализируется опыт общественных объединений в урегулировании споров.
+"""
+
+
+def test_byline_broken_inside_a_name_keeps_every_author() -> None:
+    md = extract_metadata([RU_BROKEN_BYLINE])
+    assert [a.surname for a in md.authors] == ["Петрова", "Ким"]
+    assert md.authors[1].given == "Елена Викторовна"
+    assert md.title == "Общественные объединения как посредники в городских спорах"
+    assert md.year == 2022            # the running header of the volume
+
+
+def test_body_names_in_oblique_case_are_not_authors() -> None:
+    page = ("СПИРИТИЗМ В РОССИИ XIX ВЕКА\n\n"
+            "Известно, что первые сеансы были описаны\nЧарльзом Б. и Петровой А.А. в письмах к друзьям,\n"
+            "а затем в журналах того времени.\n")
+    assert extract_metadata([page]).authors == []
+
+
+# ---------------------------------------------------------------------------------------------
+# A page that starts with the previous article's reference list
+# ---------------------------------------------------------------------------------------------
+
+RU_AFTER_REFERENCES = """устойчивости бортов карьера в условиях длительной эксплуатации: Отчет о НИР /
+Институт горного дела; рук. работы Ю.М. Николаев. – Караганда, 2012. – 37 с.
+
+12. Нормы технологического проектования горных предприятий. – К.:
+ИГД НАНК, 2009. – 201 с.
+
+13. Патент на полезную модель KZ № 8492. Способ отвалообразования / Николаев Ю.М.,
+Васильев О.О., Кебалов Я.В., Домнин А.В. // Бюл. – № 21. – Астана, 2013. – 10 с.
+
+УДК 504(075.8)
+Н.В. КОЗЛОВА, канд. хим. наук, доц., Р.Р. ЕСЕНОВ, канд. биол. наук, ст.
+преподаватель кафедры химии
+Карагандинский технический университет
+
+НЕКОТОРЫЕ ПРОБЛЕМЫ ОЧИСТКИ
+СТОЧНЫХ ВОД ОТ СИНТЕТИЧЕСКИХ ВЕЩЕСТВ И
+ОСНОВНЫЕ ПУТИ ИХ РЕШЕНИЯ
+
+Рассмотрены виды и источники синтетических веществ в сточных водах и методы их устранения.
+"""
+
+
+def test_reference_list_is_never_the_title_or_the_authors() -> None:
+    md = extract_metadata([RU_AFTER_REFERENCES])
+    assert md.title == "Некоторые проблемы очистки сточных вод от синтетических веществ и основные пути их решения"
+    assert [a.surname for a in md.authors] == ["Козлова", "Есенов"]
+    assert md.year is None            # 2009 and 2013 belong to the references
+
+
+def test_narrow_column_event_year_is_not_the_publication_year() -> None:
+    page = ("11\nЯзык и общество в регионе · Қонаев, 2022\nӘОЖ 2:316\nҚ.Ж. Байжанұлы, Ж.Қ. Мұқанова\n"
+            "Жастардың діни сауаттылығы\nАңдатпа. Баяндамада жастардың діни сауаттылығы\n"
+            "қарастырылады. 2021 жылы студенттер арасында\nжүргізілген сауалнама нәтижелері берілген.\n"
+            "2021 жылы Қонаев қаласындағы үш колледждің\n160 студенті арасында сауалнама жүргізілді.\n")
+    assert extract_metadata([page]).year == 2022
+
+
+# ---------------------------------------------------------------------------------------------
+# Standards: the subject after the generic header, not the header
+# ---------------------------------------------------------------------------------------------
+
+GOST_OCR = """201 7.41—98 р нинаа
+МЕЖГОСУДАРСТВЕННЫЙ СТАНДАРТ
+СИСТЕМА СТАНДАРТОВ ПО ИНФОРМАЦИИ, БИБЛИОТЕЧНОМУ И ИЗДАТЕЛЬСКОМУ ДЕЛУ
+БИБЛИОГРАФИЧЕСКОЕ ОПИСАНИЕ. ЭЛЕКТРОННЫЕ РЕСУРСЫ
+Общие требования
+Издание официальное
+БЗ 5—98/12
+МЕЖГОСУДАРСТВЕННЫЙ СОВЕТ ПО СТАНДАРТИЗАЦИИ, МЕТРОЛОГИИ И СЕРТИФИКАЦИИ
+Минск
+"""
+GOST_PAGE2 = "Предисловие\n1 РАЗРАБОТАН Техническим комитетом ТК 191\nВзамен ГОСТ 7.1—84\n"
+
+
+def test_standard_title_is_its_subject_and_number() -> None:
+    md = extract_metadata([GOST_OCR, GOST_PAGE2])
+    assert md.title == "ГОСТ 7.41-98. Библиографическое описание. Электронные ресурсы. Общие требования"
+    assert md.year == 1998
+
+
+def test_standard_number_found_elsewhere_when_the_title_page_lost_it() -> None:
+    page = GOST_OCR.replace("201 7.41—98 р нинаа", "нин errr nena")
+    md = extract_metadata([page, "ГОСТ 7.41—98 Предисловие\nВзамен ГОСТ 7.1—84"])
+    assert md.title.startswith("ГОСТ 7.41-98. Библиографическое описание")
+
+
+# ---------------------------------------------------------------------------------------------
+# Abstracts without a marker
+# ---------------------------------------------------------------------------------------------
+
+# Word paragraphs come separated by blank lines; the abstract sits right above "Ключевые слова".
+DOCX_ARTICLE = """Физика и техника
+
+УДК 535.2
+
+Расчёт облучённости от протяжённых источников света
+
+А.Б. Серикбаев, В.Г. Ким
+
+Исследовано распределение облучённости вокруг протяжённых источников и показано, как расположение ламп и элементов конструкции влияет на равномерность облучения поверхности.
+
+Ключевые слова: облучённость, протяжённый источник, моделирование.
+
+Введение
+
+Протяжённые источники света широко применяются [1].
+"""
+
+# A journal that prints the abstract in three languages between the title and "Проблема и ее связь…".
+RU_ABSTRACT_BEFORE_BODY = """УДК 504(075.8)
+Н.В. КОЗЛОВА, канд. хим. наук, доц., Р.Р. ЕСЕНОВ, ст. преподаватель
+Карагандинский технический университет
+
+ОЧИСТКА СТОЧНЫХ ВОД ОТ ПОВЕРХНОСТНО-АКТИВНЫХ ВЕЩЕСТВ
+
+Рассмотрены виды и источники поверхностно-активных веществ и методы их удаления из сточных вод.
+
+Розглянуто види та джерела поверхнево-активних речовин і методи їх видалення зі стічних вод.
+
+The types and sources of surfactants and the methods of their removal from waste water are considered.
+
+Проблема и ее связь с научными и практическими заданиями. Загрязнение воды остаётся острой проблемой [1].
+"""
+
+
+def test_docx_abstract_above_keywords_across_blank_lines() -> None:
+    md = extract_metadata([DOCX_ARTICLE])
+    assert md.abstracts["ru"].startswith("Исследовано распределение облучённости")
+
+
+def test_unmarked_abstracts_between_title_and_body() -> None:
+    md = extract_metadata([RU_ABSTRACT_BEFORE_BODY])
+    assert md.abstracts["ru"].startswith("Рассмотрены виды и источники")
+    assert md.abstracts["en"].startswith("The types and sources")
+    assert "kk" not in md.abstracts            # the Ukrainian paragraph is not Kazakh
+
+
+def test_body_paragraph_with_citations_is_not_an_abstract() -> None:
+    page = ("УДК 517.9\nОБ ОДНОЙ ЗАДАЧЕ ДЛЯ УРАВНЕНИЯ ТЕПЛОПРОВОДНОСТИ\nЗикиров О.С.\n"
+            "Национальный университет Узбекистана\nРазличные классы нагруженных уравнений рассмотрены в работах "
+            "[1]–[3], где изучены их свойства и разрешимость.\nВведение\nТекст.")
+    assert extract_metadata([page]).abstracts == {}
+
+
+def test_abstract_across_a_page_break_keeps_going_past_the_running_header() -> None:
+    page1 = ("УДК 517.95\nО РАЗРЕШИМОСТИ ПЕРИОДИЧЕСКОЙ ЗАДАЧИ\nШералиев Ш.Н.\nФилиал МГУ, Ташкент\nmail@example.uz\n"
+             "Рассматривается квазилинейное интегро-дифференциальное уравнение с нелинейностью\n"
+             "в виде интегрального оператора. Доказано существование и единственность решения.\n"
+             "c Шералиев Ш.Н., 2021")
+    page2 = "248 Шералиев Ш.Н.\nКлючевые слова: периодическое решение, перидинамика.\nТекст статьи."
+    md = extract_metadata([page1, page2])
+    assert md.abstracts["ru"].endswith("единственность решения.")
+
+
+# ---------------------------------------------------------------------------------------------
+# A Word manuscript prints no year: the file's own date stands for it when the text is that recent
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "info, year",
+    [
+        ({"created": "2024-03-27T07:43:00", "modified": "2024-03-28T10:00:00"}, 2024),
+        ({"/CreationDate": "D:20240327074300+03'00'"}, 2024),
+        ({"modified": "2031-01-01T00:00:00"}, None),          # a date in the future is a wrong clock
+        ({"modified": "2040-01-01"}, None),
+        ({}, None),
+    ],
+)
+def test_docx_year_from_the_document_date(info: dict, year: int | None) -> None:
+    page = DOCX_ARTICLE + "\nСписок литературы\n1. Иванов И.И. Облучатели // Светотехника. 2023. № 2. С. 5–9.\n"
+    assert extract_metadata([page], pdf_info=info).year == year
+
+
+def test_document_date_is_not_the_year_of_an_old_text() -> None:
+    page = "ШАҺЗАМАН МЫРЗАҒА\nМәтін 1912 жылы жазылған хат туралы.\n"
+    assert extract_metadata([page.replace("1912 жылы", "сол жылы")], pdf_info={"created": "2020-05-01"}).year is None
+    assert extract_metadata(["Мәтін.\n1913 ж. айтылған сөз.\n"], pdf_info={"created": "2020-05-01"}).year != 2020
+
+
+def test_abstract_above_keywords_skips_the_bibliography_count_and_page_number() -> None:
+    page = ("УДК 519.6\nТОЧНЫЕ РЕШЕНИЯ ДЛЯ ТРУБ НЕКРУГЛЫХ СЕЧЕНИЙ\nМ. Г. Алиев\n\n"
+            "Exact solutions of the laminar flow of a viscous fluid in straight pipes of noncircular cross sections "
+            "are obtained by conformal mapping and compared with known results.\n\nBibliography: 6 items.\n\n"
+            "Ключевые слова: ламинарное движение, конформное отображение.\n")
+    assert extract_metadata([page]).abstracts["en"].startswith("Exact solutions")
+
+
+def test_abstract_before_body_on_the_next_page_after_the_page_number() -> None:
+    page1 = RU_ABSTRACT_BEFORE_BODY.split("Проблема и ее связь")[0] + "198\n"
+    page2 = "Проблема и ее связь с научными и практическими заданиями. Загрязнение воды остаётся проблемой."
+    assert extract_metadata([page1, page2]).abstracts["ru"].startswith("Рассмотрены виды и источники")
+
+
+def test_a_wrapped_reference_is_not_a_newspaper_source_line() -> None:
+    page = ("ОПТИМИЗАЦИЯ КОНСТРУКЦИИ ОБЛУЧАТЕЛЕЙ\nД.Е. Науменко\nТекст статьи.\nЛитература\n"
+            "1. Кудрявцев Н.Н. Физика облучателей. - Долгопрудный: Издательский дом\n«Интеллект», 2012.\n")
+    assert extract_metadata([page, page]).year is None
+
+
+def test_standard_series_line_broken_after_its_comma_is_not_the_subject() -> None:
+    page = GOST_OCR.replace("СИСТЕМА СТАНДАРТОВ ПО ИНФОРМАЦИИ, БИБЛИОТЕЧНОМУ И ИЗДАТЕЛЬСКОМУ ДЕЛУ",
+                            "(СИСТЕМА СТАНДАРТОВ ПО ИНФОРМАЦИИ,\nБИБЛИОТЕЧНОМУ И ИЗДАТЕЛЬСКОМУ ДЕЛУ")
+    assert extract_metadata([page, GOST_PAGE2]).title.startswith("ГОСТ 7.41-98. Библиографическое описание")

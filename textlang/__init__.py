@@ -1,0 +1,124 @@
+"""The one language detector of the archive: Russian, Kazakh or English for a text or a paragraph.
+
+A package of its own because both ``uploads`` (metadata) and ``indexer`` (analysis) need the same answer for the
+same sentence and may not import each other; it depends on nothing of the project.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import threading
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["detect_language", "LANGUAGES"]
+
+LANGUAGES = ("ru", "kk", "en")
+
+# Letters of Kazakh Cyrillic that Russian does not have (і and һ included: in Russian text they only come from
+# Ukrainian or Belarusian words, which the archive does not hold). Latin schwa stands in for ә in legacy fonts.
+_KK_CYR = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ\u0259\u018f")
+# Letters of the Latin Kazakh alphabets (2018 and 2021) that English does not use.
+# Kazakh letters that no other Cyrillic alphabet of the archive's neighbours uses for these sounds (і is
+# Ukrainian and Belarusian too); ї є ґ are Ukrainian only.
+_KK_STRONG = frozenset("әғқңөұүӘҒҚҢӨҰҮ\u0259\u018f")
+_UK_ONLY = frozenset("їєґЇЄҐ")
+_KK_LAT = frozenset("äğıñöūüşÄĞÑÖŪÜŞ")
+_WORD = re.compile(r"[^\W\d_]+")
+_MIN_LETTERS = 12      # fewer letters than this: no answer (default)
+_SAMPLE = 8000         # characters counted; py3langid sees the first 4000
+# Share of Cyrillic words that contain a Kazakh letter: about 0.4-0.6 in Kazakh prose, 0 in Russian prose and
+# rarely above 0.2 in Russian text quoting Kazakh names. Between the two bounds py3langid decides.
+_KK_WORDS_SURE = 0.35
+_KK_WORDS_NONE = 0.0
+
+_lock = threading.Lock()
+_identifier = None
+
+
+def _langid():
+    """A private py3langid identifier restricted to ru/kk/en (no global state of the library is touched)."""
+    global _identifier
+    if _identifier is None:
+        with _lock:
+            if _identifier is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier  # the model ships in the wheel
+
+                ident = LanguageIdentifier.from_model_file(MODEL_FILE)
+                ident.set_languages(list(LANGUAGES))
+                _identifier = ident
+    return _identifier
+
+
+def warm_up() -> None:
+    """Load the identifier's model now (the extraction forkserver does it once for every child)."""
+    _langid()
+
+
+def _is_cyrillic(word: str) -> bool:
+    return any("\u0400" <= ch <= "\u04ff" or ch in "\u0259\u018f" for ch in word)
+
+
+def _classify(sample: str) -> str:
+    try:
+        lang, _score = _langid().classify(sample[:4000])
+    except Exception:  # pragma: no cover - a library failure must not break an upload or a reindex
+        logger.exception("py3langid failed")
+        return ""
+    return lang if lang in LANGUAGES else ""
+
+
+def _latin_language(words: list[str]) -> str:
+    """"kk" for Latin-script Kazakh (Qazaqstan, Respublikasy, ä/ğ/ı/ñ/ö/ū/ü/ş), else "en"."""
+    letters = sum(len(w) for w in words)
+    special = sum(1 for w in words for ch in w if ch in _KK_LAT)
+    # q is rare in English outside "qu"; Latin Kazakh writes қ as q everywhere.
+    q_words = sum(1 for w in words if re.search(r"q(?!u)", w, re.IGNORECASE))
+    if special >= 2 and special / max(letters, 1) >= 0.01:
+        return "kk"
+    if q_words >= 2 and q_words / max(len(words), 1) >= 0.1:
+        return "kk"
+    return "en"
+
+
+def _kazakh_by_letters(cyr_words: list[str]) -> tuple[str | None, float]:
+    """("kk" | "" | None, share of words with a Kazakh letter): None when the letters alone do not decide."""
+    strong = sum(1 for w in cyr_words for ch in w if ch in _KK_STRONG)
+    if not strong and any(ch in _UK_ONLY for w in cyr_words for ch in w):
+        return "", 0.0   # Ukrainian (і, ї, є, ґ without any Kazakh letter): none of the archive's languages
+    kk_words = sum(1 for w in cyr_words if any(ch in _KK_CYR for ch in w))
+    share = kk_words / max(len(cyr_words), 1)
+    if (share >= _KK_WORDS_SURE and kk_words >= 2) or (kk_words == 1 and len(cyr_words) <= 3):
+        return "kk", share  # clearly Kazakh, or a heading of two or three words, one of them Kazakh-only
+    return None, share
+
+
+def _cyrillic_language(text: str, cyr_words: list[str], cyr: int, lat: int) -> str:
+    """Kazakh or Russian (or English) for a text written mostly in Cyrillic; "" for Ukrainian."""
+    decided, share = _kazakh_by_letters(cyr_words)
+    if decided is not None:
+        return decided
+    lang = _classify(text[:_SAMPLE])
+    if lang == "kk" and share <= _KK_WORDS_NONE:
+        return "ru"      # py3langid's Kazakh without a single Kazakh letter: Russian (or Kyrgyz) text
+    if lang == "en" and cyr > lat:
+        return "kk" if share >= 0.2 else "ru"
+    return lang or ("ru" if cyr >= lat else "en")
+
+
+@functools.lru_cache(maxsize=4096)
+def detect_language(text: str, default: str = "") -> str:
+    """"ru", "kk" or "en" for ``text``; ``default`` when there are too few letters to tell."""
+    if not text:
+        return default
+    words = _WORD.findall(text[:_SAMPLE])
+    cyr_words = [w for w in words if _is_cyrillic(w)]
+    lat_words = [w for w in words if not _is_cyrillic(w)]
+    cyr = sum(len(w) for w in cyr_words)
+    lat = sum(len(w) for w in lat_words)
+    if cyr + lat < _MIN_LETTERS:
+        return default
+    if lat > cyr * 1.5:
+        return _latin_language(lat_words)
+    return _cyrillic_language(text, cyr_words, cyr, lat)
