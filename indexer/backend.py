@@ -105,19 +105,6 @@ def query_keys(q: ParsedQuery) -> frozenset[str]:
     return frozenset(keys)
 
 
-def edit_distance(a: str, b: str, cap: int) -> int:
-    """Levenshtein distance, giving up (returning cap + 1) once every path exceeds ``cap``."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-        if min(cur) > cap:
-            return cap + 1
-        prev = cur
-    return prev[-1]
-
-
 def encode_terms(terms: Sequence[Term]) -> str:
     """Serialise pre-analyzed terms as "key\x1fpos" items joined by "\x1e" (engines that take text)."""
     return "\x1e".join(f"{t.key}\x1f{t.pos}" for t in terms)

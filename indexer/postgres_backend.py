@@ -13,8 +13,8 @@ Tables (created when missing; ``prefix`` default ``search_``, in ``schema`` or t
 * ``passages``: the body of long documents again in windows of ``WINDOW`` positions, because a
   tsvector position stops at 16383 and keeps at most 256 positions per lexeme; phrases are checked
   there too, so they are found anywhere in a 3000-page volume.
-* ``terms``: the vocabulary with document frequencies, for "did you mean": a prefix-and-length scan,
-  then pg_trgm's nearest terms when available; the edit distance is computed here either way.
+* ``terms``: the vocabulary with document frequencies; "did you mean" uses the shared speller
+  (``indexer.speller``, built from this table, kept in the local index folder) and checks its answer here.
 
 One writer at a time (``pg_advisory_xact_lock``); readers use MVCC snapshots and never wait.
 """
@@ -26,6 +26,7 @@ import threading
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import psycopg
@@ -34,10 +35,11 @@ from psycopg import sql
 
 from .analysis import Term, word_keys
 from .analysis.normalize import fold_token, normalize_text
-from .backend import (edit_distance, FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, exact_filters, may_relax,
+from .backend import (FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, exact_filters, may_relax,
                       only_stopwords, query_keys, year_range)
 from .documents import IndexDocument, field_terms
 from .query import Clause, ParsedQuery, Phrase, Word
+from .speller import SpellerStore, suggest as suggest_words
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +61,6 @@ MAX_TSVECTOR_BYTES = 900_000    # PostgreSQL's limit is 1 MB; stay clear of it
 WINDOW = 2048                   # body positions per passage row (a frequent word stays < 256 per window)
 OVERLAP = 16                    # windows overlap, so a phrase (at most 12 words) across a border is found
 FACET_LIMIT = 200
-SUGGEST_CANDIDATES = 50
 
 
 @dataclass
@@ -243,7 +244,7 @@ class PostgresBackend:
     """PostgreSQL full-text search: the archive's own database (or another), no extra service to run."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, dsn: str, prefix: str = "search_",
-                 schema: str | None = None, writer_timeout: float = 60.0, trigram: bool = True,
+                 schema: str | None = None, writer_timeout: float = 60.0,
                  max_idle: int = 8, connect_timeout: float = 10.0) -> None:
         if not dsn:
             raise ValueError("the postgres search backend needs a PostgreSQL connection string (dsn)")
@@ -251,12 +252,12 @@ class PostgresBackend:
         self.schema = schema
         self.prefix = prefix
         self.writer_timeout = writer_timeout
-        self.want_trigram = trigram
-        self.trgm_schema: str | None = None     # where pg_trgm lives, once known to be usable
         self._pool = _Pool(dsn, max_idle=max_idle, connect_timeout=connect_timeout)
         self._ready = False
         self._ready_lock = threading.Lock()
         self._lock_key = f"kelisim-search:{schema or ''}.{prefix}"
+        # The speller's files go into the local index folder (the tables are the truth; it is rebuilt from them).
+        self.speller = SpellerStore(Path(path) / "speller" if path else None, self._vocabulary)
 
     # -- names
     def _t(self, name: str) -> sql.Identifier:
@@ -280,9 +281,7 @@ class PostgresBackend:
                 return
             names = [self._t(n).as_string(conn) for n in ("documents", "passages", "terms")]
             row = conn.execute("SELECT to_regclass(%s), to_regclass(%s), to_regclass(%s)", names).fetchone()
-            if all(row):
-                self.trgm_schema = self._trigram(conn, install=False) if self.want_trigram else None
-            else:
+            if not all(row):
                 with conn.transaction():
                     self._writer_lock(conn)
                     self._create(conn)
@@ -310,27 +309,6 @@ class PostgresBackend:
                      .format(t("terms")))
         conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (term text_pattern_ops)")
                      .format(ix("terms_pattern"), t("terms")))
-        self.trgm_schema = self._trigram(conn) if self.want_trigram else None
-        if self.trgm_schema:
-            # GiST answers "nearest by trigram distance" (ORDER BY <-> LIMIT) in a few ms. It is on
-            # lower(term), not term, so the equality and LIKE lookups keep using the btree.
-            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gist (lower(term) {}.gist_trgm_ops)")
-                         .format(ix("terms_trgm_gist"), t("terms"), sql.Identifier(self.trgm_schema)))
-
-    def _trigram(self, conn: psycopg.Connection, install: bool = True) -> str | None:
-        """The schema of pg_trgm, installing it when allowed; None when it is not available."""
-        q = ("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-             "WHERE e.extname = 'pg_trgm'")
-        row = conn.execute(q).fetchone()
-        if row is None and install:
-            try:
-                with conn.transaction():        # a savepoint: a refusal must not abort the table setup
-                    conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            except psycopg.Error as exc:
-                logger.info("pg_trgm not available (%s); did-you-mean uses a prefix scan", exc.diag.message_primary)
-                return None
-            row = conn.execute(q).fetchone()
-        return row[0] if row else None
 
     def _writer_lock(self, conn: psycopg.Connection) -> None:
         conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, int(self.writer_timeout * 1000))}ms",))
@@ -365,6 +343,7 @@ class PostgresBackend:
             rows[int(d.id)] = _row(d)              # the last version of a repeated id wins
         if rows:
             self._run(lambda conn: self._write(conn, list(rows.values()), list(rows)))
+            self.speller.added({k for r in rows.values() for k in r.keys})
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove documents by id (absent ids are ignored)."""
@@ -417,6 +396,7 @@ class PostgresBackend:
                 for name in ("documents", "passages", "terms"):
                     conn.execute(sql.SQL("DELETE FROM {}").format(self._t(name)))
         self._run(_clear)
+        self.speller.cleared()
 
     def drop(self) -> None:
         """Drop the search tables (tests; leaving the postgres backend for good)."""
@@ -428,6 +408,11 @@ class PostgresBackend:
         with self._pool.connection() as conn:
             _drop(conn)
         self._ready = False
+
+    def _vocabulary(self) -> Iterator[tuple[str, int]]:
+        """The ``terms`` table: every key with its document frequency (to build the speller)."""
+        return iter(self._run(lambda conn: conn.execute(
+            sql.SQL("SELECT term, df FROM {} WHERE df > 0").format(self._t("terms"))).fetchall()))
 
     def doc_ids(self) -> set[int]:
         """Ids of every indexed document."""
@@ -569,50 +554,11 @@ class PostgresBackend:
         if not words:
             return None
         terms = self._t("terms")
-        all_keys = sorted({k for w in words for k in word_keys(w)})
-        known = {r[0] for r in conn.execute(sql.SQL("SELECT term FROM {} WHERE term = ANY(%s)").format(terms),
-                                            (all_keys,))}
-        out: list[str] = []
-        changed = False
-        for w in words:
-            keys = [k for k in word_keys(w) if not k.startswith("~")]
-            if len(w) < 4 or w.isdigit() or any(k in known for k in word_keys(w)):
-                out.append(w)
-                continue
-            probes = list(dict.fromkeys([fold_token(normalize_text(w))] + sorted(keys)))
-            best = self._nearest(probes, (self._prefix_candidates(conn, p) for p in probes))
-            if best is None and self.trgm_schema:
-                # Trigram neighbours catch a typo in the first two letters (slower: only when needed).
-                best = self._nearest(probes[:1], [self._trigram_candidates(conn, probes[0])])
-            out.append(best[2] if best else w)
-            changed = changed or best is not None
-        return " ".join(out) if changed else None
 
-    @staticmethod
-    def _nearest(probes: list[str], candidates: Iterable[list[tuple[str, int]]]) -> tuple[int, int, str] | None:
-        """The (distance, df, term) within two edits of its probe: nearest first, then most frequent."""
-        best: tuple[int, int, str] | None = None
-        for probe, rows in zip(probes, candidates):
-            for term, df in rows:
-                if term.startswith("~") or abs(len(term) - len(probe)) > 2:
-                    continue
-                dist = edit_distance(probe, term, 2)
-                if dist <= 2 and (best is None or (dist, -df, term) < (best[0], -best[1], best[2])):
-                    best = (dist, df, term)
-        return best
-
-    def _prefix_candidates(self, conn: psycopg.Connection, probe: str) -> list[tuple[str, int]]:
-        """Terms with the probe's first two letters and a similar length (btree text_pattern_ops scan)."""
-        head = probe[:2].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        return conn.execute(sql.SQL("SELECT term, df FROM {} WHERE term LIKE %s AND length(term) BETWEEN %s AND %s")
-                            .format(self._t("terms")), (head, len(probe) - 2, len(probe) + 2)).fetchall()
-
-    def _trigram_candidates(self, conn: psycopg.Connection, probe: str) -> list[tuple[str, int]]:
-        """The terms nearest to the probe by pg_trgm distance (GiST index on lower(term))."""
-        return conn.execute(sql.SQL(
-            "SELECT term, df FROM {} WHERE length(term) BETWEEN %s AND %s ORDER BY lower(term) OPERATOR({}.<->) %s "
-            "LIMIT %s").format(self._t("terms"), sql.Identifier(self.trgm_schema)),
-            (len(probe) - 2, len(probe) + 2, probe, SUGGEST_CANDIDATES)).fetchall()
+        def known(keys: Iterable[str]) -> bool:
+            return conn.execute(sql.SQL("SELECT 1 FROM {} WHERE term = ANY(%s) AND df > 0 LIMIT 1").format(terms),
+                                (sorted(keys),)).fetchone() is not None
+        return suggest_words(words, self.speller, known)
 
 
 # --------------------------------------------------------------------------- connections

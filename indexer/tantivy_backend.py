@@ -17,10 +17,11 @@ import tantivy
 
 from .analysis import word_keys
 from .analysis.normalize import fold_token, normalize_text
-from .backend import (edit_distance, FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, exact_filters, may_relax,
+from .backend import (FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, exact_filters, may_relax,
                       only_stopwords, query_keys, year_range)
 from .documents import IndexDocument, field_terms
 from .query import Clause, ParsedQuery, Word
+from .speller import SpellerStore, suggest as suggest_words
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class TantivyBackend:
         self.heap = heap_mb * 1024 * 1024
         self._lock = threading.RLock()
         self._index: tantivy.Index | None = None
+        self.speller = SpellerStore(self.path / "speller", self._vocabulary)
 
     # -- lifecycle
     def _ix(self) -> tantivy.Index:
@@ -76,11 +78,11 @@ class TantivyBackend:
 
     # -- writing
     @staticmethod
-    def _document(d: IndexDocument) -> tantivy.Document:
+    def _document(d: IndexDocument, fields: dict) -> tantivy.Document:
         doc = tantivy.Document()
         doc.add_unsigned("id", int(d.id))
         doc.add_text("uid", str(int(d.id)))
-        for name, terms in field_terms(d).items():
+        for name, terms in fields.items():
             if not terms:
                 continue
             tokens = [tantivy.Token(t.key, t.pos, t.start, t.end) for t in terms]
@@ -105,12 +107,15 @@ class TantivyBackend:
         docs = list(docs)
         if not docs:
             return
+        keys: set[str] = set()
         with self._lock:
             w = self._writer()
             try:
                 for d in docs:
+                    fields = field_terms(d)
+                    keys.update(t.key for ts in fields.values() for t in ts)
                     w.delete_documents_by_term("uid", str(int(d.id)))
-                    w.add_document(self._document(d))
+                    w.add_document(self._document(d, fields))
                 w.commit()
             except BaseException:
                 w.rollback()
@@ -118,6 +123,7 @@ class TantivyBackend:
             finally:
                 w.wait_merging_threads()
             self._ix().reload()
+            self.speller.added(keys)
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove documents by id."""
@@ -144,6 +150,15 @@ class TantivyBackend:
             finally:
                 w.wait_merging_threads()
             self._ix().reload()
+            self.speller.cleared()
+
+    def _vocabulary(self):
+        """Every key of every text field with its document frequency (to build the speller)."""
+        ix = self._ix()
+        ix.reload()
+        searcher = ix.searcher()
+        for f in TEXT_FIELDS:
+            yield from searcher.terms_with_prefix(f, "")
 
     def doc_ids(self) -> set[int]:
         """Ids of every indexed document."""
@@ -255,22 +270,16 @@ class TantivyBackend:
         """The query with each unknown word replaced by the most frequent indexed term within 2 edits."""
         searcher = searcher or self._ix().searcher()
         words = [c.text for g in query.groups for c in g if isinstance(c, Word) and not c.prefix]
-        out: list[str] = []
-        changed = False
-        for w in words:
-            keys = [k for k in word_keys(w) if not k.startswith("~")]
-            if len(w) < 4 or w.isdigit() or any(searcher.doc_freq(f, k) for k in keys for f in ("title", "body")):
-                out.append(w)
-                continue
-            best: tuple[int, int, str] | None = None
-            for probe in dict.fromkeys([fold_token(normalize_text(w))] + keys):
-                for f in ("title", "body"):
-                    for term, count in searcher.terms_with_prefix(f, probe[:2]):
-                        if term.startswith("~") or abs(len(term) - len(probe)) > 2:
-                            continue
-                        dist = edit_distance(probe, term, 2)
-                        if dist <= 2 and (best is None or (dist, -count) < (best[0], -best[1])):
-                            best = (dist, count, term)
-            out.append(best[2] if best else w)
-            changed = changed or best is not None
-        return " ".join(out) if changed else None
+        if not words:
+            return None
+        schema = self._ix().schema
+
+        def known(keys) -> bool:
+            present = [(f, k) for k in keys for f in TEXT_FIELDS if searcher.doc_freq(f, k)]
+            if not present:
+                return False
+            # Frequencies still count deleted documents until a merge: ask for one live document.
+            q = tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.term_query(schema, f, k))
+                                             for f, k in present])
+            return bool(searcher.search(q, limit=1).hits)
+        return suggest_words(words, self.speller, known)

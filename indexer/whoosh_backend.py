@@ -16,6 +16,7 @@ from .backend import (FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, Sear
                       may_relax, only_stopwords, query_keys, year_range)
 from .documents import IndexDocument, field_terms
 from .query import Clause, ParsedQuery, Word
+from .speller import SpellerStore, suggest as suggest_words
 
 logger = logging.getLogger(__name__)
 RETIRED_GRACE_S = 120.0      # an old searcher is closed this long after a newer one replaced it
@@ -78,6 +79,7 @@ class WhooshBackend:
         self._searcher_gen = -1
         self._retired: list[tuple[float, object]] = []     # (when replaced, searcher) awaiting close
         self._lock = threading.RLock()
+        self.speller = SpellerStore(self.path / "speller", self._vocabulary)
 
     # -- lifecycle
     def _index(self):
@@ -136,15 +138,19 @@ class WhooshBackend:
         docs = list(docs)
         if not docs:
             return
+        keys: set[str] = set()
         with self._lock:
             w = self._writer()
             try:
                 for d in docs:
-                    w.update_document(**self._fields(d))
+                    terms = field_terms(d)
+                    keys.update(t.key for ts in terms.values() for t in ts)
+                    w.update_document(**self._fields(d, terms))
                 w.commit()
             except BaseException:
                 w.cancel()
                 raise
+            self.speller.added(keys)
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove documents by id (absent ids are ignored)."""
@@ -187,6 +193,7 @@ class WhooshBackend:
                 except BaseException:
                     w.cancel()
                     raise
+                self.speller.cleared()
                 return
             lock = FileStorage(str(self.path)).lock(index._DEF_INDEX_NAME + "_WRITELOCK")
             if not try_for(lock.acquire, timeout=self.writer_timeout, delay=0.1):
@@ -195,15 +202,22 @@ class WhooshBackend:
                 self._ix = index.create_in(str(self.path), _schema())
             finally:
                 lock.release()
+            self.speller.cleared()
 
     def doc_ids(self) -> set[int]:
         """Ids of every indexed document."""
         s = self._get_searcher()
         return {int(f["id"]) for f in s.all_stored_fields()}
 
+    def _vocabulary(self):
+        """Every key of every text field with its document frequency (to build the speller)."""
+        reader = self._get_searcher().reader()
+        for f in FIELD_BOOSTS:
+            for term, info in reader.iter_field(f):
+                yield (term.decode("utf-8") if isinstance(term, bytes) else term), info.doc_frequency()
+
     @staticmethod
-    def _fields(d: IndexDocument) -> dict:
-        terms = field_terms(d)
+    def _fields(d: IndexDocument, terms) -> dict:
         out = {name: encode_terms(ts) for name, ts in terms.items()}
         langs = {d.language} | {k for k in d.titles if k} | {k for k in d.abstracts if k}
         out.update(
@@ -330,28 +344,18 @@ class WhooshBackend:
 
     def suggest(self, query: ParsedQuery) -> str | None:
         """The query with each word the index does not know replaced by the nearest indexed term."""
-        from .analysis.normalize import fold_token, normalize_text
+        from whoosh import query as wq
 
         searcher = self._get_searcher()
         reader = searcher.reader()
         words = [c.text for g in query.groups for c in g if isinstance(c, Word) and not c.prefix]
         if not words:
             return None
-        changed = False
-        out: list[str] = []
-        for w in words:
-            known = any(reader.doc_frequency(f, k) for k in word_keys(w) for f in ("title", "body", "abstract"))
-            if known or len(w) < 4 or w.isdigit():
-                out.append(w)
-                continue
-            low = fold_token(normalize_text(w))
-            best = None
-            probes = dict.fromkeys([low] + sorted(k for k in word_keys(w) if not k.startswith("~")))
-            for f, probe in ((f, p) for f in ("title", "body") for p in probes):
-                for cand in searcher.corrector(f).suggest(probe, limit=3, maxdist=2):
-                    if not cand.startswith("~") and (best is None or reader.doc_frequency(f, cand) >
-                                                     reader.doc_frequency(f, best)):
-                        best = cand
-            out.append(best or w)
-            changed = changed or bool(best)
-        return " ".join(out) if changed else None
+
+        def known(keys) -> bool:
+            present = [(f, k) for k in keys for f in FIELD_BOOSTS if reader.doc_frequency(f, k)]
+            if not present or not reader.has_deletions():
+                return bool(present)
+            # Frequencies still count deleted documents until a merge: ask for one live document.
+            return next(iter(searcher.docs_for_query(wq.Or([wq.Term(f, k) for f, k in present]))), None) is not None
+        return suggest_words(words, self.speller, known)
