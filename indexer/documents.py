@@ -28,6 +28,7 @@ class IndexDocument:
     collection_id: int | None = None
     topics: tuple[str, ...] = ()
     added: datetime | None = None
+    group_id: int | None = None        # the work this copy belongs to (its first copy's id); None: itself
     # Pre-computed analysis (``ParallelAnalyzer``); None: ``field_terms`` analyses on demand.
     terms: dict[str, list[Term]] | None = field(default=None, compare=False, repr=False)
 

@@ -35,8 +35,8 @@ from psycopg import sql
 
 from .analysis import Term, word_keys
 from .analysis.normalize import fold_token, normalize_text
-from .backend import (FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, exact_filters, may_relax,
-                      only_stopwords, query_keys, year_range)
+from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, exact_filters,
+                      only_stopwords, year_range)
 from .documents import IndexDocument, field_terms
 from .query import Clause, ParsedQuery, Phrase, Word
 from .speller import SpellerStore, suggest as suggest_words
@@ -61,6 +61,8 @@ MAX_TSVECTOR_BYTES = 900_000    # PostgreSQL's limit is 1 MB; stay clear of it
 WINDOW = 2048                   # body positions per passage row (a frequent word stays < 256 per window)
 OVERLAP = 16                    # windows overlap, so a phrase (at most 12 words) across a border is found
 FACET_LIMIT = 200
+FACET_SAMPLE = 5000             # matches counted at most; beyond, total and facets are from this sample
+RERANK = 100                    # RUM's own order picks this many candidates, ts_rank_cd orders them
 
 
 @dataclass
@@ -80,6 +82,8 @@ class _Row:
     collection: str | None
     topics: list[str]
     persons: list[str]
+    group_id: int
+    secondary: bool
 
 
 # --------------------------------------------------------------------------- literals
@@ -194,7 +198,8 @@ def _row(d: IndexDocument) -> _Row:
                 year=int(d.year) if d.year else None, added=d.added,
                 lang=sorted(x for x in langs if x), kind=d.kind or "article",
                 collection=str(d.collection_id) if d.collection_id else None,
-                topics=list(dict.fromkeys(d.topics)), persons=[str(p) for p in dict.fromkeys(d.person_ids)])
+                topics=list(dict.fromkeys(d.topics)), persons=[str(p) for p in dict.fromkeys(d.person_ids)],
+                group_id=int(d.group_id or d.id), secondary=bool(d.group_id and d.group_id != d.id))
 
 
 # --------------------------------------------------------------------------- queries
@@ -240,7 +245,7 @@ class _Where:
         return sql.SQL(" AND ").join(self.parts) if self.parts else sql.SQL("TRUE")
 
 
-class PostgresBackend:
+class PostgresBackend(CachedSearch):
     """PostgreSQL full-text search: the archive's own database (or another), no extra service to run."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, dsn: str, prefix: str = "search_",
@@ -256,6 +261,9 @@ class PostgresBackend:
         self._ready = False
         self._ready_lock = threading.Lock()
         self._lock_key = f"kelisim-search:{schema or ''}.{prefix}"
+        self.rum_extension = "rum"      # top-k ranking inside the index; GIN and ts_rank_cd on every match without
+        self.rum = False                # whether the documents' tsv has a RUM index (known after _ensure)
+        self._secondary_count: tuple[str, int] = ("", 0)
         # The speller's files go into the local index folder (the tables are the truth; it is rebuilt from them).
         self.speller = SpellerStore(Path(path) / "speller" if path else None, self._vocabulary)
 
@@ -279,12 +287,16 @@ class PostgresBackend:
         with self._ready_lock:
             if self._ready:
                 return
-            names = [self._t(n).as_string(conn) for n in ("documents", "passages", "terms")]
-            row = conn.execute("SELECT to_regclass(%s), to_regclass(%s), to_regclass(%s)", names).fetchone()
+            names = [self._t(n).as_string(conn) for n in ("documents", "passages", "terms", "meta")]
+            row = conn.execute("SELECT to_regclass(%s), to_regclass(%s), to_regclass(%s), to_regclass(%s)",
+                               names).fetchone()
             if not all(row):
                 with conn.transaction():
                     self._writer_lock(conn)
                     self._create(conn)
+            rum_index = (sql.Identifier(self.schema, self.prefix + "documents_tsv_rum") if self.schema
+                         else self._ix("documents_tsv_rum")).as_string(conn)
+            self.rum = conn.execute("SELECT to_regclass(%s)", (rum_index,)).fetchone()[0] is not None
             self._ready = True
 
     def _create(self, conn: psycopg.Connection) -> None:
@@ -296,8 +308,21 @@ class PostgresBackend:
             "authors_tsv tsvector NOT NULL, keywords_tsv tsvector NOT NULL, year integer, added timestamptz, "
             "lang text[] NOT NULL, kind text NOT NULL, collection text, topics text[] NOT NULL, "
             "persons text[] NOT NULL)").format(t("documents")))
-        conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin (tsv)")
-                     .format(ix("documents_tsv"), t("documents")))
+        # Columns added after the first release (an older install gets them here, then needs a reindex).
+        conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS group_id bigint, "
+                             "ADD COLUMN IF NOT EXISTS secondary boolean NOT NULL DEFAULT false").format(t("documents")))
+        conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (one boolean PRIMARY KEY DEFAULT true CHECK (one), "
+                             "generation bigint NOT NULL)").format(t("meta")))
+        conn.execute(sql.SQL("INSERT INTO {} (generation) VALUES (0) ON CONFLICT DO NOTHING").format(t("meta")))
+        if self._install_rum(conn):
+            # RUM answers "the best k matches" from the index (ORDER BY tsv <=> q LIMIT k) and also serves @@.
+            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING rum (tsv rum_tsvector_ops)")
+                         .format(ix("documents_tsv_rum"), t("documents")))
+            conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(
+                sql.Identifier(self.schema, self.prefix + "documents_tsv") if self.schema else ix("documents_tsv")))
+        else:
+            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin (tsv)")
+                         .format(ix("documents_tsv"), t("documents")))
         conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (year, added)")
                      .format(ix("documents_year"), t("documents")))
         conn.execute(sql.SQL(
@@ -309,6 +334,18 @@ class PostgresBackend:
                      .format(t("terms")))
         conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (term text_pattern_ops)")
                      .format(ix("terms_pattern"), t("terms")))
+
+    def _install_rum(self, conn: psycopg.Connection) -> bool:
+        """Whether the RUM extension is (or could now be) installed; one log line when it cannot."""
+        try:
+            with conn.transaction():        # a savepoint: a refusal must not abort the table setup
+                conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(self.rum_extension)))
+            return True
+        except psycopg.Error as exc:
+            logger.warning("PostgreSQL extension %s is not available (%s): search ranks every match with a GIN "
+                           "index (slower on large archives; install postgresql-15-rum)", self.rum_extension,
+                           exc.diag.message_primary)
+            return False
 
     def _writer_lock(self, conn: psycopg.Connection) -> None:
         conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, int(self.writer_timeout * 1000))}ms",))
@@ -355,6 +392,7 @@ class PostgresBackend:
         t = self._t
         with conn.transaction():
             self._writer_lock(conn)
+            conn.execute(sql.SQL("UPDATE {} SET generation = generation + 1").format(t("meta")))
             delta: Counter[str] = Counter()
             for term, n in conn.execute(sql.SQL(
                     "SELECT u.lexeme, count(*) FROM {} d, unnest(d.tsv) u WHERE d.id = ANY(%s) GROUP BY u.lexeme")
@@ -366,10 +404,10 @@ class PostgresBackend:
                 with conn.cursor() as cur:
                     cur.executemany(sql.SQL(
                         "INSERT INTO {} (id, tsv, authors_tsv, keywords_tsv, year, added, lang, kind, collection, "
-                        "topics, persons) VALUES (%s, %s::tsvector, %s::tsvector, %s::tsvector, %s, %s, %s, %s, %s, "
-                        "%s, %s)").format(t("documents")),
+                        "topics, persons, group_id, secondary) VALUES (%s, %s::tsvector, %s::tsvector, %s::tsvector, "
+                        "%s, %s, %s, %s, %s, %s, %s, %s, %s)").format(t("documents")),
                         [(r.id, r.tsv, r.authors_tsv, r.keywords_tsv, r.year, r.added, r.lang, r.kind, r.collection,
-                          r.topics, r.persons) for r in rows])
+                          r.topics, r.persons, r.group_id, r.secondary) for r in rows])
                     passages = [(r.id, n, p) for r in rows for n, p in enumerate(r.passages)]
                     if passages:
                         cur.executemany(sql.SQL("INSERT INTO {} (doc_id, n, tsv) VALUES (%s, %s, %s::tsvector)")
@@ -395,6 +433,7 @@ class PostgresBackend:
                 self._writer_lock(conn)
                 for name in ("documents", "passages", "terms"):
                     conn.execute(sql.SQL("DELETE FROM {}").format(self._t(name)))
+                conn.execute(sql.SQL("UPDATE {} SET generation = generation + 1").format(self._t("meta")))
         self._run(_clear)
         self.speller.cleared()
 
@@ -403,11 +442,24 @@ class PostgresBackend:
         def _drop(conn: psycopg.Connection) -> None:
             with conn.transaction():
                 self._writer_lock(conn)
-                for name in ("documents", "passages", "terms"):
+                for name in ("documents", "passages", "terms", "meta"):
                     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._t(name)))
         with self._pool.connection() as conn:
             _drop(conn)
         self._ready = False
+
+    def generation(self) -> str:
+        """Changes with every write of any process (a counter in the meta table)."""
+        return str(self._run(lambda conn: conn.execute(
+            sql.SQL("SELECT generation FROM {}").format(self._t("meta"))).fetchone()[0]))
+
+    def _secondaries(self) -> int:
+        gen = self.generation()
+        if self._secondary_count[0] != gen:
+            n = self._run(lambda conn: conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE secondary").format(
+                self._t("documents"))).fetchone()[0])
+            self._secondary_count = (gen, int(n))
+        return self._secondary_count[1]
 
     def _vocabulary(self) -> Iterator[tuple[str, int]]:
         """The ``terms`` table: every key with its document frequency (to build the speller)."""
@@ -474,13 +526,23 @@ class PostgresBackend:
                 w.add(sql.SQL("d.{} @> ARRAY[%s]::text[]").format(sql.Identifier(name)), value)
             else:
                 w.add(sql.SQL("d.{} = %s").format(sql.Identifier(name)), value)
+        if flt.ids is not None:
+            w.add("d.id = ANY(%s)", list(flt.ids))
+        if flt.exclude_ids:
+            w.add("NOT (d.id = ANY(%s))", list(flt.exclude_ids))
+        if flt.secondary_only:
+            w.add("d.secondary")
         return w, (" | ".join(rank_parts) if rank_parts else None)
 
-    def _counts(self, conn: psycopg.Connection, w: _Where, facets: bool) -> tuple[int, dict[str, dict[str, int]]]:
+    def _counts(self, conn: psycopg.Connection, w: _Where, facets: bool) -> tuple[int, dict[str, dict[str, int]], bool]:
+        """(total, facet counts, approximate): over at most ``FACET_SAMPLE`` + 1 matches, never all of them."""
         docs = self._t("documents")
+        cap = sql.Literal(FACET_SAMPLE + 1)
         if not facets:
-            row = conn.execute(sql.SQL("SELECT count(*) FROM {} d WHERE {}").format(docs, w.sql()), w.params).fetchone()
-            return int(row[0]), {}
+            row = conn.execute(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} d WHERE {} LIMIT {}) m")
+                               .format(docs, w.sql(), cap), w.params).fetchone()
+            total = int(row[0])
+            return min(total, FACET_SAMPLE), {}, total > FACET_SAMPLE
         scalar = {"year": "m.year::text", "kind": "m.kind", "collection": "m.collection"}
         branches = [sql.SQL("SELECT '', '', count(*) FROM m")]
         for name in FACETS:
@@ -491,7 +553,8 @@ class PostgresBackend:
                 branches.append(sql.SQL("SELECT {0}, v, count(*) FROM m, unnest(m.{1}) v GROUP BY 2")
                                 .format(sql.Literal(name), sql.Identifier(name)))
         query = sql.SQL("WITH m AS MATERIALIZED (SELECT d.year, d.lang, d.kind, d.collection, d.topics, d.persons "
-                        "FROM {} d WHERE {}) {}").format(docs, w.sql(), sql.SQL(" UNION ALL ").join(branches))
+                        "FROM {} d WHERE {} LIMIT {}) {}").format(docs, w.sql(), cap,
+                                                                   sql.SQL(" UNION ALL ").join(branches))
         total = 0
         out: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         for name, value, n in conn.execute(query, w.params):
@@ -502,48 +565,48 @@ class PostgresBackend:
         for name in FACETS:
             top = sorted(out[name].items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
             out[name] = dict(top)
-        return total, out
+        return min(total, FACET_SAMPLE), out, total > FACET_SAMPLE
 
-    def search(self, query: ParsedQuery, filters: Filters = Filters(), page: int = 1, limit: int = 10,
-               sort: str = "relevance", facets: bool = True) -> SearchResult:
-        """Run ``query``; all words required, falling back to any word when that finds nothing."""
-        page = max(1, int(page))
-        limit = max(1, min(int(limit), 100))
-
-        def _search(conn: psycopg.Connection) -> SearchResult:
-            with conn.transaction():                       # one snapshot for counts, facets and the page
-                w, rank_q = self._where(query, filters, any_word=False)
-                total, facet_counts = self._counts(conn, w, facets)
-                relaxed = False
-                if total == 0 and may_relax(query):
-                    relaxed = True
-                    w, rank_q = self._where(query, filters, any_word=True)
-                    total, facet_counts = self._counts(conn, w, facets)
+    def _search(self, query: ParsedQuery, filters: Filters, page: int, limit: int, sort: str, facets: bool,
+                any_word: bool = False) -> SearchResult:
+        """One search: count and facets (bounded), then the page, in one read transaction (one snapshot)."""
+        def _one(conn: psycopg.Connection) -> SearchResult:
+            with conn.transaction():
+                w, rank_q = self._where(query, filters, any_word=any_word)
+                total, facet_counts, approximate = self._counts(conn, w, facets)
                 hits = self._page(conn, w, rank_q, sort if not query.is_empty or sort != "relevance" else "newest",
-                                  page, limit) if total > (page - 1) * limit else []
-                suggestion = self._suggest(conn, query) if (total < 3 or relaxed) and query.groups else None
-            return SearchResult(hits=hits, total=total, facets=facet_counts, relaxed=relaxed,
-                                keys=query_keys(query), suggestion=suggestion)
+                                  page, limit) if total > (page - 1) * limit or approximate else []
+            return SearchResult(hits=hits, total=total, facets=facet_counts, facets_approximate=approximate)
 
-        return self._run(_search)
+        return self._run(_one)
 
     def _page(self, conn: psycopg.Connection, w: _Where, rank_q: str | None, sort: str, page: int,
               limit: int) -> list[Hit]:
-        params: list[object] = []
-        if sort == "newest":
-            score, order = sql.SQL("0.0"), sql.SQL("d.year DESC NULLS LAST, d.added DESC NULLS LAST, d.id DESC")
-        elif sort == "oldest":
-            score, order = sql.SQL("0.0"), sql.SQL("d.year ASC NULLS LAST, d.added ASC NULLS LAST, d.id")
-        elif rank_q:
-            score = sql.SQL("ts_rank_cd(%s::float4[], d.tsv, %s::tsquery, {})").format(sql.Literal(RANK_NORMALIZATION))
-            params = [RANK_WEIGHTS, rank_q]
-            order = sql.SQL("score DESC, d.id")
+        docs = self._t("documents")
+        offset = (page - 1) * limit
+        if sort in ("newest", "oldest") or not rank_q:
+            direction = "DESC" if sort == "newest" else "ASC"
+            order = (sql.SQL(f"d.year {direction} NULLS LAST, d.added {direction} NULLS LAST, d.id {direction}")
+                     if sort in ("newest", "oldest") else sql.SQL("d.id"))
+            query = sql.SQL("SELECT d.id, 0.0, d.group_id FROM {} d WHERE {} ORDER BY {} LIMIT %s OFFSET %s").format(
+                docs, w.sql(), order)
+            rows = conn.execute(query, w.params + [limit, offset])
+        elif self.rum:
+            # The RUM index yields matches nearest first (its own rank); only those candidates get the
+            # weighted cover-density rank that orders the page, so a frequent word no longer ranks every row.
+            query = sql.SQL(
+                "SELECT c.id, ts_rank_cd(%s::float4[], c.tsv, %s::tsquery, {norm}) AS score, c.group_id FROM "
+                "(SELECT d.id, d.tsv, d.group_id FROM {docs} d WHERE {where} ORDER BY d.tsv <=> %s::tsquery "
+                "LIMIT %s) c ORDER BY score DESC, c.id LIMIT %s OFFSET %s").format(
+                norm=sql.Literal(RANK_NORMALIZATION), docs=docs, where=w.sql())
+            rows = conn.execute(query, [RANK_WEIGHTS, rank_q] + w.params
+                                + [rank_q, max(RERANK, offset + limit), limit, offset])
         else:
-            score, order = sql.SQL("0.0"), sql.SQL("d.id")
-        query = sql.SQL("SELECT d.id, {} AS score FROM {} d WHERE {} ORDER BY {} LIMIT %s OFFSET %s").format(
-            score, self._t("documents"), w.sql(), order)
-        rows = conn.execute(query, params + w.params + [limit, (page - 1) * limit])
-        return [Hit(int(i), float(s)) for i, s in rows]
+            score = sql.SQL("ts_rank_cd(%s::float4[], d.tsv, %s::tsquery, {})").format(sql.Literal(RANK_NORMALIZATION))
+            query = sql.SQL("SELECT d.id, {} AS score, d.group_id FROM {} d WHERE {} ORDER BY score DESC, d.id "
+                            "LIMIT %s OFFSET %s").format(score, docs, w.sql())
+            rows = conn.execute(query, [RANK_WEIGHTS, rank_q] + w.params + [limit, offset])
+        return [Hit(int(i), float(sc), int(g) if g is not None else None) for i, sc, g in rows]
 
     def suggest(self, query: ParsedQuery) -> str | None:
         """The query with each word the index does not know replaced by the nearest indexed term."""

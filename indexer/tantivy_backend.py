@@ -17,8 +17,8 @@ import tantivy
 
 from .analysis import word_keys
 from .analysis.normalize import fold_token, normalize_text
-from .backend import (FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, exact_filters, may_relax,
-                      only_stopwords, query_keys, year_range)
+from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, exact_filters,
+                      only_stopwords, year_range)
 from .documents import IndexDocument, field_terms
 from .query import Clause, ParsedQuery, Word
 from .speller import SpellerStore, suggest as suggest_words
@@ -39,10 +39,12 @@ def _schema() -> tantivy.Schema:
         sb.add_text_field(f, stored=False, fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("year", stored=True, indexed=True, fast=True)
     sb.add_integer_field("added", stored=False, indexed=False, fast=True)
+    sb.add_unsigned_field("group", stored=True, indexed=False, fast=True)
+    sb.add_text_field("secondary", stored=False, tokenizer_name="raw", index_option="basic")
     return sb.build()
 
 
-class TantivyBackend:
+class TantivyBackend(CachedSearch):
     """The fast embedded option: a tantivy index in a folder; one writer at a time (file lock)."""
 
     def __init__(self, path: str | os.PathLike[str], writer_timeout: float = 60.0, heap_mb: int = 128) -> None:
@@ -58,7 +60,11 @@ class TantivyBackend:
         with self._lock:
             if self._index is None:
                 self.path.mkdir(parents=True, exist_ok=True)
-                self._index = tantivy.Index(_schema(), path=str(self.path), reuse=True)
+                try:
+                    self._index = tantivy.Index(_schema(), path=str(self.path), reuse=True)
+                except ValueError:
+                    # An index written with other fields (an older version): only a rebuild can use it.
+                    raise SearchIndexError("the search index has an older layout: run manage.py reindex") from None
             return self._index
 
     def close(self) -> None:
@@ -100,6 +106,8 @@ class TantivyBackend:
         if d.year:
             doc.add_integer("year", int(d.year))
         doc.add_integer("added", int(d.added.timestamp()) if d.added else 0)
+        doc.add_unsigned("group", int(d.group_id or d.id))
+        doc.add_text("secondary", "1" if d.group_id and d.group_id != d.id else "0")
         return doc
 
     def update(self, docs: Iterable[IndexDocument]) -> None:
@@ -141,8 +149,12 @@ class TantivyBackend:
             self._ix().reload()
 
     def clear(self) -> None:
-        """Empty the index."""
+        """Empty the index (an index with an older layout is created afresh)."""
         with self._lock:
+            try:
+                self._ix()
+            except SearchIndexError:
+                self._index = tantivy.Index(_schema(), path=str(self.path), reuse=False)
             w = self._writer()
             try:
                 w.delete_all_documents()
@@ -199,23 +211,39 @@ class TantivyBackend:
             return None
         return Q.boolean_query([(tantivy.Occur.Should, s) for s in subs]) if len(subs) > 1 else subs[0]
 
+    def generation(self) -> str:
+        """Changes with every commit of any process (tantivy rewrites meta.json, whose opstamp grows)."""
+        import zlib
+
+        try:
+            return str(zlib.crc32((self.path / "meta.json").read_bytes()))
+        except OSError:
+            return "0"
+
+    def _secondaries(self) -> int:
+        return self._ix().searcher().doc_freq("secondary", "1")
+
     def _build(self, q: ParsedQuery, flt: Filters, schema, any_word: bool = False):
         Q, O = tantivy.Query, tantivy.Occur
         content = [g for g in q.groups if not only_stopwords(g)]
         parts: list[tuple] = []
         groups = []
+        optional = []
         for group in q.groups:
             subs = [s for s in (self._clause(c, schema) for c in group) if s is not None]
             if not subs:
                 continue
             node = Q.boolean_query([(O.Should, s) for s in subs]) if len(subs) > 1 else subs[0]
-            optional = bool(content) and only_stopwords(group)
-            groups.append((O.Should if (any_word or optional) else O.Must, node))
+            # Function words ("и", "в", "және") only add to the score when the query has other words.
+            (optional if content and only_stopwords(group) else groups).append(node)
         if groups:
             if any_word:
-                parts.append((O.Must, Q.boolean_query(groups)))
+                parts.append((O.Must, Q.boolean_query([(O.Should, g) for g in groups])))
             else:
-                parts.extend(groups)
+                parts.extend((O.Must, g) for g in groups)
+            parts.extend((O.Should, g) for g in optional)
+        elif optional:
+            parts.extend((O.Must, g) for g in optional)
         else:
             parts.append((O.Must, Q.all_query()))
         for c in q.excluded:
@@ -226,13 +254,17 @@ class TantivyBackend:
         if y0 or y1:
             parts.append((O.Must, Q.range_query(schema, "year", tantivy.FieldType.Integer, y0, y1)))
         parts.extend((O.Must, Q.term_query(schema, name, v)) for name, v in exact_filters(q, flt))
+        if flt.ids is not None:
+            parts.append((O.Must, Q.term_set_query(schema, "id", list(flt.ids)) if flt.ids else Q.empty_query()))
+        if flt.exclude_ids:
+            parts.append((O.MustNot, Q.term_set_query(schema, "id", list(flt.exclude_ids))))
+        if flt.secondary_only:
+            parts.append((O.Must, Q.term_query(schema, "secondary", "1")))
         return Q.boolean_query(parts)
 
-    def search(self, query: ParsedQuery, filters: Filters = Filters(), page: int = 1, limit: int = 10,
-               sort: str = "relevance", facets: bool = True) -> SearchResult:
-        """Run ``query``; all words required, falling back to any word when that finds nothing."""
-        page = max(1, int(page))
-        limit = max(1, min(int(limit), 100))
+    def _search(self, query: ParsedQuery, filters: Filters, page: int, limit: int, sort: str, facets: bool,
+                any_word: bool = False) -> SearchResult:
+        """One tantivy query: all words (or any word) with the filters, one page, facet counts."""
         ix = self._ix()
         ix.reload()
         schema = ix.schema
@@ -242,17 +274,13 @@ class TantivyBackend:
             kw = {"order_by_field": "year", "order": tantivy.Order.Desc}
         elif sort == "oldest":
             kw = {"order_by_field": "year", "order": tantivy.Order.Asc}
-        q = self._build(query, filters, schema)
+        q = self._build(query, filters, schema, any_word=any_word)
         res = searcher.search(q, limit=limit, offset=(page - 1) * limit, count=True, **kw)
-        relaxed = False
-        if res.count == 0 and may_relax(query):
-            relaxed = True
-            q = self._build(query, filters, schema, any_word=True)
-            res = searcher.search(q, limit=limit, offset=(page - 1) * limit, count=True, **kw)
         hits = []
         for score, addr in res.hits:
             doc = searcher.doc(addr)
-            hits.append(Hit(int(doc["id"][0]), float(score) if not kw else 0.0))
+            hits.append(Hit(int(doc["id"][0]), float(score) if not kw else 0.0, int(doc["group"][0])
+                            if doc.get_first("group") is not None else None))
         facet_counts: dict[str, dict[str, int]] = {}
         if facets and res.count:
             agg = {name: {"terms": {"field": name, "size": 200}} for name in FACETS}
@@ -262,9 +290,7 @@ class TantivyBackend:
                 facet_counts[name] = {str(b["key"]): int(b["doc_count"]) for b in buckets if str(b["key"])}
         elif facets:
             facet_counts = {name: {} for name in FACETS}
-        suggestion = self.suggest(query, searcher) if (res.count < 3 or relaxed) and query.groups else None
-        return SearchResult(hits=hits, total=int(res.count or 0), facets=facet_counts, relaxed=relaxed,
-                            keys=query_keys(query), suggestion=suggestion)
+        return SearchResult(hits=hits, total=int(res.count or 0), facets=facet_counts)
 
     def suggest(self, query: ParsedQuery, searcher=None) -> str | None:
         """The query with each unknown word replaced by the most frequent indexed term within 2 edits."""

@@ -12,8 +12,8 @@ from typing import Iterable
 from whoosh.analysis import Composable, Token
 
 from .analysis import word_keys
-from .backend import (FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, encode_terms, exact_filters,
-                      may_relax, only_stopwords, query_keys, year_range)
+from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, encode_terms,
+                      exact_filters, only_stopwords, year_range)
 from .documents import IndexDocument, field_terms
 from .query import Clause, ParsedQuery, Word
 from .speller import SpellerStore, suggest as suggest_words
@@ -58,6 +58,8 @@ def _schema():
         topics=fields.KEYWORD(commas=True),
         persons=fields.KEYWORD(commas=True),
         added=fields.DATETIME(stored=True, sortable=True),
+        group=fields.NUMERIC(int, stored=True),
+        secondary=fields.ID(),
     )
 
 
@@ -66,7 +68,7 @@ def _field_kinds(schema) -> list[tuple[str, str]]:
     return [(name, type(field).__name__) for name, field in schema.items()]
 
 
-class WhooshBackend:
+class WhooshBackend(CachedSearch):
     """The embedded default: a Whoosh index in a folder, one writer at a time."""
 
     SCHEMA_VERSION = "1"
@@ -227,6 +229,8 @@ class WhooshBackend:
             collection=str(d.collection_id) if d.collection_id else "",
             topics=",".join(d.topics),
             persons=",".join(str(p) for p in d.person_ids),
+            group=int(d.group_id or d.id),
+            secondary="1" if d.group_id and d.group_id != d.id else "0",
         )
         if d.year:
             out["year"] = int(d.year)
@@ -260,10 +264,21 @@ class WhooshBackend:
         return wq.Or([wq.Phrase(f, list(combo), boost=FIELD_BOOSTS.get(f, 1.0))
                       for f in fields_ for combo in combos])
 
+    def generation(self) -> str:
+        """Changes with every commit of any process (Whoosh's TOC generation)."""
+        return str(self._index().latest_generation())
+
+    def _secondaries(self) -> int:
+        return self._get_searcher().reader().doc_frequency("secondary", "1")
+
     def _filter_query(self, q: ParsedQuery, flt: Filters):
         from whoosh import query as wq
 
         parts = []
+        if flt.ids is not None:
+            parts.append(wq.Or([wq.Term("id", str(i)) for i in flt.ids]) if flt.ids else wq.NullQuery)
+        if flt.secondary_only:
+            parts.append(wq.Term("secondary", "1"))
         y0, y1 = year_range(q, flt)
         if y0 or y1:
             parts.append(wq.NumericRange("year", y0, y1))
@@ -296,15 +311,15 @@ class WhooshBackend:
             base = wq.AndNot(base, wq.Or(excluded))
         return base
 
-    def search(self, query: ParsedQuery, filters: Filters = Filters(), page: int = 1, limit: int = 10,
-               sort: str = "relevance", facets: bool = True) -> SearchResult:
-        """Run ``query``; all words required, falling back to any word when that finds nothing."""
+    def _search(self, query: ParsedQuery, filters: Filters, page: int, limit: int, sort: str, facets: bool,
+                any_word: bool = False) -> SearchResult:
+        """One Whoosh query: all words (or any word) with the filters, one page, facet counts."""
+        from whoosh import query as wq
         from whoosh import sorting
 
-        page = max(1, int(page))
-        limit = max(1, min(int(limit), 100))
         searcher = self._get_searcher()
         flt = self._filter_query(query, filters)
+        mask = wq.Or([wq.Term("id", str(i)) for i in filters.exclude_ids]) if filters.exclude_ids else None
         groupedby = None
         if facets:
             groupedby = {
@@ -321,16 +336,11 @@ class WhooshBackend:
             sortedby, reverse = [sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("added", reverse=True)], False
         elif sort == "oldest":
             sortedby = [sorting.FieldFacet("year"), sorting.FieldFacet("added")]
-        relaxed = False
-        wq_ = self._build(query)
-        results = searcher.search_page(wq_, page, pagelen=limit, filter=flt, groupedby=groupedby, sortedby=sortedby,
-                                       reverse=reverse)
-        if results.total == 0 and may_relax(query):
-            relaxed = True
-            results = searcher.search_page(self._build(query, any_word=True), page, pagelen=limit, filter=flt,
-                                           groupedby=groupedby, sortedby=sortedby, reverse=reverse)
-        hits = [Hit(int(r["id"]), float(r.score) if isinstance(r.score, (int, float)) else 0.0) for r in results]
-        suggestion = self.suggest(query) if (results.total < 3 or relaxed) and query.groups else None
+        results = searcher.search_page(self._build(query, any_word=any_word), page, pagelen=limit, filter=flt,
+                                       mask=mask, groupedby=groupedby, sortedby=sortedby, reverse=reverse)
+        # Whoosh answers a page past the end with the last page: that is no hits here.
+        hits = [Hit(int(r["id"]), float(r.score) if isinstance(r.score, (int, float)) else 0.0, r.get("group"))
+                for r in results] if results.pagenum == page else []
         facet_counts: dict[str, dict[str, int]] = {}
         if facets:
             for name in FACETS:
@@ -339,8 +349,7 @@ class WhooshBackend:
                 except KeyError:
                     groups = {}
                 facet_counts[name] = {str(k): int(v) for k, v in groups.items() if k not in (None, "", b"")}
-        return SearchResult(hits=hits, total=results.total, facets=facet_counts, relaxed=relaxed,
-                            keys=query_keys(query), suggestion=suggestion)
+        return SearchResult(hits=hits, total=results.total, facets=facet_counts)
 
     def suggest(self, query: ParsedQuery) -> str | None:
         """The query with each word the index does not know replaced by the nearest indexed term."""

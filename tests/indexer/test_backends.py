@@ -2,6 +2,7 @@
 fields, filters, facets, fallback. The same tests run against Whoosh, tantivy and PostgreSQL (when a
 server answers at TEST_PG_SEARCH_URL, else TEST_DATABASE_URL, else the local ``test`` database)."""
 import os
+from dataclasses import replace
 import uuid
 
 import pytest
@@ -79,7 +80,8 @@ def backend(request, tmp_path):
 
 
 def ids(backend, text, **kw):
-    return [h.id for h in backend.search(parse_query(text), **kw).hits]
+    """Ids of the hits that match every word (most-words matches that fill a short page left out)."""
+    return [h.id for h in backend.search(parse_query(text), **kw).hits if not h.partial]
 
 
 def test_inflected_russian_form_finds_other_forms(backend):
@@ -94,7 +96,7 @@ def test_inflected_kazakh_form_finds_other_forms(backend):
 
 def test_all_words_required_then_fallback_to_any(backend):
     r = backend.search(parse_query("миграция молодёжь"))
-    assert [h.id for h in r.hits] == [3] and not r.relaxed
+    assert [h.id for h in r.hits if not h.partial] == [3] and not r.relaxed
     r = backend.search(parse_query("миграция озеро"))
     assert set(h.id for h in r.hits) == {1, 3} and r.relaxed
 
@@ -347,3 +349,103 @@ def test_control_characters_in_query_and_filters_are_harmless(backend):
     # PostgreSQL refuses NUL in text parameters; every backend must treat it as nothing.
     assert ids(backend, "озёрам\x00") == [1]
     backend.search(parse_query("тіл"), Filters(langs=("\x00",), kinds=("\x00",), topics=("\x00",)))
+
+
+def _reopen(backend, tmp_path):
+    """A second handle on the same index: another process (a worker, the CLI)."""
+    return _open(backend.kind, tmp_path, **({"schema": backend.schema} if backend.kind == "postgres" else {}))
+
+
+def test_cached_result_is_fresh_after_an_update_by_any_process(backend, tmp_path):
+    assert ids(backend, "этнография") == []
+    assert ids(backend, "этнография") == []                  # now cached
+    other = _reopen(backend, tmp_path)
+    try:
+        other.update([IndexDocument(id=7, language="ru", titles={"ru": "Этнография Алматы"})])
+    finally:
+        other.close()
+    assert ids(backend, "этнография") == [7]
+    backend.update([IndexDocument(id=7, language="ru", titles={"ru": "Другое название"})])
+    assert ids(backend, "этнография") == []
+    backend.remove([1])
+    assert ids(backend, "озеро") == []
+
+
+def test_cached_result_cannot_be_changed_by_its_reader(backend):
+    r = backend.search(parse_query("миграция"))
+    r.hits.clear()
+    r.facets["year"]["1900"] = 5
+    again = backend.search(parse_query("миграция"))
+    assert [h.id for h in again.hits] == [3] and "1900" not in again.facets["year"]
+
+
+PDF_COPY = IndexDocument(id=4, language="ru", titles={"ru": "Миграция и молодёжь"}, year=2015, kind="report",
+                         group_id=3, pages=((1, "Молодёжь и миграция в крупных городах Казахстана."),))
+
+
+def test_two_copies_of_one_work_are_one_result(backend):
+    backend.update([PDF_COPY])
+    r = backend.search(parse_query("миграция молодёжь"))
+    assert [h.id for h in r.hits if not h.partial] == [3]
+    assert r.total == 1 and r.facets["kind"] == {"report": 1} and r.facets["year"] == {"2015": 1}
+    r = backend.search(parse_query(""), filters=Filters(kinds=("report",)))
+    assert [h.id for h in r.hits] == [3] and r.total == 1
+
+
+def test_second_copy_shows_when_only_it_matches(backend):
+    backend.update([replace(PDF_COPY, pages=((1, "Этнография городов."),))])
+    assert ids(backend, "этнография") == [4]
+    assert ids(backend, "миграция молодёжь") == [3]
+
+
+def test_short_page_is_filled_with_most_words_matches_marked_partial(backend):
+    r = backend.search(parse_query("миграция молодёжь озеро"))
+    assert r.hits and all(h.partial for h in r.hits) and r.relaxed and r.partial_from == 0
+    backend.update([IndexDocument(id=5, language="ru", titles={"ru": "Горное озеро"})])
+    r = backend.search(parse_query("озеро алматы"))
+    assert [(h.id, h.partial) for h in r.hits] == [(1, False), (5, True)]
+    assert r.partial_from == 1 and r.total == 2 and not r.relaxed
+    # Page 2 of one hit per page: the fill goes on past the all-words hits, never repeating them.
+    assert [(h.id, h.partial) for h in backend.search(parse_query("озеро алматы"), page=2, limit=1).hits] == [(5, True)]
+
+
+def test_fill_leaves_out_documents_matching_only_function_words(backend):
+    r = backend.search(parse_query("миграция в молодёжь"))
+    assert [h.id for h in r.hits] == [3] and r.partial_from is None
+
+
+@needs_pg
+def test_postgres_without_rum_falls_back_to_gin_with_one_log_line(tmp_path, caplog):
+    b = _open("postgres", tmp_path)
+    b.rum_extension = "rum_missing_on_purpose"
+    try:
+        with caplog.at_level("WARNING", logger="indexer.postgres_backend"):
+            b.update(DOCS)
+        assert not b.rum
+        lines = [r for r in caplog.records if "rum_missing_on_purpose" in r.getMessage()]
+        assert len(lines) == 1 and "GIN" in lines[0].getMessage()
+        assert ids(b, "озёрам") == [1] and ids(b, "миграция молодёжь") == [3]
+    finally:
+        _dispose(b)
+
+
+@needs_pg
+def test_postgres_ranks_through_rum_when_installed(pg):
+    assert pg.rum
+    r = pg.search(parse_query("молодёжь"))
+    assert [h.id for h in r.hits] == [3]
+    r = pg.search(parse_query("межэтническое OR миграция"))
+    assert {h.id for h in r.hits} == {1, 3}
+
+
+@needs_pg
+def test_postgres_facets_from_a_bounded_sample_say_so(pg, monkeypatch):
+    import indexer.postgres_backend as pgb
+
+    monkeypatch.setattr(pgb, "FACET_SAMPLE", 1)
+    r = pg.search(parse_query(""))
+    assert r.facets_approximate and r.total == 1 and sum(r.facets["kind"].values()) < 3
+    monkeypatch.setattr(pgb, "FACET_SAMPLE", 5000)
+    pg.update([DOCS[0]])                       # a new generation: the cached answer is not reused
+    r = pg.search(parse_query(""))
+    assert not r.facets_approximate and r.total == 3
