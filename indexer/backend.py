@@ -8,9 +8,15 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Protocol, Sequence
 
+from typing import TYPE_CHECKING
+
 from .analysis import Term, is_stopword, word_keys
 from .documents import IndexDocument
 from .query import Clause, ParsedQuery, Phrase, Word
+
+if TYPE_CHECKING:
+    from .forms import FormStore
+    from .speller import SpellerStore
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +99,30 @@ class CachedSearch:
     """
 
     _cache_lock = threading.Lock()
+    speller: "SpellerStore"
+    forms: "FormStore"
+
+    def _open_sidecars(self, folder: "os.PathLike[str] | None") -> None:
+        """The speller and the surface forms, beside the index (in memory when there is no folder)."""
+        from pathlib import Path
+
+        from .forms import FormStore
+        from .speller import SpellerStore
+
+        self.speller = SpellerStore(Path(folder) / "speller" if folder else None, self._vocabulary)
+        self.forms = FormStore(Path(folder) if folder else None)
+
+    def _written(self, keys: set[str], forms: set[tuple[str, str]]) -> None:
+        """Keep the speller and the forms in step with a committed write."""
+        self.speller.added(keys)
+        self.forms.add(forms)
+
+    def _cleared(self) -> None:
+        self.speller.cleared()
+        self.forms.clear()
+
+    def _vocabulary(self):
+        raise NotImplementedError
 
     def _search(self, query: ParsedQuery, filters: Filters, page: int, limit: int, sort: str, facets: bool,
                 any_word: bool = False) -> SearchResult:

@@ -26,7 +26,6 @@ import threading
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import psycopg
@@ -37,9 +36,9 @@ from .analysis import Term, word_keys
 from .analysis.normalize import fold_token, normalize_text
 from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, exact_filters,
                       only_stopwords, year_range)
-from .documents import IndexDocument, field_terms
+from .documents import IndexDocument, analyzed
 from .query import Clause, ParsedQuery, Phrase, Word
-from .speller import SpellerStore, suggest as suggest_words
+from .speller import suggest as suggest_words
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +83,7 @@ class _Row:
     persons: list[str]
     group_id: int
     secondary: bool
+    forms: frozenset[tuple[str, str]]
 
 
 # --------------------------------------------------------------------------- literals
@@ -189,7 +189,7 @@ def field_vector(terms: Sequence[Term]) -> str:
 
 
 def _row(d: IndexDocument) -> _Row:
-    fields = field_terms(d)
+    fields, forms = analyzed(d)
     tsv, passages = document_vectors(fields)
     langs = {d.language} | set(d.titles) | set(d.abstracts)
     return _Row(id=int(d.id), tsv=tsv, authors_tsv=field_vector(fields["authors"]),
@@ -199,7 +199,7 @@ def _row(d: IndexDocument) -> _Row:
                 lang=sorted(x for x in langs if x), kind=d.kind or "article",
                 collection=str(d.collection_id) if d.collection_id else None,
                 topics=list(dict.fromkeys(d.topics)), persons=[str(p) for p in dict.fromkeys(d.person_ids)],
-                group_id=int(d.group_id or d.id), secondary=bool(d.group_id and d.group_id != d.id))
+                group_id=int(d.group_id or d.id), secondary=bool(d.group_id and d.group_id != d.id), forms=forms)
 
 
 # --------------------------------------------------------------------------- queries
@@ -264,8 +264,9 @@ class PostgresBackend(CachedSearch):
         self.rum_extension = "rum"      # top-k ranking inside the index; GIN and ts_rank_cd on every match without
         self.rum = False                # whether the documents' tsv has a RUM index (known after _ensure)
         self._secondary_count: tuple[str, int] = ("", 0)
-        # The speller's files go into the local index folder (the tables are the truth; it is rebuilt from them).
-        self.speller = SpellerStore(Path(path) / "speller" if path else None, self._vocabulary)
+        # The speller and the forms go into the local index folder (the tables are the truth; they are rebuilt
+        # from them by a reindex).
+        self._open_sidecars(path)
 
     # -- names
     def _t(self, name: str) -> sql.Identifier:
@@ -380,7 +381,7 @@ class PostgresBackend(CachedSearch):
             rows[int(d.id)] = _row(d)              # the last version of a repeated id wins
         if rows:
             self._run(lambda conn: self._write(conn, list(rows.values()), list(rows)))
-            self.speller.added({k for r in rows.values() for k in r.keys})
+            self._written({k for r in rows.values() for k in r.keys}, {f for r in rows.values() for f in r.forms})
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove documents by id (absent ids are ignored)."""
@@ -435,7 +436,7 @@ class PostgresBackend(CachedSearch):
                     conn.execute(sql.SQL("DELETE FROM {}").format(self._t(name)))
                 conn.execute(sql.SQL("UPDATE {} SET generation = generation + 1").format(self._t("meta")))
         self._run(_clear)
-        self.speller.cleared()
+        self._cleared()
 
     def drop(self) -> None:
         """Drop the search tables (tests; leaving the postgres backend for good)."""

@@ -19,9 +19,9 @@ from .analysis import word_keys
 from .analysis.normalize import fold_token, normalize_text
 from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, exact_filters,
                       only_stopwords, year_range)
-from .documents import IndexDocument, field_terms
+from .documents import IndexDocument, analyzed
 from .query import Clause, ParsedQuery, Word
-from .speller import SpellerStore, suggest as suggest_words
+from .speller import suggest as suggest_words
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class TantivyBackend(CachedSearch):
         self.heap = heap_mb * 1024 * 1024
         self._lock = threading.RLock()
         self._index: tantivy.Index | None = None
-        self.speller = SpellerStore(self.path / "speller", self._vocabulary)
+        self._open_sidecars(self.path)
 
     # -- lifecycle
     def _ix(self) -> tantivy.Index:
@@ -116,12 +116,14 @@ class TantivyBackend(CachedSearch):
         if not docs:
             return
         keys: set[str] = set()
+        forms: set[tuple[str, str]] = set()
         with self._lock:
             w = self._writer()
             try:
                 for d in docs:
-                    fields = field_terms(d)
+                    fields, doc_forms = analyzed(d)
                     keys.update(t.key for ts in fields.values() for t in ts)
+                    forms |= doc_forms
                     w.delete_documents_by_term("uid", str(int(d.id)))
                     w.add_document(self._document(d, fields))
                 w.commit()
@@ -131,7 +133,7 @@ class TantivyBackend(CachedSearch):
             finally:
                 w.wait_merging_threads()
             self._ix().reload()
-            self.speller.added(keys)
+            self._written(keys, forms)
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove documents by id."""
@@ -162,7 +164,7 @@ class TantivyBackend(CachedSearch):
             finally:
                 w.wait_merging_threads()
             self._ix().reload()
-            self.speller.cleared()
+            self._cleared()
 
     def _vocabulary(self):
         """Every key of every text field with its document frequency (to build the speller)."""

@@ -14,9 +14,9 @@ from whoosh.analysis import Composable, Token
 from .analysis import word_keys
 from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, encode_terms,
                       exact_filters, only_stopwords, year_range)
-from .documents import IndexDocument, field_terms
+from .documents import IndexDocument, analyzed
 from .query import Clause, ParsedQuery, Word
-from .speller import SpellerStore, suggest as suggest_words
+from .speller import suggest as suggest_words
 
 logger = logging.getLogger(__name__)
 RETIRED_GRACE_S = 120.0      # an old searcher is closed this long after a newer one replaced it
@@ -81,7 +81,7 @@ class WhooshBackend(CachedSearch):
         self._searcher_gen = -1
         self._retired: list[tuple[float, object]] = []     # (when replaced, searcher) awaiting close
         self._lock = threading.RLock()
-        self.speller = SpellerStore(self.path / "speller", self._vocabulary)
+        self._open_sidecars(self.path)
 
     # -- lifecycle
     def _index(self):
@@ -141,18 +141,20 @@ class WhooshBackend(CachedSearch):
         if not docs:
             return
         keys: set[str] = set()
+        forms: set[tuple[str, str]] = set()
         with self._lock:
             w = self._writer()
             try:
                 for d in docs:
-                    terms = field_terms(d)
+                    terms, doc_forms = analyzed(d)
                     keys.update(t.key for ts in terms.values() for t in ts)
+                    forms |= doc_forms
                     w.update_document(**self._fields(d, terms))
                 w.commit()
             except BaseException:
                 w.cancel()
                 raise
-            self.speller.added(keys)
+            self._written(keys, forms)
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove documents by id (absent ids are ignored)."""
@@ -195,7 +197,7 @@ class WhooshBackend(CachedSearch):
                 except BaseException:
                     w.cancel()
                     raise
-                self.speller.cleared()
+                self._cleared()
                 return
             lock = FileStorage(str(self.path)).lock(index._DEF_INDEX_NAME + "_WRITELOCK")
             if not try_for(lock.acquire, timeout=self.writer_timeout, delay=0.1):
@@ -204,7 +206,7 @@ class WhooshBackend(CachedSearch):
                 self._ix = index.create_in(str(self.path), _schema())
             finally:
                 lock.release()
-            self.speller.cleared()
+            self._cleared()
 
     def doc_ids(self) -> set[int]:
         """Ids of every indexed document."""

@@ -449,3 +449,43 @@ def test_postgres_facets_from_a_bounded_sample_say_so(pg, monkeypatch):
     pg.update([DOCS[0]])                       # a new generation: the cached answer is not reused
     r = pg.search(parse_query(""))
     assert not r.facets_approximate and r.total == 3
+
+
+def _form_keys(backend, keys):
+    out = {}
+    for key, forms in backend.forms.forms(keys).items():
+        for f in forms:
+            out.setdefault(f, set()).add(key)
+    return out
+
+
+def test_snippets_from_recorded_forms_need_no_analysis(backend, monkeypatch):
+    from indexer import analysis
+    from indexer.snippets import snippets_from_forms
+
+    keys = backend.search(parse_query("озёрам")).keys
+    form_keys = _form_keys(backend, keys)
+    assert {"озеро", "озера"} <= set(form_keys)
+
+    def no_analysis(*a, **kw):
+        raise AssertionError("snippets analysed text at query time")
+
+    monkeypatch.setattr(analysis, "_keys_for", no_analysis)
+    found = snippets_from_forms(form_keys, DOCS[0].pages)
+    assert found[0].page == 1 and "<mark>озеро</mark>" in found[0].html and "<mark>озёра</mark>" in found[0].html
+
+
+def test_recorded_forms_highlight_like_the_analyser(backend):
+    from indexer.snippets import snippets_from_forms
+
+    for text in ("межэтническими отношениями", "Қазақстанның ақындары", "молодёжь миграция", "kazakhstan"):
+        keys = backend.search(parse_query(text)).keys
+        for d in DOCS:
+            # Same passages and marks (scores may differ: the analyser also counts a body word's Latin key).
+            assert ([(sn.page, sn.html) for sn in snippets_from_forms(_form_keys(backend, keys), d.pages)]
+                    == [(sn.page, sn.html) for sn in make_snippets(keys, d.pages, d.language)])
+
+
+def test_forms_are_forgotten_by_clear(backend):
+    backend.clear()
+    assert backend.forms.forms({"озеро"}) == {}
