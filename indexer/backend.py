@@ -66,6 +66,7 @@ class SearchResult:
     suggestion: str | None = None  # "did you mean": the query with unknown words corrected
     partial_from: int | None = None  # rank (0-based, over all pages) where most-words matches start
     facets_approximate: bool = False  # facet counts come from a sample of the matches
+    generation: str = ""             # the index generation that answered (keys caches built on the result)
 
 
 class SearchBackend(Protocol):
@@ -94,7 +95,7 @@ class CachedSearch:
 
     A backend provides ``_search`` (one engine query, all words or any word, honouring ``Filters.ids``,
     ``exclude_ids`` and ``secondary_only``; with ``relax`` an empty all-words answer is retried with any
-    word), ``generation()`` (changes with every commit, by any process) and ``_secondaries()`` (how many
+    word), ``generation()`` (changes with every commit, by any process) and ``_secondaries(generation)`` (how many
     indexed documents are second copies of a work).
     """
 
@@ -131,7 +132,7 @@ class CachedSearch:
     def generation(self) -> str:
         raise NotImplementedError
 
-    def _secondaries(self) -> int:
+    def _secondaries(self, generation: str) -> int:
         raise NotImplementedError
 
     def _cache(self) -> "OrderedDict[tuple, SearchResult]":
@@ -162,14 +163,26 @@ class CachedSearch:
         gen = self.generation()
         shape = repr((query.groups, query.excluded, query.year_from, query.year_to, query.langs, query.kinds,
                       query.topics))
-        return self._cached((gen, shape, filters, page, limit, sort, facets),
-                            lambda: self._uncached(query, filters, page, limit, sort, facets, gen, shape))
+        result = self._cached((gen, shape, filters, page, limit, sort, facets),
+                              lambda: self._uncached(query, filters, page, limit, sort, facets, gen, shape))
+        result.generation = gen
+        return result
 
     def _uncached(self, query: ParsedQuery, flt: Filters, page: int, limit: int, sort: str, facets: bool,
                   gen: str, shape: str) -> SearchResult:
         # One result per work: leave out second copies whose first copy matches as well.
         flt = replace(flt, exclude_ids=flt.exclude_ids + self._redundant(query, flt, gen, shape))
-        strict = self._search(query, flt, page, limit, sort, facets)
+        # Facet counts do not depend on the page or the sort: page 2 reuses those of page 1.
+        facet_key = (gen, shape, flt, "facets")
+        with self._cache_lock:
+            known = self._cache().get(facet_key) if facets else None
+        strict = self._search(query, flt, page, limit, sort, facets and known is None)
+        if known is not None:
+            strict.facets = {k: dict(v) for k, v in known.facets.items()}
+            strict.facets_approximate = known.facets_approximate
+        elif facets:
+            self._cached(facet_key, lambda: SearchResult(hits=[], total=strict.total, facets=strict.facets,
+                                                         facets_approximate=strict.facets_approximate))
         strict.keys = query_keys(query)
         start = (page - 1) * limit
         if (strict.total >= start + limit or not may_relax(query) or not query.groups
@@ -200,7 +213,7 @@ class CachedSearch:
 
     def _redundant(self, query: ParsedQuery, flt: Filters, gen: str, shape: str) -> tuple[int, ...]:
         """Second copies of works that match the query and whose first copy matches too."""
-        if not self._secondaries():
+        if not self._secondaries(gen):
             return ()
 
         def compute() -> SearchResult:

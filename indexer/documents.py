@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
 import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -152,3 +153,26 @@ class ParallelAnalyzer:
             d = pending.pop(0)
             yield replace(d, terms={name: [Term(*t) for t in items] for name, items in packed.items()},
                           forms=frozenset(forms))
+
+
+_LINE_WORDS = re.compile(r"[^\W\d_]+")
+
+
+def strip_listed_titles(text: str, titles: Iterable[str], share: float = 0.6) -> str:
+    """``text`` without the lines that list one of ``titles`` (a volume's table of contents).
+
+    A line goes when most of its words (at least ``share``; page numbers and leaders do not count) belong
+    to one title, so an entry "Сергеев А.В. Межконфессиональный диалог ... 5" and the wrapped second line
+    of a long title both go, while the preface, which uses some of those words in sentences, stays.
+    """
+    title_words = [ws for ws in ({fold_token(w) for w in _LINE_WORDS.findall(normalize_text(t))} for t in titles) if ws]
+    if not title_words:
+        return text
+    kept = []
+    for line in text.split("\n"):
+        words = [fold_token(w) for w in _LINE_WORDS.findall(normalize_text(line))]
+        if words and any(sum(w in ws for w in words) >= share * len(words) and sum(w in ws for w in words) >= 2
+                         for ws in title_words):
+            continue
+        kept.append(line)
+    return "\n".join(kept)

@@ -454,8 +454,8 @@ class PostgresBackend(CachedSearch):
         return str(self._run(lambda conn: conn.execute(
             sql.SQL("SELECT generation FROM {}").format(self._t("meta"))).fetchone()[0]))
 
-    def _secondaries(self) -> int:
-        gen = self.generation()
+    def _secondaries(self, generation: str) -> int:
+        gen = generation
         if self._secondary_count[0] != gen:
             n = self._run(lambda conn: conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE secondary").format(
                 self._t("documents"))).fetchone()[0])

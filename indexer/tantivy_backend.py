@@ -222,7 +222,7 @@ class TantivyBackend(CachedSearch):
         except OSError:
             return "0"
 
-    def _secondaries(self) -> int:
+    def _secondaries(self, generation: str) -> int:
         return self._ix().searcher().doc_freq("secondary", "1")
 
     def _build(self, q: ParsedQuery, flt: Filters, schema, any_word: bool = False):

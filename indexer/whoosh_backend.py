@@ -270,7 +270,7 @@ class WhooshBackend(CachedSearch):
         """Changes with every commit of any process (Whoosh's TOC generation)."""
         return str(self._index().latest_generation())
 
-    def _secondaries(self) -> int:
+    def _secondaries(self, generation: str) -> int:
         return self._get_searcher().reader().doc_frequency("secondary", "1")
 
     def _filter_query(self, q: ParsedQuery, flt: Filters):

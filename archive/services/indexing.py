@@ -43,6 +43,19 @@ def document_for(pub: Publication, covered_pages: frozenset[int] = frozenset()) 
         # A commentary's quote, an event's programme and place, a report's addressee: searched with the abstract.
         lang = pub.language or "ru"
         abstracts[lang] = f"{abstracts[lang]}\n\n{own}" if abstracts.get(lang) else own
+    pages = tuple((p.number, p.text) for p in pub.pages if p.number not in covered_pages)
+    # -- search engineer's block: a volume's own pages lose the table-of-contents lines that list its
+    # articles' titles, so an article's words find the article, not the volume that lists it.
+    if pub.kind == "volume":
+        from sqlalchemy.orm import object_session
+
+        from indexer.documents import strip_listed_titles
+
+        session = object_session(pub)
+        listed = list(session.scalars(select(Publication.title).where(Publication.parent_id == pub.id))) \
+            if session is not None else []
+        pages = tuple((n, strip_listed_titles(text, listed)) for n, text in pages)
+    # -- end of block
     return IndexDocument(
         id=pub.id,
         language=pub.language or "ru",
@@ -51,12 +64,13 @@ def document_for(pub: Publication, covered_pages: frozenset[int] = frozenset()) 
         keywords=tuple(pub.keywords or ()),
         authors=tuple(dict.fromkeys(n for n in names if n)),
         person_ids=tuple(a.person_id for a in pub.authorships),
-        pages=tuple((p.number, p.text) for p in pub.pages if p.number not in covered_pages),
+        pages=pages,
         year=pub.year,
         kind=pub.kind,
         collection_id=pub.volume_id,
         topics=tuple(t.slug for t in pub.topics),
         added=pub.published_at or pub.created_at,
+        group_id=pub.duplicate_of_id,          # one work, one result: copies share their first copy's id
     )
 
 

@@ -489,3 +489,18 @@ def test_recorded_forms_highlight_like_the_analyser(backend):
 def test_forms_are_forgotten_by_clear(backend):
     backend.clear()
     assert backend.forms.forms({"озеро"}) == {}
+
+
+def test_page_two_reuses_the_facet_counts_of_page_one(backend, monkeypatch):
+    asked = []
+    real = backend._search
+
+    def spy(query, filters, page, limit, sort, facets, any_word=False):
+        asked.append((page, facets))
+        return real(query, filters, page, limit, sort, facets, any_word)
+
+    monkeypatch.setattr(backend, "_search", spy)
+    first = backend.search(parse_query(""), page=1, limit=1)
+    second = backend.search(parse_query(""), page=2, limit=1)
+    assert first.facets == second.facets and first.facets["year"]
+    assert (2, False) in asked and (2, True) not in asked
