@@ -72,18 +72,6 @@ def printed_label(pub: Publication, number: int, printed: str) -> str:
     return str(number)
 
 
-def _form_keys(backend, keys: frozenset[str]) -> dict[str, set[str]]:
-    """Folded surface form -> the query keys it was indexed under (recorded by the index)."""
-    store = getattr(backend, "forms", None)
-    out: dict[str, set[str]] = {}
-    if store is None or not keys:
-        return out
-    for key, forms in store.forms(keys).items():
-        for f in forms:
-            out.setdefault(f, set()).add(key)
-    return out
-
-
 def _volume_article_pages(session: Session, volume_ids: list[int]) -> dict[int, set[int]]:
     """Pages of each volume that belong to its articles (their passages are the articles' hits)."""
     out: dict[int, set[int]] = {}
@@ -156,7 +144,8 @@ def _snippets(archive, session: Session, result: SearchResult,
             .order_by(PublicationPage.publication_id, PublicationPage.number)):
         if number not in skip.get(pid, ()):
             pages_of.setdefault(pid, []).append((number, printed or "", text_))
-    form_keys = _form_keys(archive.search, keys)
+    store = getattr(archive.search, "forms", None)
+    form_keys = store.form_keys(keys) if store is not None else {}
 
     def find(pub: Publication, pages: list[tuple[int, str]]) -> list[Snippet]:
         if not keys:

@@ -194,6 +194,10 @@ def main() -> None:
         link = data / "index"
         if link.is_symlink():
             link.unlink()
+        elif link.exists():
+            import shutil
+
+            shutil.rmtree(link)                 # the index the ingest wrote: each backend reindexes its own
         (work / f"index_{backend}").mkdir(parents=True, exist_ok=True)
         link.symlink_to(work / f"index_{backend}")
         # A fresh interpreter per backend: the archive's module state (one backend per process) stays clean.

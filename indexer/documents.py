@@ -70,9 +70,16 @@ def analyzed(doc: IndexDocument) -> tuple[dict[str, list[Term]], frozenset[tuple
 
 
 def _collect(forms: set[tuple[str, str]], terms: list[Term], text: str) -> list[Term]:
-    """Add the folded surface form of each term (offsets into the normalised ``text``) to ``forms``."""
-    for t in terms:
-        forms.add((t.key, fold_token(text[t.start:t.end])))
+    """Add the folded surface form of each term (offsets into the normalised ``text``) to ``forms``.
+
+    A form equal to its key is not recorded: snippets always look for the key itself too."""
+    seen: dict[tuple[int, int], str] = {}
+    for key, _pos, start, end in terms:
+        form = seen.get((start, end))
+        if form is None:
+            form = seen[(start, end)] = fold_token(text[start:end])
+        if form != key:
+            forms.add((key, form))
     return terms
 
 

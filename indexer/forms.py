@@ -76,6 +76,26 @@ class FormStore:
                     found.add(form)
         return out
 
+    def empty(self) -> bool:
+        """Whether nothing was ever recorded (an index built before forms existed: snippets must analyse)."""
+        if self.path is None:
+            return not self._memory
+        if not self.path.exists():
+            return True
+        return self._conn().execute("SELECT 1 FROM forms LIMIT 1").fetchone() is None
+
+    def form_keys(self, keys: Iterable[str]) -> dict[str, set[str]]:
+        """Folded surface form -> the ``keys`` it was indexed under (each key is a form of itself too);
+        empty when the store is empty."""
+        keys = set(keys)
+        if not keys or self.empty():
+            return {}
+        out: dict[str, set[str]] = {k: {k} for k in keys if not k.startswith("~")}
+        for key, forms in self.forms(keys).items():
+            for f in forms:
+                out.setdefault(f, set()).add(key)
+        return out
+
     def clear(self) -> None:
         """Forget every form (the index was emptied)."""
         if self.path is None:

@@ -197,13 +197,20 @@ class _Delta:
         self.by_hash: dict[int, list[str]] = {}     # deletion hash -> terms
         self.read_bytes = 0
 
-    def add(self, term: str, df: int) -> None:
-        if term in self.terms:
-            self.terms[term] = max(self.terms[term], df)
+    def add(self, items: list[tuple[str, int]]) -> None:
+        """Add ``(term, df)`` pairs (hashed together: one numpy pass for the batch)."""
+        fresh = []
+        for term, df in items:
+            if term in self.terms:
+                self.terms[term] = max(self.terms[term], df)
+            else:
+                self.terms[term] = df
+                fresh.append(term)
+        if not fresh:
             return
-        self.terms[term] = df
-        for h in set(deletion_hashes([term])[0].tolist()):
-            self.by_hash.setdefault(h, []).append(term)
+        for term, row in zip(fresh, deletion_hashes(fresh).tolist()):
+            for h in set(row):
+                self.by_hash.setdefault(h, []).append(term)
 
     def candidates(self, probe: str, limit: int) -> list[Candidate]:
         out: list[Candidate] = []
@@ -289,8 +296,8 @@ class SpellerStore:
         self._refresh()
         with self._lock:
             base, delta = self._base, self._delta
-        new = sorted({k for k in keys if suggestible(k) and k not in delta.terms
-                      and not (base is not None and base.contains(k))})
+        known = self._known_terms(base)
+        new = sorted({k for k in keys if k not in known and k not in delta.terms and suggestible(k)})
         if base is None or len(delta.terms) + len(new) > max(DELTA_REBUILD_MIN, DELTA_REBUILD_SHARE * len(base)):
             self.rebuild()
             return
@@ -298,8 +305,7 @@ class SpellerStore:
             return
         if self.folder is None:
             with self._lock:
-                for k in new:
-                    self._delta.add(k, 1)
+                self._delta.add([(k, 1) for k in new])
             return
         fh = self._flock()
         try:
@@ -309,6 +315,18 @@ class SpellerStore:
                     out.write("".join(f"{k}\t1\n" for k in new))
         finally:
             fh.close()
+
+    def _known_terms(self, base: Speller | None) -> frozenset[str]:
+        """The base's terms as a set, for the writer's "is this key new?" (built once per base)."""
+        if base is None:
+            return frozenset()
+        cached = getattr(self, "_known", None)
+        if cached is None or cached[0] is not base:
+            blob = bytes(base._blob)
+            offs = base._offsets.tolist()
+            cached = (base, frozenset(blob[offs[i]:offs[i + 1]].decode("utf-8") for i in range(len(base))))
+            self._known = cached
+        return cached[1]
 
     def cleared(self) -> None:
         """The index was emptied: start again from an empty vocabulary."""
@@ -349,10 +367,9 @@ class SpellerStore:
                 fh.seek(delta.read_bytes)
                 chunk = fh.read(size - delta.read_bytes)
             complete = chunk[:chunk.rfind(b"\n") + 1]       # a line being written stays for next time
-            for line in complete.decode("utf-8").splitlines():
-                term, _, df = line.partition("\t")
-                if term:
-                    delta.add(term, int(df or 1))
+            items = [(term, int(df or 1)) for term, _, df in
+                     (line.partition("\t") for line in complete.decode("utf-8").splitlines()) if term]
+            delta.add(items)
             delta.read_bytes += len(complete)
 
     def candidates(self, probe: str, limit: int = MAX_CANDIDATES) -> list[Candidate]:
