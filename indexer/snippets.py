@@ -121,11 +121,14 @@ def _matches(keyset: frozenset[str], text: str, lang: str, prefixes: set[str] | 
 
 
 def _scan(pages: Sequence[tuple[int, str]], width: int, limit: int,
-          match: Callable[[str], list[tuple[int, int, str]]]) -> list[Snippet]:
+          match: Callable[[str], list[tuple[int, int, str]]],
+          maybe: Callable[[str], bool] | None = None) -> list[Snippet]:
     found: list[Snippet] = []
     for page_no, raw in pages:
         if len(found) >= limit:
             break
+        if maybe is not None and not maybe(raw):
+            continue
         text = normalize_text(raw)
         matches = match(text)
         if not matches:
@@ -193,7 +196,9 @@ def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[
                 out.append((m.start(), m.end(), k))
         return out
 
-    found = _scan(pages, width, 2 * max_snippets, match)
+    # Normalising a page costs more than finding the forms in it: only pages where the raw text already
+    # shows a form are normalised (a form hidden by a soft hyphen or a Latin look-alike letter is missed).
+    found = _scan(pages, width, 2 * max_snippets, match, lambda raw: pattern.search(raw) is not None)
     found.sort(key=lambda sn: (-sn.score, sn.page))
     return found[:max_snippets]
 

@@ -54,6 +54,7 @@ class TantivyBackend(CachedSearch):
         self._lock = threading.RLock()
         self._index: tantivy.Index | None = None
         self._open_sidecars(self.path)
+        self._current: tuple[str, tantivy.Searcher] | None = None      # (generation, its searcher)
 
     # -- lifecycle
     def _ix(self) -> tantivy.Index:
@@ -68,9 +69,10 @@ class TantivyBackend(CachedSearch):
             return self._index
 
     def close(self) -> None:
-        """Forget the index handle (tantivy keeps no open searcher between calls)."""
+        """Forget the index handle and the searcher."""
         with self._lock:
             self._index = None
+            self._current = None
 
     def _writer(self):
         deadline = time.monotonic() + self.writer_timeout
@@ -223,7 +225,7 @@ class TantivyBackend(CachedSearch):
             return "0"
 
     def _secondaries(self, generation: str) -> int:
-        return self._ix().searcher().doc_freq("secondary", "1")
+        return self._searcher().doc_freq("secondary", "1")
 
     def _build(self, q: ParsedQuery, flt: Filters, schema, any_word: bool = False):
         Q, O = tantivy.Query, tantivy.Occur
@@ -264,13 +266,23 @@ class TantivyBackend(CachedSearch):
             parts.append((O.Must, Q.term_query(schema, "secondary", "1")))
         return Q.boolean_query(parts)
 
+    def _searcher(self):
+        """The searcher of the current generation, reused by every search until the next commit."""
+        gen = self.generation()
+        cached = self._current
+        if cached is not None and cached[0] == gen:
+            return cached[1]
+        ix = self._ix()
+        ix.reload()
+        searcher = ix.searcher()
+        self._current = (gen, searcher)
+        return searcher
+
     def _search(self, query: ParsedQuery, filters: Filters, page: int, limit: int, sort: str, facets: bool,
                 any_word: bool = False) -> SearchResult:
         """One tantivy query: all words (or any word) with the filters, one page, facet counts."""
-        ix = self._ix()
-        ix.reload()
-        schema = ix.schema
-        searcher = ix.searcher()
+        schema = self._ix().schema
+        searcher = self._searcher()
         kw = {}
         if sort == "newest" or (query.is_empty and sort == "relevance"):
             kw = {"order_by_field": "year", "order": tantivy.Order.Desc}
@@ -296,7 +308,7 @@ class TantivyBackend(CachedSearch):
 
     def suggest(self, query: ParsedQuery, searcher=None) -> str | None:
         """The query with each unknown word replaced by the most frequent indexed term within 2 edits."""
-        searcher = searcher or self._ix().searcher()
+        searcher = searcher or self._searcher()
         words = [c.text for g in query.groups for c in g if isinstance(c, Word) and not c.prefix]
         if not words:
             return None

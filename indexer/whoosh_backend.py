@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections import Counter
 import os
 import threading
 import time
@@ -82,6 +83,7 @@ class WhooshBackend(CachedSearch):
         self._retired: list[tuple[float, object]] = []     # (when replaced, searcher) awaiting close
         self._lock = threading.RLock()
         self._open_sidecars(self.path)
+        self._facets_of: tuple[object, list] | None = None      # (searcher, facet pairs per document)
 
     # -- lifecycle
     def _index(self):
@@ -322,16 +324,6 @@ class WhooshBackend(CachedSearch):
         searcher = self._get_searcher()
         flt = self._filter_query(query, filters)
         mask = wq.Or([wq.Term("id", str(i)) for i in filters.exclude_ids]) if filters.exclude_ids else None
-        groupedby = None
-        if facets:
-            groupedby = {
-                "year": sorting.FieldFacet("year", maptype=sorting.Count),
-                "lang": sorting.FieldFacet("lang", allow_overlap=True, maptype=sorting.Count),
-                "kind": sorting.FieldFacet("kind", maptype=sorting.Count),
-                "collection": sorting.FieldFacet("collection", maptype=sorting.Count),
-                "topics": sorting.FieldFacet("topics", allow_overlap=True, maptype=sorting.Count),
-                "persons": sorting.FieldFacet("persons", allow_overlap=True, maptype=sorting.Count),
-            }
         sortedby = None
         reverse = False
         if sort == "newest" or (query.is_empty and sort == "relevance"):
@@ -339,19 +331,46 @@ class WhooshBackend(CachedSearch):
         elif sort == "oldest":
             sortedby = [sorting.FieldFacet("year"), sorting.FieldFacet("added")]
         results = searcher.search_page(self._build(query, any_word=any_word), page, pagelen=limit, filter=flt,
-                                       mask=mask, groupedby=groupedby, sortedby=sortedby, reverse=reverse)
+                                       mask=mask, sortedby=sortedby, reverse=reverse)
         # Whoosh answers a page past the end with the last page: that is no hits here.
         hits = [Hit(int(r["id"]), float(r.score) if isinstance(r.score, (int, float)) else 0.0, r.get("group"))
                 for r in results] if results.pagenum == page else []
         facet_counts: dict[str, dict[str, int]] = {}
         if facets:
+            # Counted from each matched document's values, read once per index generation, instead of
+            # Whoosh's facet collectors walking every posting list of the multi-valued fields per search.
+            table = self._facet_table(searcher)
+            counted = Counter(pair for d in results.results.docs() for pair in table[d])
             for name in FACETS:
-                try:
-                    groups = results.results.groups(name)
-                except KeyError:
-                    groups = {}
-                facet_counts[name] = {str(k): int(v) for k, v in groups.items() if k not in (None, "", b"")}
+                facet_counts[name] = {}
+            for (name, value), n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0])):
+                facet_counts[name][value] = n
         return SearchResult(hits=hits, total=results.total, facets=facet_counts)
+
+    def _facet_table(self, searcher) -> list[tuple[tuple[str, str], ...]]:
+        """(facet, value) pairs of every document number of this searcher (one per index generation)."""
+        cached = self._facets_of
+        if cached is not None and cached[0] is searcher:
+            return cached[1]
+        reader = searcher.reader()
+        rows: list[list[tuple[str, str]]] = [[] for _ in range(reader.doc_count_all())]
+        for docnum, stored in reader.iter_docs():
+            row = rows[docnum]
+            if stored.get("year"):
+                row.append(("year", str(stored["year"])))
+            row.extend(("lang", v) for v in (stored.get("lang") or "").split(",") if v)
+            if stored.get("kind"):
+                row.append(("kind", stored["kind"]))
+            if stored.get("collection"):
+                row.append(("collection", stored["collection"]))
+        for name in ("topics", "persons"):
+            for term in reader.lexicon(name):
+                value = term.decode("utf-8") if isinstance(term, bytes) else str(term)
+                for docnum in reader.postings(name, term).all_ids():
+                    rows[docnum].append((name, value))
+        table = [tuple(r) for r in rows]
+        self._facets_of = (searcher, table)
+        return table
 
     def suggest(self, query: ParsedQuery) -> str | None:
         """The query with each word the index does not know replaced by the nearest indexed term."""

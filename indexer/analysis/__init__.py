@@ -133,6 +133,7 @@ def analyze(text: str, lang: str = "ru", latin_keys: bool = True) -> list[Term]:
     return terms
 
 
+@functools.lru_cache(maxsize=20_000)
 def word_keys(word: str) -> frozenset[str]:
     """Every key a query word may have been indexed under, whatever the document's language."""
     word = normalize_text(word)
