@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench._common import CORPUS  # noqa: E402
-from bench.http_serve import free_port, worker_rss  # noqa: E402
+from bench.http_serve import start, worker_rss  # noqa: E402
 from bench.loadgen import load, quote_path  # noqa: E402
 from bench.scale import DEFAULT_DSN, machine, summary  # noqa: E402
 
@@ -145,38 +145,13 @@ def in_process(data: Path, backend: str, dsn: str, mix: list[tuple[str, str]], l
     return out
 
 
-def start(env: dict, log_path: Path, workers: int = 2, threads: int = 4):
-    """``manage.py serve`` with its log in a file (a pipe nobody reads would block the workers)."""
-    import subprocess
-    import urllib.request
-
-    port = free_port()
-    logf = open(log_path, "ab")
-    proc = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port), "--workers", str(workers),
-                             "--threads", str(threads), "--no-jobs"], cwd=REPO, env=env,
-                            stdout=logf, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited, see {log_path}")
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return base, proc
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("server did not start")
-
-
 def over_http(data: Path, backend: str, dsn: str, mix: list[tuple[str, str]], clients: list[int],
               seconds: float, log) -> dict:
     env = dict(os.environ, ARCHIVE_DATA_DIR=str(data), ARCHIVE_SEARCH_BACKEND=backend, ARCHIVE_SECRET_KEY="bench",
                ARCHIVE_LOG_LEVEL="WARNING")
     if backend == "postgres":
         env["ARCHIVE_SEARCH_DATABASE_URL"] = dsn
-    base, proc = start(env, data.parent / f"serve_{backend}.log")
+    base, proc = start(env, 2, 4, data.parent / f"serve_{backend}.log")
     paths = ["/search?q=" + quote_path(text) for _kind, text in mix]
     runs = []
     try:
