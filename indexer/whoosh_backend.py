@@ -84,6 +84,7 @@ class WhooshBackend(CachedSearch):
         self._lock = threading.RLock()
         self._open_sidecars(self.path)
         self._facets_of: tuple[object, list] | None = None      # (searcher, facet pairs per document)
+        self._read_lock = threading.RLock()
 
     # -- lifecycle
     def _index(self):
@@ -217,10 +218,11 @@ class WhooshBackend(CachedSearch):
 
     def _vocabulary(self):
         """Every key of every text field with its document frequency (to build the speller)."""
-        reader = self._get_searcher().reader()
-        for f in FIELD_BOOSTS:
-            for term, info in reader.iter_field(f):
-                yield (term.decode("utf-8") if isinstance(term, bytes) else term), info.doc_frequency()
+        with self._read_lock:
+            reader = self._get_searcher().reader()
+            items = [((term.decode("utf-8") if isinstance(term, bytes) else term), info.doc_frequency())
+                     for f in FIELD_BOOSTS for term, info in reader.iter_field(f)]
+        return iter(items)
 
     @staticmethod
     def _fields(d: IndexDocument, terms) -> dict:
@@ -273,7 +275,8 @@ class WhooshBackend(CachedSearch):
         return str(self._index().latest_generation())
 
     def _secondaries(self, generation: str) -> int:
-        return self._get_searcher().reader().doc_frequency("secondary", "1")
+        with self._read_lock:
+            return self._get_searcher().reader().doc_frequency("secondary", "1")
 
     def _filter_query(self, q: ParsedQuery, flt: Filters):
         from whoosh import query as wq
@@ -317,6 +320,13 @@ class WhooshBackend(CachedSearch):
 
     def _search(self, query: ParsedQuery, filters: Filters, page: int, limit: int, sort: str, facets: bool,
                 any_word: bool = False) -> SearchResult:
+        # One query at a time per process: a Whoosh searcher's files are read with seek-then-read, and two
+        # threads interleaving them unpickle garbage (seen under 8 clients). Whoosh holds the GIL anyway.
+        with self._read_lock:
+            return self._search_locked(query, filters, page, limit, sort, facets, any_word)
+
+    def _search_locked(self, query: ParsedQuery, filters: Filters, page: int, limit: int, sort: str, facets: bool,
+                       any_word: bool) -> SearchResult:
         """One Whoosh query: all words (or any word) with the filters, one page, facet counts."""
         from whoosh import query as wq
         from whoosh import sorting
@@ -374,6 +384,10 @@ class WhooshBackend(CachedSearch):
 
     def suggest(self, query: ParsedQuery) -> str | None:
         """The query with each word the index does not know replaced by the nearest indexed term."""
+        with self._read_lock:
+            return self._suggest_locked(query)
+
+    def _suggest_locked(self, query: ParsedQuery) -> str | None:
         from whoosh import query as wq
 
         searcher = self._get_searcher()

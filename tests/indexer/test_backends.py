@@ -496,3 +496,24 @@ def test_page_two_reuses_the_facet_counts_of_page_one(backend, monkeypatch):
     second = backend.search(parse_query(""), page=2, limit=1)
     assert first.facets == second.facets and first.facets["year"]
     assert (2, False) in asked and (2, True) not in asked
+
+
+def test_concurrent_searches_with_facets_never_fail(backend):
+    import threading
+
+    failures = []
+
+    def run(i):
+        try:
+            for j in range(15):
+                backend.__dict__.get("_result_cache", {}).clear()
+                backend.search(parse_query(["озеро", "миграция молодёжь", "", "ақын OR тіл"][(i + j) % 4]))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            failures.append(repr(exc))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
