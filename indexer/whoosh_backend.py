@@ -275,6 +275,8 @@ class WhooshBackend(CachedSearch):
         return str(self._index().latest_generation())
 
     def _secondaries(self, generation: str) -> int:
+        if "secondary" not in self._index().schema:
+            return 0                            # an index built before works were grouped (until a reindex)
         with self._read_lock:
             return self._get_searcher().reader().doc_frequency("secondary", "1")
 
