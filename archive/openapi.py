@@ -37,7 +37,9 @@ def _schemas() -> dict[str, Any]:
         "year": _nullable(INT), "language": _nullable(STR), "kind": STR,
         "collection": collection, "pages": _nullable(STR), "source_file": _nullable(STR),
     })
-    search_hit = {"allOf": [_ref("Publication"), _obj({"score": {"type": "number"}, "snippet": STR})]}
+    search_hit = {"allOf": [_ref("Publication"), _obj({
+        "score": {"type": "number"}, "snippet": STR, "page": _nullable(INT), "printed_page": _nullable(STR),
+        "partial": {"type": "boolean"}}, ["score", "snippet", "partial"])]}
     detail = {"allOf": [_ref("Publication"), _obj({
         "status": {"type": "string", "enum": ["published", "withdrawn"]},
         "titles": {"type": "object"}, "abstracts": {"type": "object"},
@@ -73,6 +75,8 @@ def _schemas() -> dict[str, Any]:
             "limit": {"type": "integer", "minimum": 1, "maximum": 100}, "relaxed": {"type": "boolean"},
             "suggestion": _nullable(STR), "hits": {"type": "array", "items": _ref("SearchHit")},
             "facets": {"type": "object", "additionalProperties": {"type": "object"}},
+            "notices": {"type": "array", "items": STR}, "partial_from": _nullable(INT),
+            "facets_approximate": {"type": "boolean"},
         }),
         "PersonSummary": _obj({**person, "publications": {"type": "integer", "minimum": 0}}),
         "PeoplePage": page_of(_ref("PersonSummary")),

@@ -1,18 +1,25 @@
 """The only bridge to ``indexer``: run a query, load hits back in rank order, add snippets."""
 from __future__ import annotations
 
+import threading
 import time
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from indexer.backend import Filters, SearchResult
-from indexer.query import ParsedQuery, parse_query
-from indexer.snippets import Snippet, make_snippets, plain_snippet
+from indexer.query import N_, ParsedQuery, parse_query
+from indexer.snippets import Snippet, make_snippets, plain_snippet, snippets_from_forms
 
 from .models import Authorship, Publication, PublicationPage
 from .services.indexing import index_text
+
+# Shown (translated) when facet counts and the total come from a sample of a very common query's matches.
+NOTICE_APPROXIMATE = N_("Counts are estimated from the first matches.")
+SNIPPET_CACHE_SIZE = 4096
 
 
 @dataclass
@@ -21,6 +28,9 @@ class SearchHit:
     score: float
     snippets: list[Snippet]
     snippet_html: str
+    partial: bool = False            # matched some of the words, not all (after the all-words hits)
+    page: int | None = None          # physical page of the best passage (the publication page's #page-N)
+    printed_page: str = ""           # the same page as printed in the book or journal (for citations)
 
 
 @dataclass
@@ -34,10 +44,39 @@ class SearchPage:
     relaxed: bool = False
     elapsed_ms: float = 0.0
     suggestion: str | None = None
+    notices: list[str] = field(default_factory=list)   # English msgids: what was cut or estimated
+    partial_from: int | None = None  # rank (0-based, over all pages) where the some-words hits start
+    facets_approximate: bool = False
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.limit))
+
+
+# Per backend (so two archives in one process never share entries): (generation, id, keys) -> snippets.
+_snippet_caches: "weakref.WeakKeyDictionary[object, OrderedDict]" = weakref.WeakKeyDictionary()
+_snippet_lock = threading.Lock()
+
+
+def printed_label(pub: Publication, number: int, printed: str) -> str:
+    """A page as printed: its own label, else the article's printed start plus the physical offset."""
+    if printed:
+        return printed
+    if pub.page_start:
+        return str(pub.page_start + number - 1)
+    return str(number)
+
+
+def _volume_article_pages(session: Session, volume_ids: list[int]) -> dict[int, set[int]]:
+    """Pages of each volume that belong to its articles (their passages are the articles' hits)."""
+    out: dict[int, set[int]] = {}
+    if volume_ids:
+        for parent, first, last in session.execute(
+                select(Publication.parent_id, Publication.pdf_page_start, Publication.pdf_page_end)
+                .where(Publication.parent_id.in_(volume_ids))):
+            if first and last:
+                out.setdefault(parent, set()).update(range(first, last + 1))
+    return out
 
 
 def run_search(archive, session: Session, text: str, page: int = 1, limit: int = 10,
@@ -55,26 +94,69 @@ def run_search(archive, session: Session, text: str, page: int = 1, limit: int =
         select(Publication).where(Publication.id.in_(ids), Publication.status == "published")
         .options(selectinload(Publication.authorships).selectinload(Authorship.person),
                  selectinload(Publication.volume)))} if ids else {}
-    pages_of: dict[int, list[tuple[int, str]]] = {}
-    if snippets and pubs:
-        # One query for the page text of every hit on this page (not one per hit).
-        for pid, number, text_ in session.execute(
-                select(PublicationPage.publication_id, PublicationPage.number, PublicationPage.text)
-                .where(PublicationPage.publication_id.in_(list(pubs)))
-                .order_by(PublicationPage.publication_id, PublicationPage.number)):
-            pages_of.setdefault(pid, []).append((number, text_))
+    notices = list(q.notices) + ([NOTICE_APPROXIMATE] if result.facets_approximate else [])
     hits: list[SearchHit] = []
+    made = _snippets(archive, session, result, pubs) if snippets and pubs else {}
     for h in result.hits:
         pub = pubs.get(h.id)
         if pub is None:
             continue                    # the index is ahead of the database for a moment; skip
-        if not snippets:
-            hits.append(SearchHit(pub, h.score, [], ""))
-            continue
-        pages = pages_of.get(pub.id, [])
-        found = make_snippets(result.keys, pages, pub.language or "ru") if result.keys else []
+        found, snippet_html = made.get(pub.id, ((), ""))
+        best = found[0] if found else None
+        hits.append(SearchHit(pub, h.score, list(found), snippet_html, h.partial,
+                              best.page if best else None, best.printed if best else ""))
+    return SearchPage(q, hits, result.total, page, limit, result.facets, result.relaxed,
+                      (time.perf_counter() - t0) * 1000, result.suggestion, notices, result.partial_from,
+                      result.facets_approximate)
+
+
+def _snippets(archive, session: Session, result: SearchResult,
+              pubs: dict[int, Publication]) -> dict[int, tuple[tuple[Snippet, ...], str]]:
+    """(snippets, lead html) per publication, from the page text and the forms the index recorded.
+
+    Cached per (index generation, publication, query keys): a publication changes only through an
+    index update, which starts a new generation.
+    """
+    out: dict[int, tuple[tuple[Snippet, ...], str]] = {}
+    keys = result.keys
+    with _snippet_lock:
+        _snippet_cache = _snippet_caches.setdefault(archive.search, OrderedDict())
+        for pid in pubs:
+            found = _snippet_cache.get((result.generation, pid, keys))
+            if found is not None:
+                _snippet_cache.move_to_end((result.generation, pid, keys))
+                out[pid] = found
+    todo = [pid for pid in pubs if pid not in out]
+    if not todo:
+        return out
+    skip = _volume_article_pages(session, [pid for pid in todo if pubs[pid].kind == "volume"])
+    pages_of: dict[int, list[tuple[int, str, str]]] = {}
+    # One query for the page text of every hit on this page (not one per hit).
+    for pid, number, printed, text_ in session.execute(
+            select(PublicationPage.publication_id, PublicationPage.number, PublicationPage.printed,
+                   PublicationPage.text)
+            .where(PublicationPage.publication_id.in_(todo))
+            .order_by(PublicationPage.publication_id, PublicationPage.number)):
+        if number not in skip.get(pid, ()):
+            pages_of.setdefault(pid, []).append((number, printed or "", text_))
+    store = getattr(archive.search, "forms", None)
+    form_keys = store.form_keys(keys) if store is not None else {}
+
+    def find(pub: Publication, pages: list[tuple[int, str]]) -> list[Snippet]:
+        if not keys:
+            return []
+        if form_keys:
+            return snippets_from_forms(form_keys, pages)
+        return make_snippets(keys, pages, pub.language or "ru")   # an index from before forms were recorded
+
+    for pid in todo:
+        pub = pubs[pid]
+        rows = pages_of.get(pid, [])
+        labels = {n: printed_label(pub, n, p) for n, p, _t in rows}
+        pages = [(n, t) for n, _p, t in rows]
+        found = [Snippet(sn.page, sn.html, sn.score, labels.get(sn.page, str(sn.page))) for sn in find(pub, pages)]
         own = "" if pages else index_text(pub)
-        own_found = make_snippets(result.keys, [(0, own)], pub.language or "ru") if own and result.keys else []
+        own_found = find(pub, [(0, own)]) if own else []
         if found:
             snippet_html = found[0].html
         elif own_found:
@@ -84,6 +166,10 @@ def run_search(archive, session: Session, text: str, page: int = 1, limit: int =
         else:
             lead = next(iter(pub.abstracts.values()), "") if pub.abstracts else ""
             snippet_html = plain_snippet(lead or (pages[0][1] if pages else ""))
-        hits.append(SearchHit(pub, h.score, found, snippet_html))
-    return SearchPage(q, hits, result.total, page, limit, result.facets, result.relaxed,
-                      (time.perf_counter() - t0) * 1000, result.suggestion)
+        out[pid] = (tuple(found), snippet_html)
+    with _snippet_lock:
+        for pid in todo:
+            _snippet_cache[(result.generation, pid, keys)] = out[pid]
+        while len(_snippet_cache) > SNIPPET_CACHE_SIZE:
+            _snippet_cache.popitem(last=False)
+    return out

@@ -113,18 +113,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(env: dict, workers: int, threads: int):
+def start(env: dict, workers: int, threads: int, log_path: Path | None = None):
+    """``manage.py serve`` on a free port; with ``log_path`` its output goes to that file (a pipe nobody
+    reads during a long run would fill and block the workers)."""
     port = free_port()
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port), "--workers", str(workers),
                              "--threads", str(threads), "--no-jobs"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=out, stderr=subprocess.STDOUT if log_path else subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     import urllib.request
 
     deadline = time.time() + 120
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("server exited: " + proc.stderr.read().decode()[-2000:])
+            detail = log_path.read_text(errors="replace") if log_path else proc.stderr.read().decode()
+            raise RuntimeError("server exited: " + detail[-2000:])
         try:
             with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
                 if r.status == 200:

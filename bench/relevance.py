@@ -196,12 +196,24 @@ def score(ranked: list[str], expected: list[str]) -> tuple[float, float]:
 def run_queries(b: Build, baseline: Baseline, queries: list[dict]) -> list[Outcome]:
     from archive.search import run_search
 
+    from sqlalchemy import select
+
+    from archive.models import Publication
+
     out: list[Outcome] = []
     with b.app.test_request_context(), b.archive.db.session() as s:
+        # One work, one result: a hit stands for every copy of its work (the PDF and the DOCX of one article).
+        copies: dict[int, list[str]] = defaultdict(list)
+        for dup in s.scalars(select(Publication).where(Publication.duplicate_of_id.is_not(None))):
+            if dup.source_file:
+                copies[dup.duplicate_of_id].append(b.files.get(dup.source_file.original_name,
+                                                               dup.source_file.original_name))
         for q in queries:
             page = run_search(b.archive, s, q["query"], limit=FETCH, facets=False)
-            ours = distinct([b.files.get(h.publication.source_file.original_name, h.publication.source_file.original_name)
-                             for h in page.hits if h.publication.source_file])
+            ours = distinct([f for h in page.hits if h.publication.source_file
+                             for f in [b.files.get(h.publication.source_file.original_name,
+                                                   h.publication.source_file.original_name)]
+                             + copies.get(h.publication.id, [])])
             base = distinct(baseline.search(q["query"]))
             o = Outcome(q["query"], q["category"], q["expected"], ours, base, relaxed=page.relaxed,
                         note=q.get("note", ""))
@@ -271,11 +283,11 @@ def index_documents(b: Build):
     from sqlalchemy import select
 
     from archive.models import Publication
-    from archive.services.indexing import _load, document_for
+    from archive.services.indexing import _load, documents_for
 
     with b.archive.db.session() as s:
         ids = list(s.scalars(select(Publication.id).where(Publication.status == "published")))
-        return [document_for(p) for p in _load(s, ids)]
+        return documents_for(s, _load(s, ids))
 
 
 def plain_fields_of(doc) -> dict:

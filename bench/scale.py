@@ -159,12 +159,12 @@ def open_bench_backend(name: str, path: Path, dsn: str):
 def full_snippets(keys, pages, lang: str = "ru", max_snippets: int = 3, width: int = 260):
     """The reference the prefilter is measured against: ``indexer.snippets`` with every page analysed
     whole (what ``make_snippets`` did before it skipped paragraphs and tokens without a key prefix)."""
-    from indexer.snippets import _scan
+    from indexer.snippets import _matches, _scan
 
     keyset = frozenset(keys)
     if not keyset:
         return []
-    found = _scan(keyset, pages, lang, width, 2 * max_snippets, None)
+    found = _scan(pages, width, 2 * max_snippets, lambda text: _matches(keyset, text, lang, None))
     found.sort(key=lambda sn: (-sn.score, sn.page))
     return found[:max_snippets]
 
@@ -260,23 +260,23 @@ def build(name: str, synth: Synth, n: int, folder: Path, dsn: str, fts: Fts5Refe
     if name == "postgres":
         pg_before = pg_size(dsn)
     module = sys.modules[type(backend).__module__]
-    real = documents.field_terms
+    real = documents.analyzed
     analysis = [0.0]
     tokens = [0]
     current: dict[int, object] = {}
 
-    def timed_field_terms(doc):
+    def timed_analyzed(doc):
         t = time.perf_counter()
-        terms = real(doc)
+        terms, forms = real(doc)
         analysis[0] += time.perf_counter() - t
         tokens[0] += sum(len(v) for v in terms.values())
         if fts is not None:
             fts.add(doc, terms)
-        return terms
+        return terms, forms
 
-    patched = getattr(module, "field_terms", None) is real
+    patched = getattr(module, "analyzed", None) is real
     if patched:
-        module.field_terms = timed_field_terms
+        module.analyzed = timed_analyzed
     spent = 0.0
     cpu = 0.0
     words = 0
@@ -313,7 +313,7 @@ def build(name: str, synth: Synth, n: int, folder: Path, dsn: str, fts: Fts5Refe
     finally:
         analyzer.__exit__(None, None, None)
         if patched:
-            module.field_terms = real
+            module.analyzed = real
     size = (pg_size(dsn) - pg_before) if name == "postgres" else dir_size(folder / "index")
     out = {"backend": name, "articles": n, "words": words, "processes": processes, "seconds": round(spent, 1),
            "articles_per_s": round(n / spent, 1), "cpu_s": round(cpu, 1),
@@ -350,7 +350,12 @@ def query_latency(name: str, synth: Synth, folder: Path, dsn: str, queries: list
     compared, differ = [0], [0]
     by_kind: dict[str, list[float]] = {}
     hits = 0
+    from indexer.snippets import snippets_from_forms
+
+    forms_ms: list[float] = []
+    forms_cpu: list[float] = []
     for q in queries:
+        backend.__dict__.get("_result_cache", {}).clear()       # every query costs what a new one would
         t, c = time.perf_counter(), time.process_time()
         r = backend.search(parse_query(q.text), q.filters(), limit=10, facets=True)
         e = (time.perf_counter() - t) * 1000
@@ -373,6 +378,12 @@ def query_latency(name: str, synth: Synth, folder: Path, dsn: str, queries: list
             for a_, b_ in zip(real_out, fast_out):
                 compared[0] += 1
                 differ[0] += [x.html for x in a_] != [x.html for x in b_]
+        t, c = time.perf_counter(), time.process_time()
+        form_keys = backend.forms.form_keys(r.keys)
+        for h in r.hits:
+            snippets_from_forms(form_keys, list(pages[h.id][0]))
+        forms_ms.append(e + (time.perf_counter() - t) * 1000)
+        forms_cpu.append(ec + (time.process_time() - c) * 1000)
         fixed.append(e + f)
         fixed_cpu.append(ec + fc)
         engine.append(e)
@@ -386,6 +397,7 @@ def query_latency(name: str, synth: Synth, folder: Path, dsn: str, queries: list
             "with_snippets_cpu": summary(full_cpu), "with_prefiltered_snippets": summary(fixed),
             "with_prefiltered_snippets_cpu": summary(fixed_cpu),
             "prefiltered_snippets_differ": f"{differ[0]}/{compared[0]}" if compare else None,
+            "with_form_snippets": summary(forms_ms), "with_form_snippets_cpu": summary(forms_cpu),
             "loadavg": os.getloadavg()[0],
             "by_kind_p95": {k: round(pct(v, .95), 2) for k, v in by_kind.items()},
             "queries_with_hits": hits, "queries": len(queries)}
@@ -487,15 +499,16 @@ def main() -> None:
 def table(res: dict) -> str:
     lines = [f"N = {res['articles']:,} articles, ~{res['mean_words']:,} words each",
              "| backend | build s (CPU s) | articles/s (per CPU s) | size MB | engine p50 / p95 / p99 ms "
-             "(CPU p95) | + snippets p50 / p95 / p99 ms (CPU p95) |",
-             "|---|---:|---:|---:|---|---|"]
+             "(CPU p95) | + analysed snippets p50 / p95 / p99 ms (CPU p95) | + form snippets (CPU p95) |",
+             "|---|---:|---:|---:|---|---|---|"]
     for b in res["builds"]:
         lat = res["latency"].get(b["backend"], {})
-        e, s = lat.get("engine", {}), lat.get("with_snippets")
+        e, s, f = lat.get("engine", {}), lat.get("with_snippets"), lat.get("with_form_snippets")
         ec, sc = lat.get("engine_cpu", {}), lat.get("with_snippets_cpu", {})
+        fc = lat.get("with_form_snippets_cpu", {})
         fmt = lambda d, c: f"{d['p50']} / {d['p95']} / {d['p99']} ({c.get('p95', '—')})" if d else "—"  # noqa: E731
         lines.append(f"| {b['backend']} | {b['seconds']} ({b.get('cpu_s')}) | {b['articles_per_s']} "
-                     f"({b.get('articles_per_cpu_s')}) | {b['size_mb']} | {fmt(e, ec)} | {fmt(s, sc)} |")
+                     f"({b.get('articles_per_cpu_s')}) | {b['size_mb']} | {fmt(e, ec)} | {fmt(s, sc)} | {fmt(f, fc)} |")
     return "\n".join(lines)
 
 

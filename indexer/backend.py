@@ -3,12 +3,20 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Protocol, Sequence
+
+from typing import TYPE_CHECKING
 
 from .analysis import Term, is_stopword, word_keys
 from .documents import IndexDocument
 from .query import Clause, ParsedQuery, Phrase, Word
+
+if TYPE_CHECKING:
+    from .forms import FormStore
+    from .speller import SpellerStore
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +39,19 @@ class Filters:
     collections: tuple[int, ...] = ()
     topics: tuple[str, ...] = ()
     persons: tuple[int, ...] = ()
+    # Used by the shared search path (``CachedSearch``), not by readers: restrict to / leave out these ids,
+    # or only the secondary copies of a work (a DOCX whose PDF is also in the archive).
+    ids: tuple[int, ...] | None = None
+    exclude_ids: tuple[int, ...] = ()
+    secondary_only: bool = False
 
 
 @dataclass
 class Hit:
     id: int
     score: float
+    group: int | None = None      # the work: the id of its first copy (set by backends when asked)
+    partial: bool = False         # not every word matched: a most-words match after the all-words ones
 
 
 @dataclass
@@ -49,6 +64,9 @@ class SearchResult:
     relaxed: bool = False          # all-words found nothing; any-word ranking was used instead
     keys: frozenset[str] = frozenset()
     suggestion: str | None = None  # "did you mean": the query with unknown words corrected
+    partial_from: int | None = None  # rank (0-based, over all pages) where most-words matches start
+    facets_approximate: bool = False  # facet counts come from a sample of the matches
+    generation: str = ""             # the index generation that answered (keys caches built on the result)
 
 
 class SearchBackend(Protocol):
@@ -58,9 +76,159 @@ class SearchBackend(Protocol):
     def remove(self, ids: Iterable[int]) -> None: ...
     def clear(self) -> None: ...
     def doc_ids(self) -> set[int]: ...
+    def generation(self) -> str: ...
     def search(self, query: ParsedQuery, filters: Filters = Filters(), page: int = 1, limit: int = 10,
                sort: str = "relevance", facets: bool = True) -> SearchResult: ...
     def close(self) -> None: ...
+
+
+MAX_FILL = 1000          # all-words matches a most-words fill may have to skip (a page of 100 at page 10)
+CACHE_SIZE = 512         # results kept per process (each a page of ids and the facet counts)
+
+
+def _copy(r: SearchResult) -> SearchResult:
+    return replace(r, hits=[replace(h) for h in r.hits], facets={k: dict(v) for k, v in r.facets.items()})
+
+
+class CachedSearch:
+    """The search path every backend shares: one result per work, a most-words fill, a cache per generation.
+
+    A backend provides ``_search`` (one engine query, all words or any word, honouring ``Filters.ids``,
+    ``exclude_ids`` and ``secondary_only``; with ``relax`` an empty all-words answer is retried with any
+    word), ``generation()`` (changes with every commit, by any process) and ``_secondaries(generation)`` (how many
+    indexed documents are second copies of a work).
+    """
+
+    _cache_lock = threading.Lock()
+    speller: "SpellerStore"
+    forms: "FormStore"
+
+    def _open_sidecars(self, folder: "os.PathLike[str] | None") -> None:
+        """The speller and the surface forms, beside the index (in memory when there is no folder)."""
+        from pathlib import Path
+
+        from .forms import FormStore
+        from .speller import SpellerStore
+
+        self.speller = SpellerStore(Path(folder) / "speller" if folder else None, self._vocabulary)
+        self.forms = FormStore(Path(folder) if folder else None)
+
+    def _written(self, keys: set[str], forms: set[tuple[str, str]]) -> None:
+        """Keep the speller and the forms in step with a committed write."""
+        self.speller.added(keys)
+        self.forms.add(forms)
+
+    def _cleared(self) -> None:
+        self.speller.cleared()
+        self.forms.clear()
+
+    def _vocabulary(self):
+        raise NotImplementedError
+
+    def _search(self, query: ParsedQuery, filters: Filters, page: int, limit: int, sort: str, facets: bool,
+                any_word: bool = False) -> SearchResult:
+        raise NotImplementedError
+
+    def generation(self) -> str:
+        raise NotImplementedError
+
+    def _secondaries(self, generation: str) -> int:
+        raise NotImplementedError
+
+    def _cache(self) -> "OrderedDict[tuple, SearchResult]":
+        cache = self.__dict__.get("_result_cache")
+        if cache is None:
+            cache = self.__dict__.setdefault("_result_cache", OrderedDict())
+        return cache
+
+    def _cached(self, key: tuple, compute) -> SearchResult:
+        cache = self._cache()
+        with self._cache_lock:
+            found = cache.get(key)
+            if found is not None:
+                cache.move_to_end(key)
+                return _copy(found)
+        result = compute()
+        with self._cache_lock:
+            cache[key] = _copy(result)
+            while len(cache) > CACHE_SIZE:
+                cache.popitem(last=False)
+        return result
+
+    def search(self, query: ParsedQuery, filters: Filters = Filters(), page: int = 1, limit: int = 10,
+               sort: str = "relevance", facets: bool = True) -> SearchResult:
+        """Run ``query``; all words required, then the best most-words matches when a page is not full."""
+        page = max(1, int(page))
+        limit = max(1, min(int(limit), 100))
+        gen = self.generation()
+        shape = repr((query.groups, query.excluded, query.year_from, query.year_to, query.langs, query.kinds,
+                      query.topics))
+        result = self._cached((gen, shape, filters, page, limit, sort, facets),
+                              lambda: self._uncached(query, filters, page, limit, sort, facets, gen, shape))
+        result.generation = gen
+        return result
+
+    def _uncached(self, query: ParsedQuery, flt: Filters, page: int, limit: int, sort: str, facets: bool,
+                  gen: str, shape: str) -> SearchResult:
+        # One result per work: leave out second copies whose first copy matches as well.
+        flt = replace(flt, exclude_ids=flt.exclude_ids + self._redundant(query, flt, gen, shape))
+        # Facet counts do not depend on the page or the sort: page 2 reuses those of page 1.
+        facet_key = (gen, shape, flt, "facets")
+        with self._cache_lock:
+            known = self._cache().get(facet_key) if facets else None
+        strict = self._search(query, flt, page, limit, sort, facets and known is None)
+        if known is not None:
+            strict.facets = {k: dict(v) for k, v in known.facets.items()}
+            strict.facets_approximate = known.facets_approximate
+        elif facets:
+            self._cached(facet_key, lambda: SearchResult(hits=[], total=strict.total, facets=strict.facets,
+                                                         facets_approximate=strict.facets_approximate))
+        strict.keys = query_keys(query)
+        start = (page - 1) * limit
+        if (strict.total >= start + limit or not may_relax(query) or not query.groups
+                or strict.total > MAX_FILL):
+            return self._suggested(query, strict, strict.total)
+        # Fewer than a page: the best documents matching some of the words follow, marked as partial.
+        strict_ids = tuple(h.id for h in self._search(query, flt, 1, max(1, strict.total), sort, False).hits) \
+            if strict.total else ()
+        fill_flt = replace(flt, exclude_ids=flt.exclude_ids + strict_ids)
+        skip = max(0, start - strict.total)
+        n_strict_here = max(0, strict.total - start)
+        loose = self._search(query, fill_flt, 1, skip + limit - n_strict_here, sort, facets and not strict.total,
+                             any_word=True)
+        fill = [replace(h, partial=True) for h in loose.hits[skip:]]
+        result = SearchResult(hits=(strict.hits + fill)[:limit], total=strict.total + loose.total,
+                              facets=strict.facets if strict.total else loose.facets,
+                              relaxed=strict.total == 0 and loose.total > 0, keys=strict.keys,
+                              partial_from=strict.total if loose.total else None,
+                              facets_approximate=strict.facets_approximate if strict.total
+                              else loose.facets_approximate)
+        return self._suggested(query, result, strict.total)
+
+    def _suggested(self, query: ParsedQuery, result: SearchResult, all_words: int) -> SearchResult:
+        # "Did you mean" only where it can help: (almost) nothing has every word.
+        if all_words < 3 and query.groups:
+            result.suggestion = self.suggest(query)
+        return result
+
+    def _redundant(self, query: ParsedQuery, flt: Filters, gen: str, shape: str) -> tuple[int, ...]:
+        """Second copies of works that match the query and whose first copy matches too."""
+        if not self._secondaries(gen):
+            return ()
+
+        def compute() -> SearchResult:
+            dups = self._search(query, replace(flt, secondary_only=True), 1, 100, "relevance", False)
+            groups = {h.group for h in dups.hits if h.group is not None}
+            if not groups:
+                return SearchResult(hits=[], total=0)
+            firsts = self._search(query, replace(flt, ids=tuple(sorted(groups))), 1, len(groups), "relevance", False)
+            matched = {h.id for h in firsts.hits}
+            return SearchResult(hits=[h for h in dups.hits if h.group in matched], total=0)
+
+        return tuple(h.id for h in self._cached((gen, shape, flt, "redundant"), compute).hits)
+
+    def suggest(self, query: ParsedQuery) -> str | None:
+        raise NotImplementedError
 
 
 def year_range(q: ParsedQuery, flt: Filters) -> tuple[int | None, int | None]:
@@ -103,19 +271,6 @@ def query_keys(q: ParsedQuery) -> frozenset[str]:
         for c in group:
             keys |= clause_keys(c)
     return frozenset(keys)
-
-
-def edit_distance(a: str, b: str, cap: int) -> int:
-    """Levenshtein distance, giving up (returning cap + 1) once every path exceeds ``cap``."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-        if min(cur) > cap:
-            return cap + 1
-        prev = cur
-    return prev[-1]
 
 
 def encode_terms(terms: Sequence[Term]) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
 import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -9,6 +10,7 @@ from typing import Iterable, Iterator
 
 from .analysis import Term, analyze, normalize_text, split_paragraphs
 from .analysis.language import detect_language
+from .analysis.normalize import fold_token
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,10 @@ class IndexDocument:
     collection_id: int | None = None
     topics: tuple[str, ...] = ()
     added: datetime | None = None
+    group_id: int | None = None        # the work this copy belongs to (its first copy's id); None: itself
     # Pre-computed analysis (``ParallelAnalyzer``); None: ``field_terms`` analyses on demand.
     terms: dict[str, list[Term]] | None = field(default=None, compare=False, repr=False)
+    forms: frozenset[tuple[str, str]] | None = field(default=None, compare=False, repr=False)
 
 
 def analyze_text(text: str, default_lang: str, latin_keys: bool = True) -> list[Term]:
@@ -51,30 +55,57 @@ def field_terms(doc: IndexDocument) -> dict[str, list[Term]]:
     """Analyze every text field of ``doc``: the token stream any engine can take as pre-analyzed terms.
 
     A document that went through ``ParallelAnalyzer`` carries its terms already."""
+    return analyzed(doc)[0]
+
+
+def analyzed(doc: IndexDocument) -> tuple[dict[str, list[Term]], frozenset[tuple[str, str]]]:
+    """The terms of every field and the (key, surface form) pairs they came from (for snippets)."""
+    if doc.terms is not None and doc.forms is not None:
+        return doc.terms, doc.forms
+    forms: set[tuple[str, str]] = set()
+    terms = doc.terms if doc.terms is not None else _analyze_fields(doc, forms)
     if doc.terms is not None:
-        return doc.terms
-    return _analyze_fields(doc)
+        _analyze_fields(doc, forms)
+    return terms, frozenset(forms)
 
 
-def _analyze_fields(doc: IndexDocument) -> dict[str, list[Term]]:
+def _collect(forms: set[tuple[str, str]], terms: list[Term], text: str) -> list[Term]:
+    """Add the folded surface form of each term (offsets into the normalised ``text``) to ``forms``.
+
+    A form equal to its key is not recorded: snippets always look for the key itself too."""
+    seen: dict[tuple[int, int], str] = {}
+    for key, _pos, start, end in terms:
+        form = seen.get((start, end))
+        if form is None:
+            form = seen[(start, end)] = fold_token(text[start:end])
+        if form != key:
+            forms.add((key, form))
+    return terms
+
+
+def _analyze_fields(doc: IndexDocument, forms: set[tuple[str, str]]) -> dict[str, list[Term]]:
     lang = doc.language or "ru"
     title_terms: list[Term] = []
     for tl, title in doc.titles.items():
-        title_terms.extend(analyze(normalize_text(title), tl if tl in ("ru", "kk", "en") else lang))
+        text = normalize_text(title)
+        title_terms.extend(_collect(forms, analyze(text, tl if tl in ("ru", "kk", "en") else lang), text))
     abstract_terms: list[Term] = []
     for al, abstract in doc.abstracts.items():
-        abstract_terms.extend(analyze_text(abstract, al if al in ("ru", "kk", "en") else lang))
+        abstract_terms.extend(_collect(forms, analyze_text(abstract, al if al in ("ru", "kk", "en") else lang),
+                                       normalize_text(abstract)))
     keyword_terms: list[Term] = []
     for kw in doc.keywords:
-        keyword_terms.extend(analyze(normalize_text(kw), detect_language(kw, lang) or lang))
+        text = normalize_text(kw)
+        keyword_terms.extend(_collect(forms, analyze(text, detect_language(kw, lang) or lang), text))
     author_terms: list[Term] = []
     for name in doc.authors:
-        author_terms.extend(analyze(normalize_text(name), "ru"))
-        author_terms.extend(t for t in analyze(normalize_text(name), "kk") if t.key.startswith("~"))
+        text = normalize_text(name)
+        author_terms.extend(_collect(forms, analyze(text, "ru"), text))
+        author_terms.extend(_collect(forms, [t for t in analyze(text, "kk") if t.key.startswith("~")], text))
     body_terms: list[Term] = []
     pos_base = 0
     for _page_no, text in doc.pages:
-        page_terms = analyze_text(text, lang, latin_keys=False)
+        page_terms = _collect(forms, analyze_text(text, lang, latin_keys=False), normalize_text(text))
         body_terms.extend(Term(t.key, t.pos + pos_base, t.start, t.end) for t in page_terms)
         if page_terms:
             pos_base += page_terms[-1].pos + 2
@@ -82,9 +113,11 @@ def _analyze_fields(doc: IndexDocument) -> dict[str, list[Term]]:
             "authors": author_terms, "body": body_terms}
 
 
-def _packed_terms(doc: IndexDocument) -> dict[str, list[tuple[str, int, int, int]]]:
+def _packed_terms(doc: IndexDocument) -> tuple[dict[str, list[tuple[str, int, int, int]]], list[tuple[str, str]]]:
     """A child process's work: the analysis as plain tuples (much cheaper to pickle than objects)."""
-    return {name: [(t.key, t.pos, t.start, t.end) for t in terms] for name, terms in _analyze_fields(doc).items()}
+    forms: set[tuple[str, str]] = set()
+    fields = _analyze_fields(doc, forms)
+    return {name: [(t.key, t.pos, t.start, t.end) for t in terms] for name, terms in fields.items()}, list(forms)
 
 
 class ParallelAnalyzer:
@@ -123,6 +156,30 @@ class ParallelAnalyzer:
                 pending.append(d)
                 yield d
 
-        for packed in self._pool.imap(_packed_terms, feed(), chunksize):
+        for packed, forms in self._pool.imap(_packed_terms, feed(), chunksize):
             d = pending.pop(0)
-            yield replace(d, terms={name: [Term(*t) for t in items] for name, items in packed.items()})
+            yield replace(d, terms={name: [Term(*t) for t in items] for name, items in packed.items()},
+                          forms=frozenset(forms))
+
+
+_LINE_WORDS = re.compile(r"[^\W\d_]+")
+
+
+def strip_listed_titles(text: str, titles: Iterable[str], share: float = 0.6) -> str:
+    """``text`` without the lines that list one of ``titles`` (a volume's table of contents).
+
+    A line goes when most of its words (at least ``share``; page numbers and leaders do not count) belong
+    to one title, so an entry "Сергеев А.В. Межконфессиональный диалог ... 5" and the wrapped second line
+    of a long title both go, while the preface, which uses some of those words in sentences, stays.
+    """
+    title_words = [ws for ws in ({fold_token(w) for w in _LINE_WORDS.findall(normalize_text(t))} for t in titles) if ws]
+    if not title_words:
+        return text
+    kept = []
+    for line in text.split("\n"):
+        words = [fold_token(w) for w in _LINE_WORDS.findall(normalize_text(line))]
+        if words and any(sum(w in ws for w in words) >= share * len(words) and sum(w in ws for w in words) >= 2
+                         for ws in title_words):
+            continue
+        kept.append(line)
+    return "\n".join(kept)

@@ -13,8 +13,8 @@ Tables (created when missing; ``prefix`` default ``search_``, in ``schema`` or t
 * ``passages``: the body of long documents again in windows of ``WINDOW`` positions, because a
   tsvector position stops at 16383 and keeps at most 256 positions per lexeme; phrases are checked
   there too, so they are found anywhere in a 3000-page volume.
-* ``terms``: the vocabulary with document frequencies, for "did you mean": a prefix-and-length scan,
-  then pg_trgm's nearest terms when available; the edit distance is computed here either way.
+* ``terms``: the vocabulary with document frequencies; "did you mean" uses the shared speller
+  (``indexer.speller``, built from this table, kept in the local index folder) and checks its answer here.
 
 One writer at a time (``pg_advisory_xact_lock``); readers use MVCC snapshots and never wait.
 """
@@ -34,10 +34,11 @@ from psycopg import sql
 
 from .analysis import Term, word_keys
 from .analysis.normalize import fold_token, normalize_text
-from .backend import (edit_distance, FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, exact_filters, may_relax,
-                      only_stopwords, query_keys, year_range)
-from .documents import IndexDocument, field_terms
+from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, exact_filters,
+                      only_stopwords, year_range)
+from .documents import IndexDocument, analyzed
 from .query import Clause, ParsedQuery, Phrase, Word
+from .speller import suggest as suggest_words
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ MAX_TSVECTOR_BYTES = 900_000    # PostgreSQL's limit is 1 MB; stay clear of it
 WINDOW = 2048                   # body positions per passage row (a frequent word stays < 256 per window)
 OVERLAP = 16                    # windows overlap, so a phrase (at most 12 words) across a border is found
 FACET_LIMIT = 200
-SUGGEST_CANDIDATES = 50
+FACET_SAMPLE = 5000             # matches counted at most; beyond, total and facets are from this sample
+RERANK = 100                    # RUM's own order picks this many candidates, ts_rank_cd orders them
 
 
 @dataclass
@@ -79,6 +81,9 @@ class _Row:
     collection: str | None
     topics: list[str]
     persons: list[str]
+    group_id: int
+    secondary: bool
+    forms: frozenset[tuple[str, str]]
 
 
 # --------------------------------------------------------------------------- literals
@@ -184,7 +189,7 @@ def field_vector(terms: Sequence[Term]) -> str:
 
 
 def _row(d: IndexDocument) -> _Row:
-    fields = field_terms(d)
+    fields, forms = analyzed(d)
     tsv, passages = document_vectors(fields)
     langs = {d.language} | set(d.titles) | set(d.abstracts)
     return _Row(id=int(d.id), tsv=tsv, authors_tsv=field_vector(fields["authors"]),
@@ -193,7 +198,8 @@ def _row(d: IndexDocument) -> _Row:
                 year=int(d.year) if d.year else None, added=d.added,
                 lang=sorted(x for x in langs if x), kind=d.kind or "article",
                 collection=str(d.collection_id) if d.collection_id else None,
-                topics=list(dict.fromkeys(d.topics)), persons=[str(p) for p in dict.fromkeys(d.person_ids)])
+                topics=list(dict.fromkeys(d.topics)), persons=[str(p) for p in dict.fromkeys(d.person_ids)],
+                group_id=int(d.group_id or d.id), secondary=bool(d.group_id and d.group_id != d.id), forms=forms)
 
 
 # --------------------------------------------------------------------------- queries
@@ -239,11 +245,11 @@ class _Where:
         return sql.SQL(" AND ").join(self.parts) if self.parts else sql.SQL("TRUE")
 
 
-class PostgresBackend:
+class PostgresBackend(CachedSearch):
     """PostgreSQL full-text search: the archive's own database (or another), no extra service to run."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, dsn: str, prefix: str = "search_",
-                 schema: str | None = None, writer_timeout: float = 60.0, trigram: bool = True,
+                 schema: str | None = None, writer_timeout: float = 60.0,
                  max_idle: int = 8, connect_timeout: float = 10.0) -> None:
         if not dsn:
             raise ValueError("the postgres search backend needs a PostgreSQL connection string (dsn)")
@@ -251,12 +257,16 @@ class PostgresBackend:
         self.schema = schema
         self.prefix = prefix
         self.writer_timeout = writer_timeout
-        self.want_trigram = trigram
-        self.trgm_schema: str | None = None     # where pg_trgm lives, once known to be usable
         self._pool = _Pool(dsn, max_idle=max_idle, connect_timeout=connect_timeout)
         self._ready = False
         self._ready_lock = threading.Lock()
         self._lock_key = f"kelisim-search:{schema or ''}.{prefix}"
+        self.rum_extension = "rum"      # top-k ranking inside the index; GIN and ts_rank_cd on every match without
+        self.rum = False                # whether the documents' tsv has a RUM index (known after _ensure)
+        self._secondary_count: tuple[str, int] = ("", 0)
+        # The speller and the forms go into the local index folder (the tables are the truth; they are rebuilt
+        # from them by a reindex).
+        self._open_sidecars(path)
 
     # -- names
     def _t(self, name: str) -> sql.Identifier:
@@ -278,14 +288,16 @@ class PostgresBackend:
         with self._ready_lock:
             if self._ready:
                 return
-            names = [self._t(n).as_string(conn) for n in ("documents", "passages", "terms")]
-            row = conn.execute("SELECT to_regclass(%s), to_regclass(%s), to_regclass(%s)", names).fetchone()
-            if all(row):
-                self.trgm_schema = self._trigram(conn, install=False) if self.want_trigram else None
-            else:
+            names = [self._t(n).as_string(conn) for n in ("documents", "passages", "terms", "meta")]
+            row = conn.execute("SELECT to_regclass(%s), to_regclass(%s), to_regclass(%s), to_regclass(%s)",
+                               names).fetchone()
+            if not all(row):
                 with conn.transaction():
                     self._writer_lock(conn)
                     self._create(conn)
+            rum_index = (sql.Identifier(self.schema, self.prefix + "documents_tsv_rum") if self.schema
+                         else self._ix("documents_tsv_rum")).as_string(conn)
+            self.rum = conn.execute("SELECT to_regclass(%s)", (rum_index,)).fetchone()[0] is not None
             self._ready = True
 
     def _create(self, conn: psycopg.Connection) -> None:
@@ -297,8 +309,21 @@ class PostgresBackend:
             "authors_tsv tsvector NOT NULL, keywords_tsv tsvector NOT NULL, year integer, added timestamptz, "
             "lang text[] NOT NULL, kind text NOT NULL, collection text, topics text[] NOT NULL, "
             "persons text[] NOT NULL)").format(t("documents")))
-        conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin (tsv)")
-                     .format(ix("documents_tsv"), t("documents")))
+        # Columns added after the first release (an older install gets them here, then needs a reindex).
+        conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS group_id bigint, "
+                             "ADD COLUMN IF NOT EXISTS secondary boolean NOT NULL DEFAULT false").format(t("documents")))
+        conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (one boolean PRIMARY KEY DEFAULT true CHECK (one), "
+                             "generation bigint NOT NULL)").format(t("meta")))
+        conn.execute(sql.SQL("INSERT INTO {} (generation) VALUES (0) ON CONFLICT DO NOTHING").format(t("meta")))
+        if self._install_rum(conn):
+            # RUM answers "the best k matches" from the index (ORDER BY tsv <=> q LIMIT k) and also serves @@.
+            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING rum (tsv rum_tsvector_ops)")
+                         .format(ix("documents_tsv_rum"), t("documents")))
+            conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(
+                sql.Identifier(self.schema, self.prefix + "documents_tsv") if self.schema else ix("documents_tsv")))
+        else:
+            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin (tsv)")
+                         .format(ix("documents_tsv"), t("documents")))
         conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (year, added)")
                      .format(ix("documents_year"), t("documents")))
         conn.execute(sql.SQL(
@@ -310,27 +335,18 @@ class PostgresBackend:
                      .format(t("terms")))
         conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (term text_pattern_ops)")
                      .format(ix("terms_pattern"), t("terms")))
-        self.trgm_schema = self._trigram(conn) if self.want_trigram else None
-        if self.trgm_schema:
-            # GiST answers "nearest by trigram distance" (ORDER BY <-> LIMIT) in a few ms. It is on
-            # lower(term), not term, so the equality and LIKE lookups keep using the btree.
-            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gist (lower(term) {}.gist_trgm_ops)")
-                         .format(ix("terms_trgm_gist"), t("terms"), sql.Identifier(self.trgm_schema)))
 
-    def _trigram(self, conn: psycopg.Connection, install: bool = True) -> str | None:
-        """The schema of pg_trgm, installing it when allowed; None when it is not available."""
-        q = ("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-             "WHERE e.extname = 'pg_trgm'")
-        row = conn.execute(q).fetchone()
-        if row is None and install:
-            try:
-                with conn.transaction():        # a savepoint: a refusal must not abort the table setup
-                    conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            except psycopg.Error as exc:
-                logger.info("pg_trgm not available (%s); did-you-mean uses a prefix scan", exc.diag.message_primary)
-                return None
-            row = conn.execute(q).fetchone()
-        return row[0] if row else None
+    def _install_rum(self, conn: psycopg.Connection) -> bool:
+        """Whether the RUM extension is (or could now be) installed; one log line when it cannot."""
+        try:
+            with conn.transaction():        # a savepoint: a refusal must not abort the table setup
+                conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(self.rum_extension)))
+            return True
+        except psycopg.Error as exc:
+            logger.warning("PostgreSQL extension %s is not available (%s): search ranks every match with a GIN "
+                           "index (slower on large archives; install postgresql-15-rum)", self.rum_extension,
+                           exc.diag.message_primary)
+            return False
 
     def _writer_lock(self, conn: psycopg.Connection) -> None:
         conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, int(self.writer_timeout * 1000))}ms",))
@@ -365,6 +381,7 @@ class PostgresBackend:
             rows[int(d.id)] = _row(d)              # the last version of a repeated id wins
         if rows:
             self._run(lambda conn: self._write(conn, list(rows.values()), list(rows)))
+            self._written({k for r in rows.values() for k in r.keys}, {f for r in rows.values() for f in r.forms})
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove documents by id (absent ids are ignored)."""
@@ -376,6 +393,7 @@ class PostgresBackend:
         t = self._t
         with conn.transaction():
             self._writer_lock(conn)
+            conn.execute(sql.SQL("UPDATE {} SET generation = generation + 1").format(t("meta")))
             delta: Counter[str] = Counter()
             for term, n in conn.execute(sql.SQL(
                     "SELECT u.lexeme, count(*) FROM {} d, unnest(d.tsv) u WHERE d.id = ANY(%s) GROUP BY u.lexeme")
@@ -387,10 +405,10 @@ class PostgresBackend:
                 with conn.cursor() as cur:
                     cur.executemany(sql.SQL(
                         "INSERT INTO {} (id, tsv, authors_tsv, keywords_tsv, year, added, lang, kind, collection, "
-                        "topics, persons) VALUES (%s, %s::tsvector, %s::tsvector, %s::tsvector, %s, %s, %s, %s, %s, "
-                        "%s, %s)").format(t("documents")),
+                        "topics, persons, group_id, secondary) VALUES (%s, %s::tsvector, %s::tsvector, %s::tsvector, "
+                        "%s, %s, %s, %s, %s, %s, %s, %s, %s)").format(t("documents")),
                         [(r.id, r.tsv, r.authors_tsv, r.keywords_tsv, r.year, r.added, r.lang, r.kind, r.collection,
-                          r.topics, r.persons) for r in rows])
+                          r.topics, r.persons, r.group_id, r.secondary) for r in rows])
                     passages = [(r.id, n, p) for r in rows for n, p in enumerate(r.passages)]
                     if passages:
                         cur.executemany(sql.SQL("INSERT INTO {} (doc_id, n, tsv) VALUES (%s, %s, %s::tsvector)")
@@ -416,18 +434,38 @@ class PostgresBackend:
                 self._writer_lock(conn)
                 for name in ("documents", "passages", "terms"):
                     conn.execute(sql.SQL("DELETE FROM {}").format(self._t(name)))
+                conn.execute(sql.SQL("UPDATE {} SET generation = generation + 1").format(self._t("meta")))
         self._run(_clear)
+        self._cleared()
 
     def drop(self) -> None:
         """Drop the search tables (tests; leaving the postgres backend for good)."""
         def _drop(conn: psycopg.Connection) -> None:
             with conn.transaction():
                 self._writer_lock(conn)
-                for name in ("documents", "passages", "terms"):
+                for name in ("documents", "passages", "terms", "meta"):
                     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._t(name)))
         with self._pool.connection() as conn:
             _drop(conn)
         self._ready = False
+
+    def generation(self) -> str:
+        """Changes with every write of any process (a counter in the meta table)."""
+        return str(self._run(lambda conn: conn.execute(
+            sql.SQL("SELECT generation FROM {}").format(self._t("meta"))).fetchone()[0]))
+
+    def _secondaries(self, generation: str) -> int:
+        gen = generation
+        if self._secondary_count[0] != gen:
+            n = self._run(lambda conn: conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE secondary").format(
+                self._t("documents"))).fetchone()[0])
+            self._secondary_count = (gen, int(n))
+        return self._secondary_count[1]
+
+    def _vocabulary(self) -> Iterator[tuple[str, int]]:
+        """The ``terms`` table: every key with its document frequency (to build the speller)."""
+        return iter(self._run(lambda conn: conn.execute(
+            sql.SQL("SELECT term, df FROM {} WHERE df > 0").format(self._t("terms"))).fetchall()))
 
     def doc_ids(self) -> set[int]:
         """Ids of every indexed document."""
@@ -489,13 +527,23 @@ class PostgresBackend:
                 w.add(sql.SQL("d.{} @> ARRAY[%s]::text[]").format(sql.Identifier(name)), value)
             else:
                 w.add(sql.SQL("d.{} = %s").format(sql.Identifier(name)), value)
+        if flt.ids is not None:
+            w.add("d.id = ANY(%s)", list(flt.ids))
+        if flt.exclude_ids:
+            w.add("NOT (d.id = ANY(%s))", list(flt.exclude_ids))
+        if flt.secondary_only:
+            w.add("d.secondary")
         return w, (" | ".join(rank_parts) if rank_parts else None)
 
-    def _counts(self, conn: psycopg.Connection, w: _Where, facets: bool) -> tuple[int, dict[str, dict[str, int]]]:
+    def _counts(self, conn: psycopg.Connection, w: _Where, facets: bool) -> tuple[int, dict[str, dict[str, int]], bool]:
+        """(total, facet counts, approximate): over at most ``FACET_SAMPLE`` + 1 matches, never all of them."""
         docs = self._t("documents")
+        cap = sql.Literal(FACET_SAMPLE + 1)
         if not facets:
-            row = conn.execute(sql.SQL("SELECT count(*) FROM {} d WHERE {}").format(docs, w.sql()), w.params).fetchone()
-            return int(row[0]), {}
+            row = conn.execute(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} d WHERE {} LIMIT {}) m")
+                               .format(docs, w.sql(), cap), w.params).fetchone()
+            total = int(row[0])
+            return min(total, FACET_SAMPLE), {}, total > FACET_SAMPLE
         scalar = {"year": "m.year::text", "kind": "m.kind", "collection": "m.collection"}
         branches = [sql.SQL("SELECT '', '', count(*) FROM m")]
         for name in FACETS:
@@ -506,7 +554,8 @@ class PostgresBackend:
                 branches.append(sql.SQL("SELECT {0}, v, count(*) FROM m, unnest(m.{1}) v GROUP BY 2")
                                 .format(sql.Literal(name), sql.Identifier(name)))
         query = sql.SQL("WITH m AS MATERIALIZED (SELECT d.year, d.lang, d.kind, d.collection, d.topics, d.persons "
-                        "FROM {} d WHERE {}) {}").format(docs, w.sql(), sql.SQL(" UNION ALL ").join(branches))
+                        "FROM {} d WHERE {} LIMIT {}) {}").format(docs, w.sql(), cap,
+                                                                   sql.SQL(" UNION ALL ").join(branches))
         total = 0
         out: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         for name, value, n in conn.execute(query, w.params):
@@ -517,48 +566,48 @@ class PostgresBackend:
         for name in FACETS:
             top = sorted(out[name].items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
             out[name] = dict(top)
-        return total, out
+        return min(total, FACET_SAMPLE), out, total > FACET_SAMPLE
 
-    def search(self, query: ParsedQuery, filters: Filters = Filters(), page: int = 1, limit: int = 10,
-               sort: str = "relevance", facets: bool = True) -> SearchResult:
-        """Run ``query``; all words required, falling back to any word when that finds nothing."""
-        page = max(1, int(page))
-        limit = max(1, min(int(limit), 100))
-
-        def _search(conn: psycopg.Connection) -> SearchResult:
-            with conn.transaction():                       # one snapshot for counts, facets and the page
-                w, rank_q = self._where(query, filters, any_word=False)
-                total, facet_counts = self._counts(conn, w, facets)
-                relaxed = False
-                if total == 0 and may_relax(query):
-                    relaxed = True
-                    w, rank_q = self._where(query, filters, any_word=True)
-                    total, facet_counts = self._counts(conn, w, facets)
+    def _search(self, query: ParsedQuery, filters: Filters, page: int, limit: int, sort: str, facets: bool,
+                any_word: bool = False) -> SearchResult:
+        """One search: count and facets (bounded), then the page, in one read transaction (one snapshot)."""
+        def _one(conn: psycopg.Connection) -> SearchResult:
+            with conn.transaction():
+                w, rank_q = self._where(query, filters, any_word=any_word)
+                total, facet_counts, approximate = self._counts(conn, w, facets)
                 hits = self._page(conn, w, rank_q, sort if not query.is_empty or sort != "relevance" else "newest",
-                                  page, limit) if total > (page - 1) * limit else []
-                suggestion = self._suggest(conn, query) if (total < 3 or relaxed) and query.groups else None
-            return SearchResult(hits=hits, total=total, facets=facet_counts, relaxed=relaxed,
-                                keys=query_keys(query), suggestion=suggestion)
+                                  page, limit) if total > (page - 1) * limit or approximate else []
+            return SearchResult(hits=hits, total=total, facets=facet_counts, facets_approximate=approximate)
 
-        return self._run(_search)
+        return self._run(_one)
 
     def _page(self, conn: psycopg.Connection, w: _Where, rank_q: str | None, sort: str, page: int,
               limit: int) -> list[Hit]:
-        params: list[object] = []
-        if sort == "newest":
-            score, order = sql.SQL("0.0"), sql.SQL("d.year DESC NULLS LAST, d.added DESC NULLS LAST, d.id DESC")
-        elif sort == "oldest":
-            score, order = sql.SQL("0.0"), sql.SQL("d.year ASC NULLS LAST, d.added ASC NULLS LAST, d.id")
-        elif rank_q:
-            score = sql.SQL("ts_rank_cd(%s::float4[], d.tsv, %s::tsquery, {})").format(sql.Literal(RANK_NORMALIZATION))
-            params = [RANK_WEIGHTS, rank_q]
-            order = sql.SQL("score DESC, d.id")
+        docs = self._t("documents")
+        offset = (page - 1) * limit
+        if sort in ("newest", "oldest") or not rank_q:
+            direction = "DESC" if sort == "newest" else "ASC"
+            order = (sql.SQL(f"d.year {direction} NULLS LAST, d.added {direction} NULLS LAST, d.id {direction}")
+                     if sort in ("newest", "oldest") else sql.SQL("d.id"))
+            query = sql.SQL("SELECT d.id, 0.0, d.group_id FROM {} d WHERE {} ORDER BY {} LIMIT %s OFFSET %s").format(
+                docs, w.sql(), order)
+            rows = conn.execute(query, w.params + [limit, offset])
+        elif self.rum:
+            # The RUM index yields matches nearest first (its own rank); only those candidates get the
+            # weighted cover-density rank that orders the page, so a frequent word no longer ranks every row.
+            query = sql.SQL(
+                "SELECT c.id, ts_rank_cd(%s::float4[], c.tsv, %s::tsquery, {norm}) AS score, c.group_id FROM "
+                "(SELECT d.id, d.tsv, d.group_id FROM {docs} d WHERE {where} ORDER BY d.tsv <=> %s::tsquery "
+                "LIMIT %s) c ORDER BY score DESC, c.id LIMIT %s OFFSET %s").format(
+                norm=sql.Literal(RANK_NORMALIZATION), docs=docs, where=w.sql())
+            rows = conn.execute(query, [RANK_WEIGHTS, rank_q] + w.params
+                                + [rank_q, max(RERANK, offset + limit), limit, offset])
         else:
-            score, order = sql.SQL("0.0"), sql.SQL("d.id")
-        query = sql.SQL("SELECT d.id, {} AS score FROM {} d WHERE {} ORDER BY {} LIMIT %s OFFSET %s").format(
-            score, self._t("documents"), w.sql(), order)
-        rows = conn.execute(query, params + w.params + [limit, (page - 1) * limit])
-        return [Hit(int(i), float(s)) for i, s in rows]
+            score = sql.SQL("ts_rank_cd(%s::float4[], d.tsv, %s::tsquery, {})").format(sql.Literal(RANK_NORMALIZATION))
+            query = sql.SQL("SELECT d.id, {} AS score, d.group_id FROM {} d WHERE {} ORDER BY score DESC, d.id "
+                            "LIMIT %s OFFSET %s").format(score, docs, w.sql())
+            rows = conn.execute(query, [RANK_WEIGHTS, rank_q] + w.params + [limit, offset])
+        return [Hit(int(i), float(sc), int(g) if g is not None else None) for i, sc, g in rows]
 
     def suggest(self, query: ParsedQuery) -> str | None:
         """The query with each word the index does not know replaced by the nearest indexed term."""
@@ -569,50 +618,11 @@ class PostgresBackend:
         if not words:
             return None
         terms = self._t("terms")
-        all_keys = sorted({k for w in words for k in word_keys(w)})
-        known = {r[0] for r in conn.execute(sql.SQL("SELECT term FROM {} WHERE term = ANY(%s)").format(terms),
-                                            (all_keys,))}
-        out: list[str] = []
-        changed = False
-        for w in words:
-            keys = [k for k in word_keys(w) if not k.startswith("~")]
-            if len(w) < 4 or w.isdigit() or any(k in known for k in word_keys(w)):
-                out.append(w)
-                continue
-            probes = list(dict.fromkeys([fold_token(normalize_text(w))] + sorted(keys)))
-            best = self._nearest(probes, (self._prefix_candidates(conn, p) for p in probes))
-            if best is None and self.trgm_schema:
-                # Trigram neighbours catch a typo in the first two letters (slower: only when needed).
-                best = self._nearest(probes[:1], [self._trigram_candidates(conn, probes[0])])
-            out.append(best[2] if best else w)
-            changed = changed or best is not None
-        return " ".join(out) if changed else None
 
-    @staticmethod
-    def _nearest(probes: list[str], candidates: Iterable[list[tuple[str, int]]]) -> tuple[int, int, str] | None:
-        """The (distance, df, term) within two edits of its probe: nearest first, then most frequent."""
-        best: tuple[int, int, str] | None = None
-        for probe, rows in zip(probes, candidates):
-            for term, df in rows:
-                if term.startswith("~") or abs(len(term) - len(probe)) > 2:
-                    continue
-                dist = edit_distance(probe, term, 2)
-                if dist <= 2 and (best is None or (dist, -df, term) < (best[0], -best[1], best[2])):
-                    best = (dist, df, term)
-        return best
-
-    def _prefix_candidates(self, conn: psycopg.Connection, probe: str) -> list[tuple[str, int]]:
-        """Terms with the probe's first two letters and a similar length (btree text_pattern_ops scan)."""
-        head = probe[:2].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        return conn.execute(sql.SQL("SELECT term, df FROM {} WHERE term LIKE %s AND length(term) BETWEEN %s AND %s")
-                            .format(self._t("terms")), (head, len(probe) - 2, len(probe) + 2)).fetchall()
-
-    def _trigram_candidates(self, conn: psycopg.Connection, probe: str) -> list[tuple[str, int]]:
-        """The terms nearest to the probe by pg_trgm distance (GiST index on lower(term))."""
-        return conn.execute(sql.SQL(
-            "SELECT term, df FROM {} WHERE length(term) BETWEEN %s AND %s ORDER BY lower(term) OPERATOR({}.<->) %s "
-            "LIMIT %s").format(self._t("terms"), sql.Identifier(self.trgm_schema)),
-            (len(probe) - 2, len(probe) + 2, probe, SUGGEST_CANDIDATES)).fetchall()
+        def known(keys: Iterable[str]) -> bool:
+            return conn.execute(sql.SQL("SELECT 1 FROM {} WHERE term = ANY(%s) AND df > 0 LIMIT 1").format(terms),
+                                (sorted(keys),)).fetchone() is not None
+        return suggest_words(words, self.speller, known)
 
 
 # --------------------------------------------------------------------------- connections

@@ -6,6 +6,20 @@ from dataclasses import dataclass, field
 
 MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 32
+MAX_WORD_CHARS = 50          # longer "words" are pasted junk; analysing them costs up to a second each
+MAX_PHRASE_WORDS = 12
+
+
+def N_(message: str) -> str:
+    """Mark a notice for translation; the archive translates it when it shows it (``indexer`` has no web)."""
+    return message
+
+
+# Notices a reader sees when the query was cut (English msgids; the archive's catalogs translate them).
+NOTICE_TRUNCATED = N_("Only the first 1,000 characters of your query were searched.")
+NOTICE_TOO_MANY_WORDS = N_("Only the first 32 words of your query were searched.")
+NOTICE_LONG_WORD = N_("Words longer than 50 characters were left out of the search.")
+NOTICE_LONG_PHRASE = N_("Only the first 12 words of a phrase were searched.")
 
 FIELD_ALIASES = {
     "author": "authors", "authors": "authors", "автор": "authors", "авторы": "authors", "автор:": "authors",
@@ -53,6 +67,12 @@ class ParsedQuery:
     kinds: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     text: str = ""
+    notices: list[str] = field(default_factory=list)     # what was cut from the query, for the reader
+
+    def notice(self, message: str) -> None:
+        """Record a notice once."""
+        if message not in self.notices:
+            self.notices.append(message)
 
     @property
     def is_empty(self) -> bool:
@@ -82,14 +102,29 @@ def _words(text: str) -> list[str]:
     return _WORD_CHARS.findall(text)
 
 
+def _short_words(q: ParsedQuery, text: str) -> list[str]:
+    """The words of ``text`` up to ``MAX_WORD_CHARS`` long; a longer one is dropped with a notice."""
+    out = []
+    for w in _words(text):
+        if len(w) > MAX_WORD_CHARS:
+            q.notice(NOTICE_LONG_WORD)
+        else:
+            out.append(w)
+    return out
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def parse_query(text: str) -> ParsedQuery:
     """Parse the reader's query; unknown syntax degrades to plain words, never an exception."""
     # Control characters (NUL above all, which PostgreSQL refuses in text) are spaces in a query.
-    text = _CONTROL.sub(" ", (text or "")[:MAX_QUERY_CHARS])
+    text = text or ""
+    cut = len(text) > MAX_QUERY_CHARS
+    text = _CONTROL.sub(" ", text[:MAX_QUERY_CHARS])
     q = ParsedQuery(text=text)
+    if cut:
+        q.notice(NOTICE_TRUNCATED)
     pending_or = False
     negate_next = False
     n = 0
@@ -116,18 +151,21 @@ def parse_query(text: str) -> ParsedQuery:
             continue
         clauses: list[Clause] = []
         if phrase_text is not None:
-            ws = [w.rstrip("*") for w in _words(phrase_text)]
+            ws = [w.rstrip("*") for w in _short_words(q, phrase_text)]
+            if len(ws) > MAX_PHRASE_WORDS:
+                q.notice(NOTICE_LONG_PHRASE)
             if len(ws) > 1:
-                clauses.append(Phrase(tuple(ws[:12]), fld))
+                clauses.append(Phrase(tuple(ws[:MAX_PHRASE_WORDS]), fld))
             elif ws:
                 clauses.append(Word(ws[0], fld))
         else:
-            for w in _words(value):
+            for w in _short_words(q, value):
                 prefix = w.endswith("*") and len(w) > 3
                 clauses.append(Word(w.rstrip("*"), fld, prefix))
         for c in clauses:
             n += 1
             if n > MAX_CLAUSES:
+                q.notice(NOTICE_TOO_MANY_WORDS)
                 break
             if negate:
                 q.excluded.append(c)

@@ -1,14 +1,15 @@
 """Snippets made by our own code from stored page text, so every backend shows the same passages."""
 from __future__ import annotations
 
+import functools
 import html
-from dataclasses import dataclass
-from typing import Iterable, Sequence
-
 import re
+from dataclasses import dataclass
+from typing import Callable, Iterable, Mapping, Sequence
 
 from .analysis import normalize_text, split_paragraphs, token_keys, tokenize
 from .analysis.language import detect_language
+from .analysis.normalize import fold_token
 
 _LATIN = re.compile(r"[A-Za-z]")
 
@@ -20,6 +21,7 @@ class Snippet:
     page: int
     html: str
     score: float
+    printed: str = ""      # the page's printed label ("28"); the archive fills it
 
 
 def _window(matches: list[tuple[int, int, str]], i: int, width: int) -> tuple[int, int, set[str], int]:
@@ -90,9 +92,9 @@ def make_snippets(keys: Iterable[str], pages: Sequence[tuple[int, str]], lang: s
     page_prefixes, token_prefixes = key_prefixes(keyset)
     candidates = [(n, t) for n, t in pages if any(p in t.lower().replace("ё", "е") for p in page_prefixes)]
     limit = 2 * max_snippets     # enough matching pages to choose the best few from
-    found = _scan(keyset, candidates or pages, lang, width, limit, token_prefixes)
+    found = _scan(candidates or pages, width, limit, lambda text: _matches(keyset, text, lang, token_prefixes))
     if not found:
-        found = _scan(keyset, pages, lang, width, limit, None)
+        found = _scan(pages, width, limit, lambda text: _matches(keyset, text, lang, None))
     found.sort(key=lambda sn: (-sn.score, sn.page))
     return found[:max_snippets]
 
@@ -118,14 +120,17 @@ def _matches(keyset: frozenset[str], text: str, lang: str, prefixes: set[str] | 
     return found
 
 
-def _scan(keyset: frozenset[str], pages: Sequence[tuple[int, str]], lang: str, width: int,
-          limit: int, prefixes: set[str] | None) -> list[Snippet]:
+def _scan(pages: Sequence[tuple[int, str]], width: int, limit: int,
+          match: Callable[[str], list[tuple[int, int, str]]],
+          maybe: Callable[[str], bool] | None = None) -> list[Snippet]:
     found: list[Snippet] = []
     for page_no, raw in pages:
         if len(found) >= limit:
             break
+        if maybe is not None and not maybe(raw):
+            continue
         text = normalize_text(raw)
-        matches = _matches(keyset, text, lang, prefixes)
+        matches = match(text)
         if not matches:
             continue
         matches.sort()
@@ -140,6 +145,62 @@ def _scan(keyset: frozenset[str], pages: Sequence[tuple[int, str]], lang: str, w
         marks = sorted({(ms, me) for ms, me, _ in matches})
         found.append(Snippet(page_no, _render(text, s, e, marks, width), float(score)))
     return found
+
+
+def _trie_regex(words: Iterable[str]) -> str:
+    """One alternation for many words, factored by common prefixes (the regex engine then never tries
+    hundreds of alternatives at each position); ``е`` also matches ``ё``."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        end = "" in node
+        branches = [("[её]" if ch == "е" else re.escape(ch)) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if end:
+            body = "(?:" + body + ")?"
+        return body
+
+    return emit(trie)
+
+
+@functools.lru_cache(maxsize=512)
+def forms_pattern(forms: frozenset[str]) -> re.Pattern[str] | None:
+    """A compiled pattern finding any of ``forms`` as a whole word, case-insensitively (cached per query)."""
+    if not forms:
+        return None
+    return re.compile(r"(?<![^\W_])" + _trie_regex(forms) + r"(?![^\W_])", re.IGNORECASE)
+
+
+def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[tuple[int, str]],
+                        max_snippets: int = 3, width: int = 260) -> list[Snippet]:
+    """The best passages of ``pages``, found through the surface forms recorded at index time.
+
+    ``form_keys`` maps each folded form ("озёрам" -> "озерам") to the query keys it was indexed under. No
+    analysis runs: one regular expression finds the forms, so ten hits cost about a millisecond.
+    """
+    pattern = forms_pattern(frozenset(form_keys))
+    if pattern is None:
+        return []
+
+    def match(text: str) -> list[tuple[int, int, str]]:
+        out = []
+        for m in pattern.finditer(text):
+            for k in form_keys.get(fold_token(m.group(0)), ()):
+                out.append((m.start(), m.end(), k))
+        return out
+
+    # Normalising a page costs more than finding the forms in it: only pages where the raw text already
+    # shows a form are normalised (a form hidden by a soft hyphen or a Latin look-alike letter is missed).
+    found = _scan(pages, width, 2 * max_snippets, match, lambda raw: pattern.search(raw) is not None)
+    found.sort(key=lambda sn: (-sn.score, sn.page))
+    return found[:max_snippets]
 
 
 def plain_snippet(text: str, width: int = 260) -> str:

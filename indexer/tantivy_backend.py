@@ -17,10 +17,11 @@ import tantivy
 
 from .analysis import word_keys
 from .analysis.normalize import fold_token, normalize_text
-from .backend import (edit_distance, FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, exact_filters, may_relax,
-                      only_stopwords, query_keys, year_range)
-from .documents import IndexDocument, field_terms
+from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, exact_filters,
+                      only_stopwords, year_range)
+from .documents import IndexDocument, analyzed
 from .query import Clause, ParsedQuery, Word
+from .speller import suggest as suggest_words
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +39,12 @@ def _schema() -> tantivy.Schema:
         sb.add_text_field(f, stored=False, fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("year", stored=True, indexed=True, fast=True)
     sb.add_integer_field("added", stored=False, indexed=False, fast=True)
+    sb.add_unsigned_field("group", stored=True, indexed=False, fast=True)
+    sb.add_text_field("secondary", stored=False, tokenizer_name="raw", index_option="basic")
     return sb.build()
 
 
-class TantivyBackend:
+class TantivyBackend(CachedSearch):
     """The fast embedded option: a tantivy index in a folder; one writer at a time (file lock)."""
 
     def __init__(self, path: str | os.PathLike[str], writer_timeout: float = 60.0, heap_mb: int = 128) -> None:
@@ -50,19 +53,26 @@ class TantivyBackend:
         self.heap = heap_mb * 1024 * 1024
         self._lock = threading.RLock()
         self._index: tantivy.Index | None = None
+        self._open_sidecars(self.path)
+        self._current: tuple[str, tantivy.Searcher] | None = None      # (generation, its searcher)
 
     # -- lifecycle
     def _ix(self) -> tantivy.Index:
         with self._lock:
             if self._index is None:
                 self.path.mkdir(parents=True, exist_ok=True)
-                self._index = tantivy.Index(_schema(), path=str(self.path), reuse=True)
+                try:
+                    self._index = tantivy.Index(_schema(), path=str(self.path), reuse=True)
+                except ValueError:
+                    # An index written with other fields (an older version): only a rebuild can use it.
+                    raise SearchIndexError("the search index has an older layout: run manage.py reindex") from None
             return self._index
 
     def close(self) -> None:
-        """Forget the index handle (tantivy keeps no open searcher between calls)."""
+        """Forget the index handle and the searcher."""
         with self._lock:
             self._index = None
+            self._current = None
 
     def _writer(self):
         deadline = time.monotonic() + self.writer_timeout
@@ -76,11 +86,11 @@ class TantivyBackend:
 
     # -- writing
     @staticmethod
-    def _document(d: IndexDocument) -> tantivy.Document:
+    def _document(d: IndexDocument, fields: dict) -> tantivy.Document:
         doc = tantivy.Document()
         doc.add_unsigned("id", int(d.id))
         doc.add_text("uid", str(int(d.id)))
-        for name, terms in field_terms(d).items():
+        for name, terms in fields.items():
             if not terms:
                 continue
             tokens = [tantivy.Token(t.key, t.pos, t.start, t.end) for t in terms]
@@ -98,6 +108,8 @@ class TantivyBackend:
         if d.year:
             doc.add_integer("year", int(d.year))
         doc.add_integer("added", int(d.added.timestamp()) if d.added else 0)
+        doc.add_unsigned("group", int(d.group_id or d.id))
+        doc.add_text("secondary", "1" if d.group_id and d.group_id != d.id else "0")
         return doc
 
     def update(self, docs: Iterable[IndexDocument]) -> None:
@@ -105,12 +117,17 @@ class TantivyBackend:
         docs = list(docs)
         if not docs:
             return
+        keys: set[str] = set()
+        forms: set[tuple[str, str]] = set()
         with self._lock:
             w = self._writer()
             try:
                 for d in docs:
+                    fields, doc_forms = analyzed(d)
+                    keys.update(t.key for ts in fields.values() for t in ts)
+                    forms |= doc_forms
                     w.delete_documents_by_term("uid", str(int(d.id)))
-                    w.add_document(self._document(d))
+                    w.add_document(self._document(d, fields))
                 w.commit()
             except BaseException:
                 w.rollback()
@@ -118,6 +135,7 @@ class TantivyBackend:
             finally:
                 w.wait_merging_threads()
             self._ix().reload()
+            self._written(keys, forms)
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove documents by id."""
@@ -135,8 +153,12 @@ class TantivyBackend:
             self._ix().reload()
 
     def clear(self) -> None:
-        """Empty the index."""
+        """Empty the index (an index with an older layout is created afresh)."""
         with self._lock:
+            try:
+                self._ix()
+            except SearchIndexError:
+                self._index = tantivy.Index(_schema(), path=str(self.path), reuse=False)
             w = self._writer()
             try:
                 w.delete_all_documents()
@@ -144,6 +166,15 @@ class TantivyBackend:
             finally:
                 w.wait_merging_threads()
             self._ix().reload()
+            self._cleared()
+
+    def _vocabulary(self):
+        """Every key of every text field with its document frequency (to build the speller)."""
+        ix = self._ix()
+        ix.reload()
+        searcher = ix.searcher()
+        for f in TEXT_FIELDS:
+            yield from searcher.terms_with_prefix(f, "")
 
     def doc_ids(self) -> set[int]:
         """Ids of every indexed document."""
@@ -184,23 +215,39 @@ class TantivyBackend:
             return None
         return Q.boolean_query([(tantivy.Occur.Should, s) for s in subs]) if len(subs) > 1 else subs[0]
 
+    def generation(self) -> str:
+        """Changes with every commit of any process (tantivy rewrites meta.json, whose opstamp grows)."""
+        import zlib
+
+        try:
+            return str(zlib.crc32((self.path / "meta.json").read_bytes()))
+        except OSError:
+            return "0"
+
+    def _secondaries(self, generation: str) -> int:
+        return self._searcher().doc_freq("secondary", "1")
+
     def _build(self, q: ParsedQuery, flt: Filters, schema, any_word: bool = False):
         Q, O = tantivy.Query, tantivy.Occur
         content = [g for g in q.groups if not only_stopwords(g)]
         parts: list[tuple] = []
         groups = []
+        optional = []
         for group in q.groups:
             subs = [s for s in (self._clause(c, schema) for c in group) if s is not None]
             if not subs:
                 continue
             node = Q.boolean_query([(O.Should, s) for s in subs]) if len(subs) > 1 else subs[0]
-            optional = bool(content) and only_stopwords(group)
-            groups.append((O.Should if (any_word or optional) else O.Must, node))
+            # Function words ("и", "в", "және") only add to the score when the query has other words.
+            (optional if content and only_stopwords(group) else groups).append(node)
         if groups:
             if any_word:
-                parts.append((O.Must, Q.boolean_query(groups)))
+                parts.append((O.Must, Q.boolean_query([(O.Should, g) for g in groups])))
             else:
-                parts.extend(groups)
+                parts.extend((O.Must, g) for g in groups)
+            parts.extend((O.Should, g) for g in optional)
+        elif optional:
+            parts.extend((O.Must, g) for g in optional)
         else:
             parts.append((O.Must, Q.all_query()))
         for c in q.excluded:
@@ -211,33 +258,43 @@ class TantivyBackend:
         if y0 or y1:
             parts.append((O.Must, Q.range_query(schema, "year", tantivy.FieldType.Integer, y0, y1)))
         parts.extend((O.Must, Q.term_query(schema, name, v)) for name, v in exact_filters(q, flt))
+        if flt.ids is not None:
+            parts.append((O.Must, Q.term_set_query(schema, "id", list(flt.ids)) if flt.ids else Q.empty_query()))
+        if flt.exclude_ids:
+            parts.append((O.MustNot, Q.term_set_query(schema, "id", list(flt.exclude_ids))))
+        if flt.secondary_only:
+            parts.append((O.Must, Q.term_query(schema, "secondary", "1")))
         return Q.boolean_query(parts)
 
-    def search(self, query: ParsedQuery, filters: Filters = Filters(), page: int = 1, limit: int = 10,
-               sort: str = "relevance", facets: bool = True) -> SearchResult:
-        """Run ``query``; all words required, falling back to any word when that finds nothing."""
-        page = max(1, int(page))
-        limit = max(1, min(int(limit), 100))
+    def _searcher(self):
+        """The searcher of the current generation, reused by every search until the next commit."""
+        gen = self.generation()
+        cached = self._current
+        if cached is not None and cached[0] == gen:
+            return cached[1]
         ix = self._ix()
         ix.reload()
-        schema = ix.schema
         searcher = ix.searcher()
+        self._current = (gen, searcher)
+        return searcher
+
+    def _search(self, query: ParsedQuery, filters: Filters, page: int, limit: int, sort: str, facets: bool,
+                any_word: bool = False) -> SearchResult:
+        """One tantivy query: all words (or any word) with the filters, one page, facet counts."""
+        schema = self._ix().schema
+        searcher = self._searcher()
         kw = {}
         if sort == "newest" or (query.is_empty and sort == "relevance"):
             kw = {"order_by_field": "year", "order": tantivy.Order.Desc}
         elif sort == "oldest":
             kw = {"order_by_field": "year", "order": tantivy.Order.Asc}
-        q = self._build(query, filters, schema)
+        q = self._build(query, filters, schema, any_word=any_word)
         res = searcher.search(q, limit=limit, offset=(page - 1) * limit, count=True, **kw)
-        relaxed = False
-        if res.count == 0 and may_relax(query):
-            relaxed = True
-            q = self._build(query, filters, schema, any_word=True)
-            res = searcher.search(q, limit=limit, offset=(page - 1) * limit, count=True, **kw)
         hits = []
         for score, addr in res.hits:
             doc = searcher.doc(addr)
-            hits.append(Hit(int(doc["id"][0]), float(score) if not kw else 0.0))
+            hits.append(Hit(int(doc["id"][0]), float(score) if not kw else 0.0, int(doc["group"][0])
+                            if doc.get_first("group") is not None else None))
         facet_counts: dict[str, dict[str, int]] = {}
         if facets and res.count:
             agg = {name: {"terms": {"field": name, "size": 200}} for name in FACETS}
@@ -247,30 +304,22 @@ class TantivyBackend:
                 facet_counts[name] = {str(b["key"]): int(b["doc_count"]) for b in buckets if str(b["key"])}
         elif facets:
             facet_counts = {name: {} for name in FACETS}
-        suggestion = self.suggest(query, searcher) if (res.count < 3 or relaxed) and query.groups else None
-        return SearchResult(hits=hits, total=int(res.count or 0), facets=facet_counts, relaxed=relaxed,
-                            keys=query_keys(query), suggestion=suggestion)
+        return SearchResult(hits=hits, total=int(res.count or 0), facets=facet_counts)
 
     def suggest(self, query: ParsedQuery, searcher=None) -> str | None:
         """The query with each unknown word replaced by the most frequent indexed term within 2 edits."""
-        searcher = searcher or self._ix().searcher()
+        searcher = searcher or self._searcher()
         words = [c.text for g in query.groups for c in g if isinstance(c, Word) and not c.prefix]
-        out: list[str] = []
-        changed = False
-        for w in words:
-            keys = [k for k in word_keys(w) if not k.startswith("~")]
-            if len(w) < 4 or w.isdigit() or any(searcher.doc_freq(f, k) for k in keys for f in ("title", "body")):
-                out.append(w)
-                continue
-            best: tuple[int, int, str] | None = None
-            for probe in dict.fromkeys([fold_token(normalize_text(w))] + keys):
-                for f in ("title", "body"):
-                    for term, count in searcher.terms_with_prefix(f, probe[:2]):
-                        if term.startswith("~") or abs(len(term) - len(probe)) > 2:
-                            continue
-                        dist = edit_distance(probe, term, 2)
-                        if dist <= 2 and (best is None or (dist, -count) < (best[0], -best[1])):
-                            best = (dist, count, term)
-            out.append(best[2] if best else w)
-            changed = changed or best is not None
-        return " ".join(out) if changed else None
+        if not words:
+            return None
+        schema = self._ix().schema
+
+        def known(keys) -> bool:
+            present = [(f, k) for k in keys for f in TEXT_FIELDS if searcher.doc_freq(f, k)]
+            if not present:
+                return False
+            # Frequencies still count deleted documents until a merge: ask for one live document.
+            q = tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.term_query(schema, f, k))
+                                             for f, k in present])
+            return bool(searcher.search(q, limit=1).hits)
+        return suggest_words(words, self.speller, known)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections import Counter
 import os
 import threading
 import time
@@ -12,10 +13,11 @@ from typing import Iterable
 from whoosh.analysis import Composable, Token
 
 from .analysis import word_keys
-from .backend import (FACETS, FIELD_BOOSTS, Filters, Hit, SearchIndexError, SearchResult, encode_terms, exact_filters,
-                      may_relax, only_stopwords, query_keys, year_range)
-from .documents import IndexDocument, field_terms
+from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, encode_terms,
+                      exact_filters, only_stopwords, year_range)
+from .documents import IndexDocument, analyzed
 from .query import Clause, ParsedQuery, Word
+from .speller import suggest as suggest_words
 
 logger = logging.getLogger(__name__)
 RETIRED_GRACE_S = 120.0      # an old searcher is closed this long after a newer one replaced it
@@ -57,6 +59,8 @@ def _schema():
         topics=fields.KEYWORD(commas=True),
         persons=fields.KEYWORD(commas=True),
         added=fields.DATETIME(stored=True, sortable=True),
+        group=fields.NUMERIC(int, stored=True),
+        secondary=fields.ID(),
     )
 
 
@@ -65,7 +69,7 @@ def _field_kinds(schema) -> list[tuple[str, str]]:
     return [(name, type(field).__name__) for name, field in schema.items()]
 
 
-class WhooshBackend:
+class WhooshBackend(CachedSearch):
     """The embedded default: a Whoosh index in a folder, one writer at a time."""
 
     SCHEMA_VERSION = "1"
@@ -78,6 +82,9 @@ class WhooshBackend:
         self._searcher_gen = -1
         self._retired: list[tuple[float, object]] = []     # (when replaced, searcher) awaiting close
         self._lock = threading.RLock()
+        self._open_sidecars(self.path)
+        self._facets_of: tuple[object, list] | None = None      # (searcher, facet pairs per document)
+        self._read_lock = threading.RLock()
 
     # -- lifecycle
     def _index(self):
@@ -136,15 +143,21 @@ class WhooshBackend:
         docs = list(docs)
         if not docs:
             return
+        keys: set[str] = set()
+        forms: set[tuple[str, str]] = set()
         with self._lock:
             w = self._writer()
             try:
                 for d in docs:
-                    w.update_document(**self._fields(d))
+                    terms, doc_forms = analyzed(d)
+                    keys.update(t.key for ts in terms.values() for t in ts)
+                    forms |= doc_forms
+                    w.update_document(**self._fields(d, terms))
                 w.commit()
             except BaseException:
                 w.cancel()
                 raise
+            self._written(keys, forms)
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove documents by id (absent ids are ignored)."""
@@ -187,6 +200,7 @@ class WhooshBackend:
                 except BaseException:
                     w.cancel()
                     raise
+                self._cleared()
                 return
             lock = FileStorage(str(self.path)).lock(index._DEF_INDEX_NAME + "_WRITELOCK")
             if not try_for(lock.acquire, timeout=self.writer_timeout, delay=0.1):
@@ -195,15 +209,23 @@ class WhooshBackend:
                 self._ix = index.create_in(str(self.path), _schema())
             finally:
                 lock.release()
+            self._cleared()
 
     def doc_ids(self) -> set[int]:
         """Ids of every indexed document."""
         s = self._get_searcher()
         return {int(f["id"]) for f in s.all_stored_fields()}
 
+    def _vocabulary(self):
+        """Every key of every text field with its document frequency (to build the speller)."""
+        with self._read_lock:
+            reader = self._get_searcher().reader()
+            items = [((term.decode("utf-8") if isinstance(term, bytes) else term), info.doc_frequency())
+                     for f in FIELD_BOOSTS for term, info in reader.iter_field(f)]
+        return iter(items)
+
     @staticmethod
-    def _fields(d: IndexDocument) -> dict:
-        terms = field_terms(d)
+    def _fields(d: IndexDocument, terms) -> dict:
         out = {name: encode_terms(ts) for name, ts in terms.items()}
         langs = {d.language} | {k for k in d.titles if k} | {k for k in d.abstracts if k}
         out.update(
@@ -213,6 +235,8 @@ class WhooshBackend:
             collection=str(d.collection_id) if d.collection_id else "",
             topics=",".join(d.topics),
             persons=",".join(str(p) for p in d.person_ids),
+            group=int(d.group_id or d.id),
+            secondary="1" if d.group_id and d.group_id != d.id else "0",
         )
         if d.year:
             out["year"] = int(d.year)
@@ -246,10 +270,24 @@ class WhooshBackend:
         return wq.Or([wq.Phrase(f, list(combo), boost=FIELD_BOOSTS.get(f, 1.0))
                       for f in fields_ for combo in combos])
 
+    def generation(self) -> str:
+        """Changes with every commit of any process (Whoosh's TOC generation)."""
+        return str(self._index().latest_generation())
+
+    def _secondaries(self, generation: str) -> int:
+        if "secondary" not in self._index().schema:
+            return 0                            # an index built before works were grouped (until a reindex)
+        with self._read_lock:
+            return self._get_searcher().reader().doc_frequency("secondary", "1")
+
     def _filter_query(self, q: ParsedQuery, flt: Filters):
         from whoosh import query as wq
 
         parts = []
+        if flt.ids is not None:
+            parts.append(wq.Or([wq.Term("id", str(i)) for i in flt.ids]) if flt.ids else wq.NullQuery)
+        if flt.secondary_only:
+            parts.append(wq.Term("secondary", "1"))
         y0, y1 = year_range(q, flt)
         if y0 or y1:
             parts.append(wq.NumericRange("year", y0, y1))
@@ -282,76 +320,88 @@ class WhooshBackend:
             base = wq.AndNot(base, wq.Or(excluded))
         return base
 
-    def search(self, query: ParsedQuery, filters: Filters = Filters(), page: int = 1, limit: int = 10,
-               sort: str = "relevance", facets: bool = True) -> SearchResult:
-        """Run ``query``; all words required, falling back to any word when that finds nothing."""
+    def _search(self, query: ParsedQuery, filters: Filters, page: int, limit: int, sort: str, facets: bool,
+                any_word: bool = False) -> SearchResult:
+        # One query at a time per process: a Whoosh searcher's files are read with seek-then-read, and two
+        # threads interleaving them unpickle garbage (seen under 8 clients). Whoosh holds the GIL anyway.
+        with self._read_lock:
+            return self._search_locked(query, filters, page, limit, sort, facets, any_word)
+
+    def _search_locked(self, query: ParsedQuery, filters: Filters, page: int, limit: int, sort: str, facets: bool,
+                       any_word: bool) -> SearchResult:
+        """One Whoosh query: all words (or any word) with the filters, one page, facet counts."""
+        from whoosh import query as wq
         from whoosh import sorting
 
-        page = max(1, int(page))
-        limit = max(1, min(int(limit), 100))
         searcher = self._get_searcher()
         flt = self._filter_query(query, filters)
-        groupedby = None
-        if facets:
-            groupedby = {
-                "year": sorting.FieldFacet("year", maptype=sorting.Count),
-                "lang": sorting.FieldFacet("lang", allow_overlap=True, maptype=sorting.Count),
-                "kind": sorting.FieldFacet("kind", maptype=sorting.Count),
-                "collection": sorting.FieldFacet("collection", maptype=sorting.Count),
-                "topics": sorting.FieldFacet("topics", allow_overlap=True, maptype=sorting.Count),
-                "persons": sorting.FieldFacet("persons", allow_overlap=True, maptype=sorting.Count),
-            }
+        mask = wq.Or([wq.Term("id", str(i)) for i in filters.exclude_ids]) if filters.exclude_ids else None
         sortedby = None
         reverse = False
         if sort == "newest" or (query.is_empty and sort == "relevance"):
             sortedby, reverse = [sorting.FieldFacet("year", reverse=True), sorting.FieldFacet("added", reverse=True)], False
         elif sort == "oldest":
             sortedby = [sorting.FieldFacet("year"), sorting.FieldFacet("added")]
-        relaxed = False
-        wq_ = self._build(query)
-        results = searcher.search_page(wq_, page, pagelen=limit, filter=flt, groupedby=groupedby, sortedby=sortedby,
-                                       reverse=reverse)
-        if results.total == 0 and may_relax(query):
-            relaxed = True
-            results = searcher.search_page(self._build(query, any_word=True), page, pagelen=limit, filter=flt,
-                                           groupedby=groupedby, sortedby=sortedby, reverse=reverse)
-        hits = [Hit(int(r["id"]), float(r.score) if isinstance(r.score, (int, float)) else 0.0) for r in results]
-        suggestion = self.suggest(query) if (results.total < 3 or relaxed) and query.groups else None
+        results = searcher.search_page(self._build(query, any_word=any_word), page, pagelen=limit, filter=flt,
+                                       mask=mask, sortedby=sortedby, reverse=reverse)
+        # Whoosh answers a page past the end with the last page: that is no hits here.
+        hits = [Hit(int(r["id"]), float(r.score) if isinstance(r.score, (int, float)) else 0.0, r.get("group"))
+                for r in results] if results.pagenum == page else []
         facet_counts: dict[str, dict[str, int]] = {}
         if facets:
+            # Counted from each matched document's values, read once per index generation, instead of
+            # Whoosh's facet collectors walking every posting list of the multi-valued fields per search.
+            table = self._facet_table(searcher)
+            counted = Counter(pair for d in results.results.docs() for pair in table[d])
             for name in FACETS:
-                try:
-                    groups = results.results.groups(name)
-                except KeyError:
-                    groups = {}
-                facet_counts[name] = {str(k): int(v) for k, v in groups.items() if k not in (None, "", b"")}
-        return SearchResult(hits=hits, total=results.total, facets=facet_counts, relaxed=relaxed,
-                            keys=query_keys(query), suggestion=suggestion)
+                facet_counts[name] = {}
+            for (name, value), n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0])):
+                facet_counts[name][value] = n
+        return SearchResult(hits=hits, total=results.total, facets=facet_counts)
+
+    def _facet_table(self, searcher) -> list[tuple[tuple[str, str], ...]]:
+        """(facet, value) pairs of every document number of this searcher (one per index generation)."""
+        cached = self._facets_of
+        if cached is not None and cached[0] is searcher:
+            return cached[1]
+        reader = searcher.reader()
+        rows: list[list[tuple[str, str]]] = [[] for _ in range(reader.doc_count_all())]
+        for docnum, stored in reader.iter_docs():
+            row = rows[docnum]
+            if stored.get("year"):
+                row.append(("year", str(stored["year"])))
+            row.extend(("lang", v) for v in (stored.get("lang") or "").split(",") if v)
+            if stored.get("kind"):
+                row.append(("kind", stored["kind"]))
+            if stored.get("collection"):
+                row.append(("collection", stored["collection"]))
+        for name in ("topics", "persons"):
+            for term in reader.lexicon(name):
+                value = term.decode("utf-8") if isinstance(term, bytes) else str(term)
+                for docnum in reader.postings(name, term).all_ids():
+                    rows[docnum].append((name, value))
+        table = [tuple(r) for r in rows]
+        self._facets_of = (searcher, table)
+        return table
 
     def suggest(self, query: ParsedQuery) -> str | None:
         """The query with each word the index does not know replaced by the nearest indexed term."""
-        from .analysis.normalize import fold_token, normalize_text
+        with self._read_lock:
+            return self._suggest_locked(query)
+
+    def _suggest_locked(self, query: ParsedQuery) -> str | None:
+        from whoosh import query as wq
 
         searcher = self._get_searcher()
         reader = searcher.reader()
         words = [c.text for g in query.groups for c in g if isinstance(c, Word) and not c.prefix]
         if not words:
             return None
-        changed = False
-        out: list[str] = []
-        for w in words:
-            known = any(reader.doc_frequency(f, k) for k in word_keys(w) for f in ("title", "body", "abstract"))
-            if known or len(w) < 4 or w.isdigit():
-                out.append(w)
-                continue
-            low = fold_token(normalize_text(w))
-            best = None
-            probes = dict.fromkeys([low] + sorted(k for k in word_keys(w) if not k.startswith("~")))
-            for f, probe in ((f, p) for f in ("title", "body") for p in probes):
-                for cand in searcher.corrector(f).suggest(probe, limit=3, maxdist=2):
-                    if not cand.startswith("~") and (best is None or reader.doc_frequency(f, cand) >
-                                                     reader.doc_frequency(f, best)):
-                        best = cand
-            out.append(best or w)
-            changed = changed or bool(best)
-        return " ".join(out) if changed else None
+
+        def known(keys) -> bool:
+            present = [(f, k) for k in keys for f in FIELD_BOOSTS if reader.doc_frequency(f, k)]
+            if not present or not reader.has_deletions():
+                return bool(present)
+            # Frequencies still count deleted documents until a merge: ask for one live document.
+            return next(iter(searcher.docs_for_query(wq.Or([wq.Term(f, k) for f, k in present]))), None) is not None
+        return suggest_words(words, self.speller, known)

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
-pkgs=(tesseract-ocr tesseract-ocr-rus tesseract-ocr-kaz poppler-utils hunspell-kk fonts-dejavu-core)
+pkgs=(tesseract-ocr tesseract-ocr-rus tesseract-ocr-kaz poppler-utils hunspell-kk fonts-dejavu-core postgresql-15-rum)
 [ "$want_test" = 1 ] && pkgs+=(chromium wrk)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -8,7 +8,7 @@ from typing import Iterable
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from indexer.documents import IndexDocument, ParallelAnalyzer
+from indexer.documents import IndexDocument, ParallelAnalyzer, strip_listed_titles
 
 from ..models import Authorship, IndexTask, Publication
 from ..sanitize import plain_text
@@ -27,11 +27,14 @@ def index_text(pub: Publication) -> str:
     return "\n\n".join(str(p).strip() for p in parts if p and str(p).strip())
 
 
-def document_for(pub: Publication, covered_pages: frozenset[int] = frozenset()) -> IndexDocument:
+def document_for(pub: Publication, covered_pages: frozenset[int] = frozenset(),
+                 listed_titles: tuple[str, ...] = ()) -> IndexDocument:
     """The frozen index record for a publication (plain data; the index never sees the ORM).
 
     ``covered_pages`` are a volume's pages that belong to its articles: they are indexed with the
-    articles, so a search lands on the article rather than on the whole book.
+    articles, so a search lands on the article rather than on the whole book. ``listed_titles`` are its
+    articles' titles: the table-of-contents lines that list them are left out of the volume's own pages,
+    so an article's words find the article, not the volume that lists it.
     """
     names: list[str] = []
     for a in pub.authorships:
@@ -51,6 +54,9 @@ def document_for(pub: Publication, covered_pages: frozenset[int] = frozenset()) 
         # A commentary's quote, an event's programme and place, a report's addressee: searched with the abstract.
         lang = pub.language or "ru"
         abstracts[lang] = f"{abstracts[lang]}\n\n{own}" if abstracts.get(lang) else own
+    pages = tuple((p.number, p.text) for p in pub.pages if p.number not in covered_pages)
+    if listed_titles:
+        pages = tuple((n, strip_listed_titles(text, list(listed_titles))) for n, text in pages)
     return IndexDocument(
         id=pub.id,
         language=pub.language or "ru",
@@ -59,12 +65,13 @@ def document_for(pub: Publication, covered_pages: frozenset[int] = frozenset()) 
         keywords=tuple(pub.keywords or ()),
         authors=tuple(dict.fromkeys(n for n in names if n)),
         person_ids=tuple(a.person_id for a in pub.authorships),
-        pages=tuple((p.number, p.text) for p in pub.pages if p.number not in covered_pages),
+        pages=pages,
         year=pub.year,
         kind=pub.kind,
         collection_id=pub.volume_id,
         topics=tuple(t.slug for t in pub.topics),
         added=pub.published_at or pub.created_at,
+        group_id=pub.duplicate_of_id,          # one work, one result: copies share their first copy's id
     )
 
 
@@ -81,21 +88,25 @@ def enqueue_public(session: Session, pubs: Iterable[Publication]) -> None:
         enqueue(session, ids)
 
 
-def _covered_pages(session: Session, volume_ids: list[int]) -> dict[int, frozenset[int]]:
-    """Pages of each volume that its articles cover."""
-    out: dict[int, set[int]] = {v: set() for v in volume_ids}
+def _volume_parts(session: Session, volume_ids: list[int]) -> dict[int, tuple[frozenset[int], tuple[str, ...]]]:
+    """For each volume: the pages its articles cover, and its articles' titles."""
+    pages: dict[int, set[int]] = {v: set() for v in volume_ids}
+    titles: dict[int, list[str]] = {v: [] for v in volume_ids}
     if volume_ids:
-        rows = session.execute(select(Publication.parent_id, Publication.pdf_page_start, Publication.pdf_page_end)
-                               .where(Publication.parent_id.in_(volume_ids)))
-        for parent, first, last in rows:
+        rows = session.execute(select(Publication.parent_id, Publication.pdf_page_start, Publication.pdf_page_end,
+                                      Publication.title).where(Publication.parent_id.in_(volume_ids)))
+        for parent, first, last, title in rows:
             if first and last:
-                out[parent].update(range(first, last + 1))
-    return {k: frozenset(v) for k, v in out.items()}
+                pages[parent].update(range(first, last + 1))
+            if title:
+                titles[parent].append(title)
+    return {v: (frozenset(pages[v]), tuple(titles[v])) for v in volume_ids}
 
 
-def _documents(session: Session, pubs: list[Publication]) -> list[IndexDocument]:
-    covered = _covered_pages(session, [p.id for p in pubs if p.kind == "volume"])
-    return [document_for(p, covered.get(p.id, frozenset())) for p in pubs]
+def documents_for(session: Session, pubs: list[Publication]) -> list[IndexDocument]:
+    """The index records of publications, volumes with their articles' pages and titles left out."""
+    parts = _volume_parts(session, [p.id for p in pubs if p.kind == "volume"])
+    return [document_for(p, *parts.get(p.id, (frozenset(), ()))) for p in pubs]
 
 
 def _load(session: Session, ids: list[int]) -> list[Publication]:
@@ -120,7 +131,7 @@ def process_index_tasks(archive, limit: int | None = None) -> int:
                 break
             ids = sorted({t.publication_id for t in tasks})
             pubs = {p.id: p for p in _load(s, ids)}
-            to_update = _documents(s, [p for p in pubs.values() if p.status == "published"])
+            to_update = documents_for(s, [p for p in pubs.values() if p.status == "published"])
             to_remove = [pid for pid in ids if pid not in pubs or pubs[pid].status != "published"]
             task_ids = [t.id for t in tasks]
         try:
@@ -174,7 +185,7 @@ def rebuild_index(archive, progress=None, processes: int | None = None) -> tuple
     def documents():
         for i in range(0, len(ids), BATCH):
             with archive.db.session() as s:
-                yield from _documents(s, _load(s, ids[i:i + BATCH]))
+                yield from documents_for(s, _load(s, ids[i:i + BATCH]))
 
     n = 0
     batch: list = []

@@ -5,11 +5,11 @@ from flask import Blueprint, jsonify, redirect, request, url_for
 
 from ..core import db_session, get_archive
 from ..http import last_modified
-from ..i18n import public_base_url
+from ..i18n import _, public_base_url
 from ..models import Person, Publication, Topic, Volume
 from ..openapi import MAX_ID, openapi_document
 from ..representations import file_links, publication_json
-from ..search import run_search
+from ..search import SearchHit, run_search
 from ..services.browse import (PageOf, author_index, current_person, get_person, paged_publications, person_profile,
                                topic_counts, topic_listing, volume_list, volume_page, year_counts)
 from ..services.citations import has_pdf
@@ -24,6 +24,14 @@ def hit_json(pub: Publication, score: float | None = None, snippet: str | None =
     return publication_json(pub, public_base_url(), score, snippet)
 
 
+def search_hit_json(hit: SearchHit) -> dict:
+    """A search hit: the record, its score and passage, the page it is on (physical and as printed), and
+    whether it matched only some of the words."""
+    out = hit_json(hit.publication, hit.score, hit.snippet_html)
+    out.update({"page": hit.page, "printed_page": hit.printed_page or None, "partial": bool(hit.partial)})
+    return out
+
+
 @bp.get("/search")
 def search():
     q = request.args.get("q", "")
@@ -36,8 +44,10 @@ def search():
     return jsonify({
         "query": q, "total": r.total, "page": page, "limit": limit, "relaxed": r.relaxed,
         "suggestion": r.suggestion,
-        "hits": [hit_json(h.publication, h.score, h.snippet_html) for h in r.hits],
+        "hits": [search_hit_json(h) for h in r.hits],
         "facets": r.facets,
+        "notices": [_(n) for n in r.notices], "partial_from": r.partial_from,
+        "facets_approximate": r.facets_approximate,
     })
 
 

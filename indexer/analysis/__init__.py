@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from .normalize import fold_token, normalize_text
 from .russian import russian_lemma
@@ -36,9 +36,11 @@ class Token:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Term:
-    """An index key at a token position, with the character offsets of the word it came from."""
+class Term(NamedTuple):
+    """An index key at a token position, with the character offsets of the word it came from.
+
+    A named tuple, not a dataclass: an index build makes millions of them, and a tuple is made ~5× faster.
+    """
 
     key: str
     pos: int
@@ -121,13 +123,17 @@ def analyze(text: str, lang: str = "ru", latin_keys: bool = True) -> list[Term]:
     would add ~40 % of terms) and Latin queries reach body text through their Cyrillic readings instead.
     """
     terms: list[Term] = []
-    for pos, tok in enumerate(tokenize(normalize_text(text))):
-        for key in token_keys(tok.text, lang):
-            if latin_keys or not key.startswith(LATIN_PREFIX):
-                terms.append(Term(key, pos, tok.start, tok.end))
+    append = terms.append
+    # The warm path of an index build (every word form already cached): no Token objects, one tuple a key.
+    for pos, m in enumerate(_WORD.finditer(normalize_text(text))):
+        start, end = m.span()
+        for key in token_keys(m.group(0), lang):
+            if latin_keys or key[:1] != LATIN_PREFIX:
+                append(Term(key, pos, start, end))
     return terms
 
 
+@functools.lru_cache(maxsize=20_000)
 def word_keys(word: str) -> frozenset[str]:
     """Every key a query word may have been indexed under, whatever the document's language."""
     word = normalize_text(word)

@@ -1,0 +1,191 @@
+"""Result pages a reader can trust, on every backend: one work one result, articles before their volume,
+printed page numbers, some-words matches marked, notices for cut queries, bounded work on hostile input."""
+from __future__ import annotations
+
+import sys
+import unicodedata
+import uuid
+
+import pytest
+
+from archive.models import Publication
+from archive.search import run_search
+from archive.services.ingest import ingest_file
+from support import DEMO, scratch_pg_url
+
+BACKENDS = ["whoosh", "tantivy", "postgres"]
+
+
+@pytest.fixture(params=BACKENDS)
+def archive(request, data_dir, monkeypatch):
+    """An archive on the SQLite database with the given search backend (postgres: a schema of its own)."""
+    monkeypatch.delenv("ARCHIVE_DATA_DIR", raising=False)
+    from archive import create_app
+    from archive.migrate import upgrade
+
+    config = {"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "test-secret", "EXTRACT_TIMEOUT_S": 120,
+              "JOBS_IMMEDIATE": True, "OCR_ENABLED": False, "SEARCH_BACKEND": request.param}
+    schema = None
+    if request.param == "postgres":
+        import psycopg
+
+        url = scratch_pg_url("search_results")
+        schema = f"s_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        config["SEARCH_DATABASE_URL"] = f"{url}?options=-csearch_path%3D{schema}"
+    app = create_app(config)
+    arch = app.extensions["archive"]
+    upgrade(arch.db.url)
+    yield arch
+    arch.close()
+    if schema:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def search(archive, text, **kw):
+    with archive.db.session() as s:
+        return run_search(archive, s, text, **kw)
+
+
+def test_pdf_and_docx_of_one_work_are_one_result(archive):
+    docx = ingest_file(archive, DEMO / "ru-2022-molodezh-grazhdanskaya-identichnost.docx", publish=True)
+    pdf = ingest_file(archive, DEMO / "ru-2022-molodezh-grazhdanskaya-identichnost.pdf", publish=True)
+    with archive.db.session() as s:
+        assert s.get(Publication, pdf.publication_ids[0]).duplicate_of_id == docx.publication_ids[0]
+    r = search(archive, "идентичность")
+    assert [h.publication.id for h in r.hits if not h.partial] == docx.publication_ids
+    assert r.total == 1 and sum(r.facets["year"].values()) == 1
+
+
+def test_articles_of_a_volume_are_the_hits_not_the_volume(archive):
+    out = ingest_file(archive, DEMO / "volume-2023-kruglyi-stol-religiya-tolerantnost.pdf", publish=True)
+    volume_id, *article_ids = out.publication_ids
+    with archive.db.session() as s:
+        title_words = s.get(Publication, article_ids[0]).title
+    # Every word of an article's title: its table-of-contents line no longer makes the volume a hit.
+    r = search(archive, title_words)
+    strict = [h.publication.id for h in r.hits if not h.partial]
+    assert strict[0] == article_ids[0] and volume_id not in strict
+    # The volume's own front matter still finds the volume, once, with a passage of its own pages.
+    r = search(archive, "Предисловие")
+    vol = [h for h in r.hits if h.publication.id == volume_id]
+    assert len(vol) == 1 and all(sn.page <= 5 for sn in vol[0].snippets)
+
+
+def test_snippets_carry_the_printed_page(archive):
+    out = ingest_file(archive, DEMO / "volume-2023-kruglyi-stol-religiya-tolerantnost.pdf", publish=True)
+    article_id = out.publication_ids[1]
+    r = search(archive, "межконфессионального диалога")
+    hit = next(h for h in r.hits if h.publication.id == article_id)
+    with archive.db.session() as s:
+        art = s.get(Publication, article_id)
+        first, last = art.page_start, art.page_end
+    assert hit.snippets and all(first <= int(sn.printed) <= last for sn in hit.snippets)
+    assert hit.printed_page == hit.snippets[0].printed and hit.page == hit.snippets[0].page
+    assert hit.printed_page != str(hit.page)          # printed 5-7, physical 1-3 in the article's own PDF
+
+
+def test_known_item_query_with_one_absent_word_fills_the_page_marked_partial(archive):
+    pdf = ingest_file(archive, DEMO / "ru-2020-yazykovaya-politika-trekhyazychie.pdf", publish=True)
+    ingest_file(archive, DEMO / "ru-2021-mezhetnicheskie-otnosheniya-almaty.pdf", publish=True)
+    r = search(archive, "трехъязычие языковая политика гиппопотам")
+    assert r.hits and r.hits[0].publication.id == pdf.publication_ids[0]
+    assert all(h.partial for h in r.hits) and r.partial_from == 0
+
+
+def test_next_identical_query_sees_an_updated_publication(archive):
+    from archive.services.indexing import enqueue, process_index_tasks
+
+    out = ingest_file(archive, DEMO / "ru-2020-yazykovaya-politika-trekhyazychie.pdf", publish=True)
+    pid = out.publication_ids[0]
+    assert search(archive, "бегемотология").total == 0
+    assert search(archive, "бегемотология").total == 0           # cached
+    with archive.db.session() as s:
+        s.get(Publication, pid).title = "Бегемотология и языковая политика"
+        enqueue(s, [pid])
+        s.commit()
+    process_index_tasks(archive)
+    r = search(archive, "бегемотология")
+    assert [h.publication.id for h in r.hits] == [pid]
+
+
+def test_cut_query_says_what_was_left_out(archive):
+    ingest_file(archive, DEMO / "ru-2020-yazykovaya-politika-trekhyazychie.pdf", publish=True)
+    r = search(archive, "политика " + "ы" * 80)
+    assert r.notices == ["Words longer than 50 characters were left out of the search."]
+    assert r.total >= 1
+    r = search(archive, " ".join(["политика"] * 200))
+    assert "Only the first 32 words of your query were searched." in r.notices
+    assert "Only the first 1,000 characters of your query were searched." in r.notices
+
+
+def _every_category() -> str:
+    seen: dict[str, str] = {}
+    for cp in range(0x30000):
+        cat = unicodedata.category(chr(cp))
+        if cat not in seen and cat != "Cs":
+            seen[cat] = chr(cp)
+    return " ".join(seen.values()) + " \ud800"           # and a lone surrogate, which cannot be encoded
+
+
+HOSTILE = ["ж" * 1000, "qwertyuiop" * 100, " ".join(f"слово{i}" for i in range(200)),
+           " ".join("ы" * 49 for _ in range(40)), '"' + " ".join(["а"] * 300) + '"', _every_category(),
+           " OR ".join(["межэтнич*"] * 100), "author:" + "я" * 999]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_input_costs_bounded_work(archive, monkeypatch, text):
+    import indexer.analysis as analysis
+    import indexer.speller as speller
+    from indexer.query import MAX_CLAUSES, MAX_WORD_CHARS
+
+    ingest_file(archive, DEMO / "ru-2021-mezhetnicheskie-otnosheniya-almaty.pdf", publish=True)
+    analysed = {"calls": 0, "chars": 0}
+    examined = {"n": 0}
+    real_keys, real_distance = analysis._keys_for, speller.Levenshtein.distance
+
+    def counting_keys(word, lang):
+        analysed["calls"] += 1
+        analysed["chars"] += len(word)
+        return real_keys(word, lang)
+
+    class CountingLevenshtein:
+        @staticmethod
+        def distance(*a, **kw):
+            examined["n"] += 1
+            return real_distance(*a, **kw)
+
+    analysis._keys_for.cache_clear()
+    monkeypatch.setattr(analysis, "_keys_for", counting_keys)
+    monkeypatch.setattr(speller, "Levenshtein", CountingLevenshtein)
+    r = search(archive, text)
+    assert r.page == 1 and isinstance(r.notices, list)
+    # Every analysed word is at most MAX_WORD_CHARS long and there are at most MAX_CLAUSES of them; each is
+    # read a bounded number of ways (two languages, a few Latin readings, hyphen parts).
+    assert analysed["chars"] <= MAX_CLAUSES * MAX_WORD_CHARS * 40, analysed
+    assert examined["n"] <= speller.MAX_CORRECTED_WORDS * speller.MAX_PROBES * speller.MAX_CANDIDATES * 2, examined
+    if len(text) > 1000 or any(len(w) > MAX_WORD_CHARS for w in text.split()):
+        assert r.notices
+
+
+def test_suggestion_work_does_not_grow_with_the_vocabulary(archive, monkeypatch):
+    import indexer.speller as speller
+
+    ingest_file(archive, DEMO / "ru-2021-mezhetnicheskie-otnosheniya-almaty.pdf", publish=True)
+    examined = {"n": 0}
+    real = speller.Levenshtein.distance
+
+    class CountingLevenshtein:
+        @staticmethod
+        def distance(*a, **kw):
+            examined["n"] += 1
+            return real(*a, **kw)
+
+    monkeypatch.setattr(speller, "Levenshtein", CountingLevenshtein)
+    r = search(archive, "межэтнчиеские")
+    assert r.suggestion and "межэтнический" in r.suggestion
+    assert examined["n"] < 50            # the terms sharing a deletion with the word, not the vocabulary
