@@ -33,7 +33,7 @@ _NOTE_RE = re.compile(
 # --------------------------------------------------------------------------- authors
 
 _SURNAME = (rf"(?:[{UP}](?:[{LO}'’`]|[{UP}](?=[{LO}]))*[{LO}](?:[-–][{UP}][{LO}'’]+)?"
-            rf"|[{UP}]{{3,}}(?:-[{UP}]{{2,}})?(?=,?\s?[{UP}]\.))")      # an upper-case surname before initials
+            rf"|(?![IVXLCDMХІҮ]+[-\s])[{UP}]{{3,}}(?:-[{UP}]{{2,}})?(?=,?\s?[A-ZА-ЯЁ]\.))")  # upper case, not a Roman numeral
 _SURNAME_PARTICLE = rf"(?:(?:[Vv]an|[Vv]on|der|den|[Dd]e|[Dd]i|[Dd]a|[Ll]a|[Ll]e|[Dd]u|ван|фон|де)\s){{0,2}}"
 # One initial: "А.", "Sh.", "Yu.", "Дж.", "A.-M."; a last initial may lack its dot before a comma ("С,").
 _INITIAL = rf"(?:[{UP}][{LO}]?[{LO}]?\.(?:\s?-\s?[{UP}]\.)?)"
@@ -106,7 +106,7 @@ _TITLE_END_RE = re.compile(
     r"|\s/(?=\s?\S)"                                              # statement of responsibility
     r"|\s:\s"                                                      # other title information
     r"|\.\s?[–—_-]\s?(?=[^\W\d])"                                  # area separator ". – ", ".-М.:", ". _ Л.:"
-    rf"|\s[–—-]\s?(?=(?:{_PLACES})\.?\s?[:,]|[{UP}][{LO}]+\s?:|{_YEAR}\b)"  # "– М.: Наука", "– Алматы: ..."
+    rf"|\s[–—-]\s?(?=(?:{_PLACES})\.?\s?[:,]|[{UP}][{LO}]+\s?:)"          # "– М.: Наука", "– Алматы: ..."
     rf"|[.,]\s(?=(?:{_PLACES})\.?\s?[:,]\s?(?:[^\d]{{0,60}}?{_YEAR}|$))"     # ". М.: Мир, 1978", ". Минск, 2008"
     rf"|[.,;]\s(?=[{UP}][{LO}]+(?:[-\s][{UP}][{LO}]+)?\s?:\s?[^,]{{1,60}}?[,.]\s?{_YEAR})"
     rf"|[.,]\s(?=[{UP}][\w-]+,\s[{UP}][^,.]{{1,40}},\s?{_YEAR})|,\s(?=[{UP}][\w-]+[.,]\s?{_YEAR})"
@@ -115,7 +115,7 @@ _TITLE_END_RE = re.compile(
     rf"|[.,]\s(?=[{UP}][{LO}]+,\s?(?:«[^»]+»\s?,?\s?)?{_YEAR})"
     r"|[.,;]\s(?=(?:Per\.|Ed\.|Eds\.|ed\.\s?by|[Пп]од\s+ред|[Пп]ер\.\s)))"
     # data that follows a title in the ". "-separated styles (the title ends at its first full stop)
-    rf"|(?P<data>(?<!\d)[.,]\s?(?={_YEAR}(?![\d-]))"                 # ". 2012."
+    rf"|(?P<data>(?<!\d)[.,]\s?(?={_YEAR}(?![\d-]))|\.\s?[–—-]\s?(?={_YEAR}\b)"  # ". 2012.", ". – 2012"
     rf"|\s(?={_YEAR}\s?ж\.?)|[.,]\s(?=\d{{1,2}}\s[{LO}]+,?\s{_YEAR})"     # "журналы 1961ж.", ". 11 апрель, 1950"
     rf"|\.\s(?={_EDITION})"
     r"|\s\(\d{4}\)"
@@ -123,7 +123,7 @@ _TITLE_END_RE = re.compile(
 )
 _SENTENCE_RE = re.compile(rf"(?<=[{LO}\w)\]»\"”?!])[.?!]\s(?=[«\"“]?[{UP}\d])")
 _ABBREV_END_RE = re.compile(
-    rf"(?:^|[\s(.])(?:[{UP}][{LO}]{{0,2}}|[{LO}]|т|тт|гг|вып|изд|им|ред|пер|сост|см|др|etc|vol|no|pp|ed|eds|al|cf|vs"
+    rf"(?:^|[\s(.])(?:[{UP}]|Sh|Ch|Zh|Kh|Yu|Ya|Yo|Ts|Th|Дж|Ch|[{LO}]|т|тт|гг|вып|изд|им|ред|пер|сост|см|др|etc|vol|no|pp|ed|eds|al|cf|vs"
     rf"|ун-та|ин-та|гос|акад|обл|ст|кн|сб|св|тр|зап|журн|науч|учен|Изв|Вестн|Тр|Докл|Зап|Науч|Учен"
     rf"|Phys|Rev|Lett|Math|Appl|Sci|Res|Proc|Int|Conf|Trans|Soc|Univ|Inst|Acad|Nat|Amer|Eur|Chem|Geogr|Dept|Ser|Sov)$"
 )
@@ -213,12 +213,20 @@ def _find_year(text: str) -> int | None:
     return None
 
 
+_BARE_PAGES_RE = re.compile(r"\d{1,4},\s?\d+\s?[-–]\s?\d+")      # "J. Mach. Learn. Res. 3, 993–1022"
+_PART_OF_RE = re.compile(r"(?<!\w)(?:[СсPpБб]|pp|Vol|Т|Том|No|№|Вып)\.?\s?\d+\s?[-–—,]|(?<!\w)(?:Vol|Т|Том)\.\s?\d")
+
+
 def _title_end(t: str) -> int:
     """Where the title ends in ``t`` (the text after the authors)."""
     m = _TITLE_END_RE.search(t)
+    if not m and not (_PART_OF_RE.search(t) or _BARE_PAGES_RE.search(t)):
+        return len(t)       # nothing but the title (and notes) is printed: its full stops are its own
     end = m.start() if m else len(t)
-    if m and m.lastgroup == "book":
-        return end          # "Заглавие. Подзаголовок / ...", "... . – М.: Мир": the title may hold full stops
+    # "Заглавие. Подзаголовок / ...", "... . – М.: Мир": a book's title may hold full stops - unless the item
+    # has a page range or volume and no "//", i.e. a part named in the ". "-separated style.
+    if m and m.lastgroup == "book" and (not _PART_OF_RE.search(t) or "//" in t):
+        return end
     # GOST 7.0.100 / transliterated style: "Title. Journal. 2012. Vol..." - the first full stop that ends
     # a sentence (not an abbreviation or initial) ends the title when no other separator came first.
     for s in _SENTENCE_RE.finditer(t, 0, end):

@@ -16,11 +16,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from uploads.types import ArticleSpan
+
 from .fields import parse_entry
 from .model import PARSED, PARTIAL, UNPARSED, Reference, ReferenceList
 from .text import LO, UP, script_of, squash
 
-__all__ = ["find_reference_lists", "split_entries"]
+__all__ = ["find_reference_lists", "split_entries", "volume_reference_lists"]
 
 # --------------------------------------------------------------------------- headings
 
@@ -74,9 +76,11 @@ _TRAILER_RE = re.compile(
 )
 _CAPTION_RE = re.compile(r"^(?:[а-гa-d]\s+)*(?:Рис\.|Рисунок\s+\d|Сурет\s+\d|Fig\.|Figure\s+\d|Таблица\s+\d|Кесте\s+\d|Table\s+\d)")
 _PAGE_NO_RE = re.compile(r"^[-–—]?\s*(?:[СсCc]\.\s*|[Pp]age\s+|[Бб]ет\s+)?\d{1,4}\s*[-–—]?$")
-_HEADER_AUTHORS_RE = re.compile(
-    rf"^\d{{1,4}}\s+(?:[{UP}][{LO}'’]+(?:-[{UP}][{LO}]+)?\s(?:[{UP}][{LO}]?\.\s?){{1,3}},?\s*)+(?=$|[{LO}])"
-)
+_HEADER_PREFIX = rf"^\d{{1,4}}\s+(?:[{UP}][{LO}'’]+(?:-[{UP}][{LO}]+)?\s(?:[{UP}][{LO}]?\.\s?){{1,3}},?\s*)+"
+# "42 Касимов Ш.Г., Бабаев М.М." heading a page: taken off when lower-case text follows it or when it
+# heads another page of the article too
+_HEADER_AUTHORS_RE = re.compile(_HEADER_PREFIX + rf"(?=$|[{LO}])")
+_HEADER_PREFIX_RE = re.compile(_HEADER_PREFIX)
 _HEADER_TITLE_RE = re.compile(rf"^[^{LO}]{{8,}}?\s\.\s\.\s\.\s\d{{1,4}}\b\s*")
 _YEAR_RE = re.compile(r"(?<!\d)(?:1[5-9]\d\d|20[0-4]\d)(?!\d)")
 _REFLIKE_RE = re.compile(r"//|https?:|URL|\b[СсPpБб]\.\s?\d|\bpp\.|\d\s?(?:с|c|б|p)\.|\bISBN|\bDOI", re.I)
@@ -119,6 +123,9 @@ def _repeated_edges(pages: list[str]) -> set[str]:
     for page in pages:
         blocks = [b for b in re.split(r"\n\s*\n", page.strip()) if b.strip()]
         keys = {_edge_key(squash(b)) for b in (blocks[:1] + blocks[-1:]) if len(b) <= 200}
+        header = _HEADER_PREFIX_RE.match(squash(blocks[0])) if blocks else None
+        if header:
+            keys.add("header:" + _edge_key(header.group(0).strip()))
         counts.update(keys)
     return {k for k, n in counts.items() if n >= 2}
 
@@ -136,6 +143,10 @@ def _strip_page_edges(paras: list[str], repeated: set[str], top: bool) -> list[s
             out.pop(0)
             continue
         m = _HEADER_AUTHORS_RE.match(first) or _HEADER_TITLE_RE.match(first)
+        if not m:
+            m = _HEADER_PREFIX_RE.match(first)
+            if m and "header:" + _edge_key(m.group(0).strip()) not in repeated:
+                m = None
         if m:
             rest = first[m.end():].strip()
             if rest:
@@ -343,18 +354,20 @@ def _last_entry_end(s: str, starts: list[int], paras: list[_Para], pos: int) -> 
 
 
 def _unnumbered(paras: list[_Para], starts: list[int]) -> list[tuple[int, int, int]]:
-    """One entry per paragraph; a paragraph that continues a sentence joins the previous entry."""
+    """One entry per paragraph; paragraphs that continue a sentence (lower case, "//", a URL, ...) join it."""
     spans: list[tuple[int, int, int]] = []
-    for i, p in enumerate(paras):
-        t = p.text
-        if _is_stop(t):
+    i = 0
+    while i < len(paras):
+        if _is_stop(paras[i].text):
             break
-        if spans and _CONTINUATION_RE.match(t):
-            spans[-1] = (0, spans[-1][1], starts[i] + len(t))
-            continue
-        if not (_YEAR_RE.search(t) or _REFLIKE_RE.search(t)) or len(t) > 1500:
+        j = i + 1
+        while j < len(paras) and not _is_stop(paras[j].text) and _CONTINUATION_RE.match(paras[j].text):
+            j += 1
+        text = " ".join(p.text for p in paras[i:j])
+        if not (_YEAR_RE.search(text) or _REFLIKE_RE.search(text)) or len(text) > 1500:
             break
-        spans.append((0, starts[i], starts[i] + len(t)))
+        spans.append((0, starts[i], starts[j - 1] + len(paras[j - 1].text)))
+        i = j
     return spans
 
 
@@ -423,6 +436,8 @@ def find_reference_lists(pages: list[str], title: str = "", next_title: str = ""
     Without ``title`` a list on the first page that the start of another article follows is taken for
     the previous article's tail.
     """
+    if isinstance(pages, str) or not all(isinstance(p, str) for p in pages):
+        raise TypeError("find_reference_lists takes a list of page texts (strings), one item a page")
     if next_title:
         cut = _title_offset(pages, next_title, last=True)
         if cut and (cut[0] > 0 or not title):
@@ -490,3 +505,19 @@ def _drop_previous_tail(lists: list[ReferenceList], pages: list[str], title_foun
         if not followed:
             out.append(lst)
     return [lst for lst in out if lst.entries or lst.parse_status == UNPARSED]
+
+
+def volume_reference_lists(pages: list[str], spans: list[ArticleSpan]) -> list[list[ReferenceList]]:
+    """The reference lists of each article of a volume (one item per span, in order).
+
+    Each article is read from its first page up to and including the page the next article starts on,
+    with both titles, as ``find_reference_lists`` recommends; page numbers in the results stay relative
+    to the article's first page.
+    """
+    out = []
+    for k, span in enumerate(spans):
+        nxt = spans[k + 1] if k + 1 < len(spans) else None
+        last = nxt.first_page if nxt else span.last_page
+        out.append(find_reference_lists(pages[span.first_page - 1: max(last, span.last_page)], span.title,
+                                        nxt.title if nxt else ""))
+    return out

@@ -53,9 +53,12 @@ def _latin(word: str, kazakh: bool = False) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", w) if not unicodedata.combining(c))
 
 
-def skeleton(word: str, kazakh: bool = False) -> str:
+def skeleton(word: str, kazakh: bool | None = None) -> str:
     """Script- and transliteration-independent consonant skeleton of one word ("Жақсылық" → "zksls");
-    ``kazakh`` reads a Latin word by the Kazakh alphabet (j = ж)."""
+    ``kazakh`` reads a Latin word by the Kazakh alphabet (j = ж), by default when the word has a letter
+    only that alphabet uses ("Jūmabaev")."""
+    if kazakh is None:
+        kazakh = bool(_KAZAKH_LATIN_RE.search(word.lower()))
     w = _latin(word, kazakh)
     if w.isdigit():
         return w
@@ -86,7 +89,8 @@ def _tokens(title: str) -> list[str]:
 def work_key(title: str, year: int | None, first_surname: str) -> str:
     """Exact-lookup key "title skeleton|year|surname skeleton": equal keys are the same work for certain;
     near misses need ``match_score``."""
-    return f"{' '.join(_tokens(title))}|{year or ''}|{skeleton(first_surname) if first_surname else ''}"
+    # words joined: "эколого-химическая" and "экологохимическая" give one key
+    return f"{''.join(_tokens(title))}|{year or ''}|{skeleton(first_surname) if first_surname else ''}"
 
 
 def _subtitle_follows(title: str, n_words: int) -> bool:
