@@ -41,16 +41,15 @@ _INITIALS = rf"(?:{_INITIAL}(?:\s?{_INITIAL}){{0,2}}(?:[{UP}][{LO}]{{0,2}}(?=,|\
 _NAME_SF = rf"{_SURNAME_PARTICLE}{_SURNAME},?\s?{_INITIALS}"          # Иванов И.И. / Blei, D. M.
 _NAME_SF_NODOT = rf"{_SURNAME}\s[{UP}](?=,)"                            # Мақпырұлы С,
 _NAME_IF = rf"(?:{_INITIALS}|{_INITIAL}[{UP}](?=\s))\s?{_SURNAME_PARTICLE}{_SURNAME}"   # И.И. Иванов, A.A Kilbas
-_SEP = rf"(?:,\s*(?:and\s+|и\s+|&\s*)?|\s+(?:и|and|&|мен|бен|және)\s+|;\s*|\s(?={_SURNAME}\s?{_INITIAL}))"
-_ETAL = r"(?:,?\s*(?:\[\s*(?:и\s+др|et\s+al|және\s+т\.?\s?б)\.?\s*\]|и\s+др\.|et\.?\s+al\.?|және\s+т\.\s?б\.|т\.б\.))"
-_LEAD_AUTHORS_RE = re.compile(
-    rf"^(?P<names>(?:{_NAME_SF}|{_NAME_SF_NODOT})(?:{_SEP}(?:{_NAME_SF}|{_NAME_SF_NODOT}))*)(?P<etal>{_ETAL})?"
+_SEP_RE = re.compile(r",\s*(?:and\s+|и\s+|&\s*)?|\s+(?:и|and|&|мен|бен|және)\s+|;\s*|\s")
+_ETAL_RE = re.compile(
+    r",?\s*(?:\[\s*(?:и\s+др|et\s+al|және\s+т\.?\s?б)\.?\s*\]|и\s+др\.|et\.?\s+al\.?|және\s+т\.\s?б\.|т\.б\.)"
 )
-_LEAD_AUTHORS_IF_RE = re.compile(rf"^(?P<names>{_NAME_IF}(?:{_SEP}{_NAME_IF})*)(?P<etal>{_ETAL})?(?=[\s.,:])")
 _NAME_SF_RE = re.compile(rf"(?P<s>{_SURNAME_PARTICLE}{_SURNAME}),?\s?(?P<i>{_INITIALS})|(?P<s2>{_SURNAME})\s(?P<i2>[{UP}])(?=,)")
 _NAME_IF_RE = re.compile(rf"(?P<i>{_INITIALS}|{_INITIAL}[{UP}](?=\s))\s?(?P<s>{_SURNAME_PARTICLE}{_SURNAME})")
+_NAME_SF_AT, _NAME_IF_AT = _NAME_SF_RE, _NAME_IF_RE        # one name at a time (see _name_list)
 _FULLNAME = rf"[{UP}][{LO}]+\s(?:[{UP}]\.\s)?[{UP}][{LO}'’]*(?:['’][{UP}][{LO}]+)?(?:-[{UP}][{LO}]+)?"
-_LEAD_FULLNAMES_RE = re.compile(rf"^(?P<names>{_FULLNAME}(?:,\s(?:and\s)?{_FULLNAME})+|[{UP}][{LO}]+\s[{UP}]\.\s[{UP}][{LO}'’]+)\.\s")
+_FULLNAME_RE = re.compile(_FULLNAME + r"(?![\w'’])")
 _EDITOR_RE = re.compile(
     r"^(?:под\.?\s+(?:общ\.\s+|науч\.\s+|общей\s+|научной\s+)?ред|отв\.\s*ред|ред\.|пер\.|перевод|сост\.|составит|"
     r"eds?\.|edited|ed\.\s*by|trans|per\.\s|comp\.|жауапты|құраст|ауд\.|аударған|науч\.\s*рук|редкол)",
@@ -166,22 +165,64 @@ def _surname_key(name: str) -> str:
     return name.split(" ")[0].lower().replace("ё", "е")
 
 
+def _name_list(t: str, name_re: re.Pattern[str]) -> tuple[int, bool] | None:
+    """End of the list of names that opens ``t`` and whether "et al." closed it (None: no name there).
+
+    Names are matched one at a time (a single pattern for the whole list took long to compile); a bare
+    space separates two names only in the surname-first form ("Sabitov K. B. Yunusova G. R.").
+    """
+    m = name_re.match(t)
+    if not m:
+        return None
+    end = m.end()
+    while True:
+        sep = _SEP_RE.match(t, end)
+        if not sep or (sep.group(0) == " " and name_re is not _NAME_SF_AT):
+            break
+        nxt = name_re.match(t, sep.end())
+        if not nxt:
+            break
+        end = nxt.end()
+    etal = _ETAL_RE.match(t, end)
+    return (etal.end(), True) if etal else (end, False)
+
+
 def _lead_authors(t: str) -> tuple[list[str], str, bool]:
     """Authors at the start of the entry, the rest of the text, and whether "et al." closed the list."""
-    m = _LEAD_AUTHORS_RE.match(t)
-    if m and _rest_starts_ok(t[m.end():], m.group(0)):
-        return _names(m.group("names"), False), t[m.end():], bool(m.group("etal"))
-    m = _LEAD_AUTHORS_IF_RE.match(t)
-    if m and _rest_starts_ok(t[m.end():], m.group(0)):
-        return _names(m.group("names"), True), t[m.end():], bool(m.group("etal"))
-    m = _LEAD_FULLNAMES_RE.match(t)
-    if m and re.search(r"[A-Za-z]", m.group("names")):
-        names = []
-        for full in re.split(r",\s(?:and\s)?", m.group("names")):
-            parts = full.split()
-            names.append(_norm_name(parts[-1], "".join(p[0] + "." for p in parts[:-1] if p[0].isupper())))
-        return names, t[m.end() - 1:], False
+    found = _name_list(t, _NAME_SF_AT)
+    if found and _rest_starts_ok(t[found[0]:], t[: found[0]]):
+        return _names(t[: found[0]], False), t[found[0]:], found[1]
+    found = _name_list(t, _NAME_IF_AT)
+    if found and re.match(r"[\s.,:]|$", t[found[0]: found[0] + 1]) and _rest_starts_ok(t[found[0]:], t[: found[0]]):
+        return _names(t[: found[0]], True), t[found[0]:], found[1]
+    full = _full_names(t)
+    if full:
+        names, end = full
+        return names, t[end:], False
     return [], t, False
+
+
+def _full_names(t: str) -> tuple[list[str], int] | None:
+    """"Derek Greene, Joe Carthy. Title" (two or more full names) or "Liza M. Rhody. Title" in Latin script."""
+    found, pos = [], 0
+    while True:
+        m = _FULLNAME_RE.match(t, pos)
+        if not m:
+            break
+        found.append(m)
+        sep = re.match(r",\s(?:and\s)?", t[m.end(): m.end() + 6])
+        if not sep:
+            break
+        pos = m.end() + sep.end()
+    if not found or not t.startswith(". ", found[-1].end()) or not re.search(r"[A-Za-z]", found[0].group(0)):
+        return None
+    if len(found) == 1 and not re.search(r"\s[A-Z]\.\s", found[0].group(0)):
+        return None                    # one "Word Word." may as well be a title
+    names = []
+    for m in found:
+        parts = m.group(0).split()
+        names.append(_norm_name(parts[-1], "".join(p[0] + "." for p in parts[:-1] if p[0].isupper())))
+    return names, found[-1].end()
 
 
 def _rest_starts_ok(rest: str, names: str = "") -> bool:
@@ -202,7 +243,7 @@ def _responsibility(part: str) -> tuple[list[str], bool]:
     cut = _RESP_EDITOR_INSIDE_RE.search(part)
     if cut:
         part = part[: cut.start()]
-    surname_first = _LEAD_AUTHORS_RE.match(part) and not _LEAD_AUTHORS_IF_RE.match(part)
+    surname_first = bool(_name_list(part, _NAME_SF_AT)) and not _name_list(part, _NAME_IF_AT)
     names = _names(part, not surname_first)
     return names, False
 

@@ -89,6 +89,8 @@ _CONTINUATION_RE = re.compile(rf"^(?:[{LO}]|//|/\s|[-–—:;,.)]|\d{{1,4}}(?!\s
 
 
 _BLANK_LINE_RE = re.compile(r"\n\s*\n")
+_WORDS_RE = re.compile(r"\w+")
+_NEXT_WORD_RE = re.compile(r"\W*(\w+)")
 _LINE_HYPHEN_RE = re.compile(rf"(?<=[{LO}])-\n(?=[{LO}])")
 
 
@@ -121,9 +123,13 @@ def _repeated_edges(pages: list[str]) -> set[str]:
     """Short first/last paragraphs that recur on two or more pages: running headers and footers."""
     counts: Counter[str] = Counter()
     for page in pages:
-        blocks = [b for b in re.split(r"\n\s*\n", page.strip()) if b.strip()]
-        keys = {_edge_key(squash(b)) for b in (blocks[:1] + blocks[-1:]) if len(b) <= 200}
-        header = _HEADER_PREFIX_RE.match(squash(blocks[0])) if blocks else None
+        page = page.strip()
+        if not page:
+            continue
+        first = _BLANK_LINE_RE.split(page[:400], 1)[0]     # only the first and the last paragraph matter
+        last = _BLANK_LINE_RE.split(page[-400:])[-1]
+        keys = {_edge_key(squash(b)) for b in (first, last) if len(b) <= 200}
+        header = _HEADER_PREFIX_RE.match(squash(first))
         if header:
             keys.add("header:" + _edge_key(header.group(0).strip()))
         counts.update(keys)
@@ -170,11 +176,20 @@ def _is_letter_debris(p: str) -> bool:
 _HEAD_HINTS = ("литератур", "список", "библиограф", "әдебиет", "referen", "bibliograph", "literature", "cited",
                "источник")
 # Words a heading can start with: the heading pattern is only tried where one of them stands.
-_HEAD_START_RE = re.compile(
-    r"(?<!\w)(?:пристатейн|библиограф|список|использованн|цитируем|литератур|источник|пайдалан|қолдан|әдебиет"
-    r"|referen|bibliograph|literature|works|reference|ссылки)",
-    re.I,
-)
+_HEAD_STARTS = ("пристатейн", "библиограф", "список", "использованн", "цитируем", "литератур", "источник",
+                "пайдалан", "қолдан", "әдебиет", "referen", "bibliograph", "literature", "works", "ссылки")
+
+
+def _head_starts(low: str) -> list[int]:
+    """Offsets in the lower-cased page where a heading word begins (at a word start), in order."""
+    out = []
+    for word in _HEAD_STARTS:
+        i = low.find(word)
+        while i >= 0:
+            if i == 0 or not low[i - 1].isalnum():
+                out.append(i)
+            i = low.find(word, i + 1)
+    return sorted(out)
 
 
 def _headings(page: str) -> list[tuple[int, int, str]]:
@@ -183,17 +198,17 @@ def _headings(page: str) -> list[tuple[int, int, str]]:
     if not any(h in low for h in _HEAD_HINTS):
         return []              # most pages: a substring test is far cheaper than the heading pattern
     found: list[tuple[int, int, str]] = []
-    for start in _HEAD_START_RE.finditer(page):
-        if found and start.start() < found[-1][1]:
+    for start in _head_starts(low):
+        if found and start < found[-1][1]:
             continue
-        m = _HEADING_RE.match(page, start.start())
+        m = _HEADING_RE.match(page, start)
         if not m:
             continue
         head = m.group("head")
         if not head[0].isupper():
             continue
-        before = page[: m.start()]
-        line_start = not before.strip() or before.endswith("\n") or bool(re.search(r"\n\s*$", before))
+        before = page[max(0, start - 200): start]
+        line_start = (not before.strip() and start <= 200) or bool(re.search(r"\n[ \t]*$", before))
         upper = head.isupper() and len(head) >= 9
         if not line_start and not upper and not _SENTENCE_END_RE.search(before):
             continue         # an upper-case "СПИСОК ЛИТЕРАТУРЫ" may follow formula debris on its line
@@ -207,23 +222,41 @@ def _headings(page: str) -> list[tuple[int, int, str]]:
     return found
 
 
+def _word_run_at(low: str, words: list[str]) -> list[int]:
+    """Offsets in ``low`` where ``words`` follow each other (anything but letters and digits between)."""
+    out = []
+    i = low.find(words[0])
+    while i >= 0:
+        if i == 0 or not low[i - 1].isalnum():
+            pos, ok = i, True
+            for w in words:
+                m = _NEXT_WORD_RE.match(low, pos)
+                if not m or m.group(1) != w:
+                    ok = False
+                    break
+                pos = m.end()
+            if ok:
+                out.append(i)
+        i = low.find(words[0], i + 1)
+    return out
+
+
 def _title_offset(pages: list[str], title: str, last: bool = False) -> tuple[int, int] | None:
     """(page, offset) where a title starts on the first two pages (or, ``last``, on the last two pages)."""
-    words = re.findall(r"\w+", title)[:6]
+    words = _WORDS_RE.findall(title.lower())[:6]
     if len(words) < 2 or sum(map(len, words)) < 12:
         return None
-    pattern = re.compile(r"\W+".join(map(re.escape, words)), re.I)
     if not last:
         for i in range(min(2, len(pages))):
-            m = pattern.search(pages[i])
-            if m:
-                return i, m.start()
+            found = _word_run_at(pages[i].lower(), words)
+            if found:
+                return i, found[0]
         return None
     # the next article's title also heads its pages as a running title ("TITLE . . . 105"): take the last
     for i in range(len(pages) - 1, max(-1, len(pages) - 3), -1):
-        found = list(pattern.finditer(pages[i]))
+        found = _word_run_at(pages[i].lower(), words)
         if found:
-            return i, found[-1].start()
+            return i, found[-1]
     return None
 
 
@@ -284,9 +317,11 @@ def _is_stop(p: str) -> bool:
         return True
     if len(p) <= 120 and _BYLINE_RE.match(p):
         return True
-    letters = [c for c in p if c.isalpha()]
-    if len(letters) >= 15 and len(p.split()) >= 3 and sum(c.isupper() for c in letters) >= 0.85 * len(letters):
-        return not _YEAR_RE.search(p) or len(letters) > 60        # an upper-case title, not "ГОСТ 7.1-2003."
+    if len(p) > 400 or not p[:1].isupper() or not p[1:2].isupper():
+        return False                     # an upper-case title is short and starts in capitals
+    letters = sum(map(str.isalpha, p))
+    if letters >= 15 and p.count(" ") >= 2 and sum(map(str.isupper, p)) >= 0.85 * letters:
+        return not _YEAR_RE.search(p) or letters > 60        # an upper-case title, not "ГОСТ 7.1-2003."
     return False
 
 
