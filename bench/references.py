@@ -379,6 +379,7 @@ def citing_links(tmp: Path, articles: list = CITING) -> list[tuple[str, object, 
 
 _TIMER = """
 import json, sys, time
+import uploads.pipeline  # the uploader's child has it already (forkserver preload): time what references add
 w0, c0 = time.perf_counter(), time.process_time()
 from uploads.references import find_reference_lists
 w1, c1 = time.perf_counter(), time.process_time()

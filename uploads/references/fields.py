@@ -139,9 +139,34 @@ _IN_RE = re.compile(r"^(?:In:?\s|В\s+кн\.:?|В\s+сб\.:?|Кітапта:?)\s
 _LEAD_COLLECTIVE_RE = re.compile(r"^(?:Ұжым\.?\s?жинақ\.|Коллектив\s+авторов\.)\s*")
 
 
+# small patterns used per entry, compiled once (a forkserver child then finds them ready)
+_WS_RE = re.compile(r"\s+")
+_AFTER_IF_NAMES_RE = re.compile(r"[\s.,:]|$")
+_FULLNAME_SEP_RE = re.compile(r",\s(?:and\s)?")
+_ASCII_LETTER_RE = re.compile(r"[A-Za-z]")
+_MIDDLE_INITIAL_RE = re.compile(r"\s[A-Z]\.\s")
+_REST_OK_RE = re.compile(r"\s|[.,:;(/]")
+_CAPITAL_START_RE = re.compile(rf"[{UP}«\"]")
+_LAST_INITIAL_RE = re.compile(rf"\b[{UP}]$")
+_SPACE_BEFORE_PUNCT_RE = re.compile(r"\s+([,.;:])")
+_PATH_PIECE_RE = re.compile(r"[/_]|\.\w")
+_CYRILLIC_RE = re.compile("[\u0400-\u04ff]")
+_DOI_IN_URL_RE = re.compile(r"doi\.org/(10\.\S+)")
+_AFTER_DSLASH_RE = re.compile(r"//\s*(?P<c>.*)")
+_LEAD_SENTENCE_RE = re.compile(r"^[.,]?\s*(?:[–—-]\s*)?(?P<c>[^\d/\s].*)")
+_EDITION_RE = re.compile(_EDITION)
+_ABBREV_ONLY_RE = re.compile(rf"[{UP}]{{1,3}}\.?")
+_EMPTY_PARENS_RE = re.compile(r"\s*\(\s*\)")
+_APA_YEAR_RE = re.compile(r"^\((?P<y>\d{4})[a-z]?\)\.?\s*")
+_JOURNAL_VOL_ISSUE_RE = re.compile(rf"[{UP}][^.]*?,\s\d{{1,4}}\s?\(")
+_BRACKET_TAIL_RE = re.compile(r"\s*\[[^\]]{8,}\]\s*$")
+_YEAR_IN_PARENS_RE = re.compile(rf"\((?P<y>{_YEAR})\)")
+_YEAR_ONLY_RE = re.compile(_YEAR)
+
+
 def _norm_name(surname: str, initials: str) -> str:
     """"Surname I.O." from the printed parts (spaces inside the initials dropped)."""
-    initials = re.sub(r"\s+", "", initials)
+    initials = _WS_RE.sub("", initials)
     if initials and not initials.endswith("."):
         initials += "."
     return f"{surname.strip()} {initials}".strip()
@@ -193,7 +218,7 @@ def _lead_authors(t: str) -> tuple[list[str], str, bool]:
     if found and _rest_starts_ok(t[found[0]:], t[: found[0]]):
         return _names(t[: found[0]], False), t[found[0]:], found[1]
     found = _name_list(t, _NAME_IF_AT)
-    if found and re.match(r"[\s.,:]|$", t[found[0]: found[0] + 1]) and _rest_starts_ok(t[found[0]:], t[: found[0]]):
+    if found and _AFTER_IF_NAMES_RE.match(t[found[0]: found[0] + 1]) and _rest_starts_ok(t[found[0]:], t[: found[0]]):
         return _names(t[: found[0]], True), t[found[0]:], found[1]
     full = _full_names(t)
     if full:
@@ -210,13 +235,13 @@ def _full_names(t: str) -> tuple[list[str], int] | None:
         if not m:
             break
         found.append(m)
-        sep = re.match(r",\s(?:and\s)?", t[m.end(): m.end() + 6])
+        sep = _FULLNAME_SEP_RE.match(t, m.end())
         if not sep:
             break
-        pos = m.end() + sep.end()
-    if not found or not t.startswith(". ", found[-1].end()) or not re.search(r"[A-Za-z]", found[0].group(0)):
+        pos = sep.end()
+    if not found or not t.startswith(". ", found[-1].end()) or not _ASCII_LETTER_RE.search(found[0].group(0)):
         return None
-    if len(found) == 1 and not re.search(r"\s[A-Z]\.\s", found[0].group(0)):
+    if len(found) == 1 and not _MIDDLE_INITIAL_RE.search(found[0].group(0)):
         return None                    # one "Word Word." may as well be a title
     names = []
     for m in found:
@@ -228,15 +253,15 @@ def _full_names(t: str) -> tuple[list[str], int] | None:
 def _rest_starts_ok(rest: str, names: str = "") -> bool:
     """After the author names comes a title, "(2003)", "//" or the end - not more of a word (a capital may
     follow the last initial's full stop directly: "Trujillo J.J.Theory")."""
-    if not rest or re.match(r"\s|[.,:;(/]", rest):
+    if not rest or _REST_OK_RE.match(rest):
         return True
-    return names.endswith(".") and bool(re.match(rf"[{UP}«\"]", rest))
+    return names.endswith(".") and bool(_CAPITAL_START_RE.match(rest))
 
 
 def _responsibility(part: str) -> tuple[list[str], bool]:
     """Names in a statement of responsibility ("/ И.О. Фамилия, И.О. Фамилия [и др.]"); editors do not count."""
     part = part.strip()
-    if re.search(rf"\b[{UP}]$", part):
+    if _LAST_INITIAL_RE.search(part):
         part += "."                  # "… Голубченко, И.В – URL": the last initial lost its dot to the separator
     if _EDITOR_RE.match(part):
         return [], True
@@ -282,7 +307,7 @@ def _title_end(t: str) -> int:
 
 def _clean_piece(s: str) -> str:
     s = s.strip(" .,;:–—-/")
-    s = re.sub(r"\s+([,.;:])", r"\1", s)
+    s = _SPACE_BEFORE_PUNCT_RE.sub(r"\1", s)
     return s.strip()
 
 
@@ -291,7 +316,7 @@ def _extract_links(t: str) -> tuple[str, str, str]:
     doi = ""
     m = _DOI_RE.search(t)
     if m:
-        doi = re.sub(r"\s+", "", m.group(1)).rstrip(".,;")
+        doi = _WS_RE.sub("", m.group(1)).rstrip(".,;")
         t = t[: m.start()] + " " + t[m.end():]
     url = ""
     m = _URL_RE.search(t)
@@ -303,7 +328,7 @@ def _extract_links(t: str) -> tuple[str, str, str]:
             if not more or (url.endswith((".", ",")) and not url.lower().endswith("www.")):
                 break
             piece = more.group(1)
-            if not (url.endswith(("/", "-", "_", "//", "=")) or re.search(r"[/_]|\.\w", piece)) or re.search(r"[\u0400-\u04ff]", piece):
+            if not (url.endswith(("/", "-", "_", "//", "=")) or _PATH_PIECE_RE.search(piece)) or _CYRILLIC_RE.search(piece):
                 break
             if piece.startswith(("(", "URL")):
                 break
@@ -312,7 +337,7 @@ def _extract_links(t: str) -> tuple[str, str, str]:
         t = t[: m.start()] + " " + t[end:]
         url = url.rstrip(".,;)")
         if not doi:
-            d = re.search(r"doi\.org/(10\.\S+)", url)
+            d = _DOI_IN_URL_RE.search(url)
             if d:
                 doi = d.group(1)
     return t, doi, url
@@ -341,22 +366,22 @@ _PERIODICAL_RE = re.compile(r"(?<!\w)(?:Т|Vol|V|Том|№|No|N|Вып|Iss|issu
 def _container(part: str) -> str:
     """The journal, collection or book after "//" - or, in the ". "-separated styles, the sentence after
     the title when a year, volume, issue or pages follow it."""
-    cm = re.search(r"//\s*(?P<c>.*)", part)
+    cm = _AFTER_DSLASH_RE.search(part)
     if cm:
         c = _IN_RE.sub("", cm.group("c"))
         end = _CONTAINER_END_RE.search(c)
         return _clean_piece(c[: end.start()] if end else c)
-    lead = re.match(r"^[.,]?\s*(?:[–—-]\s*)?(?P<c>[^\d/\s].*)", part)
+    lead = _LEAD_SENTENCE_RE.match(part)
     if not lead:
         return ""
     c = _IN_RE.sub("", lead.group("c"))
-    if _PLACE_ONLY_RE.match(c) or _EDITOR_RE.match(c) or re.match(_EDITION, c):
+    if _PLACE_ONLY_RE.match(c) or _EDITOR_RE.match(c) or _EDITION_RE.match(c):
         return ""
     end = _CONTAINER_END_RE.search(c)
     if not end or end.start() <= 2 or not _PERIODICAL_RE.search(c[end.start():].lstrip(" .–—-")):
         return ""
     piece = _clean_piece(c[: end.start()])
-    return "" if re.fullmatch(rf"[{UP}]{{1,3}}\.?", piece) else piece
+    return "" if _ABBREV_ONLY_RE.fullmatch(piece) else piece
 
 
 def parse_entry(raw: str, number: int | None = None) -> Reference:
@@ -365,12 +390,12 @@ def parse_entry(raw: str, number: int | None = None) -> Reference:
     ref = Reference(raw=raw, number=number)
     t, ref.doi, ref.url = _extract_links(raw)
     t = _NOTE_RE.sub(" ", t)
-    t = squash(re.sub(r"\s*\(\s*\)", " ", t))
+    t = squash(_EMPTY_PARENS_RE.sub(" ", t))
     t = _LEAD_COLLECTIVE_RE.sub("", t)
 
     authors, rest, _ = _lead_authors(t)
     rest = rest.lstrip(" .,")
-    lead_year = re.match(r"^\((?P<y>\d{4})[a-z]?\)\.?\s*", rest)      # APA: "Blei, D. M. (2003). Title"
+    lead_year = _APA_YEAR_RE.match(rest)      # APA: "Blei, D. M. (2003). Title"
     if lead_year:
         ref.year = int(lead_year.group("y"))
         rest = rest[lead_year.end():]
@@ -378,12 +403,12 @@ def parse_entry(raw: str, number: int | None = None) -> Reference:
     after_title = ""
     if rest.startswith("//"):                                          # "Авторы // Журнал. 2021..."
         title, after_title = "", rest
-    elif authors and re.match(rf"[{UP}][^.]*?,\s\d{{1,4}}\s?\(", rest):    # "..., Journal, 100 (11), 1229 (2021)"
+    elif authors and _JOURNAL_VOL_ISSUE_RE.match(rest):    # "..., Journal, 100 (11), 1229 (2021)"
         title, after_title = "", rest
     else:
         end = _title_end(rest)
         title, after_title = rest[:end], rest[end:]
-    ref.title = _clean_piece(re.sub(r"\s*\[[^\]]{8,}\]\s*$", "", title.strip(" ."))) if title.strip(" .").endswith("]") else _clean_piece(title)
+    ref.title = _clean_piece(_BRACKET_TAIL_RE.sub("", title.strip(" ."))) if title.strip(" .").endswith("]") else _clean_piece(title)
 
     # statement(s) of responsibility: "/ И.О. Фамилия [и др.]"
     container_part = after_title
@@ -399,7 +424,7 @@ def parse_entry(raw: str, number: int | None = None) -> Reference:
     info = plain_dashes(after_title)
     ref.year = ref.year or _find_year(info)
     if ref.year is None:
-        m = re.search(rf"\((?P<y>{_YEAR})\)", raw)
+        m = _YEAR_IN_PARENS_RE.search(raw)
         if m:
             ref.year = int(m.group("y"))
     vi = _VOL_ISSUE_EN_RE.search(container_part)
@@ -410,14 +435,14 @@ def parse_entry(raw: str, number: int | None = None) -> Reference:
         ref.volume = m.group("v")
     m = _ISSUE_RE.search(info)
     if m and not ref.issue:
-        ref.issue = re.sub(r"\s+", "", m.group("i"))
+        ref.issue = _WS_RE.sub("", m.group("i"))
     m = next((p for p in _PAGES_MARKED_RE.finditer(info)
-              if not re.fullmatch(rf"{_YEAR}", p.group("p"))), None)   # "J. C. 2015." is a year
+              if not _YEAR_ONLY_RE.fullmatch(p.group("p"))), None)   # "J. C. 2015." is a year
     m = m or _PAGES_KK_RE.search(info) or next(
         (b for b in _PAGES_BARE_RE.finditer(container_part)
          if not _VOLUME_BEFORE_RE.search(container_part[max(0, b.start() - 6): b.start() + 1])), None)
     if m:
-        ref.pages = re.sub(r"\s+", "", plain_dashes(m.group("p")))
+        ref.pages = _WS_RE.sub("", plain_dashes(m.group("p")))
     m = _EXTENT_RE.search(info)
     if m and not ref.pages:
         ref.extent = m.group(1)

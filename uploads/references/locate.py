@@ -88,6 +88,13 @@ _BULLET_RE = re.compile(r"^(?:o|•|◦|▪|‣|-)\s")
 _CONTINUATION_RE = re.compile(rf"^(?:[{LO}]|//|/\s|[-–—:;,.)]|\d{{1,4}}(?!\s?[.)]\s*[{UP}])|URL|http|DOI|doi)")
 
 
+_DIGITS_RE = re.compile(r"\d+")
+_LINE_END_RE = re.compile(r"\n[ \t]*$")
+_TOC_TAIL_RE = re.compile(r"\s*(?:\.\s*){3,}|\s*…|\s*\d+\s*$")
+_FIRST_MARK_RE = re.compile(r"\s*(?:\[1\]|1\s?[.)])")
+_NOT_ENTRY_START_RE = re.compile(r"\s*[\d.,;:)\]-]")
+_WORD_BEFORE_DOT_RE = re.compile(r"(\S?)\s?([^\W\d_]+)$")
+_LINK_START_RE = re.compile(r"(?:URL|http|DOI|doi|//|\()")
 _BLANK_LINE_RE = re.compile(r"\n\s*\n")
 _WORDS_RE = re.compile(r"\w+")
 _NEXT_WORD_RE = re.compile(r"\W*(\w+)")
@@ -116,7 +123,7 @@ def _paragraphs(page: str) -> list[str]:
 
 
 def _edge_key(text: str) -> str:
-    return re.sub(r"\d+", "#", text.lower())[:80]
+    return _DIGITS_RE.sub("#", text.lower())[:80]
 
 
 def _repeated_edges(pages: list[str]) -> set[str]:
@@ -128,8 +135,8 @@ def _repeated_edges(pages: list[str]) -> set[str]:
             continue
         first = _BLANK_LINE_RE.split(page[:400], 1)[0]     # only the first and the last paragraph matter
         last = _BLANK_LINE_RE.split(page[-400:])[-1]
-        keys = {_edge_key(squash(b)) for b in (first, last) if len(b) <= 200}
-        header = _HEADER_PREFIX_RE.match(squash(first))
+        keys = {_edge_key(" ".join(b.split())) for b in (first, last) if len(b) <= 200}
+        header = _HEADER_PREFIX_RE.match(" ".join(first.split()))
         if header:
             keys.add("header:" + _edge_key(header.group(0).strip()))
         counts.update(keys)
@@ -208,15 +215,15 @@ def _headings(page: str) -> list[tuple[int, int, str]]:
         if not head[0].isupper():
             continue
         before = page[max(0, start - 200): start]
-        line_start = (not before.strip() and start <= 200) or bool(re.search(r"\n[ \t]*$", before))
+        line_start = (not before.strip() and start <= 200) or bool(_LINE_END_RE.search(before))
         upper = head.isupper() and len(head) >= 9
         if not line_start and not upper and not _SENTENCE_END_RE.search(before):
             continue         # an upper-case "СПИСОК ЛИТЕРАТУРЫ" may follow formula debris on its line
         after = m.group("after")
         tail = page[m.end(): m.end() + 40]
-        if re.match(r"\s*(?:\.\s*){3,}|\s*…|\s*\d+\s*$", tail):      # a table-of-contents line
+        if _TOC_TAIL_RE.match(tail):      # a table-of-contents line
             continue
-        if not line_start and "\n" not in after[:1] and not re.match(r"\s*(?:\[1\]|1\s?[.)])", after):
+        if not line_start and "\n" not in after[:1] and not _FIRST_MARK_RE.match(after):
             continue
         found.append((m.start(), m.end(), squash(head)))
     return found
@@ -266,7 +273,7 @@ def _title_offset(pages: list[str], title: str, last: bool = False) -> tuple[int
 def _marker_ok(s: str, m: re.Match[str], para_start: bool) -> bool:
     if not _ENTRY_START_RE.match(s, m.end()):
         # "14.Ижанов", "1. van Dijk" are fine at a paragraph start; inline only a capital can follow
-        if not para_start or re.match(r"\s*[\d.,;:)\]-]", s[m.end(): m.end() + 2]):
+        if not para_start or _NOT_ENTRY_START_RE.match(s, m.end()):
             return False
     if para_start:
         return True
@@ -278,7 +285,7 @@ def _marker_ok(s: str, m: re.Match[str], para_start: bool) -> bool:
     if m.group("br"):
         return True
     # "Т. 3. ", "Вып. 3. " are volume numbers; "736 с. 2. " is a book's extent followed by entry 2
-    word = re.search(r"(\S?)\s?([^\W\d_]+)$", before[:-1]) if before[-1] == "." else None
+    word = _WORD_BEFORE_DOT_RE.search(before[:-1]) if before[-1] == "." else None
     if word:
         w = word.group(2)
         if (w.lower() in _ABBR and not word.group(1).isdigit()) or (len(w) == 1 and w.isupper()):
@@ -378,8 +385,8 @@ def _last_entry_end(s: str, starts: list[int], paras: list[_Para], pos: int) -> 
         t = paras[j].text
         if _is_stop(t) or len(t) > 400 or _BULLET_RE.match(t):
             break
-        open_end = not re.search(r"[.!?]$", s[:end].rstrip())
-        if not (open_end or re.match(r"(?:URL|http|DOI|doi|//|\()", t)):
+        open_end = s[:end].rstrip()[-1:] not in (".", "!", "?")
+        if not (open_end or _LINK_START_RE.match(t)):
             break
         if not open_end and not _CONTINUATION_RE.match(t):
             break

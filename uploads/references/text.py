@@ -12,15 +12,17 @@ LO = "a-z\u00df-\u00f6\u00f8-\u00ff\u0100-\u024f\u0430-\u045f\u0461-\u04ff"
 
 DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 _DASH_TABLE = str.maketrans({c: "-" for c in DASHES})
-_SPACE_RE = re.compile(r"\s+")
 _CYR_RE = re.compile("[\u0400-\u04ff]")
 _LAT_RE = re.compile("[A-Za-z\u00c0-\u024f]")
 
 
 def squash(text: str) -> str:
     """NFC, soft hyphens dropped, every run of white space one blank, stripped."""
-    text = unicodedata.normalize("NFC", text).replace("\u00ad", "").replace("\ufffe", "")
-    return _SPACE_RE.sub(" ", text).strip()
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if "\u00ad" in text or "\ufffe" in text:
+        text = text.replace("\u00ad", "").replace("\ufffe", "")
+    return " ".join(text.split())
 
 
 def plain_dashes(text: str) -> str:
