@@ -223,7 +223,7 @@ def score_links(entries: list[tuple[str, object, str | None]], index: WorkIndex)
         if want and gid != want:
             fn += 1
             mistakes.append(f"  missed     {s:.2f} {label}: {ref.raw[:90]} (cites {want})")
-    return {"tp": tp, "fp": fp, "fn": fn, "precision": tp / (tp + fp) if tp + fp else 1.0,
+    return {"entries": len(entries), "tp": tp, "fp": fp, "fn": fn, "precision": tp / (tp + fp) if tp + fp else 1.0,
             "recall": tp / (tp + fn) if tp + fn else 1.0, "mistakes": mistakes}
 
 
@@ -467,12 +467,13 @@ def main() -> int:
         held = score_links(citing_links(Path(tmp), CITING_HELD), index)
     n_corpus = sum(1 for _ in corpus["mistakes"])
     for label, r in (("corpus entries", corpus), ("citing articles", own), ("citing, held out", held)):
-        print(f"  {label:16s} links {r['tp'] + r['fp']:3d}  correct {r['tp']:3d}  wrong {r['fp']:2d}  missed {r['fn']:2d}  "
+        print(f"  {label:16s} entries {r['entries']:5d}  links {r['tp'] + r['fp']:3d}  correct {r['tp']:3d}  wrong {r['fp']:2d}  missed {r['fn']:2d}  "
               f"precision {r['precision']:.3f}  recall {r['recall']:.3f}")
     tp = corpus["tp"] + own["tp"] + held["tp"]
     fp = corpus["fp"] + own["fp"] + held["fp"]
     fn = corpus["fn"] + own["fn"] + held["fn"]
-    print(f"  {'together':16s} links {tp + fp:3d}  correct {tp:3d}  wrong {fp:2d}  missed {fn:2d}  "
+    n = corpus["entries"] + own["entries"] + held["entries"]
+    print(f"  {'together':16s} entries {n:5d}  links {tp + fp:3d}  correct {tp:3d}  wrong {fp:2d}  missed {fn:2d}  "
           f"precision {tp / (tp + fp) if tp + fp else 1:.3f}  recall {tp / (tp + fn) if tp + fn else 1:.3f}")
     if args.verbose or n_corpus:
         for line in corpus["mistakes"] + own["mistakes"] + held["mistakes"]:

@@ -216,8 +216,11 @@ def test_transliterated_references_twin_is_a_second_latin_list():
         ("Библиографические ссылки", "cyrillic", 1), ("References", "latin", 1)]
 
 
-def test_table_of_contents_line_is_no_list():
-    page = "СОДЕРЖАНИЕ\n\nВВЕДЕНИЕ....................3\n\nБИБЛИОГРАФИЧЕСКИЙ СПИСОК........44\n\nПРИЛОЖЕНИЕ.......50"
+@pytest.mark.parametrize("page", [
+    "СОДЕРЖАНИЕ\n\nВВЕДЕНИЕ....................3\n\nБИБЛИОГРАФИЧЕСКИЙ СПИСОК........44\n\nПРИЛОЖЕНИЕ.......50",
+    "Мазмұны\n\nКіріспе\n\nҚорытынды\n\nӘдебиеттер тізімі.\n\nАННОТАЦИЯ\n\nТақырыптың өзектілігі.",
+])
+def test_table_of_contents_line_is_no_list(page):
     assert find_reference_lists([page]) == []
 
 

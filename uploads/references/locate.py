@@ -451,7 +451,7 @@ def _page_of(starts: list[int], paras: list[_Para], pos: int) -> int:
 
 def _list_status(entries: list[Reference]) -> tuple[str, list[str]]:
     if not entries:
-        return UNPARSED, ["no entries found under the heading"]
+        return UNPARSED, ["no entries found under the heading"]      # such a list is dropped
     bad = sum(1 for e in entries if e.parse_status == UNPARSED)
     weak = sum(1 for e in entries if e.parse_status == PARTIAL)
     problems = []
@@ -494,59 +494,65 @@ def find_reference_lists(pages: list[str], title: str = "", next_title: str = ""
     if not heads:
         return []
     repeated = _repeated_edges(pages)
-    lists: list[ReferenceList] = []
-    for k, (pi, st, en, head) in enumerate(heads):
-        nxt = heads[k + 1] if k + 1 < len(heads) else None
-        paras: list[_Para] = []
-        size = 0
-        for pj in range(pi, len(pages)):
-            if pj == pi:
-                text = pages[pi][en: nxt[1] if nxt and nxt[0] == pi else None]
-                chunk = _paragraphs(text)
-                chunk = _strip_page_edges(chunk, repeated, top=False)
-            else:
-                if nxt and nxt[0] < pj:
-                    break
-                text = pages[pj][: nxt[1]] if nxt and nxt[0] == pj else pages[pj]
-                chunk = _strip_page_edges(_paragraphs(text), repeated, top=True)
-            paras.extend(_Para(pj, t) for t in chunk)
-            size += sum(len(t) for t in chunk)
-            # no list runs past the start of the next article or its own end matter: read no further
-            if size > _MAX_REGION or (nxt and nxt[0] == pj and pj != pi) or any(map(_is_stop, chunk)):
+    found = [_read_list(pages, head, heads[k + 1] if k + 1 < len(heads) else None, repeated)
+             for k, head in enumerate(heads)]
+    return _drop_previous_tail(found, pages, bool(skip_before))
+
+
+def _read_list(pages: list[str], head: tuple[int, int, int, str], nxt: tuple[int, int, int, str] | None,
+               repeated: set[str]) -> tuple[ReferenceList, str]:
+    """The list under one heading, and the text that follows its last entry (up to the next heading)."""
+    pi, _, en, heading = head
+    paras: list[_Para] = []
+    size = 0
+    for pj in range(pi, len(pages)):
+        if pj == pi:
+            text = pages[pi][en: nxt[1] if nxt and nxt[0] == pi else None]
+            chunk = _strip_page_edges(_paragraphs(text), repeated, top=False)
+        else:
+            if nxt and nxt[0] < pj:
                 break
-        spans, numbering, problems, s, starts = _split(paras)
-        entries = []
-        for num, a, b in spans:
-            raw = _cut_trailer(squash(s[a:b]))
-            if not raw:
-                continue
-            ref = parse_entry(raw, number=num or None)
-            ref.page = _page_of(starts, paras, a) + 1
-            entries.append(ref)
-        last_page = _page_of(starts, paras, spans[-1][2] - 1) + 1 if spans else pi + 1
-        status, more = _list_status(entries)
-        lst = ReferenceList(heading=head, first_page=pi + 1, last_page=last_page, entries=entries,
-                            numbering=numbering, script=script_of(" ".join(e.raw for e in entries)),
-                            parse_status=status, problems=problems + more)
-        lst._tail_text = s[spans[-1][2]:] if spans else s     # type: ignore[attr-defined]
-        lists.append(lst)
-    return _drop_previous_tail(lists, pages, bool(skip_before))
+            text = pages[pj][: nxt[1]] if nxt and nxt[0] == pj else pages[pj]
+            chunk = _strip_page_edges(_paragraphs(text), repeated, top=True)
+        paras.extend(_Para(pj, t) for t in chunk)
+        size += sum(len(t) for t in chunk)
+        # no list runs past the start of the next article or its own end matter: read no further
+        if size > _MAX_REGION or (nxt and nxt[0] == pj and pj != pi) or any(map(_is_stop, chunk)):
+            break
+    spans, numbering, problems, s, starts = _split(paras)
+    entries = []
+    for num, a, b in spans:
+        raw = _cut_trailer(squash(s[a:b]))
+        if not raw:
+            continue
+        ref = parse_entry(raw, number=num or None)
+        ref.page = _page_of(starts, paras, a) + 1
+        entries.append(ref)
+    last_page = _page_of(starts, paras, spans[-1][2] - 1) + 1 if spans else pi + 1
+    status, more = _list_status(entries)
+    lst = ReferenceList(heading=heading, first_page=pi + 1, last_page=last_page, entries=entries,
+                        numbering=numbering, script=script_of(" ".join(e.raw for e in entries)),
+                        parse_status=status, problems=problems + more)
+    return lst, (s[spans[-1][2]:] if spans else s)
 
 
-def _drop_previous_tail(lists: list[ReferenceList], pages: list[str], title_found: bool) -> list[ReferenceList]:
-    """Without a located title, drop lists on the first page that another article's start follows."""
+def _drop_previous_tail(found: list[tuple[ReferenceList, str]], pages: list[str],
+                        title_found: bool) -> list[ReferenceList]:
+    """Without a located title, drop lists on the first page that another article's start follows; drop
+    headings with nothing under them (a contents line)."""
     out = []
-    for k, lst in enumerate(lists):
-        tail = lst.__dict__.pop("_tail_text", "")
+    for k, (lst, tail) in enumerate(found):
+        if not lst.entries:
+            continue
         if title_found or lst.first_page != 1 or len(pages) < 2:
             out.append(lst)
             continue
-        later = lists[k + 1:]
+        later = k + 1 < len(found)
         rest = tail + "\n\n" + "\n\n".join(pages[lst.last_page:])
         followed = _article_start_between(tail) if later else (_article_start_between(tail) and len(rest) > 3000)
         if not followed:
             out.append(lst)
-    return [lst for lst in out if lst.entries or lst.parse_status == UNPARSED]
+    return out
 
 
 def volume_reference_lists(pages: list[str], spans: list[ArticleSpan]) -> list[list[ReferenceList]]:
