@@ -122,7 +122,7 @@ _TITLE_END_RE = re.compile(
 )
 _SENTENCE_RE = re.compile(rf"(?<=[{LO}\w)\]»\"”?!])[.?!]\s(?=[«\"“]?[{UP}\d])")
 _ABBREV_END_RE = re.compile(
-    rf"(?:^|[\s(.])(?:[{UP}]|Sh|Ch|Zh|Kh|Yu|Ya|Yo|Ts|Th|Дж|Ch|[{LO}]|т|тт|гг|вып|изд|им|ред|пер|сост|см|др|etc|vol|no|pp|ed|eds|al|cf|vs"
+    rf"(?:^|[\s(.])(?:[{UP}]|Sh|Ch|Zh|Kh|Yu|Ya|Yo|Ts|Th|Дж|[{LO}]|т|тт|гг|вып|изд|им|ред|пер|сост|см|др|etc|vol|no|pp|ed|eds|al|cf|vs"
     rf"|ун-та|ин-та|гос|акад|обл|ст|кн|сб|св|тр|зап|журн|науч|учен|Изв|Вестн|Тр|Докл|Зап|Науч|Учен"
     rf"|Phys|Rev|Lett|Math|Appl|Sci|Res|Proc|Int|Conf|Trans|Soc|Univ|Inst|Acad|Nat|Amer|Eur|Chem|Geogr|Dept|Ser|Sov)$"
 )
