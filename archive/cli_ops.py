@@ -57,6 +57,8 @@ def check_command(repair, as_json, grace_s, no_hashes):
             click.echo(f"  unindexed  {', '.join(map(str, report.unindexed[:50]))}")
         if report.extra_indexed:
             click.echo(f"  extra      {', '.join(map(str, report.extra_indexed[:50]))}")
+        for rule, ids in sorted(report.metadata.items()):
+            click.echo(f"  title      {rule}: publication(s) {', '.join(map(str, ids[:20]))}")
         for table, ids in sorted(report.xml_forbidden.items()):
             click.echo(f"  bad text   {table} {', '.join(map(str, ids[:20]))}: characters XML forbids "
                        "(--repair removes them)")

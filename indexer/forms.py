@@ -27,9 +27,25 @@ class FormStore:
         self._local = threading.local()
         self._memory: dict[str, set[str]] = {}
 
+    def _file_id(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)  # type: ignore[arg-type]
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+        # A connection is reused while its file is the same one: an index folder deleted and built again (a
+        # repair, a restore) gets a fresh connection instead of one to the removed file.
+        if conn is not None and (getattr(self._local, "pid", None) != os.getpid()
+                                 or getattr(self._local, "file", None) != self._file_id()):
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+            conn = None
+        if conn is None:
             assert self.path is not None
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
@@ -37,7 +53,7 @@ class FormStore:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("CREATE TABLE IF NOT EXISTS forms (key TEXT NOT NULL, form TEXT NOT NULL, "
                          "PRIMARY KEY (key, form)) WITHOUT ROWID")
-            self._local.conn, self._local.pid = conn, os.getpid()
+            self._local.conn, self._local.pid, self._local.file = conn, os.getpid(), self._file_id()
         return conn
 
     def add(self, pairs: Iterable[tuple[str, str]]) -> None:

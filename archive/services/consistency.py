@@ -25,10 +25,14 @@ from indexer.query import parse_query
 from ..models import IndexTask, ProcessingRecord, Publication, StoredFile
 from ..storage import sha256_of
 from . import indexing
-from .record_checks import check_xml_text
+from .record_checks import check_xml_text, metadata_findings, rederive_drafts
 from .uploads import incoming_dir, recover_records, stuck_records
 
 logger = logging.getLogger(__name__)
+
+METADATA_RULES = {"cut": "cut short (ending on a function word or an open quote or bracket)",
+                  "reference": "that are lines of a reference list", "generic": "that are generic headers",
+                  "empty": "empty"}
 
 ORPHAN_GRACE_S = 3600.0
 FOLDER_BACKENDS = ("whoosh", "tantivy")        # search backends whose index is a folder in the data dir
@@ -52,6 +56,7 @@ class CheckReport:
     stuck_records: list[dict] = field(default_factory=list)       # {"id", "status", "reason"}
     index: str = "ok"                                             # ok | missing | corrupt
     xml_forbidden: dict[str, list[int]] = field(default_factory=dict)   # table → ids with text XML forbids
+    metadata: dict[str, list[int]] = field(default_factory=dict)        # rule → publications whose title breaks it
     actions: list[str] = field(default_factory=list)
 
     def problems(self) -> list[str]:
@@ -69,6 +74,8 @@ class CheckReport:
                 out.append(f"{len(items)} {label}")
         if self.pending_index_tasks:
             out.append(f"{self.pending_index_tasks} pending index task(s)")
+        for rule, ids in sorted(self.metadata.items()):
+            out.append(f"{len(ids)} title(s) {METADATA_RULES.get(rule, rule)}")
         bad_text = sum(len(v) for v in self.xml_forbidden.values())
         if bad_text:
             out.append(f"{bad_text} record(s) with characters XML forbids ("
@@ -182,6 +189,7 @@ def check_archive(archive, waiting_ids: Optional[Callable[[], set[int]]] = None,
         rep.stuck_records = [asdict(st) for st in stuck_records(archive, waiting_ids)]
     with archive.db.session() as s:
         findings, _touched = check_xml_text(s, repair=False)
+        rep.metadata = metadata_findings(s)
     rep.xml_forbidden = findings.xml_forbidden
 
     if repair:
@@ -191,6 +199,13 @@ def check_archive(archive, waiting_ids: Optional[Callable[[], set[int]]] = None,
 
 def _repair(archive, rep: CheckReport, waiting_ids: Optional[Callable[[], set[int]]],
             enqueue: Optional[Callable[[int], Any]]) -> None:
+    with archive.db.session() as s:
+        redone = rederive_drafts(archive, s)
+        s.commit()
+        if redone:
+            rep.actions.append(f"read the metadata of {len(redone)} unedited draft(s) again: "
+                               + ", ".join(map(str, redone[:20])))
+            rep.metadata = metadata_findings(s)
     if rep.xml_forbidden:
         with archive.db.session() as s:
             findings, touched = check_xml_text(s, repair=True)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from uploads.errors import UploadError
 from uploads.limits import run_limited
-from uploads.metadata import extract_metadata
+from uploads.metadata import RULES_VERSION, extract_metadata
 from uploads.pdfsplit import split_pdf
 from uploads.pipeline import process_file
 from uploads.types import ArticleSpan, Author, ExtractedDocument, Metadata, Page
@@ -97,10 +97,11 @@ def _publication(session: Session, md: Metadata, pages: list[Page], kind: str, f
     for i, p in enumerate(pages, start=1):
         pub.pages.append(PublicationPage(number=i, text=p.text, method=p.method, problems=list(p.problems),
                                          printed=(printed or {}).get(p.number, "")))
+    pub.extra = {**(pub.extra or {}), "metadata_rules": RULES_VERSION}     # which rules proposed it
     if kind == "article":
         genre = guess_genre(title, [p.text for p in pages[:2]])
         if genre:
-            pub.extra = {**(pub.extra or {}), "genre": genre}
+            pub.extra = {**pub.extra, "genre": genre}
     session.add(pub)
     _add_authors(session, pub, md.authors)
     pub.title_key = title_key(title)

@@ -1,21 +1,33 @@
-"""Checks of what the records say (not of files or the index): text no XML writer may carry.
+"""Checks of what the records say (not of files or the index).
 
-``manage.py check`` reports each finding; ``check --repair`` fixes what can be fixed without a person —
-characters XML 1.0 forbids are removed from every stored text (titles, abstracts, keywords, pages, names,
-volume titles) and the changed publications are indexed again.
+``manage.py check`` reports each finding; ``check --repair`` fixes what can be fixed without a person:
+- characters XML 1.0 forbids are removed from every stored text (titles, abstracts, keywords, pages, names,
+  volume titles) and the changed publications are indexed again;
+- titles that break the metadata rules (cut at a function word or an open quote, a reference-list line, a
+  generic header) are reported; drafts no person has edited get their metadata read again from their own
+  pages by today's rules (an upgrade's better metadata reaches them), in the limited child process. Anything
+  a person edited is never touched.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from uploads.errors import UploadError
+from uploads.limits import run_limited
+from uploads.metadata import RULES_VERSION, extract_metadata
+from uploads.pipeline import process_file
+from uploads.metadata.title import title_problems
 from uploads.quality import strip_xml_forbidden
+from uploads.types import Metadata
 
-from ..models import Person, PersonName, Publication, PublicationPage, Volume
+from ..models import AuditEvent, Person, PersonName, Publication, PublicationPage, Volume
 from . import indexing
+from .duplicates import title_key
+from .review import set_authors
 
 BATCH = 500
 
@@ -84,3 +96,94 @@ def check_xml_text(session: Session, repair: bool = False) -> tuple[RecordFindin
     if repair and touched:
         indexing.enqueue(session, sorted(touched))
     return found, touched
+
+
+# --- metadata rules --------------------------------------------------------------------------------
+
+EDIT_ACTIONS = ("publication.edit", "publication.kind", "publication.create", "volume.merge", "volume.split",
+                "volume.boundary")
+
+
+def metadata_findings(session: Session) -> dict[str, list[int]]:
+    """Publications whose title breaks a metadata rule, by rule ("cut", "reference", "generic", "empty")."""
+    out: dict[str, list[int]] = {}
+    for pid, title in session.execute(select(Publication.id, Publication.title).order_by(Publication.id)):
+        for problem in title_problems(title or ""):
+            out.setdefault(problem, []).append(pid)
+    return out
+
+
+def _edited_ids(session: Session) -> set[int]:
+    """Publications a person changed (their metadata is the person's, never re-derived)."""
+    ids = set(session.scalars(select(AuditEvent.object_id).where(AuditEvent.object_type == "publication",
+                                                                 AuditEvent.action.in_(EDIT_ACTIONS))))
+    for details in session.scalars(select(AuditEvent.details).where(AuditEvent.action.in_(EDIT_ACTIONS))):
+        if isinstance(details, dict):
+            ids.update(v for k, v in details.items() if k in ("article", "new_article") and isinstance(v, int))
+    return ids
+
+
+def rederive_drafts(archive, session: Session) -> list[int]:
+    """Propose the metadata of unedited stand-alone drafts again by today's rules (``RULES_VERSION``): their
+    stored file goes through the extraction once more in the limited child, without OCR (pages read by OCR
+    before keep their stored text for the rules), and what changed is applied. Returns the ids changed; a
+    record already read by today's rules is left alone. The caller commits."""
+    edited = _edited_ids(session)
+    changed: list[int] = []
+    for pub in session.scalars(select(Publication).where(Publication.status == "draft",
+                                                         Publication.parent_id.is_(None),
+                                                         Publication.kind == "article")
+                               .order_by(Publication.id)):
+        if (pub.extra or {}).get("metadata_rules") == RULES_VERSION:
+            continue
+        if pub.id in edited or not pub.pages:
+            pub.extra = {**(pub.extra or {}), "metadata_rules": RULES_VERSION}   # a person's word stands
+            continue
+        md = _reread(archive, pub)
+        pub.extra = {**(pub.extra or {}), "metadata_rules": RULES_VERSION}
+        if md is not None and _apply(session, pub, md):
+            session.add(AuditEvent(user_id=None, action="publication.rederive", object_type="publication",
+                                   object_id=pub.id, details={"title": pub.title[:200], "rules": RULES_VERSION}))
+            changed.append(pub.id)
+    return changed
+
+
+def _reread(archive, pub: Publication) -> Metadata | None:
+    """The metadata today's rules propose for a stored publication (None when it cannot be read)."""
+    limits = replace(archive.limits, ocr=False)
+    sf = pub.source_file
+    if sf is not None and archive.files.exists(sf.sha256):
+        try:
+            doc = process_file(archive.files.path_for(sf.sha256), limits)
+            if doc.metadata.title:
+                return doc.metadata
+        except UploadError:
+            pass
+    try:
+        return run_limited(extract_metadata, ([p.text for p in pub.pages[:12]],), limits)
+    except UploadError:
+        return None
+
+
+def _apply(session: Session, pub: Publication, md: Metadata) -> bool:
+    """Take the re-derived values that are there (an empty one never erases a stored value)."""
+    dirty = False
+    title = " ".join((md.title or "").split())[:2000]
+    if title and title != pub.title:
+        pub.title, pub.title_key, dirty = title, title_key(title), True
+        if md.language:
+            pub.titles = {**{k: v for k, v in (pub.titles or {}).items() if k != md.language}, md.language: title}
+    for name in ("year", "language", "udc", "bbk", "isbn", "doi"):
+        value = getattr(md, name)
+        if value and value != getattr(pub, name):
+            setattr(pub, name, value)
+            dirty = True
+    if md.abstracts and md.abstracts != (pub.abstracts or {}):
+        pub.abstracts, dirty = dict(md.abstracts), True
+    if md.keywords and list(md.keywords) != list(pub.keywords or []):
+        pub.keywords, dirty = list(md.keywords), True
+    printed = [a.name_as_printed for a in pub.authorships]
+    if md.authors and [a.name for a in md.authors] != printed:
+        set_authors(session, pub, md.authors)
+        dirty = True
+    return dirty

@@ -31,6 +31,8 @@ def filled(archive, tmp_path):
 
 def check(runner, *args):
     r = runner.invoke(args=["check", "--json", *args])
+    import traceback
+    assert r.output.startswith("{"), (r.output, "".join(traceback.format_exception(r.exception)) if r.exception else "")
     return r.exit_code, json.loads(r.output)
 
 
@@ -93,7 +95,7 @@ def test_index_differences_and_pending_work_are_found_and_repaired(runner, archi
     archive.search.remove([ru_id])
     with archive.db.session() as s:
         draft = indexing._load(s, [draft_id])
-        archive.search.update(indexing._documents(s, draft))          # a draft that leaked into the index
+        archive.search.update(indexing.documents_for(s, draft))          # a draft that leaked into the index
         pub = s.get(Publication, kk_id)
         pub.title = "Новое название ақындары туралы"
         indexing.enqueue(s, [kk_id])                                    # work recorded, never applied
@@ -103,7 +105,7 @@ def test_index_differences_and_pending_work_are_found_and_repaired(runner, archi
     assert rep["unindexed"] == [ru_id] and rep["extra_indexed"] == [draft_id]
     assert rep["pending_index_tasks"] == 1
     code, rep = check(runner, "--repair")
-    assert code == 0, rep
+    assert code == 0, rep["problems"]
     assert archive.search.doc_ids() == {ru_id, kk_id}
     with archive.db.session() as s:
         assert s.scalar(select(IndexTask.id)) is None
@@ -116,8 +118,9 @@ def test_corrupt_or_deleted_index_is_detected_and_rebuilt(runner, archive, fille
     (ru_id, kk_id), _ = filled
     archive.search.close()
     if damage == "garbage":
-        for f in archive.index_path.iterdir():
-            f.write_bytes(b"not an index")
+        for f in archive.index_path.rglob("*"):
+            if f.is_file():
+                f.write_bytes(b"not an index")
     else:
         import shutil
 

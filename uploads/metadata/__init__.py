@@ -23,7 +23,11 @@ from .year import document_year, find_year
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["extract_metadata", "detect_language", "parse_author_name"]
+__all__ = ["extract_metadata", "detect_language", "parse_author_name", "RULES_VERSION"]
+
+# Changes whenever the rules change what they propose: records made by older rules are read again by
+# ``manage.py check --repair`` (drafts no person has edited).
+RULES_VERSION = "2026.12"
 
 
 def _first_text_page(pages: list[str]) -> str:

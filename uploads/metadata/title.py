@@ -400,3 +400,37 @@ def previous_article_tail(lines: list[str], title_idx: int | None, refs: set[int
 
 
 __all__ = ["find_title", "previous_article_tail", "readable_case", "title_from_block", "garbage"]
+
+
+# --------------------------------------------------------------------------------------------
+# A stored title judged on its own (``manage.py check`` reports titles that break these rules)
+# --------------------------------------------------------------------------------------------
+
+_GENERIC_TITLES = frozenset(t.casefold() for t in (
+    "Межгосударственный стандарт", "Государственный стандарт", "Национальный стандарт",
+    "Материалы Международной научной конференции", "Материалы международной научно-практической конференции",
+    "Материалы конференции", "Сборник научных трудов", "Сборник статей", "Содержание", "Оглавление",
+    "Введение", "Аннотация", "Мазмұны", "Кіріспе", "Аңдатпа", "Contents", "Introduction", "Abstract"))
+_PAIRS = (("«", "»"), ("(", ")"), ("[", "]"), ("„", "“"))
+# Words a complete title never ends on: Russian and English prepositions and conjunctions, Kazakh conjunctions
+# (Kazakh postpositions — туралы, үшін, арқылы — do end phrases: «ақындары туралы»).
+_NEVER_LAST = frozenset(_FUNCTION_WORDS - {"туралы", "үшін", "арқылы"})
+
+
+def title_problems(title: str) -> list[str]:
+    """What is wrong with a title as stored: "cut" (it stops at a function word, a comma or an open quote or
+    bracket), "reference" (it is a line of a reference list), "generic" (a header, not this work's title)."""
+    t = " ".join((title or "").split())
+    if not t:
+        return ["empty"]
+    out: list[str] = []
+    last = re.findall(r"[\w-]+", t.casefold())
+    if t[-1] in ",;:–—-(«„" or (last and last[-1] in _NEVER_LAST and not t.endswith((".", "?", "!", "»", ")"))):
+        out.append("cut")
+    elif any(t.count(a) > t.count(b) for a, b in _PAIRS) or t.count('"') % 2:
+        out.append("cut")
+    if REFERENCE_LINE.search(t):
+        out.append("reference")
+    if t.casefold().rstrip(".") in _GENERIC_TITLES:
+        out.append("generic")
+    return out
