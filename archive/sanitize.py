@@ -17,10 +17,10 @@ from markupsafe import Markup
 ALLOWED_TAGS = frozenset({"p", "br", "em", "strong", "i", "b", "sup", "sub", "ul", "ol", "li", "a"})
 ALLOWED_ATTRIBUTES = {"a": ["href", "title"]}
 ALLOWED_PROTOCOLS = frozenset({"https", "http", "mailto"})
-# Removed with everything inside them: their content is code, styling or a form, not text for readers.
-DROPPED_WITH_CONTENT = frozenset({"script", "style", "template", "noscript", "iframe", "object", "embed", "svg",
-                                  "math", "head", "title", "textarea", "select", "option", "button", "canvas",
-                                  "audio", "video", "applet", "frameset", "frame", "noframes", "xmp", "plaintext"})
+# Removed with everything inside them: HTML reads their content as raw text (code, styling, a form field's
+# value), never as text for readers. Other unknown elements are only unwrapped by bleach (text kept).
+DROPPED_WITH_CONTENT = frozenset({"script", "style", "template", "noscript", "iframe", "noembed", "noframes",
+                                  "textarea", "title", "xmp", "plaintext"})
 # Elements that end a line of text: their content never runs into the next element's.
 BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
                     "table", "thead", "tbody", "blockquote", "section", "article", "header", "footer", "aside",
@@ -37,20 +37,15 @@ def _fragment(text: str):
         return None
 
 
+_RAW_BLOCK = re.compile(r"<(" + "|".join(sorted(DROPPED_WITH_CONTENT)) + r")\b[^>]*>.*?</\1\s*>", re.I | re.S)
+
+
 def _drop_content(text: str) -> str:
-    """``text`` without the elements in ``DROPPED_WITH_CONTENT`` (and comments), content included."""
+    """``text`` without the closed elements of ``DROPPED_WITH_CONTENT``, content included (an unclosed one is
+    left to bleach, which turns what follows it into plain text)."""
     if "<" not in text:
         return text
-    root = _fragment(text)
-    if root is None:
-        return text
-    for el in list(root.iter()):
-        if el is root:
-            continue
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag.lower() in DROPPED_WITH_CONTENT or not isinstance(el.tag, str):
-            el.drop_tree()           # keeps the element's tail text, drops the element and all inside it
-    return "".join([root.text or ""] + [lxml_html.tostring(child, encoding="unicode") for child in root])
+    return _RAW_BLOCK.sub("", text)
 
 
 def clean_html(text: str | None) -> str:

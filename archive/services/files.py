@@ -36,6 +36,11 @@ def download_of(archive, sf: Optional[StoredFile], name: str = "") -> Optional[D
     return Download(path, mime, name, sf.sha256)
 
 
+def article_file(pub) -> Optional[StoredFile]:
+    """The file that holds just this publication (its cut PDF), else its original."""
+    return pub.article_file or pub.source_file
+
+
 _NOT_SAFE = re.compile(r"[^A-Za-z0-9._ ()+-]+")
 
 
