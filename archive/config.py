@@ -58,7 +58,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                           "current passwords of one signed-in person, before a wait (always on)"),
     "PROXY_COUNT": (0, "reverse proxies in front that set X-Forwarded-For/-Proto (rate limits need the "
                     "reader's address); 0: none, the app is reached directly"),
-    "MAX_QUERY_STRING": (4096, "bytes a request's query string may have (longer: 414)"),
+    "MAX_QUERY_STRING": (6000, "bytes a request's query string may have (longer: 414; the server reads 8190)"),
     "MAX_QUERY_PARAMS": (50, "query parameters a request may have (more: 400)"),
     "SESSION_LIFETIME_DAYS": (31, "a sign-in ends this many days after it began"),
     "SESSION_IDLE_DAYS": (14, "a sign-in unused this many days ends"),

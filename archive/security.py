@@ -20,6 +20,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from limits import parse as parse_limit
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -68,7 +69,11 @@ def refusal(status: int, message: str, retry_after: Optional[int] = None) -> Res
 
 
 def _bounded_request():
-    """Refuse, before any work, a query string longer or with more parameters than the site's forms make."""
+    """Refuse, before any work, a Host not trusted, and a query string longer or with more parameters than
+    the site's forms make."""
+    if isinstance(request.routing_exception, SecurityError):
+        # No links can be built for an untrusted host, so the answer is plain text, not the error page.
+        return Response("Unknown host name.\n", status=400, content_type="text/plain; charset=utf-8")
     config = current_app.config
     if len(request.environ.get("QUERY_STRING", "")) > setting(config, "MAX_QUERY_STRING"):
         return refusal(414, gettext("This address is too long. Shorten the search text and try again."))
@@ -216,7 +221,7 @@ def init_app(app: Flask) -> None:
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     _trusted_hosts(app)
-    app.before_request(_bounded_request)
+    app.before_request_funcs.setdefault(None, []).insert(0, _bounded_request)    # first of all
     _limiter(app)
     app.extensions["archive_guesses"] = Guesses(setting(app.config, "RATELIMIT_STORAGE_URI"),
                                                 setting(app.config, "RATELIMIT_GUESSES"))

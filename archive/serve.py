@@ -42,4 +42,7 @@ def run_gunicorn(host: str, port: int, workers: int = 2, threads: int = 4, confi
     setup_logging(config)
     _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
                "timeout": 120, "graceful_timeout": 20, "accesslog": None, "preload_app": False,
+               # the longest request line gunicorn reads: longer query strings than MAX_QUERY_STRING then
+               # reach the app, which refuses them with a page a person can read
+               "limit_request_line": 8190,
                "logconfig_dict": gunicorn_logconfig(config)}, factory).run()
