@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext
 from flask_limiter import Limiter, RateLimitExceeded
+from flask_wtf.csrf import CSRFError
 from limits import parse as parse_limit
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -110,6 +111,12 @@ def _limiter(app: Flask) -> Limiter:
                                     "%(n)d seconds and try again.", n=wait), wait)
 
     return limiter
+
+
+def _csrf_refusal(_exc: CSRFError) -> Response:
+    """Every form of every blueprint: a missing, stale or forged token is refused with the same page."""
+    return refusal(400, gettext("The form has expired or was sent from elsewhere. Go back, reload the page "
+                                "and try again."))
 
 
 def limit_views(app: Flask) -> None:
@@ -226,3 +233,4 @@ def init_app(app: Flask) -> None:
     app.extensions["archive_guesses"] = Guesses(setting(app.config, "RATELIMIT_STORAGE_URI"),
                                                 setting(app.config, "RATELIMIT_GUESSES"))
     _headers(app)
+    app.register_error_handler(CSRFError, _csrf_refusal)

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from flask_wtf.csrf import CSRFError
 
 from .. import auth, security
 from ..core import db_session
@@ -16,13 +15,6 @@ from ..models import ROLES, User
 from ..services import accounts, audit
 
 bp = Blueprint("auth", __name__)
-
-
-@bp.errorhandler(CSRFError)
-def _csrf_error(exc: CSRFError):
-    return render_template("errors/error.html", status=400,
-                           message=_("The form has expired or was sent from elsewhere. "
-                                     "Go back, reload the page and try again.")), 400
 
 
 def _safe_next(target: str | None) -> str:
