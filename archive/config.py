@@ -56,6 +56,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "RATELIMIT_ENABLED": (True, "apply the rate limits (search, export, feeds, sign-in attempts)"),
     "RATELIMIT_GUESSES": ("5 per 15 minutes", "wrong passwords for one account from one address, and wrong "
                           "current passwords of one signed-in person, before a wait (always on)"),
+    "SEARCH_CONCURRENCY": (1, "searches one worker process runs at once; its other threads keep serving pages"),
+    "SEARCH_WAITING": (1, "searches one worker process lets wait for their turn; more are asked to retry (503)"),
+    "SEARCH_QUEUE_S": (10, "seconds a search waits for its turn before the reader is asked to retry (503)"),
     "PROXY_COUNT": (0, "reverse proxies in front that set X-Forwarded-For/-Proto (rate limits need the "
                     "reader's address); 0: none, the app is reached directly"),
     "MAX_QUERY_STRING": (6000, "bytes a request's query string may have (longer: 414; the server reads 8190)"),

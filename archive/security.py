@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import threading
 import time
-from typing import Optional
+from functools import wraps
+from typing import Any, Callable, Optional
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
@@ -93,7 +95,7 @@ def client_address() -> str:
 def _limiter(app: Flask) -> Limiter:
     """Flask-Limiter on the app: counters in RATELIMIT_STORAGE_URI (memory, or Redis for several workers);
     if Redis is away the counters fall back to memory and the site keeps answering."""
-    limiter = Limiter(key_func=client_address, headers_enabled=True, swallow_errors=True,
+    limiter = Limiter(key_func=client_address, headers_enabled=False, swallow_errors=True,
                       in_memory_fallback_enabled=True, key_prefix="kelisim")
     limiter.init_app(app)
     app.extensions["archive_limiter"] = limiter
@@ -103,8 +105,8 @@ def _limiter(app: Flask) -> Limiter:
         wait = 60
         try:
             current = limiter.current_limit
-            if current is not None:
-                wait = max(1, math.ceil(current.reset_at - time.time()))
+            if current is not None:       # reset_at is rounded up a second: never past the window
+                wait = max(1, min(current.limit.get_expiry(), math.ceil(current.reset_at - time.time())))
         except Exception:  # noqa: BLE001 - the counters' store is away: the default wait will do
             logger.warning("could not read the rate limit window", exc_info=True)
         return refusal(429, gettext("Too many requests from your address in a short time. Please wait "
@@ -119,13 +121,56 @@ def _csrf_refusal(_exc: CSRFError) -> Response:
                                 "and try again."))
 
 
+class SearchGate:
+    """Turns for the process's expensive views: ``running`` at once, ``waiting`` more in line, the rest
+    refused at once. A burst of costly searches then holds at most running + waiting of a worker's
+    threads (a waiting request holds its thread too), and the others keep answering pages."""
+
+    def __init__(self, running: int, waiting: int) -> None:
+        self._inside = threading.BoundedSemaphore(max(1, running) + max(0, waiting))
+        self._running = threading.BoundedSemaphore(max(1, running))
+
+    def enter(self, timeout: float) -> bool:
+        """Take a turn (waiting up to ``timeout`` seconds in line); False when there is no room."""
+        if not self._inside.acquire(blocking=False):
+            return False
+        if self._running.acquire(timeout=timeout):
+            return True
+        self._inside.release()
+        return False
+
+    def leave(self) -> None:
+        """Give the turn back."""
+        self._running.release()
+        self._inside.release()
+
+
+def _in_turn(view: Callable) -> Callable:
+    """Run ``view`` in its turn at the process's search gate; without one the reader is asked to come back
+    in a few seconds (503 with Retry-After)."""
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any):
+        gate: SearchGate = current_app.extensions["archive_search_gate"]
+        if not gate.enter(timeout=setting(current_app.config, "SEARCH_QUEUE_S")):
+            return refusal(503, gettext("The archive is busy with many searches right now. Please try again "
+                                        "in a few seconds."), retry_after=5)
+        try:
+            return view(*args, **kwargs)
+        finally:
+            gate.leave()
+    return wrapped
+
+
 def limit_views(app: Flask) -> None:
-    """Rate limits on the registered views: searches, exports and feeds share one budget per address;
-    sign-in attempts (POST) have their own."""
+    """Rate limits on the registered views: searches, exports and feeds share one budget per address and
+    take turns at the process's search gate; sign-in attempts (POST) have their own budget."""
     limiter: Limiter = app.extensions["archive_limiter"]
+    app.extensions["archive_search_gate"] = SearchGate(setting(app.config, "SEARCH_CONCURRENCY"),
+                                                       setting(app.config, "SEARCH_WAITING"))
     search = limiter.shared_limit(lambda: setting(current_app.config, "RATELIMIT_SEARCH"), scope="search")
     for endpoint in SEARCH_ENDPOINTS:
-        app.view_functions[endpoint] = search(app.view_functions[endpoint])
+        # the budget is checked first (cheap), then the search takes its turn
+        app.view_functions[endpoint] = search(_in_turn(app.view_functions[endpoint]))
     login = limiter.limit(lambda: setting(current_app.config, "RATELIMIT_LOGIN"), methods=["POST"])
     app.view_functions[LOGIN_ENDPOINT] = login(app.view_functions[LOGIN_ENDPOINT])
 

@@ -220,3 +220,41 @@ def test_the_data_folder_and_database_are_private(tmp_path, monkeypatch):
         app.extensions["archive"].close()
     finally:
         os.umask(previous)
+
+
+def test_search_gate_lets_few_run_few_wait_and_turns_the_rest_away():
+    import threading
+
+    from archive.security import SearchGate
+
+    gate = SearchGate(running=1, waiting=1)
+    assert gate.enter(timeout=0)                              # running
+    waited: list[bool] = []
+    waiter = threading.Thread(target=lambda: waited.append(gate.enter(timeout=30)))
+    waiter.start()
+    for _ in range(200):                                       # until the waiter stands in line
+        if not gate._inside.acquire(blocking=False):
+            break
+        gate._inside.release()
+        threading.Event().wait(0.01)
+    assert not gate.enter(timeout=0)                          # no room: refused at once, holds no thread
+    gate.leave()
+    waiter.join(30)
+    assert waited == [True]                                   # the one in line got its turn
+    gate.leave()
+    assert gate.enter(timeout=0)
+    gate.leave()
+
+
+def test_a_search_without_a_turn_is_asked_to_retry(data_dir, monkeypatch):
+    app = own_app(data_dir, monkeypatch, SEARCH_QUEUE_S=0)
+    gate = app.extensions["archive_search_gate"]
+    assert gate.enter(timeout=0)                              # the one search running
+    c = app.test_client()
+    r = c.get("/search?q=x&hl=en")
+    assert r.status_code == 503 and int(r.headers["Retry-After"]) == 5
+    assert "busy with many searches" in r.get_data(as_text=True)
+    assert c.get("/").status_code == 200                      # pages do not wait for a turn
+    gate.leave()
+    assert c.get("/search?q=x").status_code == 200
+    app.extensions["archive"].close()
