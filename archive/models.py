@@ -45,7 +45,9 @@ class User(TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(300), default="")
     role: Mapped[str] = mapped_column(String(20), default="member")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    session_token: Mapped[str] = mapped_column(String(64), default="")   # rotated by "log out everywhere"
+    # session_token, failed_logins, locked_until: no longer read (sessions are UserSession rows, guesses are
+    # counted per address in the rate-limit storage); kept so older databases need no column dropped.
+    session_token: Mapped[str] = mapped_column(String(64), default="")
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
     person_id: Mapped[Optional[int]] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
