@@ -53,7 +53,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "RATELIMIT_STORAGE_URI": ("memory://", "where rate-limit counters live (redis://… for several workers)"),
     "RATELIMIT_SEARCH": ("60 per minute", "searches, exports and feeds of one address"),
     "RATELIMIT_LOGIN": ("10 per minute", "sign-in attempts of one address"),
-    "RATELIMIT_ENABLED": (True, "apply the rate limits (search, export, feeds, sign-in attempts)"),
+    "RATELIMIT_ENABLED": (True, "apply the rate limits (search, export, feeds, sign-in attempts) and the "
+                          "search turns (SEARCH_CONCURRENCY, SEARCH_WAITING); off for benchmarks and load tests"),
     "RATELIMIT_GUESSES": ("5 per 15 minutes", "wrong passwords for one account from one address, and wrong "
                           "current passwords of one signed-in person, before a wait (always on)"),
     "SEARCH_CONCURRENCY": (1, "searches one worker process runs at once; its other threads keep serving pages"),

@@ -93,9 +93,12 @@ def test_search_export_and_feeds_share_one_limit_per_address(data_dir, monkeypat
 
 
 def test_limits_can_be_turned_off(data_dir, monkeypatch):
-    app = own_app(data_dir, monkeypatch, RATELIMIT_SEARCH="2 per minute", RATELIMIT_ENABLED=False)
+    app = own_app(data_dir, monkeypatch, RATELIMIT_SEARCH="2 per minute", RATELIMIT_ENABLED=False, SEARCH_QUEUE_S=0)
     c = app.test_client()
     assert [c.get("/api/search?q=x").status_code for _ in range(5)] == [200] * 5
+    gate = app.extensions["archive_search_gate"]
+    assert gate.enter(timeout=0)                              # the one turn is taken…
+    assert c.get("/api/search?q=x").status_code == 200        # …and not asked: turns are off too
     app.extensions["archive"].close()
 
 
