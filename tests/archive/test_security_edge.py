@@ -22,7 +22,8 @@ def own_app(data_dir, monkeypatch, **config):
     from archive.migrate import upgrade
 
     monkeypatch.delenv("ARCHIVE_DATA_DIR", raising=False)
-    application = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "s", **config})
+    application = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "s", "RATELIMIT_ENABLED": True,
+                              "RATELIMIT_STORAGE_URI": "memory://", **config})
     upgrade(application.extensions["archive"].db.url)
     return wire(application)
 
