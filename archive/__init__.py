@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 
-from . import auth, cli, cli_members, cli_ops, errors, http, i18n, jobs, logs, templating
+from . import auth, cli, cli_members, cli_ops, errors, http, i18n, jobs, logs, security, templating
 from .config import data_dir, ensure_secret_key, load_config
 from .core import Archive, close_db_session, db_session, get_archive
 from .views import api, browse, dashboard, export, feeds, main, members, oai, people_admin
@@ -27,7 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, template_folder="../templates", static_folder="../static")
     load_config(app, test_config)
     folder = data_dir(app)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)     # database, files and secret: the owner's only
     ensure_secret_key(app)
     app.extensions["archive"] = Archive(app.config, folder)
     app.extensions["archive_factory"] = create_app      # gunicorn workers build their own app after the fork
@@ -36,28 +36,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     _static_caching(app)
     i18n.init_app(app)
     templating.init_app(app)
+    security.init_app(app)       # before the routes (bounded int ids) and before CSRF (bounds come first)
     csrf = CSRFProtect(app)
     csrf.exempt(oai.bp)          # OAI-PMH harvesters POST without a session: the protocol is read-only
     auth.init_app(app)
     jobs.init_app(app)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
+    security.limit_views(app)
     errors.init_app(app)
     http.init_app(app)
     for module in (cli, cli_ops, cli_members):
         module.register(app)
     app.teardown_appcontext(close_db_session)
-
-    @app.after_request
-    def _security_headers(resp):
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        resp.headers.setdefault("Content-Security-Policy",
-                                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                                "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-        if request.is_secure:
-            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        return resp
 
     return app
 

@@ -1,24 +1,29 @@
 """Sign-in glue: Flask-Login setup, the signed-in user's snapshot and role checks on views.
 
-The account operations (sign-in checks, lock-out, passwords) are in ``services.accounts``.
+The account operations (sign-in checks, passwords, starting and revoking sessions) are in
+``services.accounts``.
 
-The session stores ``"<user id>:<session token>"``; rotating ``User.session_token`` therefore ends every
-session of that person at once ("log out everywhere", password reset, deactivation).
+The signed cookie carries only the random token of a ``UserSession`` row; each request looks the row up,
+so a revoked, expired or idle session (or a deactivated account) is anonymous at once, whatever copy of
+the cookie is replayed.
 """
 from __future__ import annotations
 
-import hmac
 import logging
 from dataclasses import dataclass
+from datetime import timedelta, timezone
 from functools import wraps
 from typing import Any, Callable, Optional
 
-from flask import abort, jsonify, redirect, request, url_for
+from flask import abort, current_app, jsonify, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 from flask_login import login_required as _flask_login_required
+from sqlalchemy import select, update
 
-from .core import db_session
-from .models import User
+from . import models
+from .config import setting
+from .core import db_session, get_archive
+from .models import User, UserSession
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +39,11 @@ class SignedInUser(UserMixin):
     name: str
     role: str
     active: bool
-    token: str
+    token: str                     # this browser's session token (its ``UserSession`` row)
 
     def get_id(self) -> str:
-        """The session identifier: id plus the current session token."""
-        return f"{self.id}:{self.token}"
+        """What the cookie carries: the session's token."""
+        return self.token
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -54,22 +59,50 @@ class SignedInUser(UserMixin):
         return self.role == "admin"
 
     @classmethod
-    def of(cls, user: User) -> "SignedInUser":
-        """Snapshot of an ORM user."""
+    def of(cls, user: User, token: str) -> "SignedInUser":
+        """Snapshot of an ORM user signed in with the session ``token``."""
         return cls(id=user.id, email=user.email, name=user.name, role=user.role, active=user.active,
-                   token=user.session_token)
+                   token=token)
 
 
-def _load_user(user_id: str) -> Optional[SignedInUser]:
-    uid, _sep, token = (user_id or "").partition(":")
-    if not uid.isdigit() or not token:
+# last_seen is written at most this often per session: a write on every request would queue readers
+# behind SQLite's single writer for a number nobody needs to the second.
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+def _aware(dt):
+    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
+
+
+def _load_user(token: str) -> Optional[SignedInUser]:
+    """The person of a live session: not revoked, younger than its lifetime, used recently, account active."""
+    if not token or len(token) > 100:
         return None
-    user = db_session().get(User, int(uid))
-    if user is None or not user.active or not user.session_token:
+    s = db_session()
+    row = s.scalars(select(UserSession).where(UserSession.token_hash == UserSession.hash_token(token))).first()
+    if row is None or row.revoked_at is not None:
         return None
-    if not hmac.compare_digest(user.session_token, token):
+    now = models.utcnow()
+    config = current_app.config
+    if _aware(row.created_at) + timedelta(days=setting(config, "SESSION_LIFETIME_DAYS")) < now or \
+            _aware(row.last_seen_at) + timedelta(days=setting(config, "SESSION_IDLE_DAYS")) < now:
         return None
-    return SignedInUser.of(user)
+    user = s.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    if now - _aware(row.last_seen_at) > TOUCH_EVERY:
+        _touch(row.id, now)
+    return SignedInUser.of(user, token)
+
+
+def _touch(session_id: int, now) -> None:
+    """Note the session's use in a transaction of its own (never the view's half-done work)."""
+    def work(s):
+        s.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
+    try:
+        get_archive().db.write(work, attempts=1)
+    except Exception:  # noqa: BLE001 - a busy database must not sign anyone out
+        logger.warning("could not note the use of session %s", session_id, exc_info=True)
 
 
 def _wants_json() -> bool:

@@ -18,7 +18,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "SECRET_KEY": ("", "signs sessions and forms; empty: generated once into the data folder"),
     "SITE_NAME": ("Kelisim Archive", "name shown in feeds, OAI Identify and page titles"),
     "PUBLIC_BASE_URL": ("", "e.g. https://archive.example.kz; used in feeds, sitemaps, tags, OAI"),
-    "TRUSTED_HOSTS": ([], "host names the site answers to (empty: any; set it in production)"),
+    "TRUSTED_HOSTS": ([], "host names the site answers to, others get 400 (empty: PUBLIC_BASE_URL's host and "
+                          "localhost; both empty: any, with a warning at start)"),
     "DATA_DIR": ("", "the one folder everything is written to; empty: the Flask instance folder"),
     "DATABASE_URL": ("", "empty: SQLite file in the data folder; postgresql://user@host/db for PostgreSQL"),
     "SEARCH_BACKEND": ("whoosh", "whoosh | tantivy | postgres (docs/search.md)"),
@@ -52,7 +53,20 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "RATELIMIT_STORAGE_URI": ("memory://", "where rate-limit counters live (redis://… for several workers)"),
     "RATELIMIT_SEARCH": ("60 per minute", "searches, exports and feeds of one address"),
     "RATELIMIT_LOGIN": ("10 per minute", "sign-in attempts of one address"),
-    "RATELIMIT_ENABLED": (True, "apply the rate limits"),
+    "RATELIMIT_ENABLED": (True, "apply the rate limits (search, export, feeds, sign-in attempts) and the "
+                          "search turns (SEARCH_CONCURRENCY, SEARCH_WAITING); off for benchmarks and load tests"),
+    "RATELIMIT_GUESSES": ("5 per 15 minutes", "wrong passwords for one account from one address, and wrong "
+                          "current passwords of one signed-in person, before a wait (always on)"),
+    "SEARCH_CONCURRENCY": (1, "searches one worker process runs at once; its other threads keep serving pages"),
+    "SEARCH_WAITING": (2, "searches one worker process lets wait for their turn (below its threads, so pages "
+                       "still find a thread); more are asked to retry (503)"),
+    "SEARCH_QUEUE_S": (10, "seconds a search waits for its turn before the reader is asked to retry (503)"),
+    "PROXY_COUNT": (0, "reverse proxies in front that set X-Forwarded-For/-Proto (rate limits need the "
+                    "reader's address); 0: none, the app is reached directly"),
+    "MAX_QUERY_STRING": (6000, "bytes a request's query string may have (longer: 414; the server reads 8190)"),
+    "MAX_QUERY_PARAMS": (50, "query parameters a request may have (more: 400)"),
+    "SESSION_LIFETIME_DAYS": (31, "a sign-in ends this many days after it began"),
+    "SESSION_IDLE_DAYS": (14, "a sign-in unused this many days ends"),
 }
 DEFAULTS: dict[str, Any] = {name: default for name, (default, _comment) in SETTINGS.items()}
 
@@ -114,6 +128,9 @@ def load_config(app, test_config: Mapping[str, Any] | None = None) -> None:
         app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]        # the common unprefixed name
     if test_config:
         app.config.update(test_config)
+        if test_config.get("TESTING") and "RATELIMIT_ENABLED" not in test_config:
+            # A test app is one reader making many requests: limits only where a test asks for them.
+            app.config["RATELIMIT_ENABLED"] = False
     app.config.update(typed_settings(app.config))
 
 

@@ -1,6 +1,8 @@
 """The running archive's parts, built once per process from the app config."""
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from uploads.limits import Limits
 from .config import ConfigError, setting
 from .db import Database, database_url
 from .storage import FileStore
+
+logger = logging.getLogger(__name__)
 
 
 def search_dsn(config: dict, app_database_url: str) -> str:
@@ -39,13 +43,25 @@ def search_dsn(config: dict, app_database_url: str) -> str:
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` readable by its owner only (SQLite gives its -wal and -shm files the same mode);
+    an existing file readable by everyone is only warned about (changing it could break a deployment)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        if path.stat().st_mode & 0o004:
+            logger.warning("%s can be read by every user of this machine; run: chmod 600 %s*", path, path)
+
+
 class Archive:
     """Database, file store, search backend and extraction limits of one archive (one data folder)."""
 
     def __init__(self, config: dict, data_dir: Path) -> None:
         self.config = config
         self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not config.get("DATABASE_URL"):
+            private_file(self.data_dir / "archive.sqlite3")
         self.db = Database(database_url(config.get("DATABASE_URL", ""), self.data_dir))
         self.files = FileStore(self.data_dir / "files")
         self.index_path = self.data_dir / "index"

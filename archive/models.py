@@ -1,6 +1,7 @@
 """Typed SQLAlchemy 2.x models: the database is the source of truth (no I/O, no indexing here)."""
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
@@ -44,7 +45,9 @@ class User(TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(300), default="")
     role: Mapped[str] = mapped_column(String(20), default="member")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    session_token: Mapped[str] = mapped_column(String(64), default="")   # rotated by "log out everywhere"
+    # session_token, failed_logins, locked_until: no longer read (sessions are UserSession rows, guesses are
+    # counted per address in the rate-limit storage); kept so older databases need no column dropped.
+    session_token: Mapped[str] = mapped_column(String(64), default="")
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
     person_id: Mapped[Optional[int]] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
@@ -296,3 +299,25 @@ class UsageCount(Base):
     day: Mapped[date] = mapped_column(Date, index=True)
     kind: Mapped[str] = mapped_column(String(10))                       # "view" | "download"
     count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class UserSession(Base):
+    """One signed-in browser: the session cookie carries ``token``; this row says whether it still counts.
+
+    Only a hash of the token is kept, so a copy of the database opens no session. Signing out revokes this
+    row alone; "log out everywhere", a password change (except the session that made it) and
+    deactivation revoke all of a person's rows.
+    """
+
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)          # sha256 of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        """What is stored of a cookie's token (sha256: the token is random, so no salt is needed)."""
+        return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()

@@ -158,7 +158,8 @@ def profile(data: Path, backend: str, synth: Synth, count: int, dsn: str) -> Non
     archive: where the time of a search request goes. Needs ``pip install pyinstrument``."""
     from pyinstrument import Profiler
 
-    os.environ.update(ARCHIVE_DATA_DIR=str(data), ARCHIVE_SEARCH_BACKEND=backend, ARCHIVE_SECRET_KEY="bench")
+    os.environ.update(ARCHIVE_DATA_DIR=str(data), ARCHIVE_SEARCH_BACKEND=backend, ARCHIVE_SECRET_KEY="bench",
+                      ARCHIVE_RATELIMIT_ENABLED="0")
     if backend == "postgres":
         os.environ["ARCHIVE_SEARCH_DATABASE_URL"] = dsn
     from archive import create_app
@@ -238,7 +239,7 @@ def main() -> None:
                 if link.is_symlink() or link.exists():
                     link.unlink()
                 link.symlink_to(src)
-            env = dict(os.environ, ARCHIVE_DATA_DIR=str(data), ARCHIVE_SEARCH_BACKEND=backend,
+            env = dict(os.environ, ARCHIVE_DATA_DIR=str(data), ARCHIVE_SEARCH_BACKEND=backend, ARCHIVE_RATELIMIT_ENABLED="0",
                        ARCHIVE_SECRET_KEY="bench", ARCHIVE_LOG_LEVEL="WARNING")
             env.pop("DATABASE_URL", None)
             if db == "postgres":

@@ -30,7 +30,9 @@ def app(data_dir, monkeypatch):
     from archive.migrate import upgrade
 
     config = {"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "test-secret",
-              "EXTRACT_TIMEOUT_S": 120, "JOBS_IMMEDIATE": True, "OCR_ENABLED": os.environ.get("ARCHIVE_TEST_OCR", "1") == "1"}
+              "EXTRACT_TIMEOUT_S": 120, "JOBS_IMMEDIATE": True,
+              "RATELIMIT_ENABLED": False,     # tests about limits turn them on themselves
+              "OCR_ENABLED": os.environ.get("ARCHIVE_TEST_OCR", "1") == "1"}
     if pg_test_url():
         config["DATABASE_URL"] = pg_test_url()
         reset_database(pg_test_url())   # a clean schema for every test

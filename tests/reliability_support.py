@@ -47,6 +47,7 @@ def archive_env(data: Path, database_url: str = "", **extra: str) -> dict:
     """The environment of every process of one archive (server, worker, CLI)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
     env.update({"ARCHIVE_DATA_DIR": str(data), "ARCHIVE_SECRET_KEY": "reliability-secret",
+                "ARCHIVE_RATELIMIT_ENABLED": "0",
                 "ARCHIVE_EXTRACT_TIMEOUT_S": "300", "ARCHIVE_JOBS_RETRY_DELAY_S": "1", "PYTHONUNBUFFERED": "1",
                 "ARCHIVE_BABEL_DEFAULT_LOCALE": "en"})   # the tests read the English messages
     if database_url:

@@ -83,7 +83,7 @@ def served_env(data: Path, **extra: str) -> dict:
     the (emptied) PostgreSQL test database when the suite runs on PostgreSQL."""
     import os
 
-    env = {**os.environ, "ARCHIVE_DATA_DIR": str(data), **extra}
+    env = {**os.environ, "ARCHIVE_DATA_DIR": str(data), "ARCHIVE_RATELIMIT_ENABLED": "0", **extra}
     env.pop("DATABASE_URL", None)
     url = pg_test_url()
     if url:

@@ -18,7 +18,8 @@ from uploads.pdfsplit import split_pdf
 from uploads.pipeline import process_file
 from uploads.types import ArticleSpan, Author, ExtractedDocument, Metadata, Page
 
-from ..models import Authorship, Publication, PublicationPage, StoredFile, Volume, utcnow
+from ..models import Authorship, Publication, PublicationPage, StoredFile, User, Volume, utcnow
+from ..permissions import can_view, is_public
 from ..storage import sha256_of
 from . import indexing
 from . import uploads as records
@@ -67,6 +68,17 @@ def _existing_publications(session: Session, sha: str) -> list[int] | None:
     if not ids:
         ids = list(session.scalars(select(Publication.id).where(Publication.source_file_id == sf.id)))
     return ids
+
+
+def _visible_to(session: Session, user_id: int | None, ids: list[int]) -> list[int]:
+    """Those of ``ids`` the uploader may open: a duplicate never tells a member the id of someone else's
+    draft (the command line, ``user_id`` None, is the archive's operator and sees all)."""
+    if user_id is None or not ids:
+        return ids
+    user = session.get(User, user_id)
+    pubs = session.scalars(select(Publication).where(Publication.id.in_(ids)))
+    seen = {p.id for p in pubs if is_public(p) or can_view(user, p)}
+    return [i for i in ids if i in seen]
 
 
 def _add_authors(session: Session, pub: Publication, authors: list[Author]) -> None:
@@ -224,6 +236,7 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
     with archive.db.session() as s:
         existing = _existing_publications(s, sha)
         if existing is not None:
+            existing = _visible_to(s, user_id, existing)
             try:
                 archive.files.put(path, sha)    # heals a stored copy that is missing or damaged
             except OSError:
@@ -270,7 +283,7 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
             if sha_w != sha:
                 archive.files.remove(sha_w)
         with archive.db.session() as s:
-            existing = _existing_publications(s, sha) or []
+            existing = _visible_to(s, user_id, _existing_publications(s, sha) or [])
         return IngestOutcome(name, "duplicate", existing)
     except BaseException:
         for sha_w in written:

@@ -1,7 +1,8 @@
 """Google Scholar (Highwire Press) tags and schema.org JSON-LD for a publication's landing page."""
 from __future__ import annotations
 
-import json
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 
 from ..models import Publication
 from .citations import has_pdf, landing_url, pdf_url
@@ -50,7 +51,7 @@ def scholar_tags(pub: Publication, base_url: str) -> list[tuple[str, str]]:
     return [(k, " ".join(v.split())) for k, v in tags if v and v.strip()]
 
 
-def json_ld(pub: Publication, base_url: str) -> str:
+def json_ld(pub: Publication, base_url: str) -> Markup:
     """schema.org ScholarlyArticle (or Book for volumes) as JSON, safe to embed in a <script> data block."""
     data: dict = {
         "@context": "https://schema.org",
@@ -77,5 +78,6 @@ def json_ld(pub: Publication, base_url: str) -> str:
     if has_pdf(pub):
         data["encoding"] = {"@type": "MediaObject", "encodingFormat": "application/pdf",
                             "contentUrl": pdf_url(pub, base_url)}
-    # "</" must not appear inside a <script> element, whatever the data says.
-    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    # Inside <script> the HTML parser still looks for "</script" and "<!--" (which hides the rest of the
+    # page), so "<", ">", "&" and "'" are written as \u escapes: the JSON means the same, no markup is left.
+    return htmlsafe_json_dumps(data, ensure_ascii=False)

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.http import parse_range_header
 
+from .. import security
 from ..core import db_session, get_archive, ping_database
 from ..http import last_modified
 from ..i18n import current_locale, public_base_url
@@ -123,16 +124,17 @@ def _count_download(pub_id: int, resp) -> None:
         _count_usage(pub_id, "download")
 
 
-def _send_stored(sf, download_name: str, attachment: bool = False):
+def _send_stored(sf, download_name: str, inline: bool):
+    """A stored file: shown inline (a PDF, in a sandbox of its own) or offered as a download."""
     dl = files.download_of(get_archive(), sf, download_name)
     if dl is None:
         abort(404)
     if request.headers.get("Range") and parse_range_header(request.headers["Range"]) is None:
         request.environ.pop("HTTP_RANGE", None)       # RFC 9110: a Range that cannot be read is ignored
-    resp = send_file(dl.path, mimetype=dl.mime, as_attachment=attachment, download_name=dl.name, max_age=3600,
+    resp = send_file(dl.path, mimetype=dl.mime, as_attachment=not inline, download_name=dl.name, max_age=3600,
                      conditional=True, etag=dl.etag)
-    resp.headers["Content-Disposition"] = files.content_disposition(dl.name, attachment)
-    return resp
+    resp.headers["Content-Disposition"] = files.content_disposition(dl.name, attachment=not inline)
+    return security.sandbox_pdf(resp) if inline else resp
 
 
 @bp.get("/p/<int:pub_id>/original")
@@ -140,7 +142,8 @@ def download_original(pub_id: int):
     pub = load_publication(pub_id)
     if pub.status != "published" or pub.source_file is None:
         abort(404)
-    resp = _send_stored(pub.source_file, pub.source_file.original_name)
+    # The uploaded file as it came (it may carry scripts): saved, never opened in the archive's origin.
+    resp = _send_stored(pub.source_file, pub.source_file.original_name, inline=False)
     _count_download(pub.id, resp)
     return resp
 
@@ -151,7 +154,7 @@ def download_article(pub_id: int):
     if pub.status != "published" or not citations.has_pdf(pub):
         abort(404)
     sf = pub.article_file or pub.source_file
-    resp = _send_stored(sf, f"kelisim-{pub.id}.pdf")
+    resp = _send_stored(sf, f"kelisim-{pub.id}.pdf", inline=True)
     _count_download(pub.id, resp)
     return resp
 

@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import jobs
+from .. import jobs, security
 from ..auth import login_required, role_required
 from ..core import db_session, get_archive
 from ..errors import UserValueError, fault_message
@@ -361,7 +361,7 @@ def review_file(pub_id: int):
     resp = send_file(dl.path, mimetype=dl.mime, as_attachment=dl.mime != "application/pdf", download_name=dl.name,
                      conditional=True, etag=dl.etag, max_age=0)
     resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return security.sandbox_pdf(resp)       # an uploaded PDF may carry scripts: never in the archive's origin
 
 
 @bp.get("/review/audit")
