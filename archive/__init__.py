@@ -81,6 +81,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return resp
 
+    from . import ui
+    ui.init_app(app)
     return app
 
 
