@@ -45,6 +45,27 @@ PAGES: list[tuple[str, str, bool]] = [
 EDITOR = ("editor@example.kz", "a-long-password-1")
 
 
+def serve_demo(data: Path):
+    """The demo archive (`manage.py demo`) with an editor account, built in ``data`` and served by
+    `manage.py serve`; returns (base URL, server process) for ``support.stop_server``."""
+    import subprocess
+
+    from support import REPO, served_env, start_server
+
+    env = served_env(data)
+    for args in (["demo"], ["create-user", EDITOR[0], "--role", "editor", "--password", EDITOR[1]]):
+        out = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True,
+                             text=True, timeout=900)
+        if out.returncode:
+            raise RuntimeError(f"manage.py {args[0]} failed:\n{out.stdout}{out.stderr}")
+    return start_server(env)
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless, as the browser tests run it."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
 def node_modules() -> Path | None:
     """The folder ``scripts/setup.sh --test`` installs axe-core and Lighthouse into (``<venv>/node``)."""
     for folder in (os.environ.get("ARCHIVE_NODE_MODULES", ""), str(Path(sys.prefix) / "node" / "node_modules")):
