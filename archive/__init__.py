@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 
-from . import auth, cli, cli_members, cli_ops, errors, http, i18n, jobs, logs, security, templating
+from . import auth, cli, cli_members, cli_ops, errors, http, i18n, jobs, logs, security, templating, ui
 from .config import data_dir, ensure_secret_key, load_config
 from .core import Archive, close_db_session, db_session, get_archive
 from .views import api, browse, dashboard, export, feeds, main, members, oai, people_admin
@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _static_caching(app)
     i18n.init_app(app)
     templating.init_app(app)
+    ui.init_app(app)
     security.init_app(app)       # before the routes (bounded int ids) and before CSRF (bounds come first)
     csrf = CSRFProtect(app)
     csrf.exempt(oai.bp)          # OAI-PMH harvesters POST without a session: the protocol is read-only
