@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
-from flask import Blueprint, abort, make_response, render_template, request, send_file
+from flask import Blueprint, abort, make_response, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.http import parse_range_header
@@ -39,8 +40,11 @@ def search():
     limit = get_archive().config.get("SEARCH_PAGE_SIZE", 10)
     result = run_search(get_archive(), db_session(), q, page=page, limit=limit, filters=filters_from_args(),
                         sort=sort)
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "sort")]
     return render_template("main/search.html", q=q, result=result, sort=sort, facets=_facet_view(result),
-                           active=_active_filters(), url_with=url_with)
+                           active=_active_filters(), url_with=url_with,
+                           export_url=lambda fmt: url_for("export.search_export", fmt=fmt) + "?" + urlencode(args),
+                           feed_url=url_for("feeds.search_atom") + ("?" + urlencode(args) if args else ""))
 
 
 def _facet_labels(name: str, values: list[str]) -> dict[str, str]:
