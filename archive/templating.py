@@ -8,9 +8,11 @@ from flask_babel import format_date
 from markupsafe import Markup
 
 from .core import db_session
-from .models import Publication
+from .i18n import _
+from .models import ProcessingRecord, Publication
 from .sanitize import safe_html
 from .services.entries import materials_of
+from .services.uploads import message_parts
 
 
 def clean_html_filter(text: str) -> Markup:
@@ -31,8 +33,14 @@ def entry_materials(pub: Publication) -> list[Publication]:
     return materials_of(db_session(), pub)
 
 
+def record_message(rec: ProcessingRecord) -> str:
+    """An upload record's message in the reader's language (each part translated, then its values filled in)."""
+    return "; ".join(_(template, **params) for template, params in message_parts(rec))
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and globals."""
     app.add_template_filter(clean_html_filter, "clean_html")
     app.add_template_filter(entry_date, "entry_date")
     app.add_template_global(entry_materials, "entry_materials")
+    app.add_template_global(record_message, "record_message")

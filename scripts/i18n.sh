@@ -15,7 +15,7 @@ PYTHON=.venv/bin/python
 [ -x "$PYTHON" ] || PYTHON=python3
 LOCALES="ru kk"
 
-"$PYBABEL" extract -F babel.cfg -k _l -k UploadError -k OCR_MISSING_MESSAGE -o translations/messages.pot \
+"$PYBABEL" extract -F babel.cfg -k _l -k N_ -k Message -k UploadError -k OCR_MISSING_MESSAGE -o translations/messages.pot \
   --add-comments=TRANSLATORS: --sort-by-file \
   --project="Kelisim Archive" --copyright-holder="Kelisim Archive" .
 

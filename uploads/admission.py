@@ -51,8 +51,8 @@ def precheck(path: Path, max_bytes: int, limits: Limits = Limits()) -> Precheck:
     if size == 0:
         raise UploadError("The file is empty (0 bytes).", "empty")
     if max_bytes and size > max_bytes:
-        raise UploadError(f"The file is larger than {max_bytes / (1024 * 1024):.0f} MB, the most the archive "
-                          "accepts for one file.", "too-big", f"{size} bytes")
+        raise UploadError("The file is larger than %(mb)d MB, the most the archive accepts for one file.",
+                          "too-big", f"{size} bytes", params={"mb": round(max_bytes / (1024 * 1024))})
     mime = detect.detect_type(path)
     if mime == detect.PDF:
         return _pdf(path, limits)

@@ -52,12 +52,12 @@ def _child(conn, func: Callable[..., Any], args: tuple, memory_mb: int, progress
             result = func(*args)
         conn.send(("ok", result))
     except UploadError as exc:
-        conn.send(("upload-error", (exc.user_message, exc.code, exc.detail)))
+        conn.send(("upload-error", (exc.message.template, exc.code, exc.detail, exc.message.params)))
     except MemoryError:
         conn.send(("memory", None))
     except RecursionError:
         conn.send(("upload-error", ("The file's internal structure loops back on itself; it cannot be read.",
-                                    "damaged", "RecursionError")))
+                                    "damaged", "RecursionError", {})))
     except BaseException:  # noqa: BLE001 - report anything to the parent, which decides what to say
         try:
             conn.send(("crash", traceback.format_exc(limit=20)))
@@ -85,9 +85,9 @@ def run_limited(func: Callable[..., Any], args: tuple, limits: Limits,
     try:
         while True:
             if not parent.poll(max(0.0, deadline - time.monotonic())):
-                message = (f"Processing this file took longer than the limit of {int(limits.seconds)} seconds "
-                           "and was stopped. It may be very large or damaged.")
-                raise UploadError(message, "timeout")
+                raise UploadError("Processing this file took longer than the limit of %(seconds)d seconds and was "
+                                  "stopped. It may be very large or damaged.", "timeout",
+                                  params={"seconds": int(limits.seconds)})
             try:
                 status, payload = parent.recv()
             except (EOFError, OSError):
@@ -104,12 +104,11 @@ def run_limited(func: Callable[..., Any], args: tuple, limits: Limits,
     if status == "ok":
         return payload
     if status == "upload-error":
-        message, code, detail = payload
-        raise UploadError(message, code, detail)
+        message, code, detail, params = payload
+        raise UploadError(message, code, detail, params)
     if status == "memory" or (status == "died" and proc.exitcode in (-9, -6)):
-        message = (f"Processing this file needed more than the memory limit of {limits.memory_mb} MB and was "
-                   "stopped. It may be a compressed 'bomb' or damaged.")
-        raise UploadError(message, "memory")
+        raise UploadError("Processing this file needed more than the memory limit of %(mb)d MB and was stopped. "
+                          "It may be a compressed 'bomb' or damaged.", "memory", params={"mb": limits.memory_mb})
     logger.error("extraction child failed (%s, exit %s): %s", status, proc.exitcode, payload)
     raise UploadError("The file could not be processed because of an internal error; it has been logged.",
                       "internal", str(payload)[:2000])

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import detect, progress
-from .errors import UploadError
+from .errors import Message, N_, UploadError
 from .limits import Limits, run_limited
 from .types import ArticleSpan, ExtractedDocument, Metadata, Page, VolumeInfo
 
@@ -25,11 +25,12 @@ extract_pdf_engine = "pdfium"
 # scan ends with its first pages recognised and a warning instead of a timeout that loses everything.
 OCR_TIME_SHARE = 0.8
 
-OCR_BUDGET_WARNING = ("Pages %(pages)s were not read by text recognition (OCR): this file has %(needed)d pages "
+# Warning templates: translated where they are shown, the values filled in after translation.
+OCR_BUDGET_WARNING = N_("Pages %(pages)s were not read by text recognition (OCR): this file has %(needed)d pages "
                       "without a usable text layer and at most %(limit)d are recognised per file. They are kept "
                       "without text and cannot be found by search; upload the file in smaller parts to have "
                       "them recognised.")
-OCR_TIME_WARNING = ("Pages %(pages)s were not read by text recognition (OCR) because the time limit for one file "
+OCR_TIME_WARNING = N_("Pages %(pages)s were not read by text recognition (OCR) because the time limit for one file "
                     "was reached. They are kept without text and cannot be found by search; upload the file in "
                     "smaller parts to have them recognised.")
 
@@ -63,13 +64,13 @@ def _ocr_bad_pages(path: Path, pages: list[Page], pictures: list[bool | None], w
     if not bad:
         return True
     if not allow_ocr:
-        warnings.append(f"{len(bad)} page(s) have no usable text and OCR is switched off.")
+        warnings.append(Message("%(n)d page(s) have no usable text and OCR is switched off.", n=len(bad)))
         return True
     from .extract.ocr import ocr_pdf_pages, tesseract_available
 
     if not tesseract_available():
-        warnings.append(f"{len(bad)} page(s) have no usable text and text recognition (OCR) is not installed; "
-                        "they will not be searchable until the file is processed again.")
+        warnings.append(Message("%(n)d page(s) have no usable text and text recognition (OCR) is not installed; "
+                                "they will not be searchable until the file is processed again.", n=len(bad)))
         return False
     wanted = bad[: max(0, max_pages)]
     texts = ocr_pdf_pages(path, wanted, stop_at=stop_at) if wanted else {}
@@ -80,10 +81,10 @@ def _ocr_bad_pages(path: Path, pages: list[Page], pictures: list[bool | None], w
     over_budget = bad[len(wanted):]
     out_of_time = [n for n in wanted if n not in texts]
     if over_budget:
-        warnings.append(OCR_BUDGET_WARNING % {"pages": _ranges(over_budget), "needed": len(bad),
-                                              "limit": max(0, max_pages)})
+        warnings.append(Message(OCR_BUDGET_WARNING, pages=_ranges(over_budget), needed=len(bad),
+                                limit=max(0, max_pages)))
     if out_of_time:
-        warnings.append(OCR_TIME_WARNING % {"pages": _ranges(out_of_time)})
+        warnings.append(Message(OCR_TIME_WARNING, pages=_ranges(out_of_time)))
     return True
 
 
@@ -144,7 +145,8 @@ def extract_file(path: Path, max_pages: int = 3000, allow_ocr: bool = True, ocr_
                           "no-text")
     unusable = [p.number for p in pages if p.method != "ocr" and "empty" not in p.problems and p.problems]
     if unusable:
-        warnings.append(f"Text on page(s) {_ranges(unusable)} may still be wrong ({', '.join(sorted({x for p in pages for x in p.problems}))}).")
+        warnings.append(Message("Text on page(s) %(pages)s may still be wrong (%(problems)s).", pages=_ranges(unusable),
+                                problems=", ".join(sorted({x for p in pages for x in p.problems}))))
     doc = ExtractedDocument(mime=mime, pages=pages, metadata=Metadata(), warnings=warnings)
     if mime == detect.PDF and len(pages) >= 8:
         from .volumes import looks_like_volume, split_volume

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from uploads.errors import UploadError
+from uploads.errors import UploadError, template_of
 from uploads.limits import run_limited
 from uploads.metadata import RULES_VERSION, extract_metadata
 from uploads.pdfsplit import split_pdf
@@ -189,7 +189,7 @@ def _create_volume(archive, session: Session, path: Path, doc: ExtractedDocument
         try:
             parts = run_limited(split_pdf, (path, ranges, Path(tmp)), archive.limits)
         except UploadError as exc:
-            doc.warnings.append(exc.user_message)
+            doc.warnings.append(exc.message)
             parts = [None] * len(ranges)
         for span, part in zip(doc.articles, parts):
             pages = doc.pages[span.first_page - 1: span.last_page]
@@ -250,7 +250,8 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
     except UploadError as exc:
         logger.info("rejected %s: %s (%s)", name, exc.code, exc.detail)
         with archive.db.session() as s:
-            rec = records.write_outcome(s, name, "error", exc.user_message, exc.code, user_id, record_id=record_id)
+            rec = records.write_outcome(s, name, "error", exc.user_message, exc.code, user_id, record_id=record_id,
+                                        details={"messages": [list(template_of(exc.message))]})
             s.commit()
             return IngestOutcome(name, "error", error=exc.user_message, record_id=rec.id)
     status = "published" if publish else "draft"
@@ -272,7 +273,8 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
             for p in doc.pages:
                 methods[p.method] = methods.get(p.method, 0) + 1
             rec = records.write_outcome(s, name, "ok", "; ".join(doc.warnings), user_id=user_id, publication_ids=ids,
-                          stored_file_id=sf.id, details={"methods": methods, "warnings": doc.warnings,
+                          stored_file_id=sf.id, details={"methods": methods, "warnings": [str(w) for w in doc.warnings],
+                                                          "messages": [list(template_of(w)) for w in doc.warnings],
                                                           "volume": doc.is_volume},
                           record_id=record_id)
             s.commit()

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from uploads import precheck
-from uploads.errors import UploadError
+from uploads.errors import UploadError, template_of
 from uploads.limits import Limits
 
 from ..i18n import _l
@@ -116,7 +116,8 @@ def create_records(archive, files: list[Received], user_id: Optional[int]) -> li
             else:
                 recs.append(ProcessingRecord(original_name=f.name, status="error", message=f.error.user_message,
                                              error_code=f.error.code, user_id=user_id, finished_at=utcnow(),
-                                             details={"refused": "before-queueing"}))
+                                             details={"refused": "before-queueing",
+                                                      "messages": [list(template_of(f.error.message))]}))
         s.add_all(recs)
         s.flush()
         return [r.id for r in recs]
@@ -132,6 +133,15 @@ def mark_queue_failed(archive, record_id: int, message: str) -> None:
             rec.status, rec.message, rec.error_code = "error", message, "queue"
 
     archive.db.write(write)
+
+
+def message_parts(rec: ProcessingRecord) -> list[tuple[str, dict]]:
+    """The record's message as (template, values) pairs, so it can be shown translated; a message stored
+    before templates were kept is one plain part."""
+    parts = (rec.details or {}).get("messages")
+    if isinstance(parts, list) and parts:
+        return [(str(t), dict(p or {})) for t, p in parts]
+    return [(rec.message, {})] if rec.message else []
 
 
 def recent_for_user(session: Session, user_id: int, limit: int = RECENT_RECORDS) -> list[ProcessingRecord]:

@@ -19,6 +19,7 @@ from ..permissions import can_edit, is_admin, is_editor
 from ..services import audit as audit_trail
 from ..services import background, entries, files, indexing, publications, publishing, review, splits, topics
 from ..services import uploads as records
+from ..templating import record_message
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ def upload_post():
 def _record_json(r: ProcessingRecord, end: records.EndState | None) -> dict:
     progress = (r.details or {}).get("progress") if r.status == "running" else None
     out = {"id": r.id, "file": r.original_name, "status": r.status,
-           "message": _(r.message) if r.message else "",
+           "message": record_message(r),
            "publication_ids": r.publication_ids,
            "lane": (r.details or {}).get("lane", "quick"),
            "progress": ({**progress, "label": _(background.STAGE_LABELS.get(progress.get("stage", ""), ""))}

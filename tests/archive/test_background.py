@@ -129,3 +129,17 @@ def test_event_programme_is_found_by_each_word(signed_in, archive):
         ids = [h["id"] for h in editor.get(f"/api/search?q={word}").get_json()["hits"]]
         assert pub_id in ids, word
     assert "alert(1)" not in editor.get(f"/p/{pub_id}").get_data(as_text=True)
+
+
+def test_upload_messages_are_shown_in_the_readers_language_with_their_values(app):
+    from archive.models import ProcessingRecord
+    from archive.templating import record_message
+
+    rec = ProcessingRecord(original_name="scan.pdf", status="ok", message="…", details={"messages": [
+        ["%(n)d page(s) have no usable text and OCR is switched off.", {"n": 7}]]})
+    with app.test_request_context("/ru/upload"):
+        ru = record_message(rec)
+    with app.test_request_context("/en/upload"):
+        en = record_message(rec)
+    assert en == "7 page(s) have no usable text and OCR is switched off."
+    assert ru != en and "7" in ru
