@@ -137,9 +137,9 @@ def test_upload_messages_are_shown_in_the_readers_language_with_their_values(app
 
     rec = ProcessingRecord(original_name="scan.pdf", status="ok", message="…", details={"messages": [
         ["%(n)d page(s) have no usable text and OCR is switched off.", {"n": 7}]]})
-    with app.test_request_context("/ru/upload"):
+    with app.test_request_context("/upload?hl=ru"):
         ru = record_message(rec)
-    with app.test_request_context("/en/upload"):
+    with app.test_request_context("/upload?hl=en"):
         en = record_message(rec)
     assert en == "7 page(s) have no usable text and OCR is switched off."
     assert ru != en and "7" in ru
