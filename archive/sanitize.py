@@ -29,6 +29,12 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _LINES = re.compile(r"\s*\n\s*")
 
 
+def strip_tags(html: str) -> str:
+    """Tags and comments removed, entities decoded, whitespace collapsed: plain text, never markup."""
+    # The Markup object is only a parser here; its striptags() returns a plain str, nothing is rendered.
+    return Markup(html or "").striptags()  # nosec B704
+
+
 def _fragment(text: str):
     """The markup parsed into one wrapping element (lxml's HTML parser, no network, no entities beyond HTML's)."""
     try:
@@ -72,7 +78,7 @@ def plain_text(html: str | None) -> str:
         return _LINES.sub("\n", _SPACES.sub(" ", html)).strip()
     root = _fragment(_drop_content(html))
     if root is None:
-        return Markup(html).striptags()
+        return strip_tags(html)
     parts: list[str] = []
 
     def walk(el) -> None:

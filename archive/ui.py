@@ -16,6 +16,8 @@ from markupsafe import Markup
 from indexer.analysis.language import detect_language
 from indexer.analysis.translit import cyrillic_to_latin, looks_like_kazakh_latin
 
+from .sanitize import strip_tags
+
 DEFAULT_SITE_NAME = "Kelisim Archive"
 _SITE_NAME = lazy_gettext("Kelisim Archive")
 _KK_LETTERS = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
@@ -93,7 +95,7 @@ def passage_language(pub, text: Any) -> str:
     own = getattr(pub, "language", None) or ""
     if own and getattr(pub, "kind", "") != "volume":
         return own
-    plain = text.striptags() if isinstance(text, Markup) else Markup(str(text or "")).striptags()
+    plain = text.striptags() if isinstance(text, Markup) else strip_tags(str(text or ""))
     return text_language(plain, own or locale())
 
 
@@ -173,7 +175,7 @@ def nav_section() -> str:
 
 def plain_excerpt(html: Optional[str], limit: int = 160) -> str:
     """Rich text as one plain line of at most ``limit`` characters (for a meta description)."""
-    text = " ".join(Markup(html or "").striptags().split())
+    text = " ".join(strip_tags(html or "").split())
     if len(text) <= limit:
         return text
     cut = text[:limit - 1].rsplit(" ", 1)[0]

@@ -62,7 +62,11 @@ def test_inflected_forms_find_every_document_with_another_form(corpus_archive):
                         if any(t.key in keys for pg in p.pages for t in analyze_text(pg.text, p.language or "ru"))}
             assert expected, query
             result = run_search(archive, s, query, limit=50)
-            assert {h.publication.id for h in result.hits} >= expected, query
+            found = {h.publication.id for h in result.hits}
+            # one work, one result: a copy of a work that was found (another file of it) is found with it
+            missed = {(p.id, p.kind, p.duplicate_of_id, p.title[:60])
+                      for p in pubs if p.id in expected - found and p.duplicate_of_id not in found}
+            assert not missed, (query, found, missed)
             assert all("<mark>" in h.snippet_html for h in result.hits if h.publication.id in expected)
 
 

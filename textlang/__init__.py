@@ -32,6 +32,9 @@ _SAMPLE = 8000         # characters counted; py3langid sees the first 4000
 # rarely above 0.2 in Russian text quoting Kazakh names. Between the two bounds py3langid decides.
 _KK_WORDS_SURE = 0.35
 _KK_WORDS_NONE = 0.0
+# Share of Cyrillic words with і ї є ґ from which a text with no Kazakh letter is Ukrainian (about 0.2-0.3 in
+# Ukrainian prose).
+_UK_WORDS_SURE = 0.1
 
 _lock = threading.Lock()
 _identifier = None
@@ -86,7 +89,11 @@ def _kazakh_by_letters(cyr_words: list[str]) -> tuple[str | None, float]:
     """("kk" | "" | None, share of words with a Kazakh letter): None when the letters alone do not decide."""
     strong = sum(1 for w in cyr_words for ch in w if ch in _KK_STRONG)
     if not strong and any(ch in _UK_ONLY for w in cyr_words for ch in w):
-        return "", 0.0   # Ukrainian (і, ї, є, ґ without any Kazakh letter): none of the archive's languages
+        # Ukrainian (і, ї, є, ґ in many words, no Kazakh letter): none of the archive's languages. A Russian
+        # text that quotes a Ukrainian reference or running footer has them in a few words only.
+        uk_words = sum(1 for w in cyr_words if any(ch in _UK_ONLY or ch in "іІ" for ch in w))
+        if uk_words / max(len(cyr_words), 1) >= _UK_WORDS_SURE:
+            return "", 0.0
     kk_words = sum(1 for w in cyr_words if any(ch in _KK_CYR for ch in w))
     share = kk_words / max(len(cyr_words), 1)
     if (share >= _KK_WORDS_SURE and kk_words >= 2) or (kk_words == 1 and len(cyr_words) <= 3):
