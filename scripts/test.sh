@@ -6,10 +6,22 @@
 # trust auth, database "test"), the whole suite again on PostgreSQL and the archive and demo tests with the
 # PostgreSQL full-text backend. Arguments are passed to a single pytest run instead.
 # TEST_WORKERS (default 2) sets the pytest-xdist processes; each gets its own PostgreSQL database.
+#
+# --quick: the loop while working — no setup (run the full command once first), tests not marked slow, SQLite
+# only (TEST_PG_URL=none skips the modules that would open PostgreSQL databases of their own). A few minutes;
+# run the full command before you push.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --test
 PYTEST=(.venv/bin/python -m pytest -q -p no:cacheprovider -n "${TEST_WORKERS:-2}" --dist loadfile)
+if [ "${1:-}" = "--quick" ]; then
+  shift
+  [ -x .venv/bin/python ] || { echo "No .venv yet: run scripts/test.sh (the full command) once first." >&2; exit 2; }
+  SECONDS=0
+  env -u TEST_DATABASE_URL TEST_PG_URL=none "${PYTEST[@]}" -m "not slow" "$@"
+  echo "--- quick run done in ${SECONDS} s"
+  exit 0
+fi
+bash scripts/setup.sh --test
 SECONDS=0
 "${PYTEST[@]}" "$@"
 [ "$#" -eq 0 ] || exit 0

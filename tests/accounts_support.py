@@ -4,12 +4,11 @@ Import the fixtures into a test module (``from accounts_support import app, user
 """
 from __future__ import annotations
 
-import re
-
 import pytest
 from flask.testing import FlaskClient
 
 from archive.services.accounts import create_user
+from support import csrf
 
 PASSWORD = "correct horse battery"
 
@@ -34,8 +33,7 @@ def wire(app):
 
 def token(client, url: str = "/login") -> str:
     """The CSRF token of the form at ``url``."""
-    html = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return csrf(client.get(url).get_data(as_text=True))
 
 
 @pytest.fixture

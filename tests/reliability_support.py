@@ -3,7 +3,6 @@ the database and index compared, and a TCP proxy that can cut PostgreSQL away fr
 from __future__ import annotations
 
 import os
-import re
 import select
 import socket
 import subprocess
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from support import REPO, free_port, reset_database, scratch_pg_url
+from support import REPO, archive_env, csrf, free_port, reset_database, scratch_pg_url, wait_serving  # noqa: F401 - csrf re-exported
 
 
 PASSWORD = "reliable-password-1"
@@ -43,17 +42,12 @@ def reset_pg() -> None:
     reset_database(pg_url())
 
 
-def archive_env(data: Path, database_url: str = "", **extra: str) -> dict:
-    """The environment of every process of one archive (server, worker, CLI)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
-    env.update({"ARCHIVE_DATA_DIR": str(data), "ARCHIVE_SECRET_KEY": "reliability-secret",
-                "ARCHIVE_RATELIMIT_ENABLED": "0",
-                "ARCHIVE_EXTRACT_TIMEOUT_S": "300", "ARCHIVE_JOBS_RETRY_DELAY_S": "1", "PYTHONUNBUFFERED": "1",
-                "ARCHIVE_BABEL_DEFAULT_LOCALE": "en"})   # the tests read the English messages
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    env.update(extra)
-    return env
+def reliability_env(data: Path, database_url: str = "", **extra: str) -> dict:
+    """``support.archive_env`` with this package's settings: quick job retries, English messages."""
+    settings = {"ARCHIVE_SECRET_KEY": "reliability-secret", "ARCHIVE_EXTRACT_TIMEOUT_S": "300",
+                "ARCHIVE_JOBS_RETRY_DELAY_S": "1",
+                "ARCHIVE_BABEL_DEFAULT_LOCALE": "en"}   # the tests read the English messages
+    return archive_env(data, database_url, **{**settings, **extra})
 
 
 def manage(env: dict, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
@@ -88,17 +82,7 @@ class Served:
         self.wait_ready()
 
     def wait_ready(self, seconds: float = 120) -> None:
-        deadline = time.time() + seconds
-        while time.time() < deadline:
-            if self.server.poll() is not None:
-                pytest.fail("server exited: " + self.log()[-3000:])
-            try:
-                if requests.get(self.base + "/healthz", timeout=3).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.3)
-        pytest.fail("server did not start: " + self.log()[-3000:])
+        wait_serving(self.base, self.server, self.log, seconds)
 
     def log(self, name: str = "server.log") -> str:
         p = self.logdir / name
@@ -124,10 +108,6 @@ def _stop(proc: subprocess.Popen | None) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(10)
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def signed_in(base: str, email: str) -> requests.Session:

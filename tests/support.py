@@ -55,6 +55,8 @@ def scratch_pg_url(name: str) -> str:
     import os
 
     base = os.environ.get("TEST_DATABASE_URL") or os.environ.get("TEST_PG_URL") or PG_SERVER_URL
+    if base == "none":                                    # scripts/test.sh --quick: SQLite only
+        pytest.skip("PostgreSQL turned off (TEST_PG_URL=none)")
     try:
         return _own_pg_database(base, name)
     except Exception:  # noqa: BLE001 - any failure to reach the server means "not here"
@@ -78,18 +80,34 @@ def reset_database(url: str) -> None:
         engine.dispose()
 
 
-def served_env(data: Path, **extra: str) -> dict:
-    """The environment for `manage.py` subprocesses on a fresh archive in ``data``: SQLite by default,
-    the (emptied) PostgreSQL test database when the suite runs on PostgreSQL."""
+def archive_env(data: Path, database_url: str = "", **extra: str) -> dict:
+    """The one environment builder for `manage.py` subprocesses (server, worker, CLI) of the archive in
+    ``data``: this process's environment without its database settings, no rate limits, unbuffered output,
+    ``database_url`` when given (SQLite in ``data`` otherwise), then ``extra`` (ARCHIVE_* settings)."""
     import os
 
-    env = {**os.environ, "ARCHIVE_DATA_DIR": str(data), "ARCHIVE_RATELIMIT_ENABLED": "0", **extra}
-    env.pop("DATABASE_URL", None)
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
+    env.update({"ARCHIVE_DATA_DIR": str(data), "ARCHIVE_RATELIMIT_ENABLED": "0", "PYTHONUNBUFFERED": "1"})
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    env.update(extra)
+    return env
+
+
+def served_env(data: Path, **extra: str) -> dict:
+    """``archive_env`` on a fresh archive of this pass: SQLite by default, the (emptied) PostgreSQL test
+    database when the suite runs on PostgreSQL."""
     url = pg_test_url()
     if url:
         reset_database(url)
-        env["DATABASE_URL"] = url
-    return env
+    return archive_env(data, url, **extra)
+
+
+def csrf(html: str) -> str:
+    """The CSRF token of the (first) form in ``html``."""
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def corpus_path(*parts: str) -> Path:
@@ -166,10 +184,6 @@ def start_server(env: dict, *args: str):
     """`manage.py serve` on a free port with ``env``; returns (base URL, process) once /healthz answers."""
     import subprocess
     import sys
-    import time
-
-    import requests
-
     import tempfile
 
     port = free_port()
@@ -178,17 +192,35 @@ def start_server(env: dict, *args: str):
     proc = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port), *args], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=log)
     proc.log = log
+
+    def log_text() -> str:
+        log.seek(0)
+        return log.read().decode(errors="replace")
+
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
+    wait_serving(base, proc, log_text)
+    return base, proc
+
+
+def wait_serving(base: str, proc, log_text, seconds: float = 120) -> None:
+    """Return once ``base``/healthz answers 200; fail the test with the server's log when ``proc`` exits or
+    ``seconds`` pass (the one wait every served-app helper uses)."""
+    import time
+
+    import requests
+
+    deadline = time.time() + seconds
     while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail("server exited: " + log_text()[-3000:])
         try:
-            if requests.get(base + "/healthz", timeout=2).status_code == 200:
-                return base, proc
-        except requests.ConnectionError:
-            time.sleep(0.3)
+            if requests.get(base + "/healthz", timeout=3).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
     proc.kill()
-    log.seek(0)
-    pytest.fail("server did not start: " + log.read().decode(errors="replace")[-2000:])
+    pytest.fail("server did not start: " + log_text()[-3000:])
 
 
 def stop_server(proc) -> None:

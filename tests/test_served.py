@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from support import served_env, KK_ARTICLE, REPO, RU_ARTICLE, make_pdf, start_server, stop_server
+from support import served_env, KK_ARTICLE, REPO, RU_ARTICLE, csrf, make_pdf, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +47,7 @@ def test_served_many_parallel_requests_without_errors(server):
     assert codes == [200] * len(queries)
 
 
-def _csrf(html: str) -> str:
-    import re
-
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+_csrf = csrf
 
 
 def test_served_upload_is_processed_in_the_background_worker(server, tmp_path):

@@ -1,13 +1,12 @@
 """The editors' people tool: candidate pairs with a Merge button, splitting authorships into a new person."""
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import select
 
 from accounts_support import app, signed_in, users  # noqa: F401 - fixtures
 from archive.models import AuditEvent, Authorship, IndexTask, Person, Publication, utcnow
+from support import csrf
 
 
 @pytest.fixture(autouse=True)
@@ -40,8 +39,7 @@ def variants(archive):
         return {"ru": ru.id, "lat": lat.id, "p1": p1.id, "p2": p2.id, "p3": p3.id}
 
 
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+_csrf = csrf
 
 
 @pytest.mark.parametrize("who, status", [("anonymous", 302), ("member", 403), ("editor", 200), ("admin", 200)])

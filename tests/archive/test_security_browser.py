@@ -16,7 +16,7 @@ import time
 import pytest
 import requests
 
-from support import REPO, RU_ARTICLE, make_pdf, served_env, start_server, stop_server
+from support import REPO, RU_ARTICLE, csrf, make_pdf, served_env, start_server, stop_server
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
@@ -37,8 +37,6 @@ def payload() -> str:
     return PAYLOADS[n % len(PAYLOADS)].format(n=n)
 
 
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def text_fields(html: str, action: str) -> list[str]:

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from reliability_support import (pg_url, Served, archive_env, assert_clean_page, csrf, index_matches_database,
+from reliability_support import (pg_url, Served, reliability_env, assert_clean_page, csrf, index_matches_database,
                                  manage, pg_available, reset_pg, signed_in, start_manage, upload, wait_records)
 from support import make_pdf
 
@@ -68,7 +68,7 @@ def test_ten_uploads_publishing_and_reindex_at_once_lose_nothing(database_url, t
     data, files, logs = tmp_path / "data", tmp_path / "files", tmp_path / "logs"
     files.mkdir()
     logs.mkdir()
-    env = archive_env(data, database_url)
+    env = reliability_env(data, database_url)
     seed = files / "seed"
     seed.mkdir()
     for i in range(3):

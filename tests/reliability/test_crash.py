@@ -10,7 +10,6 @@ The kill moments come from a seeded generator; the figures are printed (`pytest 
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import subprocess
@@ -26,7 +25,7 @@ from sqlalchemy import func, select
 
 from archive.models import IndexTask, ProcessingRecord, Publication, StoredFile
 from archive.storage import sha256_of
-from support import DEMO, REPO, RU_ARTICLE, free_port, make_pdf
+from support import DEMO, REPO, RU_ARTICLE, archive_env, csrf, free_port, make_pdf, wait_serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_databases]
 
@@ -109,10 +108,7 @@ def monkeypatch_module():
 # -- processes ---------------------------------------------------------------------------------------
 
 def env_for(data: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(ARCHIVE_DATA_DIR=str(data), ARCHIVE_OCR_ENABLED="0", ARCHIVE_JOBS_RETRY_DELAY_S="1",
-               ARCHIVE_EXTRACT_TIMEOUT_S="120")
-    return env
+    return archive_env(data, ARCHIVE_OCR_ENABLED="0", ARCHIVE_JOBS_RETRY_DELAY_S="1", ARCHIVE_EXTRACT_TIMEOUT_S="120")
 
 
 def spawn(data: Path, *args: str) -> subprocess.Popen:
@@ -318,18 +314,11 @@ def _serve(data: Path):
     port = free_port()
     proc = spawn(data, "serve", "--port", str(port), "--workers", "1", "--threads", "4")
     base = f"http://127.0.0.1:{port}"
-
-    def up():
-        try:
-            return requests.get(base + "/healthz", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-    assert wait_for(up, 90), (data / "process.log").read_text(errors="replace")[-2000:]
+    wait_serving(base, proc, lambda: (data / "process.log").read_text(errors="replace"))
     return base, proc
 
 
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+_csrf = csrf
 
 
 def _login(base: str) -> requests.Session:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from reliability_support import (CuttableProxy, Served, archive_env, assert_clean_page, index_matches_database,
+from reliability_support import (CuttableProxy, Served, reliability_env, assert_clean_page, index_matches_database,
                                  manage, pg_available, reset_pg, signed_in, upload, wait_records)
 from support import KK_ARTICLE, RU_ARTICLE, make_pdf
 
@@ -66,7 +66,7 @@ def _ingest_json(env: dict, *paths: Path, publish: bool = False) -> tuple[int, l
 
 def _archive(data: Path, **env_extra: str) -> dict:
     """A fresh archive in ``data`` with one member; returns its environment."""
-    env = archive_env(data, **env_extra)
+    env = reliability_env(data, **env_extra)
     manage(env, "init")
     manage(env, "create-user", "member@example.kz", "--password", "reliable-password-1")
     return env

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reliability_support import Served, archive_env, archive_json, manage, start_manage
+from reliability_support import Served, reliability_env, archive_json, manage, start_manage
 from support import corpus_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_databases]
@@ -63,7 +63,7 @@ def _run(served: Served, paths, label: str):
 @pytest.fixture(scope="module")
 def demo_archive(tmp_path_factory):
     data = tmp_path_factory.mktemp("load") / "data"
-    env = archive_env(data)
+    env = reliability_env(data)
     manage(env, "demo", timeout=900)
     pubs = _publications(env)
     assert len(pubs) >= 8 and any(p["article"] for p in pubs)
