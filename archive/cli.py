@@ -1,11 +1,9 @@
 """``manage.py`` commands. They stay thin: parse, call a service, report."""
 from __future__ import annotations
 
-import contextlib
 import html
 import json
 import re
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +21,7 @@ from .errors import UserValueError, fault_message
 from .migrate import upgrade
 from .representations import publication_json
 from .search import run_search
-from .serve import run_gunicorn
+from .serve import manage_child, run_gunicorn
 from .services.accounts import create_user
 from .services.bridge import current_bridge
 from .services.indexing import process_index_tasks, rebuild_index
@@ -223,30 +221,9 @@ def serve_command(host, port, workers, threads, jobs):
     """Serve the archive with gunicorn (a production WSGI server), plus the job worker by default."""
     _init_db()
     click.echo(f"Serving {get_archive().data_dir} on http://{host}:{port}/ ({workers} workers × {threads} threads)")
-    with _job_worker(jobs):
+    with manage_child(jobs, "worker"):
         run_gunicorn(host, port, workers, threads, current_app.config,
                      factory=current_app.extensions["archive_factory"])
-
-
-def _job_worker(enabled: bool):
-    """A `manage.py worker` child process for the lifetime of the server (the one-command default)."""
-    @contextlib.contextmanager
-    def run():
-        proc = None
-        if enabled:
-            manage = Path(__file__).resolve().parent.parent / "manage.py"
-            proc = subprocess.Popen([sys.executable, str(manage), "worker"])
-        try:
-            yield
-        finally:
-            if proc is not None:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-
-    return run()
 
 
 @click.command("demo")

@@ -1,11 +1,6 @@
 """``manage.py set-password`` and ``manage.py worker``: accounts and background jobs from the shell."""
 from __future__ import annotations
 
-import contextlib
-import subprocess
-import sys
-from pathlib import Path
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -14,6 +9,7 @@ from .core import get_archive
 from .errors import UserValueError
 from .jobs import get_jobs, worker_startup
 from .logs import setup_logging
+from .serve import manage_child
 from .services.accounts import set_password, user_by_email
 
 
@@ -64,30 +60,12 @@ def worker_command(workers, lane):
     if done["requeued"] or done["indexed"]:
         click.echo(f"Recovered: {len(done['requeued'])} upload(s) queued again, "
                    f"index work applied for {done['indexed']} publication(s).")
-    with _slow_lane(lane == "both"):
+    with manage_child(lane == "both", "worker", "--lane", "slow"):
         jobs.huey.create_consumer(workers=workers, worker_type="thread").run()
 
 
 def _where(huey) -> str:
     return getattr(huey.storage, "filename", None) or "Redis queue " + huey.name
-
-
-@contextlib.contextmanager
-def _slow_lane(enabled: bool):
-    """A `manage.py worker --lane slow` child for as long as the quick lane's consumer runs."""
-    proc = None
-    if enabled:
-        manage = Path(__file__).resolve().parent.parent / "manage.py"
-        proc = subprocess.Popen([sys.executable, str(manage), "worker", "--lane", "slow"])
-    try:
-        yield
-    finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 def register(app) -> None:

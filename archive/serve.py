@@ -1,8 +1,12 @@
 """gunicorn as the production server behind ``manage.py serve``."""
 from __future__ import annotations
 
+import contextlib
 import re
-from typing import Callable
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Iterator
 
 import gunicorn.http.wsgi
 from flask import Flask
@@ -66,3 +70,22 @@ def run_gunicorn(host: str, port: int, workers: int = 2, threads: int = 4, confi
                # reach the app, which refuses them with a page a person can read
                "limit_request_line": 8190,
                "logconfig_dict": gunicorn_logconfig(config)}, factory).run()
+
+
+@contextlib.contextmanager
+def manage_child(enabled: bool, *args: str) -> Iterator[None]:
+    """``manage.py ARGS`` as a child process for as long as the block runs (a job worker beside the server,
+    the slow lane beside the quick one); nothing when not ``enabled``."""
+    proc = None
+    if enabled:
+        manage = Path(__file__).resolve().parent.parent / "manage.py"
+        proc = subprocess.Popen([sys.executable, str(manage), *args])  # nosec B603 - our own script, fixed args
+    try:
+        yield
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
