@@ -243,7 +243,7 @@ def demo_command(then_serve, host, port):
         click.echo(f"{o.status:9} {f.name}" + (f": {o.error}" if o.error else ""))
     if then_serve:
         click.echo(f"Serving on http://{host}:{port}/")
-        with _job_worker(True):
+        with manage_child(True, "worker"):
             run_gunicorn(host, port, 2, 4, current_app.config, factory=current_app.extensions["archive_factory"])
 
 

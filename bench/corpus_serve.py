@@ -211,7 +211,6 @@ def main() -> None:
         code = (f"import json,sys; sys.path.insert(0, {str(REPO)!r}); from bench.corpus_serve import in_process, query_mix; "
                 f"print(json.dumps(in_process(__import__('pathlib').Path({str(data)!r}), {backend!r}, {a.dsn!r}, "
                 f"query_mix(), lambda m: print(m, file=sys.stderr, flush=True))))")
-        t, c = time.perf_counter(), time.process_time()
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
         if out.returncode:
             log(out.stderr[-3000:])

@@ -37,7 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -263,7 +263,6 @@ def build(name: str, synth: Synth, n: int, folder: Path, dsn: str, fts: Fts5Refe
     real = documents.analyzed
     analysis = [0.0]
     tokens = [0]
-    current: dict[int, object] = {}
 
     def timed_analyzed(doc):
         t = time.perf_counter()

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from . import detect, progress
 from .errors import Message, N_, UploadError
 from .limits import Limits, run_limited
-from .types import ArticleSpan, ExtractedDocument, Metadata, Page, VolumeInfo
+from .types import ArticleSpan, ExtractedDocument, Metadata, Page
 
 logger = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ _NOTE_RE = re.compile(
 
 _SURNAME = (rf"(?:[{UP}](?:[{LO}'’`]|[{UP}](?=[{LO}]))*[{LO}](?:[-–][{UP}][{LO}'’]+)?"
             rf"|(?![IVXLCDMХІҮ]+[-\s])[{UP}]{{3,}}(?:-[{UP}]{{2,}})?(?=,?\s?[A-ZА-ЯЁ]\.))")  # upper case, not a Roman numeral
-_SURNAME_PARTICLE = rf"(?:(?:[Vv]an|[Vv]on|der|den|[Dd]e|[Dd]i|[Dd]a|[Ll]a|[Ll]e|[Dd]u|ван|фон|де)\s){{0,2}}"
+_SURNAME_PARTICLE = r"(?:(?:[Vv]an|[Vv]on|der|den|[Dd]e|[Dd]i|[Dd]a|[Ll]a|[Ll]e|[Dd]u|ван|фон|де)\s){0,2}"
 # One initial: "А.", "Sh.", "Yu.", "Дж.", "A.-M."; a last initial may lack its dot before a comma ("С,").
 _INITIAL = rf"(?:[{UP}][{LO}]?[{LO}]?\.(?:\s?-\s?[{UP}]\.)?)"
 _INITIALS = rf"(?:{_INITIAL}(?:\s?{_INITIAL}){{0,2}}(?:[{UP}][{LO}]{{0,2}}(?=,|\s\(\d))?|[{UP}][{LO}]?(?=,|\s\(\d))"
