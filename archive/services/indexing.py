@@ -173,7 +173,9 @@ def rebuild_index(archive, progress=None, processes: int | None = None) -> tuple
     """
     t0 = time.perf_counter()
     with archive.db.session() as s:
-        last_task = s.scalar(select(func.max(IndexTask.id))) or 0
+        # The tasks this rebuild makes redundant: those recorded before it starts. SQLite reuses the ids of
+        # deleted rows, so a task recorded later may get an id below this one: its time tells it apart.
+        last_task, last_at = s.execute(select(func.max(IndexTask.id), func.max(IndexTask.created_at))).one()
     archive.search.clear()
     with archive.db.session() as s:
         ids = list(s.scalars(select(Publication.id).where(Publication.status == "published").order_by(Publication.id)))
@@ -205,6 +207,7 @@ def rebuild_index(archive, progress=None, processes: int | None = None) -> tuple
                 progress(n, len(ids))
     with archive.db.session() as s:
         # Tasks recorded after the rebuild started stay: they may describe newer changes.
-        s.execute(delete(IndexTask).where(IndexTask.id <= last_task))
-        s.commit()
+        if last_task is not None:
+            s.execute(delete(IndexTask).where(IndexTask.id <= last_task, IndexTask.created_at <= last_at))
+            s.commit()
     return n, time.perf_counter() - t0
