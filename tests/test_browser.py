@@ -70,10 +70,13 @@ def test_search_facet_publication_cite_download(site, page):
     page.wait_for_selector("ol.results li.hit")
     assert page.locator("mark").count() > 0
     shot(page, "search")
-    page.click("aside.facets a:has-text('2021')")                       # narrow by year
+    with page.expect_navigation():                                        # count on the new page, not mid-load
+        page.click("aside.facets a:has-text('2021')")                   # narrow by year
+    page.wait_for_selector("ol.results li.hit")
     hits = page.locator("ol.results li.hit")
     assert hits.count() == 1
-    hits.first.locator("a.title").click()
+    with page.expect_navigation():
+        hits.first.locator("a.title").click()
     page.wait_for_selector("h1")
     assert "Межэтнические отношения" in page.inner_text("h1")
     assert page.locator('meta[name="citation_title"]').count() == 1
@@ -101,10 +104,12 @@ def test_browse_by_author_and_expert_finder(site, page):
 
 def test_language_switch_keeps_the_page(site, page):
     page.goto(site + "/search?q=Qazaqstan&hl=ru")
-    page.click("nav.langs a[hreflang='kk']")
+    with page.expect_navigation():
+        page.click("nav.langs a[hreflang='kk']")
     assert page.locator("html").get_attribute("lang") == "kk"
     assert "q=Qazaqstan" in page.url and "/kk/search" in page.url
-    page.click("nav.langs a[hreflang='en']")
+    with page.expect_navigation():
+        page.click("nav.langs a[hreflang='en']")
     assert page.locator("html").get_attribute("lang") == "en"
     assert re.search(r"\d+ results?", page.inner_text("p.count"))
 
@@ -133,7 +138,8 @@ def test_member_uploads_editor_publishes_and_search_finds(site, page, browser, t
         time.sleep(0.5)
     assert status == "ok"
     page.goto(site + "/review?hl=en")
-    page.click("a:has-text('БРАУЗЕРНАЯ'), a:has-text('Браузерная')")
+    with page.expect_navigation():
+        page.click("a:has-text('БРАУЗЕРНАЯ'), a:has-text('Браузерная')")
     assert page.locator("button:has-text('Publish')").count() == 0        # a member cannot publish
     editor_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     ed = editor_ctx.new_page()
@@ -143,7 +149,8 @@ def test_member_uploads_editor_publishes_and_search_finds(site, page, browser, t
     with ed.expect_navigation():
         ed.press("#password", "Enter")
     ed.goto(site + "/review?hl=en")
-    ed.click("a:has-text('БРАУЗЕРНАЯ'), a:has-text('Браузерная')")
+    with ed.expect_navigation():
+        ed.click("a:has-text('БРАУЗЕРНАЯ'), a:has-text('Браузерная')")
     shot(ed, "review")
     with ed.expect_navigation():
         ed.click("button:has-text('Publish')")
