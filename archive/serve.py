@@ -72,6 +72,16 @@ def run_gunicorn(host: str, port: int, workers: int = 2, threads: int = 4, confi
                "logconfig_dict": gunicorn_logconfig(config)}, factory).run()
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when the parent dies, whatever kills it (SIGKILL or
+    the OOM killer skip the parent's ``finally``), so no job worker is left running alone."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
+
+
 @contextlib.contextmanager
 def manage_child(enabled: bool, *args: str) -> Iterator[None]:
     """``manage.py ARGS`` as a child process for as long as the block runs (a job worker beside the server,
@@ -79,7 +89,8 @@ def manage_child(enabled: bool, *args: str) -> Iterator[None]:
     proc = None
     if enabled:
         manage = Path(__file__).resolve().parent.parent / "manage.py"
-        proc = subprocess.Popen([sys.executable, str(manage), *args])  # nosec B603 - our own script, fixed args
+        proc = subprocess.Popen([sys.executable, str(manage), *args],  # nosec B603 - our own script, fixed args
+                                preexec_fn=_die_with_parent)
     try:
         yield
     finally:

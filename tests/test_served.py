@@ -73,3 +73,56 @@ def test_served_upload_is_processed_in_the_background_worker(server, tmp_path):
         time.sleep(0.5)
     assert status == "ok", records
     assert records[0]["file"] == "Новая статья.pdf"
+
+
+
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        kids = [int(p) for p in subprocess.run(["pgrep", "-P", str(todo.pop())], capture_output=True,
+                                               text=True).stdout.split()]
+        out += kids
+        todo += kids
+    return out
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_killed_server_leaves_no_job_worker_behind(tmp_path):
+    """`manage.py serve` runs the job worker (and the worker its slow lane) as children: killing the server
+    outright (SIGKILL, the OOM killer: no cleanup runs) must not leave them working alone on the archive."""
+    import signal
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    parent = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "1"],
+                              cwd=REPO, env=served_env(tmp_path / "data"), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and len(workers) < 2:                # the worker and its slow lane
+            workers = [p for p in _descendants(parent.pid)
+                       if b"worker" in open(f"/proc/{p}/cmdline", "rb").read().split(b"\0")]
+            time.sleep(0.3)
+        assert workers, "the job worker never started"
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.time() + 20
+        while time.time() < deadline and any(_running(p) for p in workers):
+            time.sleep(0.2)
+        assert not [p for p in workers if _running(p)], "a job worker outlived the killed server"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        for p in workers + _descendants(parent.pid):
+            if _running(p):
+                os.kill(p, signal.SIGKILL)
