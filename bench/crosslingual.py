@@ -18,9 +18,9 @@ What it does:
    publications (``parallel_record``).
 3. Runs ``bench/relevance_crosslingual.json`` and ``bench/relevance_queries.json`` twice: the parsed query as
    it is, and ``expand_query(bridge, parsed)`` (counterparts as weaker alternatives, weight 0.5 x confidence),
-   on a Whoosh backend that honours ``BridgedWord`` / ``BridgedPhrase`` (keys and weight) and ranks the reader's
-   own words first (indexer/bridge/whoosh_engine.py: all a backend needs to add; ``--no-tiers`` ranks by the
-   weighted score alone, to show why the tiers are there).
+   on the archive's Whoosh backend, which honours ``BridgedWord`` / ``BridgedPhrase`` (keys and weight) and ranks
+   the reader's own words first (``CachedSearch._tiered``; ``--no-tiers`` ranks by the weighted score alone, to
+   show why the tiers are there).
 
 Metrics as in bench/relevance.py: RR@10 = 1/rank of the first expected item in the top 10, recall@10 =
 |expected in top 10| / min(|expected|, 10). Items are files; an article of a volume is ``<volume file>#<n>``
@@ -156,11 +156,13 @@ def parallel_records(docs) -> list:
     return out
 
 
-def make_backend(path: Path, tiers: bool = True):
-    """Whoosh with the two things a backend adds for the bridge (indexer/bridge/whoosh_engine.py)."""
-    from indexer.bridge.whoosh_engine import BridgedWhooshBackend
+def make_backend(path: Path, tiers: bool = True, kind: str = "whoosh"):
+    """The archive's backend (whoosh or tantivy), ranking a bridged query in tiers (or by weighted score alone)."""
+    from indexer.backend import open_backend
 
-    return BridgedWhooshBackend(path, tiers=tiers)
+    backend = open_backend(kind, path)
+    backend.tiers = tiers
+    return backend
 
 
 # --------------------------------------------------------------------------- running
@@ -267,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-same-language", action="store_true", help="skip bench/relevance_queries.json")
     ap.add_argument("--no-tiers", action="store_true",
                     help="rank by weighted score alone (no 'reader's own words first' tier), for comparison")
+    ap.add_argument("--backend", choices=("whoosh", "tantivy"), default="whoosh", help="search engine (default whoosh)")
     ap.add_argument("--json", type=Path, help="also write per-query results here")
     ap.add_argument("-v", "--verbose", action="store_true", help="ingest progress; every query's ranking")
     args = ap.parse_args(argv)
@@ -293,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     queries = json.loads(args.queries.read_text(encoding="utf-8"))
     tmp = Path(tempfile.mkdtemp(prefix="kelisim-xl-ix-"))
     try:
-        backend = make_backend(tmp / "ix", tiers=not args.no_tiers)
+        backend = make_backend(tmp / "ix", tiers=not args.no_tiers, kind=args.backend)
         backend.update(corpus.docs)
         if args.audit:
             audit(corpus, backend, bridge, queries)
@@ -312,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_same_language:
             # Without the cross-lingual test articles: the same documents bench/relevance.py indexes.
             own = {p.name for p in RENDERED.iterdir()}
-            backend_same = make_backend(tmp / "ix-same", tiers=not args.no_tiers)
+            backend_same = make_backend(tmp / "ix-same", tiers=not args.no_tiers, kind=args.backend)
             backend_same.update(d for d in corpus.docs if corpus.file[d.id] not in own)
             sq = json.loads(SAME_LANGUAGE.read_text(encoding="utf-8"))
             present = set(corpus.file.values())
