@@ -68,6 +68,13 @@ class SearchPage:
         """Languages the query was translated into, when some matches came only from the translation."""
         return self.translation.target_languages if self.translated else ()
 
+    def translated_terms(self, lang: str) -> list:
+        """The translations into ``lang`` to name on the page: a phrase, not also each of its words."""
+        terms = [t for t in self.translation.terms if t.target_lang == lang]
+        spans = [set(t.source) for t in terms if len(t.source) > 1]
+        shown = [t for t in terms if len(t.source) > 1 or not any(set(t.source) < span for span in spans)]
+        return list({(t.source, t.target): t for t in shown}.values())
+
 
 # Per backend (so two archives in one process never share entries): (generation, id, keys) -> snippets.
 _snippet_caches: "weakref.WeakKeyDictionary[object, OrderedDict]" = weakref.WeakKeyDictionary()

@@ -222,9 +222,12 @@ class CachedSearch:
         plain = query.without_bridge()
         if plain is query or not full.total:
             return full
-        own_total = self._search(plain, flt, 1, 1, sort, False, any_word).total if plain.groups else 0
+        own_count = self._search(plain, flt, 1, 1, sort, False, any_word) if plain.groups else None
+        own_total = own_count.total if own_count else 0
         full.translated = max(0, full.total - own_total)
-        if not self.tiers or sort != "relevance" or not full.translated:
+        # A count capped at a sample (PostgreSQL, a very common word) cannot tell: rank in tiers all the same.
+        capped = bool(own_count and own_count.facets_approximate)
+        if not self.tiers or sort != "relevance" or not (full.translated or capped):
             if full.translated and full.hits:
                 own = {h.id for h in self._search(plain, replace(flt, ids=tuple(h.id for h in full.hits)), 1,
                                                   len(full.hits), sort, False, any_word).hits}
@@ -242,7 +245,12 @@ class CachedSearch:
         skip = max(0, start - own_total)
         rest = self._search(query, replace(flt, exclude_ids=flt.exclude_ids + tuple(h.id for h in own)), 1,
                             skip + limit - len(hits), sort, False, any_word).hits[skip:]
-        hits += [replace(h, translated=True) for h in rest]
+        # Their scores come from another query: put them below the reader's own (times the bridge's weight),
+        # so scores fall with rank and a caller summing them (the expert finder) weighs a translation less.
+        cap = min((h.score for h in own), default=None)
+        weight = max(clause_weight(c) for g in query.groups for c in g if isinstance(c, BRIDGED))
+        hits += [replace(h, translated=True, score=(h.score if cap is None else min(h.score, cap)) * weight)
+                 for h in rest]
         full.hits = hits[:limit]
         return full
 

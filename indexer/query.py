@@ -120,7 +120,7 @@ class ParsedQuery:
         """The reader's own query: this one without the bridge's alternatives (itself when it has none)."""
         if not self.bridged:
             return self
-        return replace(self, groups=[original_clauses(g) for g in self.groups])
+        return replace(self, groups=[g for g in (original_clauses(g) for g in self.groups) if g])
 
     def positive_words(self) -> list[str]:
         """Every word the user typed and wants to find (for highlighting and suggestions)."""
@@ -139,6 +139,11 @@ _YEAR_RANGE = re.compile(r"^(\d{4})?\s*(?:-|–|\.\.)\s*(\d{4})?$|^(\d{4})$")
 
 def _words(text: str) -> list[str]:
     return _WORD_CHARS.findall(text)
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a plain text (a title, a keyword), as the query parser reads them; no query syntax."""
+    return [w.rstrip("*") for w in _WORD_CHARS.findall(text or "") if len(w) <= MAX_WORD_CHARS]
 
 
 def _short_words(q: ParsedQuery, text: str) -> list[str]:
