@@ -216,31 +216,34 @@ class CachedSearch:
 
         A weight alone cannot promise that: a Kazakh title holding the counterpart outranks a Russian body
         that mentions the word once even at 0.5 (docs/crosslingual.md). Total and facets are the bridged
-        query's (it matches a superset). At most four engine queries, each bounded by ``page * limit``.
+        query's (it matches a superset). Three engine queries for a first page (four beyond), each bounded by
+        ``page * limit``.
         """
         full = self._search(query, flt, page, limit, sort, facets, any_word)
         plain = query.without_bridge()
         if plain is query or not full.total:
             return full
-        own_count = self._search(plain, flt, 1, 1, sort, False, any_word) if plain.groups else None
-        own_total = own_count.total if own_count else 0
+        # The reader's own words alone, this very page: its total tells whether the page needs the bridge's.
+        own_page = self._search(plain, flt, page, limit, sort, False, any_word) if plain.groups else None
+        own_total = own_page.total if own_page else 0
         full.translated = max(0, full.total - own_total)
         # A count capped at a sample (PostgreSQL, a very common word) cannot tell: rank in tiers all the same.
-        capped = bool(own_count and own_count.facets_approximate)
+        capped = bool(own_page and own_page.facets_approximate)
         if not self.tiers or sort != "relevance" or not (full.translated or capped):
             if full.translated and full.hits:
-                own = {h.id for h in self._search(plain, replace(flt, ids=tuple(h.id for h in full.hits)), 1,
-                                                  len(full.hits), sort, False, any_word).hits}
+                own_ids = {h.id for h in self._search(plain, replace(flt, ids=tuple(h.id for h in full.hits)), 1,
+                                                      len(full.hits), sort, False, any_word).hits}
                 for h in full.hits:
-                    h.translated = h.id not in own
+                    h.translated = h.id not in own_ids
             return full
         start = (page - 1) * limit
         if start + limit <= own_total:
-            full.hits = self._search(plain, flt, page, limit, sort, False, any_word).hits
+            full.hits = own_page.hits
             return full
         # The page reaches past the reader's own matches (fewer than ``page * limit``): the bridge's follow,
         # by their bridged score.
-        own = self._search(plain, flt, 1, own_total, sort, False, any_word).hits if own_total else []
+        own = (own_page.hits if page == 1 else self._search(plain, flt, 1, own_total, sort, False, any_word).hits) \
+            if own_total else []
         hits = own[start:]
         skip = max(0, start - own_total)
         rest = self._search(query, replace(flt, exclude_ids=flt.exclude_ids + tuple(h.id for h in own)), 1,

@@ -20,7 +20,7 @@ from .analysis.normalize import fold_token, normalize_text
 from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSearch, Filters, Hit, SearchIndexError,
                       SearchResult, clause_key_sets, clause_weight, exact_filters, only_stopwords, year_range)
 from .documents import IndexDocument, analyzed
-from .query import BridgedPhrase, Clause, ParsedQuery, Word
+from .query import BridgedPhrase, BridgedWord, Clause, ParsedQuery, Word
 from .speller import suggest as suggest_words
 
 logger = logging.getLogger(__name__)
@@ -198,11 +198,18 @@ class TantivyBackend(CachedSearch):
             stem = fold_token(normalize_text(c.text))
             pattern = "".join("\\" + ch if not ch.isalnum() else ch for ch in stem) + ".*"
             subs = [Q.boost_query(Q.regex_query(schema, f, pattern), FIELD_BOOSTS.get(f, 1.0)) for f in fields]
+        elif isinstance(c, BridgedWord):
+            # Only the keys each field holds (a counterpart's keys cover forms never indexed).
+            searcher = self._searcher()
+            subs = [Q.boost_query(Q.term_query(schema, f, k), FIELD_BOOSTS.get(f, 1.0) * weight)
+                    for f in fields for k in (per_pos[0] if per_pos else ()) if searcher.doc_freq(f, k)]
+            if not subs:
+                return Q.empty_query()
         elif len(per_pos) == 1:
             subs = [Q.boost_query(Q.term_query(schema, f, k), FIELD_BOOSTS.get(f, 1.0) * weight)
                     for f in fields for k in per_pos[0]]
         elif isinstance(c, BridgedPhrase):
-            # Only the combinations of keys each field holds (a counterpart's keys cover forms never indexed).
+            # Only the combinations of keys each field holds.
             searcher = self._searcher()
             for f in fields:
                 present = [[k for k in ks if searcher.doc_freq(f, k)] for ks in per_pos]

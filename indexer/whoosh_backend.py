@@ -16,7 +16,7 @@ from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSear
                       SearchResult, clause_key_sets, clause_weight, encode_terms, exact_filters, only_stopwords,
                       year_range)
 from .documents import IndexDocument, analyzed
-from .query import BridgedPhrase, Clause, ParsedQuery, Word
+from .query import BRIDGED, BridgedPhrase, Clause, ParsedQuery, Word
 from .speller import suggest as suggest_words
 
 logger = logging.getLogger(__name__)
@@ -258,12 +258,16 @@ class WhooshBackend(CachedSearch):
         per_pos = [ks for ks in clause_key_sets(c) if ks]
         if not per_pos:
             return None
-        if len(per_pos) == 1:
-            return wq.Or([wq.Term(f, k, boost=FIELD_BOOSTS.get(f, 1.0) * weight) for f in fields_ for k in per_pos[0]])
-        if isinstance(c, BridgedPhrase):
-            # A counterpart's key set covers all its forms, most of which an index never saw: only the
-            # combinations of keys each field holds, bounded like the reader's own phrases.
+        if isinstance(c, BRIDGED):
+            # A counterpart's key set covers all its forms, most of which an index never saw: only the keys
+            # (and for a phrase the combinations of keys) each field holds, bounded like the reader's phrases.
             reader = self._get_searcher().reader()
+        if len(per_pos) == 1:
+            keys = per_pos[0]
+            terms = [wq.Term(f, k, boost=FIELD_BOOSTS.get(f, 1.0) * weight) for f in fields_ for k in keys
+                     if not isinstance(c, BRIDGED) or reader.doc_frequency(f, k)]
+            return wq.Or(terms) if terms else wq.NullQuery
+        if isinstance(c, BridgedPhrase):
             phrases = []
             for f in fields_:
                 present = [[k for k in ks if reader.doc_frequency(f, k)] for ks in per_pos]
