@@ -193,8 +193,10 @@ class CachedSearch:
                 or strict.total > MAX_FILL):
             return self._suggested(query, strict, strict.total)
         # Fewer than a page: the best documents matching some of the words follow, marked as partial.
-        strict_ids = tuple(h.id for h in self._search(query, flt, 1, max(1, strict.total), sort, False).hits) \
-            if strict.total else ()
+        if len(strict.hits) >= strict.total:
+            strict_ids = tuple(h.id for h in strict.hits)      # a first page holding every all-words match
+        else:
+            strict_ids = tuple(h.id for h in self._search(query, flt, 1, strict.total, sort, False).hits)
         fill_flt = replace(flt, exclude_ids=flt.exclude_ids + strict_ids)
         skip = max(0, start - strict.total)
         n_strict_here = max(0, strict.total - start)
