@@ -39,7 +39,7 @@ def _schemas() -> dict[str, Any]:
     })
     search_hit = {"allOf": [_ref("Publication"), _obj({
         "score": {"type": "number"}, "snippet": STR, "page": _nullable(INT), "printed_page": _nullable(STR),
-        "partial": {"type": "boolean"}}, ["score", "snippet", "partial"])]}
+        "partial": {"type": "boolean"}, "translated": {"type": "boolean"}}, ["score", "snippet", "partial"])]}
     detail = {"allOf": [_ref("Publication"), _obj({
         "status": {"type": "string", "enum": ["published", "withdrawn"]},
         "titles": {"type": "object"}, "abstracts": {"type": "object"},
@@ -77,6 +77,12 @@ def _schemas() -> dict[str, Any]:
             "facets": {"type": "object", "additionalProperties": {"type": "object"}},
             "notices": {"type": "array", "items": STR}, "partial_from": _nullable(INT),
             "facets_approximate": {"type": "boolean"},
+            "translation": _obj({
+                "enabled": {"type": "boolean"}, "found": {"type": "integer", "minimum": 0},
+                "languages": {"type": "array", "items": {"type": "string", "enum": ["ru", "kk"]}},
+                "terms": {"type": "array", "items": _obj({
+                    "words": {"type": "array", "items": STR}, "from": STR, "to": STR, "counterpart": STR,
+                    "confidence": {"type": "number"}})}}),
         }),
         "PersonSummary": _obj({**person, "publications": {"type": "integer", "minimum": 0}}),
         "PeoplePage": page_of(_ref("PersonSummary")),
@@ -139,6 +145,8 @@ def openapi_document(server_url: Optional[str] = None) -> dict[str, Any]:
         PAGE | {"schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1}},
         {**LIMIT, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}},
         _param("sort", {"type": "string", "enum": ["relevance", "newest", "oldest"], "default": "relevance"}),
+        _param("xl", {"type": "string", "enum": ["0", "1"], "default": "1"},
+               description="0: do not also search the query's Russian/Kazakh counterparts (the term bridge)"),
         _param("from", YEAR, description="first year"),
         _param("to", YEAR, description="last year"),
         _param("year", YEAR, description="one year (from = to = year)"),

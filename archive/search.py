@@ -1,6 +1,7 @@
 """The only bridge to ``indexer``: run a query, load hits back in rank order, add snippets."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -11,15 +12,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from indexer.backend import Filters, SearchResult
-from indexer.query import N_, ParsedQuery, parse_query
+from indexer.bridge import Translation, expand_query, translate as translate_words
+from indexer.query import N_, ParsedQuery, parse_query, words_of
 from indexer.snippets import Snippet, make_snippets, plain_snippet, snippets_from_forms
 
 from .models import Authorship, Publication, PublicationPage
+from .services.bridge import current_bridge
 from .services.indexing import index_text
+
+logger = logging.getLogger(__name__)
 
 # Shown (translated) when facet counts and the total come from a sample of a very common query's matches.
 NOTICE_APPROXIMATE = N_("Counts are estimated from the first matches.")
 SNIPPET_CACHE_SIZE = 4096
+MAX_TWIN_WORDS = 40              # words of one title or keyword a twin search translates
+MAX_TWIN_CLAUSES = 24            # counterparts one twin search looks for
 
 
 @dataclass
@@ -31,6 +38,7 @@ class SearchHit:
     partial: bool = False            # matched some of the words, not all (after the all-words hits)
     page: int | None = None          # physical page of the best passage (the publication page's #page-N)
     printed_page: str = ""           # the same page as printed in the book or journal (for citations)
+    translated: bool = False         # found only through the term bridge (the query's words in the other language)
 
 
 @dataclass
@@ -47,10 +55,25 @@ class SearchPage:
     notices: list[str] = field(default_factory=list)   # English msgids: what was cut or estimated
     partial_from: int | None = None  # rank (0-based, over all pages) where the some-words hits start
     facets_approximate: bool = False
+    translation: Translation = field(default_factory=Translation)   # what the term bridge added to the query
+    translated: int = 0              # matches found only through the bridge (the page's note says so)
+    bridge: bool = True              # whether translation was asked for (xl=0 turns it off)
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.limit))
+
+    @property
+    def translated_languages(self) -> tuple[str, ...]:
+        """Languages the query was translated into, when some matches came only from the translation."""
+        return self.translation.target_languages if self.translated else ()
+
+    def translated_terms(self, lang: str) -> list:
+        """The translations into ``lang`` to name on the page: a phrase, not also each of its words."""
+        terms = [t for t in self.translation.terms if t.target_lang == lang]
+        spans = [set(t.source) for t in terms if len(t.source) > 1]
+        shown = [t for t in terms if len(t.source) > 1 or not any(set(t.source) < span for span in spans)]
+        return list({(t.source, t.target): t for t in shown}.values())
 
 
 # Per backend (so two archives in one process never share entries): (generation, id, keys) -> snippets.
@@ -79,16 +102,51 @@ def _volume_article_pages(session: Session, volume_ids: list[int]) -> dict[int, 
     return out
 
 
+def translated_query(archive, session: Session, q: ParsedQuery) -> tuple[ParsedQuery, Translation]:
+    """``q`` with the term bridge's counterparts as weaker alternatives (``q`` itself when the site turned the
+    bridge off or it knows none of the words). A bridge that cannot be built leaves the search untranslated."""
+    if q.is_empty or not archive.config.get("SEARCH_BRIDGE", True):
+        return q, Translation()
+    try:
+        bq = expand_query(current_bridge(archive, session), q)
+    except Exception:  # noqa: BLE001 - the reader still gets the search in their own language
+        logger.exception("the term bridge could not translate a query; searching without it")
+        return q, Translation()
+    return bq.query, bq.translation
+
+
+def translated_matches(archive, session: Session, texts: list[str], target: str, exclude: tuple[int, ...] = (),
+                       limit: int = 3) -> list[int]:
+    """Ids of publications in language ``target`` that hold the term bridge's counterparts of ``texts`` (a
+    title, keywords), most counterparts first: a Kazakh article's Russian twins and the reverse."""
+    if not archive.config.get("SEARCH_BRIDGE", True):
+        return []
+    bridge = current_bridge(archive, session)
+    clauses = []
+    for text in texts:
+        for term in translate_words(bridge, words_of(text)[:MAX_TWIN_WORDS]).terms:
+            if term.target_lang == target:
+                clauses.append(term.clause())
+    if not clauses:
+        return []
+    # One group of ORed alternatives: a document holding more of them (and in its title) scores higher.
+    q = ParsedQuery(groups=[list(dict.fromkeys(clauses))[:MAX_TWIN_CLAUSES]])
+    result = archive.search.search(q, Filters(langs=(target,), exclude_ids=exclude), limit=limit, facets=False)
+    return [h.id for h in result.hits]
+
+
 def run_search(archive, session: Session, text: str, page: int = 1, limit: int = 10,
                filters: Filters = Filters(), sort: str = "relevance", facets: bool = True,
-               snippets: bool = True) -> SearchPage:
+               snippets: bool = True, translate: bool = True) -> SearchPage:
     """Search published publications; never raises on odd user input.
 
     ``snippets=False`` skips reading page text (exports and other callers that only need the records).
+    ``translate=False`` (the reader's ``xl=0``) leaves out the term bridge's counterparts in the other language.
     """
     t0 = time.perf_counter()
     q = parse_query(text)
-    result: SearchResult = archive.search.search(q, filters, page=page, limit=limit, sort=sort, facets=facets)
+    query, translation = translated_query(archive, session, q) if translate else (q, Translation())
+    result: SearchResult = archive.search.search(query, filters, page=page, limit=limit, sort=sort, facets=facets)
     ids = [h.id for h in result.hits]
     pubs = {p.id: p for p in session.scalars(
         select(Publication).where(Publication.id.in_(ids), Publication.status == "published")
@@ -104,10 +162,10 @@ def run_search(archive, session: Session, text: str, page: int = 1, limit: int =
         found, snippet_html = made.get(pub.id, ((), ""))
         best = found[0] if found else None
         hits.append(SearchHit(pub, h.score, list(found), snippet_html, h.partial,
-                              best.page if best else None, best.printed if best else ""))
+                              best.page if best else None, best.printed if best else "", h.translated))
     return SearchPage(q, hits, result.total, page, limit, result.facets, result.relaxed,
                       (time.perf_counter() - t0) * 1000, result.suggestion, notices, result.partial_from,
-                      result.facets_approximate)
+                      result.facets_approximate, translation, result.translated, translate)
 
 
 def _snippets(archive, session: Session, result: SearchResult,

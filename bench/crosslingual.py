@@ -18,14 +18,16 @@ What it does:
    publications (``parallel_record``).
 3. Runs ``bench/relevance_crosslingual.json`` and ``bench/relevance_queries.json`` twice: the parsed query as
    it is, and ``expand_query(bridge, parsed)`` (counterparts as weaker alternatives, weight 0.5 x confidence),
-   on a Whoosh backend that honours ``BridgedWord`` / ``BridgedPhrase`` (keys and weight) and ranks the reader's
-   own words first (indexer/bridge/whoosh_engine.py: all a backend needs to add; ``--no-tiers`` ranks by the
-   weighted score alone, to show why the tiers are there).
+   on the archive's Whoosh backend, which honours ``BridgedWord`` / ``BridgedPhrase`` (keys and weight) and ranks
+   the reader's own words first (``CachedSearch._tiered``; ``--no-tiers`` ranks by the weighted score alone, to
+   show why the tiers are there).
 
 Metrics as in bench/relevance.py: RR@10 = 1/rank of the first expected item in the top 10, recall@10 =
 |expected in top 10| / min(|expected|, 10). Items are files; an article of a volume is ``<volume file>#<n>``
 (n-th article of the volume) in the cross-lingual set, so a Russian article of a mixed volume does not count
 for a Kazakh one; the same-language set maps articles to their volume file exactly as bench/relevance.py does.
+The archive shows one result per work and an article rather than its volume: a hit also counts for its work's
+other copies (DOCX and PDF) and an article for its volume (``credited``), in both columns alike.
 """
 from __future__ import annotations
 
@@ -54,6 +56,7 @@ SAME_LANGUAGE = Path(__file__).resolve().parent / "relevance_queries.json"
 RENDERED = ROOT / "bench" / "out" / "crosslingual-files"
 FETCH = 40
 EXPAND_SECONDS: list[float] = []     # expand_query time per query (translation cost)
+SEARCH_SECONDS: dict[str, list[float]] = {"plain": [], "bridged": []}   # one uncached backend search per query
 GOAL_MRR = 0.8
 PURE = ("ru>kk", "kk>ru", "kk-latin>ru")   # categories whose relevant works are only in the other language
 
@@ -156,11 +159,13 @@ def parallel_records(docs) -> list:
     return out
 
 
-def make_backend(path: Path, tiers: bool = True):
-    """Whoosh with the two things a backend adds for the bridge (indexer/bridge/whoosh_engine.py)."""
-    from indexer.bridge.whoosh_engine import BridgedWhooshBackend
+def make_backend(path: Path, tiers: bool = True, kind: str = "whoosh"):
+    """The archive's backend (whoosh or tantivy), ranking a bridged query in tiers (or by weighted score alone)."""
+    from indexer.backend import open_backend
 
-    return BridgedWhooshBackend(path, tiers=tiers)
+    backend = open_backend(kind, path)
+    backend.tiers = tiers
+    return backend
 
 
 # --------------------------------------------------------------------------- running
@@ -180,8 +185,31 @@ class Outcome:
     sources: list[str] = field(default_factory=list)
 
 
-def run(backend, bridge, queries: list[dict], item_of) -> list[Outcome]:
-    """Each query plain and bridged; ``item_of(publication id)`` names the ranked item."""
+def credited(corpus: Corpus, item_of) -> dict[int, list[str]]:
+    """Items a hit also stands for: the other copies of its work (a DOCX and its PDF) and, for an article of a
+    volume, the volume. The archive shows one result per work and never the volume beside its article."""
+    by_group: dict[int, list[int]] = defaultdict(list)
+    for d in corpus.docs:
+        by_group[int(d.group_id or d.id)].append(d.id)
+    out: dict[int, list[str]] = {}
+    for d in corpus.docs:
+        items = [item_of(o) for o in by_group[int(d.group_id or d.id)] if o != d.id]
+        label = corpus.label[d.id]
+        if "#" in label:
+            items.append(item_of_volume(label, item_of, corpus))
+        out[d.id] = [i for i in items if i]
+    return out
+
+
+def item_of_volume(label: str, item_of, corpus: Corpus) -> str:
+    """The item naming the volume of an article labelled ``vol.pdf#N``."""
+    volume = label.split("#", 1)[0]
+    return next((item_of(pid) for pid, lab in corpus.label.items() if lab == volume), "")
+
+
+def run(backend, bridge, queries: list[dict], item_of, also: dict[int, list[str]] | None = None) -> list[Outcome]:
+    """Each query plain and bridged; ``item_of(publication id)`` names the ranked item, ``also`` the items a
+    hit stands for besides (``credited``)."""
     from relevance import score
 
     from indexer.bridge import expand_query
@@ -195,8 +223,10 @@ def run(backend, bridge, queries: list[dict], item_of) -> list[Outcome]:
         EXPAND_SECONDS.append(time.perf_counter() - t0)
         ranked = {}
         for name, query in (("plain", parsed), ("bridged", expanded.query)):
+            t0 = time.perf_counter()
             res = backend.search(query, limit=FETCH, facets=False)
-            ranked[name] = list(dict.fromkeys(item_of(h.id) for h in res.hits))
+            SEARCH_SECONDS[name].append(time.perf_counter() - t0)
+            ranked[name] = list(dict.fromkeys(i for h in res.hits for i in [item_of(h.id), *(also or {}).get(h.id, [])]))
         o = Outcome(q["query"], q["category"], q["expected"], ranked["plain"], ranked["bridged"])
         o.rr, o.recall = score(o.plain, o.expected)
         o.rr_bridge, o.recall_bridge = score(o.bridged, o.expected)
@@ -267,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-same-language", action="store_true", help="skip bench/relevance_queries.json")
     ap.add_argument("--no-tiers", action="store_true",
                     help="rank by weighted score alone (no 'reader's own words first' tier), for comparison")
+    ap.add_argument("--backend", choices=("whoosh", "tantivy"), default="whoosh", help="search engine (default whoosh)")
     ap.add_argument("--json", type=Path, help="also write per-query results here")
     ap.add_argument("-v", "--verbose", action="store_true", help="ingest progress; every query's ranking")
     args = ap.parse_args(argv)
@@ -293,13 +324,13 @@ def main(argv: list[str] | None = None) -> int:
     queries = json.loads(args.queries.read_text(encoding="utf-8"))
     tmp = Path(tempfile.mkdtemp(prefix="kelisim-xl-ix-"))
     try:
-        backend = make_backend(tmp / "ix", tiers=not args.no_tiers)
+        backend = make_backend(tmp / "ix", tiers=not args.no_tiers, kind=args.backend)
         backend.update(corpus.docs)
         if args.audit:
             audit(corpus, backend, bridge, queries)
             backend.close()
             return 0
-        xl = run(backend, bridge, queries, lambda pid: corpus.label[pid])
+        xl = run(backend, bridge, queries, corpus.label.get, credited(corpus, corpus.label.get))
         xl_rows = summarise(xl, list(PURE))
         print_table("Cross-lingual queries (relevant works only in the other language unless the category says so)",
                     xl_rows)
@@ -312,13 +343,13 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_same_language:
             # Without the cross-lingual test articles: the same documents bench/relevance.py indexes.
             own = {p.name for p in RENDERED.iterdir()}
-            backend_same = make_backend(tmp / "ix-same", tiers=not args.no_tiers)
+            backend_same = make_backend(tmp / "ix-same", tiers=not args.no_tiers, kind=args.backend)
             backend_same.update(d for d in corpus.docs if corpus.file[d.id] not in own)
             sq = json.loads(SAME_LANGUAGE.read_text(encoding="utf-8"))
             present = set(corpus.file.values())
             sq = [{**q, "expected": [e for e in q["expected"] if e in present]} for q in sq]
             sq = [q for q in sq if q["expected"]]
-            same = run(backend_same, bridge, sq, lambda pid: corpus.file[pid])
+            same = run(backend_same, bridge, sq, corpus.file.get, credited(corpus, corpus.file.get))
             backend_same.close()
             same_rows = summarise(same, list(relevance.CATEGORIES))
             print_table("Same-language queries (bench/relevance_queries.json)", same_rows)
@@ -347,6 +378,10 @@ def main(argv: list[str] | None = None) -> int:
         ex = sorted(EXPAND_SECONDS)
         print(f"expand_query: median {1000 * ex[len(ex) // 2]:.2f} ms, max {1000 * ex[-1]:.1f} ms "
               f"over {len(ex)} queries (first calls fill the per-word caches)")
+        for name, times in SEARCH_SECONDS.items():
+            ts = sorted(times)
+            print(f"backend search, {name}: median {1000 * ts[len(ts) // 2]:.1f} ms, p95 "
+                  f"{1000 * ts[int(len(ts) * 0.95)]:.1f} ms over {len(ts)} queries (uncached; tiers included)")
         print(f"Ingest {corpus.seconds:.0f} s (0 when cached); total run {time.perf_counter() - t0:.0f} s")
         if args.json:
             args.json.write_text(json.dumps({"crosslingual": xl_rows, "same_language": summarise(same, []) if same else {},

@@ -10,9 +10,9 @@ from typing import Iterable, Protocol, Sequence
 
 from typing import TYPE_CHECKING
 
-from .analysis import Term, is_stopword, word_keys
+from .analysis import LATIN_PREFIX, Term, is_stopword, word_keys
 from .documents import IndexDocument
-from .query import Clause, ParsedQuery, Phrase, Word
+from .query import BRIDGED, BridgedWord, Clause, ParsedQuery, Phrase, Word
 
 if TYPE_CHECKING:
     from .forms import FormStore
@@ -52,6 +52,7 @@ class Hit:
     score: float
     group: int | None = None      # the work: the id of its first copy (set by backends when asked)
     partial: bool = False         # not every word matched: a most-words match after the all-words ones
+    translated: bool = False      # matched only through the term bridge (the query's words in the other language)
 
 
 @dataclass
@@ -67,6 +68,7 @@ class SearchResult:
     partial_from: int | None = None  # rank (0-based, over all pages) where most-words matches start
     facets_approximate: bool = False  # facet counts come from a sample of the matches
     generation: str = ""             # the index generation that answered (keys caches built on the result)
+    translated: int = 0              # matches found only through the term bridge (0 when it added nothing)
 
 
 class SearchBackend(Protocol):
@@ -83,6 +85,7 @@ class SearchBackend(Protocol):
 
 
 MAX_FILL = 1000          # all-words matches a most-words fill may have to skip (a page of 100 at page 10)
+MAX_BRIDGED_COMBINATIONS = 64   # key combinations of a bridged phrase an engine searches (those the index holds)
 CACHE_SIZE = 512         # results kept per process (each a page of ids and the facet counts)
 
 
@@ -100,6 +103,7 @@ class CachedSearch:
     """
 
     _cache_lock = threading.Lock()
+    tiers = True             # a bridged query ranks the reader's own words first (False: by weighted score alone)
     speller: "SpellerStore"
     forms: "FormStore"
 
@@ -176,7 +180,7 @@ class CachedSearch:
         facet_key = (gen, shape, flt, "facets")
         with self._cache_lock:
             known = self._cache().get(facet_key) if facets else None
-        strict = self._search(query, flt, page, limit, sort, facets and known is None)
+        strict = self._tiered(query, flt, page, limit, sort, facets and known is None)
         if known is not None:
             strict.facets = {k: dict(v) for k, v in known.facets.items()}
             strict.facets_approximate = known.facets_approximate
@@ -189,12 +193,14 @@ class CachedSearch:
                 or strict.total > MAX_FILL):
             return self._suggested(query, strict, strict.total)
         # Fewer than a page: the best documents matching some of the words follow, marked as partial.
-        strict_ids = tuple(h.id for h in self._search(query, flt, 1, max(1, strict.total), sort, False).hits) \
-            if strict.total else ()
+        if len(strict.hits) >= strict.total:
+            strict_ids = tuple(h.id for h in strict.hits)      # a first page holding every all-words match
+        else:
+            strict_ids = tuple(h.id for h in self._search(query, flt, 1, strict.total, sort, False).hits)
         fill_flt = replace(flt, exclude_ids=flt.exclude_ids + strict_ids)
         skip = max(0, start - strict.total)
         n_strict_here = max(0, strict.total - start)
-        loose = self._search(query, fill_flt, 1, skip + limit - n_strict_here, sort, facets and not strict.total,
+        loose = self._tiered(query, fill_flt, 1, skip + limit - n_strict_here, sort, facets and not strict.total,
                              any_word=True)
         fill = [replace(h, partial=True) for h in loose.hits[skip:]]
         result = SearchResult(hits=(strict.hits + fill)[:limit], total=strict.total + loose.total,
@@ -202,13 +208,61 @@ class CachedSearch:
                               relaxed=strict.total == 0 and loose.total > 0, keys=strict.keys,
                               partial_from=strict.total if loose.total else None,
                               facets_approximate=strict.facets_approximate if strict.total
-                              else loose.facets_approximate)
+                              else loose.facets_approximate, translated=strict.translated + loose.translated)
         return self._suggested(query, result, strict.total)
+
+    def _tiered(self, query: ParsedQuery, flt: Filters, page: int, limit: int, sort: str, facets: bool,
+                any_word: bool = False) -> SearchResult:
+        """``_search``, and for a bridged query ranked by relevance two tiers: the documents matching the
+        reader's own words first, in exactly their order without the bridge, then those found only through it.
+
+        A weight alone cannot promise that: a Kazakh title holding the counterpart outranks a Russian body
+        that mentions the word once even at 0.5 (docs/crosslingual.md). Total and facets are the bridged
+        query's (it matches a superset). Three engine queries for a first page (four beyond), each bounded by
+        ``page * limit``.
+        """
+        full = self._search(query, flt, page, limit, sort, facets, any_word)
+        plain = query.without_bridge()
+        if plain is query or not full.total:
+            return full
+        # The reader's own words alone, this very page: its total tells whether the page needs the bridge's.
+        own_page = self._search(plain, flt, page, limit, sort, False, any_word) if plain.groups else None
+        own_total = own_page.total if own_page else 0
+        full.translated = max(0, full.total - own_total)
+        # A count capped at a sample (PostgreSQL, a very common word) cannot tell: rank in tiers all the same.
+        capped = bool(own_page and own_page.facets_approximate)
+        if not self.tiers or sort != "relevance" or not (full.translated or capped):
+            if full.translated and full.hits:
+                own_ids = {h.id for h in self._search(plain, replace(flt, ids=tuple(h.id for h in full.hits)), 1,
+                                                      len(full.hits), sort, False, any_word).hits}
+                for h in full.hits:
+                    h.translated = h.id not in own_ids
+            return full
+        start = (page - 1) * limit
+        if start + limit <= own_total:
+            full.hits = own_page.hits
+            return full
+        # The page reaches past the reader's own matches (fewer than ``page * limit``): the bridge's follow,
+        # by their bridged score.
+        own = (own_page.hits if page == 1 else self._search(plain, flt, 1, own_total, sort, False, any_word).hits) \
+            if own_total else []
+        hits = own[start:]
+        skip = max(0, start - own_total)
+        rest = self._search(query, replace(flt, exclude_ids=flt.exclude_ids + tuple(h.id for h in own)), 1,
+                            skip + limit - len(hits), sort, False, any_word).hits[skip:]
+        # Their scores come from another query: put them below the reader's own (times the bridge's weight),
+        # so scores fall with rank and a caller summing them (the expert finder) weighs a translation less.
+        cap = min((h.score for h in own), default=None)
+        weight = max(clause_weight(c) for g in query.groups for c in g if isinstance(c, BRIDGED))
+        hits += [replace(h, translated=True, score=(h.score if cap is None else min(h.score, cap)) * weight)
+                 for h in rest]
+        full.hits = hits[:limit]
+        return full
 
     def _suggested(self, query: ParsedQuery, result: SearchResult, all_words: int) -> SearchResult:
         # "Did you mean" only where it can help: (almost) nothing has every word.
         if all_words < 3 and query.groups:
-            result.suggestion = self.suggest(query)
+            result.suggestion = self.suggest(query.without_bridge())     # the reader's words, not the bridge's
         return result
 
     def _redundant(self, query: ParsedQuery, flt: Filters, gen: str, shape: str) -> tuple[int, ...]:
@@ -255,12 +309,29 @@ def may_relax(q: ParsedQuery) -> bool:
     return sum(len(g) for g in q.groups if not only_stopwords(g)) > 1
 
 
+def clause_key_sets(c: Clause) -> list[list[str]]:
+    """The index keys each position of a clause may match, sorted (a word: one position).
+
+    The bridge's clauses carry their keys (every form of the counterpart; its folded Latin keys are left
+    out, the counterpart is Cyrillic); the reader's words get theirs from the analyzer.
+    """
+    if isinstance(c, BRIDGED):
+        sets = (c.keys,) if isinstance(c, BridgedWord) else c.keys
+        return [sorted(k for k in ks if not k.startswith(LATIN_PREFIX)) for ks in sets]
+    words = c.words if isinstance(c, Phrase) else (c.text,)
+    return [sorted(word_keys(w)) for w in words]
+
+
+def clause_weight(c: Clause) -> float:
+    """A clause's boost relative to the reader's own words (the bridge's alternatives weigh less)."""
+    return c.weight if isinstance(c, BRIDGED) else 1.0
+
+
 def clause_keys(c: Clause) -> set[str]:
     """Index keys a clause can match (used for highlighting)."""
-    words = c.words if isinstance(c, Phrase) else (c.text,)
     out: set[str] = set()
-    for w in words:
-        out |= word_keys(w)
+    for ks in clause_key_sets(c):
+        out.update(ks)
     return out
 
 

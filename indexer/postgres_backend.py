@@ -32,10 +32,10 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
-from .analysis import Term, word_keys
+from .analysis import Term
 from .analysis.normalize import fold_token, normalize_text
-from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, exact_filters,
-                      only_stopwords, year_range)
+from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, clause_key_sets,
+                      exact_filters, only_stopwords, year_range)
 from .documents import IndexDocument, analyzed
 from .query import Clause, ParsedQuery, Phrase, Word
 from .speller import suggest as suggest_words
@@ -209,24 +209,21 @@ def _weighted(lexeme: str, weight: str, prefix: bool = False) -> str:
 
 
 def clause_tsquery(c: Clause, weighted: bool = True) -> str | None:
-    """A clause as tsquery text: a word is an OR over its keys, a phrase ``<->`` between such ORs."""
+    """A clause as tsquery text: a word is an OR over its keys, a phrase ``<->`` between such ORs.
+
+    The term bridge's alternatives are searched the same way over their own keys; ``ts_rank_cd`` has no
+    per-lexeme boost, so their lower weight shows only in the tiers (``CachedSearch._tiered``).
+    """
     weight = FIELD_WEIGHTS.get(c.field or "", "") if weighted else ""
-    if isinstance(c, Word):
-        if c.prefix:
-            stem = fold_token(normalize_text(c.text))
-            return _weighted(quote_lexeme(stem), weight, prefix=True) if _usable(stem) else None
-        keys = sorted(k for k in word_keys(c.text) if _usable(k))
-        if not keys:
-            return None
-        return "(" + " | ".join(_weighted(quote_lexeme(k), weight) for k in keys) + ")"
-    per_word = [sorted(k for k in word_keys(w) if _usable(k)) for w in c.words]
-    per_word = [ks for ks in per_word if ks]
-    if not per_word:
+    if isinstance(c, Word) and c.prefix:
+        stem = fold_token(normalize_text(c.text))
+        return _weighted(quote_lexeme(stem), weight, prefix=True) if _usable(stem) else None
+    per_pos = [[k for k in ks if _usable(k)] for ks in clause_key_sets(c)]
+    per_pos = [ks for ks in per_pos if ks]
+    if not per_pos:
         return None
-    if len(per_word) == 1:
-        return clause_tsquery(Word(c.words[0], c.field), weighted)
-    return "(" + " <-> ".join("(" + " | ".join(_weighted(quote_lexeme(k), weight) for k in ks) + ")"
-                              for ks in per_word) + ")"
+    ors = ["(" + " | ".join(_weighted(quote_lexeme(k), weight) for k in ks) + ")" for ks in per_pos]
+    return ors[0] if len(ors) == 1 else "(" + " <-> ".join(ors) + ")"
 
 
 class _Where:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 32
@@ -52,7 +52,35 @@ class Phrase:
     field: str | None = None
 
 
+@dataclass(frozen=True)
+class BridgedWord(Word):
+    """A weaker alternative for a query word, put there by the term bridge (``indexer/bridge``): its
+    counterpart in the other language, the index ``keys`` of every form of it, and a ``weight`` below 1.
+
+    Every backend compiles it like a word, but over ``keys`` with its field boosts times ``weight``; as a
+    ``Word`` it still runs (at full weight, keys from the text) where a caller does not know it."""
+
+    keys: frozenset[str] = frozenset()
+    weight: float = 0.5
+    lang: str = ""
+
+
+@dataclass(frozen=True)
+class BridgedPhrase(Phrase):
+    """A weaker alternative phrase: consecutive words, each matching any key of its position in ``keys``."""
+
+    keys: tuple[frozenset[str], ...] = ()
+    weight: float = 0.5
+    lang: str = ""
+
+
 Clause = Word | Phrase
+BRIDGED = (BridgedWord, BridgedPhrase)
+
+
+def original_clauses(group: list[Clause]) -> list[Clause]:
+    """The reader's own clauses of a group, without the bridge's alternatives."""
+    return [c for c in group if not isinstance(c, BRIDGED)]
 
 
 @dataclass
@@ -83,11 +111,22 @@ class ParsedQuery:
     def has_filters(self) -> bool:
         return bool(self.year_from or self.year_to or self.langs or self.kinds or self.topics)
 
+    @property
+    def bridged(self) -> bool:
+        """Whether the term bridge added alternatives in the other language."""
+        return any(isinstance(c, BRIDGED) for g in self.groups for c in g)
+
+    def without_bridge(self) -> "ParsedQuery":
+        """The reader's own query: this one without the bridge's alternatives (itself when it has none)."""
+        if not self.bridged:
+            return self
+        return replace(self, groups=[g for g in (original_clauses(g) for g in self.groups) if g])
+
     def positive_words(self) -> list[str]:
-        """Every word the user wants to find (for highlighting and suggestions)."""
+        """Every word the user typed and wants to find (for highlighting and suggestions)."""
         out: list[str] = []
         for group in self.groups:
-            for c in group:
+            for c in original_clauses(group):
                 out.extend(c.words if isinstance(c, Phrase) else [c.text])
         return out
 
@@ -100,6 +139,11 @@ _YEAR_RANGE = re.compile(r"^(\d{4})?\s*(?:-|–|\.\.)\s*(\d{4})?$|^(\d{4})$")
 
 def _words(text: str) -> list[str]:
     return _WORD_CHARS.findall(text)
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a plain text (a title, a keyword), as the query parser reads them; no query syntax."""
+    return [w.rstrip("*") for w in _WORD_CHARS.findall(text or "") if len(w) <= MAX_WORD_CHARS]
 
 
 def _short_words(q: ParsedQuery, text: str) -> list[str]:

@@ -6,6 +6,7 @@ identical to the Whoosh backend. Facets come from tantivy's terms aggregation ov
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import threading
@@ -15,12 +16,11 @@ from typing import Iterable
 
 import tantivy
 
-from .analysis import word_keys
 from .analysis.normalize import fold_token, normalize_text
-from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, exact_filters,
-                      only_stopwords, year_range)
+from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSearch, Filters, Hit, SearchIndexError,
+                      SearchResult, clause_key_sets, clause_weight, exact_filters, only_stopwords, year_range)
 from .documents import IndexDocument, analyzed
-from .query import Clause, ParsedQuery, Word
+from .query import BridgedPhrase, BridgedWord, Clause, ParsedQuery, Word
 from .speller import suggest as suggest_words
 
 logger = logging.getLogger(__name__)
@@ -191,24 +191,35 @@ class TantivyBackend(CachedSearch):
     def _clause(self, c: Clause, schema):
         Q = tantivy.Query
         fields = (c.field,) if c.field else TEXT_FIELDS
+        weight = clause_weight(c)
         subs = []
-        if isinstance(c, Word):
-            if c.prefix:
-                stem = fold_token(normalize_text(c.text))
-                pattern = "".join("\\" + ch if not ch.isalnum() else ch for ch in stem) + ".*"
-                subs = [Q.boost_query(Q.regex_query(schema, f, pattern), FIELD_BOOSTS.get(f, 1.0)) for f in fields]
-            else:
-                keys = sorted(word_keys(c.text))
-                subs = [Q.boost_query(Q.term_query(schema, f, k), FIELD_BOOSTS.get(f, 1.0))
-                        for f in fields for k in keys]
-        else:
-            per_word = [sorted(word_keys(w)) for w in c.words]
-            per_word = [ks for ks in per_word if ks]
-            if len(per_word) == 1:
-                return self._clause(Word(c.words[0], c.field), schema)
-            import itertools
-
-            for combo in itertools.islice(itertools.product(*per_word), 16):
+        per_pos = [ks for ks in clause_key_sets(c) if ks] if not (isinstance(c, Word) and c.prefix) else []
+        if isinstance(c, Word) and c.prefix:
+            stem = fold_token(normalize_text(c.text))
+            pattern = "".join("\\" + ch if not ch.isalnum() else ch for ch in stem) + ".*"
+            subs = [Q.boost_query(Q.regex_query(schema, f, pattern), FIELD_BOOSTS.get(f, 1.0)) for f in fields]
+        elif isinstance(c, BridgedWord):
+            # Only the keys each field holds (a counterpart's keys cover forms never indexed).
+            searcher = self._searcher()
+            subs = [Q.boost_query(Q.term_query(schema, f, k), FIELD_BOOSTS.get(f, 1.0) * weight)
+                    for f in fields for k in (per_pos[0] if per_pos else ()) if searcher.doc_freq(f, k)]
+            if not subs:
+                return Q.empty_query()
+        elif len(per_pos) == 1:
+            subs = [Q.boost_query(Q.term_query(schema, f, k), FIELD_BOOSTS.get(f, 1.0) * weight)
+                    for f in fields for k in per_pos[0]]
+        elif isinstance(c, BridgedPhrase):
+            # Only the combinations of keys each field holds.
+            searcher = self._searcher()
+            for f in fields:
+                present = [[k for k in ks if searcher.doc_freq(f, k)] for ks in per_pos]
+                if all(present):
+                    subs += [Q.boost_query(Q.phrase_query(schema, f, list(combo)), FIELD_BOOSTS.get(f, 1.0) * weight)
+                             for combo in itertools.islice(itertools.product(*present), MAX_BRIDGED_COMBINATIONS)]
+            if not subs:
+                return Q.empty_query()
+        elif per_pos:
+            for combo in itertools.islice(itertools.product(*per_pos), 16):
                 for f in fields:
                     subs.append(Q.boost_query(Q.phrase_query(schema, f, list(combo)), FIELD_BOOSTS.get(f, 1.0)))
         if not subs:

@@ -12,11 +12,11 @@ from typing import Iterable
 
 from whoosh.analysis import Composable, Token
 
-from .analysis import word_keys
-from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, encode_terms,
-                      exact_filters, only_stopwords, year_range)
+from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSearch, Filters, Hit, SearchIndexError,
+                      SearchResult, clause_key_sets, clause_weight, encode_terms, exact_filters, only_stopwords,
+                      year_range)
 from .documents import IndexDocument, analyzed
-from .query import Clause, ParsedQuery, Word
+from .query import BRIDGED, BridgedPhrase, Clause, ParsedQuery, Word
 from .speller import suggest as suggest_words
 
 logger = logging.getLogger(__name__)
@@ -249,24 +249,34 @@ class WhooshBackend(CachedSearch):
         from whoosh import query as wq
 
         fields_ = (c.field,) if c.field else tuple(FIELD_BOOSTS)
-        if isinstance(c, Word):
-            if c.prefix:
-                from .analysis.normalize import fold_token, normalize_text
+        weight = clause_weight(c)
+        if isinstance(c, Word) and c.prefix:
+            from .analysis.normalize import fold_token, normalize_text
 
-                stem = fold_token(normalize_text(c.text))
-                return wq.Or([wq.Prefix(f, stem, boost=FIELD_BOOSTS.get(f, 1.0)) for f in fields_])
-            keys = sorted(word_keys(c.text))
-            if not keys:
-                return None
-            return wq.Or([wq.Term(f, k, boost=FIELD_BOOSTS.get(f, 1.0)) for f in fields_ for k in keys])
-        # Phrase: every combination of the words' keys (bounded), in every field.
-        per_word = [sorted(word_keys(w)) for w in c.words]
-        per_word = [ks for ks in per_word if ks]
-        if not per_word:
+            stem = fold_token(normalize_text(c.text))
+            return wq.Or([wq.Prefix(f, stem, boost=FIELD_BOOSTS.get(f, 1.0)) for f in fields_])
+        per_pos = [ks for ks in clause_key_sets(c) if ks]
+        if not per_pos:
             return None
-        if len(per_word) == 1:
-            return self._clause(Word(c.words[0], c.field))
-        combos = list(itertools.islice(itertools.product(*per_word), 16))
+        if isinstance(c, BRIDGED):
+            # A counterpart's key set covers all its forms, most of which an index never saw: only the keys
+            # (and for a phrase the combinations of keys) each field holds, bounded like the reader's phrases.
+            reader = self._get_searcher().reader()
+        if len(per_pos) == 1:
+            keys = per_pos[0]
+            terms = [wq.Term(f, k, boost=FIELD_BOOSTS.get(f, 1.0) * weight) for f in fields_ for k in keys
+                     if not isinstance(c, BRIDGED) or reader.doc_frequency(f, k)]
+            return wq.Or(terms) if terms else wq.NullQuery
+        if isinstance(c, BridgedPhrase):
+            phrases = []
+            for f in fields_:
+                present = [[k for k in ks if reader.doc_frequency(f, k)] for ks in per_pos]
+                if all(present):
+                    phrases += [wq.Phrase(f, list(combo), boost=FIELD_BOOSTS.get(f, 1.0) * weight)
+                                for combo in itertools.islice(itertools.product(*present), MAX_BRIDGED_COMBINATIONS)]
+            return wq.Or(phrases) if phrases else wq.NullQuery
+        # Phrase: every combination of the words' keys (bounded), in every field.
+        combos = list(itertools.islice(itertools.product(*per_pos), 16))
         return wq.Or([wq.Phrase(f, list(combo), boost=FIELD_BOOSTS.get(f, 1.0))
                       for f in fields_ for combo in combos])
 

@@ -23,6 +23,7 @@ PAGES: list[tuple[str, str, bool]] = [
     ("home", "/", False),
     ("search", "/search?q=межэтнические", False),
     ("search-empty", "/search?q=qqqzzzxxx", False),
+    ("search-untranslated", "/search?q=межэтнические&xl=0", False),
     ("publication", "/p/8", False),
     ("volume-book", "/p/7", False),
     ("volume", "/volumes/1", False),

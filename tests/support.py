@@ -1,6 +1,7 @@
 """Paths and helpers shared by tests (importable: pytest.ini puts tests/ on sys.path)."""
 from __future__ import annotations
 
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,46 @@ def scratch_pg_url(name: str) -> str:
         return _own_pg_database(base, name)
     except Exception:  # noqa: BLE001 - any failure to reach the server means "not here"
         pytest.skip(f"PostgreSQL not reachable at {base}")
+
+
+@contextmanager
+def scratch_pg_schema(name: str):
+    """A fresh schema in ``scratch_pg_url(name)`` for one test's search tables: yields the search backend's
+    URL (its search_path set to the schema) and drops the schema afterwards."""
+    import uuid
+
+    import psycopg
+
+    url = scratch_pg_url(name)
+    schema = f"s_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{url}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@contextmanager
+def backend_app(data_dir: Path, backend: str, pg_name: str, **settings):
+    """An app on a SQLite database in ``data_dir`` searching with ``backend`` (whoosh, tantivy, or postgres in a
+    schema of its own in ``scratch_pg_url(pg_name)``), its tables created; closed afterwards."""
+    from archive import create_app
+    from archive.migrate import upgrade
+
+    config = {"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "test-secret", "JOBS_IMMEDIATE": True,
+              "OCR_ENABLED": False, "SEARCH_BACKEND": backend, **settings}
+    with ExitStack() as stack:
+        if backend == "postgres":
+            config["SEARCH_DATABASE_URL"] = stack.enter_context(scratch_pg_schema(pg_name))
+        app = create_app(config)
+        archive = app.extensions["archive"]
+        upgrade(archive.db.url)
+        try:
+            yield app
+        finally:
+            archive.close()
 
 
 def reset_database(url: str) -> None:

@@ -1,8 +1,10 @@
 """The Russian ↔ Kazakh term bridge as the archive holds it: the curated glossary, the topic vocabulary and
 the parallel titles, abstracts and keywords of published publications (``indexer/bridge``, docs/crosslingual.md).
 
-Built once per process and rebuilt only when the parallel metadata changed (its fingerprint is one cheap
-query); building takes a second or two, a lookup well under a millisecond.
+Built once per process and looked at again only when published metadata changed (its fingerprint is one
+cheap query per search); it is built anew only when the parallel records themselves differ from those of a
+bridge already built (publishing a Russian-only article changes the fingerprint, not the bridge). Building takes
+a second or two, a lookup well under a millisecond.
 """
 from __future__ import annotations
 
@@ -22,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[tuple, Bridge]] = {}
+_built: dict[str, Bridge] = {}          # repr of the parallel records -> the bridge built from them
+_BUILT_KEPT = 4
+builds = 0                               # bridges built by this process (tests check a search does not build)
 
 
 def _bilingual(pub: Publication) -> bool:
@@ -43,7 +48,7 @@ def topic_labels() -> list[tuple]:
 def parallel_records(session: Session) -> list:
     """Published publications with metadata in both languages, as the bridge's parallel records."""
     out = []
-    for pub in session.scalars(select(Publication).where(Publication.status == "published")):
+    for pub in session.scalars(select(Publication).where(Publication.status == "published").order_by(Publication.id)):
         if _bilingual(pub):
             out.append(parallel_record(pub.id, pub.titles, pub.abstracts, pub.keywords or []))
     return out
@@ -60,9 +65,18 @@ def current_bridge(archive, session: Session) -> Bridge:
         cached = _cache.get(key)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        bridge = build_bridge(load_glossary(), topic_labels(), parallel_records(session))
+        records = parallel_records(session)
+        fingerprint = repr(records)
+        bridge = _built.get(fingerprint)
+        if bridge is None:
+            global builds
+            bridge = build_bridge(load_glossary(), topic_labels(), records)
+            builds += 1
+            _built[fingerprint] = bridge
+            while len(_built) > _BUILT_KEPT:
+                _built.pop(next(iter(_built)))
+            logger.info("term bridge built: %d links", len(bridge))
         _cache[key] = (stamp, bridge)
-        logger.info("term bridge built: %d links", len(bridge))
         return bridge
 
 

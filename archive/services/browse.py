@@ -289,14 +289,18 @@ class Expert:
 
 
 def find_experts(archive, session: Session, text: str, filters: Filters = Filters(), limit: int = 20,
-                 passages: int = 3, today: Optional[date] = None) -> list[Expert]:
-    """People ranked by how much and how recently they wrote on ``text``: sum of search score × recency."""
+                 passages: int = 3, today: Optional[date] = None, translate: bool = True) -> list[Expert]:
+    """People ranked by how much and how recently they wrote on ``text``: sum of search score × recency.
+
+    Through the term bridge (``translate``) a Russian query also weighs the Kazakh-writing experts' work.
+    """
     if not text.strip() and filters == Filters():
         return []
     hits = []
     page = 1
     while len(hits) < EXPERT_HITS:
-        result = run_search(archive, session, text, page=page, limit=100, filters=filters, facets=False)
+        result = run_search(archive, session, text, page=page, limit=100, filters=filters, facets=False,
+                            translate=translate)
         hits.extend(result.hits)
         if page >= result.pages or not result.hits:
             break

@@ -5,10 +5,13 @@ from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from ..models import Authorship, Publication, PublicationTopic
+from ..search import translated_matches
 
 AUTHOR_WEIGHT = 2        # a shared author says more than a shared topic
 TOPIC_WEIGHT = 1
 LIMIT = 5
+TWINS = 3
+OTHER_LANGUAGE = {"ru": "kk", "kk": "ru"}
 
 
 def related_publications(session: Session, pub: Publication, limit: int = LIMIT) -> list[Publication]:
@@ -48,3 +51,22 @@ def related_publications(session: Session, pub: Publication, limit: int = LIMIT)
         select(Publication).where(Publication.id.in_(ranked))
         .options(selectinload(Publication.authorships).selectinload(Authorship.person)))}
     return [pubs[i] for i in ranked if i in pubs]
+
+
+def translated_twins(archive, session: Session, pub: Publication, limit: int = TWINS) -> list[Publication]:
+    """Published work in the other language (Russian for a Kazakh article, Kazakh for a Russian one) on the
+    same subject: its title and keywords, translated by the term bridge, searched in that language."""
+    target = OTHER_LANGUAGE.get(pub.language or "")
+    if target is None:
+        return []
+    own = pub.language
+    texts = [pub.titles.get(own) or pub.title] if pub.titles else [pub.title]
+    texts += [k for k in (pub.keywords or []) if isinstance(k, str)]
+    family = tuple(i for i in {pub.id, pub.duplicate_of_id, pub.parent_id} if i)
+    ids = translated_matches(archive, session, [t for t in texts if t], target, family, limit)
+    if not ids:
+        return []
+    pubs = {p.id: p for p in session.scalars(
+        select(Publication).where(Publication.id.in_(ids), Publication.status == "published")
+        .options(selectinload(Publication.authorships).selectinload(Authorship.person)))}
+    return [pubs[i] for i in ids if i in pubs]

@@ -9,12 +9,12 @@ from ..i18n import _, public_base_url
 from ..models import Person, Publication, Topic, Volume
 from ..openapi import MAX_ID, openapi_document
 from ..representations import file_links, publication_json
-from ..search import SearchHit, run_search
+from ..search import SearchHit, SearchPage, run_search
 from ..services.browse import (PageOf, author_index, current_person, get_person, paged_publications, person_profile,
                                topic_counts, topic_listing, volume_list, volume_page, year_counts)
 from ..services.citations import has_pdf
 from ..services.topics import topic_by_slug
-from .common import filters_from_args, int_arg, load_publication
+from .common import filters_from_args, int_arg, load_publication, translate_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -28,8 +28,17 @@ def search_hit_json(hit: SearchHit) -> dict:
     """A search hit: the record, its score and passage, the page it is on (physical and as printed), and
     whether it matched only some of the words."""
     out = hit_json(hit.publication, hit.score, hit.snippet_html)
-    out.update({"page": hit.page, "printed_page": hit.printed_page or None, "partial": bool(hit.partial)})
+    out.update({"page": hit.page, "printed_page": hit.printed_page or None, "partial": bool(hit.partial),
+                "translated": bool(hit.translated)})
     return out
+
+
+def translation_json(r: SearchPage) -> dict:
+    """What the term bridge added: whether it was on, how many matches came only from it, and each
+    translated word or phrase with its counterpart."""
+    return {"enabled": r.bridge, "found": r.translated, "languages": list(r.translated_languages),
+            "terms": [{"words": list(t.source), "from": t.source_lang, "to": t.target_lang, "counterpart": t.target,
+                       "confidence": round(t.confidence, 3)} for t in r.translation.terms]}
 
 
 @bp.get("/search")
@@ -40,14 +49,15 @@ def search():
     sort = request.args.get("sort", "relevance")
     if sort not in ("relevance", "newest", "oldest"):
         sort = "relevance"
-    r = run_search(get_archive(), db_session(), q, page=page, limit=limit, filters=filters_from_args(), sort=sort)
+    r = run_search(get_archive(), db_session(), q, page=page, limit=limit, filters=filters_from_args(), sort=sort,
+                   translate=translate_arg())
     return jsonify({
         "query": q, "total": r.total, "page": page, "limit": limit, "relaxed": r.relaxed,
         "suggestion": r.suggestion,
         "hits": [search_hit_json(h) for h in r.hits],
         "facets": r.facets,
         "notices": [_(n) for n in r.notices], "partial_from": r.partial_from,
-        "facets_approximate": r.facets_approximate,
+        "facets_approximate": r.facets_approximate, "translation": translation_json(r),
     })
 
 

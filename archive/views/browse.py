@@ -19,7 +19,7 @@ from ..services.browse import (LANGS, author_index, current_person, find_experts
                                paged_publications, person_profile, person_topics, topic_counts, topic_listing,
                                topic_query, volume_list, volume_page, year_chart, year_counts)
 from ..services.topics import topic_by_slug
-from .common import int_arg
+from .common import int_arg, translate_arg
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def experts():
     s = db_session()
     t = topic_by_slug(s, slug)
     text = q if q.strip() else (topic_query(slug) if t is not None else "")
-    found = find_experts(get_archive(), s, text) if text else []
+    found = find_experts(get_archive(), s, text, translate=translate_arg()) if text else []
     return render_template("browse/experts.html", q=q, topic=t, experts=found, searched=bool(text),
                            topics=topic_counts(s))
 

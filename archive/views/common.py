@@ -21,6 +21,11 @@ def int_arg(name: str, default: int, lo: int = 1, hi: int = 10_000) -> int:
         return default
 
 
+def translate_arg() -> bool:
+    """Whether the reader wants the query's counterparts in the other language too (``xl=0``: not)."""
+    return "0" not in request.args.getlist("xl")
+
+
 def filters_from_args() -> Filters:
     """Facet selections from the URL (repeated parameters combine)."""
     def number(v: str) -> int | None:

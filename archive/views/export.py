@@ -12,7 +12,7 @@ from ..i18n import public_base_url
 from ..models import Publication
 from ..search import run_search
 from ..services import citations
-from .common import filters_from_args, load_publication
+from .common import filters_from_args, load_publication, translate_arg
 
 bp = Blueprint("export", __name__)
 
@@ -90,7 +90,7 @@ def search_export(fmt: str):
     page = 1
     while len(pubs) < MAX_EXPORT:
         result = run_search(get_archive(), db_session(), q, page=page, limit=_PAGE, filters=filters, sort=sort,
-                            facets=False, snippets=False)
+                            facets=False, snippets=False, translate=translate_arg())
         for hit in result.hits:
             if hit.publication.id not in seen and len(pubs) < MAX_EXPORT:
                 seen.add(hit.publication.id)

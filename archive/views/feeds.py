@@ -17,7 +17,7 @@ from ..models import Publication
 from ..services import feeds
 from ..services.citations import authors_of
 from ..xmlsafe import set_attr, sub
-from .common import filters_from_args
+from .common import filters_from_args, translate_arg
 from ..xmlsafe import sub as xml_sub
 
 bp = Blueprint("feeds", __name__)
@@ -221,7 +221,7 @@ def search_atom():
     """Any search as a feed, newest first: an alert for new publications on a topic, a person, a word."""
     q = request.args.get("q", "")[:500]
     result = run_search(get_archive(), db_session(), q, page=1, limit=_feed_size(), filters=filters_from_args(),
-                        sort="newest", facets=False, snippets=False)
+                        sort="newest", facets=False, snippets=False, translate=translate_arg())
     pubs = [h.publication for h in result.hits]
     query = urlencode([(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "sort")])
     title = " ".join(q.split()) or _("All publications")

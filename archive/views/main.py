@@ -15,8 +15,8 @@ from ..http import last_modified
 from ..i18n import current_locale, public_base_url
 from ..search import run_search
 from ..services import browse, citations, files, publications, scholar, usage
-from ..services.related import related_publications
-from .common import FACET_PARAMS, filters_from_args, int_arg, load_publication, url_with
+from ..services.related import related_publications, translated_twins
+from .common import FACET_PARAMS, filters_from_args, int_arg, load_publication, translate_arg, url_with
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def search():
         sort = "relevance"
     limit = get_archive().config.get("SEARCH_PAGE_SIZE", 10)
     result = run_search(get_archive(), db_session(), q, page=page, limit=limit, filters=filters_from_args(),
-                        sort=sort)
+                        sort=sort, translate=translate_arg())
     args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "sort")]
     return render_template("main/search.html", q=q, result=result, sort=sort, facets=_facet_view(result),
                            active=_active_filters(), url_with=url_with,
@@ -91,16 +91,28 @@ def publication(pub_id: int):
                 "bibtex": citations.bibtex(pub, base), "ris": citations.ris(pub, base)}
     duplicate = publications.public_duplicate(s, pub)
     related = []
+    twins = []
     if pub.status == "published":
         _count_usage(pub.id, "view")
-        related = related_publications(s, pub)
+        twins = _twins(pub)
+        related = [r for r in related_publications(s, pub) if r not in twins]
     resp = make_response(render_template(
         "main/publication.html", pub=pub, pages=pages, articles=articles, cite=cite,
         tags=scholar.scholar_tags(pub, base), json_ld=scholar.json_ld(pub, base), has_pdf=citations.has_pdf(pub),
-        duplicate=duplicate, usage=_usage_totals(pub.id) if pub.status == "published" else None, related=related))
+        duplicate=duplicate, usage=_usage_totals(pub.id) if pub.status == "published" else None, related=related,
+        twins=twins))
     if pub.status == "withdrawn":
         resp.headers["X-Robots-Tag"] = "noindex"      # a tombstone is not a page to list in search engines
     return last_modified(resp, pub.updated_at)
+
+
+def _twins(pub) -> list:
+    """The publication's work in the other language; a search failure leaves the list empty, never the page."""
+    try:
+        return translated_twins(get_archive(), db_session(), pub)
+    except Exception:  # noqa: BLE001 - the related list is secondary to the publication itself
+        logger.exception("could not look for translated twins of publication %s", pub.id)
+        return []
 
 
 def _count_usage(pub_id: int, kind: str) -> None:

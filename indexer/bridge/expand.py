@@ -13,32 +13,13 @@ from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from ..analysis import normalize_text
-from ..query import Clause, ParsedQuery, Phrase, Word
+from ..query import BridgedPhrase, BridgedWord, Clause, ParsedQuery, Phrase, Word, original_clauses
 from .core import MIN_CONFIDENCE, Bridge, Match, kazakh_query
 from .forms import content_word, has_kazakh_letters, is_latin
 
 DEFAULT_WEIGHT = 0.5          # a counterpart's boost relative to the reader's own word
 MAX_ALTERNATIVES = 6          # alternatives kept per query group (the strongest)
 _PERSON = frozenset({"Name", "Surn", "Patr"})
-
-
-@dataclass(frozen=True)
-class BridgedWord(Word):
-    """A weaker alternative for a query word: its counterpart in the other language and the counterpart's
-    index keys (every key a form of it is indexed under, Latin keys left out)."""
-
-    keys: frozenset[str] = frozenset()
-    weight: float = DEFAULT_WEIGHT
-    lang: str = ""
-
-
-@dataclass(frozen=True)
-class BridgedPhrase(Phrase):
-    """A weaker alternative phrase: consecutive words, each matching any key of its position in ``keys``."""
-
-    keys: tuple[frozenset[str], ...] = ()
-    weight: float = DEFAULT_WEIGHT
-    lang: str = ""
 
 
 @dataclass(frozen=True)
@@ -209,6 +190,5 @@ def expand_query(bridge: Bridge, q: ParsedQuery, weight: float = DEFAULT_WEIGHT,
     return BridgedQuery(replace(q, groups=new_groups), Translation(list(terms.values())))
 
 
-def original_clauses(group: Sequence[Clause]) -> list[Clause]:
-    """The reader's own clauses of a group (without the bridge's alternatives): for "did you mean"."""
-    return [c for c in group if not isinstance(c, (BridgedWord, BridgedPhrase))]
+__all__ = ["BridgedPhrase", "BridgedWord", "BridgedQuery", "BridgedTerm", "DEFAULT_WEIGHT", "Translation",
+           "expand_query", "original_clauses", "translate"]

@@ -228,8 +228,8 @@ def test_search_and_publication_shapes_unchanged(client, ids):
     data = _get(client, "/api/search?q=&limit=2")
     # Fields are only ever added (clients that read the old ones keep working), never renamed or dropped.
     assert set(data) == {"query", "total", "page", "limit", "relaxed", "suggestion", "hits", "facets",
-                         "notices", "partial_from", "facets_approximate"}
-    assert set(data["hits"][0]) == HIT_FIELDS | {"score", "snippet", "page", "printed_page", "partial"}
+                         "notices", "partial_from", "facets_approximate", "translation"}
+    assert set(data["hits"][0]) == HIT_FIELDS | {"score", "snippet", "page", "printed_page", "partial", "translated"}
     pub = _get(client, f"/api/publications/{ids['published'][0]}")
     assert set(pub) == HIT_FIELDS | {"status", "titles", "abstracts", "keywords", "udc", "bbk", "isbn", "doi",
                                      "authors_detail", "files"}

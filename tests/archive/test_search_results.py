@@ -2,16 +2,14 @@
 printed page numbers, some-words matches marked, notices for cut queries, bounded work on hostile input."""
 from __future__ import annotations
 
-import sys
 import unicodedata
-import uuid
 
 import pytest
 
 from archive.models import Publication
 from archive.search import run_search
 from archive.services.ingest import ingest_file
-from support import DEMO, scratch_pg_url
+from support import DEMO, backend_app
 
 BACKENDS = ["whoosh", "tantivy", "postgres"]
 
@@ -20,30 +18,8 @@ BACKENDS = ["whoosh", "tantivy", "postgres"]
 def archive(request, data_dir, monkeypatch):
     """An archive on the SQLite database with the given search backend (postgres: a schema of its own)."""
     monkeypatch.delenv("ARCHIVE_DATA_DIR", raising=False)
-    from archive import create_app
-    from archive.migrate import upgrade
-
-    config = {"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "test-secret", "EXTRACT_TIMEOUT_S": 120,
-              "JOBS_IMMEDIATE": True, "OCR_ENABLED": False, "SEARCH_BACKEND": request.param}
-    schema = None
-    if request.param == "postgres":
-        import psycopg
-
-        url = scratch_pg_url("search_results")
-        schema = f"s_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        config["SEARCH_DATABASE_URL"] = f"{url}?options=-csearch_path%3D{schema}"
-    app = create_app(config)
-    arch = app.extensions["archive"]
-    upgrade(arch.db.url)
-    yield arch
-    arch.close()
-    if schema:
-        import psycopg
-
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with backend_app(data_dir, request.param, "search_results", EXTRACT_TIMEOUT_S=120) as app:
+        yield app.extensions["archive"]
 
 
 def search(archive, text, **kw):

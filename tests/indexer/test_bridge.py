@@ -191,7 +191,7 @@ def test_counts_by_source_and_the_links_of_one_word(glossary):
 
 
 def test_the_bridge_imports_no_web_orm_archive_or_uploads_code():
-    code = ("import sys; import indexer.bridge, indexer.bridge.whoosh_engine; "
+    code = ("import sys; import indexer.bridge, indexer.whoosh_backend; "
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
             "('flask', 'sqlalchemy', 'archive', 'flask_babel', 'uploads')); print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)

@@ -2,7 +2,7 @@
 import pytest
 
 from indexer.bridge import build_bridge, expand_query, load_glossary
-from indexer.bridge.whoosh_engine import BridgedWhooshBackend, without_bridge
+from indexer.whoosh_backend import WhooshBackend
 from indexer.documents import IndexDocument
 from indexer.query import parse_query
 
@@ -29,7 +29,8 @@ def bridge():
 
 @pytest.fixture(params=[True, False], ids=["tiers", "weights-only"])
 def backend(request, tmp_path):
-    be = BridgedWhooshBackend(tmp_path / "ix", tiers=request.param)
+    be = WhooshBackend(tmp_path / "ix")
+    be.tiers = request.param
     be.update(DOCS)
     yield be
     be.close()
@@ -63,11 +64,12 @@ def test_a_bridged_phrase_is_searched_as_a_phrase(bridge, backend):
 def test_the_readers_own_words_rank_first_only_with_tiers(bridge, tmp_path):
     # Document 3 mentions «язык» once in its body; document 4 has «тіл» in its title and body.
     query = expand_query(bridge, parse_query("язык")).query
-    tiers = BridgedWhooshBackend(tmp_path / "a", tiers=True)
-    weights = BridgedWhooshBackend(tmp_path / "b", tiers=False)
+    tiers = WhooshBackend(tmp_path / "a")
+    weights = WhooshBackend(tmp_path / "b")
+    weights.tiers = False
     for be in (tiers, weights):
         be.update(DOCS)
-    own = ids(tiers.search(without_bridge(query), limit=20))
+    own = ids(tiers.search(query.without_bridge(), limit=20))
     got = ids(tiers.search(query, limit=20))
     assert got[:len(own)] == own and 4 in got[len(own):]
     weighted = ids(weights.search(query, limit=20))
@@ -87,13 +89,3 @@ def test_pages_of_a_tiered_result_follow_each_other(bridge, backend):
 def test_did_you_mean_never_offers_the_bridges_counterparts(bridge, backend):
     res = backend.search(expand_query(bridge, parse_query("межэтническое соглосие")).query)
     assert res.suggestion is None or "келісім" not in res.suggestion
-
-
-def test_an_expanded_query_runs_on_the_plain_backend_too(bridge, tmp_path):
-    # Engines that do not know BridgedWord / BridgedPhrase still run the query (full weight, word_keys).
-    from indexer.whoosh_backend import WhooshBackend
-
-    be = WhooshBackend(tmp_path / "plain")
-    be.update(DOCS)
-    assert 2 in ids(be.search(expand_query(bridge, parse_query("межэтническое согласие")).query))
-    be.close()
