@@ -1,0 +1,344 @@
+"""Reference lists of publications: stored at ingest, linked to the archive's works, confirmed or removed in review.
+
+A publication's entries are ``PublicationReference`` rows (raw text and parsed fields, from
+``uploads.references``). Linking looks candidates up in ``work_keys`` (keys of every published work: its
+``work_key``s and the skeletons of its title words), scores them with ``match_score`` and links the best one
+only at ``LINK_THRESHOLD`` or above. It runs when a draft's references are stored (against what is already
+published), and on publishing in both directions: the new work's entries → existing works, and existing
+unlinked entries that may cite the new work → it. A person's decision ("confirmed", "removed") is never
+changed by automatic linking; ``relink`` recomputes the automatic links of the whole archive.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from sqlalchemy import and_, case, delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from uploads.references import LINK_THRESHOLD, Reference, ReferenceList, match_score, normalise_title, work_key
+from uploads.references.matching import skeleton
+
+from ..errors import NotFoundError, UserValueError
+from ..i18n import _
+from ..models import Authorship, Publication, PublicationReference, WorkKey
+from ..permissions import Actor
+from . import audit
+from .publications import get_editable
+
+logger = logging.getLogger(__name__)
+
+CANDIDATES = 25               # works scored per entry: those sharing the most title words
+MAX_ENTRIES = 400             # per publication; a longer "list" is extraction gone wrong
+_SUBTITLE = re.compile(r"\s*(?::|\.\s|\s[–—-]\s|\()")
+_LINKED = ("auto", "confirmed")
+
+
+# --- keys ------------------------------------------------------------------------------------------------
+
+def _word_skeletons(text: str) -> list[str]:
+    """Skeletons of the words of ``text`` worth looking up (three letters of skeleton or more)."""
+    out = []
+    for w in normalise_title(text).split():
+        s = skeleton(w)
+        if len(s) >= 3 and s not in out:
+            out.append(s)
+    return out
+
+
+def title_variants(pub: Publication) -> list[str]:
+    """The titles a work may be cited by: its title, its titles in other languages, each without a subtitle."""
+    out: list[str] = []
+    for t in [pub.title, *(pub.titles or {}).values()]:
+        t = (t or "").strip()
+        for v in (t, _SUBTITLE.split(t, 1)[0].strip()):
+            if v and v not in out:
+                out.append(v)
+    return out
+
+
+def _surnames(pub: Publication) -> list[str]:
+    return [a.person.surname or (a.name_as_printed or a.person.name).split(" ")[0] for a in pub.authorships]
+
+
+def keys_of(pub: Publication) -> set[str]:
+    """Lookup keys of a work: ``k:`` + work_key per title variant × (year, no year) × surname (or none), and
+    ``w:`` + each title word's skeleton."""
+    keys: set[str] = set()
+    surnames = _surnames(pub)[:10] or [""]
+    for title in title_variants(pub):
+        for year in {pub.year, None}:
+            for surname in surnames + [""]:
+                keys.add("k:" + work_key(title, year, surname)[:298])
+        keys.update("w:" + s[:298] for s in _word_skeletons(title))
+    return keys
+
+
+def refresh_work_keys(session: Session, pub: Publication) -> None:
+    """Keys of a published work written anew; a work that is not published has none (it is never a target)."""
+    session.execute(delete(WorkKey).where(WorkKey.publication_id == pub.id))
+    if pub.status == "published":
+        session.add_all(WorkKey(publication_id=pub.id, key=k) for k in sorted(keys_of(pub)))
+    session.flush()
+
+
+def _head_key(ref: Reference) -> str:
+    words = _word_skeletons(ref.title)
+    return words[0][:100] if words else ""
+
+
+# --- storing ---------------------------------------------------------------------------------------------
+
+def store_references(session: Session, pub: Publication, lists: list[ReferenceList]) -> int:
+    """Replace a publication's entries with those of ``lists`` and link them to published works; returns the count.
+
+    Re-extraction keeps a person's decisions: an entry with the same raw text keeps its confirmed or removed link.
+    """
+    kept = {r.raw: r for r in session.scalars(select(PublicationReference)
+                                              .where(PublicationReference.publication_id == pub.id))
+            if r.link_status != "auto"}
+    session.execute(delete(PublicationReference).where(PublicationReference.publication_id == pub.id))
+    session.flush()
+    rows = []
+    for lst in lists:
+        for entry in lst.entries:
+            if len(rows) >= MAX_ENTRIES:
+                break
+            row = PublicationReference(
+                publication_id=pub.id, position=len(rows) + 1, list_heading=(lst.heading or "")[:200],
+                raw=entry.raw, authors=list(entry.authors), title=entry.title, container=entry.container,
+                year=entry.year, pages=entry.pages[:100], doi=entry.doi[:300], url=entry.url,
+                parse_status=entry.parse_status, head_key=_head_key(entry), link_status="auto")
+            old = kept.get(entry.raw)
+            if old is not None:
+                row.link_status, row.target_publication_id, row.score = (old.link_status,
+                                                                         old.target_publication_id, old.score)
+            rows.append(row)
+    session.add_all(rows)
+    session.flush()
+    for row in rows:
+        link_reference(session, row)
+    return len(rows)
+
+
+# --- linking ---------------------------------------------------------------------------------------------
+
+def as_reference(row: PublicationReference) -> Reference:
+    """The stored entry as the parser's ``Reference`` (what ``match_score`` reads)."""
+    return Reference(raw=row.raw, authors=list(row.authors or []), title=row.title, container=row.container,
+                     year=row.year, pages=row.pages, doi=row.doi, url=row.url, parse_status=row.parse_status)
+
+
+def _candidates(session: Session, row: PublicationReference) -> list[Publication]:
+    """Published works that share a key with the entry, those sharing the most title words first."""
+    text = row.title or row.raw.split("//")[0]
+    keys = ["w:" + s[:298] for s in _word_skeletons(text)]
+    if row.title:
+        keys += ["k:" + work_key(row.title, y, s)[:298] for y in {row.year, None}
+                 for s in {(row.authors or [""])[0].split(" ")[0], ""}]
+    if not keys:
+        return []
+    hits = func.count(WorkKey.id)
+    ids = [i for i, in session.execute(select(WorkKey.publication_id).where(WorkKey.key.in_(keys))
+                                       .where(WorkKey.publication_id != row.publication_id)
+                                       .group_by(WorkKey.publication_id)
+                                       .order_by(hits.desc(), WorkKey.publication_id).limit(CANDIDATES))]
+    if not ids:
+        return []
+    return list(session.scalars(select(Publication).where(Publication.id.in_(ids), Publication.status == "published")
+                                .options(selectinload(Publication.authorships).selectinload(Authorship.person))))
+
+
+def best_match(session: Session, row: PublicationReference) -> tuple[Optional[Publication], float]:
+    """The best-scoring published work for the entry and its score (None below ``LINK_THRESHOLD``)."""
+    ref = as_reference(row)
+    best, best_score = None, 0.0
+    for pub in _candidates(session, row):
+        score = max(match_score(ref, title, pub.year, _surnames(pub)) for title in title_variants(pub))
+        if score > best_score or (score == best_score and best is not None and pub.id < best.id):
+            best, best_score = pub, score
+    return (best, best_score) if best_score >= LINK_THRESHOLD else (None, best_score)
+
+
+def link_reference(session: Session, row: PublicationReference) -> bool:
+    """(Re)compute an automatic link; a person's decision stays. True when the link changed."""
+    if row.link_status != "auto":
+        return False
+    target, score = best_match(session, row)
+    new_id = target.id if target is not None else None
+    changed = new_id != row.target_publication_id
+    row.target_publication_id, row.score = new_id, (round(score, 4) if target is not None else None)
+    return changed
+
+
+def link_published(session: Session, ids: Iterable[int]) -> int:
+    """After publishing: keys for the works, their entries linked, and entries elsewhere that may cite them
+    linked again. Returns the number of links that changed."""
+    pubs = list(session.scalars(select(Publication).where(Publication.id.in_(list(ids)))
+                                .options(selectinload(Publication.authorships).selectinload(Authorship.person))))
+    for pub in pubs:
+        refresh_work_keys(session, pub)
+    changed = 0
+    heads: set[str] = set()
+    for pub in pubs:
+        for title in title_variants(pub):
+            words = _word_skeletons(title)
+            if words:
+                heads.add(words[0][:100])
+        for row in session.scalars(select(PublicationReference).where(PublicationReference.publication_id == pub.id)):
+            changed += link_reference(session, row)
+    if heads:
+        # entries whose title starts like one of the new works': the only ones the new work can win
+        q = select(PublicationReference).where(PublicationReference.head_key.in_(sorted(heads)),
+                                               PublicationReference.link_status == "auto")
+        for row in session.scalars(q):
+            changed += link_reference(session, row)
+    session.flush()
+    return changed
+
+
+def unlink_unpublished(session: Session, ids: Iterable[int]) -> None:
+    """After withdrawing: the works lose their keys and their automatic incoming links."""
+    ids = list(ids)
+    if not ids:
+        return
+    session.execute(delete(WorkKey).where(WorkKey.publication_id.in_(ids)))
+    for row in session.scalars(select(PublicationReference).where(
+            PublicationReference.target_publication_id.in_(ids), PublicationReference.link_status == "auto")):
+        row.target_publication_id, row.score = None, None
+    session.flush()
+
+
+@dataclass
+class RelinkReport:
+    works: int = 0
+    entries: int = 0
+    linked: int = 0
+    changed: int = 0
+
+
+def relink(session: Session) -> RelinkReport:
+    """Keys of every work written anew and every automatic link recomputed (decisions of people stay)."""
+    report = RelinkReport()
+    session.execute(delete(WorkKey))
+    pubs = session.scalars(select(Publication).where(Publication.status == "published")
+                           .options(selectinload(Publication.authorships).selectinload(Authorship.person)))
+    for pub in pubs:
+        session.add_all(WorkKey(publication_id=pub.id, key=k) for k in sorted(keys_of(pub)))
+        report.works += 1
+    session.flush()
+    for row in session.scalars(select(PublicationReference).order_by(PublicationReference.id)):
+        report.entries += 1
+        report.changed += link_reference(session, row)
+        report.linked += row.target_publication_id is not None and row.link_status in _LINKED
+    session.flush()
+    return report
+
+
+# --- decisions in review -----------------------------------------------------------------------------------
+
+def _editable_reference(session: Session, user: Actor, pub_id: int, ref_id: int) -> PublicationReference:
+    get_editable(session, user, pub_id)
+    row = session.get(PublicationReference, ref_id)
+    if row is None or row.publication_id != pub_id:
+        raise NotFoundError(_("No such reference."))
+    return row
+
+
+def confirm_link(session: Session, user: Actor, pub_id: int, ref_id: int) -> PublicationReference:
+    """A person confirms the entry's link: automatic linking will not change it."""
+    row = _editable_reference(session, user, pub_id, ref_id)
+    if row.target_publication_id is None:
+        raise UserValueError(_("This reference is not linked to a work of the archive."))
+    row.link_status = "confirmed"
+    audit.publication_event(session, user, "reference.confirm", pub_id, reference=row.id,
+                            target=row.target_publication_id)
+    session.flush()
+    return row
+
+
+def remove_link(session: Session, user: Actor, pub_id: int, ref_id: int) -> PublicationReference:
+    """A person removes the entry's link: it stays unlinked, whatever automatic linking finds later."""
+    row = _editable_reference(session, user, pub_id, ref_id)
+    old = row.target_publication_id
+    row.link_status, row.target_publication_id, row.score = "removed", None, None
+    audit.publication_event(session, user, "reference.remove", pub_id, reference=row.id, target=old)
+    session.flush()
+    return row
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+def _live_link():
+    return and_(PublicationReference.link_status.in_(_LINKED), PublicationReference.target_publication_id.isnot(None))
+
+
+def references_of(session: Session, pub_id: int) -> list[PublicationReference]:
+    """A publication's entries in order, with their targets loaded."""
+    return list(session.scalars(select(PublicationReference).where(PublicationReference.publication_id == pub_id)
+                                .options(selectinload(PublicationReference.target))
+                                .order_by(PublicationReference.position)))
+
+
+def public_target(row: PublicationReference) -> Optional[Publication]:
+    """The work an entry links to, when the link stands and the work is published."""
+    if row.link_status in _LINKED and row.target is not None and row.target.status == "published":
+        return row.target
+    return None
+
+
+def cited_by(session: Session, pub_id: int) -> list[Publication]:
+    """Published works of the archive whose reference lists cite this one (each once), newest first."""
+    citing = (select(PublicationReference.publication_id).where(
+        PublicationReference.target_publication_id == pub_id, _live_link()))
+    return list(session.scalars(select(Publication).where(Publication.id.in_(citing), Publication.status == "published")
+                                .order_by(Publication.year.desc().nulls_last(), Publication.id.desc())))
+
+
+def cited_counts(session: Session, pub_ids: Iterable[int]) -> dict[int, int]:
+    """How many published works cite each of ``pub_ids`` (absent: none)."""
+    ids = list(pub_ids)
+    if not ids:
+        return {}
+    q = (select(PublicationReference.target_publication_id,
+                func.count(func.distinct(PublicationReference.publication_id)))
+         .join(Publication, Publication.id == PublicationReference.publication_id)
+         .where(PublicationReference.target_publication_id.in_(ids), _live_link(), Publication.status == "published")
+         .group_by(PublicationReference.target_publication_id))
+    return {t: n for t, n in session.execute(q)}
+
+
+def unparsed_lists(session: Session) -> list[tuple[int, int, int]]:
+    """(publication id, entries, unparsed entries) for every publication whose list is half or more unparsed."""
+    unparsed = func.sum(case((PublicationReference.parse_status == "unparsed", 1), else_=0))
+    q = (select(PublicationReference.publication_id, func.count(PublicationReference.id), unparsed)
+         .group_by(PublicationReference.publication_id).order_by(PublicationReference.publication_id))
+    return [(p, n, int(u or 0)) for p, n, u in session.execute(q) if n and 2 * int(u or 0) >= n]
+
+
+def json_of(row: PublicationReference, base_url: str) -> dict:
+    """An entry as the API shows it."""
+    target = public_target(row)
+    return {"position": row.position, "raw": row.raw, "authors": list(row.authors or []), "title": row.title,
+            "container": row.container, "year": row.year, "pages": row.pages, "doi": row.doi, "url": row.url,
+            "parse_status": row.parse_status,
+            "target": ({"id": target.id, "url": f"{base_url}/p/{target.id}", "link_status": row.link_status}
+                       if target is not None else None)}
+
+
+def citation_reference(row: PublicationReference) -> str:
+    """The ``citation_reference`` meta value (Highwire style: ``citation_title=…; citation_author=…; …``);
+    the raw text when nothing was parsed."""
+    def clean(v: str) -> str:
+        return " ".join(str(v).replace(";", ",").split())
+
+    parts = [("citation_author", a) for a in (row.authors or [])]
+    parts += [("citation_title", row.title), ("citation_journal_title", row.container),
+              ("citation_publication_date", str(row.year) if row.year else ""), ("citation_doi", row.doi)]
+    fields = [f"{k}={clean(v)}" for k, v in parts if v and clean(v)]
+    if not row.title or row.parse_status == "unparsed":
+        return clean(row.raw)
+    return "; ".join(fields)
+
