@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from sqlalchemy import and_, case, delete, func, select
+from sqlalchemy import and_, case, delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from uploads.references import LINK_THRESHOLD, Reference, ReferenceList, match_score, normalise_title, work_key
@@ -23,7 +23,7 @@ from uploads.references.matching import skeleton
 
 from ..errors import NotFoundError, UserValueError
 from ..i18n import _
-from ..models import Authorship, Publication, PublicationReference, WorkKey
+from ..models import Authorship, Publication, PublicationReference, WorkKey, utcnow
 from ..permissions import Actor
 from . import audit
 from .publications import get_editable
@@ -173,6 +173,26 @@ def link_reference(session: Session, row: PublicationReference) -> bool:
     return changed
 
 
+def _touch(session: Session, pub_ids: set[int]) -> None:
+    """The citing and cited records changed (their pages, API and OAI records show the links): new datestamps."""
+    if pub_ids:
+        session.execute(update(Publication).where(Publication.id.in_(sorted(pub_ids))).values(updated_at=utcnow()))
+
+
+def _relink_rows(session: Session, rows: Iterable[PublicationReference]) -> int:
+    """Link each row again; records whose links changed get a new datestamp. Returns the links changed."""
+    touched: set[int] = set()
+    changed = 0
+    for row in rows:
+        old = row.target_publication_id
+        if link_reference(session, row):
+            changed += 1
+            touched.update(i for i in (row.publication_id, old, row.target_publication_id) if i is not None)
+    session.flush()
+    _touch(session, touched)
+    return changed
+
+
 def link_published(session: Session, ids: Iterable[int]) -> int:
     """After publishing: keys for the works, their entries linked, and entries elsewhere that may cite them
     linked again. Returns the number of links that changed."""
@@ -180,23 +200,20 @@ def link_published(session: Session, ids: Iterable[int]) -> int:
                                 .options(selectinload(Publication.authorships).selectinload(Authorship.person))))
     for pub in pubs:
         refresh_work_keys(session, pub)
-    changed = 0
     heads: set[str] = set()
     for pub in pubs:
         for title in title_variants(pub):
             words = _word_skeletons(title)
             if words:
                 heads.add(words[0][:100])
-        for row in session.scalars(select(PublicationReference).where(PublicationReference.publication_id == pub.id)):
-            changed += link_reference(session, row)
+    own = list(session.scalars(select(PublicationReference).where(
+        PublicationReference.publication_id.in_([p.id for p in pubs]))))
+    others: list[PublicationReference] = []
     if heads:
         # entries whose title starts like one of the new works': the only ones the new work can win
-        q = select(PublicationReference).where(PublicationReference.head_key.in_(sorted(heads)),
-                                               PublicationReference.link_status == "auto")
-        for row in session.scalars(q):
-            changed += link_reference(session, row)
-    session.flush()
-    return changed
+        others = list(session.scalars(select(PublicationReference).where(
+            PublicationReference.head_key.in_(sorted(heads)), PublicationReference.link_status == "auto")))
+    return _relink_rows(session, {r.id: r for r in own + others}.values())
 
 
 def unlink_unpublished(session: Session, ids: Iterable[int]) -> None:
@@ -205,10 +222,13 @@ def unlink_unpublished(session: Session, ids: Iterable[int]) -> None:
     if not ids:
         return
     session.execute(delete(WorkKey).where(WorkKey.publication_id.in_(ids)))
+    touched: set[int] = set()
     for row in session.scalars(select(PublicationReference).where(
             PublicationReference.target_publication_id.in_(ids), PublicationReference.link_status == "auto")):
         row.target_publication_id, row.score = None, None
+        touched.add(row.publication_id)
     session.flush()
+    _touch(session, touched)
 
 
 @dataclass
@@ -229,11 +249,10 @@ def relink(session: Session) -> RelinkReport:
         session.add_all(WorkKey(publication_id=pub.id, key=k) for k in sorted(keys_of(pub)))
         report.works += 1
     session.flush()
-    for row in session.scalars(select(PublicationReference).order_by(PublicationReference.id)):
-        report.entries += 1
-        report.changed += link_reference(session, row)
-        report.linked += row.target_publication_id is not None and row.link_status in _LINKED
-    session.flush()
+    rows = list(session.scalars(select(PublicationReference).order_by(PublicationReference.id)))
+    report.changed = _relink_rows(session, rows)
+    report.entries = len(rows)
+    report.linked = sum(r.target_publication_id is not None and r.link_status in _LINKED for r in rows)
     return report
 
 
@@ -253,6 +272,7 @@ def confirm_link(session: Session, user: Actor, pub_id: int, ref_id: int) -> Pub
     if row.target_publication_id is None:
         raise UserValueError(_("This reference is not linked to a work of the archive."))
     row.link_status = "confirmed"
+    _touch(session, {pub_id, row.target_publication_id})
     audit.publication_event(session, user, "reference.confirm", pub_id, reference=row.id,
                             target=row.target_publication_id)
     session.flush()
@@ -264,6 +284,7 @@ def remove_link(session: Session, user: Actor, pub_id: int, ref_id: int) -> Publ
     row = _editable_reference(session, user, pub_id, ref_id)
     old = row.target_publication_id
     row.link_status, row.target_publication_id, row.score = "removed", None, None
+    _touch(session, {pub_id} | ({old} if old else set()))
     audit.publication_event(session, user, "reference.remove", pub_id, reference=row.id, target=old)
     session.flush()
     return row
@@ -316,6 +337,14 @@ def unparsed_lists(session: Session) -> list[tuple[int, int, int]]:
     q = (select(PublicationReference.publication_id, func.count(PublicationReference.id), unparsed)
          .group_by(PublicationReference.publication_id).order_by(PublicationReference.publication_id))
     return [(p, n, int(u or 0)) for p, n, u in session.execute(q) if n and 2 * int(u or 0) >= n]
+
+
+def relation_urls(session: Session, pub_id: int, base_url: str) -> list[str]:
+    """Landing pages of the published works the publication's references link to (for ``dc:relation``)."""
+    q = (select(Publication.id).join(PublicationReference, PublicationReference.target_publication_id == Publication.id)
+         .where(PublicationReference.publication_id == pub_id, _live_link(), Publication.status == "published")
+         .group_by(Publication.id).order_by(func.min(PublicationReference.position)))
+    return [f"{base_url}/p/{i}" for i in session.scalars(q)]
 
 
 def json_of(row: PublicationReference, base_url: str) -> dict:
