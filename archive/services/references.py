@@ -118,8 +118,9 @@ def store_references(session: Session, pub: Publication, lists: list[ReferenceLi
             rows.append(row)
     session.add_all(rows)
     session.flush()
+    cache: Works = {}
     for row in rows:
-        link_reference(session, row)
+        link_reference(session, row, cache)
     return len(rows)
 
 
@@ -131,42 +132,73 @@ def as_reference(row: PublicationReference) -> Reference:
                      year=row.year, pages=row.pages, doi=row.doi, url=row.url, parse_status=row.parse_status)
 
 
-def _candidates(session: Session, row: PublicationReference) -> list[Publication]:
-    """Published works that share a key with the entry, those sharing the most title words first."""
+@dataclass(frozen=True)
+class Work:
+    """What linking needs of a published work, read once per linking run."""
+
+    id: int
+    titles: tuple[str, ...]
+    year: Optional[int]
+    surnames: tuple[str, ...]
+    words: int                    # title words of its shortest variant (for the shared-words filter)
+
+
+Works = dict[int, Work]           # a cache for one linking run: publication id → Work
+
+
+def _load_works(session: Session, ids: list[int], cache: Works) -> None:
+    missing = [i for i in ids if i not in cache]
+    if not missing:
+        return
+    for pub in session.scalars(select(Publication).where(Publication.id.in_(missing), Publication.status == "published")
+                               .options(selectinload(Publication.authorships).selectinload(Authorship.person))):
+        titles = tuple(title_variants(pub))
+        cache[pub.id] = Work(pub.id, titles, pub.year, tuple(_surnames(pub)),
+                             min((len(_word_skeletons(t)) for t in titles), default=0))
+
+
+def _candidates(session: Session, row: PublicationReference, cache: Works) -> list[Work]:
+    """Published works that share a key with the entry, those sharing the most title words first; a work
+    sharing fewer than half the words of the shorter title cannot reach the threshold and is not scored."""
     text = row.title or row.raw.split("//")[0]
-    keys = ["w:" + s[:298] for s in _word_skeletons(text)]
+    words = _word_skeletons(text)
+    keys = ["w:" + s[:298] for s in words]
     if row.title:
         keys += ["k:" + work_key(row.title, y, s)[:298] for y in {row.year, None}
                  for s in {(row.authors or [""])[0].split(" ")[0], ""}]
     if not keys:
         return []
     hits = func.count(WorkKey.id)
-    ids = [i for i, in session.execute(select(WorkKey.publication_id).where(WorkKey.key.in_(keys))
-                                       .where(WorkKey.publication_id != row.publication_id)
-                                       .group_by(WorkKey.publication_id)
-                                       .order_by(hits.desc(), WorkKey.publication_id).limit(CANDIDATES))]
-    if not ids:
-        return []
-    return list(session.scalars(select(Publication).where(Publication.id.in_(ids), Publication.status == "published")
-                                .options(selectinload(Publication.authorships).selectinload(Authorship.person))))
+    found = list(session.execute(select(WorkKey.publication_id, hits).where(WorkKey.key.in_(keys))
+                                 .where(WorkKey.publication_id != row.publication_id)
+                                 .group_by(WorkKey.publication_id)
+                                 .order_by(hits.desc(), WorkKey.publication_id).limit(CANDIDATES)))
+    _load_works(session, [i for i, _n in found], cache)
+    out = []
+    for pub_id, n in found:
+        work = cache.get(pub_id)
+        if work is not None and 2 * n >= min(len(words), work.words):
+            out.append(work)
+    return out
 
 
-def best_match(session: Session, row: PublicationReference) -> tuple[Optional[Publication], float]:
+def best_match(session: Session, row: PublicationReference,
+               cache: Optional[Works] = None) -> tuple[Optional[Work], float]:
     """The best-scoring published work for the entry and its score (None below ``LINK_THRESHOLD``)."""
     ref = as_reference(row)
     best, best_score = None, 0.0
-    for pub in _candidates(session, row):
-        score = max(match_score(ref, title, pub.year, _surnames(pub)) for title in title_variants(pub))
-        if score > best_score or (score == best_score and best is not None and pub.id < best.id):
-            best, best_score = pub, score
+    for work in _candidates(session, row, {} if cache is None else cache):
+        score = max(match_score(ref, title, work.year, list(work.surnames)) for title in work.titles)
+        if score > best_score or (score == best_score and best is not None and work.id < best.id):
+            best, best_score = work, score
     return (best, best_score) if best_score >= LINK_THRESHOLD else (None, best_score)
 
 
-def link_reference(session: Session, row: PublicationReference) -> bool:
+def link_reference(session: Session, row: PublicationReference, cache: Optional[Works] = None) -> bool:
     """(Re)compute an automatic link; a person's decision stays. True when the link changed."""
     if row.link_status != "auto":
         return False
-    target, score = best_match(session, row)
+    target, score = best_match(session, row, cache)
     new_id = target.id if target is not None else None
     changed = new_id != row.target_publication_id
     row.target_publication_id, row.score = new_id, (round(score, 4) if target is not None else None)
@@ -183,11 +215,13 @@ def _relink_rows(session: Session, rows: Iterable[PublicationReference]) -> int:
     """Link each row again; records whose links changed get a new datestamp. Returns the links changed."""
     touched: set[int] = set()
     changed = 0
-    for row in rows:
-        old = row.target_publication_id
-        if link_reference(session, row):
-            changed += 1
-            touched.update(i for i in (row.publication_id, old, row.target_publication_id) if i is not None)
+    cache: Works = {}
+    with session.no_autoflush:            # the lookups read work_keys only; the links are flushed once below
+        for row in rows:
+            old = row.target_publication_id
+            if link_reference(session, row, cache):
+                changed += 1
+                touched.update(i for i in (row.publication_id, old, row.target_publication_id) if i is not None)
     session.flush()
     _touch(session, touched)
     return changed
