@@ -11,7 +11,6 @@ changed by automatic linking; ``relink`` recomputes the automatic links of the w
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
@@ -32,7 +31,6 @@ logger = logging.getLogger(__name__)
 
 CANDIDATES = 25               # works scored per entry: those sharing the most title words
 MAX_ENTRIES = 400             # per publication; a longer "list" is extraction gone wrong
-_SUBTITLE = re.compile(r"\s*(?::|\.\s|\s[–—-]\s|\()")
 _LINKED = ("auto", "confirmed")
 
 
@@ -49,13 +47,13 @@ def _word_skeletons(text: str) -> list[str]:
 
 
 def title_variants(pub: Publication) -> list[str]:
-    """The titles a work may be cited by: its title, its titles in other languages, each without a subtitle."""
+    """The titles a work may be cited by: its title and its titles in other languages (a subtitle left out
+    in a citation is ``match_score``'s business: cutting titles here would cut «… г. Саратова» too)."""
     out: list[str] = []
     for t in [pub.title, *(pub.titles or {}).values()]:
         t = (t or "").strip()
-        for v in (t, _SUBTITLE.split(t, 1)[0].strip()):
-            if v and v not in out:
-                out.append(v)
+        if t and t not in out:
+            out.append(t)
     return out
 
 
@@ -405,3 +403,64 @@ def citation_reference(row: PublicationReference) -> str:
         return clean(row.raw)
     return "; ".join(fields)
 
+
+
+# --- export ----------------------------------------------------------------------------------------------
+
+def _page_range(pages: str) -> tuple[str, str]:
+    first, _sep, last = (pages or "").partition("-")
+    return first.strip(), last.strip()
+
+
+def _ris_entry(row: PublicationReference) -> str:
+    lines = [("TY", "JOUR" if row.container else ("BOOK" if row.title else "GEN"))]
+    lines += [("AU", a) for a in row.authors or []]
+    lines += [("TI", row.title or row.raw), ("T2", row.container), ("PY", str(row.year or ""))]
+    first, last = _page_range(row.pages)
+    lines += [("SP", first), ("EP", last), ("DO", row.doi), ("UR", row.url), ("N1", row.raw)]
+    lines.append(("ER", ""))
+    return "".join(f"{tag}  - {' '.join(value.split())}\r\n" for tag, value in lines if value or tag == "ER")
+
+
+def _bibtex_entry(row: PublicationReference, key: str) -> str:
+    from .citations import bibtex_escape
+
+    fields = [("author", " and ".join(row.authors or [])), ("title", row.title or row.raw),
+              ("journal" if row.container else "note", row.container), ("year", str(row.year or "")),
+              ("pages", (row.pages or "").replace("-", "--")), ("doi", row.doi), ("url", row.url)]
+    body = ",\n".join(f"  {k} = {{{bibtex_escape(v)}}}" for k, v in fields if v)
+    return f"@{'article' if row.container else 'misc'}{{{key},\n{body}\n}}\n"
+
+
+def _csl_entry(row: PublicationReference, key: str) -> dict:
+    item: dict = {"id": key, "type": "article-journal" if row.container else "book", "title": row.title or row.raw}
+    if row.authors:
+        item["author"] = [{"literal": a} for a in row.authors]
+    for name, value in (("container-title", row.container), ("page", row.pages), ("DOI", row.doi), ("URL", row.url)):
+        if value:
+            item[name] = value
+    if row.year:
+        item["issued"] = {"date-parts": [[row.year]]}
+    item["note"] = row.raw
+    return item
+
+
+def export_references(rows: list[PublicationReference], fmt: str, base_url: str, owner_id: int) -> str:
+    """A publication's reference list in a citation format (``ris``, ``bib``, ``json`` or ``txt``): an entry
+    linked to an archive work is written from that work's own record, the others from their parsed fields."""
+    import json
+
+    from . import citations
+
+    keys = [f"kelisim{owner_id}ref{r.position}" for r in rows]
+    targets = [public_target(r) for r in rows]
+    if fmt == "ris":
+        return "".join(citations.ris(t, base_url) if t else _ris_entry(r) for r, t in zip(rows, targets))
+    if fmt == "bib":
+        return "\n".join(citations.bibtex(t, base_url, key=k) if t else _bibtex_entry(r, k)
+                         for r, t, k in zip(rows, targets, keys))
+    if fmt == "json":
+        items = [{**citations.csl_json(t, base_url), "id": k, "note": r.raw} if t else _csl_entry(r, k)
+                 for r, t, k in zip(rows, targets, keys)]
+        return json.dumps(items, ensure_ascii=False, indent=2)
+    return "".join(f"{r.position}. {r.raw}\n" for r in rows)

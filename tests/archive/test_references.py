@@ -198,6 +198,19 @@ def test_api_scholar_tags_and_oai_relation(app, archive, client, docs):
                               "среде Алматы; citation_journal_title=Вестник КазНУ")
     assert "citation_publication_date=2019" in tags[0]
 
+    ris = client.get(f"/p/{b}/references.ris").get_data(as_text=True)
+    assert ris.count("ER  - ") == 3 and f"UR  - {BASE}/p/{a}" in ris           # the linked entry: the work's record
+    assert "TI  - Языковая политика в Казахстане\r\nT2  - Полис\r\nPY  - 2015\r\nSP  - 45\r\nEP  - 60" in ris
+    bib = client.get(f"/p/{b}/references.bib").get_data(as_text=True)
+    assert bib.count("\n@") + bib.startswith("@") == 3 and "pages = {45--60}" in bib
+    csl = client.get(f"/p/{b}/references.json").get_json()
+    assert [c["id"] for c in csl] == [f"kelisim{b}ref1", f"kelisim{b}ref2", f"kelisim{b}ref3"]
+    assert csl[2]["container-title"] == "Полис" and csl[2]["issued"] == {"date-parts": [[2015]]}
+    txt = client.get(f"/p/{b}/references.txt").get_data(as_text=True)
+    assert txt.splitlines()[2] == "3. Петров И.И. Языковая политика в Казахстане // Полис. 2015. № 3. С. 45–60."
+    assert client.get(f"/p/{a}/references.ris").status_code == 404               # a work without a list
+    assert client.get(f"/p/{b}/references.exe").status_code == 404
+
     resp = client.get("/oai", query_string={"verb": "GetRecord", "metadataPrefix": "oai_dc",
                                             "identifier": f"oai:archive.example.kz:{b}"})
     root = etree.fromstring(resp.data)
