@@ -140,7 +140,7 @@ class ArchiveIndex:
             references.relink(s)
             s.commit()
         self.session = archive.db.Session()
-        self.cache: dict = {}             # one linking run: each work read once
+        self.run = references.LinkRun()   # one linking run: each work and key read once
 
     def best(self, ref):
         from archive.models import PublicationReference
@@ -149,7 +149,7 @@ class ArchiveIndex:
         row = PublicationReference(publication_id=0, raw=ref.raw, authors=list(ref.authors), title=ref.title,
                                    container=ref.container, year=ref.year, pages=ref.pages, doi=ref.doi,
                                    url=ref.url, parse_status=ref.parse_status)
-        pub, score = references.best_match(self.session, row, self.cache)
+        pub, score = references.best_match(self.session, row, self.run)
         return (self.by_pub[pub.id] if pub is not None else None), score
 
 

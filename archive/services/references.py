@@ -11,7 +11,7 @@ changed by automatic linking; ``relink`` recomputes the automatic links of the w
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from sqlalchemy import and_, case, delete, func, select, update
@@ -25,7 +25,7 @@ from ..i18n import _
 from ..models import Authorship, Publication, PublicationReference, WorkKey, utcnow
 from ..permissions import Actor
 from . import audit
-from .publications import get_editable
+from .publications import children_of, get_editable
 
 logger = logging.getLogger(__name__)
 
@@ -116,10 +116,29 @@ def store_references(session: Session, pub: Publication, lists: list[ReferenceLi
             rows.append(row)
     session.add_all(rows)
     session.flush()
-    cache: Works = {}
-    for row in rows:
-        link_reference(session, row, cache)
+    _relink_rows(session, rows)
     return len(rows)
+
+
+def reread_articles(session: Session, volume: Publication, articles: list[Publication]) -> None:
+    """After a volume's split changed: the reference lists of ``articles`` read again from the volume's pages
+    (each up to the page the next article starts on, as the uploader reads them), people's decisions kept."""
+    from uploads.references import find_reference_lists
+
+    siblings = sorted(children_of(session, volume), key=lambda a: (a.pdf_page_start or 0, a.id))
+    texts = {p.number: p.text for p in volume.pages}
+    for art in articles:
+        if not art.pdf_page_start or not art.pdf_page_end:
+            continue
+        later = [a for a in siblings if (a.pdf_page_start or 0) > art.pdf_page_start or
+                 ((a.pdf_page_start or 0) == art.pdf_page_start and a.id > art.id)]
+        nxt = later[0] if later else None
+        last = max(art.pdf_page_end, nxt.pdf_page_start or 0) if nxt else art.pdf_page_end
+        pages = [texts.get(n, "") for n in range(art.pdf_page_start, last + 1)]
+        store_references(session, art, find_reference_lists(pages, art.title, nxt.title if nxt else ""))
+    published = [a.id for a in articles if a.status == "published"]
+    if published:
+        link_published(session, published)      # a new or changed article of a public volume: its keys too
 
 
 # --- linking ---------------------------------------------------------------------------------------------
@@ -141,62 +160,84 @@ class Work:
     words: int                    # title words of its shortest variant (for the shared-words filter)
 
 
-Works = dict[int, Work]           # a cache for one linking run: publication id → Work
+@dataclass
+class LinkRun:
+    """What one linking run has read: works by publication id, and the publications of each lookup key
+    (fetched for a whole batch of entries at once: one query, not one per entry)."""
+
+    works: dict[int, Work] = field(default_factory=dict)
+    keys: dict[str, list[int]] = field(default_factory=dict)
 
 
-def _load_works(session: Session, ids: list[int], cache: Works) -> None:
-    missing = [i for i in ids if i not in cache]
+def _load_works(session: Session, ids: list[int], run: LinkRun) -> None:
+    missing = [i for i in ids if i not in run.works]
     if not missing:
         return
     for pub in session.scalars(select(Publication).where(Publication.id.in_(missing), Publication.status == "published")
                                .options(selectinload(Publication.authorships).selectinload(Authorship.person))):
         titles = tuple(title_variants(pub))
-        cache[pub.id] = Work(pub.id, titles, pub.year, tuple(_surnames(pub)),
-                             min((len(_word_skeletons(t)) for t in titles), default=0))
+        run.works[pub.id] = Work(pub.id, titles, pub.year, tuple(_surnames(pub)),
+                                 min((len(_word_skeletons(t)) for t in titles), default=0))
 
 
-def _candidates(session: Session, row: PublicationReference, cache: Works) -> list[Work]:
-    """Published works that share a key with the entry, those sharing the most title words first; a work
-    sharing fewer than half the words of the shorter title cannot reach the threshold and is not scored."""
-    text = row.title or row.raw.split("//")[0]
-    words = _word_skeletons(text)
+def _lookup_keys(row: PublicationReference) -> tuple[list[str], list[str]]:
+    """The entry's title word skeletons and the work_keys to look up."""
+    words = _word_skeletons(row.title or row.raw.split("//")[0])
     keys = ["w:" + s[:298] for s in words]
     if row.title:
         keys += ["k:" + work_key(row.title, y, s)[:298] for y in {row.year, None}
                  for s in {(row.authors or [""])[0].split(" ")[0], ""}]
-    if not keys:
-        return []
-    hits = func.count(WorkKey.id)
-    found = list(session.execute(select(WorkKey.publication_id, hits).where(WorkKey.key.in_(keys))
-                                 .where(WorkKey.publication_id != row.publication_id)
-                                 .group_by(WorkKey.publication_id)
-                                 .order_by(hits.desc(), WorkKey.publication_id).limit(CANDIDATES)))
-    _load_works(session, [i for i, _n in found], cache)
+    return words, keys
+
+
+def _prefetch(session: Session, rows: Iterable[PublicationReference], run: LinkRun) -> None:
+    wanted = sorted({k for r in rows for k in _lookup_keys(r)[1]} - run.keys.keys())
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i:i + 500]
+        for k in chunk:
+            run.keys[k] = []
+        for key, pub_id in session.execute(select(WorkKey.key, WorkKey.publication_id).where(WorkKey.key.in_(chunk))):
+            run.keys[key].append(pub_id)
+
+
+def _candidates(session: Session, row: PublicationReference, run: LinkRun) -> list[Work]:
+    """Published works that share a key with the entry, those sharing the most title words first; a work
+    sharing fewer than half the words of the shorter title cannot reach the threshold and is not scored."""
+    words, keys = _lookup_keys(row)
+    if any(k not in run.keys for k in keys):
+        _prefetch(session, [row], run)
+    hits: dict[int, int] = {}
+    for k in keys:
+        for pub_id in run.keys[k]:
+            if pub_id != row.publication_id:
+                hits[pub_id] = hits.get(pub_id, 0) + 1
+    found = sorted(hits.items(), key=lambda x: (-x[1], x[0]))[:CANDIDATES]
+    _load_works(session, [i for i, _n in found], run)
     out = []
     for pub_id, n in found:
-        work = cache.get(pub_id)
+        work = run.works.get(pub_id)
         if work is not None and 2 * n >= min(len(words), work.words):
             out.append(work)
     return out
 
 
 def best_match(session: Session, row: PublicationReference,
-               cache: Optional[Works] = None) -> tuple[Optional[Work], float]:
+               run: Optional[LinkRun] = None) -> tuple[Optional[Work], float]:
     """The best-scoring published work for the entry and its score (None below ``LINK_THRESHOLD``)."""
     ref = as_reference(row)
     best, best_score = None, 0.0
-    for work in _candidates(session, row, {} if cache is None else cache):
+    for work in _candidates(session, row, run or LinkRun()):
         score = max(match_score(ref, title, work.year, list(work.surnames)) for title in work.titles)
         if score > best_score or (score == best_score and best is not None and work.id < best.id):
             best, best_score = work, score
     return (best, best_score) if best_score >= LINK_THRESHOLD else (None, best_score)
 
 
-def link_reference(session: Session, row: PublicationReference, cache: Optional[Works] = None) -> bool:
+def link_reference(session: Session, row: PublicationReference, run: Optional[LinkRun] = None) -> bool:
     """(Re)compute an automatic link; a person's decision stays. True when the link changed."""
     if row.link_status != "auto":
         return False
-    target, score = best_match(session, row, cache)
+    target, score = best_match(session, row, run)
     new_id = target.id if target is not None else None
     changed = new_id != row.target_publication_id
     row.target_publication_id, row.score = new_id, (round(score, 4) if target is not None else None)
@@ -213,11 +254,13 @@ def _relink_rows(session: Session, rows: Iterable[PublicationReference]) -> int:
     """Link each row again; records whose links changed get a new datestamp. Returns the links changed."""
     touched: set[int] = set()
     changed = 0
-    cache: Works = {}
+    rows = list(rows)
+    run = LinkRun()
     with session.no_autoflush:            # the lookups read work_keys only; the links are flushed once below
+        _prefetch(session, [r for r in rows if r.link_status == "auto"], run)
         for row in rows:
             old = row.target_publication_id
-            if link_reference(session, row, cache):
+            if link_reference(session, row, run):
                 changed += 1
                 touched.update(i for i in (row.publication_id, old, row.target_publication_id) if i is not None)
     session.flush()

@@ -269,3 +269,36 @@ def test_corpus_volume_stores_references_per_article(archive):
     assert len(articles) >= 80 and on_volume == 0              # each article its own list, none on the volume
     assert sum(1 for n in per_article.values() if n) >= 0.8 * len(articles)
     assert sum(per_article.values()) >= 400 and total
+
+
+def test_split_correction_reads_the_articles_lists_again(archive, users):
+    from archive.models import PublicationPage, User, Volume
+    from archive.services import splits
+
+    texts = ["ПЕРВАЯ СТАТЬЯ СБОРНИКА\nТекст первой статьи.", "Продолжение первой статьи.",
+             "ВТОРАЯ СТАТЬЯ СБОРНИКА\nТекст второй статьи о городе.",
+             "Список литературы\n1. Иванова М.П. Межэтническое согласие в городской среде Алматы // Вестник КазНУ. "
+             "2019. № 2. С. 12–18.\n2. Петров И.И. Языковая политика в Казахстане // Полис. 2015. № 3. С. 45–60."]
+    with archive.db.session() as s:
+        vp = Publication(kind="volume", status="draft", title="Сборник", volume=Volume(title="Сборник", year=2021),
+                         created_by_id=users["member"], language="ru", year=2021)
+        vp.pages = [PublicationPage(number=n, text=t) for n, t in enumerate(texts, start=1)]
+        s.add(vp)
+        s.flush()
+        arts = []
+        for title, (a, b) in (("Первая статья сборника", (1, 2)), ("Вторая статья сборника", (3, 3))):
+            art = Publication(kind="article", status="draft", title=title, parent_id=vp.id, volume_id=vp.volume_id,
+                              created_by_id=users["member"], pdf_page_start=a, pdf_page_end=b, language="ru")
+            art.pages = [PublicationPage(number=k, text=texts[n - 1]) for k, n in enumerate(range(a, b + 1), 1)]
+            s.add(art)
+            s.flush()
+            arts.append(art.id)
+        s.commit()
+    assert rows_of(archive, arts[1]) == []
+    with archive.db.session() as s:
+        splits.move_boundary(s, s.get(User, users["member"]), arts[1], {"start": "3", "end": "4"})
+        s.commit()
+        got = [r.raw for r in references.references_of(s, arts[1])]
+    assert got == ["Иванова М.П. Межэтническое согласие в городской среде Алматы // Вестник КазНУ. 2019. № 2. "
+                   "С. 12–18.", "Петров И.И. Языковая политика в Казахстане // Полис. 2015. № 3. С. 45–60."]
+    assert rows_of(archive, arts[0]) == []
