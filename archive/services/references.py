@@ -89,16 +89,21 @@ def _head_key(ref: Reference) -> str:
 
 # --- storing ---------------------------------------------------------------------------------------------
 
-def store_references(session: Session, pub: Publication, lists: list[ReferenceList]) -> int:
+def store_references(session: Session, pub: Publication, lists: list[ReferenceList], new: bool = False) -> int:
     """Replace a publication's entries with those of ``lists`` and link them to published works; returns the count.
 
     Re-extraction keeps a person's decisions: an entry with the same raw text keeps its confirmed or removed link.
+    ``new``: the publication was just created (ingest), so there is nothing to replace.
     """
-    kept = {r.raw: r for r in session.scalars(select(PublicationReference)
-                                              .where(PublicationReference.publication_id == pub.id))
-            if r.link_status != "auto"}
-    session.execute(delete(PublicationReference).where(PublicationReference.publication_id == pub.id))
-    session.flush()
+    if not lists and new:
+        return 0
+    kept: dict[str, PublicationReference] = {}
+    if not new:
+        kept = {r.raw: r for r in session.scalars(select(PublicationReference)
+                                                  .where(PublicationReference.publication_id == pub.id))
+                if r.link_status != "auto"}
+        session.execute(delete(PublicationReference).where(PublicationReference.publication_id == pub.id))
+        session.flush()
     rows = []
     for lst in lists:
         for entry in lst.entries:
