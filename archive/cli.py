@@ -26,7 +26,7 @@ from .services.accounts import create_user
 from .services.bridge import current_bridge
 from .services.indexing import process_index_tasks, rebuild_index
 from .services.ingest import IngestOutcome, ingest_file, iter_input_files
-from .services.references import relink
+from .services.references import relink, reread_all
 from .services.topics import ensure_topics
 
 
@@ -185,11 +185,15 @@ def reindex_command():
 
 
 @click.command("relink")
+@click.option("--reread", is_flag=True, help="First read every publication's reference lists again from its "
+                                             "stored text (after the upgrade that added them).")
 @with_appcontext
-def relink_command():
+def relink_command(reread):
     """Recompute the automatic links of reference lists to the archive's works (people's decisions stay)."""
     started = time.perf_counter()
     with get_archive().db.session() as s:
+        if reread:
+            click.echo(f"Read {reread_all(s)} reference(s) again from the stored texts.")
         rep = relink(s)
         s.commit()
     click.echo(f"{rep.entries} reference(s) of {rep.works} published work(s): {rep.linked} linked, "

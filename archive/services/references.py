@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Iterable, Optional
 
-from sqlalchemy import and_, case, delete, func, select, update
+from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from uploads.references import LINK_THRESHOLD, Reference, ReferenceList, match_score, normalise_title, work_key
@@ -104,24 +105,26 @@ def store_references(session: Session, pub: Publication, lists: list[ReferenceLi
                 if r.link_status != "auto"}
         session.execute(delete(PublicationReference).where(PublicationReference.publication_id == pub.id))
         session.flush()
-    rows = []
+    # Plain values, linked first and written in one INSERT: a volume brings hundreds of entries at once.
+    rows: list[SimpleNamespace] = []
     for lst in lists:
         for entry in lst.entries:
             if len(rows) >= MAX_ENTRIES:
                 break
-            row = PublicationReference(
+            row = SimpleNamespace(
                 publication_id=pub.id, position=len(rows) + 1, list_heading=(lst.heading or "")[:200],
                 raw=entry.raw, authors=list(entry.authors), title=entry.title, container=entry.container,
                 year=entry.year, pages=entry.pages[:100], doi=entry.doi[:300], url=entry.url,
-                parse_status=entry.parse_status, head_key=_head_key(entry), link_status="auto")
+                parse_status=entry.parse_status, head_key=_head_key(entry), link_status="auto",
+                target_publication_id=None, score=None)
             old = kept.get(entry.raw)
             if old is not None:
                 row.link_status, row.target_publication_id, row.score = (old.link_status,
                                                                          old.target_publication_id, old.score)
             rows.append(row)
-    session.add_all(rows)
-    session.flush()
-    _relink_rows(session, rows)
+    if rows:
+        _relink_rows(session, rows)       # type: ignore[arg-type] - the same attributes as the mapped rows
+        session.execute(insert(PublicationReference), [vars(r) for r in rows])
     return len(rows)
 
 
@@ -144,6 +147,23 @@ def reread_articles(session: Session, volume: Publication, articles: list[Public
     published = [a.id for a in articles if a.status == "published"]
     if published:
         link_published(session, published)      # a new or changed article of a public volume: its keys too
+
+
+def reread_all(session: Session) -> int:
+    """Every publication's reference lists read again from its stored page texts (after an upgrade that brought
+    them, or a better reader), people's decisions kept; link them with ``relink`` after. Returns the entries."""
+    from uploads.references import find_reference_lists
+
+    n = 0
+    for pub in session.scalars(select(Publication).where(Publication.parent_id.is_(None))
+                               .options(selectinload(Publication.pages)).order_by(Publication.id)):
+        if pub.kind == "volume":
+            articles = children_of(session, pub)
+            reread_articles(session, pub, articles)
+            n += sum(len(references_of(session, a.id)) for a in articles)
+        else:
+            n += store_references(session, pub, find_reference_lists([p.text for p in pub.pages]))
+    return n
 
 
 # --- linking ---------------------------------------------------------------------------------------------
@@ -261,14 +281,13 @@ def _relink_rows(session: Session, rows: Iterable[PublicationReference]) -> int:
     changed = 0
     rows = list(rows)
     run = LinkRun()
-    with session.no_autoflush:            # the lookups read work_keys only; the links are flushed once below
+    with session.no_autoflush:            # the lookups read work_keys only; the links go with the next flush
         _prefetch(session, [r for r in rows if r.link_status == "auto"], run)
         for row in rows:
             old = row.target_publication_id
             if link_reference(session, row, run):
                 changed += 1
                 touched.update(i for i in (row.publication_id, old, row.target_publication_id) if i is not None)
-    session.flush()
     _touch(session, touched)
     return changed
 

@@ -302,3 +302,18 @@ def test_split_correction_reads_the_articles_lists_again(archive, users):
     assert got == ["Иванова М.П. Межэтническое согласие в городской среде Алматы // Вестник КазНУ. 2019. № 2. "
                    "С. 12–18.", "Петров И.И. Языковая политика в Казахстане // Полис. 2015. № 3. С. 45–60."]
     assert rows_of(archive, arts[0]) == []
+
+
+def test_relink_reread_fills_lists_of_an_archive_upgraded_without_them(archive, docs, runner):
+    from sqlalchemy import delete
+
+    a = ingest(archive, docs["cited"])
+    b = ingest(archive, docs["citing"])
+    with archive.db.session() as s:                 # as after migration 0007 on an older archive
+        s.execute(delete(PublicationReference))
+        s.commit()
+    assert rows_of(archive, b) == [] and cited_by_ids(archive, a) == []
+    res = runner.invoke(args=["relink", "--reread"])
+    assert res.exit_code == 0, res.output
+    assert "Read 3 reference(s) again" in res.output and "3 reference(s) of 2 published work(s): 2 linked" in res.output
+    assert rows_of(archive, b) == [(1, a, "auto"), (2, a, "auto"), (3, None, "auto")]
