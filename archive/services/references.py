@@ -10,6 +10,7 @@ changed by automatic linking; ``relink`` recomputes the automatic links of the w
 """
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -18,14 +19,15 @@ from typing import Iterable, Optional
 from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from uploads.references import LINK_THRESHOLD, Reference, ReferenceList, match_score, normalise_title, work_key
+from uploads.references import (LINK_THRESHOLD, Reference, ReferenceList, find_reference_lists, match_score,
+                                normalise_title, work_key)
 from uploads.references.matching import skeleton
 
 from ..errors import NotFoundError, UserValueError
 from ..i18n import _
 from ..models import Authorship, Publication, PublicationReference, WorkKey, utcnow
 from ..permissions import Actor
-from . import audit
+from . import audit, citations
 from .publications import children_of, get_editable
 
 logger = logging.getLogger(__name__)
@@ -131,8 +133,6 @@ def store_references(session: Session, pub: Publication, lists: list[ReferenceLi
 def reread_articles(session: Session, volume: Publication, articles: list[Publication]) -> None:
     """After a volume's split changed: the reference lists of ``articles`` read again from the volume's pages
     (each up to the page the next article starts on, as the uploader reads them), people's decisions kept."""
-    from uploads.references import find_reference_lists
-
     siblings = sorted(children_of(session, volume), key=lambda a: (a.pdf_page_start or 0, a.id))
     texts = {p.number: p.text for p in volume.pages}
     for art in articles:
@@ -152,8 +152,6 @@ def reread_articles(session: Session, volume: Publication, articles: list[Public
 def reread_all(session: Session) -> int:
     """Every publication's reference lists read again from its stored page texts (after an upgrade that brought
     them, or a better reader), people's decisions kept; link them with ``relink`` after. Returns the entries."""
-    from uploads.references import find_reference_lists
-
     n = 0
     for pub in session.scalars(select(Publication).where(Publication.parent_id.is_(None))
                                .options(selectinload(Publication.pages)).order_by(Publication.id)):
@@ -490,12 +488,10 @@ def _ris_entry(row: PublicationReference) -> str:
 
 
 def _bibtex_entry(row: PublicationReference, key: str) -> str:
-    from .citations import bibtex_escape
-
     fields = [("author", " and ".join(row.authors or [])), ("title", row.title or row.raw),
               ("journal" if row.container else "note", row.container), ("year", str(row.year or "")),
               ("pages", (row.pages or "").replace("-", "--")), ("doi", row.doi), ("url", row.url)]
-    body = ",\n".join(f"  {k} = {{{bibtex_escape(v)}}}" for k, v in fields if v)
+    body = ",\n".join(f"  {k} = {{{citations.bibtex_escape(v)}}}" for k, v in fields if v)
     return f"@{'article' if row.container else 'misc'}{{{key},\n{body}\n}}\n"
 
 
@@ -515,10 +511,6 @@ def _csl_entry(row: PublicationReference, key: str) -> dict:
 def export_references(rows: list[PublicationReference], fmt: str, base_url: str, owner_id: int) -> str:
     """A publication's reference list in a citation format (``ris``, ``bib``, ``json`` or ``txt``): an entry
     linked to an archive work is written from that work's own record, the others from their parsed fields."""
-    import json
-
-    from . import citations
-
     keys = [f"kelisim{owner_id}ref{r.position}" for r in rows]
     targets = [public_target(r) for r in rows]
     if fmt == "ris":
