@@ -26,6 +26,7 @@ from .services.accounts import create_user
 from .services.bridge import current_bridge
 from .services.indexing import process_index_tasks, rebuild_index
 from .services.ingest import IngestOutcome, ingest_file, iter_input_files
+from .services.references import relink, reread_all
 from .services.topics import ensure_topics
 
 
@@ -183,6 +184,22 @@ def reindex_command():
     click.echo(f"Indexed {n} publication(s) in {secs:.1f} s.")
 
 
+@click.command("relink")
+@click.option("--reread", is_flag=True, help="First read every publication's reference lists again from its "
+                                             "stored text (after the upgrade that added them).")
+@with_appcontext
+def relink_command(reread):
+    """Recompute the automatic links of reference lists to the archive's works (people's decisions stay)."""
+    started = time.perf_counter()
+    with get_archive().db.session() as s:
+        if reread:
+            click.echo(f"Read {reread_all(s)} reference(s) again from the stored texts.")
+        rep = relink(s)
+        s.commit()
+    click.echo(f"{rep.entries} reference(s) of {rep.works} published work(s): {rep.linked} linked, "
+               f"{rep.changed} link(s) changed, in {time.perf_counter() - started:.1f} s.")
+
+
 @click.command("index-pending")
 @with_appcontext
 def index_pending_command():
@@ -272,6 +289,6 @@ def bridge_command(word):
 
 def register(app) -> None:
     """Add the commands to ``manage.py``."""
-    for cmd in (init_command, ingest_command, search_command, reindex_command, index_pending_command,
+    for cmd in (init_command, ingest_command, search_command, reindex_command, relink_command, index_pending_command,
                 create_user_command, serve_command, demo_command, bridge_command):
         app.cli.add_command(cmd)

@@ -29,7 +29,8 @@ def check_command(repair, as_json, grace_s, no_hashes):
     Reported: stored files missing or whose SHA-256 changed (never deleted), files nobody references
     (orphans), published publications missing from the index and index entries that are not published,
     pending index work, uploads stuck in "queued"/"running" with no live job, an index that is missing
-    or cannot be read. Exit code 1 while any problem remains.
+    or cannot be read, titles that break the metadata rules, reference lists mostly unparsed. Exit code 1
+    while any problem remains.
     """
     archive = get_archive()
     jobs = get_jobs(current_app._get_current_object())
@@ -59,6 +60,9 @@ def check_command(repair, as_json, grace_s, no_hashes):
             click.echo(f"  extra      {', '.join(map(str, report.extra_indexed[:50]))}")
         for rule, ids in sorted(report.metadata.items()):
             click.echo(f"  title      {rule}: publication(s) {', '.join(map(str, ids[:20]))}")
+        for item in report.unparsed_references:
+            click.echo(f"  references publication {item['id']}: {item['unparsed']} of {item['entries']} entries unparsed "
+                       "(check its reference list in review)")
         for table, ids in sorted(report.xml_forbidden.items()):
             click.echo(f"  bad text   {table} {', '.join(map(str, ids[:20]))}: characters XML forbids "
                        "(--repair removes them)")

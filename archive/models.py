@@ -5,7 +5,7 @@ import hashlib
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String,
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
                         Text, UniqueConstraint, false, func)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -321,3 +321,49 @@ class UserSession(Base):
     def hash_token(token: str) -> str:
         """What is stored of a cookie's token (sha256: the token is random, so no salt is needed)."""
         return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+LINK_STATUSES = ("auto", "confirmed", "removed")
+
+
+class PublicationReference(Base):
+    """One entry of a publication's reference list, as printed (``raw``) and as parsed.
+
+    ``target_publication_id`` is the archive work it cites when one was found (``link_status`` "auto", with
+    the match ``score``) or a person confirmed it ("confirmed"); "removed" means a person took the link away,
+    and automatic linking leaves the entry alone from then on.
+    """
+
+    __tablename__ = "publication_references"
+    __table_args__ = (UniqueConstraint("publication_id", "position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)                 # 1-based, over all lists of the publication
+    list_heading: Mapped[str] = mapped_column(String(200), default="")
+    raw: Mapped[str] = mapped_column(Text, default="")
+    authors: Mapped[list[Any]] = mapped_column(default=list)
+    title: Mapped[str] = mapped_column(Text, default="")
+    container: Mapped[str] = mapped_column(Text, default="")
+    year: Mapped[Optional[int]] = mapped_column(Integer)
+    pages: Mapped[str] = mapped_column(String(100), default="")
+    doi: Mapped[str] = mapped_column(String(300), default="")
+    url: Mapped[str] = mapped_column(Text, default="")
+    parse_status: Mapped[str] = mapped_column(String(10), default="unparsed")
+    # Skeleton of the title's first word: finds the entries a newly published work may be cited by.
+    head_key: Mapped[str] = mapped_column(String(100), default="", index=True)
+    target_publication_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("publications.id", ondelete="SET NULL"), index=True)
+    link_status: Mapped[str] = mapped_column(String(10), default="auto")
+    score: Mapped[Optional[float]] = mapped_column(Float)
+    target: Mapped[Optional[Publication]] = relationship(foreign_keys=[target_publication_id])
+
+
+class WorkKey(Base):
+    """Lookup keys of a published work (``work_key`` of each title variant × year × author surname, and
+    ``w:`` + each title word's skeleton), so linking a reference is an indexed lookup, not a scan."""
+
+    __tablename__ = "work_keys"
+    __table_args__ = (UniqueConstraint("publication_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(300), index=True)

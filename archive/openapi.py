@@ -48,7 +48,14 @@ def _schemas() -> dict[str, Any]:
         "authors_detail": {"type": "array", "items": _obj({
             "id": INT, "name": STR, "as_printed": STR, "affiliation": _nullable(STR)})},
         "files": _obj({"original": _nullable(URL), "pdf": _nullable(URL)}),
-    })]}
+        "references": {"type": "array", "items": _obj({
+            "position": INT, "raw": STR, "authors": {"type": "array", "items": STR}, "title": STR, "container": STR,
+            "year": _nullable(INT), "pages": STR, "doi": STR, "url": STR,
+            "parse_status": {"type": "string", "enum": ["parsed", "partial", "unparsed"]},
+            "target": _nullable(_obj({"id": INT, "url": URL,
+                                      "link_status": {"type": "string", "enum": ["auto", "confirmed"]}}))})},
+        "cited_by": {"type": "array", "items": _obj({"id": INT, "url": URL, "title": STR, "year": _nullable(INT)})},
+    }, ["status", "titles", "abstracts", "keywords", "udc", "bbk", "isbn", "doi", "authors_detail", "files"])]}
     paging = {"total": {"type": "integer", "minimum": 0}, "page": {"type": "integer", "minimum": 1},
               "limit": {"type": "integer", "minimum": 1, "maximum": 100}}
 

@@ -12,7 +12,7 @@ logger = logging.getLogger(__name__)
 try:
     import textlang
 
-    from . import metadata, pipeline  # noqa: F401
+    from . import metadata, pipeline, references  # noqa: F401
 
     # The identifier is built lazily, and only for text the letter rules cannot decide: build it here once.
     textlang.warm_up()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -157,7 +158,29 @@ def extract_file(path: Path, max_pages: int = 3000, allow_ocr: bool = True, ocr_
                 doc.is_volume, doc.volume, doc.articles = True, volume, articles
                 progress.report("split", len(articles), len(articles))
     _fill_metadata(doc, _metadata_pages(raw_texts, head), info, font_lines)
+    _find_references(doc)
     return strip_strings(doc)
+
+
+def _find_references(doc: ExtractedDocument) -> None:
+    """The reference lists of the document, or of each article of a volume (cheap: pure string work).
+
+    ``UPLOADS_REFERENCES=off`` in the environment skips it (the benchmark compares both); a failure here
+    never fails the upload: the lists are left empty and the log says why.
+    """
+    if os.environ.get("UPLOADS_REFERENCES", "").lower() in ("off", "0", "no"):
+        return
+    from .references import find_reference_lists, volume_reference_lists
+
+    texts = [p.text for p in doc.pages]
+    try:
+        if doc.is_volume and doc.articles:
+            for span, lists in zip(doc.articles, volume_reference_lists(texts, doc.articles)):
+                span.references = lists
+        else:
+            doc.references = find_reference_lists(texts)
+    except Exception:  # noqa: BLE001 - references are an extra; the text and metadata stand without them
+        logger.exception("reference lists could not be read")
 
 
 def _fill_metadata(doc: ExtractedDocument, head_texts: list[str], info: dict[str, str],

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:       # a plain import would be circular (uploads.references reads ArticleSpan)
+    from .references.model import ReferenceList
 
 
 @dataclass
@@ -60,6 +64,8 @@ class ArticleSpan:
     source: str = "toc"          # "toc" or "layout": how the boundary was found
     # The article's own metadata, made in the limited child from its pages (title and authors from the TOC).
     metadata: Metadata | None = None
+    # The article's reference lists («Список литературы», «Әдебиеттер», «References»), found in the child.
+    references: list[ReferenceList] = field(default_factory=list)
 
 
 @dataclass
@@ -89,6 +95,8 @@ class ExtractedDocument:
     volume: VolumeInfo | None = None
     articles: list[ArticleSpan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # A single article's reference lists; a volume's are on each of its ``articles``.
+    references: list[ReferenceList] = field(default_factory=list)
 
     @property
     def text(self) -> str:

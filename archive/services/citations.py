@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
 from lxml import etree
 
@@ -721,8 +721,9 @@ def dc_source(pub: Publication) -> str:
     return ". – ".join(parts)
 
 
-def dublin_core(pub: Publication, base_url: str = "") -> etree._Element:
-    """The ``oai_dc:dc`` element (OAI-PMH ``oai_dc`` / OpenAIRE v3 flavour) of a publication."""
+def dublin_core(pub: Publication, base_url: str = "", relations: Sequence[str] = ()) -> etree._Element:
+    """The ``oai_dc:dc`` element (OAI-PMH ``oai_dc`` / OpenAIRE v3 flavour) of a publication; ``relations``
+    are the landing pages of the archive works its reference list cites (``dc:relation``)."""
     root = etree.Element(f"{{{OAI_DC_NS}}}dc", nsmap={"oai_dc": OAI_DC_NS, "dc": DC_NS, "xsi": XSI_NS})
     root.set(f"{{{XSI_NS}}}schemaLocation", OAI_DC_SCHEMA)
 
@@ -765,6 +766,8 @@ def dublin_core(pub: Publication, base_url: str = "") -> etree._Element:
         add("identifier", f"ISBN {isbn}")
     add("source", dc_source(pub))
     add("language", ISO639_3.get(pub.language, ""))
+    for url in relations:
+        add("relation", url)
     add("rights", "info:eu-repo/semantics/openAccess")
     return root
 

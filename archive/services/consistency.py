@@ -26,6 +26,7 @@ from ..models import IndexTask, ProcessingRecord, Publication, StoredFile
 from ..storage import sha256_of
 from . import indexing
 from .record_checks import check_xml_text, metadata_findings, rederive_drafts
+from .references import unparsed_lists
 from .uploads import incoming_dir, recover_records, stuck_records
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ class CheckReport:
     index: str = "ok"                                             # ok | missing | corrupt
     xml_forbidden: dict[str, list[int]] = field(default_factory=dict)   # table → ids with text XML forbids
     metadata: dict[str, list[int]] = field(default_factory=dict)        # rule → publications whose title breaks it
+    # {"id", "entries", "unparsed"}: publications whose reference list is half or more unparsed
+    unparsed_references: list[dict] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
 
     def problems(self) -> list[str]:
@@ -74,6 +77,9 @@ class CheckReport:
                 out.append(f"{len(items)} {label}")
         if self.pending_index_tasks:
             out.append(f"{self.pending_index_tasks} pending index task(s)")
+        if self.unparsed_references:
+            out.append(f"{len(self.unparsed_references)} reference list(s) mostly unparsed (publications "
+                       + ", ".join(str(r["id"]) for r in self.unparsed_references[:20]) + ")")
         for rule, ids in sorted(self.metadata.items()):
             out.append(f"{len(ids)} title(s) {METADATA_RULES.get(rule, rule)}")
         bad_text = sum(len(v) for v in self.xml_forbidden.values())
@@ -190,6 +196,7 @@ def check_archive(archive, waiting_ids: Optional[Callable[[], set[int]]] = None,
     with archive.db.session() as s:
         findings, _touched = check_xml_text(s, repair=False)
         rep.metadata = metadata_findings(s)
+        rep.unparsed_references = [{"id": p, "entries": n, "unparsed": u} for p, n, u in unparsed_lists(s)]
     rep.xml_forbidden = findings.xml_forbidden
 
     if repair:

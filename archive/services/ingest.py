@@ -21,7 +21,7 @@ from uploads.types import ArticleSpan, Author, ExtractedDocument, Metadata, Page
 from ..models import Authorship, Publication, PublicationPage, StoredFile, User, Volume, utcnow
 from ..permissions import can_view, is_public
 from ..storage import sha256_of
-from . import indexing
+from . import indexing, references
 from . import uploads as records
 from .duplicates import find_probable_duplicates, simhash, title_key
 from .genres import guess_genre
@@ -202,6 +202,7 @@ def _create_volume(archive, session: Session, path: Path, doc: ExtractedDocument
             art.pdf_page_start, art.pdf_page_end = span.first_page, span.last_page
             art.page_start, art.page_end = span.printed_first, span.printed_last
             art.isbn = vol.isbn
+            references.store_references(session, art, span.references, new=True)
             if part is not None:
                 sha = sha256_of(part)
                 existing = session.scalars(select(StoredFile).where(StoredFile.sha256 == sha)).first()
@@ -266,8 +267,10 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
                 pub = _publication(s, doc.metadata, doc.pages, "article", Path(name).stem, status, user_id)
                 pub.source_file_id = sf.id
                 s.flush()
+                references.store_references(s, pub, doc.references, new=True)
                 ids = [pub.id]
             if publish:
+                references.link_published(s, ids)
                 indexing.enqueue(s, ids)
             methods: dict[str, int] = {}
             for p in doc.pages:

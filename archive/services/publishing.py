@@ -23,7 +23,7 @@ from ..i18n import _, _l
 from ..models import BackgroundJob, Publication, StoredFile, User, Volume, utcnow
 from ..permissions import Actor, is_editor, require_admin, require_editor
 from ..storage import sha256_of
-from . import audit, background, indexing
+from . import audit, background, indexing, references
 from .duplicates import unlink_duplicates
 from .publications import children_of, get_visible, root_of
 
@@ -56,6 +56,8 @@ def publish(session: Session, user: Actor, pub_id: int, values: Optional[Mapping
             p.withdrawn_at = None
             p.withdrawal_reason = ""
             ids.append(p.id)
+    session.flush()
+    references.link_published(session, ids)
     indexing.enqueue(session, ids)
     audit.publication_event(session, user, "publication.publish", root.id, ids=ids, title=root.title[:200])
     session.flush()
@@ -140,6 +142,7 @@ def withdraw(session: Session, user: Actor, pub_id: int, values: Mapping[str, An
             p.withdrawn_at = now
             p.withdrawal_reason = reason
             ids.append(p.id)
+    references.unlink_unpublished(session, ids)
     indexing.enqueue(session, ids)
     audit.publication_event(session, user, "publication.withdraw", root.id, ids=ids, reason=reason[:500])
     session.flush()

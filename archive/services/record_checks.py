@@ -22,11 +22,13 @@ from uploads.metadata import RULES_VERSION, extract_metadata
 from uploads.pipeline import process_file
 from uploads.metadata.title import title_problems
 from uploads.quality import strip_xml_forbidden
+from uploads.references import ReferenceList
 from uploads.types import Metadata
 
 from ..models import AuditEvent, Person, PersonName, Publication, PublicationPage, Volume
 from . import indexing
 from .duplicates import title_key
+from .references import store_references
 from .review import set_authors
 
 BATCH = 500
@@ -139,8 +141,10 @@ def rederive_drafts(archive, session: Session) -> list[int]:
         if pub.id in edited or not pub.pages:
             pub.extra = {**(pub.extra or {}), "metadata_rules": RULES_VERSION}   # a person's word stands
             continue
-        md = _reread(archive, pub)
+        md, lists = _reread(archive, pub)
         pub.extra = {**(pub.extra or {}), "metadata_rules": RULES_VERSION}
+        if lists is not None:
+            store_references(session, pub, lists)      # today's reader of reference lists, decisions kept
         if md is not None and _apply(session, pub, md):
             session.add(AuditEvent(user_id=None, action="publication.rederive", object_type="publication",
                                    object_id=pub.id, details={"title": pub.title[:200], "rules": RULES_VERSION}))
@@ -148,21 +152,22 @@ def rederive_drafts(archive, session: Session) -> list[int]:
     return changed
 
 
-def _reread(archive, pub: Publication) -> Metadata | None:
-    """The metadata today's rules propose for a stored publication (None when it cannot be read)."""
+def _reread(archive, pub: Publication) -> tuple[Metadata | None, list[ReferenceList] | None]:
+    """The metadata today's rules propose for a stored publication (None when it cannot be read), and its
+    reference lists when its file could be read again."""
     limits = replace(archive.limits, ocr=False)
     sf = pub.source_file
     if sf is not None and archive.files.exists(sf.sha256):
         try:
             doc = process_file(archive.files.path_for(sf.sha256), limits)
             if doc.metadata.title:
-                return doc.metadata
+                return doc.metadata, doc.references
         except UploadError:
             pass
     try:
-        return run_limited(extract_metadata, ([p.text for p in pub.pages[:12]],), limits)
+        return run_limited(extract_metadata, ([p.text for p in pub.pages[:12]],), limits), None
     except UploadError:
-        return None
+        return None, None
 
 
 def _apply(session: Session, pub: Publication, md: Metadata) -> bool:

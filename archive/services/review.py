@@ -19,7 +19,7 @@ from ..i18n import _
 from ..models import Authorship, Publication
 from ..permissions import Actor
 from ..sanitize import clean_html
-from . import audit, indexing
+from . import audit, indexing, references
 from .duplicates import title_key
 from .people import adopt_display_name, find_or_create_person
 from .publications import get_editable, publications_of_people
@@ -145,6 +145,9 @@ def update_metadata(session: Session, user: Actor, pub_id: int, values: Mapping[
         pub.volume.title = title
         pub.volume.year = year
     audit.publication_event(session, user, "publication.edit", pub.id, changes=changes)
+    if pub.status == "published" and changes.keys() & {"title", "year", "authors"}:
+        session.flush()
+        references.link_published(session, [pub.id])      # it may be cited by other titles now
     indexing.enqueue_public(session, [pub])
     session.flush()
     return pub

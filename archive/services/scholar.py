@@ -1,6 +1,8 @@
 """Google Scholar (Highwire Press) tags and schema.org JSON-LD for a publication's landing page."""
 from __future__ import annotations
 
+from typing import Sequence
+
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
@@ -12,8 +14,9 @@ def _author(person) -> str:
     return f"{person.surname}, {person.given}".strip(", ") if person.surname else person.name
 
 
-def scholar_tags(pub: Publication, base_url: str) -> list[tuple[str, str]]:
-    """(name, content) pairs in Scholar's order; never an empty tag; absolute URLs from ``base_url``."""
+def scholar_tags(pub: Publication, base_url: str, references: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(name, content) pairs in Scholar's order; never an empty tag; absolute URLs from ``base_url``;
+    ``references`` are the ``citation_reference`` values of its reference list, last."""
     if pub.status != "published":
         return []
     tags: list[tuple[str, str]] = [("citation_title", pub.title)]
@@ -48,6 +51,7 @@ def scholar_tags(pub: Publication, base_url: str) -> list[tuple[str, str]]:
         tags.append(("citation_doi", pub.doi))
     if pub.published_at:
         tags.append(("citation_online_date", pub.published_at.strftime("%Y/%m/%d")))
+    tags += [("citation_reference", r) for r in references]
     return [(k, " ".join(v.split())) for k, v in tags if v and v.strip()]
 
 

@@ -26,7 +26,7 @@ from ..errors import UserValueError
 from ..i18n import _
 from ..models import Publication, PublicationPage
 from ..permissions import Actor, require_edit
-from . import audit, indexing
+from . import audit, indexing, references
 from .duplicates import simhash, title_key, unlink_duplicates
 from .publications import children_of, get_editable, root_of
 from .review import set_authors
@@ -110,15 +110,16 @@ def _set_range(art: Publication, first: int, last: int) -> None:
 def _copy_pages(session: Session, arts: list[Publication], vol: Publication) -> None:
     session.flush()            # page numbers are unique per publication: clear first, then refill
     by_number = {p.number: p for p in vol.pages}
-    for art in arts:
-        if art.pages:
-            continue
+    refilled = [art for art in arts if not art.pages]
+    for art in refilled:
         for i, n in enumerate(range(art.pdf_page_start or 1, (art.pdf_page_end or 0) + 1), start=1):
             src = by_number.get(n)
             if src is not None:
                 art.pages.append(PublicationPage(number=i, text=src.text, method=src.method,
                                                  problems=list(src.problems or []), printed=src.printed))
         art.simhash = simhash(" ".join(p.text for p in art.pages))
+    session.flush()
+    references.reread_articles(session, vol, refilled)
 
 
 def _neighbours(session: Session, vol: Publication, art: Publication) -> tuple[Optional[Publication],

@@ -8,10 +8,11 @@ from ..http import last_modified
 from ..i18n import _, public_base_url
 from ..models import Person, Publication, Topic, Volume
 from ..openapi import MAX_ID, openapi_document
-from ..representations import file_links, publication_json
+from ..representations import file_links, publication_json, publication_url
 from ..search import SearchHit, SearchPage, run_search
 from ..services.browse import (PageOf, author_index, current_person, get_person, paged_publications, person_profile,
                                topic_counts, topic_listing, volume_list, volume_page, year_counts)
+from ..services import references
 from ..services.citations import has_pdf
 from ..services.topics import topic_by_slug
 from .common import filters_from_args, int_arg, load_publication, translate_arg
@@ -82,6 +83,12 @@ def publication(pub_id: int):
                             "affiliation": a.affiliation or None} for a in pub.authorships],
         "files": file_links(pub, public_base_url(), has_pdf(pub)),
     })
+    if pub.status == "published":
+        s = db_session()
+        base = public_base_url()
+        out["references"] = [references.json_of(r, base) for r in references.references_of(s, pub.id)]
+        out["cited_by"] = [{"id": c.id, "url": publication_url(base, c.id), "title": c.title, "year": c.year}
+                           for c in references.cited_by(s, pub.id)]
     return last_modified(jsonify(out), pub.updated_at)
 
 

@@ -14,7 +14,7 @@ from ..collation import index_letters
 from ..core import db_session, get_archive
 from ..i18n import current_locale
 from ..models import KINDS, Publication
-from ..services import usage
+from ..services import references, usage
 from ..services.browse import (LANGS, author_index, current_person, find_experts, get_person, member_list,
                                paged_publications, person_profile, person_topics, topic_counts, topic_listing,
                                topic_query, volume_list, volume_page, year_chart, year_counts)
@@ -48,7 +48,8 @@ def person(person_id: int):
     events = [x for x in profile.publications if x.kind == "event"]
     works = [x for x in profile.publications if x.kind != "event"]
     return render_template("browse/person.html", profile=profile, person=p, works=works, events=events,
-                           usage=usage.totals_for_person(s, p.id))
+                           usage=usage.totals_for_person(s, p.id),
+                           cited=references.cited_counts(s, [w.id for w in works]))
 
 
 @bp.get("/years")

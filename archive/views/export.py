@@ -11,7 +11,7 @@ from ..core import db_session, get_archive
 from ..i18n import public_base_url
 from ..models import Publication
 from ..search import run_search
-from ..services import citations
+from ..services import citations, references
 from .common import filters_from_args, load_publication, translate_arg
 
 bp = Blueprint("export", __name__)
@@ -73,6 +73,21 @@ def cite(pub_id: int, fmt: str):
     if pub.status != "published":
         abort(410)
     return _download(_single(pub, fmt, public_base_url()), fmt, f"kelisim-{pub.id}.{fmt}")
+
+
+@bp.get("/p/<int:pub_id>/references.<fmt>")
+def reference_list(pub_id: int, fmt: str):
+    """A publication's reference list as a citation file (RIS, BibTeX, CSL-JSON, or the entries as printed)."""
+    if fmt not in ("ris", "bib", "json", "txt"):
+        abort(404)
+    pub = load_publication(pub_id)
+    if pub.status != "published":
+        abort(410)
+    rows = references.references_of(db_session(), pub.id)
+    if not rows:
+        abort(404)
+    return _download(references.export_references(rows, fmt, public_base_url(), pub.id), fmt,
+                     f"kelisim-{pub.id}-references.{fmt}")
 
 
 @bp.get("/search/export.<fmt>")

@@ -14,7 +14,7 @@ from ..core import db_session, get_archive, ping_database
 from ..http import last_modified
 from ..i18n import current_locale, public_base_url
 from ..search import run_search
-from ..services import browse, citations, files, publications, scholar, usage
+from ..services import browse, citations, files, publications, references, scholar, usage
 from ..services.related import related_publications, translated_twins
 from .common import FACET_PARAMS, filters_from_args, int_arg, load_publication, translate_arg, url_with
 
@@ -90,17 +90,18 @@ def publication(pub_id: int):
         cite = {"gost": citations.gost_r_7_0_100(pub, base), "gost71": citations.gost_7_1(pub, base),
                 "bibtex": citations.bibtex(pub, base), "ris": citations.ris(pub, base)}
     duplicate = publications.public_duplicate(s, pub)
-    related = []
-    twins = []
+    related, twins, refs, cited_by = [], [], [], []
     if pub.status == "published":
         _count_usage(pub.id, "view")
         twins = _twins(pub)
         related = [r for r in related_publications(s, pub) if r not in twins]
+        refs, cited_by = references.references_of(s, pub.id), references.cited_by(s, pub.id)
+    tags = scholar.scholar_tags(pub, base, [references.citation_reference(r) for r in refs])
     resp = make_response(render_template(
         "main/publication.html", pub=pub, pages=pages, articles=articles, cite=cite,
-        tags=scholar.scholar_tags(pub, base), json_ld=scholar.json_ld(pub, base), has_pdf=citations.has_pdf(pub),
+        tags=tags, json_ld=scholar.json_ld(pub, base), has_pdf=citations.has_pdf(pub),
         duplicate=duplicate, usage=_usage_totals(pub.id) if pub.status == "published" else None, related=related,
-        twins=twins))
+        twins=twins, refs=[(r, references.public_target(r)) for r in refs], cited_by=cited_by))
     if pub.status == "withdrawn":
         resp.headers["X-Robots-Tag"] = "noindex"      # a tombstone is not a page to list in search engines
     return last_modified(resp, pub.updated_at)

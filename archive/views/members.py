@@ -17,7 +17,8 @@ from ..errors import UserValueError, fault_message
 from ..models import KINDS, ProcessingRecord, Publication
 from ..permissions import can_edit, is_admin, is_editor
 from ..services import audit as audit_trail
-from ..services import background, entries, files, indexing, publications, publishing, review, splits, topics
+from ..services import (background, entries, files, indexing, publications, publishing, references, review, splits,
+                        topics)
 from ..services import uploads as records
 from ..templating import record_message
 
@@ -185,7 +186,8 @@ def _render_review(pub_id: int, error: str | None = None, form: dict | None = No
                            conflict=conflict, job=job, pages=pages, shown_page=shown,
                            can_edit=can_edit(current_user, pub), is_editor=is_editor(current_user),
                            is_admin=is_admin(current_user), languages=review.LANGUAGES,
-                           page_count=page_count, **_entry_choices()), status
+                           page_count=page_count, refs=references.references_of(s, pub.id),
+                           **_entry_choices()), status
 
 
 @bp.get("/review/<int:pub_id>")
@@ -238,6 +240,20 @@ def review_metadata(pub_id: int):
         review.update_metadata(s, current_user, pub_id, form)
         entries.update_entry_fields(s, current_user, pub_id, form)
     return _apply(pub_id, op, done=_("Saved."), form=form)
+
+
+@bp.post("/review/<int:pub_id>/references/<int:ref_id>")
+@login_required
+def review_reference(pub_id: int, ref_id: int):
+    """Confirm or remove the link of one reference-list entry."""
+    decision = request.form.get("decision", "")
+    if decision == "confirm":
+        return _apply(pub_id, lambda s: references.confirm_link(s, current_user, pub_id, ref_id),
+                      done=_("Link confirmed."), anchor=f"#reference-{ref_id}")
+    if decision == "remove":
+        return _apply(pub_id, lambda s: references.remove_link(s, current_user, pub_id, ref_id),
+                      done=_("Link removed."), anchor=f"#reference-{ref_id}")
+    return _render_review(pub_id, error=_("Choose to confirm or to remove the link."), status=400)
 
 
 def _volume_id(pub_id: int) -> int:

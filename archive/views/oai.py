@@ -22,7 +22,7 @@ from ..config import setting
 from ..core import db_session
 from ..i18n import public_base_url, public_host
 from ..models import KINDS, Publication
-from ..services import harvest
+from ..services import harvest, references
 from ..services.citations import dublin_core
 from ..xmlsafe import set_attr, sub
 
@@ -200,7 +200,8 @@ def _record(parent: etree._Element, pub: Publication) -> None:
     _header(rec, pub)
     if pub.status != "withdrawn":
         md = _el(rec, "metadata")
-        md.append(dublin_core(pub, public_base_url()))
+        base = public_base_url()
+        md.append(dublin_core(pub, base, references.relation_urls(db_session(), pub.id, base)))
 
 
 def _selection(a: ListArgs):

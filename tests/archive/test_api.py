@@ -232,7 +232,7 @@ def test_search_and_publication_shapes_unchanged(client, ids):
     assert set(data["hits"][0]) == HIT_FIELDS | {"score", "snippet", "page", "printed_page", "partial", "translated"}
     pub = _get(client, f"/api/publications/{ids['published'][0]}")
     assert set(pub) == HIT_FIELDS | {"status", "titles", "abstracts", "keywords", "udc", "bbk", "isbn", "doi",
-                                     "authors_detail", "files"}
+                                     "authors_detail", "files", "references", "cited_by"}
     assert "error" in _get(client, "/api/publications/99999999999999999999999", 404)
 
 

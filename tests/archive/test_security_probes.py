@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from archive.models import Person, Publication, User, UserSession, Volume
+from archive.models import Person, Publication, PublicationReference, User, UserSession, Volume
 from support import RU_ARTICLE, make_pdf
 
 from accounts_support import app, signed_in, users  # noqa: F401 - fixtures
@@ -23,7 +23,8 @@ def draft(archive, users, tmp_path):
     """Member A's draft article with a volume and an author that appear nowhere else."""
     from archive.services.ingest import ingest_file
 
-    out = ingest_file(archive, make_pdf(tmp_path / "a.pdf", RU_ARTICLE), "a.pdf", user_id=users["member"])
+    refs = "Список литературы\n1. Петров И.И. Языковая политика в Казахстане // Полис. 2015. № 3. С. 45–60."
+    out = ingest_file(archive, make_pdf(tmp_path / "a.pdf", RU_ARTICLE + [refs]), "a.pdf", user_id=users["member"])
     with archive.db.session() as s:
         pub = s.get(Publication, out.publication_ids[0])
         pub.title = SECRET
@@ -32,7 +33,9 @@ def draft(archive, users, tmp_path):
         s.flush()
         pub.volume_id, pub.year = vol.id, 2019
         values = {"pub_id": pub.id, "user_id": users["member"], "person_id": pub.authorships[0].person_id,
-                  "volume_id": vol.id, "year": 2019, "n": 1}
+                  "volume_id": vol.id, "year": 2019, "n": 1,
+                  "ref_id": s.scalars(select(PublicationReference.id)
+                                      .where(PublicationReference.publication_id == pub.id)).one()}
         s.commit()
     return values
 
@@ -44,7 +47,8 @@ def snapshot(archive):
                  for p in s.scalars(select(Publication).order_by(Publication.id))],
                 [(u.id, u.role, u.active, u.password_hash, u.email) for u in s.scalars(select(User).order_by(User.id))],
                 [(p.id, p.name, p.merged_into_id, p.bio, p.degree) for p in s.scalars(select(Person).order_by(Person.id))],
-                [(x.id, x.revoked_at) for x in s.scalars(select(UserSession).order_by(UserSession.id))])
+                [(x.id, x.revoked_at) for x in s.scalars(select(UserSession).order_by(UserSession.id))],
+                [(r.id, r.link_status, r.target_publication_id) for r in s.scalars(select(PublicationReference))])
 
 
 def url_of(rule, values: dict) -> str:

@@ -390,3 +390,19 @@ def test_real_reference_lists_keep_boundary_f1():
     res = bench.score_documents(docs)
     assert res["entries"] >= 120
     assert res["f1"] >= 0.95, res
+
+
+# --------------------------------------------------------------------------- in the uploader's result
+
+def test_extract_file_puts_the_lists_in_the_result_and_the_switch_turns_it_off(tmp_path, monkeypatch):
+    from support import KK_ARTICLE, make_pdf
+    from uploads.pipeline import extract_file
+
+    pdf = make_pdf(tmp_path / "b.pdf", KK_ARTICLE + [
+        "Әдебиеттер\n1. Иванова М.П. Межэтническое согласие в городской среде Алматы // Вестник КазНУ. 2019. "
+        "№ 2. С. 12–18.\n2. Петров И.И. Языковая политика в Казахстане // Полис. 2015. № 3. С. 45–60."])
+    doc = extract_file(pdf, allow_ocr=False)
+    assert [(lst.heading, len(lst.entries), lst.parse_status) for lst in doc.references] == [("Әдебиеттер", 2, "parsed")]
+    assert doc.references[0].entries[1].title == "Языковая политика в Казахстане"
+    monkeypatch.setenv("UPLOADS_REFERENCES", "off")
+    assert extract_file(pdf, allow_ocr=False).references == []

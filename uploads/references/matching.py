@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from .fields import parse_entry
 from .model import Reference
@@ -53,6 +54,7 @@ def _latin(word: str, kazakh: bool = False) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", w) if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=1 << 16)     # linking scores each entry against many works: the same words come back
 def skeleton(word: str, kazakh: bool | None = None) -> str:
     """Script- and transliteration-independent consonant skeleton of one word ("Жақсылық" → "zksls");
     ``kazakh`` reads a Latin word by the Kazakh alphabet (j = ж), by default when the word has a letter
@@ -74,6 +76,11 @@ def normalise_title(title: str) -> str:
 
 def _tokens(title: str) -> list[str]:
     """Skeletons of the title's words; one-letter words and those with an empty skeleton are dropped."""
+    return list(_title_tokens(title))
+
+
+@lru_cache(maxsize=1 << 14)
+def _title_tokens(title: str) -> tuple[str, ...]:
     out = []
     norm = normalise_title(title)
     kazakh = bool(_KAZAKH_LATIN_RE.search(norm))
@@ -83,7 +90,7 @@ def _tokens(title: str) -> list[str]:
         s = skeleton(w, kazakh)
         if s:
             out.append(s)
-    return out
+    return tuple(out)
 
 
 def work_key(title: str, year: int | None, first_surname: str) -> str:
