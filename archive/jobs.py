@@ -27,6 +27,9 @@ from .services import background, ingest, publishing
 logger = logging.getLogger(__name__)
 
 RETRIES = 2
+# huey's consumer backs off while its queue is empty, by default up to 10 s between polls: a file or a
+# publish request queued after a quiet spell would wait that long before anything happened.
+POLL = {"initial_delay": 0.1, "backoff": 1.15, "max_delay": 0.5}
 
 
 LANES = ("quick", "slow")
