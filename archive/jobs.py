@@ -15,6 +15,8 @@ from flask import Flask, current_app
 from huey import Huey, SqliteHuey, crontab
 from sqlalchemy import select
 
+from uploads.limits import warm_up
+
 from .config import data_dir, setting
 from .core import get_archive
 from .db import storage_fault
@@ -157,8 +159,18 @@ def catch_up_index(archive) -> int:
     return process_index_tasks(archive)
 
 
+def warm_extraction(archive) -> float:
+    """Start the extraction's child processes' server before the first file needs it (seconds it took)."""
+    try:
+        return warm_up(archive.limits)
+    except Exception:  # noqa: BLE001 - only costs the first file some time
+        logger.exception("warming up the extraction failed")
+        return 0.0
+
+
 def worker_startup(app: Flask) -> dict:
-    """What a starting worker does first: re-queue records a killed worker left, catch the index up."""
+    """What a starting worker does first: re-queue records a killed worker left, catch the index up, load the
+    extraction's models."""
     archive = get_archive(app)
     jobs = get_jobs(app)
     stuck = recover_records(archive, jobs, grace_s=0)
@@ -167,7 +179,7 @@ def worker_startup(app: Flask) -> dict:
     except Exception:  # noqa: BLE001 - stays pending; the periodic task tries again
         logger.exception("index catch-up at worker start failed")
         indexed = 0
-    return {"requeued": [st.id for st in stuck], "indexed": indexed}
+    return {"requeued": [st.id for st in stuck], "indexed": indexed, "warm_s": warm_extraction(archive)}
 
 
 def init_app(app: Flask) -> Jobs:
