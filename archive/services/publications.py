@@ -132,5 +132,6 @@ def review_link_target(session: Session, user: Actor, pub_id: Optional[int]) -> 
 
 def publications_of_people(session: Session, person_ids: list[int]) -> list[Publication]:
     """Every publication of these people (any status)."""
-    return list(session.scalars(select(Publication).join(Authorship, Authorship.publication_id == Publication.id)
-                                .where(Authorship.person_id.in_(person_ids)).distinct()))
+    # Ids in a subquery, not SELECT DISTINCT over the rows: PostgreSQL has no equality for json columns.
+    ids = select(Authorship.publication_id).where(Authorship.person_id.in_(person_ids))
+    return list(session.scalars(select(Publication).where(Publication.id.in_(ids)).order_by(Publication.id)))
