@@ -7,7 +7,7 @@ from flask.cli import with_appcontext
 
 from .core import get_archive
 from .errors import UserValueError
-from .jobs import get_jobs, worker_startup
+from .jobs import POLL, get_jobs, warm_worker, worker_startup
 from .logs import setup_logging
 from .serve import manage_child
 from .services.accounts import set_password, user_by_email
@@ -53,7 +53,8 @@ def worker_command(workers, lane):
     setup_logging(current_app.config)
     if lane == "slow":
         click.echo(f"Worker on the slow lane ({_where(jobs.slow)}).")
-        jobs.slow.create_consumer(workers=1, worker_type="thread", periodic=False).run()
+        warm_worker(get_archive(app))
+        jobs.slow.create_consumer(workers=1, worker_type="thread", periodic=False, **POLL).run()
         return
     click.echo(f"Worker on {_where(jobs.huey)} ({workers} thread(s)).")
     done = worker_startup(app)
@@ -61,7 +62,7 @@ def worker_command(workers, lane):
         click.echo(f"Recovered: {len(done['requeued'])} upload(s) queued again, "
                    f"index work applied for {done['indexed']} publication(s).")
     with manage_child(lane == "both", "worker", "--lane", "slow"):
-        jobs.huey.create_consumer(workers=workers, worker_type="thread").run()
+        jobs.huey.create_consumer(workers=workers, worker_type="thread", **POLL).run()
 
 
 def _where(huey) -> str:

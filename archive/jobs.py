@@ -8,12 +8,15 @@ runs the consumer that takes them from ``<data_dir>/jobs.sqlite3`` (or Redis wit
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from flask import Flask, current_app
 from huey import Huey, SqliteHuey, crontab
 from sqlalchemy import select
+
+from uploads.limits import warm_up
 
 from .config import data_dir, setting
 from .core import get_archive
@@ -22,11 +25,14 @@ from .errors import fault_message
 from .models import IndexTask, utcnow
 from .services import uploads as records
 from .services.indexing import process_index_tasks
-from .services import background, ingest, publishing
+from .services import background, ingest, publishing, topics
 
 logger = logging.getLogger(__name__)
 
 RETRIES = 2
+# huey's consumer backs off while its queue is empty, by default up to 10 s between polls: a file or a
+# publish request queued after a quiet spell would wait that long before anything happened.
+POLL = {"initial_delay": 0.1, "backoff": 1.15, "max_delay": 0.5}
 
 
 LANES = ("quick", "slow")
@@ -154,8 +160,21 @@ def catch_up_index(archive) -> int:
     return process_index_tasks(archive)
 
 
+def warm_worker(archive) -> float:
+    """Load what the first file would otherwise wait for (seconds it took): the extraction children's server
+    with its models, and the analysis behind topic suggestions in this process."""
+    t0 = time.monotonic()
+    try:
+        warm_up(archive.limits)
+        topics.warm_up()
+    except Exception:  # noqa: BLE001 - only costs the first file some time
+        logger.exception("warming up the worker failed")
+    return time.monotonic() - t0
+
+
 def worker_startup(app: Flask) -> dict:
-    """What a starting worker does first: re-queue records a killed worker left, catch the index up."""
+    """What a starting worker does first: re-queue records a killed worker left, catch the index up, load the
+    extraction's models."""
     archive = get_archive(app)
     jobs = get_jobs(app)
     stuck = recover_records(archive, jobs, grace_s=0)
@@ -164,7 +183,7 @@ def worker_startup(app: Flask) -> dict:
     except Exception:  # noqa: BLE001 - stays pending; the periodic task tries again
         logger.exception("index catch-up at worker start failed")
         indexed = 0
-    return {"requeued": [st.id for st in stuck], "indexed": indexed}
+    return {"requeued": [st.id for st in stuck], "indexed": indexed, "warm_s": warm_worker(archive)}
 
 
 def init_app(app: Flask) -> Jobs:

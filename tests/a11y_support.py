@@ -4,9 +4,11 @@ Shared by tests/test_a11y.py and bench/lighthouse.py, so the test and the benchm
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
+from typing import Iterator
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -49,22 +51,42 @@ EDITOR = ("editor@example.kz", "a-long-password-1")
 def serve_demo(data: Path):
     """The demo archive (`manage.py demo`) with an editor account, built in ``data`` and served by
     `manage.py serve`; returns (base URL, server process) for ``support.stop_server``."""
-    import subprocess
-
-    from support import REPO, served_env, start_server
+    from support import served_env, start_server
 
     env = served_env(data)
-    for args in (["demo"], ["create-user", EDITOR[0], "--role", "editor", "--password", EDITOR[1]]):
+    run_manage(env, ["demo"], ["create-user", EDITOR[0], "--role", "editor", "--password", EDITOR[1]])
+    return start_server(env)
+
+
+def run_manage(env: dict, *commands: list[str]) -> None:
+    """Run `manage.py` commands one after the other with ``env``; RuntimeError with the output if one fails."""
+    import subprocess
+
+    from support import REPO
+
+    for args in commands:
         out = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True,
                              text=True, timeout=900)
         if out.returncode:
             raise RuntimeError(f"manage.py {args[0]} failed:\n{out.stdout}{out.stderr}")
-    return start_server(env)
 
 
 def launch_chromium(playwright):
     """Debian's Chromium, headless, as the browser tests run it."""
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator:
+    """Playwright with one Chromium for as long as the block runs (a module's ``browser`` fixture)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def node_modules() -> Path | None:

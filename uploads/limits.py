@@ -114,6 +114,19 @@ def run_limited(func: Callable[..., Any], args: tuple, limits: Limits,
                       "internal", str(payload)[:2000])
 
 
+def _nothing() -> None:
+    return None
+
+
+def warm_up(limits: Limits = Limits()) -> float:
+    """Start the children's forkserver now (it imports the extraction and its models once, seconds on a busy
+    machine); returns the seconds it took. A job worker calls this as it starts, so the first file after a
+    restart, a one-page DOCX among them, does not wait for it."""
+    t0 = time.monotonic()
+    run_limited(_nothing, (), limits)
+    return time.monotonic() - t0
+
+
 def cpu_count() -> int:
     """Cores this process may use."""
     try:

@@ -193,7 +193,10 @@ def cut_article_files(archive, session: Session, vol: Publication,
                       report: Optional[Callable[[str, int, int], None]] = None) -> int:
     """Cut per-article PDFs for articles whose range changed (no cut file yet); returns how many were cut.
 
-    The cutting runs in the limited child process, a chunk of articles at a time.
+    The cutting runs in the limited child process, a chunk of articles at a time, and each chunk's files
+    are committed before the next is cut: one transaction over the whole volume held SQLite's write lock
+    for as long as the cutting took, and every other request (and this job's progress) waited for it.
+    A cut file on a draft article is not public, so committing part of the work exposes nothing.
     """
     src = vol.source_file
     if src is None or src.mime != "application/pdf":
@@ -228,6 +231,7 @@ def cut_article_files(archive, session: Session, vol: Publication,
                     session.flush()
                 art.article_file_id = sf.id
                 done += 1
+            session.commit()
     if report:
         report("cut", done, len(arts))
     return done

@@ -235,7 +235,10 @@ def merge_articles(session: Session, user: Actor, article_id: int,
     session.flush()
     set_authors(session, art, people)
     extra = dict(art.extra or {})
-    extra[MERGED_KEY] = [*(extra.get(MERGED_KEY) or []), {**snap, "kept_authors": own_authors}]
+    # The first article's own last page too: when the two shared a page, a split at the second one's first
+    # page must give that page back to both, not end the first article one page early.
+    extra[MERGED_KEY] = [*(extra.get(MERGED_KEY) or []),
+                         {**snap, "kept_authors": own_authors, "kept_last": _span(art)[1]}]
     art.extra = extra
     _set_range(art, first, last)
     if printed_end is not None and art.page_start is not None:
@@ -280,7 +283,8 @@ def split_article(session: Session, user: Actor, article_id: int, values: Mappin
     merged = list((art.extra or {}).get(MERGED_KEY) or [])
     snap = next((m for m in reversed(merged) if m.get("first") == page), None)
     printed_offset = (art.page_start - first) if art.page_start is not None else None
-    _set_range(art, first, page - 1)
+    kept_last = (snap or {}).get("kept_last") or 0
+    _set_range(art, first, kept_last if page - 1 <= kept_last <= page else page - 1)
     if snap is not None:
         title = snap["title"]
         md_language, md_authors = snap.get("language"), None

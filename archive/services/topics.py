@@ -172,6 +172,14 @@ def topic_scores(publication: Publication) -> dict[str, float]:
     return scores
 
 
+def warm_up() -> None:
+    """Analyse the vocabulary's phrases now (stemmers' word lists, the morphology dictionary): a worker does
+    this as it starts instead of in its first file."""
+    for spec in VOCABULARY:
+        for phrase in spec.phrases:
+            _phrase_keys(phrase)
+
+
 def suggest_topics(session: Session, publication: Publication) -> list[Topic]:
     """Topics suggested for a publication, strongest first (at most ``MAX_TOPICS``)."""
     scores = topic_scores(publication)

@@ -143,3 +143,51 @@ def test_upload_messages_are_shown_in_the_readers_language_with_their_values(app
         en = record_message(rec)
     assert en == "7 page(s) have no usable text and OCR is switched off."
     assert ru != en and "7" in ru
+
+
+def test_cutting_a_volume_commits_each_chunk_so_others_can_write(archive, users, tmp_path):
+    """While a long volume is cut, another connection can write between chunks (the job does not hold
+    SQLite's write lock from the first chunk to the last)."""
+    import sqlite3
+
+    import pytest
+    from sqlalchemy import update
+
+    from archive.models import StoredFile
+    from archive.services import publishing
+
+    if not archive.db.url.startswith("sqlite"):
+        pytest.skip("SQLite's single writer is what this is about")
+    n = publishing.CUT_CHUNK + 2
+    ids = make_volume(archive, users["member"], layout=[(k, k) for k in range(1, n + 1)])
+    pdf = make_pdf(tmp_path / "vol.pdf", [f"Страница {k}" for k in range(1, n + 1)])
+    sha, _new = archive.files.put_bytes(pdf.read_bytes())
+    with archive.db.session() as s:
+        sf = StoredFile(sha256=sha, original_name="vol.pdf", size=pdf.stat().st_size, mime="application/pdf",
+                        page_count=n)
+        s.add(sf)
+        s.flush()
+        s.execute(update(Publication).where(Publication.id == ids["volume"]).values(source_file_id=sf.id))
+        s.commit()
+    database = archive.db.url.split("///", 1)[1]
+    writes = []
+
+    def report(stage, done, total):
+        if 0 < done < total:                  # between two chunks: the first chunk's files are recorded
+            other = sqlite3.connect(database, timeout=0.5)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                writes.append(done)
+            except sqlite3.OperationalError as exc:
+                writes.append(str(exc))
+            finally:
+                other.close()
+
+    with archive.db.session() as s:
+        vol = s.get(Publication, ids["volume"])
+        assert publishing.cut_article_files(archive, s, vol, report) == n
+        s.commit()
+    assert writes == [publishing.CUT_CHUNK]
+    with archive.db.session() as s:
+        assert all(a.article_file_id for a in s.scalars(select(Publication).where(Publication.parent_id == ids["volume"])))

@@ -121,3 +121,16 @@ def test_author_name_fix_reaches_public_page_facets_and_citations(signed_in, arc
         person = s.scalars(select(Person).where(Person.surname == "Ляхов")).one()
         assert person.name == "Ляхов Л.Н."
     assert str(person.id) in facets
+
+
+def test_merge_then_split_gives_back_a_shared_page(signed_in, archive, users):
+    # Articles 1 and 2 share page 3, as printed volumes do; merging and splitting at page 3 restores that.
+    ids = make_volume(archive, users["member"])
+    member = signed_in("member")
+    assert member.post(f"/review/{ids[1]}/merge", data={"csrf_token": member.csrf}).status_code == 303
+    assert spans(archive, ids["volume"]) == [(1, 6), (6, 6), (7, 10)]
+    assert member.post(f"/review/{ids[1]}/split", data={"csrf_token": member.csrf, "page": "3"}).status_code == 303
+    assert spans(archive, ids["volume"]) == [(1, 3), (3, 6), (6, 6), (7, 10)]
+    with archive.db.session() as s:
+        first = s.get(Publication, ids[1])
+        assert (first.page_start, first.page_end) == (28, 30)        # printed pages follow the range

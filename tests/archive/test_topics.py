@@ -139,3 +139,12 @@ def test_a_body_that_runs_on_the_topic_is_evidence(session):
     pub = _long_pub(session, "Языковая политика государства и государственный язык в школах Алматы.",
                     "Погода была хорошей.", every=5, pages=4)
     assert "language-policy" in {t.slug for t in suggest_topics(session, pub)}
+
+
+def test_warm_up_analyses_every_vocabulary_phrase():
+    from archive.services import topics as topics_service
+
+    topics_service._phrase_keys.cache_clear()
+    topics_service.warm_up()
+    phrases = {ph for spec in topics_service.VOCABULARY for ph in spec.phrases}
+    assert topics_service._phrase_keys.cache_info().currsize == len(phrases) > 0
