@@ -8,6 +8,7 @@ runs the consumer that takes them from ``<data_dir>/jobs.sqlite3`` (or Redis wit
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -74,8 +75,16 @@ def make_huey(app: Flask, lane: str = "quick") -> Huey:
         return RedisHuey(name=name, url=redis_url, results=False, utc=True)
     folder = data_dir(app)
     folder.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(name=name, filename=str(folder / "jobs.sqlite3"), immediate=immediate, results=False,
-                      utc=True)
+    options = dict(name=name, filename=str(folder / "jobs.sqlite3"), immediate=immediate, results=False, utc=True)
+    try:
+        return SqliteHuey(**options)
+    except sqlite3.OperationalError as exc:
+        # A data folder that cannot be written right now (read-only, full): the app must still start — readers
+        # read, `manage.py ingest` says what is wrong; the queue connects again when next used (its tables exist
+        # unless the folder never could be written, and then nothing could be uploaded anyway).
+        logger.warning("the job queue %s cannot be opened now (%s); it connects again when next used",
+                       options["filename"], exc)
+        return SqliteHuey(create_tables=False, **options)
 
 
 def process_upload(archive, record_id: int, retries_left: int = 0) -> Optional[str]:

@@ -16,6 +16,7 @@ from indexer.bridge import Translation, expand_query, translate as translate_wor
 from indexer.query import N_, ParsedQuery, parse_query, words_of
 from indexer.snippets import Snippet, make_snippets, plain_snippet, snippets_from_forms
 
+from .db import storage_fault
 from .models import Authorship, Publication, PublicationPage
 from .services.bridge import current_bridge
 from .services.indexing import index_text
@@ -109,7 +110,9 @@ def translated_query(archive, session: Session, q: ParsedQuery) -> tuple[ParsedQ
         return q, Translation()
     try:
         bq = expand_query(current_bridge(archive, session), q)
-    except Exception:  # noqa: BLE001 - the reader still gets the search in their own language
+    except Exception as exc:  # noqa: BLE001 - the reader still gets the search in their own language
+        if storage_fault(exc):
+            raise                        # the database is away: the page says so (503), like every other page
         logger.exception("the term bridge could not translate a query; searching without it")
         return q, Translation()
     return bq.query, bq.translation
