@@ -4,12 +4,11 @@ Set SAVE_SCREENSHOTS=1 to refresh docs/screenshots/ from the same run.
 """
 import os
 import re
-import subprocess
-import sys
 import time
 
 import pytest
 
+from a11y_support import chromium, run_manage
 from support import served_env, REPO, start_server, stop_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -21,12 +20,8 @@ SHOTS = REPO / "docs" / "screenshots"
 def site(tmp_path_factory):
     data = tmp_path_factory.mktemp("browser")
     env = served_env(data)
-    out = subprocess.run([sys.executable, "manage.py", "demo"], cwd=REPO, env=env, capture_output=True, text=True,
-                         timeout=600)
-    assert out.returncode == 0, out.stdout + out.stderr
-    for email, role in (("editor@example.kz", "editor"), ("member@example.kz", "member")):
-        subprocess.run([sys.executable, "manage.py", "create-user", email, "--role", role, "--password",
-                        "a-long-password-1"], cwd=REPO, env=env, check=True, capture_output=True, timeout=120)
+    run_manage(env, ["demo"], *(["create-user", email, "--role", role, "--password", "a-long-password-1"]
+                                for email, role in (("editor@example.kz", "editor"), ("member@example.kz", "member"))))
     base, proc = start_server(env)
     yield base
     stop_server(proc)
@@ -34,14 +29,8 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                    "--disable-component-update"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
