@@ -1,8 +1,8 @@
 """The Russian ↔ Kazakh term bridge as the archive holds it: the curated glossary, the topic vocabulary and
 the parallel titles, abstracts and keywords of published publications (``indexer/bridge``, docs/crosslingual.md).
 
-Built once per process and looked at again only when published metadata changed (its fingerprint is one
-cheap query per search); it is built anew only when the parallel records themselves differ from those of a
+Built once per process and looked at again only when the search index changed (its fingerprint is the index
+generation, read once per search whatever the archive's size); it is built anew only when the parallel records themselves differ from those of a
 bridge already built (publishing a Russian-only article changes the fingerprint, not the bridge). Building takes
 a second or two, a lookup well under a millisecond.
 """
@@ -12,7 +12,7 @@ import logging
 import threading
 from typing import Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indexer.bridge import Bridge, build_bridge, load_glossary, parallel_record
@@ -35,9 +35,10 @@ def _bilingual(pub: Publication) -> bool:
     return {"ru", "kk"} <= langs
 
 
-def _fingerprint(session: Session) -> tuple:
-    return tuple(session.execute(select(func.count(Publication.id), func.max(Publication.updated_at))
-                                 .where(Publication.status == "published")).one())
+def _fingerprint(archive) -> str:
+    """The search index's generation: it changes after every indexed change of published metadata (indexing
+    follows each commit), and reading it costs the same at any archive size, unlike counting the published."""
+    return archive.search.generation()
 
 
 def topic_labels() -> list[tuple]:
@@ -57,7 +58,7 @@ def parallel_records(session: Session) -> list:
 def current_bridge(archive, session: Session) -> Bridge:
     """The bridge for this archive, rebuilt when published metadata changed since it was built."""
     key = str(archive.data_dir)
-    stamp = _fingerprint(session)
+    stamp = _fingerprint(archive)
     cached = _cache.get(key)
     if cached is not None and cached[0] == stamp:
         return cached[1]

@@ -121,13 +121,17 @@ def test_a_search_reuses_the_bridge_until_bilingual_metadata_changes(xl_app, xl_
     search(xl_archive, "религия")
     with xl_archive.db.session() as s:          # a Russian-only publication changes no parallel record
         s.get(Publication, xl_app.ids["ru_school"]).title = "Образование в районе"
+        enqueue(s, [xl_app.ids["ru_school"]])
         s.commit()
+    process_index_tasks(xl_archive)    # as every change is indexed after its commit
     search(xl_archive, "язык")
     assert bridge_service.builds == built and bridge_service.cached_bridge(xl_archive) is first
     with xl_archive.db.session() as s:          # a bilingual one does: its keywords become links
         pub = s.get(Publication, xl_app.ids["kk_language"])
         pub.titles = {"kk": pub.title, "ru": "Язык и изучение языка"}
+        enqueue(s, [pub.id])
         s.commit()
+    process_index_tasks(xl_archive)
     search(xl_archive, "язык")
     assert bridge_service.builds == built + 1
 
