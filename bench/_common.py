@@ -25,3 +25,26 @@ def page_texts(path: Path, use_pdfminer: bool = False) -> list[str]:
         return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
     finally:
         doc.close()
+
+
+def ensure_database(dsn: str) -> None:
+    """Create the benchmark's PostgreSQL database when the server runs but the database does not exist yet
+    (a fresh machine); say nothing when the server is away (the benchmark then reports the backend skipped)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(dsn)
+    name = parts.path.lstrip("/")
+    if not name:
+        return
+    try:
+        with psycopg.connect(dsn, connect_timeout=3):
+            return
+    except psycopg.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            return
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

@@ -201,6 +201,10 @@ def main() -> None:
                     help="instead of HTTP: profile N in-process searches (first --backends, first --db)")
     a = ap.parse_args()
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    if "postgres" in a.backends or "postgres" in a.db:
+        from bench._common import ensure_database
+
+        ensure_database(a.dsn)
     work = Path(a.workdir)
     base_dir = work / f"n{a.size}_w{a.words}"
     synth = Synth(seed=a.seed, words=a.words)

@@ -461,6 +461,9 @@ def main() -> None:
     backends = list(a.backends)
     notes = []
     if "postgres" in backends:
+        from bench._common import ensure_database
+
+        ensure_database(a.dsn)
         why = postgres_available(a.dsn)
         if why:
             backends.remove("postgres")
