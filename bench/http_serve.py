@@ -35,6 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from archive.serve import _die_with_parent  # noqa: E402
 from bench.loadgen import load  # noqa: E402
 from bench.scale import DEFAULT_DSN, DEFAULT_WORKDIR, query_mix  # noqa: E402
 from bench.synth import Synth  # noqa: E402
@@ -120,7 +121,8 @@ def start(env: dict, workers: int, threads: int, log_path: Path | None = None):
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port), "--workers", str(workers),
                              "--threads", str(threads), "--no-jobs"], cwd=REPO, env=env,
-                            stdout=out, stderr=subprocess.STDOUT if log_path else subprocess.PIPE)
+                            stdout=out, stderr=subprocess.STDOUT if log_path else subprocess.PIPE,
+                            preexec_fn=_die_with_parent)   # a killed bench leaves no server behind
     base = f"http://127.0.0.1:{port}"
     import urllib.request
 

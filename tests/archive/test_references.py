@@ -166,6 +166,8 @@ def test_review_confirm_and_remove_survive_relink_and_reindex(signed_in, archive
     assert len(items) == 3 and items[0].xpath(".//a/@href") == [f"/p/{a}"] and not items[1].xpath(".//a")
     page = editor.get(f"/p/{a}").get_data(as_text=True)
     assert "Cited in the archive: 1" in page and f'href="/p/{b}"' in page
+    # A work no one in the archive cites shows no "cited" section (not a count of 0).
+    assert 'class="cited-by"' not in editor.get(f"/p/{b}").get_data(as_text=True)
     ru = member.get(f"/p/{a}?hl=ru").get_data(as_text=True)
     assert "Цитируется в архиве: 1" in ru
     person = re.search(r'href="(/authors/\d+)"', page).group(1)
