@@ -178,27 +178,54 @@ def forms_pattern(forms: frozenset[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<![^\W_])" + _trie_regex(forms) + r"(?![^\W_])", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=512)
+def _lower_forms_pattern(forms: frozenset[str]) -> re.Pattern[str] | None:
+    """``forms`` as one case-sensitive pattern without word boundaries, for lower-cased text (the caller
+    checks the boundaries): the regex engine then skips ahead by the forms' first letters, 3-4x faster than
+    the case-insensitive pattern with a look-behind tried at every position. None when a form holds other
+    than letters and digits (a match could then cross a word's end)."""
+    if not forms or not all(f.isalnum() for f in forms):
+        return None
+    return re.compile(_trie_regex(forms))
+
+
 def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[tuple[int, str]],
                         max_snippets: int = 3, width: int = 260) -> list[Snippet]:
     """The best passages of ``pages``, found through the surface forms recorded at index time.
 
     ``form_keys`` maps each folded form ("озёрам" -> "озерам") to the query keys it was indexed under. No
-    analysis runs: one regular expression finds the forms, so ten hits cost about a millisecond.
+    analysis runs: one regular expression finds the forms in each page.
     """
-    pattern = forms_pattern(frozenset(form_keys))
+    forms = frozenset(form_keys)
+    pattern = forms_pattern(forms)
     if pattern is None:
         return []
+    fast = _lower_forms_pattern(forms)
 
     def match(text: str) -> list[tuple[int, int, str]]:
         out = []
+        low = text.lower() if fast is not None else ""
+        if fast is not None and len(low) == len(text):       # one character for one: offsets hold
+            n = len(low)
+            for m in fast.finditer(low):
+                s, e = m.span()
+                if (s and low[s - 1].isalnum()) or (e < n and low[e].isalnum()):
+                    continue                                   # part of a longer word
+                for k in form_keys.get(fold_token(text[s:e]), ()):
+                    out.append((s, e, k))
+            return out
         for m in pattern.finditer(text):
             for k in form_keys.get(fold_token(m.group(0)), ()):
                 out.append((m.start(), m.end(), k))
         return out
 
+    def maybe(raw: str) -> bool:
+        # A cheap test (a form anywhere, even inside a longer word) before the page is normalised.
+        return (fast.search(raw.lower()) if fast is not None else pattern.search(raw)) is not None
+
     # Normalising a page costs more than finding the forms in it: only pages where the raw text already
     # shows a form are normalised (a form hidden by a soft hyphen or a Latin look-alike letter is missed).
-    found = _scan(pages, width, 2 * max_snippets, match, lambda raw: pattern.search(raw) is not None)
+    found = _scan(pages, width, 2 * max_snippets, match, maybe)
     found.sort(key=lambda sn: (-sn.score, sn.page))
     return found[:max_snippets]
 

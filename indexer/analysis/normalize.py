@@ -15,8 +15,13 @@ _CYR = "\u0400-\u04ff"
 # A word mixing Cyrillic and Latin letters (at least one of each).
 _MIXED_WORD = re.compile(rf"\b(?=\w*[{_CYR}])(?=\w*[A-Za-z\u0259\u018f])\w+\b")
 _SCHWA_WORD = re.compile(r"\w*[\u0259\u018f]\w*")
+_LATIN_RUN = re.compile(r"[A-Za-z\u0259\u018f]+")
 _SOFT_HYPHEN = "\u00ad"
 _COMBINING = re.compile("[\u0300-\u036f]")
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"          # what ``\w`` matches
 
 
 def _fix_mixed(m: re.Match[str]) -> str:
@@ -34,6 +39,39 @@ def _fix_schwa(m: re.Match[str]) -> str:
     return word
 
 
+def _fix_mixed_words(text: str) -> str:
+    """``_MIXED_WORD.sub(_fix_mixed, text)``, found from the Latin letters: most pages have none, or only
+    whole Latin words, and one scan for Latin letters costs a third of trying the pattern at every word."""
+    out: list[str] = []
+    done = 0                               # text[:done] is in ``out`` or unchanged up to there
+    copied = 0
+    n = len(text)
+    for m in _LATIN_RUN.finditer(text):
+        s, e = m.span()
+        # A whole Latin word is not mixed; the pattern's look-ahead also counts a Cyrillic sign or mark
+        # (U+0482-U+0489, not word characters) right after the word.
+        if s < done or not ((s and _is_word_char(text[s - 1]))
+                            or (e < n and (_is_word_char(text[e]) or "\u0400" <= text[e] <= "\u04ff"))):
+            continue
+        a, b = s, e
+        while a and _is_word_char(text[a - 1]):
+            a -= 1
+        while b < n and _is_word_char(text[b]):
+            b += 1
+        done = b
+        word = _MIXED_WORD.match(text, a)
+        if word is not None and word.end() == b:
+            fixed = _fix_mixed(word)
+            if fixed != word.group(0):
+                out.append(text[copied:a])
+                out.append(fixed)
+                copied = b
+    if not out:
+        return text
+    out.append(text[copied:])
+    return "".join(out)
+
+
 def normalize_text(text: str) -> str:
     """NFC, soft hyphens removed, Latin schwa and Latin look-alikes inside Cyrillic words made Cyrillic."""
     if not text:
@@ -43,7 +81,7 @@ def normalize_text(text: str) -> str:
     for _ in range(4):
         if "\u0259" in text or "\u018f" in text:
             text = _SCHWA_WORD.sub(_fix_schwa, text)
-        text = _MIXED_WORD.sub(_fix_mixed, text)
+        text = _fix_mixed_words(text)
         # A letter made Cyrillic may compose with a following mark (у + U+0306 -> ў), which can join two
         # words into a new mixed one; repeat until the text is stable (rarely more than once). Every
         # composition of a Latin or Cyrillic letter uses a mark from U+0300-U+036F.

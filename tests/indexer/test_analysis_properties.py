@@ -47,6 +47,35 @@ def test_normalize_text_is_idempotent_and_nfc(text: str) -> None:
 
 
 @PROPS
+@given(texts)
+@example("Aлматы Almaty _Kz1б a_б")
+def test_mixed_words_found_from_latin_letters_as_the_pattern_finds_them(text: str) -> None:
+    from indexer.analysis import normalize
+
+    assert normalize._fix_mixed_words(text) == normalize._MIXED_WORD.sub(normalize._fix_mixed, text)
+
+
+@PROPS
+@given(st.lists(st.text(alphabet="аеёбвқәiİKk", min_size=1, max_size=5), min_size=1, max_size=4),
+       st.text(alphabet="аеёбвқәiİKkАЕЁБВҚӘ _-,.\n", max_size=200))
+@example(["ел"], "ЁЛ ЕЛ ёл ел_ел ела")
+def test_forms_found_in_lower_case_text_as_the_case_blind_pattern_finds_them(forms, text) -> None:
+    from indexer.snippets import snippets_from_forms
+
+    import indexer.snippets as sn
+
+    form_keys = {fold_token(f): {fold_token(f)} for f in forms}
+    pages = [(1, text), (2, text.upper())]
+    fast = snippets_from_forms(form_keys, pages)
+    real = sn._lower_forms_pattern
+    sn._lower_forms_pattern = lambda f: None          # the case-blind pattern with its look-arounds alone
+    try:
+        assert fast == snippets_from_forms(form_keys, pages)
+    finally:
+        sn._lower_forms_pattern = real
+
+
+@PROPS
 @given(texts, st.sampled_from(["ru", "kk", "en"]))
 def test_analyze_never_fails_and_offsets_point_into_the_text(text: str, lang: str) -> None:
     normal = normalize_text(text)
