@@ -197,13 +197,14 @@ def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[
     analysis runs: one regular expression finds the forms in each page.
     """
     forms = frozenset(form_keys)
-    pattern = forms_pattern(forms)
-    if pattern is None:
+    if not forms:
         return []
     fast = _lower_forms_pattern(forms)
+    pattern = forms_pattern(forms) if fast is None else None     # compiled only when it is used
 
     def match(text: str) -> list[tuple[int, int, str]]:
         out = []
+        nonlocal pattern
         low = text.lower() if fast is not None else ""
         if fast is not None and len(low) == len(text):       # one character for one: offsets hold
             n = len(low)
@@ -214,6 +215,7 @@ def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[
                 for k in form_keys.get(fold_token(text[s:e]), ()):
                     out.append((s, e, k))
             return out
+        pattern = pattern or forms_pattern(forms)             # an İ (lower case is longer): the slow pattern
         for m in pattern.finditer(text):
             for k in form_keys.get(fold_token(m.group(0)), ()):
                 out.append((m.start(), m.end(), k))
@@ -221,7 +223,7 @@ def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[
 
     def maybe(raw: str) -> bool:
         # A cheap test (a form anywhere, even inside a longer word) before the page is normalised.
-        return (fast.search(raw.lower()) if fast is not None else pattern.search(raw)) is not None
+        return (fast.search(raw.lower()) if fast is not None else pattern.search(raw)) is not None  # type: ignore[union-attr]
 
     # Normalising a page costs more than finding the forms in it: only pages where the raw text already
     # shows a form are normalised (a form hidden by a soft hyphen or a Latin look-alike letter is missed).
