@@ -19,7 +19,7 @@ from .markers import REFS_RE, reference_lines
 from .pdfinfo import info_authors, info_title
 from .standards import standard_title
 from .title import find_title, previous_article_tail
-from .year import document_year, find_year
+from .year import document_year, end_year, find_year
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +81,10 @@ def _fill(md: Metadata, pages: list[str], pdf_info: dict | None, font_lines: lis
         md.titles[detect_language(md.title) or md.language or "ru"] = md.title
     md.year = standard[1] if standard and standard[1] else find_year(pages, skip_first_lines=tail)
     if md.year is None:
+        md.year = end_year(pages)
+    if md.year is None and not tail:
+        # pages cut from a printed volume (they start with the previous article's end) carry the date they were
+        # cut out, not the volume's
         md.year = document_year(pdf_info, pages)
     find_abstracts_keywords(_own_front(clean_lines(head)), md)
 
