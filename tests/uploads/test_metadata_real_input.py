@@ -419,6 +419,40 @@ def test_a_list_of_works_takes_the_file_date() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Short titles: a poem's caps heading, a one-word Word heading
+# ---------------------------------------------------------------------------------------------
+
+POEM_PAGE = """98
+
+МАСА
+
+Түсіне қарап,
+Ішінен түңілме!
+
+СӨЗ ИЕСІНЕН
+
+Ызыңдап ұшқан мынау біздің маса,
+Сап-сары, аяқтары ұзын маса:
+"""
+
+
+def test_short_caps_heading_above_verse_is_the_title() -> None:
+    assert extract_metadata([POEM_PAGE]).title == "Маса"
+
+
+def test_short_caps_rubric_above_a_caps_title_is_not_the_title() -> None:
+    page = "ХИМИЯ\n\nРОЛЬ ПЕРЕХОДНЫХ МЕТАЛЛОВ В КАТАЛИЗЕ\n\nИванов И.И.\n\nТекст статьи о металлах и катализе.\n"
+    assert extract_metadata([page]).title.startswith("Роль переходных металлов")
+
+
+def test_one_word_heading_of_a_word_file_is_the_title() -> None:
+    page = ("Өмірбаян\n\nМенің туған жылым «мешін» және туған жерім Қостанай округы, Торғай ауданының Тосын "
+            "болысының №5 ауылы.\n\nКейін мектепте оқыдым.\n")
+    assert extract_metadata([page]).title == "Өмірбаян"
+    assert extract_metadata([page.replace("Өмірбаян", "Және")]).title != "Және"     # too short a word
+
+
+# ---------------------------------------------------------------------------------------------
 # The same patterns on the real corpus files, through the pipeline (skipped when the corpus is absent)
 # ---------------------------------------------------------------------------------------------
 
@@ -428,6 +462,7 @@ CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 @pytest.mark.parametrize("name, field, value", [
     ("pdf/kk_baitursyn_mopr_1924.pdf", "year", 1924),                      # "1924 ж." under the signature
     ("docx/kk_baitursyn_works_bibliography_2023.docx", "year", 2023),      # a list of works, saved in 2023
+    ("docx/kk_baitursyn_autobiography.docx", "title", "Өмірбаян"),          # a one-word heading
     ("docx/kk_baitursyn_autobiography.docx", "year", None),                # typed up in 2022, written long before
 ])
 def test_real_corpus_file(name: str, field: str, value) -> None:

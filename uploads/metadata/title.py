@@ -286,11 +286,30 @@ def _grow_caps_block(lines: list[str], i: int, limit: int, author_idx: list[int]
     return block, j
 
 
+def _short_top_heading(lines: list[str], limit: int, author_idx: list[int]) -> tuple[list[str], int, int] | None:
+    """A one- or two-word UPPER-CASE heading as the page's first line, with running text (not more caps) below it:
+    a poem's or a short piece's name ("МАСА") is a title although shorter than a caps block has to be."""
+    i = next((k for k in range(limit) if not _is_skip_line(lines[k])), None)
+    if i is None or i in author_idx:
+        return None
+    t = lines[i]
+    if not (is_caps(t) and 4 <= letters(t) < 8 and len(t.split()) <= 2) or _bad(t) or author_line(t):
+        return None
+    nxt = next((u for u in lines[i + 1: limit] if u), "")
+    if not nxt or is_caps(nxt) or _bad(nxt):
+        return None
+    return [t], i, i + 1
+
+
 def _caps_title(lines: list[str], limit: int, author_idx: list[int]) -> tuple[list[str], int, int] | None:
     """Step 2: the first UPPER-CASE block near the top that is not a header or an author line."""
     blocks: list[tuple[int, list[str], int]] = []
     # in a volume the article's title follows its УДК line; caps lines above it are the book's headings
     udc = next((k for k in range(limit) if is_udc_line(lines[k])), None)
+    if udc is None or udc >= 15:
+        short = _short_top_heading(lines, limit, author_idx)
+        if short:
+            return short
     i = udc + 1 if udc is not None and udc < 15 else 0
     while i < limit and len(blocks) < 2:
         if not _caps_start(lines[i], i, author_idx):
@@ -343,13 +362,19 @@ def _title_near_authors(lines: list[str], limit: int, author_idx: list[int]) -> 
 
 
 def _standalone_first_line(lines: list[str], limit: int) -> tuple[list[str], int, int] | None:
-    """Step 4: a short first line with a blank line below it (a Word heading: "Дәріс №1. Негізгі түсініктер")."""
+    """Step 4: a short first line with a blank line below it (a Word heading: "Дәріс №1. Негізгі түсініктер"); one
+    capitalised word ("Өмірбаян") when running text follows it."""
     i = next((k for k in range(limit) if lines[k]), None)
     if i is None or i + 1 >= len(lines) or lines[i + 1]:
         return None
     t = lines[i]
     words = t.split()
-    if 2 <= len(words) <= 15 and not _bad(t) and not author_line(t) and not re.search(r"[.!?]$", t):
+    if _bad(t) or author_line(t) or re.search(r"[.!?]$", t):
+        return None
+    if 2 <= len(words) <= 15:
+        return [t], i, i + 1
+    nxt = next((u for u in lines[i + 1:] if u), "")
+    if len(words) == 1 and letters(t) >= 5 and t[0].isupper() and len(nxt) >= 60 and not is_caps(nxt):
         return [t], i, i + 1
     return None
 
