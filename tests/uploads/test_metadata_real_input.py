@@ -452,6 +452,34 @@ def test_one_word_heading_of_a_word_file_is_the_title() -> None:
     assert extract_metadata([page.replace("Өмірбаян", "Және")]).title != "Және"     # too short a word
 
 
+def test_a_list_of_works_is_titled_by_its_heading() -> None:
+    assert extract_metadata([WORKS_LIST]).title == "Мұрасы"
+    # the same heading over running text is not a list: its first section heading block is found as before
+    prose = WORKS_LIST.split("Тіл – құрал")[0] + "Мәтін. " * 40
+    assert extract_metadata([prose]).title != "Мұрасы"
+
+
+# A school paper from a library site: the catalogue record on top prints the title with its other title information
+SCHOOL_PAPER = """Куркулов, Е. Алтынсарин және «Қырғыз хрестоматиясы»: Ғылыми — зерттеу
+жұмысы
+
+Дарынды балаларға арналған лицей-интернаты
+
+Орындағандар: Куркулов Ербол , 9 сынып
+
+Тақырыбы: Алтынсарин және «Қырғыз хрестоматиясы»
+
+Қостанай қаласы , 2016 ж
+"""
+
+
+def test_a_catalogue_record_on_top_completes_the_title() -> None:
+    assert extract_metadata([SCHOOL_PAPER]).title == "Алтынсарин және «Қырғыз хрестоматиясы»: Ғылыми — зерттеу жұмысы"
+    # a record of another work adds nothing
+    other = SCHOOL_PAPER.replace("Куркулов, Е. Алтынсарин және", "Куркулов, Е. Абай және")
+    assert extract_metadata([other]).title == "Алтынсарин және «Қырғыз хрестоматиясы»"
+
+
 # ---------------------------------------------------------------------------------------------
 # The same patterns on the real corpus files, through the pipeline (skipped when the corpus is absent)
 # ---------------------------------------------------------------------------------------------
@@ -464,6 +492,7 @@ CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
     ("docx/kk_baitursyn_works_bibliography_2023.docx", "year", 2023),      # a list of works, saved in 2023
     ("docx/kk_baitursyn_autobiography.docx", "title", "Өмірбаян"),          # a one-word heading
     ("docx/kk_baitursyn_autobiography.docx", "year", None),                # typed up in 2022, written long before
+    ("docx/kk_baitursyn_works_bibliography_2023.docx", "title", "Мұрасы"),  # a list of works: its heading
 ])
 def test_real_corpus_file(name: str, field: str, value) -> None:
     path = CORPUS / name

@@ -6,7 +6,7 @@ import re
 
 from uploads.text import LO, UP, norm_ws, upper_ratio
 
-from .markers import REFS_RE, reference_lines
+from .markers import REFS_RE, list_of_works, reference_lines
 
 _CURRENT_YEAR = _dt.date.today().year
 _MIN_SCORE = 4.0
@@ -186,19 +186,7 @@ _ANY_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 # at most this many years older (an old article scanned or typed up in 2020 is not from 2020).
 _DOC_DATE_SLACK = 3
 # ... unless the text is a list of works (a bibliography): its years are the works', the list was compiled when the
-# file was saved. That is when at least this share of its lines, and at least _LIST_MIN of them, are entries.
-_LIST_SHARE = 0.6
-_LIST_MIN = 10
-
-
-def _list_of_works(pages: list[str]) -> bool:
-    """Most of the text is bibliographic entries ("Тіл – құрал. 1-жылдық. Орынбор, 1914.")."""
-    total = entries = 0
-    for page in pages:
-        lines = [norm_ws(x) for x in page.split("\n")]      # blank lines kept: they separate the entries
-        total += sum(1 for x in lines if x)
-        entries += len(reference_lines(lines))
-    return entries >= _LIST_MIN and entries >= _LIST_SHARE * total
+# file was saved (``markers.list_of_works``).
 
 
 def document_year(info: dict | None, pages: list[str]) -> int | None:
@@ -218,7 +206,7 @@ def document_year(info: dict | None, pages: list[str]) -> int | None:
     cited = [int(y) for y in _ANY_YEAR.findall("\n".join(pages)) if int(y) <= _CURRENT_YEAR]
     if cited and max(cited) > year:
         return None      # the text mentions a later year than the file's date: the date is not the text's
-    if cited and _list_of_works(pages):
+    if cited and list_of_works(pages):
         return year
     if not cited or not 0 <= year - max(cited) <= _DOC_DATE_SLACK:
         return None
