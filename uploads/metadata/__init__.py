@@ -27,7 +27,7 @@ __all__ = ["extract_metadata", "detect_language", "parse_author_name", "RULES_VE
 
 # Changes whenever the rules change what they propose: records made by older rules are read again by
 # ``manage.py check --repair`` (drafts no person has edited).
-RULES_VERSION = "2026.12"
+RULES_VERSION = "2026.12.2"
 
 
 def _first_text_page(pages: list[str]) -> str:
