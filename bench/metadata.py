@@ -3,8 +3,8 @@
 Run: /work/main/.venv/bin/python bench/metadata.py [-v] [--no-ocr] [--cache DIR] [--only SECTION ...]
 
 Sections (truth is never taken from the code under test):
-  corpus    the MANIFEST PDFs, scans and DOCX, read by ``uploads.pipeline.extract_file`` (first 12 pages), truth in
-            bench/data/corpus_truth.json (hand-checked)
+  corpus    the MANIFEST PDFs, scans and DOCX, read by ``uploads.pipeline.extract_file`` (first 12 and last 2 pages, with the
+            file's /Info), truth in bench/data/corpus_truth.json (hand-checked)
   sci-text  ru_scijournals articles as tagged text; truth from the tags and bench/data/scijournals_truth.json
   sci-pdf   12 of them laid out with reportlab and read back through the pipeline
   unseen    40 articles of our own writing, rendered in varied layouts; truth kept by the generator below
@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "corpus"
 DATA = REPO_ROOT / "bench" / "data"
 MAX_PAGES = 12
+TAIL_PAGES = 2          # the last pages too: the pipeline reads the whole file, and a colophon or dateline ends it
+# Part of the cache key: a change to what the bench hands the pipeline (pages kept, /Info) invalidates the cache.
+INPUTS_VERSION = b"head12+tail2+info"
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 SECTIONS = ("corpus", "sci-text", "sci-pdf", "unseen", "volumes")
 FIELDS = ("title", "cut", "authors", "first author", "year", "abstract", "keywords", "volume title", "place",
@@ -142,17 +145,23 @@ def _pipeline_key(path: Path, ocr: bool) -> str:
         if src.name not in ("text.py", "volumes.py", "metadata.py"):   # what runs after the capture
             h.update(src.read_bytes())
     h.update(b"ocr" if ocr else b"no-ocr")
+    h.update(INPUTS_VERSION)
     return h.hexdigest()[:24]
 
 
-def _first_pages(path: Path, n: int) -> Path:
-    """A copy of the first ``n`` pages (the bench reads article heads, not whole books)."""
+def _head_and_tail(path: Path, n: int, tail: int = TAIL_PAGES) -> Path:
+    """A copy of the first ``n`` and the last ``tail`` pages with the file's own /Info (the bench reads article
+    heads, not whole books; the pipeline would see the end and the /Info dates of the real file)."""
     from pypdf import PdfReader, PdfWriter
 
     reader = PdfReader(str(path))
     writer = PdfWriter()
-    for page in reader.pages[:n]:
-        writer.add_page(page)
+    total = len(reader.pages)
+    keep = sorted(set(range(min(n, total))) | set(range(max(0, total - tail), total)))
+    for i in keep:
+        writer.add_page(reader.pages[i])
+    if reader.metadata:
+        writer.add_metadata({k: v for k, v in reader.metadata.items() if isinstance(k, str)})
     out = Path(tempfile.mkdtemp(prefix="kelisim-bench-")) / path.name
     with open(out, "wb") as fh:
         writer.write(fh)
@@ -177,7 +186,7 @@ def pipeline_inputs(path: Path, ocr: bool = True, cache: Path | None = None, max
                         font_lines=[[t, float(s)] for t, s in (font_lines or [])])
         return real(pages, language_hint, pdf_info, font_lines)
 
-    src = _first_pages(path, max_pages) if path.suffix.lower() == ".pdf" else path
+    src = _head_and_tail(path, max_pages) if path.suffix.lower() == ".pdf" else path
     metadata_pkg.extract_metadata = spy
     try:
         extract_file(src, allow_ocr=ocr)

@@ -1,6 +1,8 @@
 """Regressions from real uploads (issue 14): each test text is written here and reproduces the pattern that failed."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from uploads.metadata import extract_metadata, parse_author_name
@@ -328,3 +330,174 @@ def test_standard_series_line_broken_after_its_comma_is_not_the_subject() -> Non
     page = GOST_OCR.replace("СИСТЕМА СТАНДАРТОВ ПО ИНФОРМАЦИИ, БИБЛИОТЕЧНОМУ И ИЗДАТЕЛЬСКОМУ ДЕЛУ",
                             "(СИСТЕМА СТАНДАРТОВ ПО ИНФОРМАЦИИ,\nБИБЛИОТЕЧНОМУ И ИЗДАТЕЛЬСКОМУ ДЕЛУ")
     assert extract_metadata([page, GOST_PAGE2]).title.startswith("ГОСТ 7.41-98. Библиографическое описание")
+
+
+# ---------------------------------------------------------------------------------------------
+# A year printed only at the end of the text: a dateline under an old article, a colophon
+# ---------------------------------------------------------------------------------------------
+
+# An extract from a collected edition: it starts with the end of the previous piece (its own source line, 1929)
+OLD_ARTICLE_HEAD = """«И» туралы жалпы ереже: естілсе «ы» жазылады, естілмесе жазылмайды.
+Даулы болса, өлең арқылы ашылады. Осымен емле ережелері туралы әңгіме бітеді.
+
+АҚЫМЕТ
+«Еңбекші қазақ». 27-март 1929.
+
+ҰЙЫМ ҺӘМ ЕҢБЕКШІЛЕР
+
+Ұйымның не екенін газет оқушылар білетін шығар. Бұл ұйым 1922-нші жылы Мәскеуде құрылған ұйым.
+Мұның мүшелері көп елде бар, 1924-нші жылы олардың саны тағы көбейді.
+"""
+OLD_ARTICLE_END = """Еңбекшілер ұйымға кіріп, қолынан келгенше жәрдем беруді өзінің борышы деп білуі керек.
+Мұны жатсаң, тұрсаң есіңнен шығарма!
+
+Ұйым комитетінің құралдарынан тізуші А.Б.
+{dateline}"""
+
+
+@pytest.mark.parametrize("dateline, year", [("1924 ж.", 1924), ("12 мая 1924 г.", 1924), ("12.05.1924", 1924),
+                                            ("", None), ("1924", None)])     # a bare number may be a page number
+def test_dateline_under_the_text_gives_the_year(dateline: str, year: int | None) -> None:
+    pages = [OLD_ARTICLE_HEAD, "Екінші бет.\n", OLD_ARTICLE_END.format(dateline=dateline)]
+    assert extract_metadata(pages).year == year
+
+
+def test_colophon_imprint_gives_the_year_when_the_front_prints_none() -> None:
+    front = "ЭКОЛОГИЯ ГОРОДОВ\nСборник научных трудов\n\nСодержание\nВведение 3\n"
+    colophon = ("Научное издание\nЭКОЛОГИЯ ГОРОДОВ\nПодписано в печать 04.04.2011. Формат 60×84 1/16.\n"
+                "Бумага офсетная. Усл. печ. л. 12,5. Тираж 100 экз.\n")
+    assert extract_metadata([front, "Текст.\n", colophon]).year == 2011
+    assert extract_metadata([front, "Текст.\n", colophon.replace("04.04.2011", "")]).year is None
+
+
+def test_the_front_year_wins_over_a_copyright_at_the_end() -> None:
+    # a school paper printed from a library site: its © line at the end is the site's, not the paper's
+    front = "Тақырыбы: Алтынсарин және хрестоматия\n\nҚостанай қаласы, 2016 ж\n\nМазмұны\nКіріспе\n"
+    end = "Әдебиеттер тізімі\n1. Оспанов С. Алтынсарин. Қостанай, «Шапақ», 2006.\n©2026 Облыстық кітапхана\n"
+    assert extract_metadata([front, "Мәтін.\n", end]).year == 2016
+
+
+# ---------------------------------------------------------------------------------------------
+# The file's own date: not for pages cut from a volume, but for a list of works compiled in it
+# ---------------------------------------------------------------------------------------------
+
+CUT_FROM_VOLUME = """4. Петров П.П. Отвалы и подтопление. – Кривой Рог, 2012. – 37 с.
+5. Сидоров С.С. Экология горных работ. – К.: Наукова думка, 2013. – 134 с.
+
+УДК 504(075.8)
+
+Э.В. ПЕТРОВА, В.В. ИВАНОВ, кандидаты хим. наук
+
+НЕКОТОРЫЕ ПРОБЛЕМЫ ИСПОЛЬЗОВАНИЯ ПОВЕРХНОСТНО-АКТИВНЫХ ВЕЩЕСТВ
+
+Рассмотрены проблемы использования поверхностно-активных веществ в быту и промышленности.
+"""
+
+
+def test_pages_cut_from_a_volume_do_not_take_the_file_date() -> None:
+    info = {"/CreationDate": "D:20150123121209"}
+    assert extract_metadata([CUT_FROM_VOLUME], pdf_info=info).year is None
+    # the same article as a file of its own: its date stands for the year (the text cites 2013)
+    own = CUT_FROM_VOLUME.split("\n\n", 1)[1]
+    assert extract_metadata([own + "Литература\n1. Сидоров С.С. Экология. – К., 2013. – 134 с.\n"],
+                            pdf_info=info).year == 2015
+
+
+WORKS_LIST = "\n\n".join(
+    ["МҰРАСЫ:", "ТІЛ ҒЫЛЫМЫ:", "Оқулықтар:"]
+    + [f"Тіл – құрал ({n}-бөлім). {n}-жылдық. Орынбор, {1910 + n}." for n in range(1, 4)]
+    + [f"Жазу туралы {n}-хат // «Қазақ» газеті, №{n * 7}, {1912 + n}." for n in range(1, 14)]
+)
+
+
+def test_a_list_of_works_takes_the_file_date() -> None:
+    """A bibliography lists old works; it was compiled when the file was saved."""
+    info = {"created": "2022-12-09T04:46:00", "modified": "2023-01-05T07:08:00"}
+    assert extract_metadata([WORKS_LIST], pdf_info=info).year == 2023
+    prose = ("Өмірбаян\n\n" + " ".join(f"{1900 + n} ж. мен мектепте оқыдым, кейін қызмет істедім." for n in range(1, 15)))
+    assert extract_metadata([prose], pdf_info=info).year is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Short titles: a poem's caps heading, a one-word Word heading
+# ---------------------------------------------------------------------------------------------
+
+POEM_PAGE = """98
+
+МАСА
+
+Түсіне қарап,
+Ішінен түңілме!
+
+СӨЗ ИЕСІНЕН
+
+Ызыңдап ұшқан мынау біздің маса,
+Сап-сары, аяқтары ұзын маса:
+"""
+
+
+def test_short_caps_heading_above_verse_is_the_title() -> None:
+    assert extract_metadata([POEM_PAGE]).title == "Маса"
+
+
+def test_short_caps_rubric_above_a_caps_title_is_not_the_title() -> None:
+    page = "ХИМИЯ\n\nРОЛЬ ПЕРЕХОДНЫХ МЕТАЛЛОВ В КАТАЛИЗЕ\n\nИванов И.И.\n\nТекст статьи о металлах и катализе.\n"
+    assert extract_metadata([page]).title.startswith("Роль переходных металлов")
+
+
+def test_one_word_heading_of_a_word_file_is_the_title() -> None:
+    page = ("Өмірбаян\n\nМенің туған жылым «мешін» және туған жерім Қостанай округы, Торғай ауданының Тосын "
+            "болысының №5 ауылы.\n\nКейін мектепте оқыдым.\n")
+    assert extract_metadata([page]).title == "Өмірбаян"
+    assert extract_metadata([page.replace("Өмірбаян", "Және")]).title != "Және"     # too short a word
+
+
+def test_a_list_of_works_is_titled_by_its_heading() -> None:
+    assert extract_metadata([WORKS_LIST]).title == "Мұрасы"
+    # the same heading over running text is not a list: its first section heading block is found as before
+    prose = WORKS_LIST.split("Тіл – құрал")[0] + "Мәтін. " * 40
+    assert extract_metadata([prose]).title != "Мұрасы"
+
+
+# A school paper from a library site: the catalogue record on top prints the title with its other title information
+SCHOOL_PAPER = """Куркулов, Е. Алтынсарин және «Қырғыз хрестоматиясы»: Ғылыми — зерттеу
+жұмысы
+
+Дарынды балаларға арналған лицей-интернаты
+
+Орындағандар: Куркулов Ербол , 9 сынып
+
+Тақырыбы: Алтынсарин және «Қырғыз хрестоматиясы»
+
+Қостанай қаласы , 2016 ж
+"""
+
+
+def test_a_catalogue_record_on_top_completes_the_title() -> None:
+    assert extract_metadata([SCHOOL_PAPER]).title == "Алтынсарин және «Қырғыз хрестоматиясы»: Ғылыми — зерттеу жұмысы"
+    # a record of another work adds nothing
+    other = SCHOOL_PAPER.replace("Куркулов, Е. Алтынсарин және", "Куркулов, Е. Абай және")
+    assert extract_metadata([other]).title == "Алтынсарин және «Қырғыз хрестоматиясы»"
+
+
+# ---------------------------------------------------------------------------------------------
+# The same patterns on the real corpus files, through the pipeline (skipped when the corpus is absent)
+# ---------------------------------------------------------------------------------------------
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+
+
+@pytest.mark.parametrize("name, field, value", [
+    ("pdf/kk_baitursyn_mopr_1924.pdf", "year", 1924),                      # "1924 ж." under the signature
+    ("docx/kk_baitursyn_works_bibliography_2023.docx", "year", 2023),      # a list of works, saved in 2023
+    ("docx/kk_baitursyn_autobiography.docx", "title", "Өмірбаян"),          # a one-word heading
+    ("docx/kk_baitursyn_autobiography.docx", "year", None),                # typed up in 2022, written long before
+    ("docx/kk_baitursyn_works_bibliography_2023.docx", "title", "Мұрасы"),  # a list of works: its heading
+])
+def test_real_corpus_file(name: str, field: str, value) -> None:
+    path = CORPUS / name
+    if not path.exists():
+        pytest.skip("shared corpus not present")
+    from uploads.pipeline import extract_file
+
+    assert getattr(extract_file(path, allow_ocr=False).metadata, field) == value

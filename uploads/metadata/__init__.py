@@ -15,11 +15,11 @@ from uploads.types import Author, Metadata
 from .abstracts import find_abstracts_keywords
 from .authors import attach_affiliations, authors_next_to_title, find_authors
 from .identifiers import find_ids
-from .markers import REFS_RE, reference_lines
+from .markers import REFS_RE, list_of_works, reference_lines
 from .pdfinfo import info_authors, info_title
 from .standards import standard_title
-from .title import find_title, previous_article_tail
-from .year import document_year, find_year
+from .title import find_title, list_heading, previous_article_tail
+from .year import document_year, end_year, find_year
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ __all__ = ["extract_metadata", "detect_language", "parse_author_name", "RULES_VE
 
 # Changes whenever the rules change what they propose: records made by older rules are read again by
 # ``manage.py check --repair`` (drafts no person has edited).
-RULES_VERSION = "2026.12"
+RULES_VERSION = "2026.12.2"
 
 
 def _first_text_page(pages: list[str]) -> str:
@@ -58,6 +58,24 @@ def _final_authors(lines: list[str], authors: list[Author], a_idx: list[int], t_
     return authors
 
 
+def _title(lines: list[str], a_idx: list[int], fonts: list[tuple[str, float]] | None, head: str,
+           pages: list[str]) -> tuple[str, int | None]:
+    """The title and its line: a bibliography is titled by its heading, not by its first section or entry."""
+    found = list_heading(lines, head) if list_of_works(pages) else None
+    return found or find_title(lines, a_idx, fonts, head)
+
+
+def _year(pages: list[str], tail: int, pdf_info: dict | None) -> int | None:
+    """Printed on the first pages, else at the end of the text, else the file's own date — but not for pages cut
+    from a printed volume (they start with the previous article's end): they carry the date they were cut out."""
+    year = find_year(pages, skip_first_lines=tail)
+    if year is None:
+        year = end_year(pages)
+    if year is None and not tail:
+        year = document_year(pdf_info, pages)
+    return year
+
+
 def _fill(md: Metadata, pages: list[str], pdf_info: dict | None, font_lines: list[tuple[str, float]] | None) -> None:
     head = "\n".join(pages[:3])
     first = _first_text_page(pages)
@@ -69,7 +87,7 @@ def _fill(md: Metadata, pages: list[str], pdf_info: dict | None, font_lines: lis
     clean_fonts = [(clean_page(t), sz) for t, sz in font_lines] if font_lines else None
     authors, a_idx = find_authors(lines)
     standard = standard_title(lines, head)
-    title, t_idx = (standard[0], None) if standard else find_title(lines, a_idx, clean_fonts, head)
+    title, t_idx = (standard[0], None) if standard else _title(lines, a_idx, clean_fonts, head, pages)
     tail = previous_article_tail(page_lines, t_idx, refs, min(a_idx) if a_idx else None)
     if tail:
         # The page starts with the end of the previous article: ignore that part.
@@ -79,9 +97,7 @@ def _fill(md: Metadata, pages: list[str], pdf_info: dict | None, font_lines: lis
     md.title = (title or info_title(pdf_info, first)).strip(" .,;:")
     if md.title:
         md.titles[detect_language(md.title) or md.language or "ru"] = md.title
-    md.year = standard[1] if standard and standard[1] else find_year(pages, skip_first_lines=tail)
-    if md.year is None:
-        md.year = document_year(pdf_info, pages)
+    md.year = standard[1] if standard and standard[1] else _year(pages, tail, pdf_info)
     find_abstracts_keywords(_own_front(clean_lines(head)), md)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from uploads.text import author_line, is_caps, is_udc_line, letters
+from uploads.text import author_line, is_caps, is_udc_line, letters, norm_ws
 
 HEADER_RE = re.compile(
     r"журнал|вестник|вісник|известия|хабаршы|хабарлары|journal|bulletin|proceedings|серия|series|"
@@ -110,3 +110,19 @@ def reference_lines(lines: list[str]) -> set[int]:
         else:
             in_list = False
     return refs
+
+
+# A text is a list of works (a bibliography) when at least this share of its lines, and at least _LIST_MIN of them,
+# are reference entries.
+_LIST_SHARE = 0.6
+_LIST_MIN = 10
+
+
+def list_of_works(pages: list[str]) -> bool:
+    """Most of the text is bibliographic entries ("Тіл – құрал. 1-жылдық. Орынбор, 1914.", "… // «Қазақ», 1913")."""
+    total = entries = 0
+    for page in pages:
+        lines = [norm_ws(x) for x in page.split("\n")]      # blank lines kept: they separate the entries
+        total += sum(1 for x in lines if x)
+        entries += len(reference_lines(lines))
+    return entries >= _LIST_MIN and entries >= _LIST_SHARE * total

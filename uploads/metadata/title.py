@@ -286,6 +286,24 @@ def _grow_caps_block(lines: list[str], i: int, limit: int, author_idx: list[int]
     return block, j
 
 
+def _short_top_heading(lines: list[str], limit: int, author_idx: list[int]) -> tuple[list[str], int, int] | None:
+    """A one- or two-word UPPER-CASE heading as the page's first line, with running text (not more caps) below it:
+    a poem's or a short piece's name ("МАСА") is a title although shorter than a caps block has to be. Not in an
+    article with an УДК line (its title is a caps block below that line)."""
+    if any(is_udc_line(lines[k]) for k in range(min(limit, 15))):
+        return None
+    i = next((k for k in range(limit) if not _is_skip_line(lines[k])), None)
+    if i is None or i in author_idx:
+        return None
+    nxt = next((u for u in lines[i + 1: limit] if u), "")
+    return ([lines[i]], i, i + 1) if _short_caps(lines[i]) and nxt and not is_caps(nxt) and not _bad(nxt) else None
+
+
+def _short_caps(t: str) -> bool:
+    """One or two UPPER-CASE words of four to seven letters, not a header or a name."""
+    return is_caps(t) and 4 <= letters(t) < 8 and len(t.split()) <= 2 and not _bad(t) and not author_line(t)
+
+
 def _caps_title(lines: list[str], limit: int, author_idx: list[int]) -> tuple[list[str], int, int] | None:
     """Step 2: the first UPPER-CASE block near the top that is not a header or an author line."""
     blocks: list[tuple[int, list[str], int]] = []
@@ -343,15 +361,59 @@ def _title_near_authors(lines: list[str], limit: int, author_idx: list[int]) -> 
 
 
 def _standalone_first_line(lines: list[str], limit: int) -> tuple[list[str], int, int] | None:
-    """Step 4: a short first line with a blank line below it (a Word heading: "Дәріс №1. Негізгі түсініктер")."""
+    """Step 4: a short first line with a blank line below it (a Word heading: "Дәріс №1. Негізгі түсініктер"); one
+    capitalised word ("Өмірбаян") when running text follows it."""
     i = next((k for k in range(limit) if lines[k]), None)
     if i is None or i + 1 >= len(lines) or lines[i + 1]:
         return None
     t = lines[i]
     words = t.split()
-    if 2 <= len(words) <= 15 and not _bad(t) and not author_line(t) and not re.search(r"[.!?]$", t):
+    if _bad(t) or author_line(t) or re.search(r"[.!?]$", t):
+        return None
+    if 2 <= len(words) <= 15 or _one_word_heading(t, next((u for u in lines[i + 1:] if u), "")):
         return [t], i, i + 1
     return None
+
+
+def _one_word_heading(t: str, nxt: str) -> bool:
+    """One capitalised word of five letters or more over running text ("Өмірбаян")."""
+    return len(t.split()) == 1 and letters(t) >= 5 and t[0].isupper() and len(nxt) >= 60 and not is_caps(nxt)
+
+
+# A library record printed at the head of the page: "Куркулов, Е. Title: other title information / …"
+_RECORD_HEAD = re.compile(rf"^[{UPL}][{LOL}]+(?:-[{UPL}][{LOL}]+)?,\s*[{UPL}]\.(?:\s?[{UPL}]\.)?\s+(\S.*)$")
+_RECORD_END = re.compile(r"\s(?:/|//)\s|\.\s[–—-]\s")
+
+
+def _words(t: str) -> list[str]:
+    return re.sub(r"[^\w]+", " ", t.lower().replace("ё", "е")).split()
+
+
+def _record_subtitle(lines: list[str], title: str) -> str:
+    """The other title information (": Ғылыми-зерттеу жұмысы") that a bibliographic record at the top of the page
+    prints after the same title; "" when there is no such record or it names another title."""
+    top = [i for i, t in enumerate(lines[:12]) if t][:3]
+    for i in top:
+        m = _RECORD_HEAD.match(lines[i])
+        if not m:
+            continue
+        rec = m.group(1)
+        k = i + 1
+        while k < len(lines) and lines[k] and lines[k][0].islower():     # the record goes on in lower case
+            rec += " " + lines[k]
+            k += 1
+        rec = _RECORD_END.split(rec)[0].strip(" .")
+        want = _words(title)
+        if not want or _words(rec)[: len(want)] != want:
+            continue
+        # the printed rest after the title's last word, when it starts with the colon of other title information
+        pos = 0
+        for w in want:
+            pos = rec.lower().replace("ё", "е").index(w, pos) + len(w)
+        rest = rec[pos:].lstrip(" »”\")]")
+        if rest.startswith(":") and _words(rest):
+            return ": " + rest[1:].strip()
+    return ""
 
 
 def find_title(
@@ -361,14 +423,27 @@ def find_title(
     limit = next((i for i, t in enumerate(lines)
                   if ABSTRACT_MARK.match(t) or KEYWORDS_MARK.match(t) or BODY_START.match(t)), len(lines))
     limit = min(limit, _TITLE_ZONE)
-    found = (_labelled_title(lines, limit) or _font_title(lines, font_lines) or _caps_title(lines, limit, author_idx)
+    found = (_labelled_title(lines, limit) or _font_title(lines, font_lines)
+             or _short_top_heading(lines, limit, author_idx) or _caps_title(lines, limit, author_idx)
              or _title_near_authors(lines, limit, author_idx) or _standalone_first_line(lines, limit))
     if not found:
         return "", None
     block, start, end = found
     if end is not None:
         block = _extend_title(lines, block, end, limit)
-    return title_from_block(block, context), start
+    title = title_from_block(block, context)
+    return title + _record_subtitle(lines, title), start
+
+
+def list_heading(lines: list[str], context: str) -> tuple[str, int] | None:
+    """A list of works is titled by its first line ("МҰРАСЫ:"), not by its first section heading or entry."""
+    i = next((k for k, t in enumerate(lines) if t), None)
+    if i is None:
+        return None
+    t = lines[i]
+    if len(t.split()) > 8 or _bad(t) or author_line(t):
+        return None
+    return title_from_block([t], context), i
 
 
 def _prose(t: str) -> bool:
@@ -399,7 +474,7 @@ def previous_article_tail(lines: list[str], title_idx: int | None, refs: set[int
     return end
 
 
-__all__ = ["find_title", "previous_article_tail", "readable_case", "title_from_block", "garbage"]
+__all__ = ["find_title", "list_heading", "previous_article_tail", "readable_case", "title_from_block", "garbage"]
 
 
 # --------------------------------------------------------------------------------------------

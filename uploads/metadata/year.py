@@ -6,7 +6,7 @@ import re
 
 from uploads.text import LO, UP, norm_ws, upper_ratio
 
-from .markers import REFS_RE, reference_lines
+from .markers import REFS_RE, list_of_works, reference_lines
 
 _CURRENT_YEAR = _dt.date.today().year
 _MIN_SCORE = 4.0
@@ -132,16 +132,67 @@ def find_year(pages: list[str], skip_first_lines: int = 0) -> int | None:
     return best_y
 
 
+# The end of the text: a dateline under it ("1924 ж.", "12 мая 1926 г.", "27-март 1929") or an imprint / © line of
+# the colophon ("Подписано в печать 12.04.2011", "Басуға 12.04.2011 қол қойылды", "© КазНУ, 2011"). A bare number
+# is not a dateline (it may be a page number), so a year alone needs its г./ж./жыл or a day and month.
+_DATELINE = re.compile(
+    rf"(?:\d{{1,2}}[-\s]*{_MONTHS}\.?\s+{_YEAR}\s*(?:г\.?|года?|ж\.?|жылы?)?|{_YEAR}\s*(?:г\.?|года?|ж\.?|жылы?)"
+    rf"|\d{{1,2}}\.(?:0[1-9]|1[0-2])\.{_YEAR}\s*(?:г\.?|ж\.?)?)\.?",
+    re.IGNORECASE,
+)
+_IMPRINT = re.compile(
+    rf"(?:подписано\s+(?:в|к)\s+печат\w*|басуға\s+қол\s+қойылды|сдано\s+в\s+набор)[^\n]{{0,30}}?"
+    rf"\b\d{{1,2}}\.\d{{1,2}}\.{_YEAR}\b|басуға\s+\d{{1,2}}\.\d{{1,2}}\.{_YEAR}",
+    re.IGNORECASE,
+)
+_COPYRIGHT = re.compile(rf"(?:©|\(c\)|Copyright)[^\n©]{{0,120}}?\b{_YEAR}\b", re.IGNORECASE)
+_END_LINES = 8
+
+
+def _end_page_lines(pages: list[str]) -> list[str]:
+    """The last non-empty lines of the text (of the last page with text on it), reference entries blanked."""
+    for page in reversed(pages):
+        lines = [norm_ws(x) for x in page.split("\n") if x.strip()]
+        if lines:
+            tail = lines[-_END_LINES:]
+            refs = reference_lines(tail)
+            return ["" if i in refs else ln for i, ln in enumerate(tail)]
+    return []
+
+
+def end_year(pages: list[str]) -> int | None:
+    """The year printed at the end of the text, when its first pages give none: a dateline under the text
+    (an old article's "1924 ж." below its signature) or the colophon's imprint or © line."""
+    scores = _Scores()
+    for ln in _end_page_lines(pages):
+        if not ln:
+            continue
+        m = _DATELINE.fullmatch(ln)
+        if m:
+            scores.add(int(next(g for g in m.groups() if g)), 5)
+            continue
+        for rx, w in ((_IMPRINT, 6), (_COPYRIGHT, 5)):
+            for m in rx.finditer(ln):
+                scores.add(int(next(g for g in m.groups() if g)), w)
+    if not scores:
+        return None
+    best = max(scores.values())
+    return max(y for y, sc in scores.items() if sc == best) if best >= _MIN_SCORE else None
+
+
 _DOC_DATE = re.compile(r"(?:D:)?((?:19|20)\d\d)")
 _ANY_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 # A document date stands for the publication year only when the text is that recent: its latest cited year is
 # at most this many years older (an old article scanned or typed up in 2020 is not from 2020).
 _DOC_DATE_SLACK = 3
+# ... unless the text is a list of works (a bibliography): its years are the works', the list was compiled when the
+# file was saved (``markers.list_of_works``).
 
 
 def document_year(info: dict | None, pages: list[str]) -> int | None:
     """The year of the file's own date (PDF /ModDate or /CreationDate, Word core properties ``modified`` or
-    ``created``) when nothing printed gives a year and the text is recent enough for the date to mean it."""
+    ``created``) when nothing printed gives a year and the text is recent enough for the date to mean it
+    (or the text is a list of works)."""
     if not info:
         return None
     raw = next((str(info[k]) for k in ("modified", "/ModDate", "ModDate", "created", "/CreationDate", "CreationDate")
@@ -150,7 +201,13 @@ def document_year(info: dict | None, pages: list[str]) -> int | None:
     if not m:
         return None
     year = int(m.group(1))
+    if year > _CURRENT_YEAR:
+        return None
     cited = [int(y) for y in _ANY_YEAR.findall("\n".join(pages)) if int(y) <= _CURRENT_YEAR]
-    if not cited or year > _CURRENT_YEAR or not 0 <= year - max(cited) <= _DOC_DATE_SLACK:
+    if cited and max(cited) > year:
+        return None      # the text mentions a later year than the file's date: the date is not the text's
+    if cited and list_of_works(pages):
+        return year
+    if not cited or not 0 <= year - max(cited) <= _DOC_DATE_SLACK:
         return None
     return year
