@@ -105,11 +105,12 @@ def _volume_article_pages(session: Session, volume_ids: list[int]) -> dict[int, 
 
 def translated_query(archive, session: Session, q: ParsedQuery) -> tuple[ParsedQuery, Translation]:
     """``q`` with the term bridge's counterparts as weaker alternatives (``q`` itself when the site turned the
-    bridge off or it knows none of the words). A bridge that cannot be built leaves the search untranslated."""
+    bridge off or it knows none of the words). The bridge is the one the indexing step stored (never built here);
+    without one the search is untranslated."""
     if q.is_empty or not archive.config.get("SEARCH_BRIDGE", True):
         return q, Translation()
     try:
-        bq = expand_query(current_bridge(archive, session), q)
+        bq = expand_query(current_bridge(archive), q)
     except Exception as exc:  # noqa: BLE001 - the reader still gets the search in their own language
         if storage_fault(exc):
             raise                        # the database is away: the page says so (503), like every other page
@@ -124,7 +125,7 @@ def translated_matches(archive, session: Session, texts: list[str], target: str,
     title, keywords), most counterparts first: a Kazakh article's Russian twins and the reverse."""
     if not archive.config.get("SEARCH_BRIDGE", True):
         return []
-    bridge = current_bridge(archive, session)
+    bridge = current_bridge(archive)
     clauses = []
     for text in texts:
         for term in translate_words(bridge, words_of(text)[:MAX_TWIN_WORDS]).terms:
