@@ -178,6 +178,42 @@ def forms_pattern(forms: frozenset[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<![^\W_])" + _trie_regex(forms) + r"(?![^\W_])", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=512)
+def _lower_pattern(forms: frozenset[str]) -> re.Pattern[str] | None:
+    """``forms_pattern`` for lower-cased text, without its look-behind: it opens with the forms' first letters,
+    so the regex engine skips ahead to them instead of trying every position (3-5x faster on a page)."""
+    if not forms:
+        return None
+    return re.compile(_trie_regex(forms) + r"(?![^\W_])")
+
+
+_DOTTED_I = "\u0130"        # İ: the one letter whose lower case is two characters (i + combining dot)
+
+
+def _form_spans(forms: frozenset[str], text: str) -> Iterable[tuple[int, int]]:
+    """(start, end) of every match of ``forms_pattern(forms)`` in ``text``, the same matches found faster: the
+    lower-cased text (as long as ``text``, letter for letter) searched case-sensitively, and a match kept
+    only where a word starts (a match refused there is searched again one character further, so none is
+    hidden by it)."""
+    low = text.lower()
+    if len(low) != len(text):                       # an İ: positions would shift
+        for m in forms_pattern(forms).finditer(text):  # type: ignore[union-attr]
+            yield m.start(), m.end()
+        return
+    pattern = _lower_pattern(forms)
+    pos = 0
+    while True:
+        m = pattern.search(low, pos)                # type: ignore[union-attr]
+        if m is None:
+            return
+        start = m.start()
+        if start > 0 and text[start - 1].isalnum():    # inside a word (what [^\W_] is): not a match there
+            pos = start + 1
+            continue
+        yield start, m.end()
+        pos = m.end()
+
+
 def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[tuple[int, str]],
                         max_snippets: int = 3, width: int = 260) -> list[Snippet]:
     """The best passages of ``pages``, found through the surface forms recorded at index time.
@@ -185,20 +221,22 @@ def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[
     ``form_keys`` maps each folded form ("озёрам" -> "озерам") to the query keys it was indexed under. No
     analysis runs: one regular expression finds the forms, so ten hits cost about a millisecond.
     """
-    pattern = forms_pattern(frozenset(form_keys))
+    forms = frozenset(form_keys)
+    pattern = _lower_pattern(forms)
     if pattern is None:
         return []
 
     def match(text: str) -> list[tuple[int, int, str]]:
         out = []
-        for m in pattern.finditer(text):
-            for k in form_keys.get(fold_token(m.group(0)), ()):
-                out.append((m.start(), m.end(), k))
+        for start, end in _form_spans(forms, text):
+            for k in form_keys.get(fold_token(text[start:end]), ()):
+                out.append((start, end, k))
         return out
 
     # Normalising a page costs more than finding the forms in it: only pages where the raw text already
     # shows a form are normalised (a form hidden by a soft hyphen or a Latin look-alike letter is missed).
-    found = _scan(pages, width, 2 * max_snippets, match, lambda raw: pattern.search(raw) is not None)
+    found = _scan(pages, width, 2 * max_snippets, match,
+                  lambda raw: _DOTTED_I in raw or pattern.search(raw.lower()) is not None)
     found.sort(key=lambda sn: (-sn.score, sn.page))
     return found[:max_snippets]
 
