@@ -8,7 +8,7 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from indexer.backend import Filters, SearchResult
@@ -76,6 +76,16 @@ class SearchPage:
         shown = [t for t in terms if len(t.source) > 1 or not any(set(t.source) < span for span in spans)]
         return list({(t.source, t.target): t for t in shown}.values())
 
+
+# Built once (not per search, with their cache keys): the hits with their authors and volume in two queries, not
+# four (the volume joined to its publication, each author to their authorship), and the page text of the hits.
+_HITS = (select(Publication)
+         .where(Publication.id.in_(bindparam("ids", expanding=True)), Publication.status == "published")
+         .options(selectinload(Publication.authorships).joinedload(Authorship.person, innerjoin=True),
+                  joinedload(Publication.volume)))
+_PAGES = (select(PublicationPage.publication_id, PublicationPage.number, PublicationPage.printed, PublicationPage.text)
+          .where(PublicationPage.publication_id.in_(bindparam("ids", expanding=True)))
+          .order_by(PublicationPage.publication_id, PublicationPage.number))
 
 # Per backend (so two archives in one process never share entries): (generation, id, keys) -> snippets.
 _snippet_caches: "weakref.WeakKeyDictionary[object, OrderedDict]" = weakref.WeakKeyDictionary()
@@ -152,11 +162,7 @@ def run_search(archive, session: Session, text: str, page: int = 1, limit: int =
     query, translation = translated_query(archive, session, q) if translate else (q, Translation())
     result: SearchResult = archive.search.search(query, filters, page=page, limit=limit, sort=sort, facets=facets)
     ids = [h.id for h in result.hits]
-    pubs = {p.id: p for p in session.scalars(
-        select(Publication).where(Publication.id.in_(ids), Publication.status == "published")
-        # Two queries, not four: the volume joined to its publication, each author to their authorship.
-        .options(selectinload(Publication.authorships).joinedload(Authorship.person, innerjoin=True),
-                 joinedload(Publication.volume)))} if ids else {}
+    pubs = {p.id: p for p in session.scalars(_HITS, {"ids": ids})} if ids else {}
     notices = list(q.notices) + ([NOTICE_APPROXIMATE] if result.facets_approximate else [])
     hits: list[SearchHit] = []
     made = _snippets(archive, session, result, pubs) if snippets and pubs else {}
@@ -195,11 +201,7 @@ def _snippets(archive, session: Session, result: SearchResult,
     skip = _volume_article_pages(session, [pid for pid in todo if pubs[pid].kind == "volume"])
     pages_of: dict[int, list[tuple[int, str, str]]] = {}
     # One query for the page text of every hit on this page (not one per hit).
-    for pid, number, printed, text_ in session.execute(
-            select(PublicationPage.publication_id, PublicationPage.number, PublicationPage.printed,
-                   PublicationPage.text)
-            .where(PublicationPage.publication_id.in_(todo))
-            .order_by(PublicationPage.publication_id, PublicationPage.number)):
+    for pid, number, printed, text_ in session.execute(_PAGES, {"ids": todo}):
         if number not in skip.get(pid, ()):
             pages_of.setdefault(pid, []).append((number, printed or "", text_))
     store = getattr(archive.search, "forms", None)
