@@ -92,9 +92,10 @@ def make_snippets(keys: Iterable[str], pages: Sequence[tuple[int, str]], lang: s
     page_prefixes, token_prefixes = key_prefixes(keyset)
     candidates = [(n, t) for n, t in pages if any(p in t.lower().replace("ё", "е") for p in page_prefixes)]
     limit = 2 * max_snippets     # enough matching pages to choose the best few from
-    found = _scan(candidates or pages, width, limit, lambda text: _matches(keyset, text, lang, token_prefixes))
+    found = _scan(candidates or pages, width, limit, lambda text: _matches(keyset, text, lang, token_prefixes),
+                  keep=max_snippets)
     if not found:
-        found = _scan(pages, width, limit, lambda text: _matches(keyset, text, lang, None))
+        found = _scan(pages, width, limit, lambda text: _matches(keyset, text, lang, None), keep=max_snippets)
     found.sort(key=lambda sn: (-sn.score, sn.page))
     return found[:max_snippets]
 
@@ -122,10 +123,12 @@ def _matches(keyset: frozenset[str], text: str, lang: str, prefixes: set[str] | 
 
 def _scan(pages: Sequence[tuple[int, str]], width: int, limit: int,
           match: Callable[[str], list[tuple[int, int, str]]],
-          maybe: Callable[[str], bool] | None = None) -> list[Snippet]:
-    found: list[Snippet] = []
+          maybe: Callable[[str], bool] | None = None, keep: int | None = None) -> list[Snippet]:
+    """The best window of each of the first ``limit`` pages with a match; only the ``keep`` best of them
+    (by score, then page) are rendered and returned, best first (all of them when ``keep`` is None)."""
+    best_of: list[tuple[float, int, str, int, int, list[tuple[int, int, str]]]] = []
     for page_no, raw in pages:
-        if len(found) >= limit:
+        if len(best_of) >= limit:
             break
         if maybe is not None and not maybe(raw):
             continue
@@ -142,8 +145,12 @@ def _scan(pages: Sequence[tuple[int, str]], width: int, limit: int,
                 best = (score, s, e)
         assert best is not None
         score, s, e = best
+        best_of.append((float(score), page_no, text, s, e, matches))
+    best_of.sort(key=lambda b: (-b[0], b[1]))
+    found: list[Snippet] = []
+    for score, page_no, text, s, e, matches in best_of[:keep]:
         marks = sorted({(ms, me) for ms, me, _ in matches})
-        found.append(Snippet(page_no, _render(text, s, e, marks, width), float(score)))
+        found.append(Snippet(page_no, _render(text, s, e, marks, width), score))
     return found
 
 
@@ -236,7 +243,7 @@ def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[
     # Normalising a page costs more than finding the forms in it: only pages where the raw text already
     # shows a form are normalised (a form hidden by a soft hyphen or a Latin look-alike letter is missed).
     found = _scan(pages, width, 2 * max_snippets, match,
-                  lambda raw: _DOTTED_I in raw or pattern.search(raw.lower()) is not None)
+                  lambda raw: _DOTTED_I in raw or pattern.search(raw.lower()) is not None, keep=max_snippets)
     found.sort(key=lambda sn: (-sn.score, sn.page))
     return found[:max_snippets]
 
