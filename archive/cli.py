@@ -23,7 +23,7 @@ from .representations import publication_json
 from .search import run_search
 from .serve import manage_child, run_gunicorn
 from .services.accounts import create_user
-from .services.bridge import current_bridge
+from .services.bridge import current_bridge, ensure_bridge
 from .services.indexing import process_index_tasks, rebuild_index
 from .services.ingest import IngestOutcome, ingest_file, iter_input_files
 from .services.references import relink, reread_all
@@ -203,8 +203,10 @@ def relink_command(reread):
 @click.command("index-pending")
 @with_appcontext
 def index_pending_command():
-    """Apply index work left pending (e.g. after a crash)."""
-    click.echo(f"Applied index work for {process_index_tasks(get_archive())} publication(s).")
+    """Apply index work left pending (e.g. after a crash), and store the term bridge if it is missing or stale."""
+    archive = get_archive()
+    click.echo(f"Applied index work for {process_index_tasks(archive)} publication(s).")
+    ensure_bridge(archive)
 
 
 @click.command("create-user")
@@ -271,8 +273,8 @@ def bridge_command(word):
     """The Russian <-> Kazakh term bridge: how many links by source, or the links of one WORD (any form,
     Cyrillic or Kazakh Latin)."""
     archive = get_archive()
-    with archive.db.session() as s:
-        bridge = current_bridge(archive, s)
+    ensure_bridge(archive)              # stored by the indexing step; made here when missing or stale
+    bridge = current_bridge(archive)
     if not word:
         counts = bridge.counts()
         for kind in ("glossary", "topic", "parallel"):

@@ -27,6 +27,7 @@ from .models import IndexTask, utcnow
 from .services import uploads as records
 from .services.indexing import process_index_tasks
 from .services import background, ingest, publishing, topics
+from .services import bridge as term_bridge
 
 logger = logging.getLogger(__name__)
 
@@ -162,11 +163,16 @@ def run_background_job(archive, job_id: int) -> Optional[str]:
 
 
 def catch_up_index(archive) -> int:
-    """Apply index work left pending in the database (after a crash or an index failure)."""
+    """Apply index work left pending in the database (after a crash or an index failure), and store the term
+    bridge when it is missing or older than the index (after an upgrade, a failed refresh)."""
     with archive.db.session() as s:
-        if s.scalar(select(IndexTask.id).limit(1)) is None:
-            return 0
-    return process_index_tasks(archive)
+        pending = s.scalar(select(IndexTask.id).limit(1)) is not None
+    done = process_index_tasks(archive) if pending else 0
+    try:
+        term_bridge.ensure_bridge(archive)
+    except Exception:  # noqa: BLE001 - searches keep the last bridge; the next minute tries again
+        logger.exception("storing the term bridge failed")
+    return done
 
 
 def warm_worker(archive) -> float:

@@ -8,8 +8,8 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from indexer.backend import Filters, SearchResult
 from indexer.bridge import Translation, expand_query, translate as translate_words
@@ -77,6 +77,16 @@ class SearchPage:
         return list({(t.source, t.target): t for t in shown}.values())
 
 
+# Built once (not per search, with their cache keys): the hits with their authors and volume in two queries, not
+# four (the volume joined to its publication, each author to their authorship), and the page text of the hits.
+_HITS = (select(Publication)
+         .where(Publication.id.in_(bindparam("ids", expanding=True)), Publication.status == "published")
+         .options(selectinload(Publication.authorships).joinedload(Authorship.person, innerjoin=True),
+                  joinedload(Publication.volume)))
+_PAGES = (select(PublicationPage.publication_id, PublicationPage.number, PublicationPage.printed, PublicationPage.text)
+          .where(PublicationPage.publication_id.in_(bindparam("ids", expanding=True)))
+          .order_by(PublicationPage.publication_id, PublicationPage.number))
+
 # Per backend (so two archives in one process never share entries): (generation, id, keys) -> snippets.
 _snippet_caches: "weakref.WeakKeyDictionary[object, OrderedDict]" = weakref.WeakKeyDictionary()
 _snippet_lock = threading.Lock()
@@ -105,11 +115,12 @@ def _volume_article_pages(session: Session, volume_ids: list[int]) -> dict[int, 
 
 def translated_query(archive, session: Session, q: ParsedQuery) -> tuple[ParsedQuery, Translation]:
     """``q`` with the term bridge's counterparts as weaker alternatives (``q`` itself when the site turned the
-    bridge off or it knows none of the words). A bridge that cannot be built leaves the search untranslated."""
+    bridge off or it knows none of the words). The bridge is the one the indexing step stored (never built here);
+    without one the search is untranslated."""
     if q.is_empty or not archive.config.get("SEARCH_BRIDGE", True):
         return q, Translation()
     try:
-        bq = expand_query(current_bridge(archive, session), q)
+        bq = expand_query(current_bridge(archive), q)
     except Exception as exc:  # noqa: BLE001 - the reader still gets the search in their own language
         if storage_fault(exc):
             raise                        # the database is away: the page says so (503), like every other page
@@ -124,7 +135,7 @@ def translated_matches(archive, session: Session, texts: list[str], target: str,
     title, keywords), most counterparts first: a Kazakh article's Russian twins and the reverse."""
     if not archive.config.get("SEARCH_BRIDGE", True):
         return []
-    bridge = current_bridge(archive, session)
+    bridge = current_bridge(archive)
     clauses = []
     for text in texts:
         for term in translate_words(bridge, words_of(text)[:MAX_TWIN_WORDS]).terms:
@@ -151,10 +162,7 @@ def run_search(archive, session: Session, text: str, page: int = 1, limit: int =
     query, translation = translated_query(archive, session, q) if translate else (q, Translation())
     result: SearchResult = archive.search.search(query, filters, page=page, limit=limit, sort=sort, facets=facets)
     ids = [h.id for h in result.hits]
-    pubs = {p.id: p for p in session.scalars(
-        select(Publication).where(Publication.id.in_(ids), Publication.status == "published")
-        .options(selectinload(Publication.authorships).selectinload(Authorship.person),
-                 selectinload(Publication.volume)))} if ids else {}
+    pubs = {p.id: p for p in session.scalars(_HITS, {"ids": ids})} if ids else {}
     notices = list(q.notices) + ([NOTICE_APPROXIMATE] if result.facets_approximate else [])
     hits: list[SearchHit] = []
     made = _snippets(archive, session, result, pubs) if snippets and pubs else {}
@@ -193,11 +201,7 @@ def _snippets(archive, session: Session, result: SearchResult,
     skip = _volume_article_pages(session, [pid for pid in todo if pubs[pid].kind == "volume"])
     pages_of: dict[int, list[tuple[int, str, str]]] = {}
     # One query for the page text of every hit on this page (not one per hit).
-    for pid, number, printed, text_ in session.execute(
-            select(PublicationPage.publication_id, PublicationPage.number, PublicationPage.printed,
-                   PublicationPage.text)
-            .where(PublicationPage.publication_id.in_(todo))
-            .order_by(PublicationPage.publication_id, PublicationPage.number)):
+    for pid, number, printed, text_ in session.execute(_PAGES, {"ids": todo}):
         if number not in skip.get(pid, ()):
             pages_of.setdefault(pid, []).append((number, printed or "", text_))
     store = getattr(archive.search, "forms", None)

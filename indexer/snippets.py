@@ -92,9 +92,10 @@ def make_snippets(keys: Iterable[str], pages: Sequence[tuple[int, str]], lang: s
     page_prefixes, token_prefixes = key_prefixes(keyset)
     candidates = [(n, t) for n, t in pages if any(p in t.lower().replace("ё", "е") for p in page_prefixes)]
     limit = 2 * max_snippets     # enough matching pages to choose the best few from
-    found = _scan(candidates or pages, width, limit, lambda text: _matches(keyset, text, lang, token_prefixes))
+    found = _scan(candidates or pages, width, limit, lambda text: _matches(keyset, text, lang, token_prefixes),
+                  keep=max_snippets)
     if not found:
-        found = _scan(pages, width, limit, lambda text: _matches(keyset, text, lang, None))
+        found = _scan(pages, width, limit, lambda text: _matches(keyset, text, lang, None), keep=max_snippets)
     found.sort(key=lambda sn: (-sn.score, sn.page))
     return found[:max_snippets]
 
@@ -122,10 +123,12 @@ def _matches(keyset: frozenset[str], text: str, lang: str, prefixes: set[str] | 
 
 def _scan(pages: Sequence[tuple[int, str]], width: int, limit: int,
           match: Callable[[str], list[tuple[int, int, str]]],
-          maybe: Callable[[str], bool] | None = None) -> list[Snippet]:
-    found: list[Snippet] = []
+          maybe: Callable[[str], bool] | None = None, keep: int | None = None) -> list[Snippet]:
+    """The best window of each of the first ``limit`` pages with a match; only the ``keep`` best of them
+    (by score, then page) are rendered and returned, best first (all of them when ``keep`` is None)."""
+    best_of: list[tuple[float, int, str, int, int, list[tuple[int, int, str]]]] = []
     for page_no, raw in pages:
-        if len(found) >= limit:
+        if len(best_of) >= limit:
             break
         if maybe is not None and not maybe(raw):
             continue
@@ -142,8 +145,12 @@ def _scan(pages: Sequence[tuple[int, str]], width: int, limit: int,
                 best = (score, s, e)
         assert best is not None
         score, s, e = best
+        best_of.append((float(score), page_no, text, s, e, matches))
+    best_of.sort(key=lambda b: (-b[0], b[1]))
+    found: list[Snippet] = []
+    for score, page_no, text, s, e, matches in best_of[:keep]:
         marks = sorted({(ms, me) for ms, me, _ in matches})
-        found.append(Snippet(page_no, _render(text, s, e, marks, width), float(score)))
+        found.append(Snippet(page_no, _render(text, s, e, marks, width), score))
     return found
 
 
@@ -179,14 +186,39 @@ def forms_pattern(forms: frozenset[str]) -> re.Pattern[str] | None:
 
 
 @functools.lru_cache(maxsize=512)
-def _lower_forms_pattern(forms: frozenset[str]) -> re.Pattern[str] | None:
-    """``forms`` as one case-sensitive pattern without word boundaries, for lower-cased text (the caller
-    checks the boundaries): the regex engine then skips ahead by the forms' first letters, 3-4x faster than
-    the case-insensitive pattern with a look-behind tried at every position. None when a form holds other
-    than letters and digits (a match could then cross a word's end)."""
-    if not forms or not all(f.isalnum() for f in forms):
+def _lower_pattern(forms: frozenset[str]) -> re.Pattern[str] | None:
+    """``forms_pattern`` for lower-cased text, without its look-behind: it opens with the forms' first letters,
+    so the regex engine skips ahead to them instead of trying every position (3-5x faster on a page)."""
+    if not forms:
         return None
-    return re.compile(_trie_regex(forms))
+    return re.compile(_trie_regex(forms) + r"(?![^\W_])")
+
+
+_DOTTED_I = "\u0130"        # İ: the one letter whose lower case is two characters (i + combining dot)
+
+
+def _form_spans(forms: frozenset[str], text: str) -> Iterable[tuple[int, int]]:
+    """(start, end) of every match of ``forms_pattern(forms)`` in ``text``, the same matches found faster: the
+    lower-cased text (as long as ``text``, letter for letter) searched case-sensitively, and a match kept
+    only where a word starts (a match refused there is searched again one character further, so none is
+    hidden by it)."""
+    low = text.lower()
+    if len(low) != len(text):                       # an İ: positions would shift
+        for m in forms_pattern(forms).finditer(text):  # type: ignore[union-attr]
+            yield m.start(), m.end()
+        return
+    pattern = _lower_pattern(forms)
+    pos = 0
+    while True:
+        m = pattern.search(low, pos)                # type: ignore[union-attr]
+        if m is None:
+            return
+        start = m.start()
+        if start > 0 and text[start - 1].isalnum():    # inside a word (what [^\W_] is): not a match there
+            pos = start + 1
+            continue
+        yield start, m.end()
+        pos = m.end()
 
 
 def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[tuple[int, str]],
@@ -194,40 +226,24 @@ def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[
     """The best passages of ``pages``, found through the surface forms recorded at index time.
 
     ``form_keys`` maps each folded form ("озёрам" -> "озерам") to the query keys it was indexed under. No
-    analysis runs: one regular expression finds the forms in each page.
+    analysis runs: one regular expression finds the forms, so ten hits cost about a millisecond.
     """
     forms = frozenset(form_keys)
-    if not forms:
+    pattern = _lower_pattern(forms)
+    if pattern is None:
         return []
-    fast = _lower_forms_pattern(forms)
-    pattern = forms_pattern(forms) if fast is None else None     # compiled only when it is used
 
     def match(text: str) -> list[tuple[int, int, str]]:
         out = []
-        nonlocal pattern
-        low = text.lower() if fast is not None else ""
-        if fast is not None and len(low) == len(text):       # one character for one: offsets hold
-            n = len(low)
-            for m in fast.finditer(low):
-                s, e = m.span()
-                if (s and low[s - 1].isalnum()) or (e < n and low[e].isalnum()):
-                    continue                                   # part of a longer word
-                for k in form_keys.get(fold_token(text[s:e]), ()):
-                    out.append((s, e, k))
-            return out
-        pattern = pattern or forms_pattern(forms)             # an İ (lower case is longer): the slow pattern
-        for m in pattern.finditer(text):
-            for k in form_keys.get(fold_token(m.group(0)), ()):
-                out.append((m.start(), m.end(), k))
+        for start, end in _form_spans(forms, text):
+            for k in form_keys.get(fold_token(text[start:end]), ()):
+                out.append((start, end, k))
         return out
-
-    def maybe(raw: str) -> bool:
-        # A cheap test (a form anywhere, even inside a longer word) before the page is normalised.
-        return (fast.search(raw.lower()) if fast is not None else pattern.search(raw)) is not None  # type: ignore[union-attr]
 
     # Normalising a page costs more than finding the forms in it: only pages where the raw text already
     # shows a form are normalised (a form hidden by a soft hyphen or a Latin look-alike letter is missed).
-    found = _scan(pages, width, 2 * max_snippets, match, maybe)
+    found = _scan(pages, width, 2 * max_snippets, match,
+                  lambda raw: _DOTTED_I in raw or pattern.search(raw.lower()) is not None, keep=max_snippets)
     found.sort(key=lambda sn: (-sn.score, sn.page))
     return found[:max_snippets]
 

@@ -12,6 +12,7 @@ from indexer.documents import IndexDocument, ParallelAnalyzer, strip_listed_titl
 
 from ..models import Authorship, IndexTask, Publication
 from ..sanitize import plain_text
+from . import bridge as term_bridge
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,26 @@ def process_index_tasks(archive, limit: int | None = None) -> int:
     after the index commit, and a publication's current status decides whether it is indexed.
     """
     done = 0
+    changed: dict[int, list | None] = {}        # parallel records of what was indexed, for the term bridge
+    try:
+        done = _apply_index_tasks(archive, limit, changed)
+    finally:
+        if changed:
+            _refresh_bridge(archive, changed)
+    return done
+
+
+def _refresh_bridge(archive, changed: dict | None = None) -> None:
+    """The stored term bridge brought in step with what was just indexed; a failure leaves the last one
+    (searches keep using it) and is logged, never undoes the index write."""
+    try:
+        term_bridge.refresh_bridge(archive, changed)
+    except Exception:  # noqa: BLE001 - searches keep the last bridge; the next index write or the worker retries
+        logger.exception("the term bridge could not be refreshed; searches keep the last one")
+
+
+def _apply_index_tasks(archive, limit: int | None, changed: dict) -> int:
+    done = 0
     while limit is None or done < limit:
         with archive.db.session() as s:
             tasks = list(s.scalars(select(IndexTask).order_by(IndexTask.id).limit(BATCH)))
@@ -134,9 +155,11 @@ def process_index_tasks(archive, limit: int | None = None) -> int:
             to_update = documents_for(s, [p for p in pubs.values() if p.status == "published"])
             to_remove = [pid for pid in ids if pid not in pubs or pubs[pid].status != "published"]
             task_ids = [t.id for t in tasks]
+            records = {pid: term_bridge.record_of(pubs[pid]) if pid in pubs else None for pid in ids}
         try:
             archive.search.remove(to_remove)
             archive.search.update(to_update)
+            changed.update(records)
         except Exception as exc:
             logger.exception("index update failed; %d tasks stay pending", len(task_ids))
             with archive.db.session() as s:
@@ -205,6 +228,7 @@ def rebuild_index(archive, progress=None, processes: int | None = None) -> tuple
             n += len(batch)
             if progress:
                 progress(n, len(ids))
+    _refresh_bridge(archive)               # every published publication's parallel record, read once
     with archive.db.session() as s:
         # Tasks recorded after the rebuild started stay: they may describe newer changes.
         if last_task is not None:

@@ -3,9 +3,15 @@ work in the other after the reader's own, the page and the API say so and let th
 publications list a Kazakh article's Russian twins, and the expert finder finds the Kazakh-writing expert."""
 from __future__ import annotations
 
+import json
+import logging
+import shutil
 from urllib.parse import quote
 
 import pytest
+from sqlalchemy import event
+
+from archive import jobs
 
 from archive.models import Authorship, Person, Publication, PublicationPage, utcnow
 from archive.search import run_search
@@ -113,27 +119,98 @@ def test_pages_follow_each_other_across_the_two_tiers(xl_app, xl_archive):
     assert pages == [[xl_app.ids["ru_accord"]], [xl_app.ids["kk_accord"]], []]
 
 
-def test_a_search_reuses_the_bridge_until_bilingual_metadata_changes(xl_app, xl_archive, monkeypatch):
-    monkeypatch.setattr(bridge_service, "_built", {})        # bridges an earlier test built from the same records
-    search(xl_archive, "межэтническое согласие")
-    built = bridge_service.builds
-    first = bridge_service.cached_bridge(xl_archive)
-    search(xl_archive, "религия")
-    with xl_archive.db.session() as s:          # a Russian-only publication changes no parallel record
-        s.get(Publication, xl_app.ids["ru_school"]).title = "Образование в районе"
-        enqueue(s, [xl_app.ids["ru_school"]])
+BILINGUAL = {"titles": {"kk": "Тіл және тіл үйрену", "ru": "Язык и изучение языка"},
+             "keywords": ["языкознание", "учебник", "тіл білімі", "оқулық"]}      # two keyword links
+
+
+def _retitle(archive, pid, titles, keywords=()):
+    with archive.db.session() as s:
+        pub = s.get(Publication, pid)
+        pub.titles = titles
+        pub.keywords = list(keywords)
+        enqueue(s, [pid])
         s.commit()
-    process_index_tasks(xl_archive)    # as every change is indexed after its commit
+    process_index_tasks(archive)    # as every change is indexed after its commit
+
+
+def test_indexing_builds_the_bridge_only_when_bilingual_metadata_changes(xl_app, xl_archive, monkeypatch):
+    monkeypatch.setattr(bridge_service, "_built", {})        # bridges an earlier test built from the same records
+    _retitle(xl_archive, xl_app.ids["ru_school"], {"ru": "Образование в районе"})   # built: none stored yet
+    built = bridge_service.builds
+    search(xl_archive, "межэтническое согласие")
+    first = bridge_service.cached_bridge(xl_archive)
+    _retitle(xl_archive, xl_app.ids["ru_school"], {"ru": "Школы района"})   # a Russian-only change: no new link
     search(xl_archive, "язык")
     assert bridge_service.builds == built and bridge_service.cached_bridge(xl_archive) is first
-    with xl_archive.db.session() as s:          # a bilingual one does: its keywords become links
-        pub = s.get(Publication, xl_app.ids["kk_language"])
-        pub.titles = {"kk": pub.title, "ru": "Язык и изучение языка"}
-        enqueue(s, [pub.id])
-        s.commit()
-    process_index_tasks(xl_archive)
+    _retitle(xl_archive, xl_app.ids["kk_language"], **BILINGUAL)
+    assert bridge_service.builds == built + 1                # built by the indexing step, before any search
     search(xl_archive, "язык")
-    assert bridge_service.builds == built + 1
+    assert bridge_service.builds == built + 1 and bridge_service.cached_bridge(xl_archive) is not first
+    assert any("parallel:%d" % xl_app.ids["kk_language"] in lk.sources
+               for lk in bridge_service.cached_bridge(xl_archive).links)
+
+
+def test_a_search_after_an_index_change_never_reads_the_archive_for_the_bridge(xl_app, xl_archive, monkeypatch):
+    search(xl_archive, "межэтническое согласие")
+    _retitle(xl_archive, xl_app.ids["kk_language"], **BILINGUAL)
+    called = []
+
+    def forbidden(*args, **kwargs):
+        called.append(args)
+        raise AssertionError("a search built the bridge from the archive")
+
+    monkeypatch.setattr(bridge_service, "parallel_records", forbidden)
+    monkeypatch.setattr(bridge_service, "build_bridge", forbidden)
+    statements: list[str] = []
+    engine = xl_archive.db.engine
+    listen = lambda conn, cursor, statement, *a: statements.append(" ".join(statement.split()))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        r = search(xl_archive, "межэтническое согласие", limit=10)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert not called
+    assert ids(r) == [xl_app.ids["ru_accord"], xl_app.ids["kk_accord"]] and r.translated == 1
+    reads = [st for st in statements if "FROM publications" in st]
+    assert reads and all("publications.id IN" in st for st in reads), reads   # only the hits, by id
+    assert any("parallel:%d" % xl_app.ids["kk_language"] in lk.sources
+               for lk in bridge_service.cached_bridge(xl_archive).links)   # the bridge the indexing step stored
+
+
+def test_a_search_without_a_stored_bridge_is_untranslated_and_says_so_once(xl_app, xl_archive, monkeypatch,
+                                                                           caplog):
+    monkeypatch.setattr(bridge_service, "_loaded", {})       # a process that has loaded no bridge yet
+    monkeypatch.setattr(bridge_service, "_said", set())
+    shutil.rmtree(bridge_service.store_of(xl_archive).folder)
+    with caplog.at_level(logging.WARNING, logger=bridge_service.__name__):
+        for _ in range(3):
+            assert ids(search(xl_archive, "межэтническое согласие", limit=10)) == [xl_app.ids["ru_accord"]]
+    assert len([r for r in caplog.records if "no stored term bridge" in r.getMessage()]) == 1
+    jobs.catch_up_index(xl_archive)                          # the worker stores it again (every minute)
+    assert ids(search(xl_archive, "межэтническое согласие", limit=10))[1:] == [xl_app.ids["kk_accord"]]
+
+
+def test_a_search_keeps_the_last_bridge_when_the_stored_one_is_stale_or_damaged(xl_app, xl_archive, monkeypatch,
+                                                                               caplog):
+    monkeypatch.setattr(bridge_service, "_said", set())
+    both = [xl_app.ids["ru_accord"], xl_app.ids["kk_accord"]]
+    store = bridge_service.store_of(xl_archive)
+    digest = store.pointer().digest
+    monkeypatch.setattr(bridge_service, "refresh_bridge", lambda *a, **k: None)   # the indexing step fails
+    _retitle(xl_archive, xl_app.ids["ru_school"], {"ru": "Школы района"})
+    monkeypatch.setattr(bridge_service, "_loaded", {})       # a process that has loaded no bridge yet
+    with caplog.at_level(logging.WARNING, logger=bridge_service.__name__):
+        for _ in range(3):                                   # older than the index: used, said once
+            assert ids(search(xl_archive, "межэтническое согласие", limit=10)) == both
+        (store.folder / f"bridge-{digest}.json").write_text("{damaged", encoding="utf-8")
+        (store.folder / "CURRENT").write_text(json.dumps({"generation": "x", "digest": "0" * 32}), encoding="utf-8")
+        for _ in range(3):                                   # unreadable: the last one loaded, said once
+            assert ids(search(xl_archive, "межэтническое согласие", limit=10)) == both
+    said = [r.getMessage() for r in caplog.records]
+    assert len([m for m in said if "was made for index generation" in m]) == 1, said
+    assert len([m for m in said if "could not be read" in m]) == 1, said
+    monkeypatch.setattr(bridge_service, "_loaded", {})       # another process: none loaded, none readable
+    assert ids(search(xl_archive, "межэтническое согласие", limit=10)) == both[:1]
 
 
 @pytest.mark.parametrize("locale,text,note", [

@@ -66,6 +66,18 @@ def test_normalize_fixes_latin_lookalikes_and_schwa():
     assert normalize_text("co\u00adгласие") == "cогласие".replace("c", "с")
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("казахский язык и kazakh language", "казахский язык и kazakh language"),   # no word mixes: untouched
+    ("тілдiң", "тілдің"),                        # Latin i after Cyrillic letters (the reversed-text check)
+    ("Oзеро и oзера", "Озеро и озера"),          # Latin first (the forward check)
+    ("ПДКi 3_13_ВБa", "ПДКі 3_13_ВБа"),           # letters of both scripts apart inside one word
+    ("CO2 и H2O, 10x", "CO2 и H2O, 10x"),        # Latin beside digits only: not a mixed word
+    ("Aлматы\nAlmaty", "Алматы\nAlmaty"),
+])
+def test_normalize_fixes_exactly_the_words_that_mix_scripts(text, expected):
+    assert normalize_text(text) == expected
+
+
 def test_tokenize_keeps_hyphenated_words_together():
     assert [t.text for t in tokenize("АНК-а и социально-экономический")] == ["АНК-а", "и", "социально-экономический"]
 

@@ -478,6 +478,19 @@ def test_recorded_forms_highlight_like_the_analyser(backend):
                     == [(sn.page, sn.html) for sn in make_snippets(keys, d.pages, d.language)])
 
 
+@pytest.mark.parametrize("forms,text", [
+    ({"озеро", "озера"}, "Озеро, ОЗЁРА и подозеро; озерам озеро_"),   # any case, ё; not inside a word
+    ({"а-б", "б"}, "ха-б б"),           # a match refused inside a word hides none that starts within it
+    ({"тіл"}, "İSTANBUL тіл ТІЛ"),      # İ lower-cases to two characters: the slow path, same answer
+    ({"тіл", "тілі"}, "тілі_тіл 2тіл тіл2"),
+])
+def test_form_spans_are_the_matches_of_the_case_insensitive_pattern(forms, text):
+    from indexer.snippets import _form_spans, forms_pattern
+
+    expected = [(m.start(), m.end()) for m in forms_pattern(frozenset(forms)).finditer(text)]
+    assert expected and list(_form_spans(frozenset(forms), text)) == expected
+
+
 def test_forms_are_forgotten_by_clear(backend):
     backend.clear()
     assert backend.forms.forms({"озеро"}) == {} and backend.forms.form_keys({"озеро"}) == {}

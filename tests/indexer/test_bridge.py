@@ -190,6 +190,29 @@ def test_counts_by_source_and_the_links_of_one_word(glossary):
     assert bridge.links_of("kelisim") and bridge.links_of("") == []
 
 
+def test_a_stored_bridge_loads_back_with_the_same_links_and_translations(bridge, tmp_path):
+    from indexer.bridge.store import BridgeStore
+
+    store = BridgeStore(tmp_path / "bridge")
+    assert store.pointer() is None and store.stat() is None and store.read_records() is None
+    with store.locked():
+        store.write_bridge("abc", bridge)
+        store.point("7", "abc", "src")
+        store.write_records({5: [{"ru": "Язык", "kk": "Тіл"}, {}, []]})
+    loaded = store.load("abc")
+    assert loaded.links == bridge.links
+    q = parse_query("межэтническое согласие")
+    assert expand_query(loaded, q).translation == expand_query(bridge, q).translation
+    pointer = store.pointer()
+    assert (pointer.generation, pointer.digest, pointer.sources) == ("7", "abc", "src") and pointer.stat == store.stat()
+    assert store.read_records() == {5: [{"ru": "Язык", "kk": "Тіл"}, {}, []]}
+    with store.locked():
+        store.write_bridge("def", build_bridge([("язык", "тіл")]))
+        store.point("8", "def", "src")
+        store.point("9", "def", "src")
+    assert not store.has_bridge("abc") and store.has_bridge("def")          # no longer named: removed
+
+
 def test_the_bridge_imports_no_web_orm_archive_or_uploads_code():
     code = ("import sys; import indexer.bridge, indexer.whoosh_backend; "
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
