@@ -90,7 +90,8 @@ def make_huey(app: Flask, lane: str = "quick") -> Huey:
 def process_upload(archive, record_id: int, retries_left: int = 0) -> Optional[str]:
     """Ingest the waiting file of one ProcessingRecord as a draft; the outcome lands on the record.
 
-    The record is claimed atomically (queued → running), so a task queued twice runs once. The outcome,
+    The record is claimed atomically (queued → running), so a task queued twice runs once. A long extraction
+    (OCR, or a file of many pages) runs its child at ``EXTRACT_LONG_PRIORITY``. The outcome,
     the publications and the record commit in one transaction (``ingest_file(record_id=...)``); a
     worker killed before that commit leaves the record "running" with its worker's identity, and
     ``recover_records`` (worker start, ``manage.py check --repair``) queues it again.
@@ -104,8 +105,10 @@ def process_upload(archive, record_id: int, retries_left: int = 0) -> Optional[s
                               finished_at=utcnow())
         return "error"
     try:
+        limits = archive.long_limits if claimed.is_long(archive.long_pages) else archive.limits
         outcome = ingest.ingest_file(archive, path, claimed.name, publish=False, user_id=claimed.user_id,
-                                     record_id=record_id, on_progress=records.progress_reporter(archive, record_id))
+                                     record_id=record_id, on_progress=records.progress_reporter(archive, record_id),
+                                     limits=limits)
     except Exception as exc:
         logger.exception("processing upload record %s failed (%d retries left)", record_id, retries_left)
         if retries_left > 0:

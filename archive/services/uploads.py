@@ -206,12 +206,20 @@ def progress_reporter(archive, record_id: int, interval: float = 0.5) -> Callabl
 
 @dataclass(frozen=True)
 class Claim:
-    """A record a worker took: its waiting file's token, the name as given, the uploader."""
+    """A record a worker took: its waiting file's token, the name as given, the uploader, its lane and the pages
+    the quick look before queueing counted."""
 
     record_id: int
     token: str
     name: str
     user_id: Optional[int]
+    lane: str = "quick"
+    pages: int = 0
+
+    def is_long(self, long_pages: int) -> bool:
+        """A long extraction: OCR (the slow lane) or at least ``long_pages`` pages; its child runs at a lower
+        CPU priority."""
+        return self.lane == "slow" or self.pages >= long_pages
 
 
 def worker_identity() -> dict:
@@ -245,7 +253,10 @@ def claim(archive, record_id: int) -> Optional[Claim]:
             return None
         rec = s.get(ProcessingRecord, record_id)
         rec.details = {**(rec.details or {}), "worker": {**worker_identity(), "since": utcnow().isoformat()}}
-        out = Claim(record_id, (rec.details or {}).get("incoming", ""), rec.original_name, rec.user_id)
+        details = rec.details or {}
+        pages = (details.get("estimate") or {}).get("pages") or 0
+        out = Claim(record_id, details.get("incoming", ""), rec.original_name, rec.user_id, _lane(rec),
+                    pages if isinstance(pages, int) else 0)
         s.commit()
     return out
 

@@ -9,6 +9,7 @@ from accounts_support import app, signed_in, users  # noqa: F401 - fixtures
 from archive.jobs import get_jobs
 from archive.models import BackgroundJob, ProcessingRecord, Publication
 from archive.sanitize import clean_html, plain_text
+from archive.services import ingest
 from support import KK_ARTICLE, RU_ARTICLE, make_pdf
 from volume_support import make_volume
 
@@ -47,6 +48,33 @@ def test_files_go_to_their_lane(app, signed_in, archive, monkeypatch, tmp_path):
     r = upload(member, (pdf, "ru.pdf"), (img.getvalue(), "scan.png"))
     assert r.status_code == 303
     assert queued == [False, True]             # text PDF: quick lane; an image needs OCR: slow lane
+
+
+def test_long_extractions_run_at_the_lower_priority_and_small_files_do_not(app, signed_in, archive, monkeypatch,
+                                                                         tmp_path):
+    """A file of EXTRACT_LONG_PAGES pages or more (counted before queueing) and a file that needs OCR are
+    extracted with the long limits (their child at a lower CPU priority); a one-page file with the usual ones."""
+    seen = []
+    real = ingest.process_file
+
+    def spy(path, limits, on_progress=None):
+        seen.append(limits.priority)
+        return real(path, limits, on_progress=on_progress)
+
+    monkeypatch.setattr(ingest, "process_file", spy)
+    monkeypatch.setattr(archive, "long_pages", 2)
+    assert archive.long_limits.priority == "idle" and archive.limits.priority == "normal"
+    member = signed_in("member")
+    from PIL import Image
+
+    img = io.BytesIO()
+    Image.new("L", (800, 600), 255).save(img, "PNG")
+    upload(member, (make_pdf(tmp_path / "two.pdf", RU_ARTICLE).read_bytes(), "two.pdf"))
+    upload(member, (make_pdf(tmp_path / "one.pdf", KK_ARTICLE).read_bytes(), "one.pdf"))
+    upload(member, (img.getvalue(), "scan.png"))
+    assert seen == ["idle", "normal", "idle"]
+    recs = {r["file"]: r["status"] for r in member.get("/upload/status").get_json()["records"]}
+    assert recs["two.pdf"] == recs["one.pdf"] == "ok"
 
 
 def test_upload_page_follows_the_file_to_publication(signed_in, archive, tmp_path):
