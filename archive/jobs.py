@@ -37,6 +37,9 @@ POLL = {"initial_delay": 0.1, "backoff": 1.15, "max_delay": 0.5}
 
 
 LANES = ("quick", "slow")
+# huey's priority of a small file's task: a free thread takes it before the long files queued earlier (the SQLite
+# queue honours it; a plain Redis queue keeps the order of arrival)
+SMALL_FIRST = 10
 
 
 @dataclass
@@ -57,9 +60,14 @@ class Jobs:
         """The queue of a lane by name."""
         return self.slow if name == "slow" else self.huey
 
-    def enqueue_upload(self, record_id: int, slow: bool = False) -> None:
-        """Queue processing of one upload in its lane; call after the record is committed."""
-        (self.process_upload_slow if slow else self.process_upload)(record_id)
+    def enqueue_upload(self, record_id: int, slow: bool = False, small: bool = False) -> None:
+        """Queue processing of one upload in its lane; call after the record is committed. A ``small`` file
+        (see ``services.uploads.is_long``) is taken before the long files waiting in its lane."""
+        task = self.process_upload_slow if slow else self.process_upload
+        if small:
+            task(record_id, priority=SMALL_FIRST)
+        else:
+            task(record_id)
 
 
 def make_huey(app: Flask, lane: str = "quick") -> Huey:
@@ -239,9 +247,10 @@ def get_jobs(app: Optional[Flask] = None) -> Jobs:
     return app.extensions.get("jobs") or init_app(app)
 
 
-def enqueue_upload(record_id: int, slow: bool = False) -> None:
-    """Queue processing of one upload in its lane; call after the record is committed."""
-    get_jobs().enqueue_upload(record_id, slow)
+def enqueue_upload(record_id: int, slow: bool = False, small: bool = False) -> None:
+    """Queue processing of one upload in its lane (a small file before long ones); call after the record is
+    committed."""
+    get_jobs().enqueue_upload(record_id, slow, small)
 
 
 def enqueue_job(job_id: int) -> None:

@@ -86,6 +86,10 @@ class Received:
     error: Optional[UploadError] = None
     estimate: dict = field(default_factory=dict)
 
+    def is_long(self, long_pages: int) -> bool:
+        """A long extraction (see ``is_long``), to be queued behind small files."""
+        return is_long(self.lane, self.estimate.get("pages") or 0, long_pages)
+
 
 def admit(received: Received, max_bytes: int, limits: Limits) -> Received:
     """The quick look before queueing: refuse what needs no extraction to refuse, choose the lane.
@@ -217,9 +221,15 @@ class Claim:
     pages: int = 0
 
     def is_long(self, long_pages: int) -> bool:
-        """A long extraction: OCR (the slow lane) or at least ``long_pages`` pages; its child runs at a lower
-        CPU priority."""
-        return self.lane == "slow" or self.pages >= long_pages
+        """A long extraction (see ``is_long``): its child runs at a lower CPU priority."""
+        return is_long(self.lane, self.pages, long_pages)
+
+
+def is_long(lane: str, pages: int, long_pages: int) -> bool:
+    """A long extraction: OCR (the slow lane) or at least ``long_pages`` pages (``EXTRACT_LONG_PAGES``, counted by
+    the quick look before queueing). Small files are queued ahead of long ones, and long ones are extracted at
+    a lower CPU priority."""
+    return lane == "slow" or (pages or 0) >= long_pages
 
 
 def worker_identity() -> dict:

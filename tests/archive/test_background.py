@@ -22,7 +22,7 @@ def upload(client, *files):
 def test_cheap_refusals_are_decided_in_the_request_and_never_queued(app, signed_in, archive, monkeypatch):
     queued = []
     jobs = get_jobs(app)
-    monkeypatch.setattr(jobs, "enqueue_upload", lambda rid, slow=False: queued.append((rid, slow)))
+    monkeypatch.setattr(jobs, "enqueue_upload", lambda rid, slow=False, small=False: queued.append((rid, slow)))
     member = signed_in("member")
     r = upload(member, (b"", "empty.pdf"), (bytes(range(256)) * 40, "noise.pdf"),
                (b"<html><body>%PDF-1.4 not really</body></html>", "page.pdf"))
@@ -38,7 +38,7 @@ def test_cheap_refusals_are_decided_in_the_request_and_never_queued(app, signed_
 def test_files_go_to_their_lane(app, signed_in, archive, monkeypatch, tmp_path):
     queued = []
     jobs = get_jobs(app)
-    monkeypatch.setattr(jobs, "enqueue_upload", lambda rid, slow=False: queued.append(slow))
+    monkeypatch.setattr(jobs, "enqueue_upload", lambda rid, slow=False, small=False: queued.append(slow))
     member = signed_in("member")
     pdf = make_pdf(tmp_path / "ru.pdf", RU_ARTICLE).read_bytes()
     from PIL import Image
@@ -75,6 +75,26 @@ def test_long_extractions_run_at_the_lower_priority_and_small_files_do_not(app, 
     assert seen == ["idle", "normal", "idle"]
     recs = {r["file"]: r["status"] for r in member.get("/upload/status").get_json()["records"]}
     assert recs["two.pdf"] == recs["one.pdf"] == "ok"
+
+
+def test_a_small_file_is_taken_before_long_ones_queued_earlier(app, signed_in, archive, monkeypatch, tmp_path):
+    """The quick lane's threads busy with long files: the next free one takes the one-page file uploaded after
+    them, not the next long one."""
+    jobs = get_jobs(app)
+    monkeypatch.setattr(archive, "long_pages", 2)
+    jobs.huey.immediate = False                 # the tasks wait in the queue (jobs.sqlite3) as with a worker
+    try:
+        member = signed_in("member")
+        for name in ("long-1.pdf", "long-2.pdf"):
+            upload(member, (make_pdf(tmp_path / name, RU_ARTICLE, title=name).read_bytes(), name))
+        upload(member, (make_pdf(tmp_path / "short.pdf", KK_ARTICLE).read_bytes(), "short.pdf"))
+        names = {r["id"]: r["file"] for r in member.get("/upload/status").get_json()["records"]}
+        taken = []
+        while (task := jobs.huey.dequeue()) is not None:
+            taken.append(names[task.args[0]])
+    finally:
+        jobs.huey.immediate = True
+    assert taken == ["short.pdf", "long-1.pdf", "long-2.pdf"]
 
 
 def test_upload_page_follows_the_file_to_publication(signed_in, archive, tmp_path):
