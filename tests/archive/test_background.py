@@ -193,9 +193,9 @@ def test_upload_messages_are_shown_in_the_readers_language_with_their_values(app
     assert ru != en and "7" in ru
 
 
-def test_cutting_a_volume_commits_each_chunk_so_others_can_write(archive, users, tmp_path):
+def test_cutting_a_volume_commits_each_chunk_so_others_can_write(archive, users, tmp_path, monkeypatch):
     """While a long volume is cut, another connection can write between chunks (the job does not hold
-    SQLite's write lock from the first chunk to the last)."""
+    SQLite's write lock from the first chunk to the last); its children run at the long extractions' priority."""
     import sqlite3
 
     import pytest
@@ -232,10 +232,15 @@ def test_cutting_a_volume_commits_each_chunk_so_others_can_write(archive, users,
             finally:
                 other.close()
 
+    priorities = []
+    real = publishing.run_limited
+    monkeypatch.setattr(publishing, "run_limited",
+                        lambda func, args, limits: priorities.append(limits.priority) or real(func, args, limits))
     with archive.db.session() as s:
         vol = s.get(Publication, ids["volume"])
         assert publishing.cut_article_files(archive, s, vol, report) == n
         s.commit()
     assert writes == [publishing.CUT_CHUNK]
+    assert priorities == ["idle", "idle"]
     with archive.db.session() as s:
         assert all(a.article_file_id for a in s.scalars(select(Publication).where(Publication.parent_id == ids["volume"])))
