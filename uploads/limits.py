@@ -29,8 +29,10 @@ class Limits:
 
 # A child's CPU priority (set in the child only, never in the process that waits for it). "low" adds 10 to the
 # niceness; "idle" also asks Linux's SCHED_IDLE class, which yields to every normal process whatever its
-# niceness (a server already started with `nice 19` can go no lower by niceness alone). Long extractions
-# (OCR, a volume of hundreds of pages) run so, and a one-page file that arrives meanwhile gets the CPU first.
+# niceness (a server already started with `nice 19` can go no lower by niceness alone) — on a machine busy with
+# other work such a child can starve until its wall-clock limits run out (Tesseract's 120 s a page did in the
+# issue-15 runs). Long extractions (OCR, a volume of hundreds of pages) run so, and a one-page file that arrives
+# meanwhile gets the CPU first.
 PRIORITIES = ("normal", "low", "idle")
 LOW_NICE = 10
 

@@ -167,7 +167,7 @@ def _article_metadata(volume_md: Metadata, span: ArticleSpan, pages: list[Page])
 
 
 def _create_volume(archive, session: Session, path: Path, doc: ExtractedDocument, sf: StoredFile, status: str,
-                   user_id, fallback_title: str, written: list[str], limits: Limits) -> list[int]:
+                   user_id, fallback_title: str, written: list[str]) -> list[int]:
     vi = doc.volume
     md = doc.metadata
     title = (vi.title if vi and vi.title else md.title) or fallback_title
@@ -187,7 +187,9 @@ def _create_volume(archive, session: Session, path: Path, doc: ExtractedDocument
     ranges = [(a.first_page, a.last_page) for a in doc.articles]
     with tempfile.TemporaryDirectory(prefix="kelisim-split-") as tmp:
         try:
-            parts = run_limited(split_pdf, (path, ranges, Path(tmp)), limits)
+            # at the usual priority whatever the file's: this transaction holds SQLite's write lock meanwhile,
+            # and a starved child would make every other writer wait (or fail with "database is locked")
+            parts = run_limited(split_pdf, (path, ranges, Path(tmp)), archive.limits)
         except UploadError as exc:
             doc.warnings.append(exc.message)
             parts = [None] * len(ranges)
@@ -263,8 +265,7 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
             ensure_topics(s)            # once per file: the vocabulary exists before topics are suggested
             sf = _store_file(archive, s, path, sha, name, doc.mime, len(doc.pages), user_id, written)
             if doc.is_volume and doc.articles:
-                ids = _create_volume(archive, s, path, doc, sf, status, user_id, name, written,
-                                     limits or archive.limits)
+                ids = _create_volume(archive, s, path, doc, sf, status, user_id, name, written)
             else:
                 pub = _publication(s, doc.metadata, doc.pages, "article", Path(name).stem, status, user_id)
                 pub.source_file_id = sf.id

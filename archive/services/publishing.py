@@ -214,9 +214,7 @@ def cut_article_files(archive, session: Session, vol: Publication,
             out_dir = Path(tmp) / str(i)
             out_dir.mkdir()
             try:
-                # a volume's cut is a long job: its child at the long extractions' lower CPU priority
-                parts = run_limited(split_pdf, (archive.files.path_for(src.sha256), ranges, out_dir),
-                                    archive.long_limits)
+                parts = run_limited(split_pdf, (archive.files.path_for(src.sha256), ranges, out_dir), archive.limits)
             except UploadError as exc:
                 logger.warning("cutting articles of volume %s failed: %s", vol.id, exc.detail)
                 continue

@@ -63,7 +63,7 @@ def test_long_extractions_run_at_the_lower_priority_and_small_files_do_not(app, 
 
     monkeypatch.setattr(ingest, "process_file", spy)
     monkeypatch.setattr(archive, "long_pages", 2)
-    assert archive.long_limits.priority == "idle" and archive.limits.priority == "normal"
+    assert archive.long_limits.priority == "low" and archive.limits.priority == "normal"
     member = signed_in("member")
     from PIL import Image
 
@@ -72,7 +72,7 @@ def test_long_extractions_run_at_the_lower_priority_and_small_files_do_not(app, 
     upload(member, (make_pdf(tmp_path / "two.pdf", RU_ARTICLE).read_bytes(), "two.pdf"))
     upload(member, (make_pdf(tmp_path / "one.pdf", KK_ARTICLE).read_bytes(), "one.pdf"))
     upload(member, (img.getvalue(), "scan.png"))
-    assert seen == ["idle", "normal", "idle"]
+    assert seen == ["low", "normal", "low"]
     recs = {r["file"]: r["status"] for r in member.get("/upload/status").get_json()["records"]}
     assert recs["two.pdf"] == recs["one.pdf"] == "ok"
 
@@ -193,9 +193,9 @@ def test_upload_messages_are_shown_in_the_readers_language_with_their_values(app
     assert ru != en and "7" in ru
 
 
-def test_cutting_a_volume_commits_each_chunk_so_others_can_write(archive, users, tmp_path, monkeypatch):
+def test_cutting_a_volume_commits_each_chunk_so_others_can_write(archive, users, tmp_path):
     """While a long volume is cut, another connection can write between chunks (the job does not hold
-    SQLite's write lock from the first chunk to the last); its children run at the long extractions' priority."""
+    SQLite's write lock from the first chunk to the last)."""
     import sqlite3
 
     import pytest
@@ -232,15 +232,10 @@ def test_cutting_a_volume_commits_each_chunk_so_others_can_write(archive, users,
             finally:
                 other.close()
 
-    priorities = []
-    real = publishing.run_limited
-    monkeypatch.setattr(publishing, "run_limited",
-                        lambda func, args, limits: priorities.append(limits.priority) or real(func, args, limits))
     with archive.db.session() as s:
         vol = s.get(Publication, ids["volume"])
         assert publishing.cut_article_files(archive, s, vol, report) == n
         s.commit()
     assert writes == [publishing.CUT_CHUNK]
-    assert priorities == ["idle", "idle"]
     with archive.db.session() as s:
         assert all(a.article_file_id for a in s.scalars(select(Publication).where(Publication.parent_id == ids["volume"])))
