@@ -57,11 +57,13 @@ def worker_command(workers, lane):
         jobs.slow.create_consumer(workers=1, worker_type="thread", periodic=False, **POLL).run()
         return
     click.echo(f"Worker on {_where(jobs.huey)} ({workers} thread(s)).")
-    done = worker_startup(app)
-    if done["requeued"] or done["indexed"]:
-        click.echo(f"Recovered: {len(done['requeued'])} upload(s) queued again, "
-                   f"index work applied for {done['indexed']} publication(s).")
+    # The slow lane starts first, beside this start-up (seconds on a busy machine), so a scan queued meanwhile
+    # does not wait for it; a record both see as stuck is processed once (the claim is atomic).
     with manage_child(lane == "both", "worker", "--lane", "slow"):
+        done = worker_startup(app)
+        if done["requeued"] or done["indexed"]:
+            click.echo(f"Recovered: {len(done['requeued'])} upload(s) queued again, "
+                       f"index work applied for {done['indexed']} publication(s).")
         jobs.huey.create_consumer(workers=workers, worker_type="thread", **POLL).run()
 
 

@@ -33,6 +33,11 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "EXTRACT_MAX_PAGES": (3000, "pages one file may have"),
     "OCR_ENABLED": (True, "run Tesseract on pages without usable text"),
     "OCR_MAX_PAGES": (300, "pages of one file that OCR reads at most (the rest get a warning)"),
+    "EXTRACT_LONG_PAGES": (40, "a file of this many pages or more (known before it is queued) is a long extraction, "
+                               "like every file that needs OCR: its child runs at EXTRACT_LONG_PRIORITY"),
+    "EXTRACT_LONG_PRIORITY": ("low", "CPU priority of long extractions, so small files uploaded meanwhile go "
+                                     "first: low (nice +10), idle (also Linux SCHED_IDLE: only on a machine that "
+                                     "runs nothing else, as the wall-clock limits can run out) or normal"),
     "MAX_CONTENT_LENGTH": (200 * 1024 * 1024, "bytes one upload request may carry"),
     "BABEL_DEFAULT_LOCALE": ("ru", "interface language when nothing names one (ru, kk, en)"),
     "LANGUAGES": (["ru", "kk", "en"], "interface languages"),

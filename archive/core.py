@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from flask import current_app, g
@@ -13,7 +14,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from indexer.backend import SearchBackend, open_backend
-from uploads.limits import Limits
+from uploads.limits import PRIORITIES, Limits
 
 from .config import ConfigError, setting
 from .db import Database, database_url
@@ -76,6 +77,13 @@ class Archive:
                              max_pages=setting(config, "EXTRACT_MAX_PAGES"),
                              ocr=setting(config, "OCR_ENABLED"),
                              ocr_max_pages=setting(config, "OCR_MAX_PAGES"))
+        # OCR and files of many pages: the same limits, the child at a lower CPU priority (uploads.limits)
+        priority = setting(config, "EXTRACT_LONG_PRIORITY")
+        if priority not in PRIORITIES:
+            raise ConfigError(f"EXTRACT_LONG_PRIORITY (ARCHIVE_EXTRACT_LONG_PRIORITY) must be one of "
+                              f"{', '.join(PRIORITIES)}, not {priority!r}")
+        self.long_limits = replace(self.limits, priority=priority)
+        self.long_pages = setting(config, "EXTRACT_LONG_PAGES")
 
     @property
     def search(self) -> SearchBackend:

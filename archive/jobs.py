@@ -38,6 +38,9 @@ POLL = {"initial_delay": 0.1, "backoff": 1.15, "max_delay": 0.5}
 
 
 LANES = ("quick", "slow")
+# huey's priority of a small file's task: a free thread takes it before the long files queued earlier (the SQLite
+# queue honours it; a plain Redis queue keeps the order of arrival)
+SMALL_FIRST = 10
 
 
 @dataclass
@@ -58,9 +61,14 @@ class Jobs:
         """The queue of a lane by name."""
         return self.slow if name == "slow" else self.huey
 
-    def enqueue_upload(self, record_id: int, slow: bool = False) -> None:
-        """Queue processing of one upload in its lane; call after the record is committed."""
-        (self.process_upload_slow if slow else self.process_upload)(record_id)
+    def enqueue_upload(self, record_id: int, slow: bool = False, small: bool = False) -> None:
+        """Queue processing of one upload in its lane; call after the record is committed. A ``small`` file
+        (see ``services.uploads.is_long``) is taken before the long files waiting in its lane."""
+        task = self.process_upload_slow if slow else self.process_upload
+        if small:
+            task(record_id, priority=SMALL_FIRST)
+        else:
+            task(record_id)
 
 
 def make_huey(app: Flask, lane: str = "quick") -> Huey:
@@ -91,7 +99,8 @@ def make_huey(app: Flask, lane: str = "quick") -> Huey:
 def process_upload(archive, record_id: int, retries_left: int = 0) -> Optional[str]:
     """Ingest the waiting file of one ProcessingRecord as a draft; the outcome lands on the record.
 
-    The record is claimed atomically (queued → running), so a task queued twice runs once. The outcome,
+    The record is claimed atomically (queued → running), so a task queued twice runs once. A long extraction
+    (OCR, or a file of many pages) runs its child at ``EXTRACT_LONG_PRIORITY``. The outcome,
     the publications and the record commit in one transaction (``ingest_file(record_id=...)``); a
     worker killed before that commit leaves the record "running" with its worker's identity, and
     ``recover_records`` (worker start, ``manage.py check --repair``) queues it again.
@@ -105,8 +114,10 @@ def process_upload(archive, record_id: int, retries_left: int = 0) -> Optional[s
                               finished_at=utcnow())
         return "error"
     try:
+        limits = archive.long_limits if claimed.is_long(archive.long_pages) else archive.limits
         outcome = ingest.ingest_file(archive, path, claimed.name, publish=False, user_id=claimed.user_id,
-                                     record_id=record_id, on_progress=records.progress_reporter(archive, record_id))
+                                     record_id=record_id, on_progress=records.progress_reporter(archive, record_id),
+                                     limits=limits)
     except Exception as exc:
         logger.exception("processing upload record %s failed (%d retries left)", record_id, retries_left)
         if retries_left > 0:
@@ -242,9 +253,10 @@ def get_jobs(app: Optional[Flask] = None) -> Jobs:
     return app.extensions.get("jobs") or init_app(app)
 
 
-def enqueue_upload(record_id: int, slow: bool = False) -> None:
-    """Queue processing of one upload in its lane; call after the record is committed."""
-    get_jobs().enqueue_upload(record_id, slow)
+def enqueue_upload(record_id: int, slow: bool = False, small: bool = False) -> None:
+    """Queue processing of one upload in its lane (a small file before long ones); call after the record is
+    committed."""
+    get_jobs().enqueue_upload(record_id, slow, small)
 
 
 def enqueue_job(job_id: int) -> None:

@@ -24,6 +24,32 @@ class Limits:
     max_pages: int = 3000
     ocr: bool = True
     ocr_max_pages: int = 300     # pages OCR'd per file at most (~1 s each); the rest get a warning
+    priority: str = "normal"     # CPU priority of the child: "normal", "low" (nice +10) or "idle" (see PRIORITIES)
+
+
+# A child's CPU priority (set in the child only, never in the process that waits for it). "low" adds 10 to the
+# niceness; "idle" also asks Linux's SCHED_IDLE class, which yields to every normal process whatever its
+# niceness (a server already started with `nice 19` can go no lower by niceness alone) — on a machine busy with
+# other work such a child can starve until its wall-clock limits run out (Tesseract's 120 s a page did in the
+# issue-15 runs). Long extractions (OCR, a volume of hundreds of pages) run so, and a one-page file that arrives
+# meanwhile gets the CPU first.
+PRIORITIES = ("normal", "low", "idle")
+LOW_NICE = 10
+
+
+def lower_priority(priority: str) -> None:
+    """Lower this process's CPU priority as ``priority`` says (see ``PRIORITIES``); never raises."""
+    if priority not in ("low", "idle"):
+        return
+    try:
+        os.nice(LOW_NICE)
+    except OSError:  # pragma: no cover - lowering is always allowed on Linux
+        logger.warning("could not lower the extraction's CPU priority", exc_info=True)
+    if priority == "idle" and hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        except OSError:  # pragma: no cover - e.g. a container that forbids it: the niceness stays
+            logger.warning("could not move the extraction to the idle CPU class", exc_info=True)
 
 
 _ctx = None
@@ -38,8 +64,10 @@ def _context():
     return _ctx
 
 
-def _child(conn, func: Callable[..., Any], args: tuple, memory_mb: int, progress: bool = False) -> None:
+def _child(conn, func: Callable[..., Any], args: tuple, memory_mb: int, progress: bool = False,
+           priority: str = "normal") -> None:
     try:
+        lower_priority(priority)
         if memory_mb:
             limit = memory_mb * 1024 * 1024
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -77,7 +105,8 @@ def run_limited(func: Callable[..., Any], args: tuple, limits: Limits,
     """
     ctx = _context()
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, func, args, limits.memory_mb, on_progress is not None),
+    proc = ctx.Process(target=_child, args=(child, func, args, limits.memory_mb, on_progress is not None,
+                                                      limits.priority),
                        daemon=True)
     deadline = time.monotonic() + limits.seconds
     proc.start()

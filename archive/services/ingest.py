@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from uploads.errors import UploadError, template_of
-from uploads.limits import run_limited
+from uploads.limits import Limits, run_limited
 from uploads.metadata import RULES_VERSION, extract_metadata
 from uploads.pdfsplit import split_pdf
 from uploads.pipeline import process_file
@@ -187,6 +187,8 @@ def _create_volume(archive, session: Session, path: Path, doc: ExtractedDocument
     ranges = [(a.first_page, a.last_page) for a in doc.articles]
     with tempfile.TemporaryDirectory(prefix="kelisim-split-") as tmp:
         try:
+            # at the usual priority whatever the file's: this transaction holds SQLite's write lock meanwhile,
+            # and a starved child would make every other writer wait (or fail with "database is locked")
             parts = run_limited(split_pdf, (path, ranges, Path(tmp)), archive.limits)
         except UploadError as exc:
             doc.warnings.append(exc.message)
@@ -216,7 +218,7 @@ def _create_volume(archive, session: Session, path: Path, doc: ExtractedDocument
 
 def ingest_file(archive, path: Path, original_name: str | None = None, publish: bool = False,
                 user_id: int | None = None, index_now: bool = True, record_id: int | None = None,
-                on_progress=None) -> IngestOutcome:
+                on_progress=None, limits: Limits | None = None) -> IngestOutcome:
     """Take one file in. Never raises for bad input: the outcome carries a person-safe message.
 
     One transaction per file: the stored file's row, its publications (with pages, authorships, a volume
@@ -225,7 +227,8 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
     orphan that ``manage.py check --repair`` removes (a re-run finds no row and stores it again).
     The index work is recorded with the records; ``index_now=False`` leaves it for the caller (a batch
     indexes once at the end). ``record_id`` names an existing ProcessingRecord (a web upload) that
-    receives the outcome instead of a new record; ``on_progress(event)`` hears the extraction's progress.
+    receives the outcome instead of a new record; ``on_progress(event)`` hears the extraction's progress;
+    ``limits`` replaces the archive's extraction limits (a long upload's lower CPU priority).
     """
     path = Path(path)
     name = clean_display_name(original_name or path.name)
@@ -247,7 +250,7 @@ def ingest_file(archive, path: Path, original_name: str | None = None, publish: 
             s.commit()
             return IngestOutcome(name, "duplicate", existing, record_id=rec.id)
     try:
-        doc = process_file(path, archive.limits, on_progress=on_progress)
+        doc = process_file(path, limits or archive.limits, on_progress=on_progress)
     except UploadError as exc:
         logger.info("rejected %s: %s (%s)", name, exc.code, exc.detail)
         with archive.db.session() as s:

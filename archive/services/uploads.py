@@ -86,6 +86,10 @@ class Received:
     error: Optional[UploadError] = None
     estimate: dict = field(default_factory=dict)
 
+    def is_long(self, long_pages: int) -> bool:
+        """A long extraction (see ``is_long``), to be queued behind small files."""
+        return is_long(self.lane, self.estimate.get("pages") or 0, long_pages)
+
 
 def admit(received: Received, max_bytes: int, limits: Limits) -> Received:
     """The quick look before queueing: refuse what needs no extraction to refuse, choose the lane.
@@ -206,12 +210,26 @@ def progress_reporter(archive, record_id: int, interval: float = 0.5) -> Callabl
 
 @dataclass(frozen=True)
 class Claim:
-    """A record a worker took: its waiting file's token, the name as given, the uploader."""
+    """A record a worker took: its waiting file's token, the name as given, the uploader, its lane and the pages
+    the quick look before queueing counted."""
 
     record_id: int
     token: str
     name: str
     user_id: Optional[int]
+    lane: str = "quick"
+    pages: int = 0
+
+    def is_long(self, long_pages: int) -> bool:
+        """A long extraction (see ``is_long``): its child runs at a lower CPU priority."""
+        return is_long(self.lane, self.pages, long_pages)
+
+
+def is_long(lane: str, pages: int, long_pages: int) -> bool:
+    """A long extraction: OCR (the slow lane) or at least ``long_pages`` pages (``EXTRACT_LONG_PAGES``, counted by
+    the quick look before queueing). Small files are queued ahead of long ones, and long ones are extracted at
+    a lower CPU priority."""
+    return lane == "slow" or (pages or 0) >= long_pages
 
 
 def worker_identity() -> dict:
@@ -245,7 +263,10 @@ def claim(archive, record_id: int) -> Optional[Claim]:
             return None
         rec = s.get(ProcessingRecord, record_id)
         rec.details = {**(rec.details or {}), "worker": {**worker_identity(), "since": utcnow().isoformat()}}
-        out = Claim(record_id, (rec.details or {}).get("incoming", ""), rec.original_name, rec.user_id)
+        details = rec.details or {}
+        pages = (details.get("estimate") or {}).get("pages") or 0
+        out = Claim(record_id, details.get("incoming", ""), rec.original_name, rec.user_id, _lane(rec),
+                    pages if isinstance(pages, int) else 0)
         s.commit()
     return out
 

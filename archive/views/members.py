@@ -98,7 +98,7 @@ def upload_post():
             records.remove_incoming(item.path)
             continue
         try:
-            jobs.enqueue_upload(rid, slow=item.lane == "slow")
+            jobs.enqueue_upload(rid, slow=item.lane == "slow", small=not item.is_long(archive.long_pages))
             queued += 1
         except Exception as exc:  # noqa: BLE001 - the person sees the failure on the record; details in the log
             logger.exception("could not queue upload record %s", rid)

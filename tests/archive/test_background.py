@@ -9,6 +9,7 @@ from accounts_support import app, signed_in, users  # noqa: F401 - fixtures
 from archive.jobs import get_jobs
 from archive.models import BackgroundJob, ProcessingRecord, Publication
 from archive.sanitize import clean_html, plain_text
+from archive.services import ingest
 from support import KK_ARTICLE, RU_ARTICLE, make_pdf
 from volume_support import make_volume
 
@@ -21,7 +22,7 @@ def upload(client, *files):
 def test_cheap_refusals_are_decided_in_the_request_and_never_queued(app, signed_in, archive, monkeypatch):
     queued = []
     jobs = get_jobs(app)
-    monkeypatch.setattr(jobs, "enqueue_upload", lambda rid, slow=False: queued.append((rid, slow)))
+    monkeypatch.setattr(jobs, "enqueue_upload", lambda rid, slow=False, small=False: queued.append((rid, slow)))
     member = signed_in("member")
     r = upload(member, (b"", "empty.pdf"), (bytes(range(256)) * 40, "noise.pdf"),
                (b"<html><body>%PDF-1.4 not really</body></html>", "page.pdf"))
@@ -37,7 +38,7 @@ def test_cheap_refusals_are_decided_in_the_request_and_never_queued(app, signed_
 def test_files_go_to_their_lane(app, signed_in, archive, monkeypatch, tmp_path):
     queued = []
     jobs = get_jobs(app)
-    monkeypatch.setattr(jobs, "enqueue_upload", lambda rid, slow=False: queued.append(slow))
+    monkeypatch.setattr(jobs, "enqueue_upload", lambda rid, slow=False, small=False: queued.append(slow))
     member = signed_in("member")
     pdf = make_pdf(tmp_path / "ru.pdf", RU_ARTICLE).read_bytes()
     from PIL import Image
@@ -47,6 +48,53 @@ def test_files_go_to_their_lane(app, signed_in, archive, monkeypatch, tmp_path):
     r = upload(member, (pdf, "ru.pdf"), (img.getvalue(), "scan.png"))
     assert r.status_code == 303
     assert queued == [False, True]             # text PDF: quick lane; an image needs OCR: slow lane
+
+
+def test_long_extractions_run_at_the_lower_priority_and_small_files_do_not(app, signed_in, archive, monkeypatch,
+                                                                         tmp_path):
+    """A file of EXTRACT_LONG_PAGES pages or more (counted before queueing) and a file that needs OCR are
+    extracted with the long limits (their child at a lower CPU priority); a one-page file with the usual ones."""
+    seen = []
+    real = ingest.process_file
+
+    def spy(path, limits, on_progress=None):
+        seen.append(limits.priority)
+        return real(path, limits, on_progress=on_progress)
+
+    monkeypatch.setattr(ingest, "process_file", spy)
+    monkeypatch.setattr(archive, "long_pages", 2)
+    assert archive.long_limits.priority == "low" and archive.limits.priority == "normal"
+    member = signed_in("member")
+    from PIL import Image
+
+    img = io.BytesIO()
+    Image.new("L", (800, 600), 255).save(img, "PNG")
+    upload(member, (make_pdf(tmp_path / "two.pdf", RU_ARTICLE).read_bytes(), "two.pdf"))
+    upload(member, (make_pdf(tmp_path / "one.pdf", KK_ARTICLE).read_bytes(), "one.pdf"))
+    upload(member, (img.getvalue(), "scan.png"))
+    assert seen == ["low", "normal", "low"]
+    recs = {r["file"]: r["status"] for r in member.get("/upload/status").get_json()["records"]}
+    assert recs["two.pdf"] == recs["one.pdf"] == "ok"
+
+
+def test_a_small_file_is_taken_before_long_ones_queued_earlier(app, signed_in, archive, monkeypatch, tmp_path):
+    """The quick lane's threads busy with long files: the next free one takes the one-page file uploaded after
+    them, not the next long one."""
+    jobs = get_jobs(app)
+    monkeypatch.setattr(archive, "long_pages", 2)
+    jobs.huey.immediate = False                 # the tasks wait in the queue (jobs.sqlite3) as with a worker
+    try:
+        member = signed_in("member")
+        for name in ("long-1.pdf", "long-2.pdf"):
+            upload(member, (make_pdf(tmp_path / name, RU_ARTICLE, title=name).read_bytes(), name))
+        upload(member, (make_pdf(tmp_path / "short.pdf", KK_ARTICLE).read_bytes(), "short.pdf"))
+        names = {r["id"]: r["file"] for r in member.get("/upload/status").get_json()["records"]}
+        taken = []
+        while (task := jobs.huey.dequeue()) is not None:
+            taken.append(names[task.args[0]])
+    finally:
+        jobs.huey.immediate = True
+    assert taken == ["short.pdf", "long-1.pdf", "long-2.pdf"]
 
 
 def test_upload_page_follows_the_file_to_publication(signed_in, archive, tmp_path):

@@ -64,3 +64,37 @@ def test_bridge_command_counts_links_and_shows_one_word(runner):
     assert counts["glossary"] >= 300 and counts["topic"] > 0 and counts["total"] >= counts["glossary"]
     r = runner.invoke(args=["bridge", "келісімі"])            # any form finds the link of the lemma
     assert r.exit_code == 0 and "согласие" in r.output and "glossary" in r.output
+
+
+def test_worker_starts_its_slow_lane_before_its_own_start_up(runner, monkeypatch):
+    """`manage.py worker` starts the slow lane's process first, so a scan does not wait for the quick lane's
+    start-up (re-queueing, index catch-up, loading the extraction's models) before its OCR begins."""
+    import contextlib
+    from types import SimpleNamespace
+
+    from archive import cli_members
+
+    events = []
+
+    @contextlib.contextmanager
+    def child(enabled, *args):
+        events.append(("child started", enabled, args))
+        yield
+        events.append(("child stopped",))
+
+    def startup(app):
+        events.append(("start-up",))
+        return {"requeued": [], "indexed": 0, "warm_s": 0.0}
+
+    def consumer(**options):
+        return SimpleNamespace(run=lambda: events.append(("quick lane consuming", options["workers"])))
+
+    quick = SimpleNamespace(immediate=False, storage=SimpleNamespace(filename="jobs.sqlite3"),
+                            create_consumer=consumer)
+    monkeypatch.setattr(cli_members, "get_jobs", lambda app: SimpleNamespace(huey=quick))
+    monkeypatch.setattr(cli_members, "manage_child", child)
+    monkeypatch.setattr(cli_members, "worker_startup", startup)
+    r = runner.invoke(args=["worker", "--workers", "3"])
+    assert r.exit_code == 0, r.output
+    assert events == [("child started", True, ("worker", "--lane", "slow")), ("start-up",),
+                      ("quick lane consuming", 3), ("child stopped",)]

@@ -264,3 +264,26 @@ def test_markup_in_titles_is_stored_as_text_and_escaped_on_pages(archive, client
         html = client.get(url).get_data(as_text=True)
         assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
         assert "&lt;script&gt;" in html
+
+
+def test_a_long_volumes_split_runs_at_the_usual_priority_while_its_transaction_is_open(archive, monkeypatch):
+    """A long upload is extracted at the lower priority, but cutting its articles' PDFs happens while the
+    ingest transaction holds SQLite's write lock: that child keeps the usual priority, so other writers are
+    not kept waiting behind a starved process."""
+    from dataclasses import replace
+
+    from archive.services import ingest
+    from support import DEMO
+
+    seen = []
+    real_process, real_limited = ingest.process_file, ingest.run_limited
+    monkeypatch.setattr(ingest, "process_file",
+                        lambda path, limits, on_progress=None: seen.append(("extract", limits.priority))
+                        or real_process(path, limits, on_progress=on_progress))
+    monkeypatch.setattr(ingest, "run_limited",
+                        lambda func, args, limits: seen.append((func.__name__, limits.priority))
+                        or real_limited(func, args, limits))
+    out = ingest_file(archive, DEMO / "volume-2023-kruglyi-stol-religiya-tolerantnost.pdf",
+                      limits=replace(archive.limits, priority="low"))
+    assert out.status == "ok" and out.is_volume
+    assert seen == [("extract", "low"), ("split_pdf", "normal")]

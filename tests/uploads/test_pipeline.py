@@ -1,6 +1,7 @@
 """The pipeline's OCR decisions, OCR budget, progress events and per-article metadata (uploads/pipeline.py)."""
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -184,6 +185,21 @@ def test_time_limit_covers_a_child_that_keeps_reporting() -> None:
     assert err.value.code == "timeout"
     assert err.value.user_message.startswith("Processing this file took longer than the limit of 2 seconds")
     assert events and all(e["stage"] == "ocr" for e in events)
+
+
+def cpu_priority() -> tuple[int, int]:
+    """The niceness and the scheduling class of the process it runs in (called in the child too)."""
+    return os.getpriority(os.PRIO_PROCESS, 0), os.sched_getscheduler(0)
+
+
+def test_a_long_extractions_child_runs_at_a_lower_cpu_priority_and_its_parent_does_not() -> None:
+    nice, policy = cpu_priority()
+    lowered = min(19, nice + 10)
+    assert run_limited(cpu_priority, (), Limits()) == (nice, policy)
+    assert run_limited(cpu_priority, (), Limits(priority="low")) == (lowered, os.SCHED_OTHER)
+    assert run_limited(cpu_priority, (), Limits(priority="idle")) == (lowered, os.SCHED_IDLE)
+    assert cpu_priority() == (nice, policy)                     # the waiting parent keeps its own
+    assert run_limited(cpu_priority, (), Limits()) == (nice, policy)    # and so does the next child
 
 
 # --------------------------------------------------------------------------- per-article metadata
