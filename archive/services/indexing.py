@@ -228,6 +228,7 @@ def rebuild_index(archive, progress=None, processes: int | None = None) -> tuple
             n += len(batch)
             if progress:
                 progress(n, len(ids))
+    archive.search.rebuilt()
     _refresh_bridge(archive)               # every published publication's parallel record, read once
     with archive.db.session() as s:
         # Tasks recorded after the rebuild started stay: they may describe newer changes.

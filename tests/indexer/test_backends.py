@@ -252,6 +252,30 @@ def test_postgres_lexemes_with_quotes_and_backslashes_round_trip():
         assert conn.execute("SELECT %s::tsquery::text", (q,)).fetchone()[0].count("'o''brien'") == 1
 
 
+def test_postgres_rebuild_leaves_no_dead_rows_and_fresh_statistics(pg):
+    """``clear`` deletes (readers keep their snapshot); ``rebuilt`` vacuums and analyses what it left."""
+    import time
+
+    import psycopg
+
+    def stats():
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            return conn.execute("SELECT n_dead_tup, last_vacuum IS NOT NULL, last_analyze IS NOT NULL "
+                                "FROM pg_stat_user_tables WHERE schemaname = %s AND relname = %s",
+                                (pg.schema, pg.prefix + "documents")).fetchone()
+
+    pg.clear()
+    pg.update(DOCS)
+    pg.rebuilt()
+    for _ in range(50):                   # the statistics collector reports a moment later
+        dead, vacuumed, analysed = stats()
+        if vacuumed and analysed:
+            break
+        time.sleep(0.1)
+    assert (dead, vacuumed, analysed) == (0, True, True)
+    assert pg.search(parse_query("озеро")).total == 1
+
+
 def test_postgres_busy_writer_fails_cleanly_and_readers_go_on(pg):
     import psycopg
 
