@@ -134,10 +134,11 @@ class WhooshBackend(CachedSearch):
         from whoosh.writing import LockError
 
         try:
-            # compound=False: segment files stay separate and are read from the OS page cache (shared by every
-            # worker). A compound segment is read through a BytesIO copy of its postings, so each process
-            # held the whole index in its own memory (+86 MB per worker at 3,000 x 3,000 words).
-            return self._index().writer(timeout=self.writer_timeout, limitmb=128, compound=False)
+            # Segments stay compound. Separate files would spare each process Whoosh's BytesIO copy of a compound
+            # segment's postings (+86 MB a worker at 3,000 x 3,000 words), but Whoosh opens a segment's column
+            # files lazily and takes a missing one for an absent column: a reader older than a rebuild's commit
+            # then failed (TypeError in stored_fields) once the writer had deleted its files.
+            return self._index().writer(timeout=self.writer_timeout, limitmb=128)
         except LockError as exc:
             raise SearchIndexError("the search index is busy (another writer holds its lock)") from exc
 

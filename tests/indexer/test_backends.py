@@ -554,33 +554,3 @@ def test_concurrent_searches_with_facets_never_fail(backend):
     for t in threads:
         t.join()
     assert failures == []
-
-
-def test_whoosh_reader_does_not_copy_the_postings_into_memory(tmp_path):
-    """A compound Whoosh segment is opened through a BytesIO copy of its postings (each worker then held the
-    whole index in its own memory); separate segment files are read from the page cache."""
-    import random
-    import tracemalloc
-
-    words = ["слово%d" % i for i in range(4000)]
-    rng = random.Random(1)
-    docs = [IndexDocument(id=i, language="ru", titles={"ru": f"Статья {i}"},
-                          pages=((1, " ".join(rng.choice(words) for _ in range(3000))),)) for i in range(1, 61)]
-    b = _open("whoosh", tmp_path)
-    b.update(docs)
-    b.close()
-    postings = sum(p.stat().st_size for p in (tmp_path / "ix").glob("*.pst"))
-    assert postings > 500_000 and not list((tmp_path / "ix").glob("*.seg"))
-    b = _open("whoosh", tmp_path)
-    b.generation()                                     # the index opened, no reader yet
-    tracemalloc.start()
-    try:
-        with b._read_lock:
-            reader = b._get_searcher().reader()
-            assert reader.doc_frequency("body", next(iter(reader.lexicon("body"))))
-        held, _peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert b.search(parse_query("слово7")).total
-    b.close()
-    assert held < postings / 4, (held, postings)
