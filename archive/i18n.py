@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask import url_for as flask_url_for
-from flask_babel import Babel, get_locale, gettext
+from flask_babel import Babel, get_locale, get_translations
 
 LOCALES = ("ru", "kk", "en")
 ENVIRON_KEY = "archive.url_locale"
@@ -22,8 +22,24 @@ ENVIRON_KEY = "archive.url_locale"
 def _(message: str, **variables: Any) -> str:
     """Translated inside a request; plain English (formatted) in the CLI and the worker, which have no locale."""
     if has_request_context():
-        return gettext(message, **variables)
+        # Flask-Babel's gettext, with the request's translations looked up once.
+        message = request_translations().ugettext(message)
     return message % variables if variables else message
+
+
+def request_translations():
+    """The request's translations, looked up once per request and locale (Flask-Babel looks them up again for
+    every string: a search page shows ~300, which cost ~1.5 ms that way)."""
+    ctx = g.get("_flask_babel")
+    loc = getattr(ctx, "babel_locale", None)
+    cached = getattr(ctx, "kel_translations", None)
+    if cached is not None and loc is not None and cached[0] is loc:
+        return cached[1]
+    translations = get_translations()
+    ctx = g.get("_flask_babel")
+    if ctx is not None:
+        ctx.kel_translations = (getattr(ctx, "babel_locale", None), translations)
+    return translations
 
 
 def _l(message: str) -> str:
@@ -83,6 +99,13 @@ def select_locale() -> str:
 def init_app(app) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "../translations")
     Babel(app, locale_selector=select_locale)
+    # Flask-Babel's template callables, with the translations looked up once per request (same strings).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n))
     app.wsgi_app = LocalePrefixMiddleware(app.wsgi_app)
 
     @app.after_request

@@ -217,9 +217,12 @@ def _snippets(archive, session: Session, result: SearchResult,
     for pid in todo:
         pub = pubs[pid]
         rows = pages_of.get(pid, [])
-        labels = {n: printed_label(pub, n, p) for n, p, _t in rows}
+        printed = {n: p for n, p, _t in rows}
         pages = [(n, t) for n, _p, t in rows]
-        found = [Snippet(sn.page, sn.html, sn.score, labels.get(sn.page, str(sn.page))) for sn in find(pub, pages)]
+        # A printed label only for the pages shown (not every page of the hit).
+        found = [Snippet(sn.page, sn.html, sn.score,
+                         printed_label(pub, sn.page, printed[sn.page]) if sn.page in printed else str(sn.page))
+                 for sn in find(pub, pages)]
         own = "" if pages else index_text(pub)
         own_found = find(pub, [(0, own)]) if own else []
         if found:

@@ -10,12 +10,13 @@ from datetime import date
 from typing import Any, Optional
 
 from flask import Flask, current_app, request, send_from_directory
-from flask_babel import get_locale, gettext as _, lazy_gettext
+from flask_babel import get_locale, lazy_gettext
 from markupsafe import Markup
 
 from indexer.analysis.language import detect_language
 from indexer.analysis.translit import cyrillic_to_latin, looks_like_kazakh_latin
 
+from .i18n import _
 from .sanitize import strip_tags
 
 DEFAULT_SITE_NAME = "Kelisim Archive"

@@ -197,12 +197,13 @@ def _lower_pattern(forms: frozenset[str]) -> re.Pattern[str] | None:
 _DOTTED_I = "\u0130"        # İ: the one letter whose lower case is two characters (i + combining dot)
 
 
-def _form_spans(forms: frozenset[str], text: str) -> Iterable[tuple[int, int]]:
+def _form_spans(forms: frozenset[str], text: str, low: str | None = None) -> Iterable[tuple[int, int]]:
     """(start, end) of every match of ``forms_pattern(forms)`` in ``text``, the same matches found faster: the
     lower-cased text (as long as ``text``, letter for letter) searched case-sensitively, and a match kept
     only where a word starts (a match refused there is searched again one character further, so none is
-    hidden by it)."""
-    low = text.lower()
+    hidden by it). ``low`` is ``text.lower()`` when the caller has it already."""
+    if low is None:
+        low = text.lower()
     if len(low) != len(text):                       # an İ: positions would shift
         for m in forms_pattern(forms).finditer(text):  # type: ignore[union-attr]
             yield m.start(), m.end()
@@ -233,17 +234,25 @@ def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[
     if pattern is None:
         return []
 
+    seen = ["", ""]                 # the page ``maybe`` just lowered: (raw, lowered)
+
+    def maybe(raw: str) -> bool:
+        if _DOTTED_I in raw:
+            return True
+        seen[0], seen[1] = raw, raw.lower()
+        return pattern.search(seen[1]) is not None
+
     def match(text: str) -> list[tuple[int, int, str]]:
         out = []
-        for start, end in _form_spans(forms, text):
+        # A page that normalising left as it was (most) is the same object: its lower case is known.
+        for start, end in _form_spans(forms, text, seen[1] if text is seen[0] else None):
             for k in form_keys.get(fold_token(text[start:end]), ()):
                 out.append((start, end, k))
         return out
 
     # Normalising a page costs more than finding the forms in it: only pages where the raw text already
     # shows a form are normalised (a form hidden by a soft hyphen or a Latin look-alike letter is missed).
-    found = _scan(pages, width, 2 * max_snippets, match,
-                  lambda raw: _DOTTED_I in raw or pattern.search(raw.lower()) is not None, keep=max_snippets)
+    found = _scan(pages, width, 2 * max_snippets, match, maybe, keep=max_snippets)
     found.sort(key=lambda sn: (-sn.score, sn.page))
     return found[:max_snippets]
 

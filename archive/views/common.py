@@ -1,9 +1,10 @@
 """Helpers shared by the HTML and JSON views."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
+import functools
+from urllib.parse import quote_plus
 
-from flask import abort, request, url_for
+from flask import abort, g, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from indexer.backend import Filters
@@ -61,9 +62,17 @@ FACET_PARAMS = {"year": "year", "lang": "lang", "kind": "kind", "collection": "v
 
 
 def url_with(**changes) -> str:
-    """The current search URL with query parameters added (value) or removed (None); page resets to 1."""
-    args = MultiDict(request.args)
-    args.pop("page", None)
+    """The current search URL with query parameters added (value) or removed (None); page resets to 1.
+
+    A search page builds ~30 of these (one per facet value): the page's own address and arguments are worked
+    out once per request, and each parameter is quoted once."""
+    base = g.get("_url_with_base")
+    if base is None:
+        args = MultiDict(request.args)
+        args.pop("page", None)
+        base = g._url_with_base = (url_for(request.endpoint, **(request.view_args or {})), args)
+    path, base_args = base
+    args = base_args.copy()
     for name, value in changes.items():
         if value is None:
             args.pop(name, None)
@@ -72,8 +81,14 @@ def url_with(**changes) -> str:
             args.setlist(name, kept)
         elif str(value) not in args.getlist(name):
             args.add(name, str(value))
-    return url_for(request.endpoint, **(request.view_args or {})) + ("?" + _urlencode(args) if args else "")
+    return path + ("?" + _urlencode(args) if args else "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _quote(value: str) -> str:
+    return quote_plus(value)
 
 
 def _urlencode(args) -> str:
-    return urlencode([(k, v) for k in args for v in args.getlist(k)])
+    """``urlencode`` of every (key, value) pair, the same string, with each part quoted once."""
+    return "&".join(f"{_quote(k)}={_quote(v)}" for k in args for v in args.getlist(k))

@@ -5,14 +5,13 @@ import logging
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, make_response, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.http import parse_range_header
 
 from .. import security
 from ..core import db_session, get_archive, ping_database
 from ..http import last_modified
-from ..i18n import current_locale, public_base_url
+from ..i18n import _, current_locale, public_base_url
 from ..search import run_search
 from ..services import browse, citations, files, publications, references, scholar, usage
 from ..services.related import related_publications, translated_twins

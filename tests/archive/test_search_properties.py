@@ -51,3 +51,18 @@ def test_any_query_gives_a_json_answer(client, loaded, q: str) -> None:
     assert r.status_code == 200
     body = r.get_json()
     assert isinstance(body, dict) and "Traceback" not in r.get_data(as_text=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=st.lists(st.tuples(st.sampled_from(["q", "lang", "year", "topic", "x y", "ключ", "&", "="]),
+                                st.text(max_size=30)), max_size=8))
+def test_facet_links_encode_arguments_as_urlencode_does(pairs) -> None:
+    """The search page's facet links quote each part once (memoised): the same string ``urlencode`` gives."""
+    from urllib.parse import urlencode
+
+    from werkzeug.datastructures import MultiDict
+
+    from archive.views.common import _urlencode
+
+    args = MultiDict(pairs)
+    assert _urlencode(args) == urlencode([(k, v) for k in args for v in args.getlist(k)])
