@@ -16,7 +16,7 @@
    VmRSS of each gunicorn worker from ``/proc/<pid>/status``.
 
 Results: ``<workdir>/results/http_<db>_<N>_w<words>.json`` and a Markdown table on stdout.
-``--profile N`` instead runs N searches in process (``run_search``) under pyinstrument and prints the profile.
+``--profile N`` instead requests N /search pages in process (test client) under pyinstrument and prints the profile.
 Note: the index was built from ``bench.synth.to_index_document`` (author names, no person ids), so the
 "persons" facet is empty; everything else matches what ``rebuild_index`` would index for these rows.
 """
@@ -156,8 +156,8 @@ def worker_rss(master: int) -> list[float]:
 
 
 def profile(data: Path, backend: str, synth: Synth, count: int, dsn: str) -> None:
-    """pyinstrument profile of ``archive.search.run_search`` (what /search calls) in process, on a populated
-    archive: where the time of a search request goes. Needs ``pip install pyinstrument``."""
+    """pyinstrument profile of the /search page (the app's test client: view, search, snippets, template) in
+    process, on a populated archive: where the time of a search request goes. Needs ``pip install pyinstrument``."""
     from pyinstrument import Profiler
 
     os.environ.update(ARCHIVE_DATA_DIR=str(data), ARCHIVE_SEARCH_BACKEND=backend, ARCHIVE_SECRET_KEY="bench",
@@ -165,22 +165,21 @@ def profile(data: Path, backend: str, synth: Synth, count: int, dsn: str) -> Non
     if backend == "postgres":
         os.environ["ARCHIVE_SEARCH_DATABASE_URL"] = dsn
     from archive import create_app
-    from archive.search import run_search
 
     app = create_app()
-    arc = app.extensions["archive"]
     queries = query_mix(synth, count)
-    with app.test_request_context(), arc.db.session() as s:
-        for q in queries[:10]:
-            run_search(arc, s, q.text, filters=q.filters())
-        prof = Profiler()
-        prof.start()
-        t, c = time.perf_counter(), time.process_time()
-        for q in queries:
-            run_search(arc, s, q.text, filters=q.filters())
-        wall, cpu = time.perf_counter() - t, time.process_time() - c
-        prof.stop()
-    print(f"{len(queries)} searches: {wall / len(queries) * 1000:.1f} ms wall, {cpu / len(queries) * 1000:.1f} ms CPU each")
+    client = app.test_client()
+    for q in queries[:10]:
+        client.get(q.path())
+    prof = Profiler()
+    prof.start()
+    t, c = time.perf_counter(), time.process_time()
+    for q in queries:
+        if client.get(q.path()).status_code != 200:
+            raise SystemExit(f"{q.path()} did not answer 200")
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    prof.stop()
+    print(f"{len(queries)} search pages: {wall / len(queries) * 1000:.1f} ms wall, {cpu / len(queries) * 1000:.1f} ms CPU each")
     print(prof.output_text(unicode=False, color=False))
 
 
@@ -200,7 +199,7 @@ def main() -> None:
     ap.add_argument("--dsn", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DSN))
     ap.add_argument("--skip-populate", action="store_true", help="reuse the database of an earlier run")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
-                    help="instead of HTTP: profile N in-process searches (first --backends, first --db)")
+                    help="instead of HTTP: profile N in-process /search pages (first --backends, first --db)")
     a = ap.parse_args()
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     if "postgres" in a.backends or "postgres" in a.db:
