@@ -85,7 +85,7 @@ def normalize_text(text: str) -> str:
         # A letter made Cyrillic may compose with a following mark (у + U+0306 -> ў), which can join two
         # words into a new mixed one; repeat until the text is stable (rarely more than once). Every
         # composition of a Latin or Cyrillic letter uses a mark from U+0300-U+036F.
-        if not _COMBINING.search(text) or unicodedata.is_normalized("NFC", text):
+        if unicodedata.is_normalized("NFC", text) or not _COMBINING.search(text):   # the quick check first
             break
         text = unicodedata.normalize("NFC", text)
     return text
