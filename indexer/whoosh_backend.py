@@ -20,6 +20,7 @@ from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSear
 from .documents import IndexDocument, analyzed
 from .query import BRIDGED, BridgedPhrase, Clause, ParsedQuery, Word
 from .speller import suggest as suggest_words
+from .whoosh_storage import MmapFileStorage
 
 logger = logging.getLogger(__name__)
 DOC_SET_CACHE_SIZE = 256    # filters' document sets kept per searcher
@@ -110,17 +111,20 @@ class WhooshBackend(CachedSearch):
         self._read_lock = threading.RLock()
 
     # -- lifecycle
-    def _index(self):
-        from whoosh import index
+    def _storage(self) -> MmapFileStorage:
+        # Compound segments read in place from an mmap, not copied into each process's heap (whoosh_storage.py).
+        return MmapFileStorage(str(self.path))
 
+    def _index(self):
         if self._ix is None:
             with self._lock:
                 if self._ix is None:
                     self.path.mkdir(parents=True, exist_ok=True)
-                    if index.exists_in(str(self.path)):
-                        self._ix = index.open_dir(str(self.path))
+                    storage = self._storage()
+                    if storage.index_exists():
+                        self._ix = storage.open_index()
                     else:
-                        self._ix = index.create_in(str(self.path), _schema())
+                        self._ix = storage.create_index(_schema())
         return self._ix
 
     def _get_searcher(self):
@@ -157,10 +161,10 @@ class WhooshBackend(CachedSearch):
         from whoosh.writing import LockError
 
         try:
-            # Segments stay compound. Separate files would spare each process Whoosh's BytesIO copy of a compound
-            # segment's postings (+86 MB a worker at 3,000 x 3,000 words), but Whoosh opens a segment's column
-            # files lazily and takes a missing one for an absent column: a reader older than a rebuild's commit
-            # then failed (TypeError in stored_fields) once the writer had deleted its files.
+            # Segments stay compound: Whoosh opens a segment's column files lazily and takes a missing one for an
+            # absent column, so with separate files a reader older than a rebuild's commit failed (TypeError in
+            # stored_fields) once the writer had deleted its files. A compound segment is one mapped file that
+            # stays readable after its deletion, and MmapFileStorage reads it in place (no per-process copy).
             return self._index().writer(timeout=self.writer_timeout, limitmb=128)
         except LockError as exc:
             raise SearchIndexError("the search index is busy (another writer holds its lock)") from exc
@@ -208,14 +212,13 @@ class WhooshBackend(CachedSearch):
         processes never find it missing; an absent, damaged or older one is created afresh (still locked).
         """
         from whoosh import index, writing
-        from whoosh.filedb.filestore import FileStorage
         from whoosh.util.filelock import try_for
 
         with self._lock:
             self.close()
             self.path.mkdir(parents=True, exist_ok=True)
             try:
-                ix = index.open_dir(str(self.path))
+                ix = self._storage().open_index()
                 current = _field_kinds(ix.schema) == _field_kinds(_schema())
             except Exception:  # noqa: BLE001 - missing or unreadable: created again below
                 current = False
@@ -229,11 +232,11 @@ class WhooshBackend(CachedSearch):
                     raise
                 self._cleared()
                 return
-            lock = FileStorage(str(self.path)).lock(index._DEF_INDEX_NAME + "_WRITELOCK")
+            lock = self._storage().lock(index._DEF_INDEX_NAME + "_WRITELOCK")
             if not try_for(lock.acquire, timeout=self.writer_timeout, delay=0.1):
                 raise SearchIndexError("the search index is busy (another writer holds its lock)")
             try:
-                self._ix = index.create_in(str(self.path), _schema())
+                self._ix = self._storage().create_index(_schema())
             finally:
                 lock.release()
             self._cleared()
