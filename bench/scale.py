@@ -321,6 +321,11 @@ def build(name: str, synth: Synth, n: int, folder: Path, dsn: str, fts: Fts5Refe
            "tokens": tokens[0] if patched else None, "rss_max_mb": round(rss_mb()), "loadavg": os.getloadavg()[0]}
     if patched and analysis[0] and processes == 1:
         out["tokens_per_s_analysis"] = round(tokens[0] / analysis[0])
+    if patched and spent:
+        # Terms written per second of the build, and per CPU second of the writing process (with
+        # ``processes > 1`` the analysis runs in children and is not in ``cpu_s``).
+        out["tokens_per_s"] = round(tokens[0] / spent)
+        out["tokens_per_cpu_s"] = round(tokens[0] / cpu) if cpu else None
     backend.close()
     return out
 

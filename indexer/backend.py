@@ -10,7 +10,7 @@ from typing import Iterable, Protocol, Sequence
 
 from typing import TYPE_CHECKING
 
-from .analysis import LATIN_PREFIX, Term, is_stopword, word_keys
+from .analysis import LATIN_PREFIX, Term, is_stopword, term_columns, word_keys
 from .documents import IndexDocument
 from .query import BRIDGED, BridgedWord, Clause, ParsedQuery, Phrase, Word
 
@@ -350,7 +350,8 @@ def query_keys(q: ParsedQuery) -> frozenset[str]:
 
 def encode_terms(terms: Sequence[Term]) -> str:
     """Serialise pre-analyzed terms as "key\x1fpos" items joined by "\x1e" (engines that take text)."""
-    return "\x1e".join(f"{t.key}\x1f{t.pos}" for t in terms)
+    keys, positions, _starts, _ends = term_columns(terms)
+    return "\x1e".join(map("{}\x1f{}".format, keys, positions))
 
 
 def open_backend(kind: str, path: str | os.PathLike[str], **options) -> SearchBackend:

@@ -6,9 +6,10 @@ import re
 import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
-from .analysis import Term, analyze, normalize_text, split_paragraphs
+from . import analysis as _analysis
+from .analysis import _WORD, LATIN_PREFIX, PackedTerms, Term, analyze, normalize_text, split_paragraphs, token_keys
 from .analysis.language import detect_language
 from .analysis.normalize import fold_token
 
@@ -32,7 +33,7 @@ class IndexDocument:
     added: datetime | None = None
     group_id: int | None = None        # the work this copy belongs to (its first copy's id); None: itself
     # Pre-computed analysis (``ParallelAnalyzer``); None: ``field_terms`` analyses on demand.
-    terms: dict[str, list[Term]] | None = field(default=None, compare=False, repr=False)
+    terms: dict[str, Sequence[Term]] | None = field(default=None, compare=False, repr=False)
     forms: frozenset[tuple[str, str]] | None = field(default=None, compare=False, repr=False)
 
 
@@ -69,55 +70,131 @@ def analyzed(doc: IndexDocument) -> tuple[dict[str, list[Term]], frozenset[tuple
     return terms, frozenset(forms)
 
 
-def _collect(forms: set[tuple[str, str]], terms: list[Term], text: str) -> list[Term]:
-    """Add the folded surface form of each term (offsets into the normalised ``text``) to ``forms``.
-
-    A form equal to its key is not recorded: snippets always look for the key itself too."""
-    seen: dict[tuple[int, int], str] = {}
-    for key, _pos, start, end in terms:
-        form = seen.get((start, end))
-        if form is None:
-            form = seen[(start, end)] = fold_token(text[start:end])
-        if form != key:
-            forms.add((key, form))
-    return terms
+# The analysis of an index build, in one pass per text: the same terms (keys, positions, offsets) and forms as
+# ``analyze``/``analyze_text`` followed by ``_collect`` (tests/indexer/test_build_analysis.py keeps that
+# definition and compares), with the work of a word form done once per process. Per word form and key mode the
+# cache holds its keys and its (key, folded form) pairs; a token then costs a dict look-up and two extends.
+_ALL, _NO_LATIN, _ONLY_LATIN = 0, 1, 2
+_ENTRIES_MAX = 400_000
+_entries: dict[tuple[str, int], dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]]] = {}
+_entries_owner: list = [None, -1]         # the ``_keys_for`` the entries came from, and its cache size
 
 
-def _analyze_fields(doc: IndexDocument, forms: set[tuple[str, str]]) -> dict[str, list[Term]]:
+def _word_entries(lang: str, mode: int) -> dict:
+    """The word-form cache of (``lang``, ``mode``); all of them are dropped when ``_keys_for`` was cleared or
+    replaced (a test changing the analysis data), or when they grew past ``_ENTRIES_MAX`` forms."""
+    keys_for = _analysis._keys_for
+    info = getattr(keys_for, "cache_info", None)
+    size = info().currsize if info is not None else -1
+    if (keys_for is not _entries_owner[0] or size < _entries_owner[1]
+            or sum(len(e) for e in _entries.values()) > _ENTRIES_MAX):
+        _entries.clear()
+    _entries_owner[:] = [keys_for, size]
+    return _entries.setdefault((lang, mode), {})
+
+
+def _entry(word: str, lang: str, mode: int, form: str):
+    keys = token_keys(word, lang)
+    if mode == _NO_LATIN:
+        keys = tuple(k for k in keys if k[:1] != LATIN_PREFIX)
+    elif mode == _ONLY_LATIN:
+        keys = tuple(k for k in keys if k[:1] == LATIN_PREFIX)
+    # A form equal to its key is not recorded: snippets always look for the key itself too.
+    return keys, tuple((k, form) for k in keys if k != form)
+
+
+def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[str, str]],
+          pos_base: int = 0, off: int = 0, src: str | None = None) -> int | None:
+    """``analyze(text, lang)`` (keys filtered by ``mode``) appended to ``out`` with positions shifted by
+    ``pos_base`` and offsets by ``off``, its forms added to ``forms``; the last position written, or None.
+
+    ``text`` is ``src[off:]`` (a paragraph of ``src``) when ``src`` is given: forms are read from ``src``."""
+    norm = normalize_text(text)
+    entries = _word_entries(lang, mode)
+    keys, ints = out.keys, out.ints
+    if norm != text:
+        # Offsets index the normalised text but forms come from the text given (as ``_collect`` read them).
+        src = text if src is None else src
+        last = None
+        for pos, m in enumerate(_WORD.finditer(norm)):
+            start, end = m.span()
+            ks, pairs = _entry(m.group(0), lang, mode, fold_token(src[start + off:end + off]))
+            if ks:
+                last = pos + pos_base
+                keys.extend(ks)
+                ints.extend((last, start + off, end + off) * len(ks))
+                forms.update(pairs)
+        return last
+    # The warm path: a dict look-up per word form, the keys and (pos, start, end) appended, no objects made.
+    # (Doing every step with ``map`` over the whole text measured no faster: the regex's match objects, the
+    # look-up and the appends are the cost either way.) ``text`` is ``src[off:off + len(text)]``: matching
+    # ``src`` within those bounds gives the same words (no anchors or look-behind) with offsets into ``src``.
+    get = entries.get
+    add_forms = forms.update
+    last = None
+    matches = _WORD.finditer(text) if src is None else _WORD.finditer(src, off, off + len(text))
+    for pos, m in enumerate(matches, pos_base):
+        word = m.group()
+        e = get(word)
+        if e is None:
+            e = entries[word] = _entry(word, lang, mode, fold_token(word))
+        ks, pairs = e
+        if ks:
+            last = pos
+            if len(ks) == 1:
+                keys.append(ks[0])
+                ints.extend((pos, *m.span()))
+            else:
+                keys.extend(ks)
+                ints.extend((pos, *m.span()) * len(ks))
+            if pairs:
+                add_forms(pairs)
+    return last
+
+
+def _scan_text(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[str, str]],
+               pos_base: int = 0) -> int | None:
+    """``analyze_text`` of the normalised ``text`` (a language per paragraph, a position gap between
+    paragraphs) appended like ``_scan``; the last position written, or None."""
+    last = None
+    for start, para in split_paragraphs(text):
+        lang_ = detect_language(para, lang) if len(para) > 40 else lang
+        p = _scan(para, lang_ or lang, mode, out, forms, pos_base, start, text)
+        if p is not None:
+            last = p
+            pos_base = p + 2          # a gap: phrases never span paragraphs
+    return last
+
+
+def _analyze_fields(doc: IndexDocument, forms: set[tuple[str, str]]) -> dict[str, PackedTerms]:
     lang = doc.language or "ru"
-    title_terms: list[Term] = []
-    for tl, title in doc.titles.items():
-        text = normalize_text(title)
-        title_terms.extend(_collect(forms, analyze(text, tl if tl in ("ru", "kk", "en") else lang), text))
-    abstract_terms: list[Term] = []
-    for al, abstract in doc.abstracts.items():
-        abstract_terms.extend(_collect(forms, analyze_text(abstract, al if al in ("ru", "kk", "en") else lang),
-                                       normalize_text(abstract)))
-    keyword_terms: list[Term] = []
+    title = PackedTerms()
+    for tl, text in doc.titles.items():
+        _scan(normalize_text(text), tl if tl in ("ru", "kk", "en") else lang, _ALL, title, forms)
+    abstract = PackedTerms()
+    for al, text in doc.abstracts.items():
+        _scan_text(normalize_text(text), al if al in ("ru", "kk", "en") else lang, _ALL, abstract, forms)
+    keywords = PackedTerms()
     for kw in doc.keywords:
-        text = normalize_text(kw)
-        keyword_terms.extend(_collect(forms, analyze(text, detect_language(kw, lang) or lang), text))
-    author_terms: list[Term] = []
+        _scan(normalize_text(kw), detect_language(kw, lang) or lang, _ALL, keywords, forms)
+    authors = PackedTerms()
     for name in doc.authors:
         text = normalize_text(name)
-        author_terms.extend(_collect(forms, analyze(text, "ru"), text))
-        author_terms.extend(_collect(forms, [t for t in analyze(text, "kk") if t.key.startswith("~")], text))
-    body_terms: list[Term] = []
+        _scan(text, "ru", _ALL, authors, forms)
+        _scan(text, "kk", _ONLY_LATIN, authors, forms)
+    body = PackedTerms()
     pos_base = 0
     for _page_no, text in doc.pages:
-        page_terms = _collect(forms, analyze_text(text, lang, latin_keys=False), normalize_text(text))
-        body_terms.extend(Term(t.key, t.pos + pos_base, t.start, t.end) for t in page_terms)
-        if page_terms:
-            pos_base += page_terms[-1].pos + 2
-    return {"title": title_terms, "abstract": abstract_terms, "keywords": keyword_terms,
-            "authors": author_terms, "body": body_terms}
+        last = _scan_text(normalize_text(text), lang, _NO_LATIN, body, forms, pos_base)
+        if last is not None:
+            pos_base = last + 2
+    return {"title": title, "abstract": abstract, "keywords": keywords, "authors": authors, "body": body}
 
 
-def _packed_terms(doc: IndexDocument) -> tuple[dict[str, list[tuple[str, int, int, int]]], list[tuple[str, str]]]:
-    """A child process's work: the analysis as plain tuples (much cheaper to pickle than objects)."""
+def _packed_terms(doc: IndexDocument) -> tuple[dict[str, PackedTerms], list[tuple[str, str]]]:
+    """A child process's work: the analysis as ``PackedTerms`` (a key list and an int array per field)."""
     forms: set[tuple[str, str]] = set()
-    fields = _analyze_fields(doc, forms)
-    return {name: [(t.key, t.pos, t.start, t.end) for t in terms] for name, terms in fields.items()}, list(forms)
+    return _analyze_fields(doc, forms), list(forms)
 
 
 class ParallelAnalyzer:
@@ -158,8 +235,7 @@ class ParallelAnalyzer:
 
         for packed, forms in self._pool.imap(_packed_terms, feed(), chunksize):
             d = pending.pop(0)
-            yield replace(d, terms={name: [Term(*t) for t in items] for name, items in packed.items()},
-                          forms=frozenset(forms))
+            yield replace(d, terms=packed, forms=frozenset(forms))
 
 
 _LINE_WORDS = re.compile(r"[^\W\d_]+")

@@ -32,7 +32,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
-from .analysis import Term
+from .analysis import Term, term_columns, term_keys
 from .analysis.normalize import fold_token, normalize_text
 from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, clause_key_sets,
                       exact_filters, only_stopwords, year_range)
@@ -135,12 +135,13 @@ def document_vectors(fields: dict[str, list[Term]]) -> tuple[str, list[str]]:
         if name == "body":
             body_offset = offset
         top = offset
-        for t in terms:
-            if not _usable(t.key):
+        keys, positions, _starts, _ends = term_columns(terms)
+        for key, pos in zip(keys, positions):
+            if not _usable(key):
                 continue
-            p = offset + t.pos + 1
+            p = offset + pos + 1
             top = max(top, p)
-            entries.setdefault(t.key, []).append((p if p <= LAST_REAL_POS else MAX_POS, weight))
+            entries.setdefault(key, []).append((p if p <= LAST_REAL_POS else MAX_POS, weight))
         offset = top + 1
     # A tsvector holds at most 1 MB: a huge volume keeps fewer positions per key, then none for body-only
     # keys, and as a last resort loses its rarest body-only keys (phrases still reach them via passages).
@@ -194,7 +195,7 @@ def _row(d: IndexDocument) -> _Row:
     langs = {d.language} | set(d.titles) | set(d.abstracts)
     return _Row(id=int(d.id), tsv=tsv, authors_tsv=field_vector(fields["authors"]),
                 keywords_tsv=field_vector(fields["keywords"]), passages=passages,
-                keys={t.key for ts in fields.values() for t in ts if _usable(t.key)},
+                keys={k for ts in fields.values() for k in term_keys(ts) if _usable(k)},
                 year=int(d.year) if d.year else None, added=d.added,
                 lang=sorted(x for x in langs if x), kind=d.kind or "article",
                 collection=str(d.collection_id) if d.collection_id else None,

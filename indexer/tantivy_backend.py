@@ -16,6 +16,7 @@ from typing import Iterable
 
 import tantivy
 
+from .analysis import term_columns, term_keys
 from .analysis.normalize import fold_token, normalize_text
 from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSearch, Filters, Hit, SearchIndexError,
                       SearchResult, clause_key_sets, clause_weight, exact_filters, only_stopwords, year_range)
@@ -93,7 +94,7 @@ class TantivyBackend(CachedSearch):
         for name, terms in fields.items():
             if not terms:
                 continue
-            tokens = [tantivy.Token(t.key, t.pos, t.start, t.end) for t in terms]
+            tokens = list(map(tantivy.Token, *term_columns(terms)))   # no Python code per term
             doc.add_pre_tokenized_text(name, tantivy.PreTokenizedString("", tokens))
         langs = {d.language} | set(d.titles) | set(d.abstracts)
         for lang in sorted(x for x in langs if x):
@@ -124,7 +125,8 @@ class TantivyBackend(CachedSearch):
             try:
                 for d in docs:
                     fields, doc_forms = analyzed(d)
-                    keys.update(t.key for ts in fields.values() for t in ts)
+                    for ts in fields.values():
+                        keys.update(term_keys(ts))
                     forms |= doc_forms
                     w.delete_documents_by_term("uid", str(int(d.id)))
                     w.add_document(self._document(d, fields))

@@ -17,6 +17,7 @@ from whoosh.searching import ResultsPage
 from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSearch, Filters, Hit, SearchIndexError,
                       SearchResult, clause_key_sets, clause_weight, encode_terms, exact_filters, only_stopwords,
                       year_range)
+from .analysis import term_keys
 from .documents import IndexDocument, analyzed
 from .query import BRIDGED, BridgedPhrase, Clause, ParsedQuery, Word
 from .speller import suggest as suggest_words
@@ -181,7 +182,8 @@ class WhooshBackend(CachedSearch):
             try:
                 for d in docs:
                     terms, doc_forms = analyzed(d)
-                    keys.update(t.key for ts in terms.values() for t in ts)
+                    for ts in terms.values():
+                        keys.update(term_keys(ts))
                     forms |= doc_forms
                     w.update_document(**self._fields(d, terms))
                 w.commit()

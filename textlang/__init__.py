@@ -59,8 +59,15 @@ def warm_up() -> None:
     _langid()
 
 
+_CYR_CHAR = re.compile("[\u0400-\u04ff\u0259\u018f]")
+_KK_STRONG_CHAR = re.compile("[" + "".join(sorted(_KK_STRONG)) + "]")
+_UK_ONLY_CHAR = re.compile("[" + "".join(sorted(_UK_ONLY)) + "]")
+_UK_WORD_CHAR = re.compile("[" + "".join(sorted(_UK_ONLY | set("іІ"))) + "]")
+_KK_CYR_CHAR = re.compile("[" + "".join(sorted(_KK_CYR)) + "]")
+
+
 def _is_cyrillic(word: str) -> bool:
-    return any("\u0400" <= ch <= "\u04ff" or ch in "\u0259\u018f" for ch in word)
+    return _CYR_CHAR.search(word) is not None
 
 
 def _classify(sample: str) -> str:
@@ -87,14 +94,16 @@ def _latin_language(words: list[str]) -> str:
 
 def _kazakh_by_letters(cyr_words: list[str]) -> tuple[str | None, float]:
     """("kk" | "" | None, share of words with a Kazakh letter): None when the letters alone do not decide."""
-    strong = sum(1 for w in cyr_words for ch in w if ch in _KK_STRONG)
-    if not strong and any(ch in _UK_ONLY for w in cyr_words for ch in w):
+    # Regular expressions, not loops over characters: this runs for every paragraph of an index build.
+    joined = " ".join(cyr_words)
+    strong = _KK_STRONG_CHAR.search(joined) is not None
+    if not strong and _UK_ONLY_CHAR.search(joined):
         # Ukrainian (і, ї, є, ґ in many words, no Kazakh letter): none of the archive's languages. A Russian
         # text that quotes a Ukrainian reference or running footer has them in a few words only.
-        uk_words = sum(1 for w in cyr_words if any(ch in _UK_ONLY or ch in "іІ" for ch in w))
+        uk_words = sum(1 for w in cyr_words if _UK_WORD_CHAR.search(w))
         if uk_words / max(len(cyr_words), 1) >= _UK_WORDS_SURE:
             return "", 0.0
-    kk_words = sum(1 for w in cyr_words if any(ch in _KK_CYR for ch in w))
+    kk_words = sum(1 for w in cyr_words if _KK_CYR_CHAR.search(w)) if _KK_CYR_CHAR.search(joined) else 0
     share = kk_words / max(len(cyr_words), 1)
     if (share >= _KK_WORDS_SURE and kk_words >= 2) or (kk_words == 1 and len(cyr_words) <= 3):
         return "kk", share  # clearly Kazakh, or a heading of two or three words, one of them Kazakh-only
@@ -106,6 +115,10 @@ def _cyrillic_language(text: str, cyr_words: list[str], cyr: int, lat: int) -> s
     decided, share = _kazakh_by_letters(cyr_words)
     if decided is not None:
         return decided
+    if share <= _KK_WORDS_NONE and cyr > lat:
+        # Every answer of py3langid gives "ru" here (see below), so it is not asked: most Russian paragraphs
+        # of an index build end here, and the classifier was a third of their analysis.
+        return "ru"
     lang = _classify(text[:_SAMPLE])
     if lang == "kk" and share <= _KK_WORDS_NONE:
         return "ru"      # py3langid's Kazakh without a single Kazakh letter: Russian (or Kyrgyz) text
@@ -120,8 +133,9 @@ def detect_language(text: str, default: str = "") -> str:
     if not text:
         return default
     words = _WORD.findall(text[:_SAMPLE])
-    cyr_words = [w for w in words if _is_cyrillic(w)]
-    lat_words = [w for w in words if not _is_cyrillic(w)]
+    search = _CYR_CHAR.search
+    cyr_words = [w for w in words if search(w)]
+    lat_words = [w for w in words if not search(w)] if len(cyr_words) < len(words) else []
     cyr = sum(len(w) for w in cyr_words)
     lat = sum(len(w) for w in lat_words)
     if cyr + lat < _MIN_LETTERS:

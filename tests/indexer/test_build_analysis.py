@@ -1,0 +1,175 @@
+"""The one-pass analysis of an index build (``indexer.documents._analyze_fields``) against its definition.
+
+The definition below is the analysis as it was written before the build was made cheap: ``analyze`` and
+``analyze_text`` per field, ``_collect`` for the (key, surface form) pairs, positions shifted per paragraph and
+per page. Every field's keys, positions and offsets and the forms must stay identical, on texts written here
+(mixed scripts, hyphens, abbreviations, Latin Kazakh, empty fields), on synthetic articles and on corpus texts.
+"""
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from support import CORPUS
+
+from indexer.analysis import PackedTerms, Term, analyze, normalize_text, term_columns, term_keys
+from indexer.analysis.language import detect_language
+from indexer.analysis.normalize import fold_token
+from indexer.documents import IndexDocument, ParallelAnalyzer, _analyze_fields, _packed_terms, analyzed
+from indexer.documents import analyze_text as _old_analyze_text
+
+
+# ----------------------------------------------------------------------------- the definition (unchanged)
+# ``analyze_text`` (indexer.documents, public and unchanged) is the per-paragraph part of it.
+def _old_collect(forms, terms, text):
+    seen = {}
+    for key, _pos, start, end in terms:
+        form = seen.get((start, end))
+        if form is None:
+            form = seen[(start, end)] = fold_token(text[start:end])
+        if form != key:
+            forms.add((key, form))
+    return terms
+
+
+def _old_analyze_fields(doc, forms):
+    lang = doc.language or "ru"
+    title_terms = []
+    for tl, title in doc.titles.items():
+        text = normalize_text(title)
+        title_terms.extend(_old_collect(forms, analyze(text, tl if tl in ("ru", "kk", "en") else lang), text))
+    abstract_terms = []
+    for al, abstract in doc.abstracts.items():
+        abstract_terms.extend(_old_collect(forms, _old_analyze_text(abstract, al if al in ("ru", "kk", "en") else lang),
+                                           normalize_text(abstract)))
+    keyword_terms = []
+    for kw in doc.keywords:
+        text = normalize_text(kw)
+        keyword_terms.extend(_old_collect(forms, analyze(text, detect_language(kw, lang) or lang), text))
+    author_terms = []
+    for name in doc.authors:
+        text = normalize_text(name)
+        author_terms.extend(_old_collect(forms, analyze(text, "ru"), text))
+        author_terms.extend(_old_collect(forms, [t for t in analyze(text, "kk") if t.key.startswith("~")], text))
+    body_terms = []
+    pos_base = 0
+    for _page_no, text in doc.pages:
+        page_terms = _old_collect(forms, _old_analyze_text(text, lang, latin_keys=False), normalize_text(text))
+        body_terms.extend(Term(t.key, t.pos + pos_base, t.start, t.end) for t in page_terms)
+        if page_terms:
+            pos_base += page_terms[-1].pos + 2
+    return {"title": title_terms, "abstract": abstract_terms, "keywords": keyword_terms,
+            "authors": author_terms, "body": body_terms}
+
+
+def _assert_same(doc):
+    old_forms, new_forms = set(), set()
+    old = _old_analyze_fields(doc, old_forms)
+    new = _analyze_fields(doc, new_forms)
+    assert list(new) == list(old)
+    for name in old:
+        assert isinstance(new[name], PackedTerms)
+        assert list(new[name]) == old[name], (doc.id, name)
+        assert len(new[name]) == len(old[name]) and new[name] == old[name]
+    assert new_forms == old_forms, doc.id
+    # What a child hands over survives pickling unchanged.
+    packed, forms = pickle.loads(pickle.dumps(_packed_terms(doc), protocol=pickle.HIGHEST_PROTOCOL))
+    assert {n: list(t) for n, t in packed.items()} == old and set(forms) == old_forms
+
+
+WRITTEN = [
+    IndexDocument(id=1, language="ru", titles={"ru": "Языковая политика Казахстана", "kk": "Тіл саясаты"},
+                  abstracts={"ru": "Об отношениях АНК-а и МОН-а.\n\nҚазақстанның ақындары туралы мақала, "
+                                   "бұл абзац қазақ тілінде жазылған және ұзын.\n\nЕщё один абзац, ёлка."},
+                  keywords=("миграция", "Qazaqstan tarihy", "социально-экономический"),
+                  authors=("Иванов А.Б.", "Нұрланов Ержан", "Saparov Ermek"),
+                  pages=((1, "Текст страницы с ЮНЕСКО-ның и АНКа, 2021 год.\n\n\n"),
+                         (2, ""), (3, "  \n\n  "), (4, "Aлматы — Latin A inside; Ə schwa here: Əлем\u00adнің мəні."),
+                         (5, "Қазақстан Республикасы Білім және ғылым министрлігі бекіткен бағдарлама "
+                             "бойынша оқытылады.\n\nМежэтнические отношения в Алматы, 1990-е годы.\n"
+                             "Kazakhstan's policy, English words, e-mail x-y-z ---"))),
+    IndexDocument(id=2, language="kk", titles={"en": "A title", "xx": "Бірдеңе"}, abstracts={},
+                  keywords=(), authors=(), pages=((1, "бала мектепке барды\n\nБала"),)),
+    IndexDocument(id=3, language="", titles={}, abstracts={"ru": ""}, pages=()),
+    # Combining marks: the normalised paragraph differs from the normalised page (forms read from the page).
+    IndexDocument(id=4, language="ru", titles={"ru": "y\u0306ear Aлма\u0301ты"},
+                  pages=((1, "Оy\u0306 y\u0306ear и Cа\u0301мара\n\nпоследний y\u0306 абзац"),)),
+]
+
+
+@pytest.mark.parametrize("doc", WRITTEN, ids=lambda d: str(d.id))
+def test_written_texts_analyse_as_defined(doc):
+    _assert_same(doc)
+
+
+@pytest.mark.corpus
+def test_synthetic_articles_analyse_as_defined():
+    if not (CORPUS / "text").is_dir():
+        pytest.skip("shared corpus absent")
+    from bench.synth import Synth, to_index_document
+
+    synth = Synth(seed=5, words=1200, page_words=300)
+    for i in range(40):
+        _assert_same(to_index_document(synth.article(i)))
+
+
+@pytest.mark.corpus
+def test_corpus_texts_analyse_as_defined():
+    folder = CORPUS / "text"
+    if not folder.is_dir():
+        pytest.skip("shared corpus absent")
+    n = 0
+    for path in sorted(folder.glob("*.txt")) + sorted(folder.glob("*.conllu")):
+        text = path.read_text(encoding="utf-8", errors="replace")[:60_000]
+        lang = "kk" if path.name.startswith("kk") else "ru"
+        lines = text.splitlines()
+        pages = tuple((i + 1, "\n".join(lines[j:j + 40])) for i, j in enumerate(range(0, len(lines), 40)))
+        _assert_same(IndexDocument(id=100 + n, language=lang, titles={lang: lines[0] if lines else ""},
+                                   abstracts={lang: "\n\n".join(lines[1:8])}, keywords=tuple(lines[8:11]),
+                                   authors=tuple(lines[11:13]), pages=pages))
+        n += 1
+    assert n
+
+
+def test_packed_terms_behave_as_a_term_list():
+    terms = [Term("а", 0, 0, 1), Term("б", 2, 3, 5), Term("~b", 2, 3, 5)]
+    packed = PackedTerms.of(terms)
+    assert list(packed) == terms and packed == terms and len(packed) == 3
+    assert packed[1] == terms[1] and packed[-1] == terms[-1] and packed[1:] == terms[1:]
+    with pytest.raises(IndexError):
+        packed[3]
+    assert [list(c) for c in term_columns(packed)] == [list(c) for c in term_columns(terms)]
+    assert list(term_keys(packed)) == term_keys(terms) == ["а", "б", "~b"]
+    assert pickle.loads(pickle.dumps(packed)) == packed and not PackedTerms()
+
+
+def test_parallel_analyzer_hands_over_the_same_terms():
+    with ParallelAnalyzer(2) as pa:
+        docs = list(pa.analyzed(iter(WRITTEN)))
+    for d, orig in zip(docs, WRITTEN):
+        forms = set()
+        old = _old_analyze_fields(orig, forms)
+        terms, got_forms = analyzed(d)
+        assert {n: list(t) for n, t in terms.items()} == old and got_forms == frozenset(forms)
+
+
+def test_forms_come_from_the_field_text_when_normalising_a_paragraph_changes_it(monkeypatch):
+    # ``normalize_text`` is idempotent on every text we know; were it not, offsets index the paragraph normalised
+    # again while forms are read from the normalised field text. A stand-in that changes one ж a call shows it.
+    import indexer.analysis as analysis
+    import indexer.documents as documents
+
+    real = analysis.normalize_text
+
+    def once_more(text):
+        return real(text).replace("ж", "ш", 1)
+
+    for module in (analysis, documents, globals()):
+        if isinstance(module, dict):
+            monkeypatch.setitem(module, "normalize_text", once_more)
+        else:
+            monkeypatch.setattr(module, "normalize_text", once_more)
+    _assert_same(IndexDocument(id=9, language="ru", titles={"ru": "жук жаба жир"},
+                               abstracts={"ru": "жук и жаба\n\nещё жир и жаба, и жук"},
+                               pages=((1, "жуки жабы\n\nпро жиры и жабы"), (2, "жук"))))
