@@ -84,7 +84,7 @@ def url_with(**changes) -> str:
     return path + ("?" + _urlencode(args) if args else "")
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)       # a page's own few values; small, as readers' queries fill it too
 def _quote(value: str) -> str:
     return quote_plus(value)
 
