@@ -86,6 +86,16 @@ _HITS = (select(Publication)
 _PAGES = (select(PublicationPage.publication_id, PublicationPage.number, PublicationPage.printed, PublicationPage.text)
           .where(PublicationPage.publication_id.in_(bindparam("ids", expanding=True)))
           .order_by(PublicationPage.publication_id, PublicationPage.number))
+# The same for chosen pages, as publication id x PAGE_SPAN + page number: the id list lets the database seek its
+# index (a row-value IN makes SQLite scan the whole index), the number picks the pages whose text is read.
+PAGE_SPAN = 1_000_000            # more pages than any publication has
+_PAGES_AT = (select(PublicationPage.publication_id, PublicationPage.number, PublicationPage.printed,
+                    PublicationPage.text)
+             .where(PublicationPage.publication_id.in_(bindparam("ids", expanding=True)),
+                    (PublicationPage.publication_id * PAGE_SPAN + PublicationPage.number)
+                    .in_(bindparam("pages", expanding=True)))
+             .order_by(PublicationPage.publication_id, PublicationPage.number))
+SNIPPET_PAGES = 6                # pages of one hit its passages are chosen from (those holding most query words)
 
 # Per backend (so two archives in one process never share entries): (generation, id, keys) -> snippets.
 _snippet_caches: "weakref.WeakKeyDictionary[object, OrderedDict]" = weakref.WeakKeyDictionary()
@@ -199,16 +209,26 @@ def _snippets(archive, session: Session, result: SearchResult,
     if not todo:
         return out
     skip = _volume_article_pages(session, [pid for pid in todo if pubs[pid].kind == "volume"])
-    pages_of: dict[int, list[tuple[int, str, str]]] = {}
-    # One query for the page text of every hit on this page (not one per hit).
-    for pid, number, printed, text_ in session.execute(_PAGES, {"ids": todo}):
-        if number not in skip.get(pid, ()):
-            pages_of.setdefault(pid, []).append((number, printed or "", text_))
     store = getattr(archive.search, "forms", None)
     form_keys = store.form_keys(keys) if store is not None else {}
+    # The index keeps a filter of each page's keys: only the pages that may hold the query are read (a long
+    # article's other pages are neither read nor searched). A hit without filters has every page read.
+    chosen: dict[int, list[int]] = {}
+    if form_keys and keys:
+        for pid, numbers in store.page_candidates(todo, keys).items():   # type: ignore[union-attr]
+            chosen[pid] = [n for n in numbers if n not in skip.get(pid, ())][:SNIPPET_PAGES]
+    pages_of: dict[int, list[tuple[int, str, str]]] = {}
+    # One query for the page text of every hit on this page (not one per hit), one more for chosen pages.
+    whole = [pid for pid in todo if not chosen.get(pid)]
+    at = [pid * PAGE_SPAN + n for pid, numbers in chosen.items() for n in numbers if 0 < n < PAGE_SPAN]
+    rows = list(session.execute(_PAGES, {"ids": whole})) if whole else []
+    rows += session.execute(_PAGES_AT, {"ids": [p for p in chosen if chosen[p]], "pages": at}) if at else []
+    for pid, number, printed, text_ in rows:
+        if number not in skip.get(pid, ()):
+            pages_of.setdefault(pid, []).append((number, printed or "", text_))
 
     def find(pub: Publication, pages: list[tuple[int, str]]) -> list[Snippet]:
-        if not keys:
+        if not keys or chosen.get(pub.id) == []:         # its filters say no page holds a query key
             return []
         if form_keys:
             return snippets_from_forms(form_keys, pages)

@@ -266,12 +266,12 @@ def build(name: str, synth: Synth, n: int, folder: Path, dsn: str, fts: Fts5Refe
 
     def timed_analyzed(doc):
         t = time.perf_counter()
-        terms, forms = real(doc)
+        terms, forms, pages = real(doc)
         analysis[0] += time.perf_counter() - t
         tokens[0] += sum(len(v) for v in terms.values())
         if fts is not None:
             fts.add(doc, terms)
-        return terms, forms
+        return terms, forms, pages
 
     patched = getattr(module, "analyzed", None) is real
     if patched:

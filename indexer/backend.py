@@ -118,10 +118,16 @@ class CachedSearch:
         self.speller = SpellerStore(Path(folder) / "speller" if folder else None, self._vocabulary)
         self.forms = FormStore(Path(folder) if folder else None)
 
-    def _written(self, keys: set[str], forms: set[tuple[str, str]]) -> None:
-        """Keep the speller and the forms in step with a committed write."""
+    def _written(self, keys: set[str], forms: set[tuple[str, str]],
+                 pages: dict[int, tuple[tuple[int, bytes], ...]] | None = None) -> None:
+        """Keep the speller, the forms and the page filters in step with a committed write."""
         self.speller.added(keys)
         self.forms.add(forms)
+        self.forms.set_pages(pages or {})
+
+    def _removed(self, ids: list[int]) -> None:
+        """Keep the page filters in step with a committed removal."""
+        self.forms.drop_pages(ids)
 
     def _cleared(self) -> None:
         self.speller.cleared()

@@ -12,6 +12,7 @@ from . import analysis as _analysis
 from .analysis import _WORD, LATIN_PREFIX, PackedTerms, Term, analyze, normalize_text, split_paragraphs, token_keys
 from .analysis.language import detect_language
 from .analysis.normalize import fold_token
+from .forms import page_filter
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class IndexDocument:
     # Pre-computed analysis (``ParallelAnalyzer``); None: ``field_terms`` analyses on demand.
     terms: dict[str, Sequence[Term]] | None = field(default=None, compare=False, repr=False)
     forms: frozenset[tuple[str, str]] | None = field(default=None, compare=False, repr=False)
+    page_filters: tuple[tuple[int, bytes], ...] | None = field(default=None, compare=False, repr=False)
 
 
 def analyze_text(text: str, default_lang: str, latin_keys: bool = True) -> list[Term]:
@@ -59,15 +61,16 @@ def field_terms(doc: IndexDocument) -> dict[str, list[Term]]:
     return analyzed(doc)[0]
 
 
-def analyzed(doc: IndexDocument) -> tuple[dict[str, list[Term]], frozenset[tuple[str, str]]]:
-    """The terms of every field and the (key, surface form) pairs they came from (for snippets)."""
-    if doc.terms is not None and doc.forms is not None:
-        return doc.terms, doc.forms
+def analyzed(doc: IndexDocument) -> tuple[dict[str, list[Term]], frozenset[tuple[str, str]],
+                                          tuple[tuple[int, bytes], ...]]:
+    """The terms of every field, the (key, surface form) pairs they came from and the key filter of each
+    body page (``forms.page_filter``): what snippets need to find passages without analysis."""
+    if doc.terms is not None and doc.forms is not None and doc.page_filters is not None:
+        return doc.terms, doc.forms, doc.page_filters
     forms: set[tuple[str, str]] = set()
-    terms = doc.terms if doc.terms is not None else _analyze_fields(doc, forms)
-    if doc.terms is not None:
-        _analyze_fields(doc, forms)
-    return terms, frozenset(forms)
+    pages: list[tuple[int, bytes]] = []
+    terms = _analyze_fields(doc, forms, pages)
+    return (doc.terms if doc.terms is not None else terms), frozenset(forms), tuple(pages)
 
 
 # The analysis of an index build, in one pass per text: the same terms (keys, positions, offsets) and forms as
@@ -166,7 +169,9 @@ def _scan_text(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tup
     return last
 
 
-def _analyze_fields(doc: IndexDocument, forms: set[tuple[str, str]]) -> dict[str, PackedTerms]:
+def _analyze_fields(doc: IndexDocument, forms: set[tuple[str, str]],
+                    pages: list[tuple[int, bytes]] | None = None) -> dict[str, PackedTerms]:
+    """The terms of every field; the forms are added to ``forms`` and each body page's key filter to ``pages``."""
     lang = doc.language or "ru"
     title = PackedTerms()
     for tl, text in doc.titles.items():
@@ -184,17 +189,22 @@ def _analyze_fields(doc: IndexDocument, forms: set[tuple[str, str]]) -> dict[str
         _scan(text, "kk", _ONLY_LATIN, authors, forms)
     body = PackedTerms()
     pos_base = 0
-    for _page_no, text in doc.pages:
+    for page_no, text in doc.pages:
+        first = len(body.keys)
         last = _scan_text(normalize_text(text), lang, _NO_LATIN, body, forms, pos_base)
+        if pages is not None:
+            pages.append((int(page_no), page_filter(body.keys[first:])))
         if last is not None:
             pos_base = last + 2
     return {"title": title, "abstract": abstract, "keywords": keywords, "authors": authors, "body": body}
 
 
-def _packed_terms(doc: IndexDocument) -> tuple[dict[str, PackedTerms], list[tuple[str, str]]]:
+def _packed_terms(doc: IndexDocument) -> tuple[dict[str, PackedTerms], list[tuple[str, str]],
+                                               list[tuple[int, bytes]]]:
     """A child process's work: the analysis as ``PackedTerms`` (a key list and an int array per field)."""
     forms: set[tuple[str, str]] = set()
-    return _analyze_fields(doc, forms), list(forms)
+    pages: list[tuple[int, bytes]] = []
+    return _analyze_fields(doc, forms, pages), list(forms), pages
 
 
 class ParallelAnalyzer:
@@ -233,9 +243,9 @@ class ParallelAnalyzer:
                 pending.append(d)
                 yield d
 
-        for packed, forms in self._pool.imap(_packed_terms, feed(), chunksize):
+        for packed, forms, pages in self._pool.imap(_packed_terms, feed(), chunksize):
             d = pending.pop(0)
-            yield replace(d, terms=packed, forms=frozenset(forms))
+            yield replace(d, terms=packed, forms=frozenset(forms), page_filters=tuple(pages))
 
 
 _LINE_WORDS = re.compile(r"[^\W\d_]+")

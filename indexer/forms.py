@@ -3,7 +3,10 @@
 ``озеро`` was indexed from ``озёра``, ``озере``, ``Озеро``...; a snippet for the key ``озеро`` only has to
 find those words in the page text, which one compiled regular expression does in C. The forms live in a
 small SQLite file in the index folder (``forms.sqlite``), written by whichever process indexes and read by
-every process; it only grows (a form of a removed document is still a form of its key).
+every process; they only grow (a form of a removed document is still a form of its key).
+
+The same file keeps a Bloom filter of each body page's keys (``page_filter``), replaced with its document:
+a search reads from the database only the pages of its hits that may hold the query.
 """
 from __future__ import annotations
 
@@ -11,12 +14,52 @@ import logging
 import os
 import sqlite3
 import threading
+import zlib
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping, Sequence
 
 logger = logging.getLogger(__name__)
 
 MAX_FORMS_PER_KEY = 400      # a Kazakh stem has many suffixed forms; more than this is noise
+_BLOOM_MIN_BITS = 256        # a page's key filter: a power of two, at least 8 bits per key (~5% false hits)
+_key_hashes: dict[str, tuple[int, int]] = {}
+
+
+def _hashes(key: str) -> tuple[int, int]:
+    """Two stable hashes of ``key`` (not ``hash()``: it differs between processes)."""
+    h = _key_hashes.get(key)
+    if h is None:
+        if len(_key_hashes) > 200_000:
+            _key_hashes.clear()
+        b = key.encode("utf-8")
+        h = _key_hashes[key] = (zlib.crc32(b), zlib.adler32(b) | 1)
+    return h
+
+
+def page_filter(keys: Iterable[str]) -> bytes:
+    """A Bloom filter of a page's index keys: ``may_hold`` then never misses one, and says yes to a key
+    the page lacks about one time in twenty."""
+    keys = set(keys)
+    bits = _BLOOM_MIN_BITS
+    while bits < 8 * len(keys):
+        bits *= 2
+    out = bytearray(bits // 8)
+    for k in keys:
+        for i, m in _probe(k, bits // 8):
+            out[i] |= m
+    return bytes(out)
+
+
+def _probe(key: str, size: int) -> tuple[tuple[int, int], ...]:
+    """The (byte, bit mask) pairs ``key`` sets in a filter of ``size`` bytes."""
+    mask = size * 8 - 1
+    h1, h2 = _hashes(key)
+    return tuple((p >> 3, 1 << (p & 7)) for p in (h1 & mask, (h1 + h2) & mask))
+
+
+def may_hold(page: bytes, key: str) -> bool:
+    """Whether the page whose filter is ``page`` may hold ``key`` (False: it certainly does not)."""
+    return all(page[i] & m for i, m in _probe(key, len(page)))
 
 
 class FormStore:
@@ -26,6 +69,7 @@ class FormStore:
         self.path = folder / "forms.sqlite" if folder is not None else None
         self._local = threading.local()
         self._memory: dict[str, set[str]] = {}
+        self._memory_pages: dict[int, list[tuple[int, bytes]]] = {}
 
     def _file_id(self) -> tuple[int, int] | None:
         try:
@@ -53,6 +97,9 @@ class FormStore:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("CREATE TABLE IF NOT EXISTS forms (key TEXT NOT NULL, form TEXT NOT NULL, "
                          "PRIMARY KEY (key, form)) WITHOUT ROWID")
+            # Per document page, a filter of the keys its body text was indexed under (``page_filter``).
+            conn.execute("CREATE TABLE IF NOT EXISTS pages (doc INTEGER NOT NULL, page INTEGER NOT NULL, "
+                         "filter BLOB NOT NULL, PRIMARY KEY (doc, page)) WITHOUT ROWID")
             self._local.conn, self._local.pid, self._local.file = conn, os.getpid(), self._file_id()
         return conn
 
@@ -113,9 +160,65 @@ class FormStore:
                 out.setdefault(f, set()).add(key)
         return out
 
+    def set_pages(self, filters: Mapping[int, Sequence[tuple[int, bytes]]]) -> None:
+        """Replace the page filters of each document in ``filters`` (after the index commit)."""
+        if not filters:
+            return
+        if self.path is None:
+            for doc, pages in filters.items():
+                self._memory_pages[int(doc)] = list(pages)
+            return
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany("DELETE FROM pages WHERE doc = ?", [(int(d),) for d in filters])
+            conn.executemany("INSERT INTO pages (doc, page, filter) VALUES (?, ?, ?)",
+                             [(int(d), int(n), f) for d, pages in filters.items() for n, f in pages])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def drop_pages(self, docs: Iterable[int]) -> None:
+        """Forget the page filters of removed documents."""
+        docs = [int(d) for d in docs]
+        if self.path is None:
+            for d in docs:
+                self._memory_pages.pop(d, None)
+        elif docs and self.path.exists():
+            self._conn().executemany("DELETE FROM pages WHERE doc = ?", [(d,) for d in docs])
+
+    def page_candidates(self, docs: Iterable[int], keys: Iterable[str]) -> dict[int, list[int]]:
+        """Per document of ``docs`` with recorded page filters: its pages that may hold one of ``keys``, those
+        that may hold the most of them first, then in page order (an empty list: no page holds any).
+        Documents without filters (indexed before they were recorded) are absent."""
+        docs = sorted({int(d) for d in docs})
+        keys = sorted(set(keys))
+        rows: list[tuple[int, int, bytes]] = []
+        if self.path is None:
+            rows = [(d, n, f) for d in docs for n, f in self._memory_pages.get(d, ())]
+        elif docs and self.path.exists():
+            marks = ",".join("?" * len(docs))            # only placeholders are formatted in; values are bound
+            rows = self._conn().execute(
+                f"SELECT doc, page, filter FROM pages WHERE doc IN ({marks})", docs).fetchall()  # nosec B608
+        scored: dict[int, list[tuple[int, int]]] = {}
+        probes: dict[int, list[tuple[tuple[int, int], ...]]] = {}    # filter size -> each key's (byte, bit)s
+        for d, n, f in rows:
+            size = len(f)
+            bits = probes.get(size)
+            if bits is None:
+                bits = probes[size] = [_probe(k, size) for k in keys]
+            held = sum(1 for probe in bits if all(f[i] & m for i, m in probe))
+            found = scored.setdefault(d, [])
+            if held:
+                found.append((-held, n))
+        return {d: [n for _h, n in sorted(found)] for d, found in scored.items()}
+
     def clear(self) -> None:
-        """Forget every form (the index was emptied)."""
+        """Forget every form and page filter (the index was emptied)."""
         if self.path is None:
             self._memory.clear()
+            self._memory_pages.clear()
         elif self.path.exists():
             self._conn().execute("DELETE FROM forms")
+            self._conn().execute("DELETE FROM pages")

@@ -84,6 +84,7 @@ class _Row:
     group_id: int
     secondary: bool
     forms: frozenset[tuple[str, str]]
+    pages: tuple[tuple[int, bytes], ...]
 
 
 # --------------------------------------------------------------------------- literals
@@ -190,7 +191,7 @@ def field_vector(terms: Sequence[Term]) -> str:
 
 
 def _row(d: IndexDocument) -> _Row:
-    fields, forms = analyzed(d)
+    fields, forms, pages = analyzed(d)
     tsv, passages = document_vectors(fields)
     langs = {d.language} | set(d.titles) | set(d.abstracts)
     return _Row(id=int(d.id), tsv=tsv, authors_tsv=field_vector(fields["authors"]),
@@ -200,7 +201,8 @@ def _row(d: IndexDocument) -> _Row:
                 lang=sorted(x for x in langs if x), kind=d.kind or "article",
                 collection=str(d.collection_id) if d.collection_id else None,
                 topics=list(dict.fromkeys(d.topics)), persons=[str(p) for p in dict.fromkeys(d.person_ids)],
-                group_id=int(d.group_id or d.id), secondary=bool(d.group_id and d.group_id != d.id), forms=forms)
+                group_id=int(d.group_id or d.id), secondary=bool(d.group_id and d.group_id != d.id), forms=forms,
+                pages=pages)
 
 
 # --------------------------------------------------------------------------- queries
@@ -379,13 +381,15 @@ class PostgresBackend(CachedSearch):
             rows[int(d.id)] = _row(d)              # the last version of a repeated id wins
         if rows:
             self._run(lambda conn: self._write(conn, list(rows.values()), list(rows)))
-            self._written({k for r in rows.values() for k in r.keys}, {f for r in rows.values() for f in r.forms})
+            self._written({k for r in rows.values() for k in r.keys}, {f for r in rows.values() for f in r.forms},
+                          {i: r.pages for i, r in rows.items()})
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove documents by id (absent ids are ignored)."""
         ids = sorted({int(i) for i in ids})
         if ids:
             self._run(lambda conn: self._write(conn, [], ids))
+            self._removed(ids)
 
     def _write(self, conn: psycopg.Connection, rows: list[_Row], drop_ids: list[int]) -> None:
         t = self._t

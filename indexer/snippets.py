@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -38,8 +39,8 @@ def _window(matches: list[tuple[int, int, str]], i: int, width: int) -> tuple[in
     return start, end, keys, count
 
 
-def _render(text: str, start: int, end: int, marks: list[tuple[int, int]], width: int) -> str:
-    # Centre the matched span in a window of ``width`` characters, cut at word boundaries.
+def _bounds(text: str, start: int, end: int, width: int) -> tuple[int, int]:
+    """The window of ``width`` characters centred on the matched span ``start:end``, cut at word boundaries."""
     pad = max(0, (width - (end - start)) // 2)
     a = max(0, start - pad)
     b = min(len(text), end + pad)
@@ -49,7 +50,12 @@ def _render(text: str, start: int, end: int, marks: list[tuple[int, int]], width
     if b < len(text):
         sp = text.rfind(" ", end, b)
         b = sp if sp != -1 else b
-    out: list[str] = ["…" if a > 0 else ""]
+    return a, b
+
+
+def _markup(text: str, a: int, b: int, marks: list[tuple[int, int]], lead: bool, tail: bool) -> str:
+    """``text[a:b]`` escaped, with the ``marks`` inside it wrapped in ``<mark>``; "…" where text was cut."""
+    out: list[str] = ["…" if lead else ""]
     cur = a
     for s, e in marks:
         if s < a or e > b:
@@ -58,9 +64,14 @@ def _render(text: str, start: int, end: int, marks: list[tuple[int, int]], width
         out.append("<mark>" + html.escape(text[s:e]) + "</mark>")
         cur = e
     out.append(html.escape(text[cur:b]))
-    if b < len(text):
+    if tail:
         out.append("…")
     return " ".join("".join(out).split())
+
+
+def _render(text: str, start: int, end: int, marks: list[tuple[int, int]], width: int) -> str:
+    a, b = _bounds(text, start, end, width)
+    return _markup(text, a, b, marks, a > 0, b < len(text))
 
 
 def key_prefixes(keyset: frozenset[str]) -> tuple[set[str], set[str]]:
@@ -121,31 +132,35 @@ def _matches(keyset: frozenset[str], text: str, lang: str, prefixes: set[str] | 
     return found
 
 
+def _best_window(matches: list[tuple[int, int, str]], width: int) -> tuple[float, int, int]:
+    """(score, start, end) of the best window of ``width`` characters: most distinct keys, then most matches;
+    ``matches`` is sorted in place."""
+    matches.sort()
+    best = None
+    for i in range(len(matches)):
+        s, e, ks, count = _window(matches, i, width)
+        score = len(ks) * 10 + count
+        if best is None or score > best[0]:
+            best = (score, s, e)
+    assert best is not None
+    return float(best[0]), best[1], best[2]
+
+
 def _scan(pages: Sequence[tuple[int, str]], width: int, limit: int,
           match: Callable[[str], list[tuple[int, int, str]]],
-          maybe: Callable[[str], bool] | None = None, keep: int | None = None) -> list[Snippet]:
+          keep: int | None = None) -> list[Snippet]:
     """The best window of each of the first ``limit`` pages with a match; only the ``keep`` best of them
     (by score, then page) are rendered and returned, best first (all of them when ``keep`` is None)."""
     best_of: list[tuple[float, int, str, int, int, list[tuple[int, int, str]]]] = []
     for page_no, raw in pages:
         if len(best_of) >= limit:
             break
-        if maybe is not None and not maybe(raw):
-            continue
         text = normalize_text(raw)
         matches = match(text)
         if not matches:
             continue
-        matches.sort()
-        best = None
-        for i in range(len(matches)):
-            s, e, ks, count = _window(matches, i, width)
-            score = len(ks) * 10 + count
-            if best is None or score > best[0]:
-                best = (score, s, e)
-        assert best is not None
-        score, s, e = best
-        best_of.append((float(score), page_no, text, s, e, matches))
+        score, s, e = _best_window(matches, width)
+        best_of.append((score, page_no, text, s, e, matches))
     best_of.sort(key=lambda b: (-b[0], b[1]))
     found: list[Snippet] = []
     for score, page_no, text, s, e, matches in best_of[:keep]:
@@ -195,6 +210,7 @@ def _lower_pattern(forms: frozenset[str]) -> re.Pattern[str] | None:
 
 
 _DOTTED_I = "\u0130"        # İ: the one letter whose lower case is two characters (i + combining dot)
+_SOFT_HYPHEN = "\u00ad"
 
 
 def _form_spans(forms: frozenset[str], text: str, low: str | None = None) -> Iterable[tuple[int, int]]:
@@ -228,33 +244,55 @@ def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[
 
     ``form_keys`` maps each folded form ("озёрам" -> "озерам") to the query keys it was indexed under. No
     analysis runs: one regular expression finds the forms, so ten hits cost about a millisecond.
+
+    Normalising a whole page costs more than finding the forms in it, so a page is searched as stored and
+    only the passage shown is normalised (its marks found again when that changed it). A page with a soft
+    hyphen, a dotted İ or decomposed letters, where stored positions and forms would not line up, is
+    normalised first. A form hidden by a Latin look-alike letter counts only once its passage is shown.
     """
     forms = frozenset(form_keys)
     pattern = _lower_pattern(forms)
     if pattern is None:
         return []
 
-    seen = ["", ""]                 # the page ``maybe`` just lowered: (raw, lowered)
-
-    def maybe(raw: str) -> bool:
-        if _DOTTED_I in raw:
-            return True
-        seen[0], seen[1] = raw, raw.lower()
-        return pattern.search(seen[1]) is not None
-
-    def match(text: str) -> list[tuple[int, int, str]]:
+    def spans(text: str, low: str | None) -> list[tuple[int, int, str]]:
         out = []
-        # A page that normalising left as it was (most) is the same object: its lower case is known.
-        for start, end in _form_spans(forms, text, seen[1] if text is seen[0] else None):
+        for start, end in _form_spans(forms, text, low):
             for k in form_keys.get(fold_token(text[start:end]), ()):
                 out.append((start, end, k))
         return out
 
-    # Normalising a page costs more than finding the forms in it: only pages where the raw text already
-    # shows a form are normalised (a form hidden by a soft hyphen or a Latin look-alike letter is missed).
-    found = _scan(pages, width, 2 * max_snippets, match, maybe, keep=max_snippets)
-    found.sort(key=lambda sn: (-sn.score, sn.page))
-    return found[:max_snippets]
+    limit = 2 * max_snippets     # enough matching pages to choose the best few from
+    best_of: list[tuple[float, int, str, int, int, list[tuple[int, int, str]], bool]] = []
+    for page_no, raw in pages:
+        if len(best_of) >= limit:
+            break
+        raw_ok = _SOFT_HYPHEN not in raw and _DOTTED_I not in raw and unicodedata.is_normalized("NFC", raw)
+        if raw_ok:
+            text, low = raw, raw.lower()
+            if pattern.search(low) is None:
+                continue
+        else:
+            text, low = normalize_text(raw), None
+        matches = spans(text, low)
+        if not matches:
+            continue
+        score, s, e = _best_window(matches, width)
+        best_of.append((score, page_no, text, s, e, matches, raw_ok))
+    best_of.sort(key=lambda b: (-b[0], b[1]))
+    found: list[Snippet] = []
+    for score, page_no, text, s, e, matches, raw_ok in best_of[:max_snippets]:
+        a, b = _bounds(text, s, e, width)
+        marks = sorted({(ms, me) for ms, me, _ in matches})
+        window = text[a:b]
+        shown = normalize_text(window) if raw_ok else window
+        if shown is window:                        # nothing to normalise in the passage (the usual case)
+            html_ = _markup(text, a, b, marks, a > 0, b < len(text))
+        else:
+            marks = sorted({(ms, me) for ms, me, _ in spans(shown, None)})
+            html_ = _markup(shown, 0, len(shown), marks, a > 0, b < len(text))
+        found.append(Snippet(page_no, html_, score))
+    return found
 
 
 def plain_snippet(text: str, width: int = 260) -> str:

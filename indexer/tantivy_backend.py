@@ -120,11 +120,12 @@ class TantivyBackend(CachedSearch):
             return
         keys: set[str] = set()
         forms: set[tuple[str, str]] = set()
+        pages: dict[int, tuple[tuple[int, bytes], ...]] = {}
         with self._lock:
             w = self._writer()
             try:
                 for d in docs:
-                    fields, doc_forms = analyzed(d)
+                    fields, doc_forms, pages[int(d.id)] = analyzed(d)
                     for ts in fields.values():
                         keys.update(term_keys(ts))
                     forms |= doc_forms
@@ -137,7 +138,7 @@ class TantivyBackend(CachedSearch):
             finally:
                 w.wait_merging_threads()
             self._ix().reload()
-            self._written(keys, forms)
+            self._written(keys, forms, pages)
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove documents by id."""
@@ -153,6 +154,7 @@ class TantivyBackend(CachedSearch):
             finally:
                 w.wait_merging_threads()
             self._ix().reload()
+            self._removed(ids)
 
     def clear(self) -> None:
         """Empty the index (an index with an older layout is created afresh)."""

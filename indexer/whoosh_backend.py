@@ -177,11 +177,12 @@ class WhooshBackend(CachedSearch):
             return
         keys: set[str] = set()
         forms: set[tuple[str, str]] = set()
+        pages: dict[int, tuple[tuple[int, bytes], ...]] = {}
         with self._lock:
             w = self._writer()
             try:
                 for d in docs:
-                    terms, doc_forms = analyzed(d)
+                    terms, doc_forms, pages[int(d.id)] = analyzed(d)
                     for ts in terms.values():
                         keys.update(term_keys(ts))
                     forms |= doc_forms
@@ -190,7 +191,7 @@ class WhooshBackend(CachedSearch):
             except BaseException:
                 w.cancel()
                 raise
-            self._written(keys, forms)
+            self._written(keys, forms, pages)
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove documents by id (absent ids are ignored)."""
@@ -206,6 +207,7 @@ class WhooshBackend(CachedSearch):
             except BaseException:
                 w.cancel()
                 raise
+            self._removed(ids)
 
     def clear(self) -> None:
         """Empty the index (used before a full rebuild), holding the writer lock like every other write.

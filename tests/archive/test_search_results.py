@@ -65,6 +65,45 @@ def test_snippets_carry_the_printed_page(archive):
     assert hit.printed_page != str(hit.page)          # printed 5-7, physical 1-3 in the article's own PDF
 
 
+def test_snippets_read_only_the_pages_that_may_hold_the_query(archive, monkeypatch):
+    """The index's page filters choose the pages read: a hit's other pages are neither read nor searched. An
+    article's passages are the ones reading every page gives (its matching pages are few here); a volume's come
+    from the same pages or fewer: its table of contents, left out of the index, gives none now."""
+    import archive.search as search_mod
+
+    ingest_file(archive, DEMO / "volume-2023-kruglyi-stol-religiya-tolerantnost.pdf", publish=True)
+    ingest_file(archive, DEMO / "ru-2021-mezhetnicheskie-otnosheniya-almaty.pdf", publish=True)
+    read: list[tuple[int, ...]] = []
+    real = search_mod.snippets_from_forms
+
+    def spy(form_keys, pages, *a, **kw):
+        read.append(tuple(n for n, _t in pages))
+        return real(form_keys, pages, *a, **kw)
+
+    def passages(text):
+        search_mod._snippet_caches.clear()
+        read.clear()
+        hits = search(archive, text).hits
+        return {h.publication.id: (h.publication.kind, [(sn.page, sn.html) for sn in h.snippets]) for h in hits}
+
+    monkeypatch.setattr(search_mod, "snippets_from_forms", spy)
+    fewer = 0
+    for text in ("толерантность", "межконфессионального диалога", "Алматы", "предисловие"):
+        chosen = passages(text)
+        chosen_read = list(read)
+        with monkeypatch.context() as m:        # as an index without page filters: every page read
+            m.setattr(type(archive.search.forms), "page_candidates", lambda self, docs, keys: {})
+            every = passages(text)
+        assert chosen.keys() == every.keys() and any(sn for _k, sn in chosen.values()), text
+        for pid, (kind, sn) in chosen.items():
+            if kind == "volume":
+                assert set(sn) <= set(every[pid][1]), text
+            else:
+                assert sn == every[pid][1], text
+        fewer += sum(len(a) < len(b) for a, b in zip(chosen_read, read))
+    assert fewer
+
+
 def test_known_item_query_with_one_absent_word_fills_the_page_marked_partial(archive):
     pdf = ingest_file(archive, DEMO / "ru-2020-yazykovaya-politika-trekhyazychie.pdf", publish=True)
     ingest_file(archive, DEMO / "ru-2021-mezhetnicheskie-otnosheniya-almaty.pdf", publish=True)

@@ -515,6 +515,39 @@ def test_form_spans_are_the_matches_of_the_case_insensitive_pattern(forms, text)
     assert expected and list(_form_spans(frozenset(forms), text)) == expected
 
 
+def test_page_filters_name_the_pages_that_may_hold_the_query(backend):
+    """Each body page's key filter is written with the index: a page holding a query key is always a candidate,
+    the page holding more of the keys comes first, and a replaced, removed or cleared document loses its own."""
+    keys = backend.search(parse_query("озёрам")).keys
+    assert backend.forms.page_candidates([1, 2, 3], keys) == {1: [1], 2: [], 3: []}
+    both = backend.search(parse_query("озеро согласие")).keys
+    assert backend.forms.page_candidates([1], both) == {1: [1, 2]}
+    doc = replace(DOCS[0], pages=((1, "Только горы."), (2, "Озеро и согласие."), (3, "Согласие.")))
+    backend.update([doc])
+    assert backend.forms.page_candidates([1], both) == {1: [2, 3]}
+    backend.remove([1])
+    assert backend.forms.page_candidates([1, 2], keys) == {2: []}
+    backend.clear()
+    assert backend.forms.page_candidates([2], keys) == {}
+
+
+def test_page_filter_never_misses_a_key_and_rarely_claims_one():
+    from indexer.forms import may_hold, page_filter
+
+    rng = __import__("random").Random(5)
+    words = ["".join(rng.choice("абвгдежзиклмнопрстуфхцчшщыэюяәғқңөұүі") for _ in range(rng.randint(3, 12)))
+             for _ in range(4000)]
+    false = asked = 0
+    for size in (1, 40, 250, 700):
+        held = set(rng.sample(words, size))
+        f = page_filter(held)
+        assert all(may_hold(f, k) for k in held) and len(f) * 8 >= 8 * size
+        others = [w for w in words if w not in held][:1000]
+        false += sum(may_hold(f, k) for k in others)
+        asked += len(others)
+    assert false / asked < 0.08                     # about one in twenty by design
+
+
 def test_forms_are_forgotten_by_clear(backend):
     backend.clear()
     assert backend.forms.forms({"озеро"}) == {} and backend.forms.form_keys({"озеро"}) == {}

@@ -74,7 +74,7 @@ def _assert_same(doc):
         assert len(new[name]) == len(old[name]) and new[name] == old[name]
     assert new_forms == old_forms, doc.id
     # What a child hands over survives pickling unchanged.
-    packed, forms = pickle.loads(pickle.dumps(_packed_terms(doc), protocol=pickle.HIGHEST_PROTOCOL))
+    packed, forms, _pages = pickle.loads(pickle.dumps(_packed_terms(doc), protocol=pickle.HIGHEST_PROTOCOL))
     assert {n: list(t) for n, t in packed.items()} == old and set(forms) == old_forms
 
 
@@ -150,7 +150,7 @@ def test_parallel_analyzer_hands_over_the_same_terms():
     for d, orig in zip(docs, WRITTEN):
         forms = set()
         old = _old_analyze_fields(orig, forms)
-        terms, got_forms = analyzed(d)
+        terms, got_forms, _pages = analyzed(d)
         assert {n: list(t) for n, t in terms.items()} == old and got_forms == frozenset(forms)
 
 
