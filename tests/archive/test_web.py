@@ -28,6 +28,25 @@ def test_search_page_shows_total_snippets_with_marks_and_page_numbers(client, lo
     assert f'/p/{loaded["ru"]}#page-1' in html
 
 
+def test_search_results_name_the_authors_in_order_like_the_publication_page(client, loaded, archive):
+    """The result line's authors come from one query for names (not an eager load of every person): the same
+    names, in the same order, as the publication's own page shows."""
+    from archive.models import Authorship, Person, Publication
+
+    with archive.db.session() as s:
+        pub = s.get(Publication, loaded["ru"])
+        first = pub.authorships[0].person.name if pub.authorships else None
+        s.add(Authorship(publication=pub, position=99, person=Person(name="Яковлева Зоя Петровна")))
+        s.add(Authorship(publication=pub, position=-1, person=Person(name="Абенова Айгуль")))
+        s.commit()
+    html = client.get("/search?q=озёрам&hl=en").get_data(as_text=True)
+    meta = html[html.index('class="meta"'):]
+    meta = meta[:meta.index("</span>\n") if "</span>\n" in meta else 600]
+    names = [n for n in ("Абенова Айгуль", first, "Яковлева Зоя Петровна") if n]
+    assert all(n in meta for n in names), meta
+    assert [meta.index(n) for n in names] == sorted(meta.index(n) for n in names)
+
+
 def test_search_relaxed_notice_when_no_document_has_all_words(client, loaded):
     html = client.get("/search?q=озёрам+ақындары&hl=en").get_data(as_text=True)
     assert "some of them" in html
