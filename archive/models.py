@@ -215,7 +215,12 @@ class Topic(Base):
     label_en: Mapped[str] = mapped_column(String(200))
 
     def label(self, locale: str) -> str:
-        return {"ru": self.label_ru, "kk": self.label_kk, "en": self.label_en}.get(locale) or self.label_ru
+        return self.pick_label(locale, self.label_ru, self.label_kk, self.label_en)
+
+    @staticmethod
+    def pick_label(locale: str, ru: str, kk: str, en: str) -> str:
+        """The label in ``locale``, else the Russian one."""
+        return {"ru": ru, "kk": kk, "en": en}.get(locale) or ru
 
 
 class PublicationTopic(Base):

@@ -67,13 +67,16 @@ def topic_listing(session: Session, topic: Topic, page: int, per_page: int = PER
 
 def entity_labels(session: Session, name: str, values: list[str], locale: str) -> dict[str, str]:
     """Readable labels of facet values that name records: people, volumes, topics."""
+    # Only the label columns (every search page asks): no record objects are built.
     ids = [int(v) for v in values if v.isdigit() and len(v) <= 18]
     if name == "persons" and ids:
-        return {str(p.id): p.name for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
+        return {str(i): n for i, n in session.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))}
     if name == "collection" and ids:
-        return {str(v.id): v.title for v in session.scalars(select(Volume).where(Volume.id.in_(ids)))}
+        return {str(i): t for i, t in session.execute(select(Volume.id, Volume.title).where(Volume.id.in_(ids)))}
     if name == "topics" and values:
-        return {t.slug: t.label(locale) for t in session.scalars(select(Topic).where(Topic.slug.in_(values)))}
+        rows = session.execute(select(Topic.slug, Topic.label_ru, Topic.label_kk, Topic.label_en)
+                               .where(Topic.slug.in_(values)))
+        return {slug: Topic.pick_label(locale, ru, kk, en) for slug, ru, kk, en in rows}
     return {}
 
 

@@ -134,6 +134,30 @@ def test_facets_combine_in_the_url_and_are_removable(client, loaded):
     assert r.status_code == 200
 
 
+def test_facet_labels_name_topics_in_the_page_language_and_people_by_name(client, loaded, archive):
+    from sqlalchemy import select
+
+    from archive.models import Authorship, Person, Publication, PublicationTopic, Topic
+    from archive.services.indexing import enqueue, process_index_tasks
+    from archive.services.topics import ensure_topics
+
+    with archive.db.session() as s:
+        ensure_topics(s)
+        topic = s.scalars(select(Topic).where(Topic.label_en == "Language policy")).one()
+        pub = s.get(Publication, loaded["ru"])
+        s.merge(PublicationTopic(publication_id=pub.id, topic_id=topic.id, suggested=False))
+        s.add(Authorship(publication=pub, position=50, person=Person(name="Тулегенова Сауле Маратовна")))
+        enqueue(s, [pub.id])
+        s.commit()
+        slug, kk, en = topic.slug, topic.label_kk, topic.label_en
+    process_index_tasks(archive)
+    for lang, label in (("kk", kk), ("en", en)):
+        html = client.get(f"/search?q=&hl={lang}").get_data(as_text=True)
+        facets = html[html.index('class="facets"'):]
+        assert f"topic={slug}" in facets and f">{label}</a>" in facets, lang
+        assert ">Тулегенова Сауле Маратовна</a>" in facets, lang
+
+
 @pytest.mark.parametrize("args", ["from=²", "to=٣", "year=99999999999999999999", "person=²", "volume=-1", "from=abc"])
 def test_odd_filter_values_are_ignored(client, args):
     assert client.get(f"/search?q=x&{args}").status_code == 200
