@@ -13,6 +13,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import current_app, g, has_request_context, request
 from flask import url_for as flask_url_for
+from markupsafe import Markup
 from flask_babel import Babel, get_locale, get_translations
 
 LOCALES = ("ru", "kk", "en")
@@ -96,6 +97,13 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LOCALES) or (default if default in LOCALES else "ru")
 
 
+def template_gettext(__string: str, **variables: Any) -> Markup:
+    """``_("...", name=value)`` in a template: the translation as Markup, ``%``-formatted with the variables
+    escaped (what Jinja's new-style gettext returns in an autoescaped template; every template here is HTML)."""
+    rv = Markup(request_translations().ugettext(__string))
+    return rv % variables if "%" in rv else rv
+
+
 def init_app(app) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "../translations")
     Babel(app, locale_selector=select_locale)
@@ -106,6 +114,9 @@ def init_app(app) -> None:
         newstyle=True,
         pgettext=lambda c, s: request_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n))
+    # ``_()`` itself, the templates' most called function (~55 strings a search page): the same result as Jinja's
+    # new-style gettext in an autoescaped template, without its two context calls (8 -> 2 us a string).
+    app.jinja_env.globals["_"] = template_gettext
     app.wsgi_app = LocalePrefixMiddleware(app.wsgi_app)
 
     @app.after_request

@@ -157,3 +157,27 @@ def test_translation_directory_is_where_the_app_looks(app):
     with app.app_context():
         dirs = [Path(d).resolve() for d in get_babel().translation_directories]
     assert TRANSLATIONS.resolve() in dirs
+
+
+@pytest.mark.parametrize("locale", ["ru", "kk", "en"])
+@pytest.mark.parametrize("source", [
+    '{{ _("Search") }}',
+    '{{ _("Page %(p)s of %(n)s", p="<b>&", n=3) }}',                 # variables escaped, as Jinja does
+    '{{ _("%(n)s results", n=12) }}|{{ _("Remove filter") }}',
+    '<a title="{{ _("Search the archive") }}">{{ _("50%% off") }}</a>',  # %% with no variables: one %
+])
+def test_template_gettext_renders_what_jinja_newstyle_gettext_renders(app, locale, source):
+    """``_`` in templates is our own short path (archive.i18n.template_gettext); it must render exactly what
+    Jinja's i18n extension (new style, autoescaped) renders with the same translations."""
+    from jinja2 import Environment
+
+    from archive.i18n import request_translations
+
+    with app.test_request_context(f"/?hl={locale}"):
+        ours = app.jinja_env.from_string(source).render()
+        stock = Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+        stock.install_gettext_callables(gettext=lambda s: request_translations().ugettext(s),
+                                        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+                                        newstyle=True)
+        assert ours == stock.from_string(source).render()
+    assert app.jinja_env.globals["_"].__name__ == "template_gettext"
