@@ -5,7 +5,6 @@ import functools
 from urllib.parse import quote_plus
 
 from flask import abort, g, request, url_for
-from werkzeug.datastructures import MultiDict
 
 from indexer.backend import Filters
 
@@ -65,23 +64,24 @@ def url_with(**changes) -> str:
     """The current search URL with query parameters added (value) or removed (None); page resets to 1.
 
     A search page builds ~30 of these (one per facet value): the page's own address and arguments are worked
-    out once per request, and each parameter is quoted once."""
+    out once per request (as a dict of value lists, which copies cheaply), and each parameter is quoted once."""
     base = g.get("_url_with_base")
     if base is None:
-        args = MultiDict(request.args)
-        args.pop("page", None)
-        base = g._url_with_base = (url_for(request.endpoint, **(request.view_args or {})), args)
+        lists: dict[str, list[str]] = {}
+        for k, v in request.args.items(multi=True):
+            if k != "page":
+                lists.setdefault(k, []).append(v)
+        base = g._url_with_base = (url_for(request.endpoint, **(request.view_args or {})), lists)
     path, base_args = base
-    args = base_args.copy()
+    args = dict(base_args)               # a list is replaced, never changed in place
     for name, value in changes.items():
         if value is None:
             args.pop(name, None)
         elif isinstance(value, tuple) and value[0] == "remove":
-            kept = [v for v in args.getlist(name) if v != value[1]]
-            args.setlist(name, kept)
-        elif str(value) not in args.getlist(name):
-            args.add(name, str(value))
-    return path + ("?" + _urlencode(args) if args else "")
+            args[name] = [v for v in args.get(name, ()) if v != value[1]]
+        elif str(value) not in args.get(name, ()):
+            args[name] = [*args.get(name, ()), str(value)]
+    return path + ("?" + _encode_lists(args) if args else "")
 
 
 @functools.lru_cache(maxsize=256)       # a page's own few values; small, as readers' queries fill it too
@@ -90,5 +90,9 @@ def _quote(value: str) -> str:
 
 
 def _urlencode(args) -> str:
-    """``urlencode`` of every (key, value) pair, the same string, with each part quoted once."""
-    return "&".join(f"{_quote(k)}={_quote(v)}" for k in args for v in args.getlist(k))
+    """``urlencode`` of every (key, value) pair of a MultiDict, the same string, with each part quoted once."""
+    return _encode_lists({k: args.getlist(k) for k in args})
+
+
+def _encode_lists(args: dict[str, list[str]]) -> str:
+    return "&".join(f"{_quote(k)}={_quote(v)}" for k, values in args.items() for v in values)
