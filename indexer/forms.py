@@ -10,7 +10,9 @@ a search reads from the database only the pages of its hits that may hold the qu
 """
 from __future__ import annotations
 
+import functools
 import logging
+import operator
 import os
 import sqlite3
 import threading
@@ -23,6 +25,7 @@ logger = logging.getLogger(__name__)
 MAX_FORMS_PER_KEY = 400      # a Kazakh stem has many suffixed forms; more than this is noise
 _BLOOM_MIN_BITS = 256        # a page's key filter: a power of two, at least 8 bits per key (~5% false hits)
 _key_hashes: dict[str, tuple[int, int]] = {}
+_key_masks: dict[int, dict[str, int]] = {}     # filter size in bits -> key -> its bits in such a filter
 
 
 def _hashes(key: str) -> tuple[int, int]:
@@ -38,16 +41,19 @@ def _hashes(key: str) -> tuple[int, int]:
 
 def page_filter(keys: Iterable[str]) -> bytes:
     """A Bloom filter of a page's index keys: ``may_hold`` then never misses one, and says yes to a key
-    the page lacks about one time in twenty."""
+    the page lacks about one time in twenty. (An index build makes one per page: each key's bits are kept per
+    filter size as an int, so a page costs a set, a look-up and an OR per distinct key.)"""
     keys = set(keys)
     bits = _BLOOM_MIN_BITS
     while bits < 8 * len(keys):
         bits *= 2
-    out = bytearray(bits // 8)
+    masks = _key_masks.get(bits)
+    if masks is None or len(masks) > 200_000:
+        masks = _key_masks[bits] = {}
     for k in keys:
-        for i, m in _probe(k, bits // 8):
-            out[i] |= m
-    return bytes(out)
+        if k not in masks:
+            masks[k] = sum(m << (8 * i) for i, m in _probe(k, bits // 8))
+    return functools.reduce(operator.or_, map(masks.__getitem__, keys), 0).to_bytes(bits // 8, "little")
 
 
 def _probe(key: str, size: int) -> tuple[tuple[int, int], ...]:
