@@ -213,11 +213,13 @@ _DOTTED_I = "\u0130"        # İ: the one letter whose lower case is two charact
 _SOFT_HYPHEN = "\u00ad"
 
 
-def _form_spans(forms: frozenset[str], text: str, low: str | None = None) -> Iterable[tuple[int, int]]:
+def _form_spans(forms: frozenset[str], text: str, low: str | None = None,
+                pos: int = 0) -> Iterable[tuple[int, int]]:
     """(start, end) of every match of ``forms_pattern(forms)`` in ``text``, the same matches found faster: the
     lower-cased text (as long as ``text``, letter for letter) searched case-sensitively, and a match kept
     only where a word starts (a match refused there is searched again one character further, so none is
-    hidden by it). ``low`` is ``text.lower()`` when the caller has it already."""
+    hidden by it). ``low`` is ``text.lower()`` when the caller has it already; ``pos``, where the caller's own
+    search of ``low`` found the first match (none starts before it)."""
     if low is None:
         low = text.lower()
     if len(low) != len(text):                       # an İ: positions would shift
@@ -225,7 +227,6 @@ def _form_spans(forms: frozenset[str], text: str, low: str | None = None) -> Ite
             yield m.start(), m.end()
         return
     pattern = _lower_pattern(forms)
-    pos = 0
     while True:
         m = pattern.search(low, pos)                # type: ignore[union-attr]
         if m is None:
@@ -255,9 +256,9 @@ def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[
     if pattern is None:
         return []
 
-    def spans(text: str, low: str | None) -> list[tuple[int, int, str]]:
+    def spans(text: str, low: str | None, pos: int = 0) -> list[tuple[int, int, str]]:
         out = []
-        for start, end in _form_spans(forms, text, low):
+        for start, end in _form_spans(forms, text, low, pos):
             for k in form_keys.get(fold_token(text[start:end]), ()):
                 out.append((start, end, k))
         return out
@@ -268,13 +269,16 @@ def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[
         if len(best_of) >= limit:
             break
         raw_ok = _SOFT_HYPHEN not in raw and _DOTTED_I not in raw and unicodedata.is_normalized("NFC", raw)
+        first = 0
         if raw_ok:
             text, low = raw, raw.lower()
-            if pattern.search(low) is None:
+            m = pattern.search(low)
+            if m is None:
                 continue
+            first = m.start()
         else:
             text, low = normalize_text(raw), None
-        matches = spans(text, low)
+        matches = spans(text, low, first)
         if not matches:
             continue
         score, s, e = _best_window(matches, width)
