@@ -1,9 +1,11 @@
 """The frozen record that ``archive`` hands to the index, and the analysis of its fields."""
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import re
 import os
+from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Iterable, Iterator, Sequence
@@ -231,21 +233,40 @@ class ParallelAnalyzer:
             self._pool.join()
             self._pool = None
 
-    def analyzed(self, docs: Iterable[IndexDocument], chunksize: int = 4) -> Iterator[IndexDocument]:
-        """``docs`` (in order) with their terms attached; the input is consumed as the children need it."""
+    def analyzed(self, docs: Iterable[IndexDocument], chunksize: int = 4,
+                 ahead: int | None = None) -> Iterator[IndexDocument]:
+        """``docs`` (in order) with their terms attached.
+
+        The input is read in the caller's thread, ``chunksize`` documents a task, and at most ``ahead`` tasks
+        (default 4 per process) are out before the caller takes their results: a writer slower than the
+        analysis (PostgreSQL, Whoosh) holds a bounded number of analysed documents, not the whole archive
+        (``Pool.imap`` read its input as fast as it could and queued every result: 16 GB at 100,000 articles)."""
         if self._pool is None:
             yield from docs
             return
-        pending: list[IndexDocument] = []
+        ahead = max(1, ahead if ahead is not None else 4 * self.processes)
+        source = iter(docs)
+        out: deque = deque()            # (documents, their pending analysis), in input order
 
-        def feed():
-            for d in docs:
-                pending.append(d)
-                yield d
+        def submit() -> bool:
+            chunk = list(itertools.islice(source, chunksize))
+            if chunk:
+                out.append((chunk, self._pool.apply_async(_packed_chunk, (chunk,))))  # type: ignore[union-attr]
+            return bool(chunk)
 
-        for packed, forms, pages in self._pool.imap(_packed_terms, feed(), chunksize):
-            d = pending.pop(0)
-            yield replace(d, terms=packed, forms=frozenset(forms), page_filters=tuple(pages))
+        more = True
+        while more and len(out) < ahead:
+            more = submit()
+        while out:
+            chunk, pending = out.popleft()
+            if more:
+                more = submit()         # keep the children busy while the caller writes
+            for d, (packed, forms, pages) in zip(chunk, pending.get()):
+                yield replace(d, terms=packed, forms=frozenset(forms), page_filters=tuple(pages))
+
+
+def _packed_chunk(docs: list[IndexDocument]) -> list:
+    return [_packed_terms(d) for d in docs]
 
 
 _LINE_WORDS = re.compile(r"[^\W\d_]+")

@@ -154,6 +154,27 @@ def test_parallel_analyzer_hands_over_the_same_terms():
         assert {n: list(t) for n, t in terms.items()} == old and got_forms == frozenset(forms)
 
 
+def test_parallel_analyzer_reads_only_a_bounded_way_ahead_of_a_slow_writer():
+    """A writer slower than the analysis must not make the analyser read (and hold the analysis of) the whole
+    archive: at most ``ahead`` tasks of ``chunksize`` documents are out beyond the one being written."""
+    import time
+
+    read = []
+
+    def source():
+        for i in range(400):
+            read.append(i)
+            yield IndexDocument(id=i, language="ru", pages=((1, f"Слово {i} и межэтнические отношения."),))
+
+    with ParallelAnalyzer(2) as pa:
+        out = pa.analyzed(source(), chunksize=4, ahead=3)
+        first = next(out)
+        time.sleep(0.5)                       # the writer is slow: the children finish what they were given
+        assert first.id == 0 and first.page_filters and len(read) <= 4 * (3 + 1)
+        rest = list(out)
+    assert [d.id for d in rest] == list(range(1, 400)) and len(read) == 400
+
+
 def test_forms_come_from_the_field_text_when_normalising_a_paragraph_changes_it(monkeypatch):
     # ``normalize_text`` is idempotent on every text we know; were it not, offsets index the paragraph normalised
     # again while forms are read from the normalised field text. A stand-in that changes one ж a call shows it.
