@@ -209,6 +209,9 @@ def _packed_terms(doc: IndexDocument) -> tuple[dict[str, PackedTerms], list[tupl
     return _analyze_fields(doc, forms, pages), list(forms), pages
 
 
+AHEAD_DOCS = 512      # documents analysed ahead of the writer: two of its batches (archive and bench write 200)
+
+
 class ParallelAnalyzer:
     """Analyse documents in ``processes`` child processes while the caller writes the index.
 
@@ -238,13 +241,14 @@ class ParallelAnalyzer:
         """``docs`` (in order) with their terms attached.
 
         The input is read in the caller's thread, ``chunksize`` documents a task, and at most ``ahead`` tasks
-        (default 4 per process) are out before the caller takes their results: a writer slower than the
-        analysis (PostgreSQL, Whoosh) holds a bounded number of analysed documents, not the whole archive
-        (``Pool.imap`` read its input as fast as it could and queued every result: 16 GB at 100,000 articles)."""
+        (default ``AHEAD_DOCS`` documents) are out before the caller takes their results: a writer slower than
+        the analysis (PostgreSQL, Whoosh) holds a bounded number of analysed documents, not the whole archive
+        (``Pool.imap`` read its input as fast as it could and queued every result: 16 GB at 100,000 articles),
+        while the children still analyse a whole write batch ahead as the caller writes the last one."""
         if self._pool is None:
             yield from docs
             return
-        ahead = max(1, ahead if ahead is not None else 4 * self.processes)
+        ahead = max(1, ahead if ahead is not None else -(-AHEAD_DOCS // chunksize))
         source = iter(docs)
         out: deque = deque()            # (documents, their pending analysis), in input order
 
