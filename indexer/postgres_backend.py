@@ -235,6 +235,7 @@ class _Where:
     def __init__(self) -> None:
         self.parts: list[sql.Composable] = []
         self.params: list[object] = []
+        self.one_tsquery = False        # the words are one "d.tsv @@ q" (the RUM index can scan it in rank order)
 
     def add(self, fragment: str | sql.Composable, *params: object) -> None:
         self.parts.append(sql.SQL(fragment) if isinstance(fragment, str) else fragment)
@@ -506,11 +507,23 @@ class PostgresBackend(CachedSearch):
         w.params.extend(params)
         return fragment
 
+    @staticmethod
+    def _plain_tsquery(c: Clause) -> str | None:
+        """The clause's tsquery when ``_predicate`` makes it a plain ``d.tsv @@ q`` (no field, no passages)."""
+        tsq = clause_tsquery(c)
+        if tsq is None or c.field in ("authors", "keywords"):
+            return None
+        if isinstance(c, Phrase) and c.field in (None, "body") and "<->" in tsq:
+            return None
+        return tsq
+
     def _where(self, q: ParsedQuery, flt: Filters, any_word: bool) -> tuple[_Where, str | None]:
         """The WHERE clause and the ranking tsquery (None when the query has no words)."""
         w = _Where()
         content = [g for g in q.groups if not only_stopwords(g)]
         required: list[tuple[sql.Composable, list[object]]] = []
+        plain: list[str | None] = []           # per required group, its words as one tsquery (None: not plain)
+        fields: list[tuple[sql.Composable, str | None]] = []   # the field tests beside that tsquery
         rank_parts: list[str] = []
         for group in q.groups:
             sub = _Where()
@@ -520,7 +533,26 @@ class PostgresBackend(CachedSearch):
                 continue                       # function words next to content words: ranking only
             node = sql.SQL("({})").format(sql.SQL(" OR ").join(preds)) if len(preds) > 1 else preds[0]
             required.append((node, sub.params))
-        if required:
+            words = [c for c in group if clause_tsquery(c) is not None]
+            if not any_word and len(words) == 1 and words[0].field in ("authors", "keywords"):
+                # "author:омаров" alone in its group: its tsvector part joins the one tsquery, the field's own
+                # test stays beside it (its vector is small).
+                c = words[0]
+                fields.append((sql.SQL("d.{} @@ %s::tsquery").format(sql.Identifier(c.field + "_tsv")),
+                               clause_tsquery(c, weighted=False)))
+                plain.append(clause_tsquery(c))
+                continue
+            tsqs = [self._plain_tsquery(c) for c in words]
+            plain.append(" | ".join(f"({t})" for t in tsqs) if all(tsqs) else None)
+        if required and all(plain):
+            # Every word is a plain tsvector test: one tsquery for them all. The planner then judges how many
+            # rows match from one query's statistics (as separate tests it multiplied their shares: 87 rows
+            # expected, 9,386 found), and the RUM index can walk the matches in rank order (``_page``).
+            w.add("d.tsv @@ %s::tsquery", (" | " if any_word else " & ").join(f"({t})" for t in plain))
+            for fragment, tsq in fields:
+                w.add(fragment, tsq)
+            w.one_tsquery = True
+        elif required:
             joiner = " OR " if any_word else " AND "
             w.add(sql.SQL("({})").format(sql.SQL(joiner).join(n for n, _ in required)),
                   *[p for _, ps in required for p in ps])
@@ -530,10 +562,13 @@ class PostgresBackend(CachedSearch):
             if pred is not None:
                 w.add(sql.SQL("NOT {}").format(pred), *sub.params)
         y0, y1 = year_range(q, flt)
+        # With words, "d.year + 0": the year index would be the planner's choice for a narrow range, and each
+        # row it yields then has its (TOASTed) tsvector read to test the words: 0.8 s for 13,000 rows at 100k.
+        year = "d.year + 0" if required else "d.year"
         if y0:
-            w.add("d.year >= %s", int(y0))
+            w.add(f"{year} >= %s", int(y0))
         if y1:
-            w.add("d.year <= %s", int(y1))
+            w.add(f"{year} <= %s", int(y1))
         for name, value in exact_filters(q, flt):
             if name in ("lang", "topics", "persons"):
                 w.add(sql.SQL("d.{} @> ARRAY[%s]::text[]").format(sql.Identifier(name)), value)
@@ -586,6 +621,11 @@ class PostgresBackend(CachedSearch):
         def _one(conn: psycopg.Connection) -> SearchResult:
             with conn.transaction():
                 w, rank_q = self._where(query, filters, any_word=any_word)
+                if rank_q:
+                    # Never a sequential scan for words: it reads every row's TOASTed tsvector (the planner
+                    # counts a tsvector test as one operator; at 100k × 1,000 words a frequent word's sample took
+                    # 0.4 s that way, 30 ms from the index's bitmap).
+                    conn.execute("SET LOCAL enable_seqscan = off")
                 total, facet_counts, approximate = self._counts(conn, w, facets)
                 hits = self._page(conn, w, rank_q, sort if not query.is_empty or sort != "relevance" else "newest",
                                   page, limit) if total > (page - 1) * limit or approximate else []
@@ -607,6 +647,12 @@ class PostgresBackend(CachedSearch):
         elif self.rum:
             # The RUM index yields matches nearest first (its own rank); only those candidates get the
             # weighted cover-density rank that orders the page, so a frequent word no longer ranks every row.
+            # With the words as one tsquery the index alone can serve the scan, and only that scan is allowed:
+            # the planner, still expecting few matches, would rather take a bitmap of every match and compute
+            # the distance from each row's TOASTed tsvector (two frequent Kazakh words at 100k: 405 ms against
+            # 17 ms; "EXPLAIN" figures in docs/performance.md).
+            if w.one_tsquery:
+                conn.execute("SET LOCAL enable_bitmapscan = off")
             query = sql.SQL(
                 "SELECT c.id, ts_rank_cd(%s::float4[], c.tsv, %s::tsquery, {norm}) AS score, c.group_id FROM "
                 "(SELECT d.id, d.tsv, d.group_id FROM {docs} d WHERE {where} ORDER BY d.tsv <=> %s::tsquery "

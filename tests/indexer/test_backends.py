@@ -626,3 +626,24 @@ def test_whoosh_search_walks_the_matches_once_and_reuses_filter_sets(tmp_path, m
         none = b._search(q, Filters(year_from=2031), page=1, limit=5, sort="relevance", facets=True)
         assert none.total == 0 and not none.hits
     b.close()
+
+
+@pytest.mark.parametrize("text,one,field_tests", [
+    ("озеро согласие", True, 0),
+    ("озеро OR согласие", True, 0),
+    ("author:Иванов озеро", True, 1),          # the field's own vector is tested beside the one tsquery
+    ('"горные озёра"', False, 0),               # a phrase also asks the passages: not one tsquery
+])
+def test_postgres_words_are_one_tsquery_where_they_can_be(pg, text, one, field_tests):
+    """Plain words (and a field word alone in its group) go to PostgreSQL as ONE ``tsv @@`` test, which the
+    planner estimates from one query's statistics and the RUM index scans in rank order; answers are the same."""
+    from indexer.backend import Filters
+
+    w, rank_q = pg._where(parse_query(text), Filters(year_from=2000), any_word=False)
+    rendered = w.sql().as_string(None)
+    assert w.one_tsquery is one and rank_q
+    if one:
+        assert rendered.count("d.tsv @@") == 1 and rendered.count("_tsv\" @@") == field_tests
+        assert "d.year + 0 >=" in rendered          # the year index never drives a words query
+    hits = [h.id for h in pg.search(parse_query(text)).hits]
+    assert hits and hits == [h.id for h in pg.search(parse_query(text), Filters(year_from=1900)).hits]
