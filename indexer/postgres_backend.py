@@ -296,10 +296,34 @@ class PostgresBackend(CachedSearch):
                 with conn.transaction():
                     self._writer_lock(conn)
                     self._create(conn)
-            rum_index = (sql.Identifier(self.schema, self.prefix + "documents_tsv_rum") if self.schema
-                         else self._ix("documents_tsv_rum")).as_string(conn)
-            self.rum = conn.execute("SELECT to_regclass(%s)", (rum_index,)).fetchone()[0] is not None
+            self.rum = conn.execute("SELECT to_regclass(%s)", (self._rum_index().as_string(conn),)).fetchone()[0] \
+                is not None
+            if self.rum:
+                self._no_autovacuum(conn)
             self._ready = True
+
+    def _rum_index(self) -> sql.Composable:
+        return (sql.Identifier(self.schema, self.prefix + "documents_tsv_rum") if self.schema
+                else self._ix("documents_tsv_rum"))
+
+    def _no_autovacuum(self, conn: psycopg.Connection) -> None:
+        """Keep autovacuum off the documents table while it has a RUM index.
+
+        RUM 1.3.15 (Debian's postgresql-15-rum) reads uninitialised memory when an index scan meets a posting
+        list that VACUUM emptied (every row holding a word deleted, then vacuumed): a segfault that restarts the
+        whole server, or "could not open file ... target block 150994944" (postgrespro/rum#183, fixed in RUM's
+        master, not yet released). The archive deletes rows on every update, so autovacuum would arm it.
+        ``rebuilt`` vacuums only after building the index afresh, and ``_analyzed`` keeps the statistics."""
+        table = self._t("documents")
+        opts = conn.execute("SELECT reloptions FROM pg_class WHERE oid = to_regclass(%s)",
+                            (table.as_string(conn),)).fetchone()
+        if opts is not None and "autovacuum_enabled=false" not in (opts[0] or []):
+            try:
+                conn.execute(sql.SQL("ALTER TABLE {} SET (autovacuum_enabled = false)").format(table))
+            except psycopg.Error as exc:      # not the table's owner: say so once, searching still works
+                logger.warning("could not turn autovacuum off on %s (%s); with RUM 1.3.15 a vacuum of it can "
+                               "crash index scans (postgrespro/rum#183): run manage.py reindex after one",
+                               table.as_string(conn), exc)
 
     def _create(self, conn: psycopg.Connection) -> None:
         t, ix = self._t, self._ix
@@ -382,6 +406,7 @@ class PostgresBackend(CachedSearch):
             rows[int(d.id)] = _row(d)              # the last version of a repeated id wins
         if rows:
             self._run(lambda conn: self._write(conn, list(rows.values()), list(rows)))
+            self._run(self._analyzed)
             self._written({k for r in rows.values() for k in r.keys}, {f for r in rows.values() for f in r.forms},
                           {i: r.pages for i, r in rows.items()})
 
@@ -445,11 +470,27 @@ class PostgresBackend(CachedSearch):
         """VACUUM ANALYZE the search tables after a rebuild: ``clear`` deletes (readers keep their snapshot), so
         every old row is dead, and the planner still holds the statistics of before; until autovacuum comes
         round, searches scanned the dead rows with plans made for another table (answers of 0.2-0.8 s seen
-        right after a reindex of the corpus archive)."""
+        right after a reindex of the corpus archive).
+
+        A RUM index is built afresh first (``REINDEX CONCURRENTLY``: readers go on): it then holds no entry of
+        a dead row, so the VACUUM empties none of its posting lists (``_no_autovacuum`` says why that matters)."""
         def _vacuum(conn: psycopg.Connection) -> None:
+            self._ensure(conn)
+            if self.rum:
+                conn.execute(sql.SQL("REINDEX INDEX CONCURRENTLY {}").format(self._rum_index()))
             for name in ("documents", "passages", "terms"):
                 conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(self._t(name)))
         self._run(_vacuum)
+
+    def _analyzed(self, conn: psycopg.Connection) -> None:
+        """ANALYZE the documents once a tenth of them changed since the last time (autovacuum, which would
+        have, is off while RUM is used; ANALYZE reads the table only, never the index)."""
+        if not self.rum:
+            return
+        row = conn.execute("SELECT n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables WHERE relid = "
+                           "to_regclass(%s)", (self._t("documents").as_string(conn),)).fetchone()
+        if row is not None and row[0] > max(500, row[1] // 10):
+            conn.execute(sql.SQL("ANALYZE {}").format(self._t("documents")))
 
     def drop(self) -> None:
         """Drop the search tables (tests; leaving the postgres backend for good)."""
@@ -621,10 +662,11 @@ class PostgresBackend(CachedSearch):
         def _one(conn: psycopg.Connection) -> SearchResult:
             with conn.transaction():
                 w, rank_q = self._where(query, filters, any_word=any_word)
-                if rank_q:
+                if w.one_tsquery:
                     # Never a sequential scan for words: it reads every row's TOASTed tsvector (the planner
                     # counts a tsvector test as one operator; at 100k × 1,000 words a frequent word's sample took
-                    # 0.4 s that way, 30 ms from the index's bitmap).
+                    # 0.4 s that way, 30 ms from the index's bitmap). Only for the one-tsquery shape, whose
+                    # index plans were measured (phrase and field queries keep the planner's choice).
                     conn.execute("SET LOCAL enable_seqscan = off")
                 total, facet_counts, approximate = self._counts(conn, w, facets)
                 hits = self._page(conn, w, rank_q, sort if not query.is_empty or sort != "relevance" else "newest",

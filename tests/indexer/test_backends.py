@@ -647,3 +647,51 @@ def test_postgres_words_are_one_tsquery_where_they_can_be(pg, text, one, field_t
         assert "d.year + 0 >=" in rendered          # the year index never drives a words query
     hits = [h.id for h in pg.search(parse_query(text)).hits]
     assert hits and hits == [h.id for h in pg.search(parse_query(text), Filters(year_from=1900)).hits]
+
+
+@pytest.mark.parametrize("text,forced", [("озеро согласие", "off"), ('"горные озёра" OR согласие', "on")])
+def test_postgres_forces_index_plans_only_for_the_one_tsquery_shape(pg, monkeypatch, text, forced):
+    """Sequential scans are turned off only where the words are one tsquery (the plans measured at 100k); phrase
+    and field queries (subqueries under ORs) keep the planner's own choice."""
+    from indexer.backend import Filters
+
+    seen = []
+    real = type(pg)._counts
+
+    def spy(self, conn, w, facets):
+        seen.append(conn.execute("SHOW enable_seqscan").fetchone()[0])
+        return real(self, conn, w, facets)
+
+    monkeypatch.setattr(type(pg), "_counts", spy)
+    pg.search(parse_query(text), Filters(year_from=1990))
+    assert seen and set(seen) == {forced}
+
+
+def test_postgres_rum_index_survives_a_word_whose_rows_were_all_deleted(pg):
+    """postgrespro/rum#183 (RUM 1.3.15): once VACUUM empties a word's posting list, an index scan for that word
+    reads uninitialised memory (a segfault restarting the server, or "could not open file ... target block").
+    Autovacuum stays off the documents table, and ``rebuilt`` rebuilds the RUM index before it vacuums: the
+    issue's own reproduction, on the backend's table, then finds nothing instead of failing."""
+    import psycopg
+    from psycopg import sql
+
+    if not pg.rum:
+        pytest.skip("no RUM index (postgresql-15-rum not installed)")
+    table = sql.Identifier(pg.schema, pg.prefix + "documents")
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        options = conn.execute("SELECT reloptions FROM pg_class WHERE oid = to_regclass(%s)",
+                               (table.as_string(conn),)).fetchone()[0]
+        assert "autovacuum_enabled=false" in options
+        conn.execute(sql.SQL(
+            "INSERT INTO {} (id, tsv, authors_tsv, keywords_tsv, lang, kind, topics, persons) "
+            "SELECT 1000 + g, to_tsvector('simple', 'doomedterm payload ' || g), '', '', '{{ru}}', 'article', "
+            "'{{}}', '{{}}' FROM generate_series(1, 5000) g").format(table))
+        conn.execute(sql.SQL("DELETE FROM {} WHERE id >= 1000").format(table))
+    pg.rebuilt()
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("SET enable_bitmapscan = off")
+        n = conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE tsv @@ to_tsquery('simple', 'doomedterm')")
+                         .format(table)).fetchone()[0]
+    assert n == 0
+    assert pg.search(parse_query("озеро")).total == 1
