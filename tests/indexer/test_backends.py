@@ -649,10 +649,12 @@ def test_postgres_words_are_one_tsquery_where_they_can_be(pg, text, one, field_t
     assert hits and hits == [h.id for h in pg.search(parse_query(text), Filters(year_from=1900)).hits]
 
 
-@pytest.mark.parametrize("text,forced", [("озеро согласие", "off"), ('"горные озёра" OR согласие', "on")])
-def test_postgres_forces_index_plans_only_for_the_one_tsquery_shape(pg, monkeypatch, text, forced):
-    """Sequential scans are turned off only where the words are one tsquery (the plans measured at 100k); phrase
-    and field queries (subqueries under ORs) keep the planner's own choice."""
+@pytest.mark.parametrize("text,forced", [("озеро согласие", "off"), ("author:Иванов озеро", "off"),
+                                         ('"горные озёра" OR согласие', "on"), ("", "on")])
+def test_postgres_plain_word_queries_never_scan_the_table(pg, monkeypatch, text, forced):
+    """Plain words (one tsquery) never read the table sequentially (every row's TOASTed tsvector); phrases in OR
+    groups (the bridge's shape) and queries without words keep the planner's choice (forced, a bridged phrase
+    query took 0.4 s a statement on the 269-row corpus archive)."""
     from indexer.backend import Filters
 
     seen = []
@@ -664,7 +666,7 @@ def test_postgres_forces_index_plans_only_for_the_one_tsquery_shape(pg, monkeypa
 
     monkeypatch.setattr(type(pg), "_counts", spy)
     pg.search(parse_query(text), Filters(year_from=1990))
-    assert seen and set(seen) == {forced}
+    assert seen and seen[0] == forced              # the query as asked (a some-words retry may follow)
 
 
 def test_postgres_rum_index_survives_a_word_whose_rows_were_all_deleted(pg):
