@@ -229,6 +229,9 @@ def clause_tsquery(c: Clause, weighted: bool = True) -> str | None:
     return ors[0] if len(ors) == 1 else "(" + " <-> ".join(ors) + ")"
 
 
+_TSV_MATCH = sql.SQL("d.tsv @@ %s::tsquery")     # a clause's plain test (``_where`` joins these into one)
+
+
 class _Where:
     """A WHERE clause under construction: SQL fragments and their parameters."""
 
@@ -475,8 +478,7 @@ class PostgresBackend(CachedSearch):
         A RUM index is built afresh first (``REINDEX CONCURRENTLY``: readers go on): it then holds no entry of
         a dead row, so the VACUUM empties none of its posting lists (``_no_autovacuum`` says why that matters)."""
         def _vacuum(conn: psycopg.Connection) -> None:
-            self._ensure(conn)
-            if self.rum:
+            if self.rum:                 # known here: ``_run`` has run ``_ensure``
                 conn.execute(sql.SQL("REINDEX INDEX CONCURRENTLY {}").format(self._rum_index()))
             for name in ("documents", "passages", "terms"):
                 conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(self._t(name)))
@@ -532,7 +534,7 @@ class PostgresBackend(CachedSearch):
         tsq = clause_tsquery(c)
         if tsq is None:
             return None
-        fragment = sql.SQL("d.tsv @@ %s::tsquery")
+        fragment = _TSV_MATCH
         params: list[object] = [tsq]
         if c.field in ("authors", "keywords"):
             fragment = sql.SQL("(d.tsv @@ %s::tsquery AND d.{} @@ %s::tsquery)").format(
@@ -548,16 +550,6 @@ class PostgresBackend(CachedSearch):
         w.params.extend(params)
         return fragment
 
-    @staticmethod
-    def _plain_tsquery(c: Clause) -> str | None:
-        """The clause's tsquery when ``_predicate`` makes it a plain ``d.tsv @@ q`` (no field, no passages)."""
-        tsq = clause_tsquery(c)
-        if tsq is None or c.field in ("authors", "keywords"):
-            return None
-        if isinstance(c, Phrase) and c.field in (None, "body") and "<->" in tsq:
-            return None
-        return tsq
-
     def _where(self, q: ParsedQuery, flt: Filters, any_word: bool) -> tuple[_Where, str | None]:
         """The WHERE clause and the ranking tsquery (None when the query has no words)."""
         w = _Where()
@@ -568,28 +560,29 @@ class PostgresBackend(CachedSearch):
         rank_parts: list[str] = []
         for group in q.groups:
             sub = _Where()
-            preds = [p for p in (self._predicate(c, sub) for c in group) if p is not None]
+            tested = [(c, p) for c, p in ((c, self._predicate(c, sub)) for c in group) if p is not None]
+            preds = [p for _c, p in tested]
             rank_parts.extend(tsq for tsq in (clause_tsquery(c) for c in group) if tsq)
             if not preds or (content and only_stopwords(group)):
                 continue                       # function words next to content words: ranking only
             node = sql.SQL("({})").format(sql.SQL(" OR ").join(preds)) if len(preds) > 1 else preds[0]
             required.append((node, sub.params))
-            words = [c for c in group if clause_tsquery(c) is not None]
-            if not any_word and len(words) == 1 and words[0].field in ("authors", "keywords"):
+            if not any_word and len(tested) == 1 and tested[0][0].field in ("authors", "keywords"):
                 # "author:омаров" alone in its group: its tsvector part joins the one tsquery, the field's own
                 # test stays beside it (its vector is small).
-                c = words[0]
+                c = tested[0][0]
                 fields.append((sql.SQL("d.{} @@ %s::tsquery").format(sql.Identifier(c.field + "_tsv")),
                                clause_tsquery(c, weighted=False)))
                 plain.append(clause_tsquery(c))
                 continue
-            tsqs = [self._plain_tsquery(c) for c in words]
-            plain.append(" | ".join(f"({t})" for t in tsqs) if all(tsqs) else None)
+            # Plain where every clause's predicate is the plain tsvector test (no passages, no field).
+            plain.append(" | ".join(f"({clause_tsquery(c)})" for c, _p in tested)
+                         if all(p is _TSV_MATCH for _c, p in tested) else None)
         if required and all(plain):
             # Every word is a plain tsvector test: one tsquery for them all. The planner then judges how many
             # rows match from one query's statistics (as separate tests it multiplied their shares: 87 rows
             # expected, 9,386 found), and the RUM index can walk the matches in rank order (``_page``).
-            w.add("d.tsv @@ %s::tsquery", (" | " if any_word else " & ").join(f"({t})" for t in plain))
+            w.add(_TSV_MATCH, (" | " if any_word else " & ").join(f"({t})" for t in plain))
             for fragment, tsq in fields:
                 w.add(fragment, tsq)
             w.one_tsquery = True
