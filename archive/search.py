@@ -1,6 +1,7 @@
 """The only bridge to ``indexer``: run a query, load hits back in rank order, add snippets."""
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -233,21 +234,28 @@ def _snippets(archive, session: Session, result: SearchResult,
     # The index keeps a filter of each page's keys: only the pages that may hold the query are read (a long
     # article's other pages are neither read nor searched). A hit without filters has every page read.
     chosen: dict[int, list[int]] = {}
+    unmatched: set[int] = set()          # hits whose filters say no page holds a query key
     if form_keys and keys:
         for pid, numbers in store.page_candidates(todo, keys).items():   # type: ignore[union-attr]
             chosen[pid] = [n for n in numbers if n not in skip.get(pid, ())][:SNIPPET_PAGES]
+            if not chosen[pid]:
+                unmatched.add(pid)
+    for pid, numbers in chosen.items():
+        if not numbers:
+            # No page holds a query key (a match in the metadata): its first page, whose opening is shown.
+            numbers.append(next(n for n in itertools.count(1) if n not in skip.get(pid, ())))
     pages_of: dict[int, list[tuple[int, str, str]]] = {}
     # One query for the page text of every hit on this page (not one per hit), one more for chosen pages.
-    whole = [pid for pid in todo if not chosen.get(pid)]
+    whole = [pid for pid in todo if pid not in chosen]
     at = [pid * PAGE_SPAN + n for pid, numbers in chosen.items() for n in numbers if 0 < n < PAGE_SPAN]
     rows = list(session.execute(_PAGES, {"ids": whole})) if whole else []
-    rows += session.execute(_PAGES_AT, {"ids": [p for p in chosen if chosen[p]], "pages": at}) if at else []
+    rows += session.execute(_PAGES_AT, {"ids": list(chosen), "pages": at}) if at else []
     for pid, number, printed, text_ in rows:
         if number not in skip.get(pid, ()):
             pages_of.setdefault(pid, []).append((number, printed or "", text_))
 
     def find(pub: Publication, pages: list[tuple[int, str]]) -> list[Snippet]:
-        if not keys or chosen.get(pub.id) == []:         # its filters say no page holds a query key
+        if not keys or pub.id in unmatched:
             return []
         if form_keys:
             return snippets_from_forms(form_keys, pages)

@@ -104,6 +104,43 @@ def test_snippets_read_only_the_pages_that_may_hold_the_query(archive, monkeypat
     assert fewer
 
 
+def test_a_hit_matched_only_in_its_title_reads_only_its_first_page(archive, monkeypatch):
+    """Page filters saying no page holds the query (a title match): the opening of the first page is shown, and
+    that one page is all that is read, not every page of the publication."""
+    import archive.search as search_mod
+    from sqlalchemy.orm import Session
+
+    from archive.services.indexing import enqueue, process_index_tasks
+    from indexer.snippets import plain_snippet
+
+    out = ingest_file(archive, DEMO / "ru-2020-yazykovaya-politika-trekhyazychie.pdf", publish=True)
+    pid = out.publication_ids[0]
+    with archive.db.session() as s:
+        pub = s.get(Publication, pid)
+        pub.title, pub.abstracts = "Бегемотология", {}
+        first = pub.pages[0].text
+        assert len(pub.pages) > 1
+        enqueue(s, [pid])
+        s.commit()
+    process_index_tasks(archive)
+    read = []
+    real = Session.execute
+
+    def spy(self, statement, params=None, *a, **kw):
+        if statement is search_mod._PAGES:
+            read.append(("every page", tuple(params["ids"])))
+        elif statement is search_mod._PAGES_AT:
+            read.append(("pages", tuple(params["pages"])))
+        return real(self, statement, params, *a, **kw)
+
+    monkeypatch.setattr(Session, "execute", spy)
+    search_mod._snippet_caches.clear()
+    hit = search(archive, "бегемотология").hits[0]
+    assert hit.publication.id == pid and not hit.snippets
+    assert hit.snippet_html == plain_snippet(first)
+    assert read == [("pages", (pid * search_mod.PAGE_SPAN + 1,))]
+
+
 def test_known_item_query_with_one_absent_word_fills_the_page_marked_partial(archive):
     pdf = ingest_file(archive, DEMO / "ru-2020-yazykovaya-politika-trekhyazychie.pdf", publish=True)
     ingest_file(archive, DEMO / "ru-2021-mezhetnicheskie-otnosheniya-almaty.pdf", publish=True)
