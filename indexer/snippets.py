@@ -10,7 +10,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from .analysis import normalize_text, split_paragraphs, token_keys, tokenize
 from .analysis.language import detect_language
-from .analysis.normalize import fold_token
+from .analysis.normalize import _SOFT_HYPHEN, fold_token
 
 _LATIN = re.compile(r"[A-Za-z]")
 
@@ -210,7 +210,6 @@ def _lower_pattern(forms: frozenset[str]) -> re.Pattern[str] | None:
 
 
 _DOTTED_I = "\u0130"        # İ: the one letter whose lower case is two characters (i + combining dot)
-_SOFT_HYPHEN = "\u00ad"
 
 
 def _form_spans(forms: frozenset[str], text: str, low: str | None = None,
