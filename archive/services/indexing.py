@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from indexer.documents import IndexDocument, ParallelAnalyzer, strip_listed_titles
 
-from ..models import Authorship, IndexTask, Publication
+from ..models import Authorship, IndexTask, Person, Publication
 from ..sanitize import plain_text
 from . import bridge as term_bridge
 
@@ -113,7 +113,8 @@ def documents_for(session: Session, pubs: list[Publication]) -> list[IndexDocume
 def _load(session: Session, ids: list[int]) -> list[Publication]:
     return list(session.scalars(
         select(Publication).where(Publication.id.in_(ids))
-        .options(selectinload(Publication.authorships).selectinload(Authorship.person),
+        .options(selectinload(Publication.authorships).selectinload(Authorship.person)
+                 .selectinload(Person.variants),
                  selectinload(Publication.pages), selectinload(Publication.topics),
                  selectinload(Publication.volume))))
 
@@ -214,7 +215,7 @@ def rebuild_index(archive, progress=None, processes: int | None = None) -> tuple
 
     n = 0
     batch: list = []
-    with ParallelAnalyzer(processes) as analyzer:
+    with ParallelAnalyzer(processes, forms_once=True) as analyzer:   # every batch written, or the rebuild fails
         for doc in analyzer.analyzed(documents()):
             batch.append(doc)
             if len(batch) >= BATCH:

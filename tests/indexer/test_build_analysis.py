@@ -7,6 +7,7 @@ per page. Every field's keys, positions and offsets and the forms must stay iden
 """
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 
 import pytest
@@ -152,6 +153,33 @@ def test_parallel_analyzer_hands_over_the_same_terms():
         old = _old_analyze_fields(orig, forms)
         terms, got_forms, _pages = analyzed(d)
         assert {n: list(t) for n, t in terms.items()} == old and got_forms == frozenset(forms)
+
+
+def test_parallel_analyzer_forms_once_hands_every_pair_over_once():
+    """A rebuild's analyzer hands a (key, form) pair over with the first document of a child that has it: the
+    pairs of all documents together are those of every document analysed alone, and with one child no pair
+    comes twice; the terms and page filters are unchanged."""
+    docs = [IndexDocument(id=i, language="ru", titles={"ru": f"Межэтнические отношения {i}"},
+                          pages=((1, "Межэтническим отношениям посвящены статьи; отношения народов."),
+                                 (2, f"Толерантность и диалог, {i} отношений.")))
+            for i in range(12)] + list(WRITTEN)
+    alone = [analyzed(d) for d in docs]
+    expected = frozenset().union(*(forms for _t, forms, _p in alone))
+    with ParallelAnalyzer(2, forms_once=True) as pa:
+        got = list(pa.analyzed(iter(docs), chunksize=2))
+    handed = [pair for d in got for pair in d.forms]
+    assert frozenset(handed) == expected
+    for d, (terms, _forms, pages) in zip(got, alone):
+        assert {n: list(t) for n, t in d.terms.items()} == {n: list(t) for n, t in terms.items()}
+        assert d.page_filters == pages
+    with ParallelAnalyzer(2, forms_once=True) as pa:
+        pa.processes, pool = 1, pa._pool                 # one child: nothing may come twice
+        pa._pool = multiprocessing.get_context("forkserver").Pool(1)
+        pool.terminate()
+        got = list(pa.analyzed(iter(docs), chunksize=2))
+    handed = [pair for d in got for pair in d.forms]
+    assert len(handed) == len(set(handed)) == len(expected)
+    assert sum(len(d.forms) for d in got[1:12]) < len(got[0].forms)       # the repeats came once
 
 
 def test_parallel_analyzer_reads_only_a_bounded_way_ahead_of_a_slow_writer():
