@@ -5,6 +5,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from support import REPO
 from textlang import detect_language
@@ -77,3 +79,31 @@ def test_corpus_sentences(rel: str, lang: str, minimum: float) -> None:
     sample = lines[:400]
     hits = sum(detect_language(s) == lang for s in sample)
     assert hits / len(sample) >= minimum
+
+
+_ALPHABET = ("абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ" "әғқңөұүһіӘҒҚҢӨҰҮҺІəƏ"
+             "їєґЇЄҐ" "abcqzXYZäğıñöūüş" "ԀԁѠѡӀӁ" "αβγ" "0123456789²Ⅻ" " ,.—_-\n«»()'")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=120), st.sampled_from(["", "ru", "kk"]))
+def test_the_plain_russian_shortcut_answers_as_the_general_path(text: str, default: str) -> None:
+    import textlang
+
+    assert detect_language(text, default) == (textlang._detect(text[:textlang._SAMPLE], default) if text else default)
+
+
+def test_the_plain_russian_shortcut_on_corpus_paragraphs() -> None:
+    import textlang
+    from support import CORPUS
+
+    folder = CORPUS / "text"
+    if not folder.is_dir():
+        pytest.skip("shared corpus absent")
+    n = shortcut = 0
+    for path in sorted(folder.glob("*.txt"))[:12]:
+        for para in path.read_text(encoding="utf-8", errors="replace").split("\n\n")[:300]:
+            n += 1
+            shortcut += textlang._NOT_PLAIN_RUSSIAN.search(para[:textlang._SAMPLE]) is None
+            assert detect_language(para) == textlang._detect(para[:textlang._SAMPLE], ""), para[:200]
+    assert n and shortcut          # the corpus has paragraphs of both paths
