@@ -10,7 +10,10 @@
    indexed (same seed, size and words).
 2. For each backend, points the data folder's ``index`` at the index ``bench/scale.py`` built (for
    ``postgres``, ``ARCHIVE_SEARCH_DATABASE_URL`` names the benchmark database holding its ``search_*`` tables) and starts ``manage.py serve``
-   (gunicorn, default 2 workers × 4 threads, ``--no-jobs``).
+   (gunicorn, default 2 workers × 4 threads, ``--no-jobs``). With ``--reindex`` the index is instead built by
+   ``manage.py reindex`` from the populated database into a fresh folder (``<backend>/reindexed``), timed: wall
+   seconds, CPU seconds of that process and its analysing children, words per second (what an operator's
+   reindex costs, including reading the publications back from the database).
 3. Drives it with ``bench/loadgen.py`` (wrk): ``/search`` (the normal HTML page: snippets and facets) and
    ``/api/search`` with the query mix of ``bench/scale.py`` at 1, 8 and 32 clients; after the runs reads
    VmRSS of each gunicorn worker from ``/proc/<pid>/status``.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -141,6 +145,23 @@ def start(env: dict, workers: int, threads: int, log_path: Path | None = None):
     raise RuntimeError("server did not start")
 
 
+def reindex(env: dict, log) -> dict:
+    """``manage.py reindex`` with ``env``, timed: wall s, CPU s of it and its children, exit status."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "manage.py", "reindex"], cwd=REPO, env=env, capture_output=True,
+                          text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    if done.returncode:
+        log("  reindex failed: " + (done.stderr or done.stdout)[-1500:])
+    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "exit": done.returncode,
+            "maxrss_children_mb": round(after.ru_maxrss / 1024)}
+
+
 def worker_rss(master: int) -> list[float]:
     """VmRSS (MB) of each child of the gunicorn master."""
     out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
@@ -198,6 +219,8 @@ def main() -> None:
     ap.add_argument("--workdir", default=DEFAULT_WORKDIR)
     ap.add_argument("--dsn", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DSN))
     ap.add_argument("--skip-populate", action="store_true", help="reuse the database of an earlier run")
+    ap.add_argument("--reindex", action="store_true",
+                    help="build each index with a timed `manage.py reindex` from the database (not bench/scale.py's)")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
                     help="instead of HTTP: profile N in-process /search pages (first --backends, first --db)")
     a = ap.parse_args()
@@ -234,9 +257,17 @@ def main() -> None:
             log(f"[{db}] populating {a.size} publications ...")
             res["populate_s"] = round(populate(url, synth, a.size, log), 1)
             log(f"  {res['populate_s']} s")
+        words = None
+        if a.reindex:
+            words = sum(synth.article(i).words for i in range(a.size))
+            res["words"] = words
         for backend in a.backends:
             if backend != "postgres":
-                src = base_dir / backend / "index"
+                src = base_dir / backend / ("reindexed" if a.reindex else "index")
+                if a.reindex:
+                    if src.exists():
+                        shutil.rmtree(src)
+                    src.mkdir(parents=True)
                 if not src.exists():
                     log(f"  no {backend} index at {src}: run bench/scale.py first; skipped")
                     continue
@@ -251,6 +282,14 @@ def main() -> None:
                 env["DATABASE_URL"] = a.dsn
             if backend == "postgres":
                 env["ARCHIVE_SEARCH_DATABASE_URL"] = a.dsn
+            if a.reindex:
+                log(f"  [{db}] {backend}: manage.py reindex ...")
+                r = reindex(env, log)
+                r["words_per_s"] = round(words / r["wall_s"]) if r["wall_s"] else None
+                res.setdefault("reindex", {})[backend] = r
+                log(f"  [{db}] {backend}: reindex {r}")
+                if r["exit"]:
+                    continue
             try:
                 base, proc = start(env, a.workers, a.threads)
             except RuntimeError as exc:
@@ -292,6 +331,9 @@ def table(res: dict) -> str:
         errs = ", ".join(f"{k} {v}" for k, v in r["errors"].items()) or "0"
         lines.append(f"| {r['backend']} | {r['endpoint']} | {r['clients']} | {r['throughput']} | {r['p50']:.1f} | "
                      f"{r['p95']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | {errs} |")
+    for b, r in res.get("reindex", {}).items():
+        lines.append(f"\nmanage.py reindex, {b}: {r['wall_s']} s wall, {r['cpu_s']} s CPU (with its children), "
+                     f"{r['words_per_s']:,} words/s, children's max RSS {r['maxrss_children_mb']} MB")
     for b, rss in res["rss_mb"].items():
         lines.append(f"\nworker RSS after the runs, {b}: {', '.join(f'{x} MB' for x in rss)}")
     return "\n".join(lines)

@@ -92,3 +92,31 @@ def test_synthetic_articles_are_deterministic_and_shaped(tmp_path):
     doc = to_index_document(arts[0])
     assert doc.id == 1 and doc.pages[0][0] == 1 and doc.language == arts[0].language
     assert Synth(seed=4, words=900).article(0).pages != arts[0].pages
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_http_serve_times_a_real_reindex_and_serves_its_index(tmp_path):
+    """``bench/http_serve.py --reindex``: the database it populates is indexed by ``manage.py reindex`` (timed, with
+    its children's CPU), and the served search page answers from that index without errors."""
+    import json
+    import subprocess
+    import sys
+
+    from support import REPO
+
+    if not (CORPUS / "text").is_dir():
+        pytest.skip("shared corpus absent")
+    out = subprocess.run([sys.executable, "bench/http_serve.py", "--size", "30", "--words", "300", "--backends", "tantivy",
+                          "--workdir", str(tmp_path), "--clients", "1", "--seconds", "2", "--endpoints", "/search",
+                          "--workers", "1", "--threads", "2", "--reindex"],
+                         cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    res = json.loads((tmp_path / "results" / "http_sqlite_30_w300.json").read_text())
+    r = res["reindex"]["tantivy"]
+    assert r["exit"] == 0 and r["wall_s"] > 0 and r["cpu_s"] > 0 and r["words_per_s"] > 0
+    assert res["words"] > 30 * 100
+    run = res["runs"][0]
+    assert run["backend"] == "tantivy" and run["requests"] > 0 and not run["errors"]
+    assert (tmp_path / "n30_w300" / "tantivy" / "reindexed" / "meta.json").exists()
+    assert "manage.py reindex, tantivy:" in out.stdout
