@@ -287,7 +287,7 @@ def build(name: str, synth: Synth, n: int, folder: Path, dsn: str, fts: Fts5Refe
             counted[0] += a.words
             yield to_index_document(a)
 
-    analyzer = documents.ParallelAnalyzer(processes, forms_once=True)   # as rebuild_index
+    analyzer = documents.ParallelAnalyzer(processes, once=True)   # as rebuild_index
     analyzer.__enter__()
     try:
         stream = analyzer.analyzed(source())

@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Iterable, Iterator, Sequence
 
 from . import analysis as _analysis
-from .analysis import _WORD, LATIN_PREFIX, PackedTerms, Term, analyze, normalize_text, split_paragraphs, token_keys
+from .analysis import (_WORD, LATIN_PREFIX, PackedTerms, Term, analyze, normalize_text, split_paragraphs, term_keys,
+                       token_keys)
 from .analysis.language import detect_language
 from .analysis.normalize import fold_token
 from .forms import page_filter
@@ -39,6 +40,9 @@ class IndexDocument:
     terms: dict[str, Sequence[Term]] | None = field(default=None, compare=False, repr=False)
     forms: frozenset[tuple[str, str]] | None = field(default=None, compare=False, repr=False)
     page_filters: tuple[tuple[int, bytes], ...] | None = field(default=None, compare=False, repr=False)
+    # ``ParallelAnalyzer(once=True)``: the keys its child had not handed over before (what a build shows the
+    # speller); None: every key of its terms.
+    new_keys: frozenset[str] | None = field(default=None, compare=False, repr=False)
 
 
 def analyze_text(text: str, default_lang: str, latin_keys: bool = True) -> list[Term]:
@@ -75,18 +79,25 @@ def analyzed(doc: IndexDocument) -> tuple[dict[str, list[Term]], frozenset[tuple
     return (doc.terms if doc.terms is not None else terms), frozenset(forms), tuple(pages)
 
 
+def speller_keys(doc: IndexDocument, terms: dict[str, Sequence[Term]]) -> Iterable[str]:
+    """The keys of ``doc`` (its ``terms``) a write must show the speller: all, or the new ones of a build."""
+    if doc.new_keys is not None:
+        return doc.new_keys
+    return itertools.chain.from_iterable(term_keys(ts) for ts in terms.values())
+
+
 # The analysis of an index build, in one pass per text: the same terms (keys, positions, offsets) and forms as
 # ``analyze``/``analyze_text`` followed by ``_collect`` (tests/indexer/test_build_analysis.py keeps that
 # definition and compares), with the work of a word form done once per process. Per word form and key mode the
 # cache holds its keys and its (key, folded form) pairs; a token then costs a dict look-up and two extends.
 _ALL, _NO_LATIN, _ONLY_LATIN = 0, 1, 2
 _ENTRIES_MAX = 400_000
-_entries: dict[tuple[str, int], dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]]] = {}
+_entries: dict[tuple[str, int, bool], dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]]] = {}
 _entries_owner: list = [None, -1]         # the ``_keys_for`` the entries came from, and its cache size
 
 
-def _word_entries(lang: str, mode: int) -> dict:
-    """The word-form cache of (``lang``, ``mode``); all of them are dropped when ``_keys_for`` was cleared or
+def _word_entries(lang: str, mode: int, once: bool = False) -> dict:
+    """The word-form cache of (``lang``, ``mode``, ``once``: entries without forms, see ``_scan``); all of them are dropped when ``_keys_for`` was cleared or
     replaced (a test changing the analysis data), or when they grew past ``_ENTRIES_MAX`` forms."""
     keys_for = _analysis._keys_for
     info = getattr(keys_for, "cache_info", None)
@@ -95,7 +106,7 @@ def _word_entries(lang: str, mode: int) -> dict:
             or sum(len(e) for e in _entries.values()) > _ENTRIES_MAX):
         _entries.clear()
     _entries_owner[:] = [keys_for, size]
-    return _entries.setdefault((lang, mode), {})
+    return _entries.setdefault((lang, mode, once), {})
 
 
 def _entry(word: str, lang: str, mode: int, form: str):
@@ -109,13 +120,15 @@ def _entry(word: str, lang: str, mode: int, form: str):
 
 
 def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[str, str]],
-          pos_base: int = 0, off: int = 0, src: str | None = None) -> int | None:
+          pos_base: int = 0, off: int = 0, src: str | None = None, fresh: set[str] | None = None) -> int | None:
     """``analyze(text, lang)`` (keys filtered by ``mode``) appended to ``out`` with positions shifted by
     ``pos_base`` and offsets by ``off``, its forms added to ``forms``; the last position written, or None.
 
-    ``text`` is ``src[off:]`` (a paragraph of ``src``) when ``src`` is given: forms are read from ``src``."""
+    ``text`` is ``src[off:]`` (a paragraph of ``src``) when ``src`` is given: forms are read from ``src``.
+    With ``fresh`` (a set), only the forms and keys of word forms new to this process's cache are added (to
+    ``forms`` and ``fresh``): every form and key the process ever meets comes once (``ParallelAnalyzer(once=True)``)."""
     norm = normalize_text(text)
-    entries = _word_entries(lang, mode)
+    entries = _word_entries(lang, mode, fresh is not None)
     keys, ints = out.keys, out.ints
     if norm != text:
         # Offsets index the normalised text but forms come from the text given (as ``_collect`` read them).
@@ -129,6 +142,8 @@ def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[st
                 keys.extend(ks)
                 ints.extend((last, start + off, end + off) * len(ks))
                 forms.update(pairs)
+                if fresh is not None:
+                    fresh.update(ks)
         return last
     # The warm path: a dict look-up per word form, the keys and (pos, start, end) appended, no objects made.
     # (Doing every step with ``map`` over the whole text measured no faster: the regex's match objects, the
@@ -142,7 +157,12 @@ def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[st
         word = m.group()
         e = get(word)
         if e is None:
-            e = entries[word] = _entry(word, lang, mode, fold_token(word))
+            e = _entry(word, lang, mode, fold_token(word))
+            if fresh is not None:               # handed over now, and never again from this cache
+                fresh.update(e[0])
+                forms.update(e[1])
+                e = (e[0], ())
+            entries[word] = e
         ks, pairs = e
         if ks:
             last = pos
@@ -158,13 +178,13 @@ def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[st
 
 
 def _scan_text(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[str, str]],
-               pos_base: int = 0) -> int | None:
+               pos_base: int = 0, fresh: set[str] | None = None) -> int | None:
     """``analyze_text`` of the normalised ``text`` (a language per paragraph, a position gap between
     paragraphs) appended like ``_scan``; the last position written, or None."""
     last = None
     for start, para in split_paragraphs(text):
         lang_ = detect_language(para, lang) if len(para) > 40 else lang
-        p = _scan(para, lang_ or lang, mode, out, forms, pos_base, start, text)
+        p = _scan(para, lang_ or lang, mode, out, forms, pos_base, start, text, fresh)
         if p is not None:
             last = p
             pos_base = p + 2          # a gap: phrases never span paragraphs
@@ -172,28 +192,30 @@ def _scan_text(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tup
 
 
 def _analyze_fields(doc: IndexDocument, forms: set[tuple[str, str]],
-                    pages: list[tuple[int, bytes]] | None = None) -> dict[str, PackedTerms]:
-    """The terms of every field; the forms are added to ``forms`` and each body page's key filter to ``pages``."""
+                    pages: list[tuple[int, bytes]] | None = None,
+                    fresh: set[str] | None = None) -> dict[str, PackedTerms]:
+    """The terms of every field; the forms are added to ``forms`` and each body page's key filter to ``pages``
+    (``fresh``: see ``_scan``)."""
     lang = doc.language or "ru"
     title = PackedTerms()
     for tl, text in doc.titles.items():
-        _scan(normalize_text(text), tl if tl in ("ru", "kk", "en") else lang, _ALL, title, forms)
+        _scan(normalize_text(text), tl if tl in ("ru", "kk", "en") else lang, _ALL, title, forms, fresh=fresh)
     abstract = PackedTerms()
     for al, text in doc.abstracts.items():
-        _scan_text(normalize_text(text), al if al in ("ru", "kk", "en") else lang, _ALL, abstract, forms)
+        _scan_text(normalize_text(text), al if al in ("ru", "kk", "en") else lang, _ALL, abstract, forms, fresh=fresh)
     keywords = PackedTerms()
     for kw in doc.keywords:
-        _scan(normalize_text(kw), detect_language(kw, lang) or lang, _ALL, keywords, forms)
+        _scan(normalize_text(kw), detect_language(kw, lang) or lang, _ALL, keywords, forms, fresh=fresh)
     authors = PackedTerms()
     for name in doc.authors:
         text = normalize_text(name)
-        _scan(text, "ru", _ALL, authors, forms)
-        _scan(text, "kk", _ONLY_LATIN, authors, forms)
+        _scan(text, "ru", _ALL, authors, forms, fresh=fresh)
+        _scan(text, "kk", _ONLY_LATIN, authors, forms, fresh=fresh)
     body = PackedTerms()
     pos_base = 0
     for page_no, text in doc.pages:
         first = len(body.keys)
-        last = _scan_text(normalize_text(text), lang, _NO_LATIN, body, forms, pos_base)
+        last = _scan_text(normalize_text(text), lang, _NO_LATIN, body, forms, pos_base, fresh)
         if pages is not None:
             pages.append((int(page_no), page_filter(body.keys[first:])))
         if last is not None:
@@ -201,12 +223,15 @@ def _analyze_fields(doc: IndexDocument, forms: set[tuple[str, str]],
     return {"title": title, "abstract": abstract, "keywords": keywords, "authors": authors, "body": body}
 
 
-def _packed_terms(doc: IndexDocument) -> tuple[dict[str, PackedTerms], list[tuple[str, str]],
-                                               list[tuple[int, bytes]]]:
-    """A child process's work: the analysis as ``PackedTerms`` (a key list and an int array per field)."""
+def _packed_terms(doc: IndexDocument, once: bool = False) -> tuple[dict[str, PackedTerms], list[tuple[str, str]],
+                                                                   list[tuple[int, bytes]], list[str] | None]:
+    """A child process's work: the analysis as ``PackedTerms`` (a key list and an int array per field), its
+    forms and page filters; with ``once``, only the forms and keys this process has not handed over before."""
     forms: set[tuple[str, str]] = set()
     pages: list[tuple[int, bytes]] = []
-    return _analyze_fields(doc, forms, pages), list(forms), pages
+    fresh: set[str] | None = set() if once else None
+    terms = _analyze_fields(doc, forms, pages, fresh)
+    return terms, list(forms), pages, (list(fresh) if fresh is not None else None)
 
 
 AHEAD_DOCS = 512      # documents analysed ahead of the writer: two of its batches (archive and bench write 200)
@@ -220,16 +245,16 @@ class ParallelAnalyzer:
     in threaded servers) and keep their analyzer caches for the whole build. ``processes <= 1`` analyses
     in the calling process.
 
-    ``forms_once``: a child attaches a (key, form) pair only to the first document it analyses that has it
-    (per child, for the analyzer's life; ~1,400 pairs a 3,000-word article, nearly all seen before). For a
-    caller that writes every document it takes or abandons the whole build, as a rebuild does: the forms
-    store then gets every pair once instead of re-pickling, merging and re-inserting each one thousands of
-    times.
+    ``once``: a child attaches a (key, form) pair, and a key for the speller (``new_keys``), only to the first
+    document it analyses that has it (per child and word-form cache; ~1,400 pairs and ~3,000 keys a 3,000-word
+    article, nearly all seen before). For a caller that writes every document it takes or abandons the whole
+    build, as a rebuild does: the forms store and the speller then get each once, instead of every pair being
+    re-pickled, merged and re-inserted thousands of times, and the children no longer collect them per word.
     """
 
-    def __init__(self, processes: int | None = None, forms_once: bool = False) -> None:
+    def __init__(self, processes: int | None = None, once: bool = False) -> None:
         self.processes = max(1, processes if processes is not None else (os.cpu_count() or 1))
-        self.forms_once = forms_once
+        self.once = once
         self._pool = None
 
     def __enter__(self) -> "ParallelAnalyzer":
@@ -263,7 +288,7 @@ class ParallelAnalyzer:
             chunk = list(itertools.islice(source, chunksize))
             if chunk:
                 out.append((chunk, self._pool.apply_async(  # type: ignore[union-attr]
-                    _packed_chunk, (chunk, self.forms_once))))
+                    _packed_chunk, (chunk, self.once))))
             return bool(chunk)
 
         more = True
@@ -273,24 +298,13 @@ class ParallelAnalyzer:
             chunk, pending = out.popleft()
             if more:
                 more = submit()         # keep the children busy while the caller writes
-            for d, (packed, forms, pages) in zip(chunk, pending.get()):
-                yield replace(d, terms=packed, forms=frozenset(forms), page_filters=tuple(pages))
+            for d, (packed, forms, pages, fresh) in zip(chunk, pending.get()):
+                yield replace(d, terms=packed, forms=frozenset(forms), page_filters=tuple(pages),
+                              new_keys=frozenset(fresh) if fresh is not None else None)
 
 
-_FORMS_SENT_MAX = 2_000_000       # pairs a child remembers having handed over; then it starts again
-_forms_sent: set[tuple[str, str]] = set()
-
-
-def _packed_chunk(docs: list[IndexDocument], forms_once: bool = False) -> list:
-    out = [_packed_terms(d) for d in docs]
-    if not forms_once:
-        return out
-    if len(_forms_sent) > _FORMS_SENT_MAX:
-        _forms_sent.clear()                    # harmless: a pair handed over twice is stored once
-    for _terms, forms, _pages in out:
-        forms[:] = [f for f in forms if f not in _forms_sent]
-        _forms_sent.update(forms)
-    return out
+def _packed_chunk(docs: list[IndexDocument], once: bool = False) -> list:
+    return [_packed_terms(d, once) for d in docs]
 
 
 _LINE_WORDS = re.compile(r"[^\W\d_]+")

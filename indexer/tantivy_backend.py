@@ -16,11 +16,11 @@ from typing import Iterable
 
 import tantivy
 
-from .analysis import term_columns, term_keys
+from .analysis import term_columns
 from .analysis.normalize import fold_token, normalize_text
 from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSearch, Filters, Hit, SearchIndexError,
                       SearchResult, clause_key_sets, clause_weight, exact_filters, only_stopwords, year_range)
-from .documents import IndexDocument, analyzed
+from .documents import IndexDocument, analyzed, speller_keys
 from .query import BridgedPhrase, BridgedWord, Clause, ParsedQuery, Word
 from .speller import suggest as suggest_words
 
@@ -126,8 +126,7 @@ class TantivyBackend(CachedSearch):
             try:
                 for d in docs:
                     fields, doc_forms, pages[int(d.id)] = analyzed(d)
-                    for ts in fields.values():
-                        keys.update(term_keys(ts))
+                    keys.update(speller_keys(d, fields))
                     forms |= doc_forms
                     w.delete_documents_by_term("uid", str(int(d.id)))
                     w.add_document(self._document(d, fields))

@@ -17,8 +17,7 @@ from whoosh.searching import ResultsPage
 from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSearch, Filters, Hit, SearchIndexError,
                       SearchResult, clause_key_sets, clause_weight, encode_terms, exact_filters, only_stopwords,
                       year_range)
-from .analysis import term_keys
-from .documents import IndexDocument, analyzed
+from .documents import IndexDocument, analyzed, speller_keys
 from .query import BRIDGED, BridgedPhrase, Clause, ParsedQuery, Word
 from .speller import suggest as suggest_words
 from .whoosh_storage import MmapFileStorage
@@ -183,8 +182,7 @@ class WhooshBackend(CachedSearch):
             try:
                 for d in docs:
                     terms, doc_forms, pages[int(d.id)] = analyzed(d)
-                    for ts in terms.values():
-                        keys.update(term_keys(ts))
+                    keys.update(speller_keys(d, terms))
                     forms |= doc_forms
                     w.update_document(**self._fields(d, terms))
                 w.commit()

@@ -215,7 +215,7 @@ def rebuild_index(archive, progress=None, processes: int | None = None) -> tuple
 
     n = 0
     batch: list = []
-    with ParallelAnalyzer(processes, forms_once=True) as analyzer:   # every batch written, or the rebuild fails
+    with ParallelAnalyzer(processes, once=True) as analyzer:   # every batch written, or the rebuild fails
         for doc in analyzer.analyzed(documents()):
             batch.append(doc)
             if len(batch) >= BATCH:

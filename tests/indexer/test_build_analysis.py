@@ -75,7 +75,7 @@ def _assert_same(doc):
         assert len(new[name]) == len(old[name]) and new[name] == old[name]
     assert new_forms == old_forms, doc.id
     # What a child hands over survives pickling unchanged.
-    packed, forms, _pages = pickle.loads(pickle.dumps(_packed_terms(doc), protocol=pickle.HIGHEST_PROTOCOL))
+    packed, forms, _pages, _keys = pickle.loads(pickle.dumps(_packed_terms(doc), protocol=pickle.HIGHEST_PROTOCOL))
     assert {n: list(t) for n, t in packed.items()} == old and set(forms) == old_forms
 
 
@@ -155,31 +155,39 @@ def test_parallel_analyzer_hands_over_the_same_terms():
         assert {n: list(t) for n, t in terms.items()} == old and got_forms == frozenset(forms)
 
 
-def test_parallel_analyzer_forms_once_hands_every_pair_over_once():
-    """A rebuild's analyzer hands a (key, form) pair over with the first document of a child that has it: the
-    pairs of all documents together are those of every document analysed alone, and with one child no pair
-    comes twice; the terms and page filters are unchanged."""
+def test_parallel_analyzer_once_hands_every_pair_and_key_over_once():
+    """A rebuild's analyzer hands a (key, form) pair and a speller key over with the first document of a child
+    that has it: together they are those of every document analysed alone, and with one child nothing comes
+    twice; the terms and page filters are unchanged."""
+    from indexer.documents import speller_keys
+
     docs = [IndexDocument(id=i, language="ru", titles={"ru": f"Межэтнические отношения {i}"},
                           pages=((1, "Межэтническим отношениям посвящены статьи; отношения народов."),
                                  (2, f"Толерантность и диалог, {i} отношений.")))
             for i in range(12)] + list(WRITTEN)
     alone = [analyzed(d) for d in docs]
     expected = frozenset().union(*(forms for _t, forms, _p in alone))
-    with ParallelAnalyzer(2, forms_once=True) as pa:
+    keys = {k for d, (terms, _f, _p) in zip(docs, alone) for k in speller_keys(d, terms)}
+    with ParallelAnalyzer(2, once=True) as pa:
         got = list(pa.analyzed(iter(docs), chunksize=2))
-    handed = [pair for d in got for pair in d.forms]
-    assert frozenset(handed) == expected
+    assert frozenset(pair for d in got for pair in d.forms) == expected
+    assert {k for d in got for k in speller_keys(d, d.terms)} == keys
     for d, (terms, _forms, pages) in zip(got, alone):
         assert {n: list(t) for n, t in d.terms.items()} == {n: list(t) for n, t in terms.items()}
         assert d.page_filters == pages
-    with ParallelAnalyzer(2, forms_once=True) as pa:
-        pa.processes, pool = 1, pa._pool                 # one child: nothing may come twice
+    with ParallelAnalyzer(2, once=True) as pa:
+        pa.processes, pool = 1, pa._pool                 # one child: what it handed over does not come again
         pa._pool = multiprocessing.get_context("forkserver").Pool(1)
         pool.terminate()
         got = list(pa.analyzed(iter(docs), chunksize=2))
+    # (Once per word-form cache: a title's and a body's caches may each hand the same pair over.)
     handed = [pair for d in got for pair in d.forms]
-    assert len(handed) == len(set(handed)) == len(expected)
-    assert sum(len(d.forms) for d in got[1:12]) < len(got[0].forms)       # the repeats came once
+    assert set(handed) == expected and len(handed) < sum(len(f) for _t, f, _p in alone) / 2
+    given = [k for d in got for k in d.new_keys]
+    assert set(given) == keys and len(given) < sum(len(list(speller_keys(d, t))) for d, (t, _f, _p) in zip(docs, alone)) / 2
+    # Documents 1-11 repeat document 0's words but for their number.
+    assert got[0].forms and not any(d.forms for d in got[1:12])
+    assert all(d.new_keys == {str(d.id)} for d in got[1:12]) and len(got[0].new_keys) > 5
 
 
 def test_parallel_analyzer_reads_only_a_bounded_way_ahead_of_a_slow_writer():
