@@ -167,12 +167,19 @@ def _fold_latin_run(w: str) -> str:
 @functools.lru_cache(maxsize=100_000)
 def fold_latin_key(word: str) -> str:
     """Lossy ASCII key under which Cyrillic, 2021-Latin and informal spellings of a word collide."""
-    w = unicodedata.normalize("NFC", word).replace("İ", "i").lower().replace("i\u0307", "i")
-    parts = _CYR_RUN.split(w)
-    key = "".join("".join(_FOLD_CYR.get(c, c) for c in part) if i % 2 else _fold_latin_run(part)
-                  for i, part in enumerate(parts))
-    key = re.sub(r"(.)\1+", r"\1", key)  # doubled letters: Қасым / Kassym
-    return key[:-1] if key.endswith("ng") else key  # informal final -ng for ң
+    key = unicodedata.normalize("NFC", word).replace("İ", "i").lower().replace("i\u0307", "i")
+    # Folded again until it stays: letters folded from Cyrillic can make a Latin digraph with their neighbours
+    # (шч -> "shch", ш + Latin "ch"), which the Latin spelling of the same word folds further ("shch" -> "sh").
+    for _ in range(4):
+        parts = _CYR_RUN.split(key)
+        again = "".join("".join(_FOLD_CYR.get(c, c) for c in part) if i % 2 else _fold_latin_run(part)
+                        for i, part in enumerate(parts))
+        again = re.sub(r"(.)\1+", r"\1", again)  # doubled letters: Қасым / Kassym
+        again = again[:-1] if again.endswith("ng") else again  # informal final -ng for ң
+        if again == key:
+            break
+        key = again
+    return key
 
 
 def looks_like_kazakh_latin(word: str) -> bool:

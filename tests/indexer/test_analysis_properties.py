@@ -103,6 +103,8 @@ def test_query_side_analysis_never_fails(text: str) -> None:
 
 @PROPS
 @given(texts)
+@example("шch")            # a Cyrillic letter folded next to Latin ones made a digraph the next fold changed
+@example("веснушчатый")
 def test_transliteration_never_fails(text: str) -> None:
     latin_to_cyrillic(text)
     cyrillic_to_latin(text)
