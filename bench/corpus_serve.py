@@ -36,7 +36,11 @@ sys.path.insert(0, str(REPO))
 from bench._common import CORPUS, ensure_database  # noqa: E402
 from bench.http_serve import start, worker_rss  # noqa: E402
 from bench.loadgen import load, quote_path  # noqa: E402
-from bench.scale import DEFAULT_DSN, machine, summary  # noqa: E402
+from bench.scale import machine, summary  # noqa: E402
+
+# A database of its own: bench/scale.py and bench/http_serve.py keep their (100k) search tables in kel_bench,
+# with the same table names, and a corpus run there replaced them.
+DEFAULT_DSN = "postgresql://root@127.0.0.1:5432/kel_corpus_bench"
 
 DEFAULT_WORKDIR = "/tmp/kel_corpus_bench"
 
@@ -180,7 +184,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 8])
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--workdir", default=DEFAULT_WORKDIR)
-    ap.add_argument("--dsn", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DSN))
+    ap.add_argument("--dsn", default=os.environ.get("CORPUS_BENCH_DATABASE_URL", DEFAULT_DSN))
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--no-http", action="store_true")
     a = ap.parse_args()
