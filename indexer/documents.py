@@ -97,8 +97,9 @@ _entries_owner: list = [None, -1]         # the ``_keys_for`` the entries came f
 
 
 def _word_entries(lang: str, mode: int, once: bool = False) -> dict:
-    """The word-form cache of (``lang``, ``mode``, ``once``: entries without forms, see ``_scan``); all of them are dropped when ``_keys_for`` was cleared or
-    replaced (a test changing the analysis data), or when they grew past ``_ENTRIES_MAX`` forms."""
+    """The word-form cache of (``lang``, ``mode``, ``once``: entries without forms, see ``_scan``); all of them
+    are dropped when ``_keys_for`` was cleared or replaced (a test changing the analysis data), or when they grew
+    past ``_ENTRIES_MAX`` forms."""
     keys_for = _analysis._keys_for
     info = getattr(keys_for, "cache_info", None)
     size = info().currsize if info is not None else -1

@@ -107,9 +107,9 @@ def test_http_serve_times_a_real_reindex_and_serves_its_index(tmp_path):
 
     if not (CORPUS / "text").is_dir():
         pytest.skip("shared corpus absent")
-    out = subprocess.run([sys.executable, "bench/http_serve.py", "--size", "30", "--words", "300", "--backends", "tantivy",
-                          "--workdir", str(tmp_path), "--clients", "1", "--seconds", "2", "--endpoints", "/search",
-                          "--workers", "1", "--threads", "2", "--reindex"],
+    out = subprocess.run([sys.executable, "bench/http_serve.py", "--size", "30", "--words", "300",
+                          "--backends", "tantivy", "--workdir", str(tmp_path), "--clients", "1", "--seconds", "2",
+                          "--endpoints", "/search", "--workers", "1", "--threads", "2", "--reindex"],
                          cwd=REPO, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     res = json.loads((tmp_path / "results" / "http_sqlite_30_w300.json").read_text())

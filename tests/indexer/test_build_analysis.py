@@ -184,7 +184,8 @@ def test_parallel_analyzer_once_hands_every_pair_and_key_over_once():
     handed = [pair for d in got for pair in d.forms]
     assert set(handed) == expected and len(handed) < sum(len(f) for _t, f, _p in alone) / 2
     given = [k for d in got for k in d.new_keys]
-    assert set(given) == keys and len(given) < sum(len(list(speller_keys(d, t))) for d, (t, _f, _p) in zip(docs, alone)) / 2
+    every = sum(len(list(speller_keys(d, t))) for d, (t, _f, _p) in zip(docs, alone))
+    assert set(given) == keys and len(given) < every / 2
     # Documents 1-11 repeat document 0's words but for their number.
     assert got[0].forms and not any(d.forms for d in got[1:12])
     assert all(d.new_keys == {str(d.id)} for d in got[1:12]) and len(got[0].new_keys) > 5
