@@ -121,11 +121,39 @@ class WhooshBackend(CachedSearch):
                 if self._ix is None:
                     self.path.mkdir(parents=True, exist_ok=True)
                     storage = self._storage()
-                    if storage.index_exists():
-                        self._ix = storage.open_index()
-                    else:
-                        self._ix = storage.create_index(_schema())
+                    if not storage.index_exists():
+                        self._create(afresh=False)
+                    self._ix = storage.open_index()
         return self._ix
+
+    def _current(self):
+        """The index if it opens and has the current fields, else None."""
+        try:
+            ix = self._storage().open_index()
+        except Exception:  # noqa: BLE001 - missing or unreadable
+            return None
+        return ix if _field_kinds(ix.schema) == _field_kinds(_schema()) else None
+
+    def _create(self, afresh: bool) -> bool:
+        """Create the index under the writer lock, as another process may be creating it at the same moment (two
+        creations of its first table of contents collide: "File '_MAIN_0.toc' exists"). ``afresh``: replace an
+        index that is there but unreadable or of older fields. False when, under the lock, a current index was
+        found: nothing was done."""
+        from whoosh import index
+        from whoosh.util.filelock import try_for
+
+        storage = self._storage()
+        lock = storage.lock(index._DEF_INDEX_NAME + "_WRITELOCK")
+        if not try_for(lock.acquire, timeout=self.writer_timeout, delay=0.1):
+            raise SearchIndexError("the search index is busy (another writer holds its lock)")
+        try:
+            if self._current() is not None:
+                return False
+            if afresh or not storage.index_exists():
+                storage.create_index(_schema())
+            return True
+        finally:
+            lock.release()
 
     def _get_searcher(self):
         # Reopen when any process committed a new generation (Whoosh's own refresh() misses
@@ -213,34 +241,26 @@ class WhooshBackend(CachedSearch):
         An index with the current fields is emptied by a commit that drops all its segments, so other
         processes never find it missing; an absent, damaged or older one is created afresh (still locked).
         """
-        from whoosh import index, writing
-        from whoosh.util.filelock import try_for
+        from whoosh import writing
 
         with self._lock:
             self.close()
             self.path.mkdir(parents=True, exist_ok=True)
-            try:
-                ix = self._storage().open_index()
-                current = _field_kinds(ix.schema) == _field_kinds(_schema())
-            except Exception:  # noqa: BLE001 - missing or unreadable: created again below
-                current = False
-            if current:
-                self._ix = ix
-                w = self._writer()
-                try:
-                    w.commit(mergetype=writing.CLEAR)
-                except BaseException:
-                    w.cancel()
-                    raise
-                self._cleared()
-                return
-            lock = self._storage().lock(index._DEF_INDEX_NAME + "_WRITELOCK")
-            if not try_for(lock.acquire, timeout=self.writer_timeout, delay=0.1):
-                raise SearchIndexError("the search index is busy (another writer holds its lock)")
-            try:
-                self._ix = self._storage().create_index(_schema())
-            finally:
-                lock.release()
+            while True:
+                ix = self._current()
+                if ix is not None:
+                    self._ix = ix
+                    w = self._writer()
+                    try:
+                        w.commit(mergetype=writing.CLEAR)
+                    except BaseException:
+                        w.cancel()
+                        raise
+                    break
+                if self._create(afresh=True):
+                    self._ix = self._storage().open_index()
+                    break
+                # another process created a current index meanwhile: empty that one
             self._cleared()
 
     def doc_ids(self) -> set[int]:

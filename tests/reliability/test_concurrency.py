@@ -243,3 +243,36 @@ def test_rebuilds_and_writers_in_several_processes_take_turns_on_the_index(tmp_p
     assert [p.returncode for p in procs] == [0, 0, 0], [err[-2000:] for _out, err in outs]
     ids = open_backend("whoosh", tmp_path / "ix").doc_ids()
     assert set(range(1, 30)) <= ids
+
+
+_FIRST_WRITER = r"""
+import sys, time
+from indexer.backend import open_backend
+from indexer.documents import IndexDocument
+path, start, i = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+b = open_backend("whoosh", path)
+while time.time() < start:
+    pass
+b.update([IndexDocument(id=i, titles={"ru": f"статья {i}"}, pages=((1, "межэтническое согласие"),))])
+"""
+
+
+def test_processes_that_find_no_index_create_it_once(tmp_path):
+    """Several processes writing at the same moment to a folder without an index: one creates it, under the writer
+    lock, and the others write into it. (Each used to create it: "File '_MAIN_0.toc' exists", EmptyIndexError, a
+    vanished temporary TOC: 5 rounds in 8 failed before the fix.)"""
+    import subprocess
+    import sys
+    import time
+
+    from indexer.backend import open_backend
+    from support import REPO
+
+    for r in range(3):
+        path = tmp_path / f"ix{r}"
+        start = time.time() + 2.0                 # every process started and waiting: then all write at once
+        procs = [subprocess.Popen([sys.executable, "-c", _FIRST_WRITER, str(path), str(start), str(i)], cwd=REPO,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(1, 5)]
+        outs = [p.communicate(timeout=300) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0, 0], [err[-1500:] for _out, err in outs]
+        assert open_backend("whoosh", path).doc_ids() == {1, 2, 3, 4}
