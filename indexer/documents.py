@@ -36,7 +36,8 @@ class IndexDocument:
     topics: tuple[str, ...] = ()
     added: datetime | None = None
     group_id: int | None = None        # the work this copy belongs to (its first copy's id); None: itself
-    # Pre-computed analysis (``ParallelAnalyzer``); None: ``field_terms`` analyses on demand.
+    # Pre-computed analysis (``ParallelAnalyzer``); None: ``field_terms`` analyses on demand. With
+    # ``ParallelAnalyzer(once=True)`` ``forms`` holds only the pairs its child had not handed over before.
     terms: dict[str, Sequence[Term]] | None = field(default=None, compare=False, repr=False)
     forms: frozenset[tuple[str, str]] | None = field(default=None, compare=False, repr=False)
     page_filters: tuple[tuple[int, bytes], ...] | None = field(default=None, compare=False, repr=False)
