@@ -273,9 +273,13 @@ def build(name: str, synth: Synth, n: int, folder: Path, dsn: str, fts: Fts5Refe
             fts.add(doc, terms)
         return terms, forms, pages
 
-    patched = getattr(module, "analyzed", None) is real
-    if patched:
-        module.analyzed = timed_analyzed
+    # The analysis runs where the backend's writer calls ``analyzed``: its own module, or (Whoosh writing in child
+    # processes) the parent's side of the bulk writer.
+    from indexer import whoosh_bulk
+
+    patched = [m for m in {module, whoosh_bulk} if getattr(m, "analyzed", None) is real]
+    for m in patched:
+        m.analyzed = timed_analyzed
     spent = 0.0
     cpu = 0.0
     words = 0
@@ -287,37 +291,40 @@ def build(name: str, synth: Synth, n: int, folder: Path, dsn: str, fts: Fts5Refe
             counted[0] += a.words
             yield to_index_document(a)
 
-    analyzer = documents.ParallelAnalyzer(processes, once=True)   # as rebuild_index
-    analyzer.__enter__()
     try:
-        stream = analyzer.analyzed(source())
-        for start in range(0, n, BATCH):
-            if processes > 1:
+        # As rebuild_index: analysis in child processes, and the backend's bulk writer (Whoosh: segments written
+        # in child processes too; the others: one ``update`` a batch).
+        with documents.ParallelAnalyzer(processes, once=True) as analyzer:
+            stream = analyzer.analyzed(source())
+            with backend.bulk(analyzer.processes) as write:
+                for start in range(0, n, BATCH):
+                    if processes > 1:
+                        t, c = time.perf_counter(), time.process_time()
+                        docs = list(itertools.islice(stream, BATCH))
+                    else:
+                        docs = list(itertools.islice(stream, BATCH))
+                        t, c = time.perf_counter(), time.process_time()
+                    write(docs)
+                    spent += time.perf_counter() - t
+                    cpu += time.process_time() - c
+                    words = counted[0]
+                    if fts is not None:
+                        fts.flush()
+                    done = min(n, start + BATCH)
+                    if done % (BATCH * 25) == 0 or done == n:
+                        log(f"  {name}: {done}/{n} articles, {spent:.0f} s, {done / spent:.1f} articles/s")
                 t, c = time.perf_counter(), time.process_time()
-                docs = list(itertools.islice(stream, BATCH))
-            else:
-                docs = list(itertools.islice(stream, BATCH))
-                t, c = time.perf_counter(), time.process_time()
-            backend.update(docs)
+            # The bulk writer's last segments, then what ``manage.py reindex`` does after a full rebuild
+            # (PostgreSQL: VACUUM ANALYZE; this server may run without autovacuum, and a never-analysed table gets
+            # plans made without statistics): timed as build.
+            backend.rebuilt()
             spent += time.perf_counter() - t
             cpu += time.process_time() - c
-            words = counted[0]
-            if fts is not None:
-                fts.flush()
-            done = min(n, start + BATCH)
-            if done % (BATCH * 25) == 0 or done == n:
-                log(f"  {name}: {done}/{n} articles, {spent:.0f} s, {done / spent:.1f} articles/s")
         if fts is not None:
             fts.optimize()
-        # What ``manage.py reindex`` does after a full rebuild (PostgreSQL: VACUUM ANALYZE; this server may run
-        # without autovacuum, and a never-analysed table gets plans made without statistics): timed as build.
-        t = time.perf_counter()
-        backend.rebuilt()
-        spent += time.perf_counter() - t
     finally:
-        analyzer.__exit__(None, None, None)
-        if patched:
-            module.analyzed = real
+        for m in patched:
+            m.analyzed = real
     size = (pg_size(dsn) - pg_before) if name == "postgres" else dir_size(folder / "index")
     out = {"backend": name, "articles": n, "words": words, "processes": processes, "seconds": round(spent, 1),
            "articles_per_s": round(n / spent, 1), "cpu_s": round(cpu, 1),

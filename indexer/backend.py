@@ -1,12 +1,13 @@
 """The search engine behind a small contract; ``WhooshBackend`` (whoosh_backend.py) is the default."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Protocol, Sequence
+from typing import Callable, ContextManager, Iterable, Iterator, Protocol, Sequence
 
 from typing import TYPE_CHECKING
 
@@ -78,6 +79,7 @@ class SearchBackend(Protocol):
     def remove(self, ids: Iterable[int]) -> None: ...
     def clear(self) -> None: ...
     def rebuilt(self) -> None: ...
+    def bulk(self, processes: int = 1) -> "ContextManager[Callable[[list[IndexDocument]], None]]": ...
     def doc_ids(self) -> set[int]: ...
     def generation(self) -> str: ...
     def search(self, query: ParsedQuery, filters: Filters = Filters(), page: int = 1, limit: int = 10,
@@ -132,6 +134,13 @@ class CachedSearch:
     def _cleared(self) -> None:
         self.speller.cleared()
         self.forms.clear()
+
+    @contextlib.contextmanager
+    def bulk(self, processes: int = 1) -> Iterator[Callable[[list[IndexDocument]], None]]:
+        """A rebuild's writer: a function taking batches of documents, all written when the block ends without an
+        error (what was written is kept when it ends with one). A backend may write in ``processes`` child
+        processes; by default each batch is an ``update``."""
+        yield self.update
 
     def rebuilt(self) -> None:
         """After ``clear`` and a full rebuild: whatever makes the new index fast to read (nothing by default)."""

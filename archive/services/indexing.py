@@ -215,17 +215,18 @@ def rebuild_index(archive, progress=None, processes: int | None = None) -> tuple
 
     n = 0
     batch: list = []
-    with ParallelAnalyzer(processes, once=True) as analyzer:   # every batch written, or the rebuild fails
+    # Every batch written, or the rebuild fails. A backend may write in child processes too (Whoosh).
+    with ParallelAnalyzer(processes, once=True) as analyzer, archive.search.bulk(analyzer.processes) as write:
         for doc in analyzer.analyzed(documents()):
             batch.append(doc)
             if len(batch) >= BATCH:
-                archive.search.update(batch)
+                write(batch)
                 n += len(batch)
                 batch = []
                 if progress:
                     progress(n, len(ids))
         if batch:
-            archive.search.update(batch)
+            write(batch)
             n += len(batch)
             if progress:
                 progress(n, len(ids))

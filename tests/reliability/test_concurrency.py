@@ -220,6 +220,11 @@ while time.time() < end:
     if mode == "rebuild":
         b.clear()
         b.update([doc(i) for i in range(1, 30)])
+    elif mode == "bulk":                  # as `reindex` writes: segments from child processes
+        b.clear()
+        with b.bulk(2) as write:
+            write([doc(i) for i in range(1, 15)])
+            write([doc(i) for i in range(15, 30)])
     else:
         b.update([doc(1000 + n % 20)])
         b.doc_ids()
@@ -229,7 +234,8 @@ print(mode, n)
 
 
 def test_rebuilds_and_writers_in_several_processes_take_turns_on_the_index(tmp_path):
-    """`reindex` empties the index under the writer lock: two rebuilds and a writer at once never break it."""
+    """`reindex` empties the index under the writer lock: two rebuilds (one writing segments in child processes)
+    and a writer at once never break it."""
     import subprocess
     import sys
 
@@ -238,7 +244,7 @@ def test_rebuilds_and_writers_in_several_processes_take_turns_on_the_index(tmp_p
 
     procs = [subprocess.Popen([sys.executable, "-c", _INDEX_WORKER, mode, str(tmp_path / "ix"), "10"], cwd=REPO,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for mode in ("rebuild", "rebuild", "writer")]
+             for mode in ("rebuild", "bulk", "writer")]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], [err[-2000:] for _out, err in outs]
     ids = open_backend("whoosh", tmp_path / "ix").doc_ids()

@@ -1,0 +1,151 @@
+"""A Whoosh rebuild written by child processes (indexer/whoosh_bulk.py) gives the index that ``update`` gives, keeps
+what another writer commits meanwhile, and fails cleanly (no hang, no stray files) when a child fails or dies."""
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import pytest
+from whoosh.index import open_dir
+
+from indexer import whoosh_bulk
+from indexer.analysis import word_keys
+from indexer.backend import Filters, SearchIndexError
+from indexer.documents import IndexDocument, ParallelAnalyzer
+from indexer.query import parse_query
+from indexer.whoosh_backend import WhooshBackend
+
+WORDS = ("межэтнические отношения согласие языковая политика молодёжь миграция Алматы "
+         "қазақ тілі ақындары мемлекеттік саясат этномәдени бірлестіктер").split()
+QUERIES = ["межэтнических отношений", "тілі", "\"языковая политика\"", "молодёжи", "Qazaq", "согласие -миграция",
+           "ақындары саясат"]
+
+
+KEYS = sorted({k for w in WORDS for k in word_keys(w)})
+
+
+def _docs(n: int, first: int = 1) -> list[IndexDocument]:
+    out = []
+    for i in range(first, first + n):
+        body = " ".join(WORDS[(i * k + k * k) % len(WORDS)] for k in range(40 + i % 17))
+        out.append(IndexDocument(id=i, language="kk" if i % 3 == 0 else "ru", titles={"ru": f"Статья {i} {WORDS[i % 9]}"},
+                                 authors=(f"Автор {i % 5}",), person_ids=(i % 5,), year=2000 + i % 7,
+                                 kind="report" if i % 4 == 0 else "article", topics=(f"t{i % 3}",),
+                                 pages=((1, body), (2, WORDS[i % len(WORDS)] + " " + body[:200]))))
+    return out
+
+
+def _answers(b) -> dict:
+    out = {}
+    for q in QUERIES:
+        r = b.search(parse_query(q), limit=50)
+        # Equal scores may come in another order: Whoosh breaks ties by document number, which the segments change.
+        out[q] = (sorted(((h.id, round(h.score, 6)) for h in r.hits), key=lambda h: (-h[1], h[0])), r.total, r.facets)
+    out["filtered"] = [h.id for h in b.search(parse_query("согласие"), Filters(year_from=2003), limit=50).hits]
+    return out
+
+
+def _segments(path) -> list[int]:
+    return [s.doc_count_all() for s in open_dir(str(path))._segments()]
+
+
+def _leftovers(path) -> list[str]:
+    return [name for name in os.listdir(path) if name.startswith(".bulk-")]
+
+
+def _bulk_build(b, docs, batch=7):
+    with ParallelAnalyzer(2, once=True) as analyzer, b.bulk(2) as write:
+        chunk = []
+        for d in analyzer.analyzed(docs):
+            chunk.append(d)
+            if len(chunk) == batch:
+                write(chunk)
+                chunk = []
+        if chunk:
+            write(chunk)
+
+
+def test_bulk_writes_the_index_that_updates_write(tmp_path, monkeypatch):
+    monkeypatch.setattr(whoosh_bulk, "SEGMENT_TOKENS", 800)     # several segments from each child
+    docs = _docs(60)
+    one = WhooshBackend(tmp_path / "one")
+    one.update(docs)
+    bulk = WhooshBackend(tmp_path / "bulk")
+    bulk.clear()
+    _bulk_build(bulk, docs)
+    assert len(_segments(tmp_path / "bulk")) >= 4 and sum(_segments(tmp_path / "bulk")) == 60
+    assert bulk.doc_ids() == one.doc_ids() == set(range(1, 61))
+    assert _answers(bulk) == _answers(one)
+    assert any(hits for hits, _total, _facets in list(_answers(one).values())[:-1])
+    # The speller and the page filters were kept in step by the caller.
+    assert bulk.suggest(parse_query("межэтническиеее")) == one.suggest(parse_query("межэтническиеее"))
+    assert bulk.forms.page_candidates(range(1, 61), KEYS) == one.forms.page_candidates(range(1, 61), KEYS)
+    assert bulk.forms.forms(KEYS) == one.forms.forms(KEYS) != {}
+    assert _leftovers(tmp_path / "bulk") == []
+
+
+def test_an_excluded_word_leaves_out_every_document_that_has_it(tmp_path, monkeypatch):
+    """Whoosh's AndNot kept some documents with the excluded word, depending on where they lay in a segment
+    (whoosh issue #419; 2 of 60 here, with several segments): the exclusion is the collector's mask instead."""
+    monkeypatch.setattr(whoosh_bulk, "SEGMENT_TOKENS", 800)
+    for name in ("one", "bulk"):
+        b = WhooshBackend(tmp_path / name)
+        if name == "one":
+            b.update(_docs(60))
+        else:
+            _bulk_build(b, _docs(60))
+        def found(q):
+            return {h.id for h in b.search(parse_query(q), limit=100).hits if not h.partial}
+        assert found("согласие -миграция") == found("согласие") - found("миграция") != set()
+        assert found("согласие") & found("миграция")
+
+
+def test_bulk_replaces_older_copies_and_keeps_a_commit_made_meanwhile(tmp_path, monkeypatch):
+    monkeypatch.setattr(whoosh_bulk, "SEGMENT_TOKENS", 10 ** 9)   # the segments are finished only at the end
+    path = tmp_path / "ix"
+    b = WhooshBackend(path)
+    b.update([replace(_docs(1, first=5)[0], titles={"ru": "Устаревшее заглавие"})])
+    other = WhooshBackend(path)                       # another process's writer, e.g. a background task
+    with b.bulk(2) as write:
+        write(_docs(10))
+        # A commit while the children hold unfinished segments: Whoosh deletes segment files its table of
+        # contents does not name, in the index folder (not in the hidden one the children write in).
+        other.update(_docs(1, first=500))
+        write(_docs(10, first=11))
+    assert b.doc_ids() == set(range(1, 21)) | {500}
+    assert [h.id for h in b.search(parse_query("Устаревшее")).hits] == []
+    assert 5 in [h.id for h in b.search(parse_query("Статья"), limit=50).hits]
+    assert _leftovers(path) == []
+
+
+def test_a_child_that_fails_stops_the_build_with_a_clear_error(tmp_path):
+    b = WhooshBackend(tmp_path / "ix")
+    bad = replace(_docs(1, first=99)[0], year="not a year")      # the child's int() fails
+    with pytest.raises(SearchIndexError, match="child process"):
+        with b.bulk(2) as write:
+            write(_docs(5))
+            write([bad])
+    assert _leftovers(tmp_path / "ix") == []
+    b.doc_ids()                                                   # the index still opens
+
+
+def test_a_child_killed_mid_build_is_noticed_not_waited_for(tmp_path):
+    b = WhooshBackend(tmp_path / "ix")
+    with pytest.raises(SearchIndexError, match="ended unexpectedly"):
+        with b.bulk(2) as write:
+            write(_docs(3))
+            for child in write.__self__.children:
+                child.kill()
+                child.join()
+            for i in range(20):                               # fills the queue nobody takes from any more
+                write(_docs(3, first=100 + 3 * i))
+    assert _leftovers(tmp_path / "ix") == []
+    b.doc_ids()
+
+
+def test_one_process_bulk_is_plain_updates(tmp_path):
+    b = WhooshBackend(tmp_path / "ix")
+    with b.bulk(1) as write:
+        assert write == b.update
+        write(_docs(3))
+    assert b.doc_ids() == {1, 2, 3}
