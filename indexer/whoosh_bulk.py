@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import queue
 import shutil
 import tempfile
@@ -37,10 +38,38 @@ QUEUED_BATCHES = 2          # per child: what the caller may have handed over an
 POLL_S = 1.0
 
 
-def _segment_writer(folder: str, jobs, results, segment_tokens: int) -> None:
+def _parent_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a killed process stays a zombie until its own parent reaps it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:                 # no /proc here: ask the kernel
+        try:
+            os.kill(pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+        except PermissionError:     # a process of another user took the number: ours is gone
+            return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def _next_batch(jobs, parent: int):
+    """The next batch, or None at the end, or when the rebuilding process is gone (killed: nobody sends the end,
+    and a forkserver's children outlive their parent)."""
+    while True:
+        try:
+            return jobs.get(timeout=POLL_S * 2)
+        except queue.Empty:
+            if not _parent_alive(parent):
+                return None
+
+
+def _segment_writer(folder: str, jobs, results, segment_tokens: int, parent: int) -> None:
     """A child: batches of documents from ``jobs`` into segments in ``folder``; each closed segment goes to
     ``results`` as ("segment", folder, segment, its ids), then ("done", …) after the ``None`` that ends the
-    jobs, or ("error", message) when writing failed."""
+    jobs, or ("error", message) when writing failed. It ends when process ``parent`` is gone."""
     from whoosh.filedb.filestore import FileStorage
 
     from .whoosh_backend import WhooshBackend, _schema
@@ -56,7 +85,7 @@ def _segment_writer(folder: str, jobs, results, segment_tokens: int) -> None:
             writer._finish()                          # the private index's lock and temporary files
             results.put(("segment", folder, segment, ids))
 
-        while (batch := jobs.get()) is not None:
+        while (batch := _next_batch(jobs, parent)) is not None:
             for doc in batch:
                 if writer is None:
                     writer = ix.writer(limitmb=128)
@@ -68,6 +97,8 @@ def _segment_writer(folder: str, jobs, results, segment_tokens: int) -> None:
             if tokens >= segment_tokens:
                 close()
                 writer, tokens, ids = None, 0, []
+        if not _parent_alive(parent):
+            return                  # the finally below cancels the writer; the folder is the caller's to remove
         if writer is not None:
             close()
             writer = None
@@ -75,11 +106,20 @@ def _segment_writer(folder: str, jobs, results, segment_tokens: int) -> None:
     except BaseException as exc:  # noqa: BLE001 - reported to the caller, which raises
         logger.exception("writing a search index segment failed")
         results.put(("error", folder, f"{type(exc).__name__}: {exc}", None))
+    finally:
         if writer is not None:
             try:
                 writer.cancel()
             except Exception:  # noqa: BLE001 - the folder goes anyway
                 pass
+
+
+def _sweep(index: Path) -> None:
+    """Remove the private folders of rebuilds whose process is gone (killed before it could)."""
+    for folder in index.glob(".bulk-*"):
+        pid = folder.name.split("-")[1]
+        if not pid.isdigit() or not _parent_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class SegmentBulk:
@@ -91,11 +131,13 @@ class SegmentBulk:
         self.backend = backend
         ctx = multiprocessing.get_context("forkserver")
         backend.path.mkdir(parents=True, exist_ok=True)
-        self.folder = Path(tempfile.mkdtemp(prefix=".bulk-", dir=backend.path))
+        _sweep(backend.path)
+        self.folder = Path(tempfile.mkdtemp(prefix=f".bulk-{os.getpid()}-", dir=backend.path))
         self.jobs = ctx.Queue(maxsize=processes * QUEUED_BATCHES)
         self.results = ctx.Queue()
         self.children = [ctx.Process(target=_segment_writer, daemon=True,
-                                     args=(str(self.folder / f"w{i}"), self.jobs, self.results, SEGMENT_TOKENS))
+                                     args=(str(self.folder / f"w{i}"), self.jobs, self.results, SEGMENT_TOKENS,
+                                           os.getpid()))
                          for i in range(processes)]
         self.done = 0
         try:

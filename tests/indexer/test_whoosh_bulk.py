@@ -149,3 +149,53 @@ def test_one_process_bulk_is_plain_updates(tmp_path):
         assert write == b.update
         write(_docs(3))
     assert b.doc_ids() == {1, 2, 3}
+
+
+_KILLED_REBUILD = r"""
+import os, sys
+sys.path.insert(0, "tests/indexer")
+from test_whoosh_bulk import _docs
+from indexer import whoosh_bulk
+from indexer.whoosh_backend import WhooshBackend
+if __name__ == "__main__":
+    whoosh_bulk.SEGMENT_TOKENS = 10 ** 9
+    b = WhooshBackend(sys.argv[1])
+    with b.bulk(2) as write:
+        write(_docs(10))
+        print(" ".join(str(c.pid) for c in write.__self__.children), flush=True)
+        os.kill(os.getpid(), 9)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def test_children_of_a_killed_rebuild_end_and_its_folder_is_swept(tmp_path):
+    """A rebuild killed outright (out of memory, kill -9) sends its children no end: they notice that it is gone
+    and exit; the next rebuild removes the folder it left."""
+    import subprocess
+    import sys
+    import time
+
+    from support import REPO
+
+    path = tmp_path / "ix"
+    out = subprocess.run([sys.executable, "-c", _KILLED_REBUILD, str(path)], cwd=REPO, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == -9, out.stderr[-2000:]
+    pids = [int(p) for p in out.stdout.split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 30
+    while any(_running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_running(p) for p in pids)
+    assert len(_leftovers(path)) == 1
+    b = WhooshBackend(path)
+    with b.bulk(2) as write:
+        write(_docs(3))
+    assert _leftovers(path) == [] and b.doc_ids() == {1, 2, 3}
