@@ -135,11 +135,11 @@ class SegmentBulk:
         self.folder = Path(tempfile.mkdtemp(prefix=f".bulk-{os.getpid()}-", dir=backend.path))
         self.jobs = ctx.Queue(maxsize=processes * QUEUED_BATCHES)
         self.results = ctx.Queue()
+        self.folders = [str(self.folder / f"w{i}") for i in range(processes)]
         self.children = [ctx.Process(target=_segment_writer, daemon=True,
-                                     args=(str(self.folder / f"w{i}"), self.jobs, self.results, SEGMENT_TOKENS,
-                                           os.getpid()))
-                         for i in range(processes)]
-        self.done = 0
+                                     args=(folder, self.jobs, self.results, SEGMENT_TOKENS, os.getpid()))
+                         for folder in self.folders]
+        self.done: set[str] = set()           # the folders of the children that wrote their last segment
         try:
             for child in self.children:
                 child.start()
@@ -167,7 +167,7 @@ class SegmentBulk:
         """Wait for the children's last segments and commit them."""
         for _ in self.children:
             self._put(None)
-        while self.done < len(self.children):
+        while len(self.done) < len(self.children):
             self._collect(block=True)
         for child in self.children:
             child.join(timeout=30)
@@ -211,11 +211,13 @@ class SegmentBulk:
             if kind == "segment":
                 self.backend._add_segment(Path(folder), payload, ids)
             elif kind == "done":
-                self.done += 1
+                self.done.add(folder)
             else:
                 raise SearchIndexError(f"writing the search index failed in a child process ({payload})")
 
     def _check_alive(self) -> None:
-        # A child that ended without saying "done" or "error" was killed (out of memory, a signal).
-        if self.results.empty() and any(c.exitcode is not None and c.exitcode != 0 for c in self.children):
+        # A child that ended without saying "done" or "error" was killed (out of memory, a signal). Its exit is
+        # looked at first: what a child sent before it ended is in the pipe by then.
+        ended = [f for f, c in zip(self.folders, self.children) if c.exitcode is not None and f not in self.done]
+        if ended and self.results.empty():
             raise SearchIndexError("a process writing the search index ended unexpectedly")
