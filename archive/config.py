@@ -27,7 +27,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "SEARCH_PAGE_SIZE": (10, "results per search page"),
     "SEARCH_BRIDGE": (True, "a Russian query also finds Kazakh texts and the reverse, through the term bridge "
                       "(docs/crosslingual.md); a reader turns it off for one search with xl=0"),
-    "INDEX_PROCESSES": (0, "analysis processes for reindex; 0: one per CPU"),
+    "INDEX_PROCESSES": (0, "analysis (and Whoosh segment-writing) processes for reindex; 0: one per CPU"),
     "EXTRACT_TIMEOUT_S": (300, "seconds one file's extraction may take before it is stopped"),
     "EXTRACT_MEMORY_MB": (1536, "memory one file's extraction may use before it is stopped"),
     "EXTRACT_MAX_PAGES": (3000, "pages one file may have"),
