@@ -18,6 +18,7 @@ import os
 import queue
 import shutil
 import tempfile
+import traceback
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,7 +39,7 @@ QUEUED_BATCHES = 2          # per child: what the caller may have handed over an
 POLL_S = 1.0
 
 
-def _parent_alive(pid: int) -> bool:
+def _running(pid: int) -> bool:
     """Whether process ``pid`` runs (a killed process stays a zombie until its own parent reaps it)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -62,7 +63,7 @@ def _next_batch(jobs, parent: int):
         try:
             return jobs.get(timeout=POLL_S * 2)
         except queue.Empty:
-            if not _parent_alive(parent):
+            if not _running(parent):
                 return None
 
 
@@ -97,15 +98,17 @@ def _segment_writer(folder: str, jobs, results, segment_tokens: int, parent: int
             if tokens >= segment_tokens:
                 close()
                 writer, tokens, ids = None, 0, []
-        if not _parent_alive(parent):
+        if not _running(parent):
             return                  # the finally below cancels the writer; the folder is the caller's to remove
         if writer is not None:
             close()
             writer = None
         results.put(("done", folder, None, None))
-    except BaseException as exc:  # noqa: BLE001 - reported to the caller, which raises
-        logger.exception("writing a search index segment failed")
-        results.put(("error", folder, f"{type(exc).__name__}: {exc}", None))
+    except BaseException as exc:  # noqa: BLE001 - reported to the caller, which logs it and raises
+        # This process's logging is not configured: the traceback goes to the caller's log. An OSError's number
+        # goes too, so a full disk is still told as one (archive.errors).
+        results.put(("error", folder, (getattr(exc, "errno", None), getattr(exc, "strerror", None),
+                                       traceback.format_exc()), None))
     finally:
         if writer is not None:
             try:
@@ -118,7 +121,7 @@ def _sweep(index: Path) -> None:
     """Remove the private folders of rebuilds whose process is gone (killed before it could)."""
     for folder in index.glob(".bulk-*"):
         pid = folder.name.split("-")[1]
-        if not pid.isdigit() or not _parent_alive(int(pid)):
+        if not pid.isdigit() or not _running(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -213,7 +216,11 @@ class SegmentBulk:
             elif kind == "done":
                 self.done.add(folder)
             else:
-                raise SearchIndexError(f"writing the search index failed in a child process ({payload})")
+                number, text, trace = payload
+                logger.error("writing a search index segment failed in a child process:\n%s", trace)
+                cause = OSError(number, text) if number is not None else None
+                raise SearchIndexError("writing the search index failed in a child process (the detail is in "
+                                       "the log)") from cause
 
     def _check_alive(self) -> None:
         # A child that ended without saying "done" or "error" was killed (out of memory, a signal). Its exit is

@@ -129,6 +129,24 @@ def test_a_child_that_fails_stops_the_build_with_a_clear_error(tmp_path):
     b.doc_ids()                                                   # the index still opens
 
 
+def test_a_full_disk_in_a_child_stays_a_full_disk_for_the_caller(tmp_path, caplog):
+    """What a child sends when its writing fails: the caller logs the traceback and raises with the OSError's
+    number as the cause, which archive.errors tells a person as "disk full" (a traceback stays in the log)."""
+    import errno
+
+    b = WhooshBackend(tmp_path / "ix")
+    with pytest.raises(SearchIndexError, match="the detail is in the log") as info:
+        with b.bulk(2) as write:
+            bulk = write.__self__
+            bulk.results.put(("error", bulk.folders[0], (errno.ENOSPC, "No space left on device",
+                                                         "Traceback (most recent call last): ..."), None))
+            for i in range(50):
+                write(_docs(1, first=i + 1))
+    assert isinstance(info.value.__cause__, OSError) and info.value.__cause__.errno == errno.ENOSPC
+    assert "Traceback (most recent call last)" in caplog.text
+    assert _leftovers(tmp_path / "ix") == []
+
+
 def test_a_child_killed_mid_build_is_noticed_not_waited_for(tmp_path):
     b = WhooshBackend(tmp_path / "ix")
     with pytest.raises(SearchIndexError, match="ended unexpectedly"):
