@@ -10,6 +10,7 @@ from flask_babel import gettext
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
+from indexer.backend import SearchIndexError
 from uploads.errors import UploadError
 
 from .db import BUSY, FULL, READ_ONLY, UNAVAILABLE, storage_fault
@@ -62,11 +63,14 @@ def fault_message(exc: BaseException) -> str | None:
 
 @contextmanager
 def cli_fault_guard():
-    """Turn a full disk, read-only folder or unreachable database into a one-line CLI error (exit 1)."""
+    """Turn a full disk, read-only folder or unreachable database, or a search index that could not be written
+    (busy, a writing process that failed: the detail is in the log), into a one-line CLI error (exit 1)."""
     try:
         yield
     except Exception as exc:
         message = fault_message(exc)
+        if message is None and isinstance(exc, SearchIndexError):
+            message = f"{exc}. The search index may be incomplete: run `manage.py reindex` again."
         if message is None:
             raise
         logger.debug("command failed on a storage fault", exc_info=True)

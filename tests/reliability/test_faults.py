@@ -324,3 +324,25 @@ def test_storage_fault_names_the_condition(make, kind):
     wrapped.__cause__ = exc
     assert storage_fault(wrapped) == kind                   # found behind the error that it caused
     assert (fault_message(exc) is None) == (kind is None)
+
+
+def test_a_command_that_meets_a_search_index_error_says_one_line():
+    """manage.py's guard: a search index error (busy, a writing process that failed) is one line with what to do;
+    one caused by a full disk says the disk is full; anything else still raises."""
+    import click
+
+    from archive.errors import cli_fault_guard
+    from indexer.backend import SearchIndexError
+
+    failed = "writing the search index failed in a child process (the detail is in the log)"
+    with pytest.raises(click.ClickException) as info:
+        with cli_fault_guard():
+            raise SearchIndexError(failed)
+    assert info.value.message.startswith(failed) and "run `manage.py reindex` again" in info.value.message
+    with pytest.raises(click.ClickException) as info:
+        with cli_fault_guard():
+            raise SearchIndexError(failed) from OSError(errno.ENOSPC, "No space left on device")
+    assert "full" in info.value.message and "child process" not in info.value.message
+    with pytest.raises(ValueError):
+        with cli_fault_guard():
+            raise ValueError("a bug stays a bug")
