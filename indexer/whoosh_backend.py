@@ -319,8 +319,10 @@ class WhooshBackend(CachedSearch):
         return iter(items)
 
     @staticmethod
-    def _fields(d: IndexDocument, terms) -> dict:
-        out = {name: encode_terms(ts) for name, ts in terms.items()}
+    def _fields(d: IndexDocument, terms, encode=encode_terms) -> dict:
+        """What ``add_document`` takes for ``d``: its text fields as ``encode(terms)`` (None: the terms as they are,
+        for the bulk writer) and its other fields."""
+        out = {name: encode(ts) if encode is not None else ts for name, ts in terms.items()}
         langs = {d.language} | {k for k in d.titles if k} | {k for k in d.abstracts if k}
         out.update(
             id=str(int(d.id)),

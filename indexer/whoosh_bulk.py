@@ -15,14 +15,18 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
 import queue
 import shutil
 import tempfile
 import traceback
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator, Sequence
 
+from whoosh.system import pack_uint
+
+from .analysis import Term, term_columns
 from .backend import SearchIndexError
 from .documents import IndexDocument, analyzed, speller_keys
 
@@ -37,6 +41,157 @@ logger = logging.getLogger(__name__)
 SEGMENT_TOKENS = 8_000_000
 QUEUED_BATCHES = 2          # per child: what the caller may have handed over and not yet been taken
 POLL_S = 1.0
+
+
+# A posting's weight is its frequency as a float: one object per frequency, not one per posting.
+_WEIGHTS = [float(n) for n in range(256)]
+_ONE = pack_uint(1)
+
+
+class _SegmentPool:
+    """A segment's postings in memory, grouped by (field, term) as they are added.
+
+    Whoosh's ``PostingPool`` keeps one tuple per posting, sorts them all at the end and, past its memory limit,
+    pickles sorted runs to disk and merges them back one posting at a time: together ~45 % of a segment's
+    writing. Documents come in order, so each term's postings already are; only the distinct terms are sorted.
+    A posting costs three list slots and its value bytes (the document number and weight objects are shared)."""
+
+    def __init__(self) -> None:
+        self.terms: dict[tuple[str, bytes], list] = {}
+        self.fieldnames: set[str] = set()
+
+    def add(self, item: tuple) -> None:
+        """One posting (field, term bytes, document, weight, value bytes), as Whoosh's pool takes it."""
+        fieldname, tbytes, docnum, weight, vbytes = item
+        self.fieldnames.add(fieldname)
+        postings = self.terms.get((fieldname, tbytes))
+        if postings is None:
+            self.terms[(fieldname, tbytes)] = [docnum, weight, vbytes]
+        else:
+            postings += (docnum, weight, vbytes)
+
+    def add_terms(self, fieldname: str, docnum: int, terms: Sequence[Term], encode) -> int:
+        """A text field's postings from its analysed terms, as ``Positions.word_values`` makes them (weight =
+        frequency, value = ``encode(positions)``); returns the field's length (its number of tokens)."""
+        keys, positions, _starts, _ends = term_columns(terms)
+        grouped: dict[str, list[int]] = {}
+        for key, pos in zip(keys, positions):
+            at = grouped.get(key)
+            if at is None:
+                grouped[key] = [pos]
+            else:
+                at.append(pos)
+        self.fieldnames.add(fieldname)
+        table = self.terms
+        for key, at in grouped.items():
+            n = len(at)
+            posting = (docnum, _WEIGHTS[n] if n < 256 else float(n), encode(at))
+            tkey = (fieldname, key.encode("utf-8"))
+            postings = table.get(tkey)
+            if postings is None:
+                table[tkey] = list(posting)
+            else:
+                postings += posting
+        return len(keys)
+
+    def iter_postings(self) -> Iterator[tuple]:
+        """Every posting in Whoosh's order: field, term bytes, document."""
+        for (fieldname, tbytes) in sorted(self.terms):
+            postings = self.terms[fieldname, tbytes]
+            for i in range(0, len(postings), 3):
+                yield fieldname, tbytes, postings[i], postings[i + 1], postings[i + 2]
+
+    def cleanup(self) -> None:
+        self.terms = {}
+
+
+def _encode_positions(at: list[int]) -> bytes:
+    """``whoosh.formats.Positions.encode``: the count, then the pickled gaps between positions (most keys of a
+    document occur once: their gap is their position)."""
+    if len(at) == 1:
+        return _ONE + pickle.dumps(at, 2)
+    return pack_uint(len(at)) + pickle.dumps([at[0]] + [b - a for a, b in zip(at, at[1:])], 2)
+
+
+class _Lengths:
+    """``doc_field_length`` for ``FieldWriter.add_postings`` from memory: what Whoosh's per-document reader would
+    read back from the segment being written (a length is stored as one byte, so it is rounded the same way)."""
+
+    def __init__(self, lengths: dict[str, dict[int, int]]) -> None:
+        self.lengths = lengths
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        return self.lengths.get(fieldname, {}).get(docnum, default)
+
+    def close(self) -> None:
+        pass
+
+
+def _bulk_writer_class():
+    """``SegmentWriter`` for one new segment of pre-analysed documents (imported late: children only)."""
+    from whoosh.codec.whoosh3 import byte_to_length, length_to_byte
+    from whoosh.writing import SegmentWriter
+
+    class BulkSegmentWriter(SegmentWriter):
+        """Whoosh's writer with the postings in a ``_SegmentPool`` and text fields given as our terms (no
+        string to parse back, no token objects). Equal segments: tests/indexer/test_whoosh_bulk.py compares
+        every term's postings, lengths and statistics with those Whoosh's own writer makes."""
+
+        def __init__(self, ix) -> None:
+            super().__init__(ix)
+            self.pool.cleanup()
+            self.pool = _SegmentPool()
+            self._lengths: dict[str, dict[int, int]] = {}
+            for name, field in self.schema.items():
+                if field.vector or field.separate_spelling():
+                    raise ValueError(f"the bulk writer does not write vectors or spelling ({name})")
+            self._text = {name for name, field in self.schema.items() if type(field.format).__name__ == "Positions"
+                          and not field.stored and field.column_type is None and field.scorable}
+
+        def add_document(self, **fields) -> None:
+            """``SegmentWriter.add_document`` for this schema (no boosts, vectors or spelling); a text field's value
+            is its terms."""
+            self._check_state()
+            docnum = self.docnum
+            pdw = self.perdocwriter
+            pool = self.pool
+            pdw.start_doc(docnum)
+            try:
+                for name in sorted(n for n in fields if not n.startswith("_")):
+                    value = fields[name]
+                    if value is None:
+                        continue
+                    field = self.schema[name]
+                    length = 0
+                    if name in self._text:
+                        length = pool.add_terms(name, docnum, value, _encode_positions)
+                        if length:
+                            lb = length_to_byte(length)
+                            self._lengths.setdefault(name, {})[docnum] = byte_to_length(lb) if lb else 0
+                    elif field.indexed:
+                        for tbytes, freq, weight, vbytes in field.index(value):
+                            if field.scorable:
+                                length += freq
+                            pool.add((name, tbytes, docnum, weight, vbytes))
+                        if length and field.scorable:
+                            lb = length_to_byte(length)
+                            self._lengths.setdefault(name, {})[docnum] = byte_to_length(lb) if lb else 0
+                    pdw.add_field(name, field, value if field.stored else None, length)
+                    if field.column_type is not None:
+                        pdw.add_column_value(name, field.column_type, field.to_column_value(value))
+            except Exception:
+                pdw.cancel_doc()
+                raise
+            pdw.finish_doc()
+            self._added = True
+            self.docnum += 1
+
+        def _flush_segment(self) -> None:
+            self.perdocwriter.close()
+            self.fieldwriter.add_postings(self.schema, _Lengths(self._lengths), self.pool.iter_postings())
+            self.fieldwriter.close()
+
+    return BulkSegmentWriter
 
 
 def _running(pid: int) -> bool:
@@ -75,6 +230,7 @@ def _segment_writer(folder: str, jobs, results, segment_tokens: int, parent: int
 
     from .whoosh_backend import WhooshBackend, _schema
 
+    writer_class = _bulk_writer_class()
     writer = None
     try:
         ix = FileStorage(folder).create().create_index(_schema())
@@ -89,9 +245,9 @@ def _segment_writer(folder: str, jobs, results, segment_tokens: int, parent: int
         while (batch := _next_batch(jobs, parent)) is not None:
             for doc in batch:
                 if writer is None:
-                    writer = ix.writer(limitmb=128)
+                    writer = writer_class(ix)
                 terms = analyzed(doc)[0]
-                fields = WhooshBackend._fields(doc, terms)
+                fields = WhooshBackend._fields(doc, terms, encode=None)
                 writer.add_document(**fields)
                 ids.append(fields["id"])
                 tokens += sum(len(ts) for ts in terms.values())

@@ -41,7 +41,8 @@ def _answers(b) -> dict:
         r = b.search(parse_query(q), limit=50)
         # Equal scores may come in another order: Whoosh breaks ties by document number, which the segments change.
         out[q] = (sorted(((h.id, round(h.score, 6)) for h in r.hits), key=lambda h: (-h[1], h[0])), r.total, r.facets)
-    out["filtered"] = [h.id for h in b.search(parse_query("согласие"), Filters(year_from=2003), limit=50).hits]
+    filtered = b.search(parse_query("согласие"), Filters(year_from=2003), limit=50).hits
+    out["filtered"] = sorted(((h.id, round(h.score, 6)) for h in filtered), key=lambda h: (-h[1], h[0]))
     return out
 
 
@@ -217,3 +218,67 @@ def test_children_of_a_killed_rebuild_end_and_its_folder_is_swept(tmp_path):
     with b.bulk(2) as write:
         write(_docs(3))
     assert _leftovers(path) == [] and b.doc_ids() == {1, 2, 3}
+
+
+def _segment_contents(folder) -> dict:
+    """Everything a search reads from an index of one segment: each term's statistics and postings (document,
+    weight, value), each document's field lengths and stored fields, the field totals."""
+    ix = open_dir(str(folder))
+    with ix.reader() as r:
+        fields = [name for name in ix.schema.names() if ix.schema[name].scorable]
+        terms = {}
+        for fieldname, tbytes in r.all_terms():
+            info = r.term_info(fieldname, tbytes)
+            m = r.postings(fieldname, tbytes)
+            postings = []
+            while m.is_active():
+                postings.append((m.id(), m.weight(), m.value()))
+                m.next()
+            terms[fieldname, tbytes] = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+                                        info.max_weight(), info.min_id(), info.max_id(), postings)
+        lengths = {(n, f): r.doc_field_length(n, f) for n in range(r.doc_count_all()) for f in fields}
+        # (a field no document has has no length column, and Whoosh's min/max then fail)
+        totals = {f: (r.field_length(f), r.min_field_length(f), r.max_field_length(f)) for f in fields
+                  if r.field_length(f)}
+        stored = [r.stored_fields(n) for n in range(r.doc_count_all())]
+    return {"terms": terms, "lengths": lengths, "totals": totals, "stored": stored}
+
+
+def test_the_bulk_writer_writes_the_segment_whooshs_own_writer_writes(tmp_path):
+    """The children's writer (grouped postings in memory, text fields from our terms) against Whoosh's writer on
+    the same documents: every term's postings, weights, positions and statistics, every length and stored value."""
+    from whoosh.filedb.filestore import FileStorage
+
+    from indexer.documents import analyzed
+    from indexer.whoosh_backend import _schema
+
+    docs = _docs(80)
+    # Long fields too: frequencies past 255 and lengths Whoosh stores as a rounded byte.
+    docs.append(replace(docs[0], id=500, pages=((1, " ".join(WORDS * 40)),)))
+    docs = [replace(d, terms=t, forms=f, page_filters=p) for d in docs for t, f, p in [analyzed(d)]]
+    contents = []
+    for name, writer_of, encode in (("whoosh", lambda ix: ix.writer(), ...),
+                                    ("bulk", whoosh_bulk._bulk_writer_class(), None)):
+        folder = tmp_path / name
+        ix = FileStorage(str(folder)).create().create_index(_schema())
+        w = writer_of(ix)
+        for d in docs:
+            fields = WhooshBackend._fields(d, d.terms) if encode is ... else WhooshBackend._fields(d, d.terms, encode=None)
+            w.add_document(**fields)
+        w.commit()
+        contents.append(_segment_contents(folder))
+    assert contents[0]["terms"] and max(p[1] for p in contents[0]["terms"].values()) == len(docs)
+    for part in ("terms", "lengths", "totals", "stored"):
+        assert contents[1][part] == contents[0][part], part
+
+
+def test_positions_are_encoded_as_whoosh_encodes_them():
+    from whoosh.formats import Positions
+
+    import random
+
+    rnd = random.Random(5)
+    for n in (1, 2, 3, 17, 300):
+        for _ in range(20):
+            at = sorted(rnd.sample(range(100_000), n))
+            assert whoosh_bulk._encode_positions(at) == Positions().encode(at)
