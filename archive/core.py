@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import current_app, g
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
 from indexer.backend import SearchBackend, open_backend
@@ -116,7 +116,14 @@ def close_db_session(_exc=None) -> None:
     """Close the request's session, if one was opened (app-context teardown)."""
     s = g.pop("db_session", None)
     if s is not None:
-        s.close()
+        try:
+            s.close()
+        except DBAPIError as exc:
+            # The connection died after the request's last query (a database restart): the rollback of closing
+            # fails. The answer is already made; the connection is dropped from the pool instead of failing it.
+            logger.warning("closing a request's database session failed, connection dropped: %s",
+                           type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
+            s.invalidate()
 
 
 def ping_database() -> None:

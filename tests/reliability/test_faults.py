@@ -295,6 +295,36 @@ def test_postgresql_restart_gives_503_pages_then_recovers_by_itself(tmp_path, pd
         proxy.close()
 
 
+def test_a_connection_lost_after_the_last_query_does_not_fail_the_answer(tmp_path, monkeypatch):
+    """PostgreSQL restarting between a request's last query and the end of the request: closing the session
+    rolls back on a dead connection. That error used to escape the app (gunicorn's bare "Internal Server
+    Error" page, seen in the restart test above); the connection is dropped instead and the pool goes on."""
+    from sqlalchemy import select
+
+    from archive import create_app
+    from archive.core import close_db_session, db_session
+
+    reset_pg()
+    proxy = CuttableProxy()
+    try:
+        env = _archive(tmp_path / "data", DATABASE_URL=proxy.url)
+        for k, v in env.items():
+            if k.startswith("ARCHIVE_") or k == "DATABASE_URL":
+                monkeypatch.setenv(k, v)
+        app = create_app()
+        with app.test_request_context("/"):
+            assert db_session().execute(select(1)).scalar() == 1      # the session's transaction is open
+            proxy.cut()
+            close_db_session()                                         # raised OperationalError before
+        time.sleep(0.5)                          # the proxy's listener is let go (its accept waits up to 0.2 s)
+        proxy.restore()
+        with app.test_request_context("/"):
+            assert db_session().execute(select(1)).scalar() == 1
+            close_db_session()
+    finally:
+        proxy.close()
+
+
 def _sa(orig: Exception):
     from sqlalchemy.exc import OperationalError
 
