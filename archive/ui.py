@@ -90,6 +90,30 @@ def lang_attr(text: Any = None, within: Optional[str] = None, lang: Optional[str
     return Markup(' lang="%s"') % lang
 
 
+def pub_meta(pub, names: Optional[list[str]] = None) -> Markup:
+    """The line under a publication's title: authors · year · language · in its volume, pages. ``names``: the
+    authors' names when the caller has them (search results load only those), else the publication's.
+
+    (A Jinja macro until the search page measured it: ten hits cost ~1 ms through the macro machinery.)"""
+    if names is None:
+        names = [a.person.name for a in pub.authorships]
+    here = locale()
+    out = [Markup('<span class="meta">')]
+    if names:
+        out.append(Markup(", ").join(Markup("<span%s>%s</span>") % (lang_attr(n, here), n) for n in names))
+    if pub.year:
+        out.append(Markup(" · %s") % pub.year)
+    if pub.language:
+        out.append(Markup(" · %s") % language_name(pub.language))
+    if pub.volume:
+        title = pub.volume.title
+        out.append(Markup(" · %s <em%s>%s</em>") % (_("in"), lang_attr(title, here), title))
+        if pub.pages_label:
+            out.append(Markup(", %s %s") % (_("pp."), pub.pages_label))
+    out.append(Markup("</span>"))
+    return Markup("").join(out)
+
+
 def passage_language(pub, text: Any) -> str:
     """The language of a passage (a page, a snippet) of ``pub``: the publication's own for a single text; told
     from the passage itself for a volume, whose articles may each be in another language."""
@@ -196,6 +220,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(lang_attr)
     app.add_template_global(text_language)
     app.add_template_global(passage_language)
+    app.add_template_global(pub_meta)
     app.add_template_global(person_aliases)
     app.add_template_global(volume_dates)
     app.add_template_global(format_span)

@@ -17,7 +17,7 @@
    database).
 3. Drives it with ``bench/loadgen.py`` (wrk): ``/search`` (the normal HTML page: snippets and facets) and
    ``/api/search`` with the query mix of ``bench/scale.py`` at 1, 8 and 32 clients; after the runs reads
-   VmRSS of each gunicorn worker from ``/proc/<pid>/status``.
+   VmRSS of each gunicorn worker from ``/proc/<pid>/status``, and its parts: RssAnon and RssFile (mapped index files).
 
 Results: ``<workdir>/results/http_<db>_<N>_w<words>.json`` and a Markdown table on stdout.
 ``--profile N`` instead requests N /search pages in process (test client) under pyinstrument and prints the profile.
@@ -191,14 +191,16 @@ def reindex(env: dict, log) -> dict:
             "exit": proc.returncode, "max_rss_one_mb": round(peak_one), "max_rss_all_mb": round(peak_total)}
 
 
-def worker_rss(master: int) -> list[float]:
-    """VmRSS (MB) of each child of the gunicorn master."""
+def worker_rss(master: int, field: str = "VmRSS") -> list[float]:
+    """``field`` of /proc/<pid>/status (MB) of each child of the gunicorn master: VmRSS, or its parts RssAnon
+    (the worker's own memory) and RssFile (mapped files: a Whoosh index's segments, shared with the other
+    workers and the page cache)."""
     out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
     rss = []
     for pid in out:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     rss.append(round(int(line.split()[1]) / 1024, 1))
         except OSError:
             pass
@@ -269,7 +271,11 @@ def main() -> None:
             if link.is_symlink():
                 link.unlink()
             if not link.exists():
-                link.symlink_to(base_dir / a.backends[0] / "index")
+                # bench/scale.py's index, or the one a --reindex run built
+                built = base_dir / a.backends[0] / ("reindexed" if a.reindex else "index")
+                if not built.exists() and (base_dir / a.backends[0] / "reindexed").exists():
+                    built = base_dir / a.backends[0] / "reindexed"
+                link.symlink_to(built)
         if a.db[0] == "postgres":
             os.environ["DATABASE_URL"] = a.dsn
         profile(data, a.backends[0], synth, a.profile, a.dsn)
@@ -336,7 +342,10 @@ def main() -> None:
                         log(f"  {db} {backend} {ep}: {r.line()}")
                         res["runs"].append({"backend": backend, "endpoint": ep, **r.as_dict()})
                 res["rss_mb"][backend] = worker_rss(proc.pid)
-                log(f"  worker RSS MB: {res['rss_mb'][backend]}")
+                res.setdefault("rss_parts_mb", {})[backend] = {
+                    "anon": worker_rss(proc.pid, "RssAnon"), "file": worker_rss(proc.pid, "RssFile")}
+                log(f"  worker RSS MB: {res['rss_mb'][backend]} (own {res['rss_parts_mb'][backend]['anon']}, "
+                    f"mapped files {res['rss_parts_mb'][backend]['file']})")
             finally:
                 proc.terminate()
                 try:
@@ -365,7 +374,10 @@ def table(res: dict) -> str:
                      f"{r['words_per_s']:,} words/s, peak RSS {r['max_rss_one_mb']} MB (one process), "
                      f"{r['max_rss_all_mb']} MB (all at once)")
     for b, rss in res["rss_mb"].items():
-        lines.append(f"\nworker RSS after the runs, {b}: {', '.join(f'{x} MB' for x in rss)}")
+        parts = res.get("rss_parts_mb", {}).get(b)
+        lines.append(f"\nworker RSS after the runs, {b}: {', '.join(f'{x} MB' for x in rss)}"
+                     + (f" (own memory {', '.join(map(str, parts['anon']))}; mapped files "
+                        f"{', '.join(map(str, parts['file']))})" if parts else ""))
     return "\n".join(lines)
 
 

@@ -39,11 +39,11 @@ def search():
     limit = get_archive().config.get("SEARCH_PAGE_SIZE", 10)
     result = run_search(get_archive(), db_session(), q, page=page, limit=limit, filters=filters_from_args(),
                         sort=sort, translate=translate_arg(), names_only=True)
-    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "sort")]
+    args = urlencode([(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "sort")])
     return render_template("main/search.html", q=q, result=result, sort=sort, facets=_facet_view(result),
                            active=_active_filters(), url_with=url_with,
-                           export_url=lambda fmt: url_for("export.search_export", fmt=fmt) + "?" + urlencode(args),
-                           feed_url=url_for("feeds.search_atom") + ("?" + urlencode(args) if args else ""))
+                           export_url=lambda fmt: url_for("export.search_export", fmt=fmt) + "?" + args,
+                           feed_url=url_for("feeds.search_atom") + ("?" + args if args else ""))
 
 
 def _facet_labels(name: str, values: list[str]) -> dict[str, str]:

@@ -158,6 +158,62 @@ def test_facet_labels_name_topics_in_the_page_language_and_people_by_name(client
         assert ">Тулегенова Сауле Маратовна</a>" in facets, lang
 
 
+def test_a_hits_line_names_its_authors_year_language_and_volume(app):
+    from archive.models import Publication, Volume
+    from archive.ui import pub_meta
+
+    vol = Volume(title="Қазақстан халқы Ассамблеясы <30 жыл>")
+    pub = Publication(title="Статья", year=2021, language="ru", volume=vol, page_start=5, page_end=7)
+    with app.test_request_context("/?hl=en"):
+        html = str(pub_meta(pub, ["Ким С.В.", "Әбенова Г.", "<b>"]))
+    assert html == ('<span class="meta"><span lang="ru">Ким С.В.</span>, <span lang="kk">Әбенова Г.</span>, '
+                    '<span>&lt;b&gt;</span> · 2021 · Russian · in <em lang="kk">Қазақстан халқы Ассамблеясы '
+                    '&lt;30 жыл&gt;</em>, pp. 5-7</span>')
+    with app.test_request_context("/?hl=ru"):
+        assert str(pub_meta(Publication(title="Без года"), [])) == '<span class="meta"></span>'
+
+
+def test_facet_labels_are_reused_for_a_while_then_read_again(archive):
+    """A search page's facet labels come from a short-lived cache: no query while fresh, a rename shown once
+    ``LABEL_TTL`` has passed, each page language apart."""
+    from sqlalchemy import event
+
+    from archive.models import Person
+    from archive.services.browse import LABEL_TTL, entity_labels
+
+    with archive.db.session() as s:
+        person = Person(name="Абенова Гульнар")
+        s.add(person)
+        s.commit()
+        pid = str(person.id)
+    queries: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        queries.append(statement)
+
+    engine = archive.db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with archive.db.session() as s:
+            assert entity_labels(s, "persons", [pid, "999999"], "ru", now=1000.0) == {pid: "Абенова Гульнар"}
+            assert len(queries) == 1
+            s.get(Person, int(pid)).name = "Абенова Гульнара"
+            s.commit()
+            queries.clear()
+            # Within the time: the label kept, an unknown id not asked again, no query at all.
+            assert entity_labels(s, "persons", [pid, "999999"], "ru", now=1000.0 + LABEL_TTL - 1) == {
+                pid: "Абенова Гульнар"}
+            assert queries == []
+            # Another page language is its own entry (topic labels differ by language).
+            assert entity_labels(s, "persons", [pid], "kk", now=1000.0 + LABEL_TTL - 1) == {pid: "Абенова Гульнара"}
+            assert len(queries) == 1
+            # Past the time: read again.
+            assert entity_labels(s, "persons", [pid], "ru", now=1000.0 + LABEL_TTL) == {pid: "Абенова Гульнара"}
+            assert len(queries) == 2
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
 @pytest.mark.parametrize("args", ["from=²", "to=٣", "year=99999999999999999999", "person=²", "volume=-1", "from=abc"])
 def test_odd_filter_values_are_ignored(client, args):
     assert client.get(f"/search?q=x&{args}").status_code == 200
