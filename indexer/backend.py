@@ -365,7 +365,7 @@ def query_keys(q: ParsedQuery) -> frozenset[str]:
 
 def encode_terms(terms: Sequence[Term]) -> str:
     """Serialise pre-analyzed terms as "key\x1fpos" items joined by "\x1e" (engines that take text)."""
-    keys, positions, _starts, _ends = term_columns(terms)
+    keys, positions = term_columns(terms)
     return "\x1e".join(map("{}\x1f{}".format, keys, positions))
 
 

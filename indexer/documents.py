@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import operator
 import re
 import os
 from collections import deque
@@ -16,6 +17,8 @@ from .analysis import (_WORD, LATIN_PREFIX, PackedTerms, Term, analyze, normaliz
 from .analysis.language import detect_language
 from .analysis.normalize import fold_token
 from .forms import page_filter
+
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 
 
 @dataclass(frozen=True)
@@ -124,16 +127,16 @@ def _entry(word: str, lang: str, mode: int, form: str):
 def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[str, str]],
           pos_base: int = 0, off: int = 0, src: str | None = None, fresh: set[str] | None = None) -> int | None:
     """``analyze(text, lang)`` (keys filtered by ``mode``) appended to ``out`` with positions shifted by
-    ``pos_base`` and offsets by ``off``, its forms added to ``forms``; the last position written, or None.
+    ``pos_base``, its forms added to ``forms``; the last position written, or None.
 
     ``text`` is ``src[off:]`` (a paragraph of ``src``) when ``src`` is given: forms are read from ``src``.
     With ``fresh`` (a set), only the forms and keys of word forms new to this process's cache are added (to
     ``forms`` and ``fresh``): every form and key the process ever meets comes once (``ParallelAnalyzer(once=True)``)."""
     norm = normalize_text(text)
     entries = _word_entries(lang, mode, fresh is not None)
-    keys, ints = out.keys, out.ints
+    keys, positions = out.keys, out.positions
     if norm != text:
-        # Offsets index the normalised text but forms come from the text given (as ``_collect`` read them).
+        # The words of the normalised text, their forms read from the text given (as ``_collect`` read them).
         src = text if src is None else src
         last = None
         for pos, m in enumerate(_WORD.finditer(norm)):
@@ -142,41 +145,39 @@ def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[st
             if ks:
                 last = pos + pos_base
                 keys.extend(ks)
-                ints.extend((last, start + off, end + off) * len(ks))
+                positions.extend(itertools.repeat(last, len(ks)))
                 forms.update(pairs)
                 if fresh is not None:
                     fresh.update(ks)
         return last
-    # The warm path: a dict look-up per word form, the keys and (pos, start, end) appended, no objects made.
-    # (Doing every step with ``map`` over the whole text measured no faster: the regex's match objects, the
-    # look-up and the appends are the cost either way.) ``text`` is ``src[off:off + len(text)]``: matching
-    # ``src`` within those bounds gives the same words (no anchors or look-behind) with offsets into ``src``.
-    get = entries.get
-    add_forms = forms.update
-    last = None
-    matches = _WORD.finditer(text) if src is None else _WORD.finditer(src, off, off + len(text))
-    for pos, m in enumerate(matches, pos_base):
-        word = m.group()
-        e = get(word)
-        if e is None:
-            e = _entry(word, lang, mode, fold_token(word))
-            if fresh is not None:               # handed over now, and never again from this cache
-                fresh.update(e[0])
-                forms.update(e[1])
-                e = (e[0], ())
-            entries[word] = e
-        ks, pairs = e
-        if ks:
-            last = pos
-            if len(ks) == 1:
-                keys.append(ks[0])
-                ints.extend((pos, *m.span()))
-            else:
-                keys.extend(ks)
-                ints.extend((pos, *m.span()) * len(ks))
-            if pairs:
-                add_forms(pairs)
-    return last
+    # The warm path, with no Python code per word: the words found by one ``findall``, their (keys, pairs)
+    # looked up by ``map``, the keys chained and each position repeated once per key of its word (~40 % less
+    # time than a loop over match objects with offsets).
+    words = _WORD.findall(text)
+    found = list(map(entries.get, words))
+    if None in found:
+        for i, e in enumerate(found):
+            if e is None:
+                word = words[i]
+                e = entries.get(word)            # the same form earlier in this text
+                if e is None:
+                    e = _entry(word, lang, mode, fold_token(word))
+                    if fresh is not None:        # handed over now, and never again from this cache
+                        fresh.update(e[0])
+                        forms.update(e[1])
+                        e = (e[0], ())
+                    entries[word] = e
+                found[i] = e
+    key_tuples = list(map(_FIRST, found))
+    keys.extend(itertools.chain.from_iterable(key_tuples))
+    positions.extend(itertools.chain.from_iterable(
+        map(itertools.repeat, range(pos_base, pos_base + len(words)), map(len, key_tuples))))
+    if fresh is None:
+        forms.update(itertools.chain.from_iterable(map(_SECOND, found)))
+    for i in range(len(key_tuples) - 1, -1, -1):         # the last word with keys (nearly always the last)
+        if key_tuples[i]:
+            return pos_base + i
+    return None
 
 
 def _scan_text(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[str, str]],

@@ -136,7 +136,7 @@ def document_vectors(fields: dict[str, list[Term]]) -> tuple[str, list[str]]:
         if name == "body":
             body_offset = offset
         top = offset
-        keys, positions, _starts, _ends = term_columns(terms)
+        keys, positions = term_columns(terms)
         for key, pos in zip(keys, positions):
             if not _usable(key):
                 continue

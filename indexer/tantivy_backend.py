@@ -94,7 +94,10 @@ class TantivyBackend(CachedSearch):
         for name, terms in fields.items():
             if not terms:
                 continue
-            tokens = list(map(tantivy.Token, *term_columns(terms)))   # no Python code per term
+            keys, positions = term_columns(terms)
+            # No Python code per term. A token's character offsets are required but never stored (the fields keep
+            # positions only), so the position stands in for them.
+            tokens = list(map(tantivy.Token, keys, positions, positions))
             doc.add_pre_tokenized_text(name, tantivy.PreTokenizedString("", tokens))
         langs = {d.language} | set(d.titles) | set(d.abstracts)
         for lang in sorted(x for x in langs if x):

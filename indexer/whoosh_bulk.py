@@ -73,7 +73,7 @@ class _SegmentPool:
     def add_terms(self, fieldname: str, docnum: int, terms: Sequence[Term], encode) -> int:
         """A text field's postings from its analysed terms, as ``Positions.word_values`` makes them (weight =
         frequency, value = ``encode(positions)``); returns the field's length (its number of tokens)."""
-        keys, positions, _starts, _ends = term_columns(terms)
+        keys, positions = term_columns(terms)
         grouped: dict[str, list[int]] = {}
         for key, pos in zip(keys, positions):
             at = grouped.get(key)

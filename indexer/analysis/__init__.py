@@ -15,7 +15,7 @@ from typing import Iterable, Iterator, NamedTuple
 from .normalize import fold_token, normalize_text
 from .russian import russian_lemma
 
-__all__ = ["Term", "PackedTerms", "term_columns", "term_keys", "Token", "tokenize", "analyze", "word_keys", "normalize_text", "split_paragraphs",
+__all__ = ["Term", "Posting", "PackedTerms", "term_columns", "term_keys", "Token", "tokenize", "analyze", "word_keys", "normalize_text", "split_paragraphs",
            "is_stopword", "LATIN_PREFIX"]
 
 # Words: letters/digits, optionally joined by hyphens ("социально-экономический", "АНК-а").
@@ -50,26 +50,35 @@ class Term(NamedTuple):
     end: int
 
 
+class Posting(NamedTuple):
+    """An index key at a token position: what every engine stores of a term (none stores character offsets)."""
+
+    key: str
+    pos: int
+
+
 class PackedTerms(Sequence):
-    """One field's terms as a list of keys and a flat ``array("i")`` of (pos, start, end) per term.
+    """One field's terms as a list of keys and a parallel ``array("i")`` of their positions.
 
     What an index build hands from the analysing child processes to the writer: it pickles as one list (the
     key strings are shared objects, which pickle stores once) and one byte string, and engines that take
-    columns (``term_columns``) read it without a ``Term`` per term. As a sequence it yields ``Term``s.
+    columns (``term_columns``) read it without an object per term. No character offsets: no engine stores
+    them (each keeps positions for phrases), and an analysis without them finds its words with one ``findall``
+    instead of a match object per word. As a sequence it yields ``Posting``s.
     """
 
-    __slots__ = ("keys", "ints")
+    __slots__ = ("keys", "positions")
 
-    def __init__(self, keys: list[str] | None = None, ints: array | None = None) -> None:
+    def __init__(self, keys: list[str] | None = None, positions: array | None = None) -> None:
         self.keys = keys if keys is not None else []
-        self.ints = ints if ints is not None else array("i")
+        self.positions = positions if positions is not None else array("i")
 
     @classmethod
-    def of(cls, terms: Iterable[Term]) -> "PackedTerms":
+    def of(cls, terms: Iterable[Term | Posting]) -> "PackedTerms":
         out = cls()
-        for key, pos, start, end in terms:
-            out.keys.append(key)
-            out.ints.extend((pos, start, end))
+        for t in terms:
+            out.keys.append(t[0])
+            out.positions.append(t[1])
         return out
 
     def __len__(self) -> int:
@@ -78,38 +87,35 @@ class PackedTerms(Sequence):
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self.keys)))]
-        key = self.keys[i]                      # IndexError as a list gives it
-        j = 3 * (i if i >= 0 else i + len(self.keys))
-        return Term(key, self.ints[j], self.ints[j + 1], self.ints[j + 2])
+        return Posting(self.keys[i], self.positions[i])     # IndexError as a list gives it
 
-    def __iter__(self) -> Iterator[Term]:
-        return map(Term, *term_columns(self))
+    def __iter__(self) -> Iterator[Posting]:
+        return map(Posting, self.keys, self.positions)
 
     def __eq__(self, other) -> bool:
         if isinstance(other, PackedTerms):
-            return self.keys == other.keys and self.ints == other.ints
+            return self.keys == other.keys and self.positions == other.positions
         if isinstance(other, (list, tuple)):
-            return list(self) == list(other)
+            return list(self) == [Posting(t[0], t[1]) for t in other]
         return NotImplemented
 
     def __repr__(self) -> str:
         return f"PackedTerms({list(self)!r})"
 
     def __reduce__(self):
-        return PackedTerms, (self.keys, self.ints)
+        return PackedTerms, (self.keys, self.positions)
 
 
-def term_columns(terms: Sequence[Term]) -> tuple[Sequence[str], Sequence[int], Sequence[int], Sequence[int]]:
-    """Keys, positions, starts and ends of ``terms`` as four parallel sequences (no per-term work when packed)."""
+def term_columns(terms: Sequence[Term | Posting]) -> tuple[Sequence[str], Sequence[int]]:
+    """Keys and positions of ``terms`` as two parallel sequences (no per-term work when packed)."""
     if isinstance(terms, PackedTerms):
-        ints = terms.ints
-        return terms.keys, ints[0::3], ints[1::3], ints[2::3]
-    return ([t.key for t in terms], [t.pos for t in terms], [t.start for t in terms], [t.end for t in terms])
+        return terms.keys, terms.positions
+    return [t[0] for t in terms], [t[1] for t in terms]
 
 
-def term_keys(terms: Sequence[Term]) -> Sequence[str]:
+def term_keys(terms: Sequence[Term | Posting]) -> Sequence[str]:
     """The keys of ``terms`` in order."""
-    return terms.keys if isinstance(terms, PackedTerms) else [t.key for t in terms]
+    return terms.keys if isinstance(terms, PackedTerms) else [t[0] for t in terms]
 
 
 def tokenize(text: str) -> Iterator[Token]:
