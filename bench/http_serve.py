@@ -325,8 +325,12 @@ def main() -> None:
                 log(f"  [{db}] {backend}: reindex {r}")
                 if r["exit"]:
                     continue
+            # The server's log goes to a file: a pipe nobody reads fills up during the runs and blocks the worker
+            # that writes next (one worker of two then served the whole 8-client run).
+            serve_log = base_dir / f"serve_{db}_{backend}.log"
+            serve_log.unlink(missing_ok=True)
             try:
-                base, proc = start(env, a.workers, a.threads)
+                base, proc = start(env, a.workers, a.threads, log_path=serve_log)
             except RuntimeError as exc:
                 log(f"  {backend}: {exc}")
                 res["runs"].append({"backend": backend, "error": str(exc)[:300]})
@@ -341,6 +345,10 @@ def main() -> None:
                         r = load(base, paths, clients=c, seconds=a.seconds)
                         log(f"  {db} {backend} {ep}: {r.line()}")
                         res["runs"].append({"backend": backend, "endpoint": ep, **r.as_dict()})
+                logged = serve_log.read_text(errors="replace").splitlines()
+                errors = [line for line in logged if '"ERROR"' in line or "Traceback" in line or "[ERROR]" in line]
+                log(f"  server log {serve_log}: {len(logged)} lines, {len(errors)} errors")
+                res.setdefault("server_log", {})[backend] = {"lines": len(logged), "errors": errors[:5]}
                 res["rss_mb"][backend] = worker_rss(proc.pid)
                 res.setdefault("rss_parts_mb", {})[backend] = {
                     "anon": worker_rss(proc.pid, "RssAnon"), "file": worker_rss(proc.pid, "RssFile")}
