@@ -98,18 +98,20 @@ def pub_meta(pub, names: Optional[list[str]] = None) -> Markup:
     if names is None:
         names = [a.person.name for a in pub.authorships]
     here = locale()
-    out = '<span class="meta">'
+    parts = []                       # joined by " · ": no separator before the first (a hit without authors)
     if names:
-        out += ", ".join(f"<span{lang_attr(n, here)}>{escape(n)}</span>" for n in names)
+        parts.append(", ".join(f"<span{lang_attr(n, here)}>{escape(n)}</span>" for n in names))
     if pub.year:
-        out += f" · {escape(pub.year)}"
+        parts.append(str(escape(pub.year)))
     if pub.language:
-        out += f" · {escape(language_name(pub.language))}"
+        parts.append(str(escape(language_name(pub.language))))
     if pub.volume:
         title = pub.volume.title
-        out += f" · {escape(_('in'))} <em{lang_attr(title, here)}>{escape(title)}</em>"
+        part = f"{escape(_('in'))} <em{lang_attr(title, here)}>{escape(title)}</em>"
         if pub.pages_label:
-            out += f", {escape(_('pp.'))} {escape(pub.pages_label)}"
+            part += f", {escape(_('pp.'))} {escape(pub.pages_label)}"
+        parts.append(part)
+    out = '<span class="meta">' + " · ".join(parts)
     return Markup(out + "</span>")  # nosec B704: every value above is escaped
 
 

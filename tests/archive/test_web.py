@@ -171,6 +171,9 @@ def test_a_hits_line_names_its_authors_year_language_and_volume(app):
                     '&lt;30 жыл&gt;</em>, pp. 5-7</span>')
     with app.test_request_context("/?hl=ru"):
         assert str(pub_meta(Publication(title="Без года"), [])) == '<span class="meta"></span>'
+        # No separator opens the line of a hit without authors.
+        assert str(pub_meta(Publication(title="Без авторов", year=2023, language="kk"), [])) == (
+            '<span class="meta">2023 · Казахский</span>')
 
 
 def test_facet_labels_are_reused_for_a_while_then_read_again(archive):
