@@ -271,11 +271,10 @@ def main() -> None:
             if link.is_symlink():
                 link.unlink()
             if not link.exists():
-                # bench/scale.py's index, or the one a --reindex run built
-                built = base_dir / a.backends[0] / ("reindexed" if a.reindex else "index")
-                if not built.exists() and (base_dir / a.backends[0] / "reindexed").exists():
-                    built = base_dir / a.backends[0] / "reindexed"
-                link.symlink_to(built)
+                # bench/scale.py's index or the one a --reindex run built (that one first with --reindex)
+                kinds = ("reindexed", "index") if a.reindex else ("index", "reindexed")
+                built = [base_dir / a.backends[0] / k for k in kinds]
+                link.symlink_to(next((p for p in built if p.exists()), built[0]))
         if a.db[0] == "postgres":
             os.environ["DATABASE_URL"] = a.dsn
         profile(data, a.backends[0], synth, a.profile, a.dsn)
@@ -325,8 +324,8 @@ def main() -> None:
                 log(f"  [{db}] {backend}: reindex {r}")
                 if r["exit"]:
                     continue
-            # The server's log goes to a file: a pipe nobody reads fills up during the runs and blocks the worker
-            # that writes next (one worker of two then served the whole 8-client run).
+            # The server's log goes to a file: a stderr pipe nobody reads would fill up during a chatty run and
+            # block the worker that writes next.
             serve_log = base_dir / f"serve_{db}_{backend}.log"
             serve_log.unlink(missing_ok=True)
             try:
