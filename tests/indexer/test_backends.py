@@ -548,6 +548,71 @@ def test_page_filter_never_misses_a_key_and_rarely_claims_one():
     assert false / asked < 0.08                     # about one in twenty by design
 
 
+def test_page_filter_sets_exactly_the_bits_probe_names():
+    """The stored format: the bits of each key's ``_probe`` (two per key), nothing else, at the size the key count
+    asks for (filters written by an older build stay readable)."""
+    from indexer.forms import _BLOOM_MIN_BITS, _probe, page_filter
+
+    rng = __import__("random").Random(9)
+    for size in (0, 1, 31, 32, 33, 300, 1500):
+        keys = {"".join(rng.choice("абвгдеёжзәғқ~qazx") for _ in range(rng.randint(1, 14))) for _ in range(size)}
+        n = _BLOOM_MIN_BITS // 8
+        while n < len(keys):
+            n *= 2
+        expected = bytearray(n)
+        for k in keys:
+            for i, m in _probe(k, n):
+                expected[i] |= m
+        assert page_filter(list(keys) + list(keys)[:5]) == bytes(expected)
+
+
+def test_a_rebuild_through_bulk_answers_as_updates_do(backend, tmp_path):
+    """The rebuild's writer (``bulk``: one batch at a time, on tantivy several batches a commit) leaves the same
+    answers, forms, page filters and suggestions as plain updates."""
+    built = _open(backend.kind, tmp_path / "bulk")
+    try:
+        with built.bulk(2) as write:
+            for d in DOCS:
+                write([d])
+        built.rebuilt()
+        for text in ("озёрам", "миграция молодёжь", '"языковой политики"', "ақындары", "миграцыя"):
+            a, b = backend.search(parse_query(text)), built.search(parse_query(text))
+            assert [(h.id, h.partial) for h in a.hits] == [(h.id, h.partial) for h in b.hits], text
+            assert a.suggestion == b.suggestion and a.facets == b.facets, text
+            assert built.forms.form_keys(a.keys) == backend.forms.form_keys(a.keys), text
+            assert built.forms.page_candidates([1, 2, 3], a.keys) == backend.forms.page_candidates([1, 2, 3], a.keys)
+    finally:
+        _dispose(built)
+
+
+def test_tantivy_bulk_commits_every_stretch_lets_other_writers_in_and_rolls_back_the_last(tmp_path, monkeypatch):
+    import indexer.tantivy_backend as tb
+
+    monkeypatch.setattr(tb, "BULK_COMMIT_DOCS", 2)
+    b = _open("tantivy", tmp_path)
+    other = _open("tantivy", tmp_path)          # another process's handle on the same folder
+    other.writer_timeout = 1.0
+    extra = replace(DOCS[2], id=7, titles={"ru": "Вставка между отрезками"})
+    try:
+        with pytest.raises(RuntimeError):
+            with b.bulk(2) as write:
+                write([DOCS[0]])
+                assert b.doc_ids() == set()                 # not committed yet
+                write([DOCS[1]])
+                assert b.doc_ids() == {1, 2}                # a stretch of two: committed, its lock let go
+                other.update([extra])                       # so another writer gets in between stretches
+                write([DOCS[2]])
+                raise RuntimeError("the database went away")
+        assert b.doc_ids() == {1, 2, 7}                     # the third document, after the commit, rolled back
+        assert ids(b, "вставка") == [7] and ids(b, "озёрам") == [1]
+        assert b.forms.page_candidates([1, 3], b.search(parse_query("миграция")).keys) == {1: []}
+        other.update([DOCS[2]])                             # the lock was let go after the rollback too
+        assert b.doc_ids() == {1, 2, 3, 7}
+    finally:
+        other.close()
+        _dispose(b)
+
+
 def test_forms_are_forgotten_by_clear(backend):
     backend.clear()
     assert backend.forms.forms({"озеро"}) == {} and backend.forms.form_keys({"озеро"}) == {}
