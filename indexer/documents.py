@@ -125,31 +125,17 @@ def _entry(word: str, lang: str, mode: int, form: str):
 
 
 def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[str, str]],
-          pos_base: int = 0, off: int = 0, src: str | None = None, fresh: set[str] | None = None) -> int | None:
+          pos_base: int = 0, fresh: set[str] | None = None) -> int | None:
     """``analyze(text, lang)`` (keys filtered by ``mode``) appended to ``out`` with positions shifted by
     ``pos_base``, its forms added to ``forms``; the last position written, or None.
 
-    ``text`` is ``src[off:]`` (a paragraph of ``src``) when ``src`` is given: forms are read from ``src``.
+    ``text`` is normalised already: every caller normalises a whole field or page once, and ``normalize_text`` is
+    idempotent (tests/indexer/test_analysis_properties.py), so a paragraph is not normalised again as ``analyze``
+    would (~4 % of an index build).
     With ``fresh`` (a set), only the forms and keys of word forms new to this process's cache are added (to
     ``forms`` and ``fresh``): every form and key the process ever meets comes once (``ParallelAnalyzer(once=True)``)."""
-    norm = normalize_text(text)
     entries = _word_entries(lang, mode, fresh is not None)
     keys, positions = out.keys, out.positions
-    if norm != text:
-        # The words of the normalised text, their forms read from the text given (as ``_collect`` read them).
-        src = text if src is None else src
-        last = None
-        for pos, m in enumerate(_WORD.finditer(norm)):
-            start, end = m.span()
-            ks, pairs = _entry(m.group(0), lang, mode, fold_token(src[start + off:end + off]))
-            if ks:
-                last = pos + pos_base
-                keys.extend(ks)
-                positions.extend(itertools.repeat(last, len(ks)))
-                forms.update(pairs)
-                if fresh is not None:
-                    fresh.update(ks)
-        return last
     # The warm path, with no Python code per word: the words found by one ``findall``, their (keys, pairs)
     # looked up by ``map``, the keys chained and each position repeated once per key of its word (~40 % less
     # time than a loop over match objects with offsets).
@@ -185,9 +171,9 @@ def _scan_text(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tup
     """``analyze_text`` of the normalised ``text`` (a language per paragraph, a position gap between
     paragraphs) appended like ``_scan``; the last position written, or None."""
     last = None
-    for start, para in split_paragraphs(text):
+    for _start, para in split_paragraphs(text):
         lang_ = detect_language(para, lang) if len(para) > 40 else lang
-        p = _scan(para, lang_ or lang, mode, out, forms, pos_base, start, text, fresh)
+        p = _scan(para, lang_ or lang, mode, out, forms, pos_base, fresh)
         if p is not None:
             last = p
             pos_base = p + 2          # a gap: phrases never span paragraphs

@@ -219,24 +219,3 @@ def test_parallel_analyzer_reads_only_a_bounded_way_ahead_of_a_slow_writer():
         assert first.id == 0 and first.page_filters and len(read) <= 4 * (3 + 1)
         rest = list(out)
     assert [d.id for d in rest] == list(range(1, 400)) and len(read) == 400
-
-
-def test_forms_come_from_the_field_text_when_normalising_a_paragraph_changes_it(monkeypatch):
-    # ``normalize_text`` is idempotent on every text we know; were it not, offsets index the paragraph normalised
-    # again while forms are read from the normalised field text. A stand-in that changes one ж a call shows it.
-    import indexer.analysis as analysis
-    import indexer.documents as documents
-
-    real = analysis.normalize_text
-
-    def once_more(text):
-        return real(text).replace("ж", "ш", 1)
-
-    for module in (analysis, documents, globals()):
-        if isinstance(module, dict):
-            monkeypatch.setitem(module, "normalize_text", once_more)
-        else:
-            monkeypatch.setattr(module, "normalize_text", once_more)
-    _assert_same(IndexDocument(id=9, language="ru", titles={"ru": "жук жаба жир"},
-                               abstracts={"ru": "жук и жаба\n\nещё жир и жаба, и жук"},
-                               pages=((1, "жуки жабы\n\nпро жиры и жабы"), (2, "жук"))))
