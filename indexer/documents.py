@@ -1,11 +1,15 @@
 """The frozen record that ``archive`` hands to the index, and the analysis of its fields."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import itertools
 import multiprocessing
 import operator
-import re
 import os
+import pickle
+import re
+import tempfile
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -152,6 +156,8 @@ def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[st
                         fresh.update(e[0])
                         forms.update(e[1])
                         e = (e[0], ())
+                        if _shared_log[0] is not None:
+                            _learned.append((lang, mode, word, e[0]))
                     entries[word] = e
                 found[i] = e
     key_tuples = list(map(_FIRST, found))
@@ -223,6 +229,43 @@ def _packed_terms(doc: IndexDocument, once: bool = False) -> tuple[dict[str, Pac
     return terms, list(forms), pages, (list(fresh) if fresh is not None else None)
 
 
+_learned: list[tuple[str, int, str, tuple[str, ...]]] = []    # word forms this child analysed in its current task
+_shared_log: list = [None, 0]          # the build's word-form log this child reads, and how far it has read
+
+
+def _exchange(path: str | None) -> None:
+    """A child's side of the word-form log of a build (``ParallelAnalyzer(once=True)``): the forms the last task
+    analysed are appended, and those every child appended since this one last read are taken into its cache, as
+    handed over already (``(keys, ())``: their keys and forms went to the writer with the document that had them
+    first). Each child analysed the archive's whole vocabulary itself before (pymorphy3's parses, a fifth of a
+    child's work at 3,000 articles); now a form is analysed about once per build."""
+    if path is None:
+        _shared_log[:] = [None, 0]
+        _learned.clear()
+        return
+    if _shared_log[0] != path:
+        _shared_log[:] = [path, 0]
+    with open(path, "a+b") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            if _learned:
+                f.write(pickle.dumps(_learned, protocol=pickle.HIGHEST_PROTOCOL))
+                f.flush()
+            own = f.tell()
+            f.seek(_shared_log[1])
+            frames = []
+            while f.tell() < own:
+                frames.append(pickle.load(f))
+            _shared_log[1] = own
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+    mine = len(frames[-1]) if _learned and frames else 0      # the last frame is this child's own
+    _learned.clear()
+    for frame in frames[:len(frames) - (1 if mine else 0)]:
+        for lang, mode, word, keys in frame:
+            _word_entries(lang, mode, True).setdefault(word, (keys, ()))
+
+
 AHEAD_DOCS = 512      # documents analysed ahead of the writer: two of its batches (archive and bench write 200)
 
 
@@ -245,10 +288,14 @@ class ParallelAnalyzer:
         self.processes = max(1, processes if processes is not None else (os.cpu_count() or 1))
         self.once = once
         self._pool = None
+        self._log: str | None = None      # the children's word-form log (``_exchange``), with ``once``
 
     def __enter__(self) -> "ParallelAnalyzer":
         if self.processes > 1:
             self._pool = multiprocessing.get_context("forkserver").Pool(self.processes)
+            if self.once:
+                fd, self._log = tempfile.mkstemp(prefix="kelisim-forms-", suffix=".log")
+                os.close(fd)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -256,6 +303,10 @@ class ParallelAnalyzer:
             self._pool.terminate()
             self._pool.join()
             self._pool = None
+        if self._log is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._log)
+            self._log = None
 
     def analyzed(self, docs: Iterable[IndexDocument], chunksize: int = 4,
                  ahead: int | None = None) -> Iterator[IndexDocument]:
@@ -277,7 +328,7 @@ class ParallelAnalyzer:
             chunk = list(itertools.islice(source, chunksize))
             if chunk:
                 out.append((chunk, self._pool.apply_async(  # type: ignore[union-attr]
-                    _packed_chunk, (chunk, self.once))))
+                    _packed_chunk, (chunk, self.once, self._log))))
             return bool(chunk)
 
         more = True
@@ -292,8 +343,13 @@ class ParallelAnalyzer:
                               new_keys=frozenset(fresh) if fresh is not None else None)
 
 
-def _packed_chunk(docs: list[IndexDocument], once: bool = False) -> list:
-    return [_packed_terms(d, once) for d in docs]
+def _packed_chunk(docs: list[IndexDocument], once: bool = False, log: str | None = None) -> list:
+    if once:
+        _exchange(log)            # what the other children analysed since this one's last task
+    out = [_packed_terms(d, once) for d in docs]
+    if once:
+        _exchange(log)            # what this task analysed, for them
+    return out
 
 
 _LINE_WORDS = re.compile(r"[^\W\d_]+")

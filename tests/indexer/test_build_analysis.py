@@ -200,6 +200,33 @@ def test_parallel_analyzer_once_hands_every_pair_and_key_over_once():
     assert all(d.new_keys == {str(d.id)} for d in got[1:12]) and len(got[0].new_keys) > 5
 
 
+def test_children_of_a_build_share_the_word_forms_they_analysed(tmp_path):
+    """Through the build's word-form log a child takes the forms another analysed as handed over already: a second
+    child meeting the same words hands over only its new ones, and every term is the same as analysed alone."""
+    from indexer.documents import _packed_chunk
+
+    log = str(tmp_path / "forms.log")
+    first = [IndexDocument(id=1, language="ru", titles={"ru": "Межэтнические отношения"},
+                           pages=((1, "Толерантность и межэтнический диалог народов Казахстана."),))]
+    second = [IndexDocument(id=2, language="ru", titles={"ru": "Межэтнические отношения"},
+                            pages=((1, "Толерантность, согласие и межэтнический диалог народов Казахстана."),))]
+    ctx = multiprocessing.get_context("forkserver")
+    handed = []
+    for docs in (first, second):
+        with ctx.Pool(1) as pool:                      # a child of its own for each
+            handed.append(pool.apply(_packed_chunk, (docs, True, log)))
+    (_terms1, forms1, _p1, keys1), = handed[0]
+    (terms2, forms2, _p2, keys2), = handed[1]
+    alone = _packed_terms(second[0])
+    assert {n: list(t) for n, t in terms2.items()} == {n: list(t) for n, t in alone[0].items()}
+    assert set(keys2) == {"согласие"} and "диалог" in keys1     # the one word form the first child had not met
+    assert not set(forms2) & set(forms1) and forms1
+    # Without the log the second child hands every key over again.
+    with ctx.Pool(1) as pool:
+        (_t, _f, _p, again), = pool.apply(_packed_chunk, (second, True, None))
+    assert set(again) & set(keys1)
+
+
 def test_parallel_analyzer_reads_only_a_bounded_way_ahead_of_a_slow_writer():
     """A writer slower than the analysis must not make the analyser read (and hold the analysis of) the whole
     archive: at most ``ahead`` tasks of ``chunksize`` documents are out beyond the one being written."""
