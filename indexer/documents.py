@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import itertools
 import multiprocessing
 import operator
@@ -245,24 +246,27 @@ def _exchange(path: str | None) -> None:
         return
     if _shared_log[0] != path:
         _shared_log[:] = [path, 0]
-    with open(path, "a+b") as f:
+    with open(path, "a+b", buffering=0) as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
+            # Positions from the file itself, under the lock: another child may have appended since this one
+            # opened it (a buffered file's own count would not know).
+            end = f.seek(0, os.SEEK_END)
             if _learned:
-                f.write(pickle.dumps(_learned, protocol=pickle.HIGHEST_PROTOCOL))
-                f.flush()
-            own = f.tell()
+                data = memoryview(pickle.dumps(_learned, protocol=pickle.HIGHEST_PROTOCOL))
+                while data:
+                    data = data[f.write(data):]
             f.seek(_shared_log[1])
-            frames = []
-            while f.tell() < own:
-                frames.append(pickle.load(f))
-            _shared_log[1] = own
+            theirs = b""                                    # what the others appended since this one last read
+            while len(theirs) < end - _shared_log[1]:
+                theirs += f.read(end - _shared_log[1] - len(theirs)) or b""
+            _shared_log[1] = f.seek(0, os.SEEK_END)
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
-    mine = len(frames[-1]) if _learned and frames else 0      # the last frame is this child's own
     _learned.clear()
-    for frame in frames[:len(frames) - (1 if mine else 0)]:
-        for lang, mode, word, keys in frame:
+    frames = io.BytesIO(theirs)
+    while frames.tell() < len(theirs):
+        for lang, mode, word, keys in pickle.load(frames):
             _word_entries(lang, mode, True).setdefault(word, (keys, ()))
 
 

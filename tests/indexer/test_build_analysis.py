@@ -9,6 +9,7 @@ must stay identical, on texts written here
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 
 import pytest
@@ -225,6 +226,71 @@ def test_children_of_a_build_share_the_word_forms_they_analysed(tmp_path):
     with ctx.Pool(1) as pool:
         (_t, _f, _p, again), = pool.apply(_packed_chunk, (second, True, None))
     assert set(again) & set(keys1)
+
+
+def test_the_word_form_log_stays_readable_when_another_child_appends_between_open_and_lock(tmp_path, monkeypatch):
+    """Another child may append between this one's ``open`` and its lock: positions come from the file under the
+    lock (a buffered file's count missed that append, and the next read started inside a frame)."""
+    import fcntl
+    import indexer.documents as documents
+
+    log = str(tmp_path / "forms.log")
+    theirs = [("ru", 1, "Согласие", ("согласие",))]
+    real_flock = fcntl.flock
+    appended = []
+
+    def flock(f, op):
+        if op == fcntl.LOCK_EX and documents._learned and not appended:   # the other child's frame, just before
+            # this one locks to append its own
+
+            with open(log, "ab") as other:
+                other.write(pickle.dumps(theirs))
+            appended.append(True)
+        return real_flock(f, op)
+
+    monkeypatch.setattr(documents.fcntl, "flock", flock)
+    monkeypatch.setattr(documents, "_shared_log", [None, 0])
+    monkeypatch.setattr(documents, "_entries", {})
+    documents._exchange(log)
+    documents._learned[:] = [("ru", 1, "Диалог", ("диалог",))]
+    documents._exchange(log)                                 # its own frame after the other's
+    with open(log, "ab") as other:
+        other.write(pickle.dumps([("ru", 1, "Народов", ("народ",))]))
+    documents._exchange(log)                                 # reads the third frame from a frame's start
+    cache = documents._word_entries("ru", 1, True)
+    assert cache == {"Согласие": (("согласие",), ()), "Народов": (("народ",), ())}
+    assert not documents._learned
+
+
+def _exchanging_child(log: str, seed: int) -> tuple[set[str], set[str]]:
+    """Many tasks' worth of exchanges, frames of every size (pickle's framing starts at 64 KB); then, once both
+    children are done, one more: (the forms this child learned, the forms its cache holds from the log)."""
+    import random
+    import time
+
+    import indexer.documents as documents
+
+    rng = random.Random(seed)
+    mine = set()
+    for i in range(150):
+        for j in range(rng.choice([0, 1, 5, 50, 3000])):
+            w = f"w{seed}_{i}_{j}_" + "д" * rng.randint(1, 12)
+            documents._learned.append(("ru", 1, w, (w,)))
+            mine.add(w)
+        documents._exchange(log)
+    open(f"{log}.done{seed}", "w").close()
+    deadline = time.monotonic() + 60
+    while not all(os.path.exists(f"{log}.done{k}") for k in (1, 2)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    documents._exchange(log)
+    return mine, set(documents._word_entries("ru", 1, True))
+
+
+def test_two_children_exchanging_at_once_read_every_frame_of_the_other(tmp_path):
+    log = str(tmp_path / "forms.log")
+    with multiprocessing.get_context("forkserver").Pool(2) as pool:
+        (mine1, cached1), (mine2, cached2) = pool.starmap(_exchanging_child, [(log, 1), (log, 2)])
+    assert mine2 <= cached1 and mine1 <= cached2 and not mine1 & cached1
 
 
 def test_parallel_analyzer_reads_only_a_bounded_way_ahead_of_a_slow_writer():
