@@ -156,9 +156,11 @@ def _base_script_root() -> str:
 
 def lang_url(locale: str | None, external: bool = False) -> str:
     """The current page's address in another interface language (``None``: without a prefix)."""
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != "hl"]
-    path = _base_script_root() + (f"/{locale}" if locale else "") + request.path
-    url = path + ("?" + urlencode(args) if args else "")
+    query = g.get("_lang_url_query")
+    if query is None:        # the same for each of the page's ~7 language links: worked out once
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != "hl"]
+        query = g._lang_url_query = "?" + urlencode(args) if args else ""
+    url = _base_script_root() + (f"/{locale}" if locale else "") + request.path + query
     if not external:
         return url
     return public_base_url() + url

@@ -15,7 +15,9 @@ from ..i18n import _, current_locale, public_base_url
 from ..search import run_search
 from ..services import browse, citations, files, publications, references, scholar, usage
 from ..services.related import related_publications, translated_twins
-from .common import FACET_PARAMS, filters_from_args, int_arg, load_publication, translate_arg, url_with
+from ..ui import lang_attr, language_name
+from .common import (FACET_PARAMS, facet_urls, filters_from_args, int_arg, load_publication, translate_arg,
+                     url_with)
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +42,9 @@ def search():
     result = run_search(get_archive(), db_session(), q, page=page, limit=limit, filters=filters_from_args(),
                         sort=sort, translate=translate_arg(), names_only=True)
     args = urlencode([(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "sort")])
-    return render_template("main/search.html", q=q, result=result, sort=sort, facets=_facet_view(result),
-                           active=_active_filters(), url_with=url_with,
+    facets = _facet_view(result)
+    return render_template("main/search.html", q=q, result=result, sort=sort, facets=facets,
+                           active=_active_filters(facets), url_with=url_with,
                            export_url=lambda fmt: url_for("export.search_export", fmt=fmt) + "?" + args,
                            feed_url=url_for("feeds.search_atom") + ("?" + args if args else ""))
 
@@ -56,8 +59,9 @@ def _facet_labels(name: str, values: list[str]) -> dict[str, str]:
     return browse.entity_labels(db_session(), name, values, current_locale())
 
 
-def _facet_view(result) -> list[tuple[str, str, list[tuple[str, str, int]]]]:
-    """(name, URL parameter, [(value, label, count)]) for every facet with values, most frequent first."""
+def _facet_view(result) -> list[tuple[str, str, list[tuple[str, str, int, str, str]]]]:
+    """(name, URL parameter, [(value, label, count, link, lang attribute)]) for every facet with values, most
+    frequent first. The links and the names' languages are worked out here, not by a template call per value."""
     titles = {"year": _("Year"), "lang": _("Language"), "kind": _("Kind"), "persons": _("Authors"),
               "collection": _("Conferences and volumes"), "topics": _("Topics")}
     out = []
@@ -67,14 +71,25 @@ def _facet_view(result) -> list[tuple[str, str, list[tuple[str, str, int]]]]:
             continue
         labels = _facet_labels(name, list(counts))
         items = sorted(counts.items(), key=(lambda kv: -int(kv[0])) if name == "year" else (lambda kv: -kv[1]))
-        out.append((titles[name], FACET_PARAMS[name], [(v, labels.get(v, v), n) for v, n in items[:12]]))
+        param, shown = FACET_PARAMS[name], items[:12]
+        named = param in ("person", "volume")          # people's names and volume titles: their own language
+        values = []
+        for (v, n), url in zip(shown, facet_urls(param, [v for v, _n in shown])):
+            label = labels.get(v, v)
+            values.append((v, label, n, url, lang_attr(label) if named else ""))
+        out.append((titles[name], param, values))
     return out
 
 
-def _active_filters() -> list[tuple[str, str]]:
-    """(parameter, value) pairs of the facet filters in the URL, each removable."""
-    return [(k, v) for k in ("year", "from", "to", "lang", "kind", "volume", "topic", "person")
-            for v in request.args.getlist(k) if v]
+def _active_filters(facets) -> list[tuple[str, str, str]]:
+    """(parameter, value, label) of the facet filters in the URL, each removable; the label is the facet's when
+    it shows the value, a language's name, else the value itself."""
+    pairs = [(k, v) for k in ("year", "from", "to", "lang", "kind", "volume", "topic", "person")
+             for v in request.args.getlist(k) if v]
+    if not pairs:
+        return []
+    labels = {(param, value): label for _t, param, items in facets for value, label, *_rest in items}
+    return [(k, v, labels.get((k, v)) or (language_name(v) if k == "lang" else v)) for k, v in pairs]
 
 
 @bp.get("/p/<int:pub_id>")

@@ -102,3 +102,18 @@ def test_facet_links_change_the_arguments_as_a_multidict_would(app, pairs, chang
                                              if args else "")
         assert url_with(**changes) == expected
         assert url_with(**changes) == expected          # the per-request base is not changed by a link
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pairs=st.lists(st.tuples(_PARAMS, st.text(max_size=12)), max_size=8),
+       name=_PARAMS.filter(lambda k: k.isidentifier()),
+       values=st.lists(st.one_of(st.text(max_size=8), st.integers(0, 3000)), max_size=6))
+def test_a_facets_links_are_the_ones_url_with_builds(app, pairs, name, values) -> None:
+    """``facet_urls`` builds a facet's links at once (the other arguments quoted once): each must be the link
+    ``url_with`` builds for that value, a value the page already holds and the argument's place included."""
+    from urllib.parse import urlencode
+
+    from archive.views.common import facet_urls, url_with
+
+    with app.test_request_context("/search?" + urlencode(pairs)):
+        assert facet_urls(name, values) == [url_with(**{name: v}) for v in values]
