@@ -15,7 +15,6 @@ from ..i18n import _, current_locale, public_base_url
 from ..search import run_search
 from ..services import browse, citations, files, publications, references, scholar, usage
 from ..services.related import related_publications, translated_twins
-from ..ui import lang_attr, language_name
 from .common import (FACET_PARAMS, facet_urls, filters_from_args, int_arg, load_publication, translate_arg,
                      url_with)
 
@@ -59,9 +58,9 @@ def _facet_labels(name: str, values: list[str]) -> dict[str, str]:
     return browse.entity_labels(db_session(), name, values, current_locale())
 
 
-def _facet_view(result) -> list[tuple[str, str, list[tuple[str, str, int, str, str]]]]:
-    """(name, URL parameter, [(value, label, count, link, lang attribute)]) for every facet with values, most
-    frequent first. The links and the names' languages are worked out here, not by a template call per value."""
+def _facet_view(result) -> list[tuple[str, str, list[tuple[str, str, int, str]]]]:
+    """(name, URL parameter, [(value, label, count, link)]) for every facet with values, most frequent first.
+    The links are built here at once, not by a template call per value."""
     titles = {"year": _("Year"), "lang": _("Language"), "kind": _("Kind"), "persons": _("Authors"),
               "collection": _("Conferences and volumes"), "topics": _("Topics")}
     out = []
@@ -72,24 +71,21 @@ def _facet_view(result) -> list[tuple[str, str, list[tuple[str, str, int, str, s
         labels = _facet_labels(name, list(counts))
         items = sorted(counts.items(), key=(lambda kv: -int(kv[0])) if name == "year" else (lambda kv: -kv[1]))
         param, shown = FACET_PARAMS[name], items[:12]
-        named = param in ("person", "volume")          # people's names and volume titles: their own language
-        values = []
-        for (v, n), url in zip(shown, facet_urls(param, [v for v, _n in shown])):
-            label = labels.get(v, v)
-            values.append((v, label, n, url, lang_attr(label) if named else ""))
-        out.append((titles[name], param, values))
+        out.append((titles[name], param, [(v, labels.get(v, v), n, url) for (v, n), url
+                                          in zip(shown, facet_urls(param, [v for v, _n in shown]))]))
     return out
 
 
 def _active_filters(facets) -> list[tuple[str, str, str]]:
     """(parameter, value, label) of the facet filters in the URL, each removable; the label is the facet's when
-    it shows the value, a language's name, else the value itself."""
+    it shows the value, else a language's name or the value itself."""
     pairs = [(k, v) for k in ("year", "from", "to", "lang", "kind", "volume", "topic", "person")
              for v in request.args.getlist(k) if v]
     if not pairs:
         return []
     labels = {(param, value): label for _t, param, items in facets for value, label, *_rest in items}
-    return [(k, v, labels.get((k, v)) or (language_name(v) if k == "lang" else v)) for k, v in pairs]
+    languages = _facet_labels("lang", [])
+    return [(k, v, labels.get((k, v)) or (languages.get(v, v) if k == "lang" else v)) for k, v in pairs]
 
 
 @bp.get("/p/<int:pub_id>")
