@@ -83,7 +83,7 @@ def _active_filters(facets) -> list[tuple[str, str, str]]:
              for v in request.args.getlist(k) if v]
     if not pairs:
         return []
-    labels = {(param, value): label for _t, param, items in facets for value, label, *_rest in items}
+    labels = {(param, str(value)): label for _t, param, items in facets for value, label, *_rest in items}
     languages = _facet_labels("lang", [])
     return [(k, v, labels.get((k, v)) or (languages.get(v, v) if k == "lang" else v)) for k, v in pairs]
 
