@@ -63,8 +63,9 @@ FACET_PARAMS = {"year": "year", "lang": "lang", "kind": "kind", "collection": "v
 def url_with(**changes) -> str:
     """The current search URL with query parameters added (value) or removed (None); page resets to 1.
 
-    A search page builds ~30 of these (one per facet value): the page's own address and arguments are worked
-    out once per request (as a dict of value lists, which copies cheaply), and each parameter is quoted once."""
+    A search page builds a few of these (the pager, the active filters' remove links; its facet values go
+    through ``facet_urls``): the page's own address and arguments are worked out once per request (as a dict of
+    value lists, which copies cheaply), and each parameter is quoted once."""
     path, base_args = _url_base()
     args = dict(base_args)               # a list is replaced, never changed in place
     for name, value in changes.items():
