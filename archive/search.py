@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
-from indexer.backend import Filters, SearchResult
+from indexer.backend import Filters, SearchResult, query_words
 from indexer.bridge import Translation, expand_query, translate as translate_words
 from indexer.query import N_, ParsedQuery, parse_query, words_of
-from indexer.snippets import Snippet, make_snippets, plain_snippet, snippets_from_forms
+from indexer.snippets import (Chosen, Snippet, choose_passages, make_snippets, plain_snippet, snippets_from_forms,
+                               snippets_from_spans)
 
 from .db import storage_fault
 from .models import Authorship, Person, Publication, PublicationPage
@@ -194,7 +195,7 @@ def run_search(archive, session: Session, text: str, page: int = 1, limit: int =
         names = {pid: [a.person.name for a in p.authorships] for pid, p in pubs.items()}
     notices = list(q.notices) + ([NOTICE_APPROXIMATE] if result.facets_approximate else [])
     hits: list[SearchHit] = []
-    made = _snippets(archive, session, result, pubs) if snippets and pubs else {}
+    made = _snippets(archive, session, result, pubs, query_words(query)) if snippets and pubs else {}
     for h in result.hits:
         pub = pubs.get(h.id)
         if pub is None:
@@ -209,21 +210,37 @@ def run_search(archive, session: Session, text: str, page: int = 1, limit: int =
                       result.facets_approximate, translation, result.translated, translate)
 
 
-def _snippets(archive, session: Session, result: SearchResult,
-              pubs: dict[int, Publication]) -> dict[int, tuple[tuple[Snippet, ...], str]]:
-    """(snippets, lead html) per publication, from the page text and the forms the index recorded.
+def _page_texts(session: Session, whole: list[int], chosen: dict[int, list[int]],
+                skip: dict[int, set[int]]) -> dict[int, list[tuple[int, str, str]]]:
+    """(number, printed label, text) of every page of the ``whole`` publications and of the ``chosen`` pages of
+    others, but not the ``skip``ped ones: one query each for the hits of a result page (not one per hit)."""
+    at = [pid * PAGE_SPAN + n for pid, numbers in chosen.items() for n in numbers if 0 < n < PAGE_SPAN]
+    rows = list(session.execute(_PAGES, {"ids": whole})) if whole else []
+    rows += session.execute(_PAGES_AT, {"ids": list(chosen), "pages": at}) if at else []
+    pages_of: dict[int, list[tuple[int, str, str]]] = {}
+    for pid, number, printed, text_ in rows:
+        if number not in skip.get(pid, ()):
+            pages_of.setdefault(pid, []).append((number, printed or "", text_))
+    return pages_of
 
-    Cached per (index generation, publication, query keys): a publication changes only through an
+
+def _snippets(archive, session: Session, result: SearchResult, pubs: dict[int, Publication],
+              words: dict[str, str]) -> dict[int, tuple[tuple[Snippet, ...], str]]:
+    """(snippets, lead html) per publication, from the page text and the forms the index recorded; passages
+    scored by the query ``words`` (``query_words``) they hold.
+
+    Cached per (index generation, query keys and words, publication): a publication changes only through an
     index update, which starts a new generation.
     """
     out: dict[int, tuple[tuple[Snippet, ...], str]] = {}
     keys = result.keys
+    cached = (result.generation, keys, frozenset(words.items()))
     with _snippet_lock:
         _snippet_cache = _snippet_caches.setdefault(archive.search, OrderedDict())
         for pid in pubs:
-            found = _snippet_cache.get((result.generation, pid, keys))
+            found = _snippet_cache.get((*cached, pid))
             if found is not None:
-                _snippet_cache.move_to_end((result.generation, pid, keys))
+                _snippet_cache.move_to_end((*cached, pid))
                 out[pid] = found
     todo = [pid for pid in pubs if pid not in out]
     if not todo:
@@ -244,32 +261,44 @@ def _snippets(archive, session: Session, result: SearchResult,
         if not numbers:
             # No page holds a query key (a match in the metadata): its first page, whose opening is shown.
             numbers.append(next(n for n in itertools.count(1) if n not in skip.get(pid, ())))
-    pages_of: dict[int, list[tuple[int, str, str]]] = {}
-    # One query for the page text of every hit on this page (not one per hit), one more for chosen pages.
-    whole = [pid for pid in todo if pid not in chosen]
-    at = [pid * PAGE_SPAN + n for pid, numbers in chosen.items() for n in numbers if 0 < n < PAGE_SPAN]
-    rows = list(session.execute(_PAGES, {"ids": whole})) if whole else []
-    rows += session.execute(_PAGES_AT, {"ids": list(chosen), "pages": at}) if at else []
-    for pid, number, printed, text_ in rows:
-        if number not in skip.get(pid, ()):
-            pages_of.setdefault(pid, []).append((number, printed or "", text_))
+    # Where the index recorded the candidate pages' token spans, the passages are chosen from them: only the
+    # pages shown are read, and no text is searched. A hit with a page indexed before spans were recorded, or
+    # whose spans found nothing (a page filter's false hit), has its candidate pages read and searched.
+    passages: dict[int, list[Chosen]] = {}
+    spans_at = store.spans([(pid, n) for pid, numbers in chosen.items() if pid not in unmatched for n in numbers],
+                           keys) if chosen and form_keys else {}
+    for pid, numbers in chosen.items():
+        if pid not in unmatched and all((pid, n) in spans_at for n in numbers):
+            best = choose_passages([(n, spans_at[(pid, n)]) for n in numbers], words=words)
+            if best:
+                passages[pid] = best
+    pages_of = _page_texts(session, [pid for pid in todo if pid not in chosen],
+                           {pid: [c[1] for c in passages[pid]] if pid in passages else numbers
+                            for pid, numbers in chosen.items()}, skip)
 
     def find(pub: Publication, pages: list[tuple[int, str]]) -> list[Snippet]:
         if not keys or pub.id in unmatched:
             return []
+        if pub.id in passages:
+            made = snippets_from_spans(passages[pub.id], dict(pages), form_keys)
+            if made is not None:
+                return made
+            # The text no longer fits its spans (changed since it was indexed): read and search it.
+            pages_of[pub.id] = _page_texts(session, [], {pub.id: chosen[pub.id]}, skip).get(pub.id, [])
+            pages[:] = [(n, t) for n, _p, t in pages_of[pub.id]]
         if form_keys:
-            return snippets_from_forms(form_keys, pages)
-        return make_snippets(keys, pages, pub.language or "ru")   # an index from before forms were recorded
+            return snippets_from_forms(form_keys, pages, words=words)
+        return make_snippets(keys, pages, pub.language or "ru", words=words)   # an index without recorded forms
 
     for pid in todo:
         pub = pubs[pid]
-        rows = pages_of.get(pid, [])
-        printed = {n: p for n, p, _t in rows}
-        pages = [(n, t) for n, _p, t in rows]
+        pages = [(n, t) for n, _p, t in pages_of.get(pid, [])]
+        made = find(pub, pages)
+        printed = {n: p for n, p, _t in pages_of.get(pid, [])}
         # A printed label only for the pages shown (not every page of the hit).
         found = [Snippet(sn.page, sn.html, sn.score,
                          printed_label(pub, sn.page, printed[sn.page]) if sn.page in printed else str(sn.page))
-                 for sn in find(pub, pages)]
+                 for sn in made]
         own = "" if pages else index_text(pub)
         own_found = find(pub, [(0, own)]) if own else []
         if found:
@@ -284,7 +313,7 @@ def _snippets(archive, session: Session, result: SearchResult,
         out[pid] = (tuple(found), snippet_html)
     with _snippet_lock:
         for pid in todo:
-            _snippet_cache[(result.generation, pid, keys)] = out[pid]
+            _snippet_cache[(*cached, pid)] = out[pid]
         while len(_snippet_cache) > SNIPPET_CACHE_SIZE:
             _snippet_cache.popitem(last=False)
     return out

@@ -121,7 +121,7 @@ class CachedSearch:
         self.forms = FormStore(Path(folder) if folder else None)
 
     def _written(self, keys: set[str], forms: set[tuple[str, str]],
-                 pages: dict[int, tuple[tuple[int, bytes], ...]] | None = None) -> None:
+                 pages: dict[int, tuple[tuple[int, bytes, bytes], ...]] | None = None) -> None:
         """Keep the speller, the forms and the page filters in step with a committed write."""
         self.speller.added(keys)
         self.forms.add(forms)
@@ -361,6 +361,19 @@ def query_keys(q: ParsedQuery) -> frozenset[str]:
         for c in group:
             keys |= clause_keys(c)
     return frozenset(keys)
+
+
+def query_words(q: ParsedQuery) -> dict[str, str]:
+    """Each key of ``query_keys`` -> its query word (the least of that word's keys): a word's readings in every
+    language (диалог, диалок) stand for one word when a passage is scored."""
+    words: dict[str, str] = {}
+    for group in q.groups:
+        for c in group:
+            for ks in clause_key_sets(c):
+                if ks:
+                    for k in ks:
+                        words.setdefault(k, ks[0])
+    return words
 
 
 def encode_terms(terms: Sequence[Term]) -> str:

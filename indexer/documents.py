@@ -11,6 +11,7 @@ import os
 import pickle
 import re
 import tempfile
+from array import array
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -21,7 +22,9 @@ from .analysis import (_WORD, LATIN_PREFIX, PackedTerms, Term, analyze, normaliz
                        token_keys)
 from .analysis.language import detect_language
 from .analysis.normalize import fold_token
-from .forms import page_filter
+from .forms import page_filter, page_spans
+
+_WORD_SPLIT = re.compile(f"({_WORD.pattern})")     # ``_WORD``'s words with the text between them
 
 _FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 
@@ -48,7 +51,7 @@ class IndexDocument:
     # ``ParallelAnalyzer(once=True)`` ``forms`` holds only the pairs its child had not handed over before.
     terms: dict[str, Sequence[Term]] | None = field(default=None, compare=False, repr=False)
     forms: frozenset[tuple[str, str]] | None = field(default=None, compare=False, repr=False)
-    page_filters: tuple[tuple[int, bytes], ...] | None = field(default=None, compare=False, repr=False)
+    page_filters: tuple[tuple[int, bytes, bytes], ...] | None = field(default=None, compare=False, repr=False)
     # ``ParallelAnalyzer(once=True)``: the keys its child had not handed over before (what a build shows the
     # speller); None: every key of its terms.
     new_keys: frozenset[str] | None = field(default=None, compare=False, repr=False)
@@ -77,13 +80,13 @@ def field_terms(doc: IndexDocument) -> dict[str, list[Term]]:
 
 
 def analyzed(doc: IndexDocument) -> tuple[dict[str, list[Term]], frozenset[tuple[str, str]],
-                                          tuple[tuple[int, bytes], ...]]:
+                                          tuple[tuple[int, bytes, bytes], ...]]:
     """The terms of every field, the (key, surface form) pairs they came from and the key filter of each
     body page (``forms.page_filter``): what snippets need to find passages without analysis."""
     if doc.terms is not None and doc.forms is not None and doc.page_filters is not None:
         return doc.terms, doc.forms, doc.page_filters
     forms: set[tuple[str, str]] = set()
-    pages: list[tuple[int, bytes]] = []
+    pages: list[tuple[int, bytes, bytes]] = []
     terms = _analyze_fields(doc, forms, pages)
     return (doc.terms if doc.terms is not None else terms), frozenset(forms), tuple(pages)
 
@@ -130,7 +133,8 @@ def _entry(word: str, lang: str, mode: int, form: str):
 
 
 def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[str, str]],
-          pos_base: int = 0, fresh: set[str] | None = None) -> int | None:
+          pos_base: int = 0, fresh: set[str] | None = None,
+          spans: tuple[array, array] | None = None, offset: int = 0) -> int | None:
     """``analyze(text, lang)`` (keys filtered by ``mode``) appended to ``out`` with positions shifted by
     ``pos_base``, its forms added to ``forms``; the last position written, or None.
 
@@ -138,13 +142,22 @@ def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[st
     idempotent (tests/indexer/test_analysis_properties.py), so a paragraph is not normalised again as ``analyze``
     would (~4 % of an index build).
     With ``fresh`` (a set), only the forms and keys of word forms new to this process's cache are added (to
-    ``forms`` and ``fresh``): every form and key the process ever meets comes once (``ParallelAnalyzer(once=True)``)."""
+    ``forms`` and ``fresh``): every form and key the process ever meets comes once (``ParallelAnalyzer(once=True)``).
+    With ``spans`` (two arrays), each key written also gets its word's start (``offset`` + its place in ``text``)
+    and length appended to them: what ``forms.page_spans`` stores for snippets."""
     entries = _word_entries(lang, mode, fresh is not None)
     keys, positions = out.keys, out.positions
     # The warm path, with no Python code per word: the words found by one ``findall``, their (keys, pairs)
     # looked up by ``map``, the keys chained and each position repeated once per key of its word (~40 % less
     # time than a loop over match objects with offsets).
-    words = _WORD.findall(text)
+    if spans is None:
+        words = _WORD.findall(text)
+    else:
+        # The words and the separators between them; their running lengths give each word's start (in C, as
+        # ``findall``, instead of a match object per word).
+        parts = _WORD_SPLIT.split(text)
+        words = parts[1::2]
+        word_starts = list(itertools.accumulate(map(len, parts), initial=offset))[1:-1:2]
     found = list(map(entries.get, words))
     if None in found:
         for i, e in enumerate(found):
@@ -165,6 +178,9 @@ def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[st
     keys.extend(itertools.chain.from_iterable(key_tuples))
     positions.extend(itertools.chain.from_iterable(
         map(itertools.repeat, range(pos_base, pos_base + len(words)), map(len, key_tuples))))
+    if spans is not None:
+        spans[0].extend(itertools.chain.from_iterable(map(itertools.repeat, word_starts, map(len, key_tuples))))
+        spans[1].extend(itertools.chain.from_iterable(map(itertools.repeat, map(len, words), map(len, key_tuples))))
     if fresh is None:
         forms.update(itertools.chain.from_iterable(map(_SECOND, found)))
     for i in range(len(key_tuples) - 1, -1, -1):         # the last word with keys (nearly always the last)
@@ -174,13 +190,14 @@ def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[st
 
 
 def _scan_text(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[str, str]],
-               pos_base: int = 0, fresh: set[str] | None = None) -> int | None:
+               pos_base: int = 0, fresh: set[str] | None = None,
+               spans: tuple[array, array] | None = None) -> int | None:
     """``analyze_text`` of the normalised ``text`` (a language per paragraph, a position gap between
     paragraphs) appended like ``_scan``; the last position written, or None."""
     last = None
-    for _start, para in split_paragraphs(text):
+    for start, para in split_paragraphs(text):
         lang_ = detect_language(para, lang) if len(para) > 40 else lang
-        p = _scan(para, lang_ or lang, mode, out, forms, pos_base, fresh)
+        p = _scan(para, lang_ or lang, mode, out, forms, pos_base, fresh, spans, start)
         if p is not None:
             last = p
             pos_base = p + 2          # a gap: phrases never span paragraphs
@@ -188,10 +205,10 @@ def _scan_text(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tup
 
 
 def _analyze_fields(doc: IndexDocument, forms: set[tuple[str, str]],
-                    pages: list[tuple[int, bytes]] | None = None,
+                    pages: list[tuple[int, bytes, bytes]] | None = None,
                     fresh: set[str] | None = None) -> dict[str, PackedTerms]:
-    """The terms of every field; the forms are added to ``forms`` and each body page's key filter to ``pages``
-    (``fresh``: see ``_scan``)."""
+    """The terms of every field; the forms are added to ``forms`` and each body page's key filter and token
+    spans to ``pages`` (``fresh``: see ``_scan``)."""
     lang = doc.language or "ru"
     title = PackedTerms()
     for tl, text in doc.titles.items():
@@ -211,20 +228,22 @@ def _analyze_fields(doc: IndexDocument, forms: set[tuple[str, str]],
     pos_base = 0
     for page_no, text in doc.pages:
         first = len(body.keys)
-        last = _scan_text(normalize_text(text), lang, _NO_LATIN, body, forms, pos_base, fresh)
-        if pages is not None:
-            pages.append((int(page_no), page_filter(body.keys[first:])))
+        spans = (array("I"), array("I")) if pages is not None else None
+        last = _scan_text(normalize_text(text), lang, _NO_LATIN, body, forms, pos_base, fresh, spans)
+        if spans is not None:
+            page_keys = body.keys[first:]
+            pages.append((int(page_no), page_filter(page_keys), page_spans(page_keys, *spans)))
         if last is not None:
             pos_base = last + 2
     return {"title": title, "abstract": abstract, "keywords": keywords, "authors": authors, "body": body}
 
 
 def _packed_terms(doc: IndexDocument, once: bool = False) -> tuple[dict[str, PackedTerms], list[tuple[str, str]],
-                                                                   list[tuple[int, bytes]], list[str] | None]:
+                                                                   list[tuple[int, bytes, bytes]], list[str] | None]:
     """A child process's work: the analysis as ``PackedTerms`` (a key list and an int array per field), its
     forms and page filters; with ``once``, only the forms and keys this process has not handed over before."""
     forms: set[tuple[str, str]] = set()
-    pages: list[tuple[int, bytes]] = []
+    pages: list[tuple[int, bytes, bytes]] = []
     fresh: set[str] | None = set() if once else None
     terms = _analyze_fields(doc, forms, pages, fresh)
     return terms, list(forms), pages, (list(fresh) if fresh is not None else None)

@@ -6,17 +6,22 @@ small SQLite file in the index folder (``forms.sqlite``), written by whichever p
 every process; they only grow (a form of a removed document is still a form of its key).
 
 The same file keeps a Bloom filter of each body page's keys (``page_filter``), replaced with its document:
-a search reads from the database only the pages of its hits that may hold the query.
+a search reads from the database only the pages of its hits that may hold the query. Beside it, each page's
+token spans (``page_spans``): where every key's words are on the page, so a snippet is chosen without
+searching the page text and only the passages shown are read.
 """
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import operator
 import os
 import sqlite3
+import struct
 import threading
 import zlib
+from array import array
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -56,6 +61,65 @@ def page_filter(keys: Iterable[str]) -> bytes:
     return functools.reduce(operator.or_, map(masks.__getitem__, keys), 0).to_bytes(bits // 8, "little")
 
 
+_SPANS_HEAD = struct.Struct("<BII")      # key number width (2 or 4 bytes), distinct keys, tokens
+_key_crcs: dict[str, int] = {}           # key -> its CRC-32 (a dict look-up per key in an index build)
+SPAN_CAPPED = 255                         # a word's length stored up to this
+
+
+def page_spans(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int]) -> bytes:
+    """A page's token spans, compactly: where each key's words are on the page.
+
+    ``keys[i]`` was indexed from the word at ``starts[i]`` (characters into the normalised page) of
+    ``lengths[i]`` characters. Stored, zlib at its fastest level: the distinct keys' CRC-32s, and per occurrence
+    its key's place among them, its word's start (as the step from the one before) and length (capped at 255:
+    a longer word's end is found again when shown). ~6 bytes a token on real pages. Two keys of a page may share a CRC-32 (about one page in a million for a query
+    key): what is shown is checked against the text. An index build makes one per body page, with no Python
+    code per token.
+    """
+    rank = dict(zip(dict.fromkeys(keys), itertools.count()))
+    crcs = list(map(_key_crcs.get, rank))
+    if None in crcs:
+        if len(_key_crcs) > 200_000:
+            _key_crcs.clear()
+        crcs = [_key_crcs.setdefault(k, zlib.crc32(k.encode("utf-8"))) for k in rank]
+    code = "H" if len(rank) <= 0xFFFF else "I"
+    body = b"".join((_SPANS_HEAD.pack(2 if code == "H" else 4, len(rank), len(keys)), array("I", crcs).tobytes(),
+                     array(code, map(rank.__getitem__, keys)).tobytes(),
+                     # starts as the distance from the one before (mostly one byte wide: zlib keeps little of them)
+                     array("I", map(operator.sub, starts, itertools.chain((0,), starts))).tobytes(),
+                     bytes(map(min, lengths, itertools.repeat(SPAN_CAPPED)))))
+    return zlib.compress(body, 1)
+
+
+def spans_of(blob: bytes, keys: Iterable[str]) -> list[tuple[int, int, str]]:
+    """(start, end, key) of every word of the page whose ``page_spans`` is ``blob`` indexed under one of
+    ``keys`` (or under another key with the same CRC-32), in page order; a capped length gives an end of
+    start + ``SPAN_CAPPED``."""
+    raw = zlib.decompress(blob)
+    width, distinct, n = _SPANS_HEAD.unpack_from(raw)
+    pos = _SPANS_HEAD.size
+    crcs = array("I")
+    crcs.frombytes(raw[pos:pos + 4 * distinct])
+    pos += 4 * distinct
+    wanted: dict[int, str] = {}
+    for k in keys:
+        try:
+            wanted[crcs.index(zlib.crc32(k.encode("utf-8")))] = k
+        except ValueError:
+            pass
+    if not wanted:
+        return []
+    ids = array("H" if width == 2 else "I")
+    ids.frombytes(raw[pos:pos + width * n])
+    pos += width * n
+    steps = array("I")
+    steps.frombytes(raw[pos:pos + 4 * n])
+    starts = list(itertools.accumulate(steps))
+    lengths = raw[pos + 4 * n:pos + 5 * n]
+    return [(starts[i], starts[i] + lengths[i], wanted[ids[i]])
+            for i in itertools.compress(range(n), map(wanted.__contains__, ids))]
+
+
 def _probe(key: str, size: int) -> tuple[tuple[int, int], ...]:
     """The (byte, bit mask) pairs ``key`` sets in a filter of ``size`` bytes."""
     mask = size * 8 - 1
@@ -75,7 +139,7 @@ class FormStore:
         self.path = folder / "forms.sqlite" if folder is not None else None
         self._local = threading.local()
         self._memory: dict[str, set[str]] = {}
-        self._memory_pages: dict[int, list[tuple[int, bytes]]] = {}
+        self._memory_pages: dict[int, list[tuple[int, bytes, bytes | None]]] = {}
 
     def _file_id(self) -> tuple[int, int] | None:
         try:
@@ -105,7 +169,13 @@ class FormStore:
                          "PRIMARY KEY (key, form)) WITHOUT ROWID")
             # Per document page, a filter of the keys its body text was indexed under (``page_filter``).
             conn.execute("CREATE TABLE IF NOT EXISTS pages (doc INTEGER NOT NULL, page INTEGER NOT NULL, "
-                         "filter BLOB NOT NULL, PRIMARY KEY (doc, page)) WITHOUT ROWID")
+                         "filter BLOB NOT NULL, spans BLOB, PRIMARY KEY (doc, page)) WITHOUT ROWID")
+            # ... and its token spans (``page_spans``); NULL for a page indexed before they were recorded.
+            if "spans" not in {row[1] for row in conn.execute("PRAGMA table_info(pages)")}:
+                try:
+                    conn.execute("ALTER TABLE pages ADD COLUMN spans BLOB")
+                except sqlite3.OperationalError:        # another process added it first
+                    pass
             self._local.conn, self._local.pid, self._local.file = conn, os.getpid(), self._file_id()
         return conn
 
@@ -166,8 +236,9 @@ class FormStore:
                 out.setdefault(f, set()).add(key)
         return out
 
-    def set_pages(self, filters: Mapping[int, Sequence[tuple[int, bytes]]]) -> None:
-        """Replace the page filters of each document in ``filters`` (after the index commit)."""
+    def set_pages(self, filters: Mapping[int, Sequence[tuple[int, bytes, bytes]]]) -> None:
+        """Replace the page filters and token spans of each document in ``filters``, (page, filter, spans) per
+        body page (after the index commit)."""
         if not filters:
             return
         if self.path is None:
@@ -178,8 +249,8 @@ class FormStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.executemany("DELETE FROM pages WHERE doc = ?", [(int(d),) for d in filters])
-            conn.executemany("INSERT INTO pages (doc, page, filter) VALUES (?, ?, ?)",
-                             [(int(d), int(n), f) for d, pages in filters.items() for n, f in pages])
+            conn.executemany("INSERT INTO pages (doc, page, filter, spans) VALUES (?, ?, ?, ?)",
+                             [(int(d), int(n), f, sp) for d, pages in filters.items() for n, f, sp in pages])
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -202,7 +273,7 @@ class FormStore:
         keys = sorted(set(keys))
         rows: list[tuple[int, int, bytes]] = []
         if self.path is None:
-            rows = [(d, n, f) for d in docs for n, f in self._memory_pages.get(d, ())]
+            rows = [(d, n, f) for d in docs for n, f, _sp in self._memory_pages.get(d, ())]
         elif docs and self.path.exists():
             marks = ",".join("?" * len(docs))            # only placeholders are formatted in; values are bound
             rows = self._conn().execute(
@@ -219,6 +290,29 @@ class FormStore:
             if held:
                 found.append((-held, n))
         return {d: [n for _h, n in sorted(found)] for d, found in scored.items()}
+
+    def spans(self, pages: Iterable[tuple[int, int]], keys: Iterable[str]) -> dict[tuple[int, int], list]:
+        """(start, end, key) of the words indexed under ``keys`` on each (document, page) of ``pages``, in page
+        order (``spans_of``); pages without recorded spans are absent."""
+        pairs = sorted({(int(d), int(n)) for d, n in pages})
+        keyset = sorted(set(keys))
+        if not pairs or not keyset:
+            return {}
+        rows: list[tuple[int, int, bytes | None]] = []
+        if self.path is None:
+            rows = [(d, n, sp) for d in {d for d, _n in pairs} for n, _f, sp in self._memory_pages.get(d, ())]
+        elif self.path.exists():
+            conn = self._conn()
+            for i in range(0, len(pairs), 400):
+                chunk = pairs[i:i + 400]
+                docs = sorted({d for d, _n in chunk})
+                # The document list lets SQLite seek its key (a row-value IN scans the whole table); doc x 2^20
+                # + page then picks the pages. Only placeholders are formatted in; values are bound.
+                sql = (f"SELECT doc, page, spans FROM pages WHERE doc IN ({','.join('?' * len(docs))}) "  # nosec B608
+                       f"AND doc * 1048576 + page IN ({','.join('?' * len(chunk))})")
+                rows += conn.execute(sql, docs + [d * 1048576 + n for d, n in chunk]).fetchall()
+        wanted = set(pairs)
+        return {(d, n): spans_of(sp, keyset) for d, n, sp in rows if sp is not None and (d, n) in wanted}
 
     def clear(self) -> None:
         """Forget every form and page filter (the index was emptied)."""

@@ -84,7 +84,7 @@ class _Row:
     group_id: int
     secondary: bool
     forms: frozenset[tuple[str, str]]
-    pages: tuple[tuple[int, bytes], ...]
+    pages: tuple[tuple[int, bytes, bytes], ...]
 
 
 # --------------------------------------------------------------------------- literals

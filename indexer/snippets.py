@@ -6,11 +6,12 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
-from .analysis import normalize_text, split_paragraphs, token_keys, tokenize
+from .analysis import _WORD, normalize_text, split_paragraphs, token_keys, tokenize
 from .analysis.language import detect_language
 from .analysis.normalize import _SOFT_HYPHEN, fold_token
+from .forms import SPAN_CAPPED
 
 _LATIN = re.compile(r"[A-Za-z]")
 
@@ -89,7 +90,7 @@ def key_prefixes(keyset: frozenset[str]) -> tuple[set[str], set[str]]:
 
 
 def make_snippets(keys: Iterable[str], pages: Sequence[tuple[int, str]], lang: str = "ru",
-                  max_snippets: int = 3, width: int = 260) -> list[Snippet]:
+                  max_snippets: int = 3, width: int = 260, words: Mapping[str, str] | None = None) -> list[Snippet]:
     """The best passages of ``pages`` for the query ``keys``, best first, at most one per page.
 
     Only pages, paragraphs and tokens that contain the start of some key are analysed (see
@@ -104,9 +105,10 @@ def make_snippets(keys: Iterable[str], pages: Sequence[tuple[int, str]], lang: s
     candidates = [(n, t) for n, t in pages if any(p in t.lower().replace("ё", "е") for p in page_prefixes)]
     limit = 2 * max_snippets     # enough matching pages to choose the best few from
     found = _scan(candidates or pages, width, limit, lambda text: _matches(keyset, text, lang, token_prefixes),
-                  keep=max_snippets)
+                  keep=max_snippets, words=words)
     if not found:
-        found = _scan(pages, width, limit, lambda text: _matches(keyset, text, lang, None), keep=max_snippets)
+        found = _scan(pages, width, limit, lambda text: _matches(keyset, text, lang, None), keep=max_snippets,
+                      words=words)
     found.sort(key=lambda sn: (-sn.score, sn.page))
     return found[:max_snippets]
 
@@ -146,24 +148,45 @@ def _best_window(matches: list[tuple[int, int, str]], width: int) -> tuple[float
     return float(best[0]), best[1], best[2]
 
 
-def _scan(pages: Sequence[tuple[int, str]], width: int, limit: int,
-          match: Callable[[str], list[tuple[int, int, str]]],
-          keep: int | None = None) -> list[Snippet]:
-    """The best window of each of the first ``limit`` pages with a match; only the ``keep`` best of them
-    (by score, then page) are rendered and returned, best first (all of them when ``keep`` is None)."""
-    best_of: list[tuple[float, int, str, int, int, list[tuple[int, int, str]]]] = []
-    for page_no, raw in pages:
+Match = tuple[int, int, str]          # (start, end, key) of a word on a page
+# (score, page, window start, window end, the page's matches, what the caller keeps with the page)
+Chosen = tuple[float, int, int, int, list[Match], object]
+
+
+def _choose(found: Iterable[tuple[int, list[Match], object]], width: int, limit: int,
+            keep: int | None, words: Mapping[str, str] | None = None) -> list[Chosen]:
+    """The best window of each of the first ``limit`` pages of ``found`` with a match ((page, matches, extra),
+    taken lazily: pages after those are never looked at); the ``keep`` best (by score, then page), best first.
+
+    ``words`` maps each key to its query word: a window is then scored by the query words its matches stand
+    for, each word once per place however many of its keys (readings in other languages: диалог, диалок) the
+    word there was found or indexed under; without it, by keys."""
+    best_of: list[Chosen] = []
+    for page_no, matches, extra in found:
         if len(best_of) >= limit:
             break
-        text = normalize_text(raw)
-        matches = match(text)
         if not matches:
             continue
-        score, s, e = _best_window(matches, width)
-        best_of.append((score, page_no, text, s, e, matches))
+        scored = matches if words is None else list({(s, e, words.get(k, k)) for s, e, k in matches})
+        score, s, e = _best_window(scored, width)
+        best_of.append((score, page_no, s, e, matches, extra))
     best_of.sort(key=lambda b: (-b[0], b[1]))
+    return best_of[:keep]
+
+
+def _scan(pages: Sequence[tuple[int, str]], width: int, limit: int,
+          match: Callable[[str], list[tuple[int, int, str]]],
+          keep: int | None = None, words: Mapping[str, str] | None = None) -> list[Snippet]:
+    """The best window of each of the first ``limit`` pages with a match; only the ``keep`` best of them
+    (by score, then page) are rendered and returned, best first (all of them when ``keep`` is None)."""
+    def found_in() -> Iterator[tuple[int, list[Match], object]]:
+        for page_no, raw in pages:
+            text = normalize_text(raw)
+            yield page_no, match(text), text
+
     found: list[Snippet] = []
-    for score, page_no, text, s, e, matches in best_of[:keep]:
+    for score, page_no, s, e, matches, text in _choose(found_in(), width, limit, keep, words):
+        assert isinstance(text, str)
         marks = sorted({(ms, me) for ms, me, _ in matches})
         found.append(Snippet(page_no, _render(text, s, e, marks, width), score))
     return found
@@ -239,7 +262,8 @@ def _form_spans(forms: frozenset[str], text: str, low: str | None = None,
 
 
 def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[tuple[int, str]],
-                        max_snippets: int = 3, width: int = 260) -> list[Snippet]:
+                        max_snippets: int = 3, width: int = 260,
+                        words: Mapping[str, str] | None = None) -> list[Snippet]:
     """The best passages of ``pages``, found through the surface forms recorded at index time.
 
     ``form_keys`` maps each folded form ("озёрам" -> "озерам") to the query keys it was indexed under. No
@@ -262,29 +286,23 @@ def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[
                 out.append((start, end, k))
         return out
 
-    limit = 2 * max_snippets     # enough matching pages to choose the best few from
-    best_of: list[tuple[float, int, str, int, int, list[tuple[int, int, str]], bool]] = []
-    for page_no, raw in pages:
-        if len(best_of) >= limit:
-            break
-        raw_ok = _SOFT_HYPHEN not in raw and _DOTTED_I not in raw and unicodedata.is_normalized("NFC", raw)
-        first = 0
-        if raw_ok:
-            text, low = raw, raw.lower()
-            m = pattern.search(low)
-            if m is None:
-                continue
-            first = m.start()
-        else:
-            text, low = normalize_text(raw), None
-        matches = spans(text, low, first)
-        if not matches:
-            continue
-        score, s, e = _best_window(matches, width)
-        best_of.append((score, page_no, text, s, e, matches, raw_ok))
-    best_of.sort(key=lambda b: (-b[0], b[1]))
+    def found_in() -> Iterator[tuple[int, list[Match], object]]:
+        for page_no, raw in pages:
+            raw_ok = _SOFT_HYPHEN not in raw and _DOTTED_I not in raw and unicodedata.is_normalized("NFC", raw)
+            first = 0
+            if raw_ok:
+                text, low = raw, raw.lower()
+                m = pattern.search(low)
+                if m is None:
+                    continue
+                first = m.start()
+            else:
+                text, low = normalize_text(raw), None
+            yield page_no, spans(text, low, first), (text, raw_ok)
+
     found: list[Snippet] = []
-    for score, page_no, text, s, e, matches, raw_ok in best_of[:max_snippets]:
+    for score, page_no, s, e, matches, (text, raw_ok) in _choose(  # type: ignore[misc]
+            found_in(), width, 2 * max_snippets, max_snippets, words):
         a, b = _bounds(text, s, e, width)
         marks = sorted({(ms, me) for ms, me, _ in matches})
         window = text[a:b]
@@ -295,6 +313,49 @@ def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[
             marks = sorted({(ms, me) for ms, me, _ in spans(shown, None)})
             html_ = _markup(shown, 0, len(shown), marks, a > 0, b < len(text))
         found.append(Snippet(page_no, html_, score))
+    return found
+
+
+def choose_passages(page_matches: Iterable[tuple[int, list[Match]]], max_snippets: int = 3,
+                    width: int = 260, words: Mapping[str, str] | None = None) -> list[Chosen]:
+    """The passages ``snippets_from_forms`` would choose, from each candidate page's matches as the index
+    recorded them (``forms.page_spans``), in the same order: no page text is read or searched to choose."""
+    return _choose(((n, m, None) for n, m in page_matches), width, 2 * max_snippets, max_snippets, words)
+
+
+def snippets_from_spans(chosen: Sequence[Chosen], texts: Mapping[int, str], form_keys: Mapping[str, Iterable[str]],
+                        width: int = 260) -> list[Snippet] | None:
+    """The ``chosen`` passages (``choose_passages``) rendered from their pages' ``texts``; None when a recorded
+    span does not hold a form of its key there (the page changed after it was indexed, or two keys share a
+    checksum): the caller then searches the text (``snippets_from_forms``).
+
+    Spans are offsets into the normalised page. A page normalisation leaves as long as it was (no soft hyphen,
+    no decomposed letters) is only normalised where a passage is shown."""
+    found: list[Snippet] = []
+    for score, page_no, s, e, matches, _extra in chosen:
+        raw = texts.get(page_no)
+        if raw is None:
+            return None
+        raw_ok = _SOFT_HYPHEN not in raw and unicodedata.is_normalized("NFC", raw)
+        text = raw if raw_ok else normalize_text(raw)
+        a, b = _bounds(text, s, e, width)
+        shown = normalize_text(text[a:b]) if raw_ok else text[a:b]
+        if len(shown) != b - a:
+            return None
+        marks: set[tuple[int, int]] = set()
+        for ms, me, key in matches:
+            if ms < a or ms >= b:
+                continue
+            if me - ms == SPAN_CAPPED:            # a word longer than its stored length: its end found again
+                m = _WORD.match(shown, ms - a)
+                me = a + m.end() if m else ms
+            if me > b:                            # cut by the window's end (as ``_markup`` leaves it)
+                continue
+            form = fold_token(shown[ms - a:me - a])
+            if key != form and key not in form_keys.get(form, ()):
+                return None
+            marks.add((ms - a, me - a))
+        found.append(Snippet(page_no, _markup(shown, 0, len(shown), sorted(marks), a > 0, b < len(text)), score))
     return found
 
 

@@ -119,7 +119,7 @@ class TantivyBackend(CachedSearch):
         return doc
 
     def _add(self, w, docs: list[IndexDocument], keys: set[str], forms: set[tuple[str, str]],
-             pages: dict[int, tuple[tuple[int, bytes], ...]]) -> None:
+             pages: dict[int, tuple[tuple[int, bytes, bytes], ...]]) -> None:
         """Replace ``docs`` in the writer ``w``; what the sidecars need after the commit is added to the sets."""
         for d in docs:
             fields, doc_forms, pages[int(d.id)] = analyzed(d)
@@ -135,7 +135,7 @@ class TantivyBackend(CachedSearch):
             return
         keys: set[str] = set()
         forms: set[tuple[str, str]] = set()
-        pages: dict[int, tuple[tuple[int, bytes], ...]] = {}
+        pages: dict[int, tuple[tuple[int, bytes, bytes], ...]] = {}
         with self._lock:
             w = self._writer()
             try:
@@ -159,7 +159,7 @@ class TantivyBackend(CachedSearch):
         state: dict = {"w": None, "n": 0}
         keys: set[str] = set()
         forms: set[tuple[str, str]] = set()
-        pages: dict[int, tuple[tuple[int, bytes], ...]] = {}
+        pages: dict[int, tuple[tuple[int, bytes, bytes], ...]] = {}
 
         def commit() -> None:
             w = state["w"]

@@ -205,7 +205,7 @@ class WhooshBackend(CachedSearch):
             return
         keys: set[str] = set()
         forms: set[tuple[str, str]] = set()
-        pages: dict[int, tuple[tuple[int, bytes], ...]] = {}
+        pages: dict[int, tuple[tuple[int, bytes, bytes], ...]] = {}
         with self._lock:
             w = self._writer()
             try:

@@ -310,7 +310,7 @@ class SegmentBulk:
         """Write ``docs`` (in a child), keeping the speller, forms and page filters in step here."""
         keys: set[str] = set()
         forms: set[tuple[str, str]] = set()
-        pages: dict[int, tuple[tuple[int, bytes], ...]] = {}
+        pages: dict[int, tuple[tuple[int, bytes, bytes], ...]] = {}
         slim = []
         for d in docs:
             terms, doc_forms, pages[int(d.id)] = analyzed(d)

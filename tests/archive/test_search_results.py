@@ -104,6 +104,88 @@ def test_snippets_read_only_the_pages_that_may_hold_the_query(archive, monkeypat
     assert fewer
 
 
+def _passages_and_reads(archive, monkeypatch, text):
+    """Every hit's passages (page, printed, html) for ``text`` and the pages read for them (publication id x
+    PAGE_SPAN + number; "every page" for a publication read whole), from a cold cache."""
+    import archive.search as search_mod
+    from sqlalchemy.orm import Session
+
+    read: list = []
+    real = Session.execute
+
+    def spy(self, statement, params=None, *a, **kw):
+        if statement is search_mod._PAGES_AT:
+            read.extend(params["pages"])
+        elif statement is search_mod._PAGES:
+            read.extend(("every page", pid) for pid in params["ids"])
+        return real(self, statement, params, *a, **kw)
+
+    with monkeypatch.context() as m:
+        m.setattr(Session, "execute", spy)
+        search_mod._snippet_caches.clear()
+        hits = search(archive, text).hits
+    return {h.publication.id: [(sn.page, sn.printed, sn.html) for sn in h.snippets] for h in hits}, read
+
+
+def _analysed_at_query_time(m):
+    """As an index without recorded spans or forms: the candidate pages are read and analysed (``make_snippets``:
+    the index's own analysis, run again)."""
+    from indexer.forms import FormStore
+
+    m.setattr(FormStore, "spans", lambda self, pages, keys: {})
+    m.setattr(FormStore, "form_keys", lambda self, keys: {})
+
+
+def test_passages_from_recorded_spans_are_those_analysing_the_text_gives(archive, monkeypatch):
+    """The index records where each page's words are (``forms.page_spans``): the passages chosen from those
+    spans are the ones analysing the candidate pages again gives, marks and all, and only the pages shown are
+    read. A page whose text changed after it was indexed no longer fits its spans: it is searched instead."""
+
+    ingest_file(archive, DEMO / "volume-2023-kruglyi-stol-religiya-tolerantnost.pdf", publish=True)
+    ingest_file(archive, DEMO / "ru-2021-mezhetnicheskie-otnosheniya-almaty.pdf", publish=True)
+    ingest_file(archive, DEMO / "kk-2019-assambleya-tarihy-kelisim.pdf", publish=True)
+    from archive.search import PAGE_SPAN
+    from indexer.forms import FormStore
+
+    with archive.db.session() as s:
+        kinds = dict(s.query(Publication.id, Publication.kind))
+        pages = {p.id: len(p.pages) for p in s.query(Publication)}
+    fewer = 0
+    for text in ("толерантность", "межконфессионального диалога", "Алматы", "предисловие", "религия диалог",
+                 "этносаралық келісім", "qoğam", "межэтнических отношений в Алматы"):
+        spans, spans_read = _passages_and_reads(archive, monkeypatch, text)
+        with monkeypatch.context() as m:
+            _analysed_at_query_time(m)
+            searched, searched_read = _passages_and_reads(archive, monkeypatch, text)
+        # A volume's table of contents and its articles' pages are left out of the index, and every page read
+        # gives other candidates: its passages are the index's own (test_articles_of_a_volume_are_the_hits...).
+        volumes = {pid for pid in spans if kinds[pid] == "volume"}
+        assert {p: sn for p, sn in spans.items() if p not in volumes} == \
+            {p: sn for p, sn in searched.items() if p not in volumes}, text
+        assert any(spans.values()) and any(isinstance(r, tuple) for r in searched_read), text
+        # The pages shown were read, and far fewer than the hits have.
+        shown = {pid * PAGE_SPAN + sn[0] for pid, passages in spans.items() for sn in passages}
+        assert shown <= set(spans_read), text
+        fewer += len(spans_read) < sum(pages[pid] for pid in spans) / 2
+    assert fewer >= 5
+    # The text of a shown page changes in the database while the index still holds the old page.
+    pid, passages = next((pid, sn) for pid, sn in spans.items() if sn)
+    page = passages[0][0]
+    with archive.db.session() as s:
+        row = s.get(Publication, pid).pages[page - 1]
+        assert row.number == page
+        row.text = "Вставка в начало страницы. " + row.text
+        s.commit()
+    moved, _read = _passages_and_reads(archive, monkeypatch, "межэтнических отношений в Алматы")
+    with monkeypatch.context() as m:        # as an index without spans: the candidate pages searched for forms
+        m.setattr(FormStore, "spans", lambda self, pages, keys: {})
+        searched, _read = _passages_and_reads(archive, monkeypatch, "межэтнических отношений в Алматы")
+    assert moved[pid] == searched[pid]
+    import re as _re
+    marked = {m.lower() for _n, _p, html in moved[pid] for m in _re.findall(r"<mark>([^<]*)</mark>", html)}
+    assert marked and marked <= {"межэтнических", "межэтнические", "отношений", "отношения", "в", "алматы"}, marked
+
+
 def test_a_hit_matched_only_in_its_title_reads_only_its_first_page(archive, monkeypatch):
     """Page filters saying no page holds the query (a title match): the opening of the first page is shown, and
     that one page is all that is read, not every page of the publication."""

@@ -2,8 +2,9 @@
 
 The definition below is the analysis as it was written before the build was made cheap: ``analyze`` and
 ``analyze_text`` per field, ``_collect`` for the (key, surface form) pairs, positions shifted per paragraph and
-per page. Every field's keys and positions (what an engine stores: none keeps character offsets) and the forms
-must stay identical, on texts written here
+per page. Every field's keys and positions (what an engine stores: none keeps character offsets), the forms and
+each body page's recorded token spans (``forms.page_spans``: the definition's offsets) must stay identical, on
+texts written here
 (mixed scripts, hyphens, abbreviations, Latin Kazakh, empty fields), on synthetic articles and on corpus texts.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from indexer.analysis.language import detect_language
 from indexer.analysis.normalize import fold_token
 from indexer.documents import IndexDocument, ParallelAnalyzer, _analyze_fields, _packed_terms, analyzed
 from indexer.documents import analyze_text as _old_analyze_text
+from indexer.forms import SPAN_CAPPED, may_hold, spans_of
 
 
 # ----------------------------------------------------------------------------- the definition (unchanged)
@@ -73,7 +75,16 @@ def _postings(terms):
 def _assert_same(doc):
     old_forms, new_forms = set(), set()
     old = _old_analyze_fields(doc, old_forms)
-    new = _analyze_fields(doc, new_forms)
+    pages = []
+    new = _analyze_fields(doc, new_forms, pages)
+    assert [n for n, _f, _s in pages] == [n for n, _t in doc.pages]
+    for (_n, filter_, spans), (_n, text) in zip(pages, doc.pages):
+        want = [(t.start, min(t.end, t.start + SPAN_CAPPED), t.key)
+                for t in _old_analyze_text(text, doc.language or "ru", latin_keys=False)]
+        keys = {k for _s, _e, k in want}
+        assert spans_of(spans, keys) == want, (doc.id, _n)
+        assert all(may_hold(filter_, k) for k in keys)
+        assert spans_of(spans, {"нетакогоключа", "zzz"}) == []
     assert list(new) == list(old)
     for name in old:
         assert isinstance(new[name], PackedTerms)
