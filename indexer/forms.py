@@ -61,63 +61,75 @@ def page_filter(keys: Iterable[str]) -> bytes:
     return functools.reduce(operator.or_, map(masks.__getitem__, keys), 0).to_bytes(bits // 8, "little")
 
 
-_SPANS_HEAD = struct.Struct("<BII")      # key number width (2 or 4 bytes), distinct keys, tokens
+_SPANS_HEAD = struct.Struct("<BII")      # flags (_WIDE_*), distinct keys, key occurrences
+_WIDE_STARTS, _WIDE_COUNTS = 1, 2        # starts / running counts stored in 4 bytes, not 2
 _key_crcs: dict[str, int] = {}           # key -> its CRC-32 (a dict look-up per key in an index build)
 SPAN_CAPPED = 255                         # a word's length stored up to this
+PAGE_KEY = 1 << 20                        # a page's row id in the spans table: document x PAGE_KEY + page
+
+
+def _crc(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8"))
 
 
 def page_spans(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int]) -> bytes:
-    """A page's token spans, compactly: where each key's words are on the page.
+    """A page's token spans, grouped by key, so that reading one key's spans touches nothing else.
 
     ``keys[i]`` was indexed from the word at ``starts[i]`` (characters into the normalised page) of
-    ``lengths[i]`` characters. Stored, zlib at its fastest level: the distinct keys' CRC-32s, and per occurrence
-    its key's place among them, its word's start (as the step from the one before) and length (capped at 255:
-    a longer word's end is found again when shown). ~6 bytes a token on real pages. Two keys of a page may share a CRC-32 (about one page in a million for a query
-    key): what is shown is checked against the text. An index build makes one per body page, with no Python
-    code per token.
+    ``lengths[i]`` characters. Stored: a header, the distinct keys' CRC-32s, the running count of occurrences
+    after each key, then every occurrence's start (grouped by key, in page order within a key) and its word's
+    length (capped at 255: a longer word's end is found again when shown). Not compressed: a search reads a
+    few keys of ~60 pages, and slices them out without unpacking the rest (~8 bytes a key occurrence on
+    synthetic pages, where most words differ). Two keys of a page may share a CRC-32 (about one page in a
+    million for a query key): what is shown is checked against the text. An index build makes one per body
+    page, sorted in C, with no Python code per token.
     """
     rank = dict(zip(dict.fromkeys(keys), itertools.count()))
     crcs = list(map(_key_crcs.get, rank))
     if None in crcs:
         if len(_key_crcs) > 200_000:
             _key_crcs.clear()
-        crcs = [_key_crcs.setdefault(k, zlib.crc32(k.encode("utf-8"))) for k in rank]
-    code = "H" if len(rank) <= 0xFFFF else "I"
-    body = b"".join((_SPANS_HEAD.pack(2 if code == "H" else 4, len(rank), len(keys)), array("I", crcs).tobytes(),
-                     array(code, map(rank.__getitem__, keys)).tobytes(),
-                     # starts as the distance from the one before (mostly one byte wide: zlib keeps little of them)
-                     array("I", map(operator.sub, starts, itertools.chain((0,), starts))).tobytes(),
-                     bytes(map(min, lengths, itertools.repeat(SPAN_CAPPED)))))
-    return zlib.compress(body, 1)
+        crcs = [_key_crcs.setdefault(k, _crc(k)) for k in rank]
+    ids = list(map(rank.__getitem__, keys))
+    order = sorted(range(len(ids)), key=ids.__getitem__)          # stable: page order within a key
+    counts = list(itertools.accumulate(map(len, map(list, map(_SECOND, itertools.groupby(map(ids.__getitem__, order)))))))
+    flags = (_WIDE_STARTS if starts and max(starts) > 0xFFFF else 0) | (_WIDE_COUNTS if len(ids) > 0xFFFF else 0)
+    return b"".join((_SPANS_HEAD.pack(flags, len(rank), len(ids)), array("I", crcs).tobytes(),
+                     array("I" if flags & _WIDE_COUNTS else "H", counts).tobytes(),
+                     array("I" if flags & _WIDE_STARTS else "H", map(starts.__getitem__, order)).tobytes(),
+                     bytes(map(min, map(lengths.__getitem__, order), itertools.repeat(SPAN_CAPPED)))))
+
+
+_SECOND = operator.itemgetter(1)
 
 
 def spans_of(blob: bytes, keys: Iterable[str]) -> list[tuple[int, int, str]]:
     """(start, end, key) of every word of the page whose ``page_spans`` is ``blob`` indexed under one of
     ``keys`` (or under another key with the same CRC-32), in page order; a capped length gives an end of
     start + ``SPAN_CAPPED``."""
-    raw = zlib.decompress(blob)
-    width, distinct, n = _SPANS_HEAD.unpack_from(raw)
-    pos = _SPANS_HEAD.size
-    crcs = array("I")
-    crcs.frombytes(raw[pos:pos + 4 * distinct])
-    pos += 4 * distinct
-    wanted: dict[int, str] = {}
+    flags, distinct, n = _SPANS_HEAD.unpack_from(blob)
+    table = _SPANS_HEAD.size
+    cw = 4 if flags & _WIDE_COUNTS else 2
+    sw = 4 if flags & _WIDE_STARTS else 2
+    counts_at = table + 4 * distinct
+    starts_at = counts_at + cw * distinct
+    lengths_at = starts_at + sw * n
+    view = memoryview(blob)
+    out: list[tuple[int, int, str]] = []
     for k in keys:
-        try:
-            wanted[crcs.index(zlib.crc32(k.encode("utf-8")))] = k
-        except ValueError:
-            pass
-    if not wanted:
-        return []
-    ids = array("H" if width == 2 else "I")
-    ids.frombytes(raw[pos:pos + width * n])
-    pos += width * n
-    steps = array("I")
-    steps.frombytes(raw[pos:pos + 4 * n])
-    starts = list(itertools.accumulate(steps))
-    lengths = raw[pos + 4 * n:pos + 5 * n]
-    return [(starts[i], starts[i] + lengths[i], wanted[ids[i]])
-            for i in itertools.compress(range(n), map(wanted.__contains__, ids))]
+        crc = struct.pack("<I", _crc(k))
+        at = blob.find(crc, table, counts_at)
+        while at != -1 and (at - table) % 4:                  # found across two entries: look further
+            at = blob.find(crc, at + 1, counts_at)
+        if at == -1:
+            continue
+        i = (at - table) // 4
+        hi = int.from_bytes(blob[counts_at + cw * i:counts_at + cw * (i + 1)], "little")
+        lo = int.from_bytes(blob[counts_at + cw * (i - 1):counts_at + cw * i], "little") if i else 0
+        found = view[starts_at + sw * lo:starts_at + sw * hi].cast("I" if sw == 4 else "H").tolist()
+        out.extend(zip(found, map(operator.add, found, blob[lengths_at + lo:lengths_at + hi]), itertools.repeat(k)))
+    out.sort()
+    return out
 
 
 def _probe(key: str, size: int) -> tuple[tuple[int, int], ...]:
@@ -125,6 +137,11 @@ def _probe(key: str, size: int) -> tuple[tuple[int, int], ...]:
     mask = size * 8 - 1
     h1, h2 = _hashes(key)
     return tuple((p >> 3, 1 << (p & 7)) for p in (h1 & mask, (h1 + h2) & mask))
+
+
+def _doc_ids(doc: int) -> tuple[int, int]:
+    """The first and last row id a document's pages can have in the spans table."""
+    return int(doc) * PAGE_KEY, int(doc) * PAGE_KEY + PAGE_KEY - 1
 
 
 def may_hold(page: bytes, key: str) -> bool:
@@ -169,13 +186,11 @@ class FormStore:
                          "PRIMARY KEY (key, form)) WITHOUT ROWID")
             # Per document page, a filter of the keys its body text was indexed under (``page_filter``).
             conn.execute("CREATE TABLE IF NOT EXISTS pages (doc INTEGER NOT NULL, page INTEGER NOT NULL, "
-                         "filter BLOB NOT NULL, spans BLOB, PRIMARY KEY (doc, page)) WITHOUT ROWID")
-            # ... and its token spans (``page_spans``); NULL for a page indexed before they were recorded.
-            if "spans" not in {row[1] for row in conn.execute("PRAGMA table_info(pages)")}:
-                try:
-                    conn.execute("ALTER TABLE pages ADD COLUMN spans BLOB")
-                except sqlite3.OperationalError:        # another process added it first
-                    pass
+                         "filter BLOB NOT NULL, PRIMARY KEY (doc, page)) WITHOUT ROWID")
+            # ... and its token spans (``page_spans``), kept apart so that reading filters stays cheap; a rowid
+            # table (document x PAGE_KEY + page) as the rows are a few kilobytes. Absent for a page indexed before
+            # they were recorded.
+            conn.execute("CREATE TABLE IF NOT EXISTS page_spans (id INTEGER PRIMARY KEY, spans BLOB NOT NULL)")
             self._local.conn, self._local.pid, self._local.file = conn, os.getpid(), self._file_id()
         return conn
 
@@ -249,8 +264,12 @@ class FormStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.executemany("DELETE FROM pages WHERE doc = ?", [(int(d),) for d in filters])
-            conn.executemany("INSERT INTO pages (doc, page, filter, spans) VALUES (?, ?, ?, ?)",
-                             [(int(d), int(n), f, sp) for d, pages in filters.items() for n, f, sp in pages])
+            conn.executemany("DELETE FROM page_spans WHERE id BETWEEN ? AND ?", [_doc_ids(d) for d in filters])
+            conn.executemany("INSERT INTO pages (doc, page, filter) VALUES (?, ?, ?)",
+                             [(int(d), int(n), f) for d, pages in filters.items() for n, f, _sp in pages])
+            conn.executemany("INSERT INTO page_spans (id, spans) VALUES (?, ?)",
+                             [(int(d) * PAGE_KEY + int(n), sp) for d, pages in filters.items() for n, _f, sp in pages
+                              if 0 <= int(n) < PAGE_KEY])
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -264,6 +283,7 @@ class FormStore:
                 self._memory_pages.pop(d, None)
         elif docs and self.path.exists():
             self._conn().executemany("DELETE FROM pages WHERE doc = ?", [(d,) for d in docs])
+            self._conn().executemany("DELETE FROM page_spans WHERE id BETWEEN ? AND ?", [_doc_ids(d) for d in docs])
 
     def page_candidates(self, docs: Iterable[int], keys: Iterable[str]) -> dict[int, list[int]]:
         """Per document of ``docs`` with recorded page filters: its pages that may hold one of ``keys``, those
@@ -303,14 +323,12 @@ class FormStore:
             rows = [(d, n, sp) for d in {d for d, _n in pairs} for n, _f, sp in self._memory_pages.get(d, ())]
         elif self.path.exists():
             conn = self._conn()
-            for i in range(0, len(pairs), 400):
-                chunk = pairs[i:i + 400]
-                docs = sorted({d for d, _n in chunk})
-                # The document list lets SQLite seek its key (a row-value IN scans the whole table); doc x 2^20
-                # + page then picks the pages. Only placeholders are formatted in; values are bound.
-                sql = (f"SELECT doc, page, spans FROM pages WHERE doc IN ({','.join('?' * len(docs))}) "  # nosec B608
-                       f"AND doc * 1048576 + page IN ({','.join('?' * len(chunk))})")
-                rows += conn.execute(sql, docs + [d * 1048576 + n for d, n in chunk]).fetchall()
+            ids = [d * PAGE_KEY + n for d, n in pairs if 0 <= n < PAGE_KEY]
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                marks = ",".join("?" * len(chunk))           # only placeholders are formatted in; values are bound
+                rows += [(id_ // PAGE_KEY, id_ % PAGE_KEY, sp) for id_, sp in conn.execute(
+                    f"SELECT id, spans FROM page_spans WHERE id IN ({marks})", chunk)]  # nosec B608
         wanted = set(pairs)
         return {(d, n): spans_of(sp, keyset) for d, n, sp in rows if sp is not None and (d, n) in wanted}
 
@@ -322,3 +340,4 @@ class FormStore:
         elif self.path.exists():
             self._conn().execute("DELETE FROM forms")
             self._conn().execute("DELETE FROM pages")
+            self._conn().execute("DELETE FROM page_spans")

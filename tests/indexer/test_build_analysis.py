@@ -82,7 +82,9 @@ def _assert_same(doc):
         want = [(t.start, min(t.end, t.start + SPAN_CAPPED), t.key)
                 for t in _old_analyze_text(text, doc.language or "ru", latin_keys=False)]
         keys = {k for _s, _e, k in want}
-        assert spans_of(spans, keys) == want, (doc.id, _n)
+        assert spans_of(spans, keys) == sorted(want), (doc.id, _n)
+        some = set(sorted(keys)[::3])
+        assert spans_of(spans, some) == sorted(w for w in want if w[2] in some), (doc.id, _n)
         assert all(may_hold(filter_, k) for k in keys)
         assert spans_of(spans, {"нетакогоключа", "zzz"}) == []
     assert list(new) == list(old)
