@@ -11,7 +11,6 @@ import os
 import pickle
 import re
 import tempfile
-from array import array
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -134,7 +133,7 @@ def _entry(word: str, lang: str, mode: int, form: str):
 
 def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[str, str]],
           pos_base: int = 0, fresh: set[str] | None = None,
-          spans: tuple[array, array] | None = None, offset: int = 0) -> int | None:
+          spans: tuple[list[int], list[int]] | None = None, offset: int = 0) -> int | None:
     """``analyze(text, lang)`` (keys filtered by ``mode``) appended to ``out`` with positions shifted by
     ``pos_base``, its forms added to ``forms``; the last position written, or None.
 
@@ -143,7 +142,7 @@ def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[st
     would (~4 % of an index build).
     With ``fresh`` (a set), only the forms and keys of word forms new to this process's cache are added (to
     ``forms`` and ``fresh``): every form and key the process ever meets comes once (``ParallelAnalyzer(once=True)``).
-    With ``spans`` (two arrays), each key written also gets its word's start (``offset`` + its place in ``text``)
+    With ``spans`` (two lists), each key written also gets its word's start (``offset`` + its place in ``text``)
     and length appended to them: what ``forms.page_spans`` stores for snippets."""
     entries = _word_entries(lang, mode, fresh is not None)
     keys, positions = out.keys, out.positions
@@ -176,11 +175,12 @@ def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[st
                 found[i] = e
     key_tuples = list(map(_FIRST, found))
     keys.extend(itertools.chain.from_iterable(key_tuples))
+    per_word = list(map(len, key_tuples))
     positions.extend(itertools.chain.from_iterable(
-        map(itertools.repeat, range(pos_base, pos_base + len(words)), map(len, key_tuples))))
+        map(itertools.repeat, range(pos_base, pos_base + len(words)), per_word)))
     if spans is not None:
-        spans[0].extend(itertools.chain.from_iterable(map(itertools.repeat, word_starts, map(len, key_tuples))))
-        spans[1].extend(itertools.chain.from_iterable(map(itertools.repeat, map(len, words), map(len, key_tuples))))
+        spans[0].extend(itertools.chain.from_iterable(map(itertools.repeat, word_starts, per_word)))
+        spans[1].extend(itertools.chain.from_iterable(map(itertools.repeat, map(len, words), per_word)))
     if fresh is None:
         forms.update(itertools.chain.from_iterable(map(_SECOND, found)))
     for i in range(len(key_tuples) - 1, -1, -1):         # the last word with keys (nearly always the last)
@@ -191,7 +191,7 @@ def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[st
 
 def _scan_text(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[str, str]],
                pos_base: int = 0, fresh: set[str] | None = None,
-               spans: tuple[array, array] | None = None) -> int | None:
+               spans: tuple[list[int], list[int]] | None = None) -> int | None:
     """``analyze_text`` of the normalised ``text`` (a language per paragraph, a position gap between
     paragraphs) appended like ``_scan``; the last position written, or None."""
     last = None
@@ -228,7 +228,7 @@ def _analyze_fields(doc: IndexDocument, forms: set[tuple[str, str]],
     pos_base = 0
     for page_no, text in doc.pages:
         first = len(body.keys)
-        spans = (array("I"), array("I")) if pages is not None else None
+        spans: tuple[list[int], list[int]] | None = ([], []) if pages is not None else None
         last = _scan_text(normalize_text(text), lang, _NO_LATIN, body, forms, pos_base, fresh, spans)
         if spans is not None:
             page_keys = body.keys[first:]

@@ -23,7 +23,7 @@ import threading
 import zlib
 from array import array
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def page_filter(keys: Iterable[str]) -> bytes:
 
 
 _SPANS_HEAD = struct.Struct("<BII")      # flags (_WIDE_*), distinct keys, key occurrences
-_WIDE_STARTS, _WIDE_COUNTS = 1, 2        # starts / running counts stored in 4 bytes, not 2
+_WIDE_STARTS, _WIDE_IDS = 1, 2           # starts / key numbers stored in 4 bytes, not 2
 _key_crcs: dict[str, int] = {}           # key -> its CRC-32 (a dict look-up per key in an index build)
 SPAN_CAPPED = 255                         # a word's length stored up to this
 PAGE_KEY = 1 << 20                        # a page's row id in the spans table: document x PAGE_KEY + page
@@ -73,16 +73,16 @@ def _crc(key: str) -> int:
 
 
 def page_spans(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int]) -> bytes:
-    """A page's token spans, grouped by key, so that reading one key's spans touches nothing else.
+    """A page's token spans: where each key's words are on the page.
 
     ``keys[i]`` was indexed from the word at ``starts[i]`` (characters into the normalised page) of
-    ``lengths[i]`` characters. Stored: a header, the distinct keys' CRC-32s, the running count of occurrences
-    after each key, then every occurrence's start (grouped by key, in page order within a key) and its word's
-    length (capped at 255: a longer word's end is found again when shown). Not compressed: a search reads a
-    few keys of ~60 pages, and slices them out without unpacking the rest (~8 bytes a key occurrence on
-    synthetic pages, where most words differ). Two keys of a page may share a CRC-32 (about one page in a
-    million for a query key): what is shown is checked against the text. An index build makes one per body
-    page, sorted in C, with no Python code per token.
+    ``lengths[i]`` characters. Stored: a header, the distinct keys' CRC-32s, then per occurrence in page order its
+    key's number among them, its word's start and its length (capped at 255: a longer word's end is found
+    again when shown). Not compressed: a search reads a few keys of ~60 pages, finding each key's occurrences
+    with ``bytes.find`` on its number, without unpacking the rest (~8 bytes a key occurrence on synthetic pages,
+    where most words differ). Two keys of a page may share a CRC-32 (about one page in a million for a query
+    key): what is shown is checked against the text. An index build makes one per body page in C (no sort,
+    no Python code per token).
     """
     rank = dict(zip(dict.fromkeys(keys), itertools.count()))
     crcs = list(map(_key_crcs.get, rank))
@@ -90,17 +90,30 @@ def page_spans(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int
         if len(_key_crcs) > 200_000:
             _key_crcs.clear()
         crcs = [_key_crcs.setdefault(k, _crc(k)) for k in rank]
-    ids = list(map(rank.__getitem__, keys))
-    order = sorted(range(len(ids)), key=ids.__getitem__)          # stable: page order within a key
-    counts = list(itertools.accumulate(map(len, map(list, map(_SECOND, itertools.groupby(map(ids.__getitem__, order)))))))
-    flags = (_WIDE_STARTS if starts and max(starts) > 0xFFFF else 0) | (_WIDE_COUNTS if len(ids) > 0xFFFF else 0)
-    return b"".join((_SPANS_HEAD.pack(flags, len(rank), len(ids)), array("I", crcs).tobytes(),
-                     array("I" if flags & _WIDE_COUNTS else "H", counts).tobytes(),
-                     array("I" if flags & _WIDE_STARTS else "H", map(starts.__getitem__, order)).tobytes(),
-                     bytes(map(min, map(lengths.__getitem__, order), itertools.repeat(SPAN_CAPPED)))))
+    flags = (_WIDE_STARTS if starts and max(starts) > 0xFFFF else 0) | (_WIDE_IDS if len(rank) > 0xFFFF else 0)
+    return b"".join((_SPANS_HEAD.pack(flags, len(rank), len(keys)), array("I", crcs).tobytes(),
+                     array("I" if flags & _WIDE_IDS else "H", map(rank.__getitem__, keys)).tobytes(),
+                     array("I" if flags & _WIDE_STARTS else "H", starts).tobytes(), _lengths(lengths)))
 
 
-_SECOND = operator.itemgetter(1)
+def _lengths(lengths: Sequence[int]) -> bytes:
+    """Word lengths as bytes, capped at ``SPAN_CAPPED`` (a check per word only when one is longer)."""
+    try:
+        return bytes(lengths)
+    except ValueError:
+        return bytes(map(min, lengths, itertools.repeat(SPAN_CAPPED)))
+
+
+def _find_all(blob: bytes, item: bytes, lo: int, hi: int) -> Iterator[int]:
+    """The places of ``item`` among the items of its size in ``blob[lo:hi]`` (not across two of them)."""
+    size = len(item)
+    at = blob.find(item, lo, hi)
+    while at != -1:
+        if (at - lo) % size:
+            at = blob.find(item, at + 1, hi)
+            continue
+        yield (at - lo) // size
+        at = blob.find(item, at + size, hi)
 
 
 def spans_of(blob: bytes, keys: Iterable[str]) -> list[tuple[int, int, str]]:
@@ -109,25 +122,19 @@ def spans_of(blob: bytes, keys: Iterable[str]) -> list[tuple[int, int, str]]:
     start + ``SPAN_CAPPED``."""
     flags, distinct, n = _SPANS_HEAD.unpack_from(blob)
     table = _SPANS_HEAD.size
-    cw = 4 if flags & _WIDE_COUNTS else 2
+    iw = 4 if flags & _WIDE_IDS else 2
     sw = 4 if flags & _WIDE_STARTS else 2
-    counts_at = table + 4 * distinct
-    starts_at = counts_at + cw * distinct
+    ids_at = table + 4 * distinct
+    starts_at = ids_at + iw * n
     lengths_at = starts_at + sw * n
-    view = memoryview(blob)
+    start = struct.Struct("<I" if sw == 4 else "<H").unpack_from
     out: list[tuple[int, int, str]] = []
     for k in keys:
-        crc = struct.pack("<I", _crc(k))
-        at = blob.find(crc, table, counts_at)
-        while at != -1 and (at - table) % 4:                  # found across two entries: look further
-            at = blob.find(crc, at + 1, counts_at)
-        if at == -1:
-            continue
-        i = (at - table) // 4
-        hi = int.from_bytes(blob[counts_at + cw * i:counts_at + cw * (i + 1)], "little")
-        lo = int.from_bytes(blob[counts_at + cw * (i - 1):counts_at + cw * i], "little") if i else 0
-        found = view[starts_at + sw * lo:starts_at + sw * hi].cast("I" if sw == 4 else "H").tolist()
-        out.extend(zip(found, map(operator.add, found, blob[lengths_at + lo:lengths_at + hi]), itertools.repeat(k)))
+        for i in _find_all(blob, struct.pack("<I", _crc(k)), table, ids_at):
+            for j in _find_all(blob, i.to_bytes(iw, "little"), ids_at, starts_at):
+                s = start(blob, starts_at + sw * j)[0]
+                out.append((s, s + blob[lengths_at + j], k))
+            break
     out.sort()
     return out
 
