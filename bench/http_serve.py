@@ -247,6 +247,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--queries", type=int, default=300,
+                    help="distinct queries in the mix (many more than a run sends: nearly every page a first-time one)")
     ap.add_argument("--workdir", default=DEFAULT_WORKDIR)
     ap.add_argument("--dsn", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DSN))
     ap.add_argument("--skip-populate", action="store_true", help="reuse the database of an earlier run")
@@ -263,7 +265,7 @@ def main() -> None:
     work = Path(a.workdir)
     base_dir = work / f"n{a.size}_w{a.words}"
     synth = Synth(seed=a.seed, words=a.words)
-    queries = query_mix(synth, 300)
+    queries = query_mix(synth, a.queries)
     if a.profile:
         data = base_dir / f"http_{a.db[0]}"
         if a.backends[0] != "postgres":
@@ -341,7 +343,9 @@ def main() -> None:
                     load(base, paths, clients=a.workers * a.threads, requests=4 * a.workers * a.threads,
                          seconds=None, engine="python", timeout=120)
                     for c in a.clients:
-                        r = load(base, paths, clients=c, seconds=a.seconds)
+                        # A seed of its own per run: the next run on this server draws other queries first (not
+                        # the ones the last run left in the caches).
+                        r = load(base, paths, clients=c, seconds=a.seconds, seed=a.seed * 1000 + len(res["runs"]))
                         log(f"  {db} {backend} {ep}: {r.line()}")
                         res["runs"].append({"backend": backend, "endpoint": ep, **r.as_dict()})
                 logged = serve_log.read_text(errors="replace").splitlines()
