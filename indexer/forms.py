@@ -61,8 +61,9 @@ def page_filter(keys: Iterable[str]) -> bytes:
     return functools.reduce(operator.or_, map(masks.__getitem__, keys), 0).to_bytes(bits // 8, "little")
 
 
-_SPANS_HEAD = struct.Struct("<BII")      # flags (_WIDE_*), distinct keys, key occurrences
+_SPANS_HEAD = struct.Struct("<BII")      # format and flags (_WIDE_*), distinct keys, key occurrences
 _WIDE_STARTS, _WIDE_IDS = 1, 2           # starts / key numbers stored in 4 bytes, not 2
+_SPANS_FORMAT = 0x10                      # the high four bits of the first byte: this layout
 _key_crcs: dict[str, int] = {}           # key -> its CRC-32 (a dict look-up per key in an index build)
 SPAN_CAPPED = 255                         # a word's length stored up to this
 PAGE_KEY = 1 << 20                        # a page's row id in the spans table: document x PAGE_KEY + page
@@ -90,7 +91,8 @@ def page_spans(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int
         if len(_key_crcs) > 200_000:
             _key_crcs.clear()
         crcs = [_key_crcs.setdefault(k, _crc(k)) for k in rank]
-    flags = (_WIDE_STARTS if starts and max(starts) > 0xFFFF else 0) | (_WIDE_IDS if len(rank) > 0xFFFF else 0)
+    flags = (_SPANS_FORMAT | (_WIDE_STARTS if starts and max(starts) > 0xFFFF else 0)
+             | (_WIDE_IDS if len(rank) > 0xFFFF else 0))
     return b"".join((_SPANS_HEAD.pack(flags, len(rank), len(keys)), array("I", crcs).tobytes(),
                      array("I" if flags & _WIDE_IDS else "H", map(rank.__getitem__, keys)).tobytes(),
                      array("I" if flags & _WIDE_STARTS else "H", starts).tobytes(), _lengths(lengths)))
@@ -119,14 +121,18 @@ def _find_all(blob: bytes, item: bytes, lo: int, hi: int) -> Iterator[int]:
 def spans_of(blob: bytes, keys: Iterable[str]) -> list[tuple[int, int, str]]:
     """(start, end, key) of every word of the page whose ``page_spans`` is ``blob`` indexed under one of
     ``keys`` (or under another key with the same CRC-32), in page order; a capped length gives an end of
-    start + ``SPAN_CAPPED``."""
+    start + ``SPAN_CAPPED``. ValueError for a blob of another layout or cut short."""
     flags, distinct, n = _SPANS_HEAD.unpack_from(blob)
+    if flags & 0xF0 != _SPANS_FORMAT:
+        raise ValueError("token spans of another layout")
     table = _SPANS_HEAD.size
     iw = 4 if flags & _WIDE_IDS else 2
     sw = 4 if flags & _WIDE_STARTS else 2
     ids_at = table + 4 * distinct
     starts_at = ids_at + iw * n
     lengths_at = starts_at + sw * n
+    if len(blob) != lengths_at + n:
+        raise ValueError("token spans cut short")
     start = struct.Struct("<I" if sw == 4 else "<H").unpack_from
     out: list[tuple[int, int, str]] = []
     for k in keys:
@@ -164,6 +170,7 @@ class FormStore:
         self._local = threading.local()
         self._memory: dict[str, set[str]] = {}
         self._memory_pages: dict[int, list[tuple[int, bytes, bytes | None]]] = {}
+        self._warned_spans = False
 
     def _file_id(self) -> tuple[int, int] | None:
         try:
@@ -337,7 +344,19 @@ class FormStore:
                 rows += [(id_ // PAGE_KEY, id_ % PAGE_KEY, sp) for id_, sp in conn.execute(
                     f"SELECT id, spans FROM page_spans WHERE id IN ({marks})", chunk)]  # nosec B608
         wanted = set(pairs)
-        return {(d, n): spans_of(sp, keyset) for d, n, sp in rows if sp is not None and (d, n) in wanted}
+        out: dict[tuple[int, int], list] = {}
+        for d, n, sp in rows:
+            if sp is not None and (d, n) in wanted:
+                try:
+                    out[(d, n)] = spans_of(sp, keyset)
+                except (ValueError, struct.error):
+                    # Another layout (an index written by other code) or a damaged row: as if not recorded, the
+                    # page is searched instead; logged once per process.
+                    if not self._warned_spans:
+                        self._warned_spans = True
+                        logger.warning("unreadable token spans in %s (document %d, page %d): such pages are "
+                                       "searched instead until the next reindex", self.path, d, n)
+        return out
 
     def clear(self) -> None:
         """Forget every form and page filter (the index was emptied)."""

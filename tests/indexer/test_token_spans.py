@@ -1,0 +1,71 @@
+"""Token spans recorded at index time (``indexer.forms.page_spans``) and their store: every layout branch (wide
+starts, long words), what a search reads back, replacement and removal with the document, and unreadable rows."""
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexer.forms import PAGE_KEY, SPAN_CAPPED, FormStore, page_filter, page_spans, spans_of
+
+KEYS = st.sampled_from(["язык", "тіл", "политика", "саясат", "~til", "a", "ё"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(KEYS, st.integers(0, 200_000), st.integers(1, 600)), max_size=60),
+       st.sets(KEYS, max_size=4))
+def test_spans_give_back_every_occurrence_of_the_keys_asked(occurrences, asked):
+    occurrences.sort(key=lambda o: o[1])
+    keys = [k for k, _s, _n in occurrences]
+    blob = page_spans(keys, [s for _k, s, _n in occurrences], [n for _k, _s, n in occurrences])
+    want = sorted((s, s + min(n, SPAN_CAPPED), k) for k, s, n in occurrences if k in asked)
+    assert spans_of(blob, asked) == want
+
+
+def test_a_page_with_many_distinct_keys_and_long_words():
+    keys = [f"k{i}" for i in range(70_000)] + ["k5"]
+    starts = list(range(0, 3 * len(keys), 3))
+    lengths = [2] * (len(keys) - 1) + [1000]
+    blob = page_spans(keys, starts, lengths)
+    assert spans_of(blob, {"k5", "k69999"}) == [(15, 17, "k5"), (209997, 209999, "k69999"),
+                                                 (starts[-1], starts[-1] + SPAN_CAPPED, "k5")]
+    assert spans_of(blob, {"absent"}) == []
+
+
+@pytest.mark.parametrize("where", ["file", "memory"])
+def test_the_store_reads_replaces_and_drops_a_documents_spans(tmp_path, where):
+    store = FormStore(tmp_path if where == "file" else None)
+
+    def page(n, words):
+        keys = [w for w in words.split()]
+        starts, at = [], 0
+        for w in keys:
+            starts.append(at)
+            at += len(w) + 1
+        return (n, page_filter(keys), page_spans(keys, starts, [len(w) for w in keys]))
+
+    store.set_pages({7: [page(1, "язык и политика"), page(2, "политика")], 8: [page(1, "язык")]})
+    got = store.spans([(7, 1), (7, 2), (8, 1), (9, 1)], ["политика"])
+    assert got == {(7, 1): [(7, 15, "политика")], (7, 2): [(0, 8, "политика")], (8, 1): []}
+    store.set_pages({7: [page(1, "только политика")]})          # the document again, one page now
+    assert store.spans([(7, 1), (7, 2)], ["политика"]) == {(7, 1): [(7, 15, "политика")]}
+    store.drop_pages([7])
+    assert store.spans([(7, 1), (8, 1)], ["язык"]) == {(8, 1): [(0, 4, "язык")]}
+    store.clear()
+    assert store.spans([(8, 1)], ["язык"]) == {}
+
+
+def test_an_unreadable_row_is_as_if_not_recorded(tmp_path, caplog):
+    store = FormStore(tmp_path)
+    keys = ["язык", "политика"]
+    store.set_pages({3: [(1, page_filter(keys), page_spans(keys, [0, 5], [4, 8])),
+                         (2, page_filter(keys), page_spans(keys, [0, 5], [4, 8]))]})
+    with sqlite3.connect(tmp_path / "forms.sqlite") as conn:
+        conn.execute("UPDATE page_spans SET spans = substr(spans, 1, 20) WHERE id = ?", (3 * PAGE_KEY + 1,))
+        conn.execute("UPDATE page_spans SET spans = CAST(x'00' || substr(spans, 2) AS BLOB) WHERE id = ?", (3 * PAGE_KEY + 2,))
+    with caplog.at_level(logging.WARNING, logger="indexer.forms"):
+        assert store.spans([(3, 1), (3, 2)], ["язык"]) == {}
+    assert "unreadable token spans" in caplog.text
