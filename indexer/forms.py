@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 MAX_FORMS_PER_KEY = 400      # a Kazakh stem has many suffixed forms; more than this is noise
 _BLOOM_MIN_BITS = 256        # a page's key filter: a power of two, at least 8 bits per key (~5% false hits)
-_key_hashes: dict[str, tuple[int, int]] = {}
+_key_hashes: dict[str, tuple[int, int]] = {}  # key -> ``_hashes(key)`` (its first item is the key's CRC-32)
 _key_masks: dict[int, dict[str, int]] = {}     # filter size in bits -> key -> its bits in such a filter
 
 
@@ -64,13 +64,8 @@ def page_filter(keys: Iterable[str]) -> bytes:
 _SPANS_HEAD = struct.Struct("<BII")      # format and flags (_WIDE_*), distinct keys, key occurrences
 _WIDE_STARTS, _WIDE_IDS = 1, 2           # starts / key numbers stored in 4 bytes, not 2
 _SPANS_FORMAT = 0x10                      # the high four bits of the first byte: this layout
-_key_crcs: dict[str, int] = {}           # key -> its CRC-32 (a dict look-up per key in an index build)
 SPAN_CAPPED = 255                         # a word's length stored up to this
 PAGE_KEY = 1 << 20                        # a page's row id in the spans table: document x PAGE_KEY + page
-
-
-def _crc(key: str) -> int:
-    return zlib.crc32(key.encode("utf-8"))
 
 
 def page_spans(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int]) -> bytes:
@@ -86,14 +81,12 @@ def page_spans(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int
     no Python code per token).
     """
     rank = dict(zip(dict.fromkeys(keys), itertools.count()))
-    crcs = list(map(_key_crcs.get, rank))
-    if None in crcs:
-        if len(_key_crcs) > 200_000:
-            _key_crcs.clear()
-        crcs = [_key_crcs.setdefault(k, _crc(k)) for k in rank]
+    hashes = list(map(_key_hashes.get, rank))        # a dict look-up per key once they are known
+    if None in hashes:
+        hashes = list(map(_hashes, rank))
     flags = (_SPANS_FORMAT | (_WIDE_STARTS if starts and max(starts) > 0xFFFF else 0)
              | (_WIDE_IDS if len(rank) > 0xFFFF else 0))
-    return b"".join((_SPANS_HEAD.pack(flags, len(rank), len(keys)), array("I", crcs).tobytes(),
+    return b"".join((_SPANS_HEAD.pack(flags, len(rank), len(keys)), array("I", map(operator.itemgetter(0), hashes)).tobytes(),
                      array("I" if flags & _WIDE_IDS else "H", map(rank.__getitem__, keys)).tobytes(),
                      array("I" if flags & _WIDE_STARTS else "H", starts).tobytes(), _lengths(lengths)))
 
@@ -136,7 +129,7 @@ def spans_of(blob: bytes, keys: Iterable[str]) -> list[tuple[int, int, str]]:
     start = struct.Struct("<I" if sw == 4 else "<H").unpack_from
     out: list[tuple[int, int, str]] = []
     for k in keys:
-        for i in _find_all(blob, struct.pack("<I", _crc(k)), table, ids_at):
+        for i in _find_all(blob, struct.pack("<I", _hashes(k)[0]), table, ids_at):
             for j in _find_all(blob, i.to_bytes(iw, "little"), ids_at, starts_at):
                 s = start(blob, starts_at + sw * j)[0]
                 out.append((s, s + blob[lengths_at + j], k))
