@@ -370,9 +370,8 @@ def query_words(q: ParsedQuery) -> dict[str, str]:
     for group in q.groups:
         for c in group:
             for ks in clause_key_sets(c):
-                if ks:
-                    for k in ks:
-                        words.setdefault(k, ks[0])
+                for k in ks:
+                    words.setdefault(k, ks[0])
     return words
 
 
