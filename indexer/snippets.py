@@ -261,6 +261,12 @@ def _form_spans(forms: frozenset[str], text: str, low: str | None = None,
         pos = m.end()
 
 
+def _positions_kept(raw: str) -> bool:
+    """Whether ``normalize_text(raw)`` keeps every letter where it is (no soft hyphen to drop, no letters to
+    compose): offsets into the normalised page are then offsets into ``raw``."""
+    return _SOFT_HYPHEN not in raw and unicodedata.is_normalized("NFC", raw)
+
+
 def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[tuple[int, str]],
                         max_snippets: int = 3, width: int = 260,
                         words: Mapping[str, str] | None = None) -> list[Snippet]:
@@ -288,7 +294,7 @@ def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[
 
     def found_in() -> Iterator[tuple[int, list[Match], object]]:
         for page_no, raw in pages:
-            raw_ok = _SOFT_HYPHEN not in raw and _DOTTED_I not in raw and unicodedata.is_normalized("NFC", raw)
+            raw_ok = _DOTTED_I not in raw and _positions_kept(raw)     # İ: its lower case is two letters
             first = 0
             if raw_ok:
                 text, low = raw, raw.lower()
@@ -336,7 +342,7 @@ def snippets_from_spans(chosen: Sequence[Chosen], texts: Mapping[int, str], form
         raw = texts.get(page_no)
         if raw is None:
             return None
-        raw_ok = _SOFT_HYPHEN not in raw and unicodedata.is_normalized("NFC", raw)
+        raw_ok = _positions_kept(raw)
         text = raw if raw_ok else normalize_text(raw)
         a, b = _bounds(text, s, e, width)
         shown = normalize_text(text[a:b]) if raw_ok else text[a:b]
