@@ -335,7 +335,7 @@ class FormStore:
                 chunk = ids[i:i + 500]
                 marks = ",".join("?" * len(chunk))           # only placeholders are formatted in; values are bound
                 rows += [(id_ // PAGE_KEY, id_ % PAGE_KEY, sp) for id_, sp in conn.execute(
-                    f"SELECT id, spans FROM page_spans WHERE id IN ({marks})", chunk)]  # nosec B608
+                    f"SELECT id, CAST(spans AS BLOB) FROM page_spans WHERE id IN ({marks})", chunk)]  # nosec B608
         wanted = set(pairs)
         out: dict[tuple[int, int], list] = {}
         for d, n, sp in rows:
