@@ -61,33 +61,31 @@ def page_filter(keys: Iterable[str]) -> bytes:
     return functools.reduce(operator.or_, map(masks.__getitem__, keys), 0).to_bytes(bits // 8, "little")
 
 
-_SPANS_HEAD = struct.Struct("<BII")      # format and flags (_WIDE_*), distinct keys, key occurrences
-_WIDE_STARTS, _WIDE_IDS = 1, 2           # starts / key numbers stored in 4 bytes, not 2
-_SPANS_FORMAT = 0x10                      # the high four bits of the first byte: this layout
+_SPANS_HEAD = struct.Struct("<BI")       # layout and flags (_WIDE_STARTS), key occurrences
+_WIDE_STARTS = 1                         # starts stored in 4 bytes, not 2
+_SPANS_FORMAT = 0x20                      # the high four bits of the first byte: this layout
 SPAN_CAPPED = 255                         # a word's length stored up to this
 PAGE_KEY = 1 << 20                        # a page's row id in the spans table: document x PAGE_KEY + page
+_CRC = operator.itemgetter(0)
 
 
 def page_spans(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int]) -> bytes:
     """A page's token spans: where each key's words are on the page.
 
     ``keys[i]`` was indexed from the word at ``starts[i]`` (characters into the normalised page) of
-    ``lengths[i]`` characters. Stored: a header, the distinct keys' CRC-32s, then per occurrence in page order its
-    key's number among them, its word's start and its length (capped at 255: a longer word's end is found
-    again when shown). Not compressed: a search reads a few keys of ~60 pages, finding each key's occurrences
-    with ``bytes.find`` on its number, without unpacking the rest (~8 bytes a key occurrence on synthetic pages,
-    where most words differ). Two keys of a page may share a CRC-32 (about one page in a million for a query
-    key): what is shown is checked against the text. An index build makes one per body page in C (no sort,
-    no Python code per token).
+    ``lengths[i]`` characters. Stored: a header, then per occurrence in page order its key's CRC-32, its word's
+    start and its length (capped at 255: a longer word's end is found again when shown), each as a column. Not
+    compressed: a search reads a few keys of ~60 pages, finding each key's occurrences with ``bytes.find`` on
+    its CRC-32, without unpacking the rest (7 bytes a key occurrence). Two keys of a page may share a CRC-32
+    (about one page in a million for a query key): what is shown is checked against the text. An index build
+    makes one per body page in C (no Python code per token; the CRC-32s come from the page filters' cache).
     """
-    rank = dict(zip(dict.fromkeys(keys), itertools.count()))
-    hashes = list(map(_key_hashes.get, rank))        # a dict look-up per key once they are known
-    if None in hashes:
-        hashes = list(map(_hashes, rank))
-    flags = (_SPANS_FORMAT | (_WIDE_STARTS if starts and max(starts) > 0xFFFF else 0)
-             | (_WIDE_IDS if len(rank) > 0xFFFF else 0))
-    return b"".join((_SPANS_HEAD.pack(flags, len(rank), len(keys)), array("I", map(operator.itemgetter(0), hashes)).tobytes(),
-                     array("I" if flags & _WIDE_IDS else "H", map(rank.__getitem__, keys)).tobytes(),
+    try:
+        crcs = array("I", map(_CRC, map(_key_hashes.__getitem__, keys)))
+    except KeyError:                                  # a key no filter has hashed yet in this process
+        crcs = array("I", map(_CRC, map(_hashes, keys)))
+    flags = _SPANS_FORMAT | (_WIDE_STARTS if starts and max(starts) > 0xFFFF else 0)
+    return b"".join((_SPANS_HEAD.pack(flags, len(keys)), crcs.tobytes(),
                      array("I" if flags & _WIDE_STARTS else "H", starts).tobytes(), _lengths(lengths)))
 
 
@@ -115,25 +113,21 @@ def spans_of(blob: bytes, keys: Iterable[str]) -> list[tuple[int, int, str]]:
     """(start, end, key) of every word of the page whose ``page_spans`` is ``blob`` indexed under one of
     ``keys`` (or under another key with the same CRC-32), in page order; a capped length gives an end of
     start + ``SPAN_CAPPED``. ValueError for a blob of another layout or cut short."""
-    flags, distinct, n = _SPANS_HEAD.unpack_from(blob)
+    flags, n = _SPANS_HEAD.unpack_from(blob)
     if flags & 0xF0 != _SPANS_FORMAT:
         raise ValueError("token spans of another layout")
-    table = _SPANS_HEAD.size
-    iw = 4 if flags & _WIDE_IDS else 2
+    crcs_at = _SPANS_HEAD.size
     sw = 4 if flags & _WIDE_STARTS else 2
-    ids_at = table + 4 * distinct
-    starts_at = ids_at + iw * n
+    starts_at = crcs_at + 4 * n
     lengths_at = starts_at + sw * n
     if len(blob) != lengths_at + n:
         raise ValueError("token spans cut short")
     start = struct.Struct("<I" if sw == 4 else "<H").unpack_from
     out: list[tuple[int, int, str]] = []
     for k in keys:
-        for i in _find_all(blob, struct.pack("<I", _hashes(k)[0]), table, ids_at):
-            for j in _find_all(blob, i.to_bytes(iw, "little"), ids_at, starts_at):
-                s = start(blob, starts_at + sw * j)[0]
-                out.append((s, s + blob[lengths_at + j], k))
-            break
+        for j in _find_all(blob, _hashes(k)[0].to_bytes(4, "little"), crcs_at, starts_at):
+            s = start(blob, starts_at + sw * j)[0]
+            out.append((s, s + blob[lengths_at + j], k))
     out.sort()
     return out
 

@@ -1,9 +1,12 @@
 """Token spans recorded at index time (``indexer.forms.page_spans``) and their store: every layout branch (wide
-starts, long words), what a search reads back, replacement and removal with the document, and unreadable rows."""
+starts, long words), a key's CRC-32 never matched across two occurrences, what a search reads back, replacement
+and removal with the document, and unreadable rows."""
 from __future__ import annotations
 
+import itertools
 import logging
 import sqlite3
+import zlib
 
 import pytest
 from hypothesis import given, settings
@@ -23,6 +26,21 @@ def test_spans_give_back_every_occurrence_of_the_keys_asked(occurrences, asked):
     blob = page_spans(keys, [s for _k, s, _n in occurrences], [n for _k, _s, n in occurrences])
     want = sorted((s, s + min(n, SPAN_CAPPED), k) for k, s, n in occurrences if k in asked)
     assert spans_of(blob, asked) == want
+
+
+def _key_with_crc_bytes(want: bytes, at: int) -> str:
+    """A key whose CRC-32 (little-endian) has ``want`` at byte ``at``."""
+    return next(k for k in (f"w{i}" for i in itertools.count())
+                if zlib.crc32(k.encode()).to_bytes(4, "little")[at:at + len(want)] == want)
+
+
+def test_a_key_is_not_found_across_two_neighbouring_occurrences():
+    # The last two bytes of one key's CRC-32 and the first two of the next one's spell the asked key's.
+    target = zlib.crc32("политика".encode()).to_bytes(4, "little")
+    before, after = _key_with_crc_bytes(target[:2], 2), _key_with_crc_bytes(target[2:], 0)
+    blob = page_spans([before, after, "политика"], [0, 10, 20], [5, 5, 8])
+    assert spans_of(blob, {"политика"}) == [(20, 28, "политика")]
+    assert spans_of(page_spans([before, after], [0, 10], [5, 5]), {"политика"}) == []
 
 
 def test_a_page_with_many_distinct_keys_and_long_words():
@@ -64,7 +82,7 @@ def test_an_unreadable_row_is_as_if_not_recorded(tmp_path, caplog):
     store.set_pages({3: [(1, page_filter(keys), page_spans(keys, [0, 5], [4, 8])),
                          (2, page_filter(keys), page_spans(keys, [0, 5], [4, 8]))]})
     with sqlite3.connect(tmp_path / "forms.sqlite") as conn:
-        conn.execute("UPDATE page_spans SET spans = substr(spans, 1, 20) WHERE id = ?", (3 * PAGE_KEY + 1,))
+        conn.execute("UPDATE page_spans SET spans = substr(spans, 1, length(spans) - 1) WHERE id = ?", (3 * PAGE_KEY + 1,))
         conn.execute("UPDATE page_spans SET spans = x'00' || substr(spans, 2) WHERE id = ?", (3 * PAGE_KEY + 2,))
     with caplog.at_level(logging.WARNING, logger="indexer.forms"):
         assert store.spans([(3, 1), (3, 2)], ["язык"]) == {}
