@@ -1,7 +1,9 @@
-"""What several benchmarks share: the repository and corpus paths, and raw PDF page texts."""
+"""What several benchmarks share: the repository and corpus paths, raw PDF page texts, the engine beside the
+whole search in process."""
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,3 +50,46 @@ def ensure_database(dsn: str) -> None:
     admin = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def engine_and_page(app, mix) -> dict:
+    """The engine alone (``backend.search``) and the whole search (``run_search`` as the search page calls it:
+    engine, records, snippets; not the template) in process, wall and CPU ms per query of ``mix`` ((kind, text) or (kind, text, Filters)), every cache emptied
+    first (the cost of a query never seen); percentiles, the slowest, and page ÷ engine (CPU p50 and p95)."""
+    from archive import search as search_mod
+    from archive.search import run_search
+    from bench.scale import summary
+    from indexer.backend import Filters
+    from indexer.query import parse_query
+
+    arc = app.extensions["archive"]
+    be = arc.search
+    rows = []
+    with app.test_request_context(), arc.db.session() as s:
+        run_search(arc, s, "тіл")                                         # open the index and the speller
+        for kind, text, *rest in mix:
+            filters = rest[0] if rest else Filters()
+            be.__dict__.get("_result_cache", {}).clear()
+            search_mod._snippet_caches.clear()
+            q = parse_query(text)
+            t, c = time.perf_counter(), time.process_time()
+            be.search(q, filters)
+            eng = ((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)
+            be.__dict__.get("_result_cache", {}).clear()
+            t, c = time.perf_counter(), time.process_time()
+            run_search(arc, s, text, filters=filters, names_only=True)         # as the search page calls it
+            page = ((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)
+            rows.append({"kind": kind, "text": text[:80], "engine_ms": eng[0], "engine_cpu_ms": eng[1],
+                         "page_ms": page[0], "page_cpu_ms": page[1]})
+    out = {"engine": summary([r["engine_ms"] for r in rows]),
+           "engine_cpu": summary([r["engine_cpu_ms"] for r in rows]),
+           "page": summary([r["page_ms"] for r in rows]), "page_cpu": summary([r["page_cpu_ms"] for r in rows]),
+           "max_page_ms": round(max(r["page_ms"] for r in rows), 1),
+           "slowest": sorted(rows, key=lambda r: -r["page_ms"])[:3]}
+    out["page_over_engine_p50"] = round(out["page_cpu"]["p50"] / max(out["engine_cpu"]["p50"], 0.01), 1)
+    out["page_over_engine_p95"] = round(out["page_cpu"]["p95"] / max(out["engine_cpu"]["p95"], 0.01), 1)
+    by_kind: dict[str, list[float]] = {}
+    for r in rows:
+        by_kind.setdefault(r["kind"], []).append(r["page_ms"])
+    out["page_by_kind"] = {k: summary(v) for k, v in sorted(by_kind.items())}
+    return out

@@ -33,10 +33,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench._common import CORPUS, ensure_database  # noqa: E402
+from bench._common import CORPUS, engine_and_page, ensure_database  # noqa: E402
 from bench.http_serve import start, worker_rss  # noqa: E402
 from bench.loadgen import load, quote_path  # noqa: E402
-from bench.scale import machine, summary  # noqa: E402
+from bench.scale import machine  # noqa: E402
 
 # A database of its own: bench/scale.py and bench/http_serve.py keep their (100k) search tables in kel_bench,
 # with the same table names, and a corpus run there replaced them.
@@ -101,11 +101,8 @@ def in_process(data: Path, backend: str, dsn: str, mix: list[tuple[str, str]], l
     if backend == "postgres":
         os.environ["ARCHIVE_SEARCH_DATABASE_URL"] = dsn
     from archive import create_app
-    from archive import search as search_mod
     from archive.models import PublicationPage
-    from archive.search import run_search
     from archive.services.indexing import rebuild_index
-    from indexer.query import parse_query
     from sqlalchemy import func, select
 
     app = create_app()
@@ -118,34 +115,9 @@ def in_process(data: Path, backend: str, dsn: str, mix: list[tuple[str, str]], l
         chars = s.scalar(select(func.sum(func.length(PublicationPage.text)))) or 0
     build["tokens_per_s"] = round(chars / 7 / max(build["wall_s"], 1e-9))   # ~7 characters a token
     log(f"  [{backend}] reindex {n} publications in {build['wall_s']} s")
-    be = arc.search
-    rows = []
-    with app.test_request_context(), arc.db.session() as s:
-        run_search(arc, s, "тіл")                                         # open the index and the speller
-        for kind, text in mix:
-            be.__dict__.get("_result_cache", {}).clear()
-            search_mod._snippet_caches.clear()
-            q = parse_query(text)
-            t, c = time.perf_counter(), time.process_time()
-            be.search(q)
-            eng = ((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)
-            be.__dict__.get("_result_cache", {}).clear()
-            t, c = time.perf_counter(), time.process_time()
-            run_search(arc, s, text)
-            page = ((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)
-            rows.append({"kind": kind, "engine_ms": eng[0], "engine_cpu_ms": eng[1], "page_ms": page[0],
-                         "page_cpu_ms": page[1]})
+    out = engine_and_page(app, mix)
     arc.close()
-    out = {"build": build, "engine": summary([r["engine_ms"] for r in rows]),
-           "engine_cpu": summary([r["engine_cpu_ms"] for r in rows]),
-           "page": summary([r["page_ms"] for r in rows]), "page_cpu": summary([r["page_cpu_ms"] for r in rows]),
-           "max_page_ms": round(max(r["page_ms"] for r in rows), 1),
-           "slowest": sorted(rows, key=lambda r: -r["page_ms"])[:3]}
-    out["page_over_engine_p50"] = round(out["page_cpu"]["p50"] / max(out["engine_cpu"]["p50"], 0.01), 1)
-    by_kind: dict[str, list[float]] = {}
-    for r in rows:
-        by_kind.setdefault(r["kind"], []).append(r["page_ms"])
-    out["page_by_kind"] = {k: summary(v) for k, v in sorted(by_kind.items())}
+    out["build"] = build
     return out
 
 
@@ -238,7 +210,7 @@ def table(res: dict) -> str:
     lines = [f"corpus archive, {res['queries']} queries; machine {res['machine']}; load average before "
              f"{tuple(round(x, 1) for x in res['load_before'])}, after {tuple(round(x, 1) for x in res['load_after'])}",
              "", "| backend | reindex s | engine p50/p95 ms (CPU) | page p50/p95/max ms | page CPU p50/p95 ms | "
-             "page÷engine (CPU p50) | HTTP 1 client p50/p95/max | HTTP 8 clients p95/max, req/s | worker RSS MB |",
+             "page÷engine (CPU p50/p95) | HTTP 1 client p50/p95/max | HTTP 8 clients p95/max, req/s | worker RSS MB |",
              "|---|---:|---|---|---|---:|---|---|---|"]
     for name, e in res["backends"].items():
         runs = {r["clients"]: r for r in e.get("http", {}).get("runs", [])}
@@ -246,7 +218,8 @@ def table(res: dict) -> str:
         lines.append(
             f"| {name} | {e['build']['wall_s']} | {e['engine']['p50']}/{e['engine']['p95']} "
             f"({e['engine_cpu']['p50']}/{e['engine_cpu']['p95']}) | {e['page']['p50']}/{e['page']['p95']}/"
-            f"{e['max_page_ms']} | {e['page_cpu']['p50']}/{e['page_cpu']['p95']} | {e['page_over_engine_p50']} | "
+            f"{e['max_page_ms']} | {e['page_cpu']['p50']}/{e['page_cpu']['p95']} | {e['page_over_engine_p50']}/"
+            f"{e.get('page_over_engine_p95', '–')} | "
             + (f"{one['p50']:.0f}/{one['p95']:.0f}/{one['max']:.0f}" if one else "–") + " | "
             + (f"{eight['p95']:.0f}/{eight['max']:.0f}, {eight['rps']}" if eight else "–") + " | "
             + str(e.get("http", {}).get("worker_rss_mb", "–")) + " |")

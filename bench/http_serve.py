@@ -19,6 +19,10 @@
    ``/api/search`` with the query mix of ``bench/scale.py`` at 1, 8 and 32 clients; after the runs reads
    VmRSS of each gunicorn worker from ``/proc/<pid>/status``, and its parts: RssAnon and RssFile (mapped index files).
 
+4. Stops the server and times, in a process of its own with the same settings, the engine alone
+   (``backend.search``) and the whole search (``run_search``: engine, records, snippets) for each query of the mix
+   once, every cache emptied: page ÷ engine (CPU, p50 and p95), the issue's ratio (``--no-engine`` skips it).
+
 Results: ``<workdir>/results/http_<db>_<N>_w<words>.json`` and a Markdown table on stdout.
 ``--profile N`` instead requests N /search pages in process (test client) under pyinstrument and prints the profile.
 Note: the index was built from ``bench.synth.to_index_document`` (author names, no person ids), so the
@@ -207,6 +211,33 @@ def worker_rss(master: int, field: str = "VmRSS") -> list[float]:
     return rss
 
 
+_IN_PROCESS = """
+import json, sys
+sys.path.insert(0, {repo!r})
+from archive import create_app
+from bench._common import engine_and_page
+from bench.scale import BenchQuery
+mix = [(k, t, BenchQuery(t, "", k, tuple(map(tuple, p))).filters()) for k, t, p in json.loads(sys.stdin.read())]
+app = create_app()
+out = engine_and_page(app, mix)
+app.extensions["archive"].close()
+print(json.dumps(out))
+"""
+
+
+def engine_beside_page(env: dict, queries: list, log) -> dict | None:
+    """The engine alone and the whole search (``run_search``) in a process of their own with the server's
+    settings (``env``), each query of the mix once with every cache emptied (``bench._common.engine_and_page``):
+    what the page adds over the engine it wraps."""
+    mix = json.dumps([(q.kind, q.text, q.params) for q in queries])
+    proc = subprocess.run([sys.executable, "-c", _IN_PROCESS.format(repo=str(REPO))], input=mix, env=env,
+                          capture_output=True, text=True, cwd=REPO)
+    if proc.returncode:
+        log("  engine beside page failed: " + proc.stderr[-1500:])
+        return None
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
 def profile(data: Path, backend: str, synth: Synth, count: int, dsn: str) -> None:
     """pyinstrument profile of the /search page (the app's test client: view, search, snippets, template) in
     process, on a populated archive: where the time of a search request goes. Needs ``pip install pyinstrument``."""
@@ -254,6 +285,8 @@ def main() -> None:
     ap.add_argument("--skip-populate", action="store_true", help="reuse the database of an earlier run")
     ap.add_argument("--reindex", action="store_true",
                     help="build each index with a timed `manage.py reindex` from the database (not bench/scale.py's)")
+    ap.add_argument("--no-engine", action="store_true",
+                    help="skip the in-process engine and run_search timings (page ÷ engine) after each backend's runs")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
                     help="instead of HTTP: profile N in-process /search pages (first --backends, first --db)")
     a = ap.parse_args()
@@ -363,6 +396,14 @@ def main() -> None:
                     proc.wait(30)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+            if not a.no_engine:
+                log(f"  [{db}] {backend}: engine beside the page, in process ...")
+                e = engine_beside_page(env, queries, log)
+                if e is not None:
+                    res.setdefault("in_process", {})[backend] = e
+                    log(f"  engine CPU p50/p95 {e['engine_cpu']['p50']}/{e['engine_cpu']['p95']} ms, page CPU "
+                        f"{e['page_cpu']['p50']}/{e['page_cpu']['p95']} ms: page ÷ engine {e['page_over_engine_p50']}"
+                        f"/{e['page_over_engine_p95']}")
             (work / "results").mkdir(parents=True, exist_ok=True)
             (work / "results" / f"http_{db}_{a.size}_w{a.words}.json").write_text(json.dumps(res, indent=1))
         print(table(res))
@@ -384,6 +425,11 @@ def table(res: dict) -> str:
         lines.append(f"\nmanage.py reindex, {b}: {r['wall_s']} s wall, {r['cpu_s']} s CPU in {r['processes']} processes, "
                      f"{r['words_per_s']:,} words/s, peak RSS {r['max_rss_one_mb']} MB (one process), "
                      f"{r['max_rss_all_mb']} MB (all at once)")
+    for b, e in res.get("in_process", {}).items():
+        lines.append(f"\nin process, {b}, {e['engine']['n']} queries once, caches emptied: engine p50/p95 {e['engine']['p50']}/"
+                     f"{e['engine']['p95']} ms (CPU {e['engine_cpu']['p50']}/{e['engine_cpu']['p95']}), run_search "
+                     f"{e['page']['p50']}/{e['page']['p95']} ms (CPU {e['page_cpu']['p50']}/{e['page_cpu']['p95']}); "
+                     f"page ÷ engine (CPU) p50 {e['page_over_engine_p50']}, p95 {e['page_over_engine_p95']}")
     for b, rss in res["rss_mb"].items():
         parts = res.get("rss_parts_mb", {}).get(b)
         lines.append(f"\nworker RSS after the runs, {b}: {', '.join(f'{x} MB' for x in rss)}"

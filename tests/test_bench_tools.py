@@ -98,7 +98,8 @@ def test_synthetic_articles_are_deterministic_and_shaped(tmp_path):
 @pytest.mark.corpus
 def test_http_serve_times_a_real_reindex_and_serves_its_index(tmp_path):
     """``bench/http_serve.py --reindex``: the database it populates is indexed by ``manage.py reindex`` (timed, with
-    the CPU of all its processes), and the served search page answers from that index without errors."""
+    the CPU of all its processes), the served search page answers from that index without errors, and the engine
+    is timed beside the whole search (page ÷ engine)."""
     import json
     import subprocess
     import sys
@@ -120,6 +121,10 @@ def test_http_serve_times_a_real_reindex_and_serves_its_index(tmp_path):
         # manage.py, the forkserver, two analysing children (and for Whoosh two writing ones), seen in /proc
         assert r["processes"] >= 4 and r["max_rss_all_mb"] > r["max_rss_one_mb"] > 0, r
         assert f"manage.py reindex, {backend}:" in out.stdout
+        # The engine alone beside the whole search, in process, each query of the mix once.
+        e = res["in_process"][backend]
+        assert e["engine"]["n"] == e["page"]["n"] > 100 and e["page_cpu"]["p50"] > e["engine_cpu"]["p50"] > 0
+        assert e["page_over_engine_p50"] > 1 and f"in process, {backend}," in out.stdout
     assert res["words"] > 210 * 100
     assert {run["backend"] for run in res["runs"]} == {"tantivy", "whoosh"}
     assert all(run["requests"] > 0 and not run["errors"] for run in res["runs"])
