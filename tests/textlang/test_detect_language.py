@@ -107,3 +107,17 @@ def test_the_plain_russian_shortcut_on_corpus_paragraphs() -> None:
             shortcut += textlang._NOT_PLAIN_RUSSIAN.search(para[:textlang._SAMPLE]) is None
             assert detect_language(para) == textlang._detect(para[:textlang._SAMPLE], ""), para[:200]
     assert n and shortcut          # the corpus has paragraphs of both paths
+
+
+@pytest.mark.parametrize("sep", [" ", " 12, ", "—", "\n\n1.5 ", "_"])
+@pytest.mark.parametrize("extra", [-2, -1, 0, 1])
+def test_the_plain_russian_shortcut_counts_letters_at_the_threshold(sep: str, extra: int) -> None:
+    import textlang
+
+    n = textlang._MIN_LETTERS + extra
+    words = ["абв"] * (n // 3) + (["г" * (n % 3)] if n % 3 else [])
+    text = "1. " + sep.join(words) + sep + "2024."
+    assert textlang._NOT_PLAIN_RUSSIAN.search(text) is None            # the shortcut's own path
+    assert sum(map(len, textlang._WORD.findall(text))) == n
+    want = "ru" if n >= textlang._MIN_LETTERS else "kk"
+    assert detect_language(text, "kk") == textlang._detect(text, "kk") == want
