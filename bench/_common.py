@@ -54,8 +54,9 @@ def ensure_database(dsn: str) -> None:
 
 def engine_and_page(app, mix) -> dict:
     """The engine alone (``backend.search``) and the whole search (``run_search`` as the search page calls it:
-    engine, records, snippets; not the template) in process, wall and CPU ms per query of ``mix`` ((kind, text) or (kind, text, Filters)), every cache emptied
-    first (the cost of a query never seen); percentiles, the slowest, and page ÷ engine (CPU p50 and p95)."""
+    engine, records, snippets; not the template) in process, wall and CPU ms per query of ``mix`` ((kind, text)
+    or (kind, text, Filters)), every cache emptied first (the cost of a query never seen); percentiles, the
+    slowest, and page ÷ engine (CPU p50 and p95)."""
     from archive import search as search_mod
     from archive.search import run_search
     from bench.scale import summary

@@ -82,7 +82,8 @@ def test_an_unreadable_row_is_as_if_not_recorded(tmp_path, caplog):
     store.set_pages({3: [(1, page_filter(keys), page_spans(keys, [0, 5], [4, 8])),
                          (2, page_filter(keys), page_spans(keys, [0, 5], [4, 8]))]})
     with sqlite3.connect(tmp_path / "forms.sqlite") as conn:
-        conn.execute("UPDATE page_spans SET spans = substr(spans, 1, length(spans) - 1) WHERE id = ?", (3 * PAGE_KEY + 1,))
+        conn.execute("UPDATE page_spans SET spans = substr(spans, 1, length(spans) - 1) WHERE id = ?",
+                     (3 * PAGE_KEY + 1,))
         conn.execute("UPDATE page_spans SET spans = x'00' || substr(spans, 2) WHERE id = ?", (3 * PAGE_KEY + 2,))
     with caplog.at_level(logging.WARNING, logger="indexer.forms"):
         assert store.spans([(3, 1), (3, 2)], ["язык"]) == {}
