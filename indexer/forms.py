@@ -57,7 +57,7 @@ def page_filter(keys: Iterable[str]) -> bytes:
         masks = _key_masks[bits] = {}
     for k in keys:
         if k not in masks:
-            masks[k] = sum(m << (8 * i) for i, m in _probe(k, bits // 8))
+            masks[k] = _mask(k, bits // 8)
     return functools.reduce(operator.or_, map(masks.__getitem__, keys), 0).to_bytes(bits // 8, "little")
 
 
@@ -109,10 +109,24 @@ def _find_all(blob: bytes, item: bytes, lo: int, hi: int) -> Iterator[int]:
         at = blob.find(item, at + size, hi)
 
 
+_START16 = struct.Struct("<H").unpack_from
+_START32 = struct.Struct("<I").unpack_from
+
+
+def _needles(keys: Iterable[str]) -> list[tuple[str, bytes]]:
+    """Each key with its CRC-32 as stored in ``page_spans``."""
+    return [(k, _hashes(k)[0].to_bytes(4, "little")) for k in keys]
+
+
 def spans_of(blob: bytes, keys: Iterable[str]) -> list[tuple[int, int, str]]:
     """(start, end, key) of every word of the page whose ``page_spans`` is ``blob`` indexed under one of
     ``keys`` (or under another key with the same CRC-32), in page order; a capped length gives an end of
     start + ``SPAN_CAPPED``. ValueError for a blob of another layout or cut short."""
+    return _spans_in(blob, _needles(keys))
+
+
+def _spans_in(blob: bytes, needles: list[tuple[str, bytes]]) -> list[tuple[int, int, str]]:
+    """``spans_of`` with the keys' CRC-32s found once for every page a search reads (``_needles``)."""
     flags, n = _SPANS_HEAD.unpack_from(blob)
     if flags & 0xF0 != _SPANS_FORMAT:
         raise ValueError("token spans of another layout")
@@ -122,10 +136,10 @@ def spans_of(blob: bytes, keys: Iterable[str]) -> list[tuple[int, int, str]]:
     lengths_at = starts_at + sw * n
     if len(blob) != lengths_at + n:
         raise ValueError("token spans cut short")
-    start = struct.Struct("<I" if sw == 4 else "<H").unpack_from
+    start = _START32 if sw == 4 else _START16
     out: list[tuple[int, int, str]] = []
-    for k in keys:
-        for j in _find_all(blob, _hashes(k)[0].to_bytes(4, "little"), crcs_at, starts_at):
+    for k, crc in needles:
+        for j in _find_all(blob, crc, crcs_at, starts_at):
             s = start(blob, starts_at + sw * j)[0]
             out.append((s, s + blob[lengths_at + j], k))
     out.sort()
@@ -144,9 +158,15 @@ def _doc_ids(doc: int) -> tuple[int, int]:
     return int(doc) * PAGE_KEY, int(doc) * PAGE_KEY + PAGE_KEY - 1
 
 
+def _mask(key: str, size: int) -> int:
+    """The bits ``key`` sets in a filter of ``size`` bytes, as an int (the filter read little-endian)."""
+    return sum(m << (8 * i) for i, m in _probe(key, size))
+
+
 def may_hold(page: bytes, key: str) -> bool:
     """Whether the page whose filter is ``page`` may hold ``key`` (False: it certainly does not)."""
-    return all(page[i] & m for i, m in _probe(key, len(page)))
+    m = _mask(key, len(page))
+    return int.from_bytes(page, "little") & m == m
 
 
 class FormStore:
@@ -300,13 +320,14 @@ class FormStore:
             rows = self._conn().execute(
                 f"SELECT doc, page, filter FROM pages WHERE doc IN ({marks})", docs).fetchall()  # nosec B608
         scored: dict[int, list[tuple[int, int]]] = {}
-        probes: dict[int, list[tuple[tuple[int, int], ...]]] = {}    # filter size -> each key's (byte, bit)s
+        masks: dict[int, list[int]] = {}        # filter size -> each key's bits in such a filter, as an int
         for d, n, f in rows:
             size = len(f)
-            bits = probes.get(size)
+            bits = masks.get(size)
             if bits is None:
-                bits = probes[size] = [_probe(k, size) for k in keys]
-            held = sum(1 for probe in bits if all(f[i] & m for i, m in probe))
+                bits = masks[size] = [_mask(k, size) for k in keys]
+            page = int.from_bytes(f, "little")
+            held = sum(page & m == m for m in bits)
             found = scored.setdefault(d, [])
             if held:
                 found.append((-held, n))
@@ -331,11 +352,12 @@ class FormStore:
                 rows += [(id_ // PAGE_KEY, id_ % PAGE_KEY, sp) for id_, sp in conn.execute(
                     f"SELECT id, CAST(spans AS BLOB) FROM page_spans WHERE id IN ({marks})", chunk)]  # nosec B608
         wanted = set(pairs)
+        needles = _needles(keyset)
         out: dict[tuple[int, int], list] = {}
         for d, n, sp in rows:
             if sp is not None and (d, n) in wanted:
                 try:
-                    out[(d, n)] = spans_of(sp, keyset)
+                    out[(d, n)] = _spans_in(sp, needles)
                 except (ValueError, struct.error):
                     # Another layout (an index written by other code) or a damaged row: as if not recorded, the
                     # page is searched instead; logged once per process.
