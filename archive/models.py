@@ -89,6 +89,11 @@ class Volume(TimestampMixin, Base):
                                                              foreign_keys="Publication.volume_id")
 
 
+def pages_label(start: Optional[int], end: Optional[int]) -> Optional[str]:
+    """Printed page range "12-18" (or "12") of a publication within its volume, if known."""
+    if start and end and end != start:
+        return f"{start}-{end}"
+    return str(start) if start else None
 
 
 class Publication(TimestampMixin, Base):
@@ -140,9 +145,7 @@ class Publication(TimestampMixin, Base):
     @property
     def pages_label(self) -> Optional[str]:
         """Printed page range "12-18" (or "12") within the volume, if known."""
-        if self.page_start and self.page_end and self.page_end != self.page_start:
-            return f"{self.page_start}-{self.page_end}"
-        return str(self.page_start) if self.page_start else None
+        return pages_label(self.page_start, self.page_end)
 
 
 class PublicationPage(Base):

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from indexer.backend import Filters, SearchResult, query_words
 from indexer.bridge import Translation, expand_query, translate as translate_words
@@ -19,7 +19,7 @@ from indexer.snippets import (Chosen, Snippet, choose_passages, make_snippets, p
                                snippets_from_spans)
 
 from .db import storage_fault
-from .models import Authorship, Person, Publication, PublicationPage
+from .models import Authorship, Person, Publication, PublicationPage, Volume, pages_label
 from .services.bridge import current_bridge
 from .services.indexing import index_text
 
@@ -32,9 +32,36 @@ MAX_TWIN_WORDS = 40              # words of one title or keyword a twin search t
 MAX_TWIN_CLAUSES = 24            # counterparts one twin search looks for
 
 
+@dataclass(frozen=True)
+class VolumeName:
+    id: int
+    title: str
+
+
+@dataclass(frozen=True)
+class HitRecord:
+    """What the result page shows of a publication (``run_search(names_only=True)``): read as a plain row, with
+    the attributes of ``Publication`` the result line, its snippets and ``index_text`` use."""
+
+    id: int
+    kind: str
+    title: str
+    language: str
+    year: int | None
+    page_start: int | None
+    page_end: int | None
+    abstracts: dict
+    extra: dict
+    volume: VolumeName | None
+
+    @property
+    def pages_label(self) -> str | None:
+        return pages_label(self.page_start, self.page_end)
+
+
 @dataclass
 class SearchHit:
-    publication: Publication
+    publication: Publication | HitRecord
     score: float
     snippets: list[Snippet]
     snippet_html: str
@@ -86,11 +113,13 @@ _HITS = (select(Publication)
          .where(Publication.id.in_(bindparam("ids", expanding=True)), Publication.status == "published")
          .options(selectinload(Publication.authorships).joinedload(Authorship.person, innerjoin=True),
                   joinedload(Publication.volume)))
-# The search page shows only the authors' names: one plain query for them instead of an eager load of every
-# authorship and person as objects (~1 ms of ORM work a page); the publications' authorships may not be touched.
-_HITS_NAMED = (select(Publication)
-               .where(Publication.id.in_(bindparam("ids", expanding=True)), Publication.status == "published")
-               .options(joinedload(Publication.volume), raiseload(Publication.authorships)))
+# The search page shows only the authors' names and a few columns of each hit: it reads them as plain rows
+# (``HitRecord``), not as ORM objects (half the cost of loading ten publications with their volumes).
+_HIT_ROWS = (select(Publication.id, Publication.kind, Publication.title, Publication.language, Publication.year,
+                    Publication.page_start, Publication.page_end, Publication.abstracts, Publication.extra,
+                    Volume.id.label("volume_id"), Volume.title.label("volume_title"))
+             .outerjoin(Volume, Volume.id == Publication.volume_id)
+             .where(Publication.id.in_(bindparam("ids", expanding=True)), Publication.status == "published"))
 _AUTHOR_NAMES = (select(Authorship.publication_id, Person.name)
                  .join(Person, Person.id == Authorship.person_id)
                  .where(Authorship.publication_id.in_(bindparam("ids", expanding=True)))
@@ -114,7 +143,7 @@ _snippet_caches: "weakref.WeakKeyDictionary[object, OrderedDict]" = weakref.Weak
 _snippet_lock = threading.Lock()
 
 
-def printed_label(pub: Publication, number: int, printed: str) -> str:
+def printed_label(pub: Publication | HitRecord, number: int, printed: str) -> str:
     """A page as printed: its own label, else the article's printed start plus the physical offset."""
     if printed:
         return printed
@@ -127,7 +156,7 @@ def _volume_article_pages(session: Session, volume_ids: list[int]) -> dict[int, 
     """Pages of each volume that belong to its articles (their passages are the articles' hits)."""
     out: dict[int, set[int]] = {}
     if volume_ids:
-        for parent, first, last in session.execute(
+        for parent, first, last in session.connection().execute(
                 select(Publication.parent_id, Publication.pdf_page_start, Publication.pdf_page_end)
                 .where(Publication.parent_id.in_(volume_ids))):
             if first and last:
@@ -178,18 +207,26 @@ def run_search(archive, session: Session, text: str, page: int = 1, limit: int =
 
     ``snippets=False`` skips reading page text (exports and other callers that only need the records).
     ``translate=False`` (the reader's ``xl=0``) leaves out the term bridge's counterparts in the other language.
-    ``names_only=True`` (the result page) loads the authors' names only (``SearchHit.authors``): the hits'
-    ``authorships`` must not be touched then (it raises instead of loading them one query per hit).
+    ``names_only=True`` (the result page) reads each hit as a ``HitRecord`` (the columns the page shows, no ORM
+    object) with its authors' names (``SearchHit.authors``).
     """
     t0 = time.perf_counter()
     q = parse_query(text)
     query, translation = translated_query(archive, session, q) if translate else (q, Translation())
     result: SearchResult = archive.search.search(query, filters, page=page, limit=limit, sort=sort, facets=facets)
     ids = [h.id for h in result.hits]
-    pubs = {p.id: p for p in session.scalars(_HITS_NAMED if names_only else _HITS, {"ids": ids})} if ids else {}
+    pubs: dict[int, Publication | HitRecord] = {}
+    if ids and names_only:
+        for row in session.connection().execute(_HIT_ROWS, {"ids": ids}):
+            pubs[row.id] = HitRecord(row.id, row.kind, row.title, row.language or "", row.year, row.page_start,
+                                     row.page_end, row.abstracts or {}, row.extra or {},
+                                     VolumeName(row.volume_id, row.volume_title) if row.volume_id else None)
+    elif ids:
+        pubs = {p.id: p for p in session.scalars(_HITS, {"ids": ids})}
     names: dict[int, list[str]] = {}
     if names_only and pubs:
-        for pid, name in session.execute(_AUTHOR_NAMES, {"ids": list(pubs)}):
+        # Plain rows through the session's connection: no ORM result processing (~0.1 ms a page with the pages').
+        for pid, name in session.connection().execute(_AUTHOR_NAMES, {"ids": list(pubs)}):
             names.setdefault(pid, []).append(name)
     else:
         names = {pid: [a.person.name for a in p.authorships] for pid, p in pubs.items()}
@@ -215,8 +252,9 @@ def _page_texts(session: Session, whole: list[int], chosen: dict[int, list[int]]
     """(number, printed label, text) of every page of the ``whole`` publications and of the ``chosen`` pages of
     others, but not the ``skip``ped ones: one query each for the hits of a result page (not one per hit)."""
     at = [pid * PAGE_SPAN + n for pid, numbers in chosen.items() for n in numbers if 0 < n < PAGE_SPAN]
-    rows = list(session.execute(_PAGES, {"ids": whole})) if whole else []
-    rows += session.execute(_PAGES_AT, {"ids": list(chosen), "pages": at}) if at else []
+    conn = session.connection()
+    rows = list(conn.execute(_PAGES, {"ids": whole})) if whole else []
+    rows += conn.execute(_PAGES_AT, {"ids": list(chosen), "pages": at}) if at else []
     pages_of: dict[int, list[tuple[int, str, str]]] = {}
     for pid, number, printed, text_ in rows:
         if number not in skip.get(pid, ()):
@@ -224,7 +262,7 @@ def _page_texts(session: Session, whole: list[int], chosen: dict[int, list[int]]
     return pages_of
 
 
-def _snippets(archive, session: Session, result: SearchResult, pubs: dict[int, Publication],
+def _snippets(archive, session: Session, result: SearchResult, pubs: dict[int, Publication | HitRecord],
               words: dict[str, str]) -> dict[int, tuple[tuple[Snippet, ...], str]]:
     """(snippets, lead html) per publication, from the page text and the forms the index recorded; passages
     scored by the query ``words`` (``query_words``) they hold.
@@ -276,7 +314,7 @@ def _snippets(archive, session: Session, result: SearchResult, pubs: dict[int, P
                            {pid: [c[1] for c in passages[pid]] if pid in passages else numbers
                             for pid, numbers in chosen.items()}, skip)
 
-    def find(pub: Publication, pages: list[tuple[int, str]]) -> list[Snippet]:
+    def find(pub: Publication | HitRecord, pages: list[tuple[int, str]]) -> list[Snippet]:
         if not keys or pub.id in unmatched:
             return []
         if pub.id in passages:

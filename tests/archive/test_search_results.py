@@ -108,23 +108,33 @@ def _passages_and_reads(archive, monkeypatch, text):
     """Every hit's passages (page, printed, html) for ``text`` and the pages read for them (publication id x
     PAGE_SPAN + number; "every page" for a publication read whole), from a cold cache."""
     import archive.search as search_mod
-    from sqlalchemy.orm import Session
-
-    read: list = []
-    real = Session.execute
-
-    def spy(self, statement, params=None, *a, **kw):
-        if statement is search_mod._PAGES_AT:
-            read.extend(params["pages"])
-        elif statement is search_mod._PAGES:
-            read.extend(("every page", pid) for pid in params["ids"])
-        return real(self, statement, params, *a, **kw)
 
     with monkeypatch.context() as m:
-        m.setattr(Session, "execute", spy)
+        reads = _page_reads(m)
         search_mod._snippet_caches.clear()
         hits = search(archive, text).hits
+    read = [p if kind == "pages" else ("every page", p) for kind, pages in reads for p in pages]
     return {h.publication.id: [(sn.page, sn.printed, sn.html) for sn in h.snippets] for h in hits}, read
+
+
+def _page_reads(m) -> list[tuple[str, tuple[int, ...]]]:
+    """Every read of page text from now on (``m``: a monkeypatch): ("pages", publication id x PAGE_SPAN +
+    number of each page read) or ("every page", ids of the publications read whole)."""
+    import archive.search as search_mod
+    from sqlalchemy.engine import Connection
+
+    read: list[tuple[str, tuple[int, ...]]] = []
+    real = Connection.execute
+
+    def spy(self, statement, params=None, *a, **kw):
+        if statement is search_mod._PAGES:
+            read.append(("every page", tuple(params["ids"])))
+        elif statement is search_mod._PAGES_AT:
+            read.append(("pages", tuple(params["pages"])))
+        return real(self, statement, params, *a, **kw)
+
+    m.setattr(Connection, "execute", spy)
+    return read
 
 
 def _analysed_at_query_time(m):
@@ -190,7 +200,6 @@ def test_a_hit_matched_only_in_its_title_reads_only_its_first_page(archive, monk
     """Page filters saying no page holds the query (a title match): the opening of the first page is shown, and
     that one page is all that is read, not every page of the publication."""
     import archive.search as search_mod
-    from sqlalchemy.orm import Session
 
     from archive.services.indexing import enqueue, process_index_tasks
     from indexer.snippets import plain_snippet
@@ -205,22 +214,59 @@ def test_a_hit_matched_only_in_its_title_reads_only_its_first_page(archive, monk
         enqueue(s, [pid])
         s.commit()
     process_index_tasks(archive)
-    read = []
-    real = Session.execute
-
-    def spy(self, statement, params=None, *a, **kw):
-        if statement is search_mod._PAGES:
-            read.append(("every page", tuple(params["ids"])))
-        elif statement is search_mod._PAGES_AT:
-            read.append(("pages", tuple(params["pages"])))
-        return real(self, statement, params, *a, **kw)
-
-    monkeypatch.setattr(Session, "execute", spy)
+    read = _page_reads(monkeypatch)
     search_mod._snippet_caches.clear()
     hit = search(archive, "бегемотология").hits[0]
     assert hit.publication.id == pid and not hit.snippets
     assert hit.snippet_html == plain_snippet(first)
     assert read == [("pages", (pid * search_mod.PAGE_SPAN + 1,))]
+
+
+def _commentary(archive, **fields) -> int:
+    """A published media commentary (no pages: its quote is its text), indexed."""
+    from archive.services.indexing import enqueue, process_index_tasks
+
+    with archive.db.session() as s:
+        pub = Publication(kind="commentary", status="published", language="ru", year=2024, **fields)
+        s.add(pub)
+        s.flush()
+        enqueue(s, [pub.id])
+        s.commit()
+        pid = pub.id
+    process_index_tasks(archive)
+    return pid
+
+
+def test_the_result_page_reads_its_hits_as_rows_equal_to_the_records(archive):
+    """The result page (``names_only``) reads each hit as a plain row (``HitRecord``), not as an ORM object:
+    what it holds equals the publication's own, and the snippets and names are those the records give, for an
+    article of a volume (printed pages, its volume), the volume itself and a commentary without pages."""
+    import archive.search as search_mod
+    from archive.search import HitRecord
+
+    ingest_file(archive, DEMO / "volume-2023-kruglyi-stol-religiya-tolerantnost.pdf", publish=True)
+    _commentary(archive, title="Комментарий агентству", abstracts={},
+                extra={"quote": "Толерантность начинается с межконфессионального диалога.", "outlet": "Казинформ"})
+    kinds, in_volume = set(), 0
+    for text in ("толерантность", "межконфессионального диалога", "Предисловие"):
+        search_mod._snippet_caches.clear()
+        records = search(archive, text)
+        search_mod._snippet_caches.clear()
+        rows = search(archive, text, names_only=True)
+        assert [h.publication.id for h in rows.hits] == [h.publication.id for h in records.hits], text
+        for row, rec in zip(rows.hits, records.hits):
+            got, pub = row.publication, rec.publication
+            assert isinstance(got, HitRecord) and isinstance(pub, Publication)
+            for name in ("kind", "title", "language", "year", "page_start", "page_end", "pages_label", "abstracts",
+                         "extra"):
+                assert getattr(got, name) == getattr(pub, name), (text, pub.id, name)
+            assert (got.volume and (got.volume.id, got.volume.title)) == \
+                (pub.volume and (pub.volume.id, pub.volume.title))
+            assert (row.snippets, row.snippet_html, row.page, row.printed_page, row.authors) == \
+                (rec.snippets, rec.snippet_html, rec.page, rec.printed_page, rec.authors), (text, pub.id)
+            kinds.add(got.kind)
+            in_volume += bool(got.volume and got.pages_label)
+    assert {"article", "volume", "commentary"} <= kinds and in_volume
 
 
 def test_known_item_query_with_one_absent_word_fills_the_page_marked_partial(archive):

@@ -47,6 +47,34 @@ def test_search_results_name_the_authors_in_order_like_the_publication_page(clie
     assert [meta.index(n) for n in names] == sorted(meta.index(n) for n in names)
 
 
+def test_search_page_shows_an_articles_volume_and_pages_and_a_commentarys_quote(client, archive):
+    """The result line of an article of a volume names the volume and its printed pages, and a commentary (no
+    pages) shows its quote: what the page reads of each hit as a plain row (``HitRecord``)."""
+    import html as html_lib
+
+    from archive.models import Publication
+    from archive.services.indexing import enqueue, process_index_tasks
+    from support import DEMO
+
+    out = ingest_file(archive, DEMO / "volume-2023-kruglyi-stol-religiya-tolerantnost.pdf", publish=True)
+    with archive.db.session() as s:
+        art = s.get(Publication, out.publication_ids[1])
+        title, volume, pages = art.title, art.volume.title, art.pages_label
+        quote = Publication(kind="commentary", status="published", language="ru", title="Комментарий агентству",
+                            extra={"quote": "Бегемотология межконфессионального диалога.", "outlet": "Казинформ"})
+        s.add(quote)
+        s.flush()
+        enqueue(s, [quote.id])
+        s.commit()
+    process_index_tasks(archive)
+    assert pages
+    page = html_lib.unescape(client.get("/search?q=межконфессионального+диалога&hl=en").get_data(as_text=True))
+    line = page[page.index(title):]
+    line = line[:line.index("</li>")]
+    assert f'in <em lang="ru">{volume}</em>, pp. {pages}</span>' in line
+    assert "<mark>Бегемотология</mark>" not in page and "<mark>межконфессионального</mark> <mark>диалога</mark>." in page
+
+
 def test_search_relaxed_notice_when_no_document_has_all_words(client, loaded):
     html = client.get("/search?q=озёрам+ақындары&hl=en").get_data(as_text=True)
     assert "some of them" in html
