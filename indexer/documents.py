@@ -21,7 +21,7 @@ from .analysis import (_WORD, LATIN_PREFIX, PackedTerms, Term, analyze, normaliz
                        token_keys)
 from .analysis.language import detect_language
 from .analysis.normalize import fold_token
-from .forms import page_filter, page_spans
+from .forms import page_records
 
 _WORD_SPLIT = re.compile(f"({_WORD.pattern})")     # ``_WORD``'s words with the text between them
 
@@ -232,7 +232,7 @@ def _analyze_fields(doc: IndexDocument, forms: set[tuple[str, str]],
         last = _scan_text(normalize_text(text), lang, _NO_LATIN, body, forms, pos_base, fresh, spans)
         if spans is not None:
             page_keys = body.keys[first:]
-            pages.append((int(page_no), page_filter(page_keys), page_spans(page_keys, *spans)))
+            pages.append((int(page_no), *page_records(page_keys, *spans)))
         if last is not None:
             pos_base = last + 2
     return {"title": title, "abstract": abstract, "keywords": keywords, "authors": authors, "body": body}

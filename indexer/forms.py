@@ -12,10 +12,8 @@ searching the page text and only the passages shown are read.
 """
 from __future__ import annotations
 
-import functools
 import itertools
 import logging
-import operator
 import os
 import sqlite3
 import struct
@@ -29,36 +27,25 @@ logger = logging.getLogger(__name__)
 
 MAX_FORMS_PER_KEY = 400      # a Kazakh stem has many suffixed forms; more than this is noise
 _BLOOM_MIN_BITS = 256        # a page's key filter: a power of two, at least 8 bits per key (~5% false hits)
-_key_hashes: dict[str, tuple[int, int]] = {}  # key -> ``_hashes(key)`` (its first item is the key's CRC-32)
-_key_masks: dict[int, dict[str, int]] = {}     # filter size in bits -> key -> its bits in such a filter
+_key_hashes: dict[str, int] = {}   # key -> its two ``_hashes`` in one int: CRC-32 << 32 | Adler-32
 
 
-def _hashes(key: str) -> tuple[int, int]:
-    """Two stable hashes of ``key`` (not ``hash()``: it differs between processes)."""
+def _hash64(key: str) -> int:
+    """``_hashes(key)`` as one int (the CRC-32 in the high 32 bits), cached."""
     h = _key_hashes.get(key)
     if h is None:
         if len(_key_hashes) > 200_000:
             _key_hashes.clear()
         b = key.encode("utf-8")
-        h = _key_hashes[key] = (zlib.crc32(b), zlib.adler32(b) | 1)
+        h = _key_hashes[key] = zlib.crc32(b) << 32 | (zlib.adler32(b) | 1)
     return h
 
 
-def page_filter(keys: Iterable[str]) -> bytes:
-    """A Bloom filter of a page's index keys: ``may_hold`` then never misses one, and says yes to a key
-    the page lacks about one time in twenty. (An index build makes one per page: each key's bits are kept per
-    filter size as an int, so a page costs a set, a look-up and an OR per distinct key.)"""
-    keys = set(keys)
-    bits = _BLOOM_MIN_BITS
-    while bits < 8 * len(keys):
-        bits *= 2
-    masks = _key_masks.get(bits)
-    if masks is None or len(masks) > 200_000:
-        masks = _key_masks[bits] = {}
-    for k in keys:
-        if k not in masks:
-            masks[k] = _mask(k, bits // 8)
-    return functools.reduce(operator.or_, map(masks.__getitem__, keys), 0).to_bytes(bits // 8, "little")
+def _hashes(key: str) -> tuple[int, int]:
+    """Two stable hashes of ``key`` (not ``hash()``: it differs between processes): its CRC-32 and its Adler-32
+    made odd."""
+    h = _hash64(key)
+    return h >> 32, h & 0xFFFFFFFF
 
 
 _SPANS_HEAD = struct.Struct("<BI")       # layout and flags (_WIDE_STARTS), key occurrences
@@ -66,7 +53,55 @@ _WIDE_STARTS = 1                         # starts stored in 4 bytes, not 2
 _SPANS_FORMAT = 0x20                      # the high four bits of the first byte: this layout
 SPAN_CAPPED = 255                         # a word's length stored up to this
 PAGE_KEY = 1 << 20                        # a page's row id in the spans table: document x PAGE_KEY + page
-_CRC = operator.itemgetter(0)
+
+
+def page_records(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int]) -> tuple[bytes, bytes]:
+    """A body page's ``page_filter`` and ``page_spans`` at once, as an index build makes them for every page:
+    its keys are hashed once, and the rest runs in numpy (no Python code per key or token)."""
+    hashed = _hashed(keys)
+    return _filter(hashed), _spans(hashed, starts, lengths)
+
+
+def _hashed(keys: Sequence[str]):
+    """The keys' ``_hash64`` as a numpy array (numpy is loaded on the build side only, not by web workers)."""
+    import numpy as np
+
+    try:
+        return np.fromiter(map(_key_hashes.__getitem__, keys), dtype=np.uint64, count=len(keys))
+    except KeyError:                                  # a key not hashed yet in this process
+        return np.fromiter(map(_hash64, keys), dtype=np.uint64, count=len(keys))
+
+
+def _filter(hashed) -> bytes:
+    import numpy as np
+
+    # At least 8 bits a distinct key (distinct hashes: two keys with both hashes equal set the same bits).
+    ordered = np.sort(hashed)
+    distinct = int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1 if len(hashed) else 0
+    bits = _BLOOM_MIN_BITS
+    while bits < 8 * distinct:
+        bits *= 2
+    mask = np.uint64(bits - 1)
+    crcs = hashed >> np.uint64(32)
+    on = np.zeros(bits, dtype=bool)
+    on[crcs & mask] = True                                          # the two probes of ``_probe``
+    on[(crcs + (hashed & np.uint64(0xFFFFFFFF))) & mask] = True
+    return np.packbits(on, bitorder="little").tobytes()
+
+
+def _spans(hashed, starts: Sequence[int], lengths: Sequence[int]) -> bytes:
+    import numpy as np
+
+    n = len(hashed)
+    flags = _SPANS_FORMAT | (_WIDE_STARTS if n and max(starts) > 0xFFFF else 0)
+    return b"".join((_SPANS_HEAD.pack(flags, n), (hashed >> np.uint64(32)).astype("<u4").tobytes(),
+                     array("I" if flags & _WIDE_STARTS else "H", starts).tobytes(), _lengths(lengths)))
+
+
+def page_filter(keys: Iterable[str]) -> bytes:
+    """A Bloom filter of a page's index keys: ``may_hold`` then never misses one, and says yes to a key
+    the page lacks about one time in twenty (at least 8 bits a distinct key, two bits set per key)."""
+    return _filter(_hashed(list(keys)))
 
 
 def page_spans(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int]) -> bytes:
@@ -78,15 +113,9 @@ def page_spans(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int
     compressed: a search reads a few keys of ~60 pages, finding each key's occurrences with ``bytes.find`` on
     its CRC-32, without unpacking the rest (7 bytes a key occurrence). Two keys of a page may share a CRC-32
     (about one page in a million for a query key): what is shown is checked against the text. An index build
-    makes one per body page in C (no Python code per token; the CRC-32s come from the page filters' cache).
+    makes them with the page's filter (``page_records``).
     """
-    try:
-        crcs = array("I", map(_CRC, map(_key_hashes.__getitem__, keys)))
-    except KeyError:                                  # a key no filter has hashed yet in this process
-        crcs = array("I", map(_CRC, map(_hashes, keys)))
-    flags = _SPANS_FORMAT | (_WIDE_STARTS if starts and max(starts) > 0xFFFF else 0)
-    return b"".join((_SPANS_HEAD.pack(flags, len(keys)), crcs.tobytes(),
-                     array("I" if flags & _WIDE_STARTS else "H", starts).tobytes(), _lengths(lengths)))
+    return _spans(_hashed(keys), starts, lengths)
 
 
 def _lengths(lengths: Sequence[int]) -> bytes:
