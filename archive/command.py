@@ -6,19 +6,18 @@ with "forkserver" or "spawn" (the index analysis, an extraction) runs its parent
 1.2 s of CPU."""
 from __future__ import annotations
 
+import click
 from flask.cli import FlaskGroup
 
 from . import create_app
+from .config import ConfigError
+from .errors import cli_fault_guard
 
 
 def _create_app(*_args, **_kwargs):
-    from .config import ConfigError
-
     try:
         return create_app()
     except ConfigError as exc:          # a setting that cannot work: say which, no traceback
-        import click
-
         raise click.ClickException(str(exc)) from exc
 
 
@@ -26,8 +25,6 @@ class _ArchiveGroup(FlaskGroup):
     """Commands that meet a full disk, a read-only data folder or an unreachable database say so plainly."""
 
     def invoke(self, ctx):
-        from .errors import cli_fault_guard
-
         with cli_fault_guard():
             return super().invoke(ctx)
 
