@@ -12,6 +12,8 @@ from sqlalchemy import create_engine, event, exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from .config import ConfigError
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -108,7 +110,17 @@ def database_url(configured: str, data_dir: Path) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine with sane settings for SQLite (WAL, foreign keys, busy timeout) and PostgreSQL."""
+    """An engine with sane settings for SQLite (WAL, foreign keys, busy timeout) and PostgreSQL; ConfigError for a
+    URL that names no database the archive can open (an unknown scheme or driver, a malformed URL)."""
+    try:
+        return _make_engine(url)
+    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ValueError):   # ValueError: a port that is no number
+        raise ConfigError("DATABASE_URL is not a database address the archive can use: give "
+                          "postgresql://user@host/database, or leave it unset for the SQLite file in the data "
+                          "folder") from None
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         # WAL lets readers go on while one process writes; a writer waits up to 30 s for the lock
         # (busy_timeout) instead of failing at once with "database is locked".

@@ -356,6 +356,23 @@ def test_storage_fault_names_the_condition(make, kind):
     assert (fault_message(exc) is None) == (kind is None)
 
 
+@pytest.mark.parametrize("url", ["bogus://x", "sqlite+nodriver:///x.db", "postgresql://user@host:notaport/db"])
+def test_a_database_url_the_archive_cannot_use_is_one_line_naming_the_setting(url, tmp_path):
+    """An unknown scheme or driver, or a malformed address: the command says which setting and what to give,
+    no traceback."""
+    import subprocess
+    import sys
+
+    from support import REPO
+
+    env = dict(__import__("os").environ, DATABASE_URL=url, ARCHIVE_DATA_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "manage.py", "reindex"], cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode != 0
+    assert "Error: DATABASE_URL is not a database address the archive can use" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+
+
 def test_a_command_that_meets_a_search_index_error_says_one_line():
     """manage.py's guard: a search index error (busy, a writing process that failed) is one line with what to do;
     one caused by a full disk says the disk is full; anything else still raises."""
