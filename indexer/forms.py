@@ -28,16 +28,21 @@ logger = logging.getLogger(__name__)
 MAX_FORMS_PER_KEY = 400      # a Kazakh stem has many suffixed forms; more than this is noise
 _BLOOM_MIN_BITS = 256        # a page's key filter: a power of two, at least 8 bits per key (~5% false hits)
 _key_hashes: dict[str, int] = {}   # key -> its two ``_hashes`` in one int: CRC-32 << 32 | Adler-32
+_HASHES_KEPT = 200_000             # keys whose hashes a process keeps (then it starts again)
+
+
+def _hash_of(key: str) -> int:
+    b = key.encode("utf-8")
+    return zlib.crc32(b) << 32 | (zlib.adler32(b) | 1)
 
 
 def _hash64(key: str) -> int:
     """``_hashes(key)`` as one int (the CRC-32 in the high 32 bits), cached."""
     h = _key_hashes.get(key)
     if h is None:
-        if len(_key_hashes) > 200_000:
+        if len(_key_hashes) >= _HASHES_KEPT:
             _key_hashes.clear()
-        b = key.encode("utf-8")
-        h = _key_hashes[key] = zlib.crc32(b) << 32 | (zlib.adler32(b) | 1)
+        h = _key_hashes[key] = _hash_of(key)
     return h
 
 
@@ -68,8 +73,14 @@ def _hashed(keys: Sequence[str]):
 
     try:
         return np.fromiter(map(_key_hashes.__getitem__, keys), dtype=np.uint64, count=len(keys))
-    except KeyError:                                  # a key not hashed yet in this process
-        return np.fromiter(map(_hash64, keys), dtype=np.uint64, count=len(keys))
+    except KeyError:                                  # keys not hashed yet in this process: those are hashed
+        pass
+    missing = set(keys).difference(_key_hashes)
+    if len(_key_hashes) + len(missing) > _HASHES_KEPT:
+        _key_hashes.clear()
+        missing = set(keys)
+    _key_hashes.update(zip(missing, map(_hash_of, missing)))
+    return np.fromiter(map(_key_hashes.__getitem__, keys), dtype=np.uint64, count=len(keys))
 
 
 def _filter(hashed) -> bytes:

@@ -548,11 +548,16 @@ def test_page_filter_never_misses_a_key_and_rarely_claims_one():
     assert false / asked < 0.08                     # about one in twenty by design
 
 
-def test_page_filter_sets_exactly_the_bits_probe_names():
+@pytest.mark.parametrize("kept", [200_000, 40])
+def test_page_filter_sets_exactly_the_bits_probe_names(kept, monkeypatch):
     """The stored format: the bits of each key's ``_probe`` (two per key), nothing else, at the size the key count
-    asks for (filters written by an older build stay readable)."""
+    asks for (filters written by an older build stay readable); also when the process's cache of key hashes
+    is full and starts again (``kept``: its size) in the middle of a page."""
+    from indexer import forms
     from indexer.forms import _BLOOM_MIN_BITS, _probe, page_filter
 
+    monkeypatch.setattr(forms, "_HASHES_KEPT", kept)
+    monkeypatch.setattr(forms, "_key_hashes", {})
     rng = __import__("random").Random(9)
     for size in (0, 1, 31, 32, 33, 300, 1500):
         keys = {"".join(rng.choice("абвгдеёжзәғқ~qazx") for _ in range(rng.randint(1, 14))) for _ in range(size)}
