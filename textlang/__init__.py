@@ -33,6 +33,11 @@ _SAMPLE = 8000         # characters counted; py3langid sees the first 4000
 # rarely above 0.2 in Russian text quoting Kazakh names. Between the two bounds py3langid decides.
 _KK_WORDS_SURE = 0.35
 _KK_WORDS_NONE = 0.0
+# A paragraph of at least this many Cyrillic words with at most one in twenty holding a Kazakh letter is Russian
+# quoting a Kazakh name or term: py3langid said so for every such paragraph of the shared corpus (none is Kazakh),
+# and asking it was most of its calls in an index build of mixed Russian and Kazakh articles.
+_QUOTING_WORDS = 20
+_KK_WORDS_QUOTED = 0.05
 # Share of Cyrillic words with і ї є ґ from which a text with no Kazakh letter is Ukrainian (about 0.2-0.3 in
 # Ukrainian prose).
 _UK_WORDS_SURE = 0.1
@@ -116,9 +121,10 @@ def _cyrillic_language(text: str, cyr_words: list[str], cyr: int, lat: int) -> s
     decided, share = _kazakh_by_letters(cyr_words)
     if decided is not None:
         return decided
-    if share <= _KK_WORDS_NONE and cyr > lat:
-        # Every answer of py3langid gives "ru" here (see below), so it is not asked: most Russian paragraphs
-        # of an index build end here, and the classifier was a third of their analysis.
+    if cyr > lat and (share <= _KK_WORDS_NONE
+                      or (share <= _KK_WORDS_QUOTED and len(cyr_words) >= _QUOTING_WORDS)):
+        # Every answer of py3langid gives "ru" without a Kazakh letter (see below), so it is not asked: most Russian
+        # paragraphs of an index build end here, and the classifier was a third of their analysis.
         return "ru"
     lang = _classify(text[:_SAMPLE])
     if lang == "kk" and share <= _KK_WORDS_NONE:

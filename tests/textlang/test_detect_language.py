@@ -121,3 +121,44 @@ def test_the_plain_russian_shortcut_counts_letters_at_the_threshold(sep: str, ex
     assert sum(map(len, textlang._WORD.findall(text))) == n
     want = "ru" if n >= textlang._MIN_LETTERS else "kk"
     assert detect_language(text, "kk") == textlang._detect(text, "kk") == want
+
+
+_RU_WORDS = ("в статье рассматриваются вопросы межэтнического согласия и языковой политики в современном "
+             "обществе а также роль общественных организаций и научного сообщества").split()
+
+
+@pytest.mark.parametrize("words, kazakh, asked", [
+    (20, 1, False),      # a long Russian paragraph quoting one Kazakh word: Russian, py3langid not asked
+    (40, 2, False),
+    (19, 1, True),       # shorter, or more Kazakh words: py3langid decides, as before
+    (20, 2, True),
+    (40, 3, True),
+])
+def test_a_long_russian_paragraph_quoting_a_kazakh_word_is_russian_by_its_letters(words, kazakh, asked,
+                                                                                  monkeypatch) -> None:
+    import textlang
+
+    calls = []
+    real = textlang._classify
+    monkeypatch.setattr(textlang, "_classify", lambda sample: calls.append(sample) or real(sample))
+    text = " ".join((_RU_WORDS * 3)[:words - kazakh] + ["Қазақстан", "Әуезов", "Құнанбаев"][:kazakh]) + "."
+    assert detect_language(text, "kk") == "ru"
+    assert bool(calls) == asked
+
+
+def test_the_quoting_rule_changes_no_answer_on_the_corpus(monkeypatch) -> None:
+    """The rule above answers what py3langid answers for every paragraph and line of the shared corpus's texts
+    (Russian, Kazakh and the Kyrgyz abstracts among them)."""
+    import textlang
+    from support import CORPUS
+
+    folder = CORPUS / "text"
+    if not folder.is_dir():
+        pytest.skip("shared corpus absent")
+    texts = []
+    for path in sorted(folder.glob("*.txt")):
+        body = path.read_text(encoding="utf-8", errors="replace")
+        texts += [t for t in body.split("\n\n") + body.splitlines() if len(t) > 40]
+    with_rule = [textlang._detect(t[:textlang._SAMPLE], "") for t in texts]
+    monkeypatch.setattr(textlang, "_QUOTING_WORDS", 10 ** 9)
+    assert [textlang._detect(t[:textlang._SAMPLE], "") for t in texts] == with_rule
