@@ -304,10 +304,11 @@ class FormStore:
         """Folded surface form -> the ``keys`` it was indexed under (each key is a form of itself too);
         empty when the store is empty."""
         keys = set(keys)
-        if not keys or self.empty():
+        found = self.forms(keys) if keys else {}
+        if not found and (not keys or self.empty()):     # asked only when none of the keys has forms
             return {}
         out: dict[str, set[str]] = {k: {k} for k in keys if not k.startswith("~")}
-        for key, forms in self.forms(keys).items():
+        for key, forms in found.items():
             for f in forms:
                 out.setdefault(f, set()).add(key)
         return out
