@@ -427,7 +427,8 @@ def table(res: dict) -> str:
                      f"{r['max_rss_all_mb']} MB (all at once)")
     for b, e in res.get("in_process", {}).items():
         lines.append(f"\nin process, {b}, {e['engine']['n']} queries once, caches emptied: engine p50/p95 "
-                     f"{e['engine']['p50']}/{e['engine']['p95']} ms (CPU {e['engine_cpu']['p50']}/{e['engine_cpu']['p95']}), run_search "
+                     f"{e['engine']['p50']}/{e['engine']['p95']} ms "
+                     f"(CPU {e['engine_cpu']['p50']}/{e['engine_cpu']['p95']}), run_search "
                      f"{e['page']['p50']}/{e['page']['p95']} ms (CPU {e['page_cpu']['p50']}/{e['page_cpu']['p95']}); "
                      f"page ÷ engine (CPU) p50 {e['page_over_engine_p50']}, p95 {e['page_over_engine_p95']}")
     for b, rss in res["rss_mb"].items():

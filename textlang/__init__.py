@@ -123,7 +123,8 @@ def _cyrillic_language(text: str, cyr_words: list[str], cyr: int, lat: int) -> s
         return decided
     if cyr > lat and (share <= _KK_WORDS_NONE
                       or (share <= _KK_WORDS_QUOTED and len(cyr_words) >= _QUOTING_WORDS)):
-        # Every answer of py3langid gives "ru" without a Kazakh letter (see below), so it is not asked: most Russian
+        # Without a Kazakh letter every answer of py3langid gives "ru" (see below); with one word in twenty of a long
+        # paragraph, py3langid answered "ru" on the whole corpus (``_QUOTING_WORDS``). It is not asked: most Russian
         # paragraphs of an index build end here, and the classifier was a third of their analysis.
         return "ru"
     lang = _classify(text[:_SAMPLE])
