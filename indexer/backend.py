@@ -102,7 +102,7 @@ class CachedSearch:
     A backend provides ``_search`` (one engine query, all words or any word, honouring ``Filters.ids``,
     ``exclude_ids`` and ``secondary_only``; with ``relax`` an empty all-words answer is retried with any
     word), ``generation()`` (changes with every commit, by any process) and ``_secondaries(generation)`` (how many
-    indexed documents are second copies of a work).
+    indexed documents are second copies of a work; only whether there are any is used, and PostgreSQL says 1).
     """
 
     _cache_lock = threading.Lock()
