@@ -8,8 +8,9 @@
    (SQLAlchemy core bulk inserts): people, publications (published), their ``PublicationPage`` rows (the text
    snippets are cut from), authorships and topics — the same articles, same ids, as ``bench/scale.py``
    indexed (same seed, size and words).
-2. For each backend, points the data folder's ``index`` at the index ``bench/scale.py`` built (for
-   ``postgres``, ``ARCHIVE_SEARCH_DATABASE_URL`` names the benchmark database holding its ``search_*`` tables) and starts ``manage.py serve``
+2. For each backend, points the data folder's ``index`` at the index folder ``bench/scale.py`` built (for
+   ``postgres`` the folder holds the recorded forms, token spans and speller, and ``ARCHIVE_SEARCH_DATABASE_URL``
+   names the benchmark database holding its ``search_*`` tables) and starts ``manage.py serve``
    (gunicorn, default 2 workers × 4 threads, ``--no-jobs``). With ``--reindex`` the index is instead built by
    ``manage.py reindex`` from the populated database into a fresh folder (``<backend>/reindexed``), timed: wall
    seconds, CPU seconds of all its processes (the analysing and writing children too, sampled from /proc), peak
@@ -301,15 +302,14 @@ def main() -> None:
     queries = query_mix(synth, a.queries)
     if a.profile:
         data = base_dir / f"http_{a.db[0]}"
-        if a.backends[0] != "postgres":
-            link = data / "index"
-            if link.is_symlink():
-                link.unlink()
-            if not link.exists():
-                # bench/scale.py's index or the one a --reindex run built (that one first with --reindex)
-                kinds = ("reindexed", "index") if a.reindex else ("index", "reindexed")
-                built = [base_dir / a.backends[0] / k for k in kinds]
-                link.symlink_to(next((p for p in built if p.exists()), built[0]))
+        link = data / "index"
+        if link.is_symlink():
+            link.unlink()
+        if not link.exists():
+            # bench/scale.py's index or the one a --reindex run built (that one first with --reindex)
+            kinds = ("reindexed", "index") if a.reindex else ("index", "reindexed")
+            built = [base_dir / a.backends[0] / k for k in kinds]
+            link.symlink_to(next((p for p in built if p.exists()), built[0]))
         if a.db[0] == "postgres":
             os.environ["DATABASE_URL"] = a.dsn
         profile(data, a.backends[0], synth, a.profile, a.dsn)
@@ -331,19 +331,22 @@ def main() -> None:
             words = sum(synth.article(i).words for i in range(a.size))
             res["words"] = words
         for backend in a.backends:
-            if backend != "postgres":
-                src = base_dir / backend / ("reindexed" if a.reindex else "index")
-                if a.reindex:
-                    if src.exists():
-                        shutil.rmtree(src)
-                    src.mkdir(parents=True)
-                if not src.exists():
-                    log(f"  no {backend} index at {src}: run bench/scale.py first; skipped")
-                    continue
-                link = data / "index"
-                if link.is_symlink() or link.exists():
-                    link.unlink()
-                link.symlink_to(src)
+            # The index folder (PostgreSQL's too: its recorded forms and token spans, the speller) of the build
+            # this run searches: bench/scale.py's, or a fresh one a timed reindex fills.
+            src = base_dir / backend / ("reindexed" if a.reindex else "index")
+            if a.reindex:
+                if src.exists():
+                    shutil.rmtree(src)
+                src.mkdir(parents=True)
+            if not src.exists():
+                log(f"  no {backend} index at {src}: run bench/scale.py first; skipped")
+                continue
+            link = data / "index"
+            if link.is_symlink() or link.is_file():
+                link.unlink()
+            elif link.exists():
+                shutil.rmtree(link)
+            link.symlink_to(src)
             env = dict(os.environ, ARCHIVE_DATA_DIR=str(data), ARCHIVE_SEARCH_BACKEND=backend, ARCHIVE_RATELIMIT_ENABLED="0",
                        ARCHIVE_SECRET_KEY="bench", ARCHIVE_LOG_LEVEL="WARNING")
             env.pop("DATABASE_URL", None)
