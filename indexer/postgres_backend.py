@@ -275,6 +275,7 @@ class PostgresBackend(CachedSearch):
 
     # -- names
     def _t(self, name: str) -> sql.Identifier:
+        """A table's (or an index's, as DROP INDEX and to_regclass name it) qualified name."""
         table = self.prefix + name
         return sql.Identifier(self.schema, table) if self.schema else sql.Identifier(table)
 
@@ -304,18 +305,14 @@ class PostgresBackend(CachedSearch):
             # A rebuild's interim GIN index stands for RUM's while a bulk write runs (``bulk``): the RUM queries
             # work on it (slower), and are right again once the RUM index is back.
             self.rum = any(conn.execute("SELECT to_regclass(%s), to_regclass(%s)", (
-                self._rum_index().as_string(conn), self._qualified_ix("documents_tsv_bulk").as_string(conn))
+                self._rum_index().as_string(conn), self._t("documents_tsv_bulk").as_string(conn))
             ).fetchone())
             if self.rum:
                 self._no_autovacuum(conn)
             self._ready = True
 
     def _rum_index(self) -> sql.Composable:
-        return self._qualified_ix("documents_tsv_rum")
-
-    def _qualified_ix(self, name: str) -> sql.Identifier:
-        """An index's name as DROP INDEX and to_regclass need it (with the schema where there is one)."""
-        return sql.Identifier(self.schema, self.prefix + name) if self.schema else self._ix(name)
+        return self._t("documents_tsv_rum")
 
     def _no_autovacuum(self, conn: psycopg.Connection) -> None:
         """Keep autovacuum off the documents table while it has a RUM index.
@@ -516,7 +513,7 @@ class PostgresBackend(CachedSearch):
             self._writer_lock(conn)
             conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING rum (tsv rum_tsvector_ops)")
                          .format(self._ix("documents_tsv_rum"), self._t("documents")))
-            conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(self._qualified_ix("documents_tsv_bulk")))
+            conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(self._t("documents_tsv_bulk")))
         self._rum_built = True
 
     def rebuilt(self) -> None:

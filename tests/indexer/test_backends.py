@@ -796,7 +796,7 @@ def test_postgres_bulk_write_into_an_empty_table_builds_the_rum_index_once_at_th
 
     if not pg.rum:
         pytest.skip("no RUM index (postgresql-15-rum not installed)")
-    names = (pg._rum_index(), pg._qualified_ix("documents_tsv_bulk"))
+    names = (pg._rum_index(), pg._t("documents_tsv_bulk"))
 
     def indexes():
         return pg._run(lambda conn: tuple(conn.execute("SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT "
