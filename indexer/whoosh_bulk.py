@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 from whoosh.system import pack_uint
 
-from .analysis import Term, term_columns
+from .analysis import Term, positions_by_key, term_columns
 from .backend import SearchIndexError
 from .documents import IndexDocument, analyzed, speller_keys
 
@@ -74,13 +74,7 @@ class _SegmentPool:
         """A text field's postings from its analysed terms, as ``Positions.word_values`` makes them (weight =
         frequency, value = ``encode(positions)``); returns the field's length (its number of tokens)."""
         keys, positions = term_columns(terms)
-        grouped: dict[str, list[int]] = {}
-        for key, pos in zip(keys, positions):
-            at = grouped.get(key)
-            if at is None:
-                grouped[key] = [pos]
-            else:
-                at.append(pos)
+        grouped = positions_by_key(keys, positions)
         self.fieldnames.add(fieldname)
         table = self.terms
         for key, at in grouped.items():

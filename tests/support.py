@@ -151,6 +151,26 @@ def csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
+def corpus_text_documents(patterns: tuple[str, ...] = ("*.txt",), cut: int | None = None) -> list:
+    """An ``IndexDocument`` per text of the shared corpus's ``text`` folder (files matching ``patterns``, each cut
+    to ``cut`` characters): its first line the title, the next seven the abstract, three keywords, two authors,
+    the whole text in pages of 40 lines. The calling test is skipped when the corpus is absent."""
+    from indexer.documents import IndexDocument
+
+    folder = corpus_path("text")
+    docs = []
+    for path in [p for pattern in patterns for p in sorted(folder.glob(pattern))]:
+        text = path.read_text(encoding="utf-8", errors="replace")[:cut]
+        lang = "kk" if path.name.startswith("kk") else "ru"
+        lines = text.splitlines()
+        pages = tuple((i + 1, "\n".join(lines[j:j + 40])) for i, j in enumerate(range(0, len(lines), 40)))
+        docs.append(IndexDocument(id=100 + len(docs), language=lang, titles={lang: lines[0] if lines else ""},
+                                  abstracts={lang: "\n\n".join(lines[1:8])}, keywords=tuple(lines[8:11]),
+                                  authors=tuple(lines[11:13]), pages=pages))
+    assert docs, f"no texts in {folder}"
+    return docs
+
+
 def corpus_path(*parts: str) -> Path:
     """A path inside ../shared/corpus; the calling test is skipped when the corpus is absent."""
     p = CORPUS.joinpath(*parts)

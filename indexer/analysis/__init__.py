@@ -113,6 +113,18 @@ def term_columns(terms: Sequence[Term | Posting]) -> tuple[Sequence[str], Sequen
     return [t[0] for t in terms], [t[1] for t in terms]
 
 
+def positions_by_key(keys: Sequence[str], positions: Sequence[int]) -> dict[str, list[int]]:
+    """Each key of ``keys`` with its positions (from the parallel ``positions``), in their order."""
+    grouped: dict[str, list[int]] = {}
+    for key, pos in zip(keys, positions):
+        at = grouped.get(key)
+        if at is None:
+            grouped[key] = [pos]
+        else:
+            at.append(pos)
+    return grouped
+
+
 def term_keys(terms: Sequence[Term | Posting]) -> Sequence[str]:
     """The keys of ``terms`` in order."""
     return terms.keys if isinstance(terms, PackedTerms) else [t[0] for t in terms]

@@ -791,8 +791,10 @@ def test_postgres_plain_word_queries_never_scan_the_table(pg, monkeypatch, text,
 def test_postgres_bulk_write_into_an_empty_table_builds_the_rum_index_once_at_the_end(pg, tmp_path, monkeypatch):
     """A rebuild writes into the emptied table without the RUM index (kept up row by row it cost ~10 ms a
     document) and builds it once at the end; a GIN index serves searches meanwhile, also for a process that opens
-    the tables then. The RUM index comes back however the block ends, and ``rebuilt`` does not build it again."""
+    the tables then. The vocabulary's document frequencies are counted over the batches and written at the end.
+    The RUM index and the vocabulary come back however the block ends, and ``rebuilt`` does not build it again."""
     import psycopg
+    from psycopg import sql
 
     if not pg.rum:
         pytest.skip("no RUM index (postgresql-15-rum not installed)")
@@ -801,22 +803,28 @@ def test_postgres_bulk_write_into_an_empty_table_builds_the_rum_index_once_at_th
     def indexes():
         return pg._run(lambda conn: tuple(conn.execute("SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT "
                                                        "NULL", [n.as_string(conn) for n in names]).fetchone()))
+    def vocabulary():
+        return pg._run(lambda conn: dict(conn.execute(sql.SQL("SELECT term, df FROM {}").format(pg._t("terms")))))
     queries = ("озеро", '"горные озёра"', "тіл саясаты", "миграция молодёжь")
     expected = {q: [(h.id, round(h.score, 4)) for h in pg.search(parse_query(q)).hits] for q in queries}
+    counted = vocabulary()
+    assert counted and max(counted.values()) > 1
     with pg.bulk() as write:                       # rows in the table: the RUM index is kept up as before
         assert indexes() == (True, False)
         write(DOCS[:1])
+        assert vocabulary() == counted             # and the vocabulary with each batch
     pg.clear()
     with pg.bulk() as write:
         assert indexes() == (False, True)
         write(DOCS[:2])
+        assert vocabulary() == {}                  # counted over the batches, written at the end
         other = open_backend("postgres", tmp_path / "ix2", dsn=PG_URL, schema=pg.schema)
         try:
             assert other.search(parse_query("озеро")).total == 1 and other.rum    # its RUM queries, on GIN
         finally:
             other.close()
         write(DOCS[2:])
-    assert indexes() == (True, False)
+    assert indexes() == (True, False) and vocabulary() == counted
     reindexed = []
     real = psycopg.Connection.execute
 
@@ -835,6 +843,8 @@ def test_postgres_bulk_write_into_an_empty_table_builds_the_rum_index_once_at_th
             write(DOCS[:1])
             raise RuntimeError("the rebuild failed")
     assert indexes() == (True, False) and ids(pg, "озеро") == [1]
+    pg.update(DOCS[1:])                            # what the failed rebuild wrote was counted too
+    assert vocabulary() == counted
     pg.clear()
     pg._run(pg._set_rum_aside)                     # a rebuild that died before its end: the next rebuilt mends it
     assert indexes() == (False, True)

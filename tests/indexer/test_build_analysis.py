@@ -15,7 +15,7 @@ import pickle
 
 import pytest
 
-from support import CORPUS
+from support import CORPUS, corpus_text_documents
 
 from indexer.analysis import PackedTerms, Term, analyze, normalize_text, term_columns, term_keys
 from indexer.analysis.language import detect_language
@@ -137,20 +137,8 @@ def test_synthetic_articles_analyse_as_defined():
 
 @pytest.mark.corpus
 def test_corpus_texts_analyse_as_defined():
-    folder = CORPUS / "text"
-    if not folder.is_dir():
-        pytest.skip("shared corpus absent")
-    n = 0
-    for path in sorted(folder.glob("*.txt")) + sorted(folder.glob("*.conllu")):
-        text = path.read_text(encoding="utf-8", errors="replace")[:60_000]
-        lang = "kk" if path.name.startswith("kk") else "ru"
-        lines = text.splitlines()
-        pages = tuple((i + 1, "\n".join(lines[j:j + 40])) for i, j in enumerate(range(0, len(lines), 40)))
-        _assert_same(IndexDocument(id=100 + n, language=lang, titles={lang: lines[0] if lines else ""},
-                                   abstracts={lang: "\n\n".join(lines[1:8])}, keywords=tuple(lines[8:11]),
-                                   authors=tuple(lines[11:13]), pages=pages))
-        n += 1
-    assert n
+    for doc in corpus_text_documents(("*.txt", "*.conllu"), cut=60_000):
+        _assert_same(doc)
 
 
 def test_packed_terms_behave_as_a_list_of_postings():
