@@ -324,7 +324,8 @@ class PostgresBackend(CachedSearch):
         self._lock_key = f"kelisim-search:{schema or ''}.{prefix}"
         self.rum_extension = "rum"      # top-k ranking inside the index; GIN and ts_rank_cd on every match without
         self.rum = False                # whether the documents' tsv has a RUM index (known after _ensure)
-        self._rum_built = False         # a bulk write built the RUM index afresh (``rebuilt`` need not again)
+        self._rum_built: int | None = None    # the generation a bulk write built the RUM index at (``rebuilt``
+                                              # need not build it again unless something was written since)
         self._secondary_count: tuple[str, int] = ("", 0)
         # The speller and the forms go into the local index folder (the tables are the truth; they are rebuilt
         # from them by a reindex).
@@ -586,7 +587,7 @@ class PostgresBackend(CachedSearch):
             conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING rum (tsv rum_tsvector_ops)")
                          .format(self._ix("documents_tsv_rum"), self._t("documents")))
             conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(self._t("documents_tsv_bulk")))
-        self._rum_built = True
+            self._rum_built = conn.execute(sql.SQL("SELECT generation FROM {}").format(self._t("meta"))).fetchone()[0]
 
     def rebuilt(self) -> None:
         """VACUUM ANALYZE the search tables after a rebuild: ``clear`` deletes (readers keep their snapshot), so
@@ -594,18 +595,19 @@ class PostgresBackend(CachedSearch):
         round, searches scanned the dead rows with plans made for another table (answers of 0.2-0.8 s seen
         right after a reindex of the corpus archive).
 
-        A RUM index is built afresh first (``REINDEX CONCURRENTLY``: readers go on; not again where ``bulk`` has
-        just built it): it then holds no entry of a dead row, so the VACUUM empties none of its posting lists
+        A RUM index is built afresh first (``REINDEX CONCURRENTLY``: readers go on; not again where this process's
+        ``bulk`` built it and no process has written since): it then holds no entry of a dead row, so the VACUUM empties none of its posting lists
         (``_no_autovacuum`` says why that matters)."""
         def _vacuum(conn: psycopg.Connection) -> None:
             if self.rum:                 # known here: ``_run`` has run ``_ensure``
                 missing = conn.execute("SELECT to_regclass(%s) IS NULL", (self._rum_index().as_string(conn),)
                                        ).fetchone()[0]
+                generation = conn.execute(sql.SQL("SELECT generation FROM {}").format(self._t("meta"))).fetchone()[0]
                 if missing:              # a bulk write that never finished left the interim GIN index
                     self._rum_back(conn)
-                elif not self._rum_built:
+                elif self._rum_built != generation:     # not built by a bulk write with nothing written since
                     conn.execute(sql.SQL("REINDEX INDEX CONCURRENTLY {}").format(self._rum_index()))
-                self._rum_built = False
+                self._rum_built = None
             for name in ("documents", "passages", "terms"):
                 conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(self._t(name)))
         self._run(_vacuum)

@@ -835,6 +835,13 @@ def test_postgres_bulk_write_into_an_empty_table_builds_the_rum_index_once_at_th
     monkeypatch.setattr(psycopg.Connection, "execute", spy)
     pg.rebuilt()
     assert reindexed == []                         # built by the bulk write, not once more
+    pg.clear()
+    with pg.bulk() as write:
+        write(DOCS)
+    pg.remove([DOCS[-1].id])                       # a write after the bulk one: its row is dead in the RUM index
+    pg.update(DOCS[-1:])
+    pg.rebuilt()
+    assert len(reindexed) == 1                     # so it is built afresh
     pg._result_cache.clear()
     assert {q: [(h.id, round(h.score, 4)) for h in pg.search(parse_query(q)).hits] for q in queries} == expected
     pg.clear()
