@@ -47,6 +47,58 @@ def test_served_many_parallel_requests_without_errors(server):
     assert codes == [200] * len(queries)
 
 
+def _socket_owners() -> dict[int, int]:
+    """The process holding each socket of this machine (socket inode -> pid), from /proc."""
+    owners = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                owners[int(link[8:-1])] = int(pid)
+    return owners
+
+
+def _server_sockets(port: int) -> dict[int, int]:
+    """The inode of the server's end of each TCP connection to ``port``, by the client's port (/proc/net/tcp)."""
+    out = {}
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+        f = line.split()
+        if int(f[1].split(":")[1], 16) == port and f[3] == "01":          # established, local end on ``port``
+            out[int(f[2].split(":")[1], 16)] = int(f[9])
+    return out
+
+
+def test_served_connections_are_spread_over_the_workers(server):
+    """Each gunicorn worker listens on a socket of its own (SO_REUSEPORT): new keep-alive connections are spread
+    over the workers by the kernel, where on gunicorn's one shared socket a burst of them could all land on one
+    worker (which then served them on one core while the other idled)."""
+    import socket
+    from collections import Counter
+
+    port = int(server.rsplit(":", 1)[1])
+    conns = []
+    try:
+        for _ in range(64):
+            c = socket.create_connection(("127.0.0.1", port), timeout=30)
+            conns.append(c)
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert c.recv(64).startswith(b"HTTP/1.1 200")
+        ends, owners = _server_sockets(port), _socket_owners()
+        by_worker = Counter(owners.get(ends.get(c.getsockname()[1])) for c in conns)
+    finally:
+        for c in conns:
+            c.close()
+    assert None not in by_worker and len(by_worker) == 2, by_worker
+    assert min(by_worker.values()) >= 10, by_worker      # 64 connections, two workers: ~32 each
+
+
 _csrf = csrf
 
 
