@@ -21,7 +21,7 @@ from .errors import UserValueError, fault_message
 from .migrate import upgrade
 from .representations import publication_json
 from .search import run_search
-from .serve import manage_child, run_gunicorn
+from .serve import PortInUse, claim_port, manage_child, run_gunicorn
 from .services.accounts import create_user
 from .services.bridge import current_bridge, ensure_bridge
 from .services.indexing import process_index_tasks, rebuild_index
@@ -239,7 +239,17 @@ def create_user_command(email, name, role, password):
 def serve_command(host, port, workers, threads, jobs):
     """Serve the archive with gunicorn (a production WSGI server), plus the job worker by default."""
     _init_db()
-    click.echo(f"Serving {get_archive().data_dir} on http://{host}:{port}/ ({workers} workers × {threads} threads)")
+    _serve(host, port, workers, threads, jobs,
+           f"Serving {get_archive().data_dir} on http://{host}:{port}/ ({workers} workers × {threads} threads)")
+
+
+def _serve(host: str, port: int, workers: int, threads: int, jobs: bool, banner: str) -> None:
+    """gunicorn on ``host:port``, with the job worker beside it when ``jobs``; a clear error when the port is taken."""
+    try:
+        claim_port(host, port)
+    except PortInUse as exc:
+        raise click.ClickException(exc.strerror) from None
+    click.echo(banner)
     with manage_child(jobs, "worker"):
         run_gunicorn(host, port, workers, threads, current_app.config,
                      factory=current_app.extensions["archive_factory"])
@@ -261,9 +271,7 @@ def demo_command(then_serve, host, port):
         o = ingest_file(archive, f, f.name, publish=True)
         click.echo(f"{o.status:9} {f.name}" + (f": {o.error}" if o.error else ""))
     if then_serve:
-        click.echo(f"Serving on http://{host}:{port}/")
-        with manage_child(True, "worker"):
-            run_gunicorn(host, port, 2, 4, current_app.config, factory=current_app.extensions["archive_factory"])
+        _serve(host, port, 2, 4, True, f"Serving on http://{host}:{port}/")
 
 
 @click.command("bridge")

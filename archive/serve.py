@@ -60,44 +60,28 @@ class _Gunicorn(BaseApplication):
         return app
 
 
-def _own_listener(worker) -> None:
-    """gunicorn's ``post_worker_init``: with several workers, each listens on a TCP socket of its own, bound to the
-    server's address with ``SO_REUSEPORT``, and the kernel spreads new connections over them by a hash of each
-    connection, as nginx's ``reuseport`` does.
+class PortInUse(OSError):
+    """The address ``serve`` was asked to listen on is taken (another server runs there)."""
 
-    On the one socket gunicorn shares, every idle worker was woken for a connection and the one that last went to
-    sleep took it: a burst of keep-alive connections (eight browsers' or load clients') could all land on one
-    worker, which served them on one core while the other idled (measured: 195 searches/s where a spread run
-    gives ~410, one run in four). The shared socket is shut down by the first worker that has its own (it then
-    takes no connection: one still queued on it then is reset) and left out of every worker's loop. Connections
-    still queued on a worker's own socket when that worker stops are reset too."""
+
+def claim_port(host: str, port: int) -> None:
+    """Fail with ``PortInUse`` when something already listens on ``host:port``.
+
+    The workers bind with ``SO_REUSEPORT`` (``run_gunicorn``), which lets a socket share a port with any other
+    ``SO_REUSEPORT`` socket of the same user: a second archive started on the port of a running one would
+    otherwise split the connections with it without a word. A plain bind fails where anything listens."""
+    import errno
     import socket
 
-    if worker.cfg.workers < 2 or not hasattr(socket, "SO_REUSEPORT"):
-        return
-    shared, own = [], []
-    for sock in worker.sockets:
-        if sock.family not in (socket.AF_INET, socket.AF_INET6):
-            own.append(sock)                      # a unix socket: shared as before
-            continue
-        s = socket.socket(sock.family, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)     # as gunicorn: a closed server's port is free
         try:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)    # as gunicorn's: answers not held back
-            s.bind(sock.getsockname())
-            s.listen(worker.cfg.backlog)
+            s.bind((host, port))
         except OSError as exc:
-            s.close()
-            worker.log.warning("worker %s listens on the shared socket only (%s)", worker.pid, exc)
-            own.append(sock)
-            continue
-        own.append(s)
-        shared.append(sock)
-    for sock in shared:
-        with contextlib.suppress(OSError):        # another worker has shut it down already
-            sock.shutdown(socket.SHUT_RDWR)
-    worker.sockets[:] = own
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(exc.errno, f"{host}:{port} is in use (is another server running there?)") from None
+            raise
 
 
 def run_gunicorn(host: str, port: int, workers: int = 2, threads: int = 4, config=None,
@@ -109,13 +93,18 @@ def run_gunicorn(host: str, port: int, workers: int = 2, threads: int = 4, confi
     """
     if factory is None:
         raise ValueError("run_gunicorn needs the app factory")
+    claim_port(host, port)
     setup_logging(config)
     parser.RequestParser.mesg_class = _Request
     _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
                "timeout": 120, "graceful_timeout": 20, "accesslog": None, "preload_app": False,
-               # each worker also listens on a socket of its own (``_own_listener``), which needs the shared one
-               # to allow it
-               "reuse_port": True, "post_worker_init": _own_listener,
+               # Each worker binds a listening socket of its own (gunicorn >= 23 with ``reuse_port``) and the kernel
+               # spreads new connections over them by a hash of each. On one socket shared by all, every idle
+               # worker was woken for a connection and the one that last went to sleep took it: a burst of
+               # keep-alive connections (eight browsers' or load clients') could all land on one worker, served on
+               # one core while the other idled (measured: 195 searches/s where a spread run gives ~410, one run
+               # in four). ``claim_port`` keeps a second server off a port in use.
+               "reuse_port": True,
                # the longest request line gunicorn reads: longer query strings than MAX_QUERY_STRING then
                # reach the app, which refuses them with a page a person can read
                "limit_request_line": 8190,

@@ -99,6 +99,34 @@ def test_served_connections_are_spread_over_the_workers(server):
     assert min(by_worker.values()) >= 10, by_worker      # 64 connections, two workers: ~32 each
 
 
+@pytest.mark.parametrize("taken_by", ["archive", "socket"])
+def test_serve_on_a_port_in_use_says_so_and_starts_nothing(server, tmp_path, taken_by):
+    """The workers' sockets share their port (SO_REUSEPORT), which another such socket of the same user could
+    join unnoticed: a second archive on the port of a running one (the ``server`` fixture's), or of another
+    process's listening socket (one with SO_REUSEPORT too), is refused with one clear line."""
+    import socket
+
+    if taken_by == "archive":
+        port = int(server.rsplit(":", 1)[1])
+        listener = None
+    else:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+    try:
+        out = subprocess.run([sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "2"], cwd=REPO,
+                             env=served_env(tmp_path / "data"), capture_output=True, text=True, timeout=120)
+    finally:
+        if listener is not None:
+            listener.close()
+    assert out.returncode != 0
+    assert f"127.0.0.1:{port} is in use" in out.stderr and "Traceback" not in out.stderr + out.stdout
+    assert "Serving" not in out.stdout
+    assert requests.get(server + "/healthz", timeout=30).status_code == 200      # the running one is untouched
+
+
 _csrf = csrf
 
 
