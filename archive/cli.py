@@ -249,6 +249,8 @@ def _serve(host: str, port: int, workers: int, threads: int, jobs: bool, banner:
         claim_port(host, port)
     except PortInUse as exc:
         raise click.ClickException(exc.strerror) from None
+    except OSError as exc:              # an address this machine does not have, a name that does not resolve
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     click.echo(banner)
     with manage_child(jobs, "worker"):
         run_gunicorn(host, port, workers, threads, current_app.config,

@@ -93,7 +93,7 @@ def run_gunicorn(host: str, port: int, workers: int = 2, threads: int = 4, confi
     """
     if factory is None:
         raise ValueError("run_gunicorn needs the app factory")
-    claim_port(host, port)
+    claim_port(host, port)              # the CLI checked already; a caller of its own gets the same guard
     setup_logging(config)
     parser.RequestParser.mesg_class = _Request
     _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",

@@ -228,3 +228,11 @@ def test_a_gunicorn_worker_keeps_its_long_lived_objects_out_of_the_collector():
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize("host", ["nosuchhost.invalid", "192.0.2.1"])     # no such name; an address not ours
+def test_serve_on_an_address_it_cannot_listen_on_says_so(tmp_path, host):
+    out = subprocess.run([sys.executable, "manage.py", "serve", "--host", host, "--port", "8000", "--no-jobs"],
+                         cwd=REPO, env=served_env(tmp_path / "data"), capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and f"cannot listen on {host}:8000" in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout and "Serving" not in out.stdout
