@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from support import served_env, KK_ARTICLE, REPO, RU_ARTICLE, csrf, make_pdf, start_server, stop_server
+from support import archive_env, served_env, KK_ARTICLE, REPO, RU_ARTICLE, csrf, make_pdf, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +116,10 @@ def test_serve_on_a_port_in_use_says_so_and_starts_nothing(server, tmp_path, tak
         listener.listen()
         port = listener.getsockname()[1]
     try:
+        # An SQLite archive of its own: ``served_env`` would empty the PostgreSQL test database the ``server``
+        # fixture's archive uses on the PostgreSQL pass.
         out = subprocess.run([sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "2"], cwd=REPO,
-                             env=served_env(tmp_path / "data"), capture_output=True, text=True, timeout=120)
+                             env=archive_env(tmp_path / "data"), capture_output=True, text=True, timeout=120)
     finally:
         if listener is not None:
             listener.close()
@@ -233,6 +235,6 @@ def test_a_gunicorn_worker_keeps_its_long_lived_objects_out_of_the_collector():
 @pytest.mark.parametrize("host", ["nosuchhost.invalid", "192.0.2.1"])     # no such name; an address not ours
 def test_serve_on_an_address_it_cannot_listen_on_says_so(tmp_path, host):
     out = subprocess.run([sys.executable, "manage.py", "serve", "--host", host, "--port", "8000", "--no-jobs"],
-                         cwd=REPO, env=served_env(tmp_path / "data"), capture_output=True, text=True, timeout=120)
+                         cwd=REPO, env=archive_env(tmp_path / "data"), capture_output=True, text=True, timeout=120)
     assert out.returncode != 0 and f"cannot listen on {host}:8000" in out.stderr
     assert "Traceback" not in out.stderr + out.stdout and "Serving" not in out.stdout
