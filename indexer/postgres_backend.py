@@ -587,7 +587,7 @@ class PostgresBackend(CachedSearch):
             conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING rum (tsv rum_tsvector_ops)")
                          .format(self._ix("documents_tsv_rum"), self._t("documents")))
             conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(self._t("documents_tsv_bulk")))
-            self._rum_built = conn.execute(sql.SQL("SELECT generation FROM {}").format(self._t("meta"))).fetchone()[0]
+            self._rum_built = self._generation(conn)
 
     def rebuilt(self) -> None:
         """VACUUM ANALYZE the search tables after a rebuild: ``clear`` deletes (readers keep their snapshot), so
@@ -596,13 +596,13 @@ class PostgresBackend(CachedSearch):
         right after a reindex of the corpus archive).
 
         A RUM index is built afresh first (``REINDEX CONCURRENTLY``: readers go on; not again where this process's
-        ``bulk`` built it and no process has written since): it then holds no entry of a dead row, so the VACUUM empties none of its posting lists
-        (``_no_autovacuum`` says why that matters)."""
+        ``bulk`` built it and no process has written since): it then holds no entry of a dead row, so the VACUUM
+        empties none of its posting lists (``_no_autovacuum`` says why that matters)."""
         def _vacuum(conn: psycopg.Connection) -> None:
             if self.rum:                 # known here: ``_run`` has run ``_ensure``
                 missing = conn.execute("SELECT to_regclass(%s) IS NULL", (self._rum_index().as_string(conn),)
                                        ).fetchone()[0]
-                generation = conn.execute(sql.SQL("SELECT generation FROM {}").format(self._t("meta"))).fetchone()[0]
+                generation = self._generation(conn)
                 if missing:              # a bulk write that never finished left the interim GIN index
                     self._rum_back(conn)
                 elif self._rum_built != generation:     # not built by a bulk write with nothing written since
@@ -635,8 +635,10 @@ class PostgresBackend(CachedSearch):
 
     def generation(self) -> str:
         """Changes with every write of any process (a counter in the meta table)."""
-        return str(self._run(lambda conn: conn.execute(
-            sql.SQL("SELECT generation FROM {}").format(self._t("meta"))).fetchone()[0]))
+        return str(self._run(self._generation))
+
+    def _generation(self, conn: psycopg.Connection) -> int:
+        return conn.execute(sql.SQL("SELECT generation FROM {}").format(self._t("meta"))).fetchone()[0]
 
     def _secondaries(self, generation: str) -> int:
         """1 when some indexed document is a second copy of a work, else 0 (the partial index, not a count)."""
