@@ -89,11 +89,11 @@ def run_gunicorn(host: str, port: int, workers: int = 2, threads: int = 4, confi
     """Run gunicorn in this process (blocks). Each worker builds its own app after the fork with ``factory``
     (the app factory that built the calling app).
 
-    Requests are logged once by the app (``archive.request``, structured); gunicorn's access log is off.
+    The caller checks the port first (``claim_port``: the workers' ``SO_REUSEPORT`` sockets would share a port in
+    use). Requests are logged once by the app (``archive.request``, structured); gunicorn's access log is off.
     """
     if factory is None:
         raise ValueError("run_gunicorn needs the app factory")
-    claim_port(host, port)              # the CLI checked already; a caller of its own gets the same guard
     setup_logging(config)
     parser.RequestParser.mesg_class = _Request
     _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
@@ -103,7 +103,7 @@ def run_gunicorn(host: str, port: int, workers: int = 2, threads: int = 4, confi
                # worker was woken for a connection and the one that last went to sleep took it: a burst of
                # keep-alive connections (eight browsers' or load clients') could all land on one worker, served on
                # one core while the other idled (measured: 195 searches/s where a spread run gives ~410, one run
-               # in four). ``claim_port`` keeps a second server off a port in use.
+               # in four). The CLI's ``claim_port`` keeps a second server off a port in use.
                "reuse_port": True,
                # the longest request line gunicorn reads: longer query strings than MAX_QUERY_STRING then
                # reach the app, which refuses them with a page a person can read
