@@ -121,19 +121,18 @@ def _page_reads(m) -> list[tuple[str, tuple[int, ...]]]:
     """Every read of page text from now on (``m``: a monkeypatch): ("pages", publication id x PAGE_SPAN +
     number of each page read) or ("every page", ids of the publications read whole)."""
     import archive.search as search_mod
-    from sqlalchemy.engine import Connection
 
     read: list[tuple[str, tuple[int, ...]]] = []
-    real = Connection.execute
+    real = search_mod._rows
 
-    def spy(self, statement, params=None, *a, **kw):
-        if statement is search_mod._PAGES:
-            read.append(("every page", tuple(params["ids"])))
-        elif statement is search_mod._PAGES_AT:
-            read.append(("pages", tuple(params["pages"])))
-        return real(self, statement, params, *a, **kw)
+    def spy(session, template, *values):
+        if template is search_mod._PAGES:
+            read.append(("every page", tuple(values[0])))
+        elif template is search_mod._PAGES_AT:
+            read.append(("pages", tuple(values[1])))
+        return real(session, template, *values)
 
-    m.setattr(Connection, "execute", spy)
+    m.setattr(search_mod, "_rows", spy)
     return read
 
 
