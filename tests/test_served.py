@@ -232,6 +232,53 @@ def test_a_gunicorn_worker_keeps_its_long_lived_objects_out_of_the_collector():
         gc.unfreeze()
 
 
+def test_a_worker_warms_up_its_search_page_before_it_serves(app, archive, caplog):
+    """``warm_up`` (run by each gunicorn worker as it loads the app) renders the search page in every
+    interface language: its template is compiled and the search has run once (analysers, index, speller) before
+    the first reader comes; nothing is logged as a request."""
+    import logging
+
+    from archive.serve import WARM_UP_SEARCHES, warm_up
+
+    searched = []
+    real = archive.search.search
+    archive.search.search = lambda q, *a, **kw: searched.append(q) or real(q, *a, **kw)
+    caplog.set_level(logging.INFO)
+    took = warm_up(app)
+    assert isinstance(took, float) and took > 0
+    assert len(searched) >= len(WARM_UP_SEARCHES)
+    assert "main/search.html" in {name for _loader, name in app.jinja_env.cache.keys()}
+    assert not [r for r in caplog.records if r.name == "archive.request"]
+
+
+def test_a_worker_that_cannot_warm_up_still_serves(app, caplog):
+    import logging
+
+    from archive.serve import warm_up
+
+    def broken():
+        raise RuntimeError("the index is away")
+
+    app.view_functions["main.search"] = broken
+    caplog.set_level(logging.WARNING)
+    assert warm_up(app) is None
+    assert any("warming up the search page failed (RuntimeError: the index is away)" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_served_workers_are_warmed_up_when_they_start(tmp_path):
+    """Each worker of ``manage.py serve`` warms up (``warm_up``) before its first request, and says so once."""
+    base, proc = start_server(archive_env(tmp_path / "data"), "--workers", "2", "--no-jobs")
+    try:
+        assert requests.get(base + "/search", params={"q": "тіл"}, timeout=30).status_code == 200
+    finally:
+        stop_server(proc)
+        proc.log.seek(0)
+        log = proc.log.read().decode(errors="replace")
+    assert log.count("worker warmed up in") == 2, log[-3000:]
+    assert "warming up the search page failed" not in log
+
+
 @pytest.mark.parametrize("host", ["nosuchhost.invalid", "192.0.2.1"])     # no such name; an address not ours
 def test_serve_on_an_address_it_cannot_listen_on_says_so(tmp_path, host):
     out = subprocess.run([sys.executable, "manage.py", "serve", "--host", host, "--port", "8000", "--no-jobs"],
