@@ -129,10 +129,12 @@ _AUTHOR_NAMES = ("SELECT a.publication_id, n.name FROM authorships a JOIN people
 _PAGES = ("SELECT publication_id, number, printed, text FROM publication_pages WHERE publication_id IN ({ids}) "
           "ORDER BY publication_id, number")
 # The same for chosen pages, as publication id x PAGE_SPAN + page number: the id list lets the database seek its
-# index (a row-value IN makes SQLite scan the whole index), the number picks the pages whose text is read.
+# index (a row-value IN makes SQLite scan the whole index), the number picks the pages whose text is read. The
+# product is a 64-bit integer (PostgreSQL's int4 arithmetic overflows from publication 2,148 on).
 PAGE_SPAN = 1_000_000            # more pages than any publication has
 _PAGES_AT = ("SELECT publication_id, number, printed, text FROM publication_pages WHERE publication_id IN ({ids}) "
-             f"AND publication_id * {PAGE_SPAN} + number IN ({{pages}}) ORDER BY publication_id, number")
+             f"AND CAST(publication_id AS BIGINT) * {PAGE_SPAN} + number IN ({{pages}}) "
+             "ORDER BY publication_id, number")
 SNIPPET_PAGES = 6                # pages of one hit its passages are chosen from (those holding most query words)
 
 # Per backend (so two archives in one process never share entries): (generation, id, keys) -> snippets.

@@ -1,0 +1,37 @@
+"""The search page's reads of its hits (records, authors, page text) on the suite's database: SQLite, and
+PostgreSQL on its pass."""
+from archive.models import Person, Publication, PublicationPage
+from archive.search import PAGE_SPAN, run_search
+
+
+def test_a_publication_with_a_large_id_gets_its_passages(archive, client):
+    """Chosen pages are read by publication id x ``PAGE_SPAN`` + page number: that product must not overflow the
+    database's integers (on PostgreSQL it did from publication 2,148 on, and every search showing such a hit
+    failed)."""
+    from archive.models import Authorship
+    from archive.services.indexing import enqueue, process_index_tasks
+
+    big = 3_000_000
+    assert big * PAGE_SPAN > 2 ** 31
+    with archive.db.session() as s:
+        author = Person(name="Омаров Ерлан")
+        s.add(author)
+        s.add(Publication(id=big, kind="article", status="published", language="ru", year=2024,
+                          title="Об отношениях в городе", abstracts={"ru": "Заметка."}, extra={"note": "x"}))
+        s.flush()
+        s.add(Authorship(publication_id=big, person_id=author.id, position=0))
+        s.add_all([PublicationPage(publication_id=big, number=1, text="Введение к заметке о городе."),
+                   PublicationPage(publication_id=big, number=2, printed="17",
+                                   text="Межэтнические отношения в Алматы складывались веками.")])
+        enqueue(s, [big])
+        s.commit()
+    process_index_tasks(archive)
+    with archive.db.session() as s:
+        found = run_search(archive, s, "межэтнических отношений", names_only=True)
+    hit = found.hits[0]
+    assert hit.publication.id == big and (hit.page, hit.printed_page) == (2, "17")
+    assert "<mark>Межэтнические</mark> <mark>отношения</mark>" in hit.snippets[0].html
+    assert hit.authors == ["Омаров Ерлан"]
+    assert (hit.publication.abstracts, hit.publication.extra) == ({"ru": "Заметка."}, {"note": "x"})
+    page = client.get("/search", query_string={"q": "межэтнические"})
+    assert page.status_code == 200 and "<mark>Межэтнические</mark>" in page.get_data(as_text=True)
