@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import inspect
 import logging
 import re
 import subprocess
@@ -75,12 +76,14 @@ class _Gunicorn(BaseApplication):
 
 
 def warm_up(app: Flask) -> float | None:
-    """Render the search page for ``WARM_UP_SEARCHES`` in the app, outside any request (nothing is logged as a
-    request or counted); the seconds taken, or None when it failed (logged: the first readers then load what it
-    would have, and the worker serves as usual)."""
+    """Render the search page for ``WARM_UP_SEARCHES`` in the app, outside any request: the view itself, not its
+    rate limit or search gate (nothing is logged as a request or counted against an address); the seconds taken,
+    or None when it failed (logged: the first readers then load what it would have, and the worker serves as
+    usual)."""
     view = getattr(app, "view_functions", {}).get("main.search")
     if view is None:
         return None                      # an app without the search page
+    view = inspect.unwrap(view)
     t0 = time.perf_counter()
     for q, hl in WARM_UP_SEARCHES:
         try:

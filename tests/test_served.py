@@ -266,6 +266,27 @@ def test_a_worker_that_cannot_warm_up_still_serves(app, caplog):
                for r in caplog.records)
 
 
+def test_a_warm_up_leaves_the_readers_search_budget_whole(tmp_path, monkeypatch):
+    """The warm-up runs the view itself, not its rate limit: an address's search budget is whole after it (the
+    four warm-up searches would have spent a budget of two)."""
+    from archive import create_app
+    from archive.migrate import upgrade
+    from archive.serve import WARM_UP_SEARCHES, warm_up
+
+    monkeypatch.delenv("ARCHIVE_DATA_DIR", raising=False)
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data"), "SECRET_KEY": "s",
+                      "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
+                      "RATELIMIT_SEARCH": "2 per minute"})
+    upgrade(app.extensions["archive"].db.url)
+    try:
+        assert len(WARM_UP_SEARCHES) > 2 and warm_up(app) is not None
+        client = app.test_client()
+        assert [client.get("/search", query_string={"q": q}).status_code for q in ("тіл", "язык", "qazaq")] == \
+            [200, 200, 429]
+    finally:
+        app.extensions["archive"].close()
+
+
 def test_served_workers_are_warmed_up_when_they_start(tmp_path):
     """Each worker of ``manage.py serve`` warms up (``warm_up``) before its first request, and says so once."""
     base, proc = start_server(archive_env(tmp_path / "data"), "--workers", "2", "--no-jobs")
