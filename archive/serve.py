@@ -141,6 +141,10 @@ def run_gunicorn(host: str, port: int, workers: int = 2, threads: int = 4, confi
                # one core while the other idled (measured: 195 searches/s where a spread run gives ~410, one run
                # in four). The CLI's ``claim_port`` keeps a second server off a port in use.
                "reuse_port": True,
+               # gunicorn's own "Listening at:" line names the master's sockets, of which there are none then
+               "when_ready": lambda server: server.log.info(
+                   "Listening at: http://%s:%s (a socket for each worker)", f"[{host}]" if ":" in host else host,
+                   port),
                # the longest request line gunicorn reads: longer query strings than MAX_QUERY_STRING then
                # reach the app, which refuses them with a page a person can read
                "limit_request_line": 8190,

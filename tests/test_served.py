@@ -297,6 +297,7 @@ def test_served_workers_are_warmed_up_when_they_start(tmp_path):
         proc.log.seek(0)
         log = proc.log.read().decode(errors="replace")
     assert log.count("worker warmed up in") == 2, log[-3000:]
+    assert f"Listening at: {base} (a socket for each worker)" in log
     assert "warming up the search page failed" not in log
 
 
