@@ -56,6 +56,13 @@ class Hit:
     translated: bool = False      # matched only through the term bridge (the query's words in the other language)
 
 
+def ties_by_id(hits: list[Hit]) -> list[Hit]:
+    """A page of ranked ``hits`` with equal scores in id order, as the PostgreSQL backend orders them (tantivy and
+    Whoosh order them by where the documents lie in their segments, which differs from one build to the next).
+    Which of several equal hits fill a page's last places still follows the segments."""
+    return sorted(hits, key=lambda h: (-h.score, h.id))
+
+
 @dataclass
 class SearchResult:
     """Ranked ids for one page, the total, facet counts and how the query was matched."""

@@ -20,7 +20,8 @@ import tantivy
 from .analysis import term_columns
 from .analysis.normalize import fold_token, normalize_text
 from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSearch, Filters, Hit, SearchIndexError,
-                      SearchResult, clause_key_sets, clause_weight, exact_filters, only_stopwords, year_range)
+                      SearchResult, clause_key_sets, clause_weight, exact_filters, only_stopwords, ties_by_id,
+                      year_range)
 from .documents import IndexDocument, analyzed, speller_keys
 from .query import BridgedPhrase, BridgedWord, Clause, ParsedQuery, Word
 from .speller import suggest as suggest_words
@@ -372,6 +373,8 @@ class TantivyBackend(CachedSearch):
             doc = searcher.doc(addr)
             hits.append(Hit(int(doc["id"][0]), float(score) if not kw else 0.0, int(doc["group"][0])
                             if doc.get_first("group") is not None else None))
+        if not kw:
+            hits = ties_by_id(hits)
         facet_counts: dict[str, dict[str, int]] = {}
         if facets and res.count:
             agg = {name: {"terms": {"field": name, "size": 200}} for name in FACETS}

@@ -17,7 +17,7 @@ from whoosh.searching import ResultsPage
 
 from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSearch, Filters, Hit, SearchIndexError,
                       SearchResult, clause_key_sets, clause_weight, encode_terms, exact_filters, only_stopwords,
-                      year_range)
+                      ties_by_id, year_range)
 from .documents import IndexDocument, analyzed, speller_keys
 from .query import BRIDGED, BridgedPhrase, Clause, ParsedQuery, Word
 from .speller import suggest as suggest_words
@@ -466,6 +466,8 @@ class WhooshBackend(CachedSearch):
         # Whoosh answers a page past the end with the last page: that is no hits here.
         hits = [Hit(int(r["id"]), float(r.score) if isinstance(r.score, (int, float)) else 0.0, r.get("group"))
                 for r in results] if results.pagenum == page else []
+        if not sortedby:
+            hits = ties_by_id(hits)
         facet_counts: dict[str, dict[str, int]] = {}
         if facets:
             # Counted from each matched document's values, read once per index generation, instead of
