@@ -133,7 +133,7 @@ _PAGES = ("SELECT publication_id, number, printed, text FROM publication_pages W
 # product is a 64-bit integer (PostgreSQL's int4 arithmetic overflows from publication 2,148 on).
 PAGE_SPAN = 1_000_000            # more pages than any publication has
 _PAGES_AT = ("SELECT publication_id, number, printed, text FROM publication_pages WHERE publication_id IN ({ids}) "
-             f"AND CAST(publication_id AS BIGINT) * {PAGE_SPAN} + number IN ({{pages}}) "
+             "AND CAST(publication_id AS BIGINT) * 1000000 + number IN ({pages}) "      # 1000000: PAGE_SPAN
              "ORDER BY publication_id, number")
 SNIPPET_PAGES = 6                # pages of one hit its passages are chosen from (those holding most query words)
 

@@ -64,26 +64,27 @@ def precheck(path: Path, max_bytes: int, limits: Limits = Limits()) -> Precheck:
 def _pdf(path: Path, limits: Limits) -> Precheck:
     import pypdfium2 as pdfium
 
-    from .extract.pdf import open_pdf, page_count, read_page
+    from .extract.pdf import PDFIUM_LOCK, open_pdf, page_count, read_page
     from .quality import repair_page, wants_ocr
 
-    doc = open_pdf(path)
-    try:
-        n = page_count(doc, limits.max_pages)
-        started = time.perf_counter()
-        ocr = with_text = sampled = 0
-        for index in _sample_order(n):
-            if sampled and time.perf_counter() - started > SAMPLE_SECONDS:
-                break
-            raw, picture = read_page(doc, index, max_chars=SAMPLE_CHARS)
-            text, problems, _ = repair_page(raw)
-            ocr += wants_ocr(text, problems, picture)
-            with_text += bool(text.strip())
-            sampled += 1
-    except pdfium.PdfiumError as exc:
-        raise UploadError("The PDF is damaged and cannot be read.", "damaged", repr(exc)) from exc
-    finally:
-        doc.close()
+    with PDFIUM_LOCK:                    # other threads of this process may be looking at other uploads
+        doc = open_pdf(path)
+        try:
+            n = page_count(doc, limits.max_pages)
+            started = time.perf_counter()
+            ocr = with_text = sampled = 0
+            for index in _sample_order(n):
+                if sampled and time.perf_counter() - started > SAMPLE_SECONDS:
+                    break
+                raw, picture = read_page(doc, index, max_chars=SAMPLE_CHARS)
+                text, problems, _ = repair_page(raw)
+                ocr += wants_ocr(text, problems, picture)
+                with_text += bool(text.strip())
+                sampled += 1
+        except pdfium.PdfiumError as exc:
+            raise UploadError("The PDF is damaged and cannot be read.", "damaged", repr(exc)) from exc
+        finally:
+            doc.close()
     likely = 0 if not ocr else max(1, round(ocr * n / sampled))
     return Precheck(detect.PDF, n, likely, sampled, with_text > 0)
 

@@ -154,6 +154,31 @@ def test_precheck_counts_scans_but_not_short_lines(tmp_path, pdfs) -> None:
     assert (lines.page_count, lines.likely_ocr_pages, lines.text_layer) == (40, 0, True)
 
 
+def test_prechecks_in_many_threads_at_once_agree_with_one_at_a_time(tmp_path, pdfs) -> None:
+    """A web worker's threads look at uploads at the same time. PDFium allows one call at a time in a process:
+    without ``PDFIUM_LOCK`` eight threads saw most of these valid files refused as damaged, or the process died
+    of "double free or corruption"."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = [make_pdf(tmp_path / f"a{n}.pdf", RU_ARTICLE * n) for n in (1, 2, 3)]
+    files += [pdfs.mixed(tmp_path / "s.pdf", ["scan", "text"] * 2), pdfs.short_lines(tmp_path / "l.pdf", 12)]
+
+    def look(i: int):
+        # What the upload's record takes from it (how many pages are sampled depends on time: not compared).
+        try:
+            check = uploads.precheck(files[i % len(files)], 50 * MB)
+        except UploadError as exc:
+            return exc.code
+        return check.mime, check.page_count, check.needs_ocr, check.text_layer
+
+    expected = [look(i) for i in range(len(files))]
+    assert [e[1] for e in expected] == [2, 4, 6, 4, 12]
+
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(look, range(800)))
+    assert got == [expected[i % len(files)] for i in range(800)]
+
+
 def test_precheck_of_a_docx_counts_its_page_breaks(tmp_path) -> None:
     path = _docx(tmp_path / "a.docx", ["Бірінші бет.", "Екінші бет."], page_break_after=0)
     check = uploads.precheck(path, 50 * MB)

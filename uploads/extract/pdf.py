@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,11 @@ from ..errors import UploadError
 logger = logging.getLogger(__name__)
 
 HEAD_PAGES = 3      # pages whose pdfminer layout text feeds the metadata guess
+# PDFium allows one call at a time in a process, even on different documents (pypdfium2's documentation: calls
+# from several threads at once crash or corrupt the process). A web worker's threads look at uploads at the same
+# time (``uploads.admission``): each holds this lock from opening its document to closing it. Eight threads
+# without it: most valid PDFs refused as damaged, or "double free or corruption" and the worker gone.
+PDFIUM_LOCK = threading.RLock()
 
 
 @dataclass
