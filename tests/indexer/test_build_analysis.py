@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
@@ -188,8 +189,8 @@ def test_parallel_analyzer_once_hands_every_pair_and_key_over_once():
         assert d.page_filters == pages
     with ParallelAnalyzer(2, once=True) as pa:
         pa.processes, pool = 1, pa._pool                 # one child: what it handed over does not come again
-        pa._pool = multiprocessing.get_context("forkserver").Pool(1)
-        pool.terminate()
+        pa._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
+        pool.shutdown()
         got = list(pa.analyzed(iter(docs), chunksize=2))
     # (Once per word-form cache: a title's and a body's caches may each hand the same pair over.)
     handed = [pair for d in got for pair in d.forms]
