@@ -17,7 +17,11 @@
    memory, words per second (what an operator's reindex costs, including reading the publications back from the
    database).
 3. Drives it with ``bench/loadgen.py`` (wrk): ``/search`` (the normal HTML page: snippets and facets) and
-   ``/api/search`` with the query mix of ``bench/scale.py`` at 1, 8 and 32 clients; after the runs reads
+   ``/api/search`` with the query mix of ``bench/scale.py`` at 1, 8 and 32 clients. The mix holds ``--queries``
+   (default 20,000) queries, each request one of them at random: nearly every page is a first-time one, as a
+   reader's is, and each run's line says what share of its requests could have repeated an earlier one of the run
+   (at most; each worker has a cache of its own). With a mix of 300, a run of ~3,000 requests mostly asks what a
+   worker has cached (how the figures of docs/performance.md before 2026-12-05 13:30 UTC were taken). After the runs reads
    VmRSS of each gunicorn worker from ``/proc/<pid>/status``, and its parts: RssAnon and RssFile (mapped index files).
 
 4. Stops the server and times, in a process of its own with the same settings, the engine alone
@@ -51,6 +55,18 @@ from bench.scale import DEFAULT_DSN, DEFAULT_WORKDIR, query_mix  # noqa: E402
 from bench.synth import Synth  # noqa: E402
 
 CHUNK = 500
+ENGINE_QUERIES = 300       # queries of the mix timed in process (engine beside page), each once
+
+
+def repeat_share(n_paths: int, requests: int, trials: int = 20) -> float:
+    """The share of ``requests`` uniform draws from ``n_paths`` paths that repeat an earlier draw (mean of
+    ``trials`` simulations): the most a run's pages can have been served from a cache that kept everything."""
+    import random
+
+    rng = random.Random(1)
+    if not requests or not n_paths:
+        return 0.0
+    return sum(1 - len({rng.randrange(n_paths) for _ in range(requests)}) / requests for _ in range(trials)) / trials
 
 
 def populate(url: str, synth: Synth, n: int, log) -> float:
@@ -279,8 +295,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--queries", type=int, default=300,
-                    help="distinct queries in the mix (many more than a run sends: nearly every page a first-time one)")
+    ap.add_argument("--queries", type=int, default=20_000,
+                    help="queries in the mix (default 20,000: nearly every page a run asks is a first-time one; each "
+                         "run says what share could have repeated; 300 gives the old mix, mostly cached pages)")
     ap.add_argument("--workdir", default=DEFAULT_WORKDIR)
     ap.add_argument("--dsn", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DSN))
     ap.add_argument("--skip-populate", action="store_true", help="reuse the database of an earlier run")
@@ -382,8 +399,9 @@ def main() -> None:
                         # A seed of its own per run: the next run on this server draws other queries first (not
                         # the ones the last run left in the caches).
                         r = load(base, paths, clients=c, seconds=a.seconds, seed=a.seed * 1000 + len(res["runs"]))
-                        log(f"  {db} {backend} {ep}: {r.line()}")
-                        res["runs"].append({"backend": backend, "endpoint": ep, **r.as_dict()})
+                        repeats = round(repeat_share(len(paths), r.requests), 3)
+                        log(f"  {db} {backend} {ep}: {r.line()}  repeats ≤ {repeats:.0%}")
+                        res["runs"].append({"backend": backend, "endpoint": ep, **r.as_dict(), "repeats_at_most": repeats})
                 logged = serve_log.read_text(errors="replace").splitlines()
                 errors = [line for line in logged if '"ERROR"' in line or "Traceback" in line or "[ERROR]" in line]
                 log(f"  server log {serve_log}: {len(logged)} lines, {len(errors)} errors")
@@ -401,7 +419,7 @@ def main() -> None:
                     proc.kill()
             if not a.no_engine:
                 log(f"  [{db}] {backend}: engine beside the page, in process ...")
-                e = engine_beside_page(env, queries, log)
+                e = engine_beside_page(env, queries[:ENGINE_QUERIES], log)
                 if e is not None:
                     res.setdefault("in_process", {})[backend] = e
                     log(f"  engine CPU p50/p95 {e['engine_cpu']['p50']}/{e['engine_cpu']['p95']} ms, page CPU "
@@ -415,15 +433,16 @@ def main() -> None:
 def table(res: dict) -> str:
     lines = [f"HTTP, {res['db']}, N = {res['articles']:,} × ~{res['mean_words']:,} words, "
              f"gunicorn {res['workers']} workers × {res['threads']} threads",
-             "| backend | endpoint | clients | req/s | p50 ms | p95 ms | p99 ms | max ms | errors |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+             "| backend | endpoint | clients | req/s | p50 ms | p95 ms | p99 ms | max ms | errors | repeats ≤ |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|---:|"]
     for r in res["runs"]:
         if "error" in r:
-            lines.append(f"| {r['backend']} | — | — | — | — | — | — | — | server: {r['error'][:80]} |")
+            lines.append(f"| {r['backend']} | — | — | — | — | — | — | — | server: {r['error'][:80]} | — |")
             continue
         errs = ", ".join(f"{k} {v}" for k, v in r["errors"].items()) or "0"
         lines.append(f"| {r['backend']} | {r['endpoint']} | {r['clients']} | {r['throughput']} | {r['p50']:.1f} | "
-                     f"{r['p95']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | {errs} |")
+                     f"{r['p95']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | {errs} | "
+                     f"{r.get('repeats_at_most', 0):.0%} |")
     for b, r in res.get("reindex", {}).items():
         lines.append(f"\nmanage.py reindex, {b}: {r['wall_s']} s wall, {r['cpu_s']} s CPU in {r['processes']} processes, "
                      f"{r['words_per_s']:,} words/s, peak RSS {r['max_rss_one_mb']} MB (one process), "

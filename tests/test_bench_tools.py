@@ -94,6 +94,16 @@ def test_synthetic_articles_are_deterministic_and_shaped(tmp_path):
     assert Synth(seed=4, words=900).article(0).pages != arts[0].pages
 
 
+def test_http_serve_says_how_many_pages_of_a_run_could_repeat_an_earlier_one():
+    """A run drawing ~2,800 pages from 300 queries mostly repeats them (a worker's cache answers); from 20,000,
+    hardly ever: what ``bench/http_serve.py`` prints beside each run."""
+    from bench.http_serve import repeat_share
+
+    assert repeat_share(1, 10) == pytest.approx(0.9) and repeat_share(10, 0) == 0.0
+    assert repeat_share(300, 2800) > 0.8 and repeat_share(20_000, 2800) < 0.1
+    assert repeat_share(20_000, 2800) < repeat_share(20_000, 5600)
+
+
 @pytest.mark.slow
 @pytest.mark.corpus
 def test_http_serve_times_a_real_reindex_and_serves_its_index(tmp_path):
@@ -128,5 +138,7 @@ def test_http_serve_times_a_real_reindex_and_serves_its_index(tmp_path):
     assert res["words"] > 210 * 100
     assert {run["backend"] for run in res["runs"]} == {"tantivy", "whoosh"}
     assert all(run["requests"] > 0 and not run["errors"] for run in res["runs"])
+    # The default mix (20,000 queries): nearly every page of a run is a first-time one, and the run says so.
+    assert all(0 <= run["repeats_at_most"] < 0.2 for run in res["runs"]) and "repeats ≤" in out.stdout
     assert (tmp_path / "n210_w300" / "tantivy" / "reindexed" / "meta.json").exists()
     assert list((tmp_path / "n210_w300" / "whoosh" / "reindexed").glob("*.seg"))
