@@ -11,6 +11,7 @@ from typing import Callable, ContextManager, Iterable, Iterator, Protocol, Seque
 
 from typing import TYPE_CHECKING
 
+from . import errors
 from .analysis import LATIN_PREFIX, Term, is_stopword, term_columns, word_keys
 from .documents import IndexDocument
 from .query import BRIDGED, BridgedWord, Clause, ParsedQuery, Phrase, Word
@@ -25,8 +26,8 @@ FIELD_BOOSTS = {"title": 4.0, "keywords": 2.5, "abstract": 2.0, "authors": 3.0, 
 FACETS = ("year", "lang", "kind", "collection", "topics", "persons")
 
 
-class SearchIndexError(Exception):
-    """The index could not be read or written (the detail is in the log)."""
+# Defined in ``errors`` (the analysis raises it too); every backend and ``archive`` take it from here.
+SearchIndexError = errors.SearchIndexError
 
 
 @dataclass(frozen=True)

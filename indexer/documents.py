@@ -13,6 +13,7 @@ import re
 import tempfile
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Iterable, Iterator, Sequence
@@ -22,6 +23,7 @@ from .analysis import (_WORD, LATIN_PREFIX, PackedTerms, Term, analyze, normaliz
                        token_keys)
 from .analysis.language import detect_language
 from .analysis.normalize import fold_token
+from .errors import SearchIndexError
 from .forms import page_records
 
 _WORD_SPLIT = re.compile(f"({_WORD.pattern})")     # ``_WORD``'s words with the text between them
@@ -360,13 +362,21 @@ class ParallelAnalyzer:
             return bool(chunk)
 
         more = True
-        while more and len(out) < ahead:
-            more = submit()
-        while out:
-            chunk, pending = out.popleft()
-            if more:
-                more = submit()         # keep the children busy while the caller writes
-            for d, (packed, forms, pages, fresh) in zip(chunk, pending.result()):
+        while True:
+            try:
+                while more and len(out) < ahead:
+                    more = submit()
+                if not out:
+                    return
+                chunk, pending = out.popleft()
+                if more:
+                    more = submit()         # keep the children busy while the caller writes
+                analysed = pending.result()
+            except BrokenProcessPool as exc:
+                # A child killed (out of memory, by an operator): the tasks still out and every new one fail with
+                # it. (Under ``multiprocessing.Pool`` the lost task's result never came: the rebuild waited for ever.)
+                raise SearchIndexError("an analysing process stopped (killed, or out of memory)") from exc
+            for d, (packed, forms, pages, fresh) in zip(chunk, analysed):
                 yield replace(d, terms=packed, forms=frozenset(forms), page_filters=tuple(pages),
                               new_keys=frozenset(fresh) if fresh is not None else None)
 

@@ -295,6 +295,40 @@ def test_two_children_exchanging_at_once_read_every_frame_of_the_other(tmp_path)
     assert mine2 <= cached1 and mine1 <= cached2 and not mine1 & cached1
 
 
+def test_a_killed_analysing_child_stops_the_build_with_the_index_error_at_once():
+    """A child that dies mid-build (the kernel's OOM killer, an operator's kill) fails the build at once with the
+    index's own error, which ``manage.py`` turns into one line ("run reindex again"). Under ``multiprocessing.Pool``
+    the task it held never came back and the build waited for ever: the consumer here runs in a thread with a
+    deadline, so such a hang fails the test instead of the suite."""
+    import signal
+    import threading
+
+    from indexer.errors import SearchIndexError
+
+    def source():
+        for i in range(3000):
+            yield IndexDocument(id=i, language="ru", pages=((1, f"Слово {i}: межэтнические отношения. " * 40),))
+
+    outcome: list = []
+    with ParallelAnalyzer(2) as pa:
+        out = pa.analyzed(source(), chunksize=4, ahead=8)
+        assert next(out).id == 0
+        for pid in list(pa._pool._processes):              # the executor's children
+            os.kill(pid, signal.SIGKILL)
+
+        def consume():
+            try:
+                outcome.append(sum(1 for _ in out))
+            except Exception as exc:  # noqa: BLE001 - what the build would meet is the test's subject
+                outcome.append(exc)
+
+        t = threading.Thread(target=consume, daemon=True)
+        t.start()
+        t.join(60)
+        assert not t.is_alive(), "the build waits for a dead child"
+    assert isinstance(outcome[0], SearchIndexError) and "analysing process stopped" in str(outcome[0])
+
+
 def test_parallel_analyzer_reads_only_a_bounded_way_ahead_of_a_slow_writer():
     """A writer slower than the analysis must not make the analyser read (and hold the analysis of) the whole
     archive: at most ``ahead`` tasks of ``chunksize`` documents are out beyond the one being written."""
