@@ -61,7 +61,7 @@ def engine_and_page(app, mix) -> dict:
 
     The two take turns at going first: the one that goes first also analyses the query's words for the first time
     in the process (the word-form cache then serves the other). Always timing the engine first, as this did until
-    2026-12-05, charged that analysis to the engine alone and gave a ratio ~0.5 lower than both at once."""
+    2026-12-05, charged that analysis to the engine alone and gave a ratio ~0.5 lower than timing them in turns."""
     from archive import search as search_mod
     from archive.search import run_search
     from bench.scale import summary

@@ -20,9 +20,10 @@
    ``/api/search`` with the query mix of ``bench/scale.py`` at 1, 8 and 32 clients. The mix holds ``--queries``
    (default 20,000) queries, each request one of them at random: nearly every page is a first-time one, as a
    reader's is, and each run's line says what share of its requests could have repeated an earlier one of the run
-   (at most; each worker has a cache of its own). With a mix of 300, a run of ~3,000 requests mostly asks what a
-   worker has cached (how the figures of docs/performance.md before 2026-12-05 13:30 UTC were taken). After the runs reads
-   VmRSS of each gunicorn worker from ``/proc/<pid>/status``, and its parts: RssAnon and RssFile (mapped index files).
+   (at most; each worker has a cache of its own). With a mix of 300 (the default before 2026-12-05 13:30 UTC, so
+   most earlier figures of docs/performance.md), a run of ~3,000 requests mostly asks what a worker has cached.
+   After the runs reads VmRSS of each gunicorn worker from ``/proc/<pid>/status``, and its parts: RssAnon and
+   RssFile (mapped index files).
 
 4. Stops the server and times, in a process of its own with the same settings, the engine alone
    (``backend.search``) and the whole search (``run_search``: engine, records, snippets) for each query of the mix
