@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -62,8 +63,6 @@ ENGINE_QUERIES = 300       # queries of the mix timed in process (engine beside 
 def repeat_share(n_paths: int, requests: int, trials: int = 20) -> float:
     """The share of ``requests`` uniform draws from ``n_paths`` paths that repeat an earlier draw (mean of
     ``trials`` simulations): the most a run's pages can have been served from a cache that kept everything."""
-    import random
-
     rng = random.Random(1)
     if not requests or not n_paths:
         return 0.0

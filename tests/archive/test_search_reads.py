@@ -1,18 +1,14 @@
 """The search page's reads of its hits (records, authors, page text) on the suite's database: SQLite, and
 PostgreSQL on its pass."""
-from archive.models import Person, Publication, PublicationPage
-from archive.search import PAGE_SPAN, run_search
+from archive.models import Authorship, Person, Publication, PublicationPage
+from archive.search import _PAGES_AT, PAGE_SPAN, run_search
+from archive.services.indexing import enqueue, process_index_tasks
 
 
 def test_a_publication_with_a_large_id_gets_its_passages(archive, client):
     """Chosen pages are read by publication id x ``PAGE_SPAN`` + page number: that product must not overflow the
     database's integers (on PostgreSQL it did from publication 2,148 on, and every search showing such a hit
     failed)."""
-    from archive.models import Authorship
-    from archive.services.indexing import enqueue, process_index_tasks
-
-    from archive.search import _PAGES_AT
-
     big = 3_000_000
     assert big * PAGE_SPAN > 2 ** 31 and f"* {PAGE_SPAN} +" in _PAGES_AT
     with archive.db.session() as s:
