@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
 KEYWORD_FIELDS = ("lang", "kind", "collection", "topics", "persons")
 BULK_COMMIT_DOCS = 1000     # documents a rebuild writes between two commits (see ``bulk``)
+_RACY_NS = 2_000_000_000    # a meta.json changed this recently is read again, whatever its stat (``generation``)
 
 
 def _schema() -> tantivy.Schema:
@@ -53,12 +55,14 @@ class TantivyBackend(CachedSearch):
 
     def __init__(self, path: str | os.PathLike[str], writer_timeout: float = 60.0, heap_mb: int = 128) -> None:
         self.path = Path(path)
+        self._meta_path = os.path.join(self.path, "meta.json")
         self.writer_timeout = writer_timeout
         self.heap = heap_mb * 1024 * 1024
         self._lock = threading.RLock()
         self._index: tantivy.Index | None = None
         self._open_sidecars(self.path)
         self._current: tuple[str, tantivy.Searcher] | None = None      # (generation, its searcher)
+        self._generation: tuple[tuple[int, ...], str] | None = None     # (meta.json's stat, its generation)
 
     # -- lifecycle
     def _ix(self) -> tantivy.Index:
@@ -294,13 +298,25 @@ class TantivyBackend(CachedSearch):
         return Q.boolean_query([(tantivy.Occur.Should, s) for s in subs]) if len(subs) > 1 else subs[0]
 
     def generation(self) -> str:
-        """Changes with every commit of any process (tantivy rewrites meta.json, whose opstamp grows)."""
-        import zlib
+        """Changes with every commit of any process (tantivy rewrites meta.json, whose opstamp grows).
 
+        Asked several times a search (the searcher, the result cache, the term bridge): the file is read again only
+        when its ``stat`` changed (tantivy replaces it with a renamed new file) or was written in the last
+        ``_RACY_NS`` (a file rewritten within the file system's clock tick, or a freed inode number taken again,
+        could otherwise look unchanged), else one ``stat`` answers."""
+        path = self._meta_path
         try:
-            return str(zlib.crc32((self.path / "meta.json").read_bytes()))
+            st = os.stat(path)
+            key = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            known = self._generation
+            if known is not None and known[0] == key and time.time_ns() - st.st_ctime_ns > _RACY_NS:
+                return known[1]
+            with open(path, "rb") as fh:
+                gen = str(zlib.crc32(fh.read()))
         except OSError:
             return "0"
+        self._generation = (key, gen)
+        return gen
 
     def _secondaries(self, generation: str) -> int:
         return self._searcher().doc_freq("secondary", "1")

@@ -907,3 +907,32 @@ def test_postgres_rum_index_survives_a_word_whose_rows_were_all_deleted(pg):
                          .format(table)).fetchone()[0]
     assert n == 0
     assert pg.search(parse_query("озеро")).total == 1
+
+
+def test_tantivy_generation_reads_meta_json_again_only_when_it_changed(tmp_path, monkeypatch):
+    """A search asks the generation several times: one ``stat`` answers while meta.json is unchanged and old
+    enough; a commit (a new file), even one within the file system's clock tick, gives a new generation."""
+    import indexer.tantivy_backend as tb
+
+    b = _open("tantivy", tmp_path)
+    try:
+        reads = []
+        real_open = open
+        monkeypatch.setattr(tb, "open", lambda *a, **k: reads.append(a[0]) or real_open(*a, **k), raising=False)
+        b.update(DOCS[:1])
+        first = b.generation()
+        b.update(DOCS[1:2])                      # a commit right after the last: within the racy window
+        reads.clear()
+        second = b.generation()
+        assert second != first
+        assert b.generation() == second and len(reads) == 2     # a file written just now is read every time
+        later = tb.time.time_ns() + 10 * tb._RACY_NS
+        monkeypatch.setattr(tb.time, "time_ns", lambda: later)  # meta.json is now old
+        assert b.generation() == b.generation() == second and len(reads) == 2     # the stat answers
+        b.update(DOCS[2:3])                      # a commit replaces meta.json: its stat changes
+        third = b.generation()
+        assert third not in (first, second) and len(reads) == 3
+        assert b.generation() == third and len(reads) == 3
+        assert [h.id for h in b.search(parse_query("согласие")).hits]    # the searcher follows the generation
+    finally:
+        _dispose(b)
