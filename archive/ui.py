@@ -115,6 +115,18 @@ def pub_meta(pub, names: Optional[list[str]] = None) -> Markup:
     return Markup(out + "</span>")  # nosec B704: every value above is escaped
 
 
+def facet_list(items: list[tuple[str, str, int, str]], param: str) -> Markup:
+    """A facet's values as list items (``_facet_view``'s (value, label, count, link)): the link, with the language
+    of a name or volume title that differs from the page's, and the count.
+
+    (A Jinja loop until the search page measured it: its ~40 values cost ~0.35 ms, 1 ms at p95, in escaping.)"""
+    here = locale()
+    named = param in ("person", "volume")
+    return Markup("\n".join(  # nosec B704: every value is escaped, the count is an int
+        f'<li><a href="{escape(url)}"{lang_attr(label, here) if named else ""}>{escape(label)}</a> '
+        f'<span class="n">{int(n)}</span></li>' for _value, label, n, url in items))
+
+
 def passage_language(pub, text: Any) -> str:
     """The language of a passage (a page, a snippet) of ``pub``: the publication's own for a single text; told
     from the passage itself for a volume, whose articles may each be in another language."""
@@ -222,6 +234,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(text_language)
     app.add_template_global(passage_language)
     app.add_template_global(pub_meta)
+    app.add_template_global(facet_list)
     app.add_template_global(person_aliases)
     app.add_template_global(volume_dates)
     app.add_template_global(format_span)
