@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from sqlalchemy import bindparam, select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from indexer.backend import Filters, SearchResult, query_words
@@ -154,11 +155,28 @@ def _sql(template: str, paramstyle: str, counts: tuple[int, ...]) -> str:
 
 def _rows(session: Session, template: str, *values: Sequence) -> list:
     """The rows of one of the search page's reads (``_HIT_ROWS`` ...), ``values`` bound to the template's fields in
-    turn. Run in the session's transaction through ``exec_driver_sql``: SQLAlchemy's error handling (a database
-    gone away is still a 503), no statement to compile, plain tuples, JSON columns as the driver gives them."""
+    turn: plain tuples, JSON columns as the driver gives them.
+
+    Run in the session's transaction on its driver connection's own cursor: no statement to compile and none of
+    ``exec_driver_sql``'s execution context and result wrapping (~30 us a read, four reads a search). A driver
+    error is raised as SQLAlchemy would raise it, and a lost connection is invalidated as it would be, so a
+    database gone away is still a 503 (``storage_fault``) and the pool drops the dead connection."""
     conn = session.connection()
     sql = _sql(template, conn.dialect.paramstyle, tuple(map(len, values)))
-    return conn.exec_driver_sql(sql, tuple(itertools.chain.from_iterable(values))).all()
+    params = tuple(itertools.chain.from_iterable(values))
+    dbapi_conn = conn.connection.dbapi_connection
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        lost = conn.dialect.is_disconnect(exc, dbapi_conn, cursor)
+        if lost:
+            conn.invalidate(exc)
+        raise sa_exc.DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error,
+                                         connection_invalidated=lost, dialect=conn.dialect) from exc
+    finally:
+        cursor.close()
 
 
 def _json(value) -> dict:

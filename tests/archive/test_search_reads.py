@@ -1,7 +1,11 @@
 """The search page's reads of its hits (records, authors, page text) on the suite's database: SQLite, and
 PostgreSQL on its pass."""
+import pytest
+from sqlalchemy import exc as sa_exc
+
+from archive.db import storage_fault
 from archive.models import Authorship, Person, Publication, PublicationPage
-from archive.search import _PAGES_AT, PAGE_SPAN, run_search
+from archive.search import _PAGES_AT, PAGE_SPAN, _rows, run_search
 from archive.services.indexing import enqueue, process_index_tasks
 
 
@@ -33,3 +37,15 @@ def test_a_publication_with_a_large_id_gets_its_passages(archive, client):
     assert (hit.publication.abstracts, hit.publication.extra) == ({"ru": "Заметка."}, {"note": "x"})
     page = client.get("/search", query_string={"q": "межэтнические"})
     assert page.status_code == 200 and "<mark>Межэтнические</mark>" in page.get_data(as_text=True)
+
+
+def test_a_read_that_fails_in_the_driver_raises_sqlalchemys_error_and_leaves_the_session_usable(archive):
+    """The reads run on the driver's own cursor; its errors still come as SQLAlchemy's (what ``storage_fault``
+    and the 503 page judge), and the session goes on after a rollback."""
+    with archive.db.session() as s:
+        with pytest.raises(sa_exc.DBAPIError) as caught:
+            _rows(s, "SELECT no_such_column FROM publications WHERE id IN ({ids})", [1, 2])
+        assert type(caught.value.orig).__module__.split(".")[0] in ("sqlite3", "psycopg")
+        assert "no_such_column" in str(caught.value.orig) and storage_fault(caught.value) is None
+        s.rollback()
+        assert _rows(s, "SELECT id FROM publications WHERE id IN ({ids})", [1, 2]) == []
