@@ -18,7 +18,6 @@ from typing import Iterable, Optional
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
-from zxcvbn import zxcvbn
 
 from ..errors import PermissionDeniedError, UserValueError
 from ..i18n import _
@@ -103,6 +102,9 @@ def password_strength(password: str, about: Iterable[str] = ()) -> int:
     about = [item.strip().lower() for item in about if item and item.strip()]
     hints = about + [w for item in about for w in re.split(r"[^\w]+", item) if len(w) >= 3]
     hints += ["kelisim", "archive", "архив"]
+    # zxcvbn's word lists are ~11 MB: loaded by the first password set in a process, not by every web worker.
+    from zxcvbn import zxcvbn
+
     password = password[:100]          # zxcvbn's time grows with length; 100 characters judge any password
     scores = [zxcvbn(password, user_inputs=hints)["score"]]
     latin = password.translate(_CYRILLIC_KEYS)

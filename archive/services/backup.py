@@ -32,7 +32,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Iterable
 
-from alembic.script import ScriptDirectory
 
 from sqlalchemy import (JSON, Date, DateTime, LargeBinary, MetaData, Numeric, bindparam, column, create_engine,
                         func, select, table, text)
@@ -336,6 +335,8 @@ def instance_contents(archive) -> dict[str, int]:
 def _known_revision(rev: str | None) -> bool:
     if rev is None:
         return True
+    from alembic.script import ScriptDirectory            # Alembic only where it is used (``migrate``)
+
     try:
         return ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(rev) is not None
     except Exception:  # noqa: BLE001 - unknown revision
