@@ -63,7 +63,7 @@ class _Gunicorn(BaseApplication):
 
     def load(self):
         """The worker's app, warmed up (``warm_up``). What it holds from here on (its modules, the morphology
-        dictionaries, the password lists, the index's searcher: ~140k objects) is moved out of the garbage
+        dictionaries, the index's searcher: ~140k objects) is moved out of the garbage
         collector's reach: each full collection otherwise walks all of them, a 70-90 ms pause in whichever
         request triggers it."""
         app = self.factory()
