@@ -32,7 +32,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Iterable
 
-
 from sqlalchemy import (JSON, Date, DateTime, LargeBinary, MetaData, Numeric, bindparam, column, create_engine,
                         func, select, table, text)
 from sqlalchemy import inspect
