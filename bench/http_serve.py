@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import socket
 import subprocess
@@ -60,13 +59,13 @@ CHUNK = 500
 ENGINE_QUERIES = 300       # queries of the mix timed in process (engine beside page), each once
 
 
-def repeat_share(n_paths: int, requests: int, trials: int = 20) -> float:
-    """The share of ``requests`` uniform draws from ``n_paths`` paths that repeat an earlier draw (mean of
-    ``trials`` simulations): the most a run's pages can have been served from a cache that kept everything."""
-    rng = random.Random(1)
+def repeat_share(n_paths: int, requests: int) -> float:
+    """The expected share of ``requests`` uniform draws from ``n_paths`` paths that repeat an earlier draw:
+    ``n_paths * (1 - (1 - 1/n_paths) ** requests)`` of them are distinct. The most a run's pages can have been
+    served from a cache that kept everything."""
     if not requests or not n_paths:
         return 0.0
-    return sum(1 - len({rng.randrange(n_paths) for _ in range(requests)}) / requests for _ in range(trials)) / trials
+    return 1 - n_paths * (1 - (1 - 1 / n_paths) ** requests) / requests
 
 
 def populate(url: str, synth: Synth, n: int, log) -> float:
