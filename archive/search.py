@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from indexer.backend import Filters, SearchResult, query_words
 from indexer.bridge import Translation, expand_query, translate as translate_words
 from indexer.query import N_, ParsedQuery, parse_query, words_of
-from indexer.snippets import (Chosen, Snippet, choose_passages, make_snippets, plain_snippet, snippets_from_forms,
-                               snippets_from_spans)
+from indexer.snippets import (Chosen, PageWindow, Snippet, choose_passages, make_snippets, passage_window,
+                               plain_snippet, snippets_from_forms, snippets_from_spans)
 
 from .db import storage_fault
 from .models import Authorship, Publication, pages_label
@@ -147,6 +147,11 @@ PAGE_SPAN = 1_000_000            # more pages than any publication has
 _PAGES_AT = ("SELECT publication_id, number, printed, text FROM publication_pages WHERE publication_id IN ({ids}) "
              "AND CAST(publication_id AS BIGINT) * 1000000 + number IN ({pages}) "      # 1000000: PAGE_SPAN
              "ORDER BY publication_id, number")
+# The part of each page a passage shows (``passage_window``): (publication id, page, first character counted from
+# 1, characters) per row, of pages whose recorded token spans are offsets into this text (``FormStore.spans_kept``).
+_PAGE_WINDOWS = ("SELECT p.publication_id, p.number, p.printed, substr(p.text, CAST(w.column3 AS INTEGER), "
+                 "CAST(w.column4 AS INTEGER)) FROM (VALUES {windows:4}) AS w JOIN publication_pages p "
+                 "ON p.publication_id = w.column1 AND p.number = w.column2 ORDER BY p.publication_id, p.number")
 SNIPPET_PAGES = 6                # pages of one hit its passages are chosen from (those holding most query words)
 
 # Per backend (so two archives in one process never share entries): (generation, id, keys) -> snippets.
@@ -156,11 +161,25 @@ _snippet_lock = threading.Lock()
 
 @functools.lru_cache(maxsize=1024)
 def _sql(template: str, paramstyle: str, counts: tuple[int, ...]) -> str:
-    """``template`` with its fields, in order, given ``counts`` placeholders each, in the driver's own style."""
+    """``template`` with its fields, in order, given ``counts`` placeholders each, in the driver's own style; a
+    field ``{name:N}`` takes its placeholders N at a time, as the rows of a VALUES list."""
     mark = "?" if paramstyle == "qmark" else "%s"        # sqlite3; psycopg and the other PostgreSQL drivers
-    names = [name for _text, name, _spec, _conv in string.Formatter().parse(template) if name]
-    # Only placeholders are formatted in; the values are bound.
-    return template.format(**{name: ", ".join([mark] * n) for name, n in zip(names, counts, strict=True)})
+    parts = list(string.Formatter().parse(template))
+    if len([name for _text, name, _spec, _conv in parts if name]) != len(counts):
+        raise ValueError("one list of values for each field of the statement")
+    out: list[str] = []
+    n_of = iter(counts)
+    # Only placeholders are put in; the values are bound.
+    for text, name, spec, _conv in parts:
+        out.append(text)
+        if name:
+            n = next(n_of)
+            if spec:
+                size = int(spec)
+                out.append(", ".join(["(" + ", ".join([mark] * size) + ")"] * (n // size)))
+            else:
+                out.append(", ".join([mark] * n))
+    return "".join(out)
 
 
 def _rows(session: Session, template: str, *values: Sequence) -> list:
@@ -299,14 +318,24 @@ def run_search(archive, session: Session, text: str, page: int = 1, limit: int =
                       result.facets_approximate, translation, result.translated, translate)
 
 
-def _page_texts(session: Session, whole: list[int], chosen: dict[int, list[int]],
-                skip: dict[int, set[int]]) -> dict[int, list[tuple[int, str, str]]]:
+def _page_texts(session: Session, whole: list[int], chosen: dict[int, list[int]], skip: dict[int, set[int]],
+                windows: dict[tuple[int, int], tuple[int, int]] | None = None
+                ) -> dict[int, list[tuple[int, str, str | PageWindow]]]:
     """(number, printed label, text) of every page of the ``whole`` publications and of the ``chosen`` pages of
-    others, but not the ``skip``ped ones: one query each for the hits of a result page (not one per hit)."""
+    others, but not the ``skip``ped ones; of each (publication, page) in ``windows`` only the stretch (from, to)
+    and one character more, as a ``PageWindow``: one query each for the hits of a result page (not one per hit)."""
     at = [pid * PAGE_SPAN + n for pid, numbers in chosen.items() for n in numbers if 0 < n < PAGE_SPAN]
-    rows = _rows(session, _PAGES, whole) if whole else []
+    rows: list = _rows(session, _PAGES, whole) if whole else []
     rows += _rows(session, _PAGES_AT, list(chosen), at) if at else []
-    pages_of: dict[int, list[tuple[int, str, str]]] = {}
+    if windows:
+        offsets = {}
+        values: list[int] = []
+        for (pid, n), (a, b) in windows.items():
+            offsets[(pid, n)] = a
+            values += (pid, n, a + 1, b - a + 1)
+        rows += [(pid, n, printed, PageWindow(offsets[(pid, n)], part))
+                 for pid, n, printed, part in _rows(session, _PAGE_WINDOWS, values)]
+    pages_of: dict[int, list[tuple[int, str, str | PageWindow]]] = {}
     for pid, number, printed, text_ in rows:
         if number not in skip.get(pid, ()):
             pages_of.setdefault(pid, []).append((number, printed or "", text_))
@@ -354,18 +383,22 @@ def _snippets(archive, session: Session, result: SearchResult, pubs: dict[int, P
     # pages shown are read, and no text is searched. A hit with a page indexed before spans were recorded, or
     # whose spans found nothing (a page filter's false hit), has its candidate pages read and searched.
     passages: dict[int, list[Chosen]] = {}
-    spans_at = store.spans([(pid, n) for pid, numbers in chosen.items() if pid not in unmatched for n in numbers],
-                           keys) if chosen and form_keys else {}
+    spans_at, kept = store.spans_kept(
+        [(pid, n) for pid, numbers in chosen.items() if pid not in unmatched for n in numbers],
+        keys) if chosen and form_keys else ({}, set())
     for pid, numbers in chosen.items():
         if pid not in unmatched and all((pid, n) in spans_at for n in numbers):
             best = choose_passages([(n, spans_at[(pid, n)]) for n in numbers], words=words)
             if best:
                 passages[pid] = best
+    # Of a page whose spans are offsets into its stored text, only the stretch its passage shows is read.
+    windows = {(pid, c[1]): passage_window(c[2], c[3]) for pid, best in passages.items() for c in best
+               if (pid, c[1]) in kept}
     pages_of = _page_texts(session, [pid for pid in todo if pid not in chosen],
-                           {pid: [c[1] for c in passages[pid]] if pid in passages else numbers
-                            for pid, numbers in chosen.items()}, skip)
+                           {pid: [c[1] for c in passages[pid] if (pid, c[1]) not in windows] if pid in passages
+                            else numbers for pid, numbers in chosen.items()}, skip, windows)
 
-    def find(pub: Publication | HitRecord, pages: list[tuple[int, str]]) -> list[Snippet]:
+    def find(pub: Publication | HitRecord, pages: list[tuple[int, str | PageWindow]]) -> list[Snippet]:
         if not keys or pub.id in unmatched:
             return []
         if pub.id in passages:
@@ -398,7 +431,8 @@ def _snippets(archive, session: Session, result: SearchResult, pubs: dict[int, P
             snippet_html = plain_snippet(own)
         else:
             lead = next(iter(pub.abstracts.values()), "") if pub.abstracts else ""
-            snippet_html = plain_snippet(lead or (pages[0][1] if pages else ""))
+            first = pages[0][1] if pages else ""
+            snippet_html = plain_snippet(lead or (first.text if isinstance(first, PageWindow) else first))
         out[pid] = (tuple(found), snippet_html)
     with _snippet_lock:
         for pid in todo:

@@ -22,7 +22,7 @@ from . import analysis as _analysis
 from .analysis import (_WORD, LATIN_PREFIX, PackedTerms, Term, analyze, normalize_text, split_paragraphs, term_keys,
                        token_keys)
 from .analysis.language import detect_language
-from .analysis.normalize import fold_token
+from .analysis.normalize import fold_token, positions_kept
 from .errors import SearchIndexError
 from .forms import page_records
 
@@ -232,10 +232,14 @@ def _analyze_fields(doc: IndexDocument, forms: set[tuple[str, str]],
     for page_no, text in doc.pages:
         first = len(body.keys)
         spans: tuple[list[int], list[int]] | None = ([], []) if pages is not None else None
-        last = _scan_text(normalize_text(text), lang, _NO_LATIN, body, forms, pos_base, fresh, spans)
+        norm = normalize_text(text)
+        last = _scan_text(norm, lang, _NO_LATIN, body, forms, pos_base, fresh, spans)
         if spans is not None:
             page_keys = body.keys[first:]
-            pages.append((int(page_no), *page_records(page_keys, *spans)))
+            # Whether the spans are offsets into the stored text as well: a search then reads only the part of
+            # the page a passage shows (no NUL: the database's text functions may stop there).
+            kept = "\x00" not in text and positions_kept(text, norm)
+            pages.append((int(page_no), *page_records(page_keys, *spans, kept=kept)))
         if last is not None:
             pos_base = last + 2
     return {"title": title, "abstract": abstract, "keywords": keywords, "authors": authors, "body": body}

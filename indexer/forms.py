@@ -55,16 +55,19 @@ def _hashes(key: str) -> tuple[int, int]:
 
 _SPANS_HEAD = struct.Struct("<BI")       # layout and flags (_WIDE_STARTS), key occurrences
 _WIDE_STARTS = 1                         # starts stored in 4 bytes, not 2
+_POSITIONS_KEPT = 2                      # the starts are offsets into the stored page text too (not only the
+                                         # normalised one): a search may read just the part a passage shows
 _SPANS_FORMAT = 0x20                      # the high four bits of the first byte: this layout
 SPAN_CAPPED = 255                         # a word's length stored up to this
 PAGE_KEY = 1 << 20                        # a page's row id in the spans table: document x PAGE_KEY + page
 
 
-def page_records(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int]) -> tuple[bytes, bytes]:
+def page_records(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int],
+                 kept: bool = False) -> tuple[bytes, bytes]:
     """A body page's ``page_filter`` and ``page_spans`` at once, as an index build makes them for every page:
     its keys are hashed once, and the rest runs in numpy (no Python code per key or token)."""
     hashed = _hashed(keys)
-    return _filter(hashed), _spans(hashed, starts, lengths)
+    return _filter(hashed), _spans(hashed, starts, lengths, kept)
 
 
 def _hashed(keys: Sequence[str]):
@@ -100,11 +103,11 @@ def _filter(hashed) -> bytes:
     return np.packbits(on, bitorder="little").tobytes()
 
 
-def _spans(hashed, starts: Sequence[int], lengths: Sequence[int]) -> bytes:
+def _spans(hashed, starts: Sequence[int], lengths: Sequence[int], kept: bool = False) -> bytes:
     import numpy as np
 
     n = len(hashed)
-    flags = _SPANS_FORMAT | (_WIDE_STARTS if n and max(starts) > 0xFFFF else 0)
+    flags = _SPANS_FORMAT | (_WIDE_STARTS if n and max(starts) > 0xFFFF else 0) | (_POSITIONS_KEPT if kept else 0)
     return b"".join((_SPANS_HEAD.pack(flags, n), (hashed >> np.uint64(32)).astype("<u4").tobytes(),
                      array("I" if flags & _WIDE_STARTS else "H", starts).tobytes(), _lengths(lengths)))
 
@@ -115,7 +118,7 @@ def page_filter(keys: Iterable[str]) -> bytes:
     return _filter(_hashed(list(keys)))
 
 
-def page_spans(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int]) -> bytes:
+def page_spans(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int], kept: bool = False) -> bytes:
     """A page's token spans: where each key's words are on the page.
 
     ``keys[i]`` was indexed from the word at ``starts[i]`` (characters into the normalised page) of
@@ -125,8 +128,11 @@ def page_spans(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int
     its CRC-32, without unpacking the rest (7 bytes a key occurrence). Two keys of a page may share a CRC-32
     (about one page in a million for a query key): what is shown is checked against the text. An index build
     makes them with the page's filter (``page_records``).
+
+    ``kept``: the starts are offsets into the page text as stored, too (normalising it moved no character:
+    ``analysis.normalize.positions_kept``); ``FormStore.spans_kept`` says which pages are such.
     """
-    return _spans(_hashed(keys), starts, lengths)
+    return _spans(_hashed(keys), starts, lengths, kept)
 
 
 def _lengths(lengths: Sequence[int]) -> bytes:
@@ -375,10 +381,17 @@ class FormStore:
     def spans(self, pages: Iterable[tuple[int, int]], keys: Iterable[str]) -> dict[tuple[int, int], list]:
         """(start, end, key) of the words indexed under ``keys`` on each (document, page) of ``pages``, in page
         order (``spans_of``); pages without recorded spans are absent."""
+        return self.spans_kept(pages, keys)[0]
+
+    def spans_kept(self, pages: Iterable[tuple[int, int]], keys: Iterable[str]
+                   ) -> tuple[dict[tuple[int, int], list], set[tuple[int, int]]]:
+        """``spans`` and the pages of them whose offsets are into the stored page text too (``page_spans``'s
+        ``kept``)."""
         pairs = sorted({(int(d), int(n)) for d, n in pages})
         keyset = sorted(set(keys))
+        kept: set[tuple[int, int]] = set()
         if not pairs or not keyset:
-            return {}
+            return {}, kept
         rows: list[tuple[int, int, bytes | None]] = []
         if self.path is None:
             rows = [(d, n, sp) for d in {d for d, _n in pairs} for n, _f, sp in self._memory_pages.get(d, ())]
@@ -397,6 +410,8 @@ class FormStore:
             if sp is not None and (d, n) in wanted:
                 try:
                     out[(d, n)] = _spans_in(sp, needles)
+                    if sp[0] & _POSITIONS_KEPT:
+                        kept.add((d, n))
                 except (ValueError, struct.error):
                     # Another layout (an index written by other code) or a damaged row: as if not recorded, the
                     # page is searched instead; logged once per process.
@@ -404,7 +419,7 @@ class FormStore:
                         self._warned_spans = True
                         logger.warning("unreadable token spans in %s (document %d, page %d): such pages are "
                                        "searched instead until the next reindex", self.path, d, n)
-        return out
+        return out, kept
 
     def clear(self) -> None:
         """Forget every form and page filter (the index was emptied)."""

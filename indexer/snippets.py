@@ -4,13 +4,12 @@ from __future__ import annotations
 import functools
 import html
 import re
-import unicodedata
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from .analysis import _WORD, normalize_text, split_paragraphs, token_keys, tokenize
 from .analysis.language import detect_language
-from .analysis.normalize import _SOFT_HYPHEN, fold_token
+from .analysis.normalize import fold_token, positions_kept
 from .forms import SPAN_CAPPED
 
 _LATIN = re.compile(r"[A-Za-z]")
@@ -40,17 +39,34 @@ def _window(matches: list[tuple[int, int, str]], i: int, width: int) -> tuple[in
     return start, end, keys, count
 
 
-def _bounds(text: str, start: int, end: int, width: int) -> tuple[int, int]:
-    """The window of ``width`` characters centred on the matched span ``start:end``, cut at word boundaries."""
+def passage_window(start: int, end: int, width: int = 260) -> tuple[int, int]:
+    """The stretch of a page (from, to) whose words the passage around the match ``start:end`` may show
+    (``_bounds`` cuts it at word boundaries)."""
     pad = max(0, (width - (end - start)) // 2)
-    a = max(0, start - pad)
-    b = min(len(text), end + pad)
+    return max(0, start - pad), end + pad
+
+
+class PageWindow(NamedTuple):
+    """Part of a page's text: ``text`` is the page from ``offset`` on, to one character past the
+    ``passage_window`` it was read for (or to the page's end): one character more says whether the page goes on."""
+
+    offset: int
+    text: str
+
+
+def _bounds(text: str, start: int, end: int, width: int, offset: int = 0) -> tuple[int, int]:
+    """The window of ``width`` characters centred on the matched span ``start:end``, cut at word boundaries;
+    ``text`` is the page from ``offset`` on (all of it, or a ``PageWindow``'s), offsets are into the page."""
+    a, b = passage_window(start, end, width)
+    a = max(a, offset)
+    stop = offset + len(text)
+    b = min(stop, b)
     if a > 0:
-        sp = text.find(" ", a, start)
-        a = sp + 1 if sp != -1 else a
-    if b < len(text):
-        sp = text.rfind(" ", end, b)
-        b = sp if sp != -1 else b
+        sp = text.find(" ", a - offset, start - offset)
+        a = sp + offset + 1 if sp != -1 else a
+    if b < stop:
+        sp = text.rfind(" ", end - offset, b - offset)
+        b = sp + offset if sp != -1 else b
     return a, b
 
 
@@ -261,12 +277,6 @@ def _form_spans(forms: frozenset[str], text: str, low: str | None = None,
         pos = m.end()
 
 
-def _positions_kept(raw: str) -> bool:
-    """Whether ``normalize_text(raw)`` keeps every letter where it is (no soft hyphen to drop, no letters to
-    compose): offsets into the normalised page are then offsets into ``raw``."""
-    return _SOFT_HYPHEN not in raw and unicodedata.is_normalized("NFC", raw)
-
-
 def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[tuple[int, str]],
                         max_snippets: int = 3, width: int = 260,
                         words: Mapping[str, str] | None = None) -> list[Snippet]:
@@ -294,7 +304,7 @@ def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[
 
     def found_in() -> Iterator[tuple[int, list[Match], object]]:
         for page_no, raw in pages:
-            raw_ok = _DOTTED_I not in raw and _positions_kept(raw)     # İ: its lower case is two letters
+            raw_ok = _DOTTED_I not in raw and positions_kept(raw)     # İ: its lower case is two letters
             first = 0
             if raw_ok:
                 text, low = raw, raw.lower()
@@ -329,23 +339,32 @@ def choose_passages(page_matches: Iterable[tuple[int, list[Match]]], max_snippet
     return _choose(((n, m, None) for n, m in page_matches), width, 2 * max_snippets, max_snippets, words)
 
 
-def snippets_from_spans(chosen: Sequence[Chosen], texts: Mapping[int, str], form_keys: Mapping[str, Iterable[str]],
-                        width: int = 260) -> list[Snippet] | None:
+def snippets_from_spans(chosen: Sequence[Chosen], texts: Mapping[int, str | PageWindow],
+                        form_keys: Mapping[str, Iterable[str]], width: int = 260) -> list[Snippet] | None:
     """The ``chosen`` passages (``choose_passages``) rendered from their pages' ``texts``; None when a recorded
     span does not hold a form of its key there (the page changed after it was indexed, or two keys share a
     checksum): the caller then searches the text (``snippets_from_forms``).
 
     Spans are offsets into the normalised page. A page normalisation leaves as long as it was (no soft hyphen,
-    no decomposed letters) is only normalised where a passage is shown."""
+    no decomposed letters) is only normalised where a passage is shown. Of a page the index recorded as such
+    (``forms.page_spans``' ``kept``) the caller may give only the ``PageWindow`` of its passage
+    (``passage_window``)."""
     found: list[Snippet] = []
     for score, page_no, s, e, matches, _extra in chosen:
         raw = texts.get(page_no)
         if raw is None:
             return None
-        raw_ok = _positions_kept(raw)
-        text = raw if raw_ok else normalize_text(raw)
-        a, b = _bounds(text, s, e, width)
-        shown = normalize_text(text[a:b]) if raw_ok else text[a:b]
+        if isinstance(raw, PageWindow):
+            offset, text = raw
+            if offset > s or offset + len(text) < e:
+                return None                   # not the window of this passage
+            raw_ok = True
+        else:
+            offset = 0
+            raw_ok = positions_kept(raw)
+            text = raw if raw_ok else normalize_text(raw)
+        a, b = _bounds(text, s, e, width, offset)
+        shown = normalize_text(text[a - offset:b - offset]) if raw_ok else text[a:b]
         if len(shown) != b - a:
             return None
         marks: set[tuple[int, int]] = set()
@@ -361,7 +380,8 @@ def snippets_from_spans(chosen: Sequence[Chosen], texts: Mapping[int, str], form
             if key != form and key not in form_keys.get(form, ()):
                 return None
             marks.add((ms - a, me - a))
-        found.append(Snippet(page_no, _markup(shown, 0, len(shown), sorted(marks), a > 0, b < len(text)), score))
+        found.append(Snippet(page_no, _markup(shown, 0, len(shown), sorted(marks), a > 0, b < offset + len(text)),
+                             score))
     return found
 
 

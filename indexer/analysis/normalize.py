@@ -91,6 +91,17 @@ def normalize_text(text: str) -> str:
     return text
 
 
+def positions_kept(raw: str, normalized: str | None = None) -> bool:
+    """Whether ``normalize_text(raw)`` (``normalized``, when the caller has it) keeps every character where it is
+    in ``raw``: no soft hyphen to drop, nothing to compose or decompose, so an offset into the normalised text
+    is one into ``raw`` (the other fixes replace one letter with one). Without ``normalized`` this is the quick
+    check that may say yes to a text whose fixed letter composes with the next mark (rare; a caller checks
+    what it shows)."""
+    if _SOFT_HYPHEN in raw or not unicodedata.is_normalized("NFC", raw):
+        return False
+    return normalized is None or len(normalized) == len(raw)
+
+
 def fold_token(token: str) -> str:
     """Lower-case and fold ё to е (never й to и)."""
     return token.lower().replace("ё", "е")

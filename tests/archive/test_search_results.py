@@ -106,20 +106,22 @@ def test_snippets_read_only_the_pages_that_may_hold_the_query(archive, monkeypat
 
 def _passages_and_reads(archive, monkeypatch, text):
     """Every hit's passages (page, printed, html) for ``text`` and the pages read for them (publication id x
-    PAGE_SPAN + number; "every page" for a publication read whole), from a cold cache."""
+    PAGE_SPAN + number, of a page read whole or of its passage's stretch; "every page" for a publication read
+    whole), from a cold cache."""
     import archive.search as search_mod
 
     with monkeypatch.context() as m:
         reads = _page_reads(m)
         search_mod._snippet_caches.clear()
         hits = search(archive, text).hits
-    read = [p if kind == "pages" else ("every page", p) for kind, pages in reads for p in pages]
+    read = [p if kind in ("pages", "windows") else ("every page", p) for kind, pages in reads for p in pages]
     return {h.publication.id: [(sn.page, sn.printed, sn.html) for sn in h.snippets] for h in hits}, read
 
 
 def _page_reads(m) -> list[tuple[str, tuple[int, ...]]]:
     """Every read of page text from now on (``m``: a monkeypatch): ("pages", publication id x PAGE_SPAN +
-    number of each page read) or ("every page", ids of the publications read whole)."""
+    number of each page read), ("windows", the same of each page of which a passage's stretch was read) or
+    ("every page", ids of the publications read whole)."""
     import archive.search as search_mod
 
     read: list[tuple[str, tuple[int, ...]]] = []
@@ -130,6 +132,9 @@ def _page_reads(m) -> list[tuple[str, tuple[int, ...]]]:
             read.append(("every page", tuple(values[0])))
         elif template is search_mod._PAGES_AT:
             read.append(("pages", tuple(values[1])))
+        elif template is search_mod._PAGE_WINDOWS:
+            rows = values[0]
+            read.append(("windows", tuple(rows[i] * search_mod.PAGE_SPAN + rows[i + 1] for i in range(0, len(rows), 4))))
         return real(session, template, *values)
 
     m.setattr(search_mod, "_rows", spy)
@@ -141,7 +146,7 @@ def _analysed_at_query_time(m):
     the index's own analysis, run again)."""
     from indexer.forms import FormStore
 
-    m.setattr(FormStore, "spans", lambda self, pages, keys: {})
+    m.setattr(FormStore, "spans_kept", lambda self, pages, keys: ({}, set()))
     m.setattr(FormStore, "form_keys", lambda self, keys: {})
 
 
@@ -187,12 +192,39 @@ def test_passages_from_recorded_spans_are_those_analysing_the_text_gives(archive
         s.commit()
     moved, _read = _passages_and_reads(archive, monkeypatch, "межэтнических отношений в Алматы")
     with monkeypatch.context() as m:        # as an index without spans: the candidate pages searched for forms
-        m.setattr(FormStore, "spans", lambda self, pages, keys: {})
+        m.setattr(FormStore, "spans_kept", lambda self, pages, keys: ({}, set()))
         searched, _read = _passages_and_reads(archive, monkeypatch, "межэтнических отношений в Алматы")
     assert moved[pid] == searched[pid]
     import re as _re
     marked = {m.lower() for _n, _p, html in moved[pid] for m in _re.findall(r"<mark>([^<]*)</mark>", html)}
     assert marked and marked <= {"межэтнических", "межэтнические", "отношений", "отношения", "в", "алматы"}, marked
+
+
+def test_of_a_page_whose_spans_fit_its_stored_text_only_the_passage_is_read(archive, monkeypatch):
+    """Where normalising a page moved no character, its recorded spans are offsets into the stored text: only
+    the stretch its passage shows is read (``substr``), and the passages are those reading the whole page gives."""
+    import archive.search as search_mod
+    from indexer.forms import FormStore
+
+    ingest_file(archive, DEMO / "ru-2021-mezhetnicheskie-otnosheniya-almaty.pdf", publish=True)
+    ingest_file(archive, DEMO / "kk-2019-assambleya-tarihy-kelisim.pdf", publish=True)
+    real = FormStore.spans_kept
+
+    def run(text):
+        with monkeypatch.context() as m:
+            reads = _page_reads(m)
+            search_mod._snippet_caches.clear()
+            hits = search(archive, text).hits
+        return {h.publication.id: [(sn.page, sn.printed, sn.html) for sn in h.snippets] for h in hits}, reads
+
+    for text in ("межэтнических отношений в Алматы", "этносаралық келісім", "Ассамблея", "qoğam"):
+        got, reads = run(text)
+        with monkeypatch.context() as m:         # as an index that did not record it: the pages read whole
+            m.setattr(FormStore, "spans_kept", lambda self, pages, keys: (real(self, pages, keys)[0], set()))
+            whole, whole_reads = run(text)
+        assert any(got.values()) and got == whole, text
+        assert {kind for kind, _p in reads} == {"windows"} and {kind for kind, _p in whole_reads} == {"pages"}, text
+        assert sorted(p for _k, ps in reads for p in ps) == sorted(p for _k, ps in whole_reads for p in ps), text
 
 
 def test_a_hit_matched_only_in_its_title_reads_only_its_first_page(archive, monkeypatch):
