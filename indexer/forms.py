@@ -21,7 +21,7 @@ import threading
 import zlib
 from array import array
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 logger = logging.getLogger(__name__)
 
@@ -143,18 +143,6 @@ def _lengths(lengths: Sequence[int]) -> bytes:
         return bytes(map(min, lengths, itertools.repeat(SPAN_CAPPED)))
 
 
-def _find_all(blob: bytes, item: bytes, lo: int, hi: int) -> Iterator[int]:
-    """The places of ``item`` among the items of its size in ``blob[lo:hi]`` (not across two of them)."""
-    size = len(item)
-    at = blob.find(item, lo, hi)
-    while at != -1:
-        if (at - lo) % size:
-            at = blob.find(item, at + 1, hi)
-            continue
-        yield (at - lo) // size
-        at = blob.find(item, at + size, hi)
-
-
 _START16 = struct.Struct("<H").unpack_from
 _START32 = struct.Struct("<I").unpack_from
 
@@ -184,10 +172,20 @@ def _spans_in(blob: bytes, needles: list[tuple[str, bytes]]) -> list[tuple[int, 
         raise ValueError("token spans cut short")
     start = _START32 if sw == 4 else _START16
     out: list[tuple[int, int, str]] = []
+    find = blob.find
     for k, crc in needles:
-        for j in _find_all(blob, crc, crcs_at, starts_at):
+        # Every place of the CRC-32 among the page's CRC-32s (not across two of them), in a plain loop: ~30
+        # pages and a few keys a search, and a generator's resuming for each place cost as much as the finds.
+        at = find(crc, crcs_at, starts_at)
+        while at != -1:
+            off = at - crcs_at
+            if off & 3:
+                at = find(crc, at + 1, starts_at)
+                continue
+            j = off >> 2
             s = start(blob, starts_at + sw * j)[0]
             out.append((s, s + blob[lengths_at + j], k))
+            at = find(crc, at + 4, starts_at)
     out.sort()
     return out
 
