@@ -319,21 +319,20 @@ def run_search(archive, session: Session, text: str, page: int = 1, limit: int =
 
 
 def _page_texts(session: Session, whole: list[int], chosen: dict[int, list[int]], skip: dict[int, set[int]],
-                windows: dict[tuple[int, int], tuple[int, int]] | None = None
+                windows: dict[tuple[int, int], tuple[int, int, bool]] | None = None
                 ) -> dict[int, list[tuple[int, str, str | PageWindow]]]:
     """(number, printed label, text) of every page of the ``whole`` publications and of the ``chosen`` pages of
     others, but not the ``skip``ped ones; of each (publication, page) in ``windows`` only the stretch (from, to)
-    and one character more, as a ``PageWindow``: one query each for the hits of a result page (not one per hit)."""
+    and one character more, as a ``PageWindow`` (with the window's third value: ``same``): one query each for the
+    hits of a result page (not one per hit)."""
     at = [pid * PAGE_SPAN + n for pid, numbers in chosen.items() for n in numbers if 0 < n < PAGE_SPAN]
     rows: list = _rows(session, _PAGES, whole) if whole else []
     rows += _rows(session, _PAGES_AT, list(chosen), at) if at else []
     if windows:
-        offsets = {}
         values: list[int] = []
-        for (pid, n), (a, b) in windows.items():
-            offsets[(pid, n)] = a
+        for (pid, n), (a, b, _same) in windows.items():
             values += (pid, n, a + 1, b - a + 1)
-        rows += [(pid, n, printed, PageWindow(offsets[(pid, n)], part))
+        rows += [(pid, n, printed, PageWindow(windows[(pid, n)][0], part, windows[(pid, n)][2]))
                  for pid, n, printed, part in _rows(session, _PAGE_WINDOWS, values)]
     pages_of: dict[int, list[tuple[int, str, str | PageWindow]]] = {}
     for pid, number, printed, text_ in rows:
@@ -392,8 +391,8 @@ def _snippets(archive, session: Session, result: SearchResult, pubs: dict[int, P
             if best:
                 passages[pid] = best
     # Of a page whose spans are offsets into its stored text, only the stretch its passage shows is read.
-    windows = {(pid, c[1]): passage_window(c[2], c[3]) for pid, best in passages.items() for c in best
-               if (pid, c[1]) in kept}
+    windows = {(pid, c[1]): (*passage_window(c[2], c[3]), kept[(pid, c[1])]) for pid, best in passages.items()
+               for c in best if (pid, c[1]) in kept}
     pages_of = _page_texts(session, [pid for pid in todo if pid not in chosen],
                            {pid: [c[1] for c in passages[pid] if (pid, c[1]) not in windows] if pid in passages
                             else numbers for pid, numbers in chosen.items()}, skip, windows)

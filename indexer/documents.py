@@ -238,8 +238,9 @@ def _analyze_fields(doc: IndexDocument, forms: set[tuple[str, str]],
             page_keys = body.keys[first:]
             # Whether the spans are offsets into the stored text as well: a search then reads only the part of
             # the page a passage shows (no NUL: the database's text functions may stop there).
-            kept = "\x00" not in text and positions_kept(text, norm)
-            pages.append((int(page_no), *page_records(page_keys, *spans, kept=kept)))
+            plain = "\x00" not in text
+            pages.append((int(page_no), *page_records(page_keys, *spans, kept=plain and positions_kept(text, norm),
+                                                      same=plain and norm == text)))
         if last is not None:
             pos_base = last + 2
     return {"title": title, "abstract": abstract, "keywords": keywords, "authors": authors, "body": body}

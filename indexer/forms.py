@@ -57,17 +57,18 @@ _SPANS_HEAD = struct.Struct("<BI")       # layout and flags (_WIDE_STARTS), key 
 _WIDE_STARTS = 1                         # starts stored in 4 bytes, not 2
 _POSITIONS_KEPT = 2                      # the starts are offsets into the stored page text too (not only the
                                          # normalised one): a search may read just the part a passage shows
+_TEXT_SAME = 4                           # ... and normalising the stored text changes nothing: it is shown as read
 _SPANS_FORMAT = 0x20                      # the high four bits of the first byte: this layout
 SPAN_CAPPED = 255                         # a word's length stored up to this
 PAGE_KEY = 1 << 20                        # a page's row id in the spans table: document x PAGE_KEY + page
 
 
 def page_records(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int],
-                 kept: bool = False) -> tuple[bytes, bytes]:
+                 kept: bool = False, same: bool = False) -> tuple[bytes, bytes]:
     """A body page's ``page_filter`` and ``page_spans`` at once, as an index build makes them for every page:
     its keys are hashed once, and the rest runs in numpy (no Python code per key or token)."""
     hashed = _hashed(keys)
-    return _filter(hashed), _spans(hashed, starts, lengths, kept)
+    return _filter(hashed), _spans(hashed, starts, lengths, kept, same)
 
 
 def _hashed(keys: Sequence[str]):
@@ -103,11 +104,12 @@ def _filter(hashed) -> bytes:
     return np.packbits(on, bitorder="little").tobytes()
 
 
-def _spans(hashed, starts: Sequence[int], lengths: Sequence[int], kept: bool = False) -> bytes:
+def _spans(hashed, starts: Sequence[int], lengths: Sequence[int], kept: bool = False, same: bool = False) -> bytes:
     import numpy as np
 
     n = len(hashed)
-    flags = _SPANS_FORMAT | (_WIDE_STARTS if n and max(starts) > 0xFFFF else 0) | (_POSITIONS_KEPT if kept else 0)
+    flags = (_SPANS_FORMAT | (_WIDE_STARTS if n and max(starts) > 0xFFFF else 0) | (_POSITIONS_KEPT if kept or same else 0)
+             | (_TEXT_SAME if same else 0))
     return b"".join((_SPANS_HEAD.pack(flags, n), (hashed >> np.uint64(32)).astype("<u4").tobytes(),
                      array("I" if flags & _WIDE_STARTS else "H", starts).tobytes(), _lengths(lengths)))
 
@@ -118,7 +120,8 @@ def page_filter(keys: Iterable[str]) -> bytes:
     return _filter(_hashed(list(keys)))
 
 
-def page_spans(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int], kept: bool = False) -> bytes:
+def page_spans(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int], kept: bool = False,
+               same: bool = False) -> bytes:
     """A page's token spans: where each key's words are on the page.
 
     ``keys[i]`` was indexed from the word at ``starts[i]`` (characters into the normalised page) of
@@ -130,9 +133,10 @@ def page_spans(keys: Sequence[str], starts: Sequence[int], lengths: Sequence[int
     makes them with the page's filter (``page_records``).
 
     ``kept``: the starts are offsets into the page text as stored, too (normalising it moved no character:
-    ``analysis.normalize.positions_kept``); ``FormStore.spans_kept`` says which pages are such.
+    ``analysis.normalize.positions_kept``); ``same``: normalising it changed nothing at all (so it is kept too).
+    ``FormStore.spans_kept`` says which pages are such.
     """
-    return _spans(_hashed(keys), starts, lengths, kept)
+    return _spans(_hashed(keys), starts, lengths, kept, same)
 
 
 def _lengths(lengths: Sequence[int]) -> bytes:
@@ -382,12 +386,12 @@ class FormStore:
         return self.spans_kept(pages, keys)[0]
 
     def spans_kept(self, pages: Iterable[tuple[int, int]], keys: Iterable[str]
-                   ) -> tuple[dict[tuple[int, int], list], set[tuple[int, int]]]:
+                   ) -> tuple[dict[tuple[int, int], list], dict[tuple[int, int], bool]]:
         """``spans`` and the pages of them whose offsets are into the stored page text too (``page_spans``'s
-        ``kept``)."""
+        ``kept``), each with whether that text is the normalised one (``same``)."""
         pairs = sorted({(int(d), int(n)) for d, n in pages})
         keyset = sorted(set(keys))
-        kept: set[tuple[int, int]] = set()
+        kept: dict[tuple[int, int], bool] = {}
         if not pairs or not keyset:
             return {}, kept
         rows: list[tuple[int, int, bytes | None]] = []
@@ -409,7 +413,7 @@ class FormStore:
                 try:
                     out[(d, n)] = _spans_in(sp, needles)
                     if sp[0] & _POSITIONS_KEPT:
-                        kept.add((d, n))
+                        kept[(d, n)] = bool(sp[0] & _TEXT_SAME)
                 except (ValueError, struct.error):
                     # Another layout (an index written by other code) or a damaged row: as if not recorded, the
                     # page is searched instead; logged once per process.

@@ -48,10 +48,12 @@ def passage_window(start: int, end: int, width: int = 260) -> tuple[int, int]:
 
 class PageWindow(NamedTuple):
     """Part of a page's text: ``text`` is the page from ``offset`` on, to one character past the
-    ``passage_window`` it was read for (or to the page's end): one character more says whether the page goes on."""
+    ``passage_window`` it was read for (or to the page's end): one character more says whether the page goes on.
+    ``same``: the page is its normalised text already (``forms.page_spans``' ``same``)."""
 
     offset: int
     text: str
+    same: bool = False
 
 
 def _bounds(text: str, start: int, end: int, width: int, offset: int = 0) -> tuple[int, int]:
@@ -354,8 +356,9 @@ def snippets_from_spans(chosen: Sequence[Chosen], texts: Mapping[int, str | Page
         raw = texts.get(page_no)
         if raw is None:
             return None
+        same = False
         if isinstance(raw, PageWindow):
-            offset, text = raw
+            offset, text, same = raw
             if offset > s or offset + len(text) < e:
                 return None                   # not the window of this passage
             raw_ok = True
@@ -364,7 +367,10 @@ def snippets_from_spans(chosen: Sequence[Chosen], texts: Mapping[int, str | Page
             raw_ok = positions_kept(raw)
             text = raw if raw_ok else normalize_text(raw)
         a, b = _bounds(text, s, e, width, offset)
-        shown = normalize_text(text[a - offset:b - offset]) if raw_ok else text[a:b]
+        if same:
+            shown = text[a - offset:b - offset]
+        else:
+            shown = normalize_text(text[a - offset:b - offset]) if raw_ok else text[a:b]
         if len(shown) != b - a:
             return None
         marks: set[tuple[int, int]] = set()

@@ -146,7 +146,7 @@ def _analysed_at_query_time(m):
     the index's own analysis, run again)."""
     from indexer.forms import FormStore
 
-    m.setattr(FormStore, "spans_kept", lambda self, pages, keys: ({}, set()))
+    m.setattr(FormStore, "spans_kept", lambda self, pages, keys: ({}, {}))
     m.setattr(FormStore, "form_keys", lambda self, keys: {})
 
 
@@ -192,7 +192,7 @@ def test_passages_from_recorded_spans_are_those_analysing_the_text_gives(archive
         s.commit()
     moved, _read = _passages_and_reads(archive, monkeypatch, "межэтнических отношений в Алматы")
     with monkeypatch.context() as m:        # as an index without spans: the candidate pages searched for forms
-        m.setattr(FormStore, "spans_kept", lambda self, pages, keys: ({}, set()))
+        m.setattr(FormStore, "spans_kept", lambda self, pages, keys: ({}, {}))
         searched, _read = _passages_and_reads(archive, monkeypatch, "межэтнических отношений в Алматы")
     assert moved[pid] == searched[pid]
     import re as _re
@@ -220,7 +220,7 @@ def test_of_a_page_whose_spans_fit_its_stored_text_only_the_passage_is_read(arch
     for text in ("межэтнических отношений в Алматы", "этносаралық келісім", "Ассамблея", "qoğam"):
         got, reads = run(text)
         with monkeypatch.context() as m:         # as an index that did not record it: the pages read whole
-            m.setattr(FormStore, "spans_kept", lambda self, pages, keys: (real(self, pages, keys)[0], set()))
+            m.setattr(FormStore, "spans_kept", lambda self, pages, keys: (real(self, pages, keys)[0], {}))
             whole, whole_reads = run(text)
         assert any(got.values()) and got == whole, text
         assert {kind for kind, _p in reads} == {"windows"} and {kind for kind, _p in whole_reads} == {"pages"}, text

@@ -33,6 +33,7 @@ def test_a_passage_from_its_window_is_the_passage_from_the_whole_page(parts, dat
     a, b = passage_window(s, e)
     window = PageWindow(a, text[a:b + 1])           # as the database's substr gives it: one character more
     assert snippets_from_spans(chosen, {1: window}, {}) == whole
+    assert snippets_from_spans(chosen, {1: window._replace(same=True)}, {}) == whole   # shown as read
     # A window read for another passage is not taken for this one.
     if a > 0:
         assert snippets_from_spans(chosen, {1: PageWindow(s + 1, text[s + 1:b + 1])}, {}) is None

@@ -90,23 +90,25 @@ def test_an_unreadable_row_is_as_if_not_recorded(tmp_path, caplog):
     assert "unreadable token spans" in caplog.text
 
 
-@pytest.mark.parametrize("text, kept", [
-    ("Межэтнические отношения в Алматы", True),
-    ("Aлматы и Астана: Latin A inside a Cyrillic word", True),     # fixed letter for letter
-    ("Межэт\u00adнические отношения", False),                       # a soft hyphen: normalising drops it
-    ("Краи\u0306 и область", False),                               # и + breve: composed into й
-    ("текст\x00с нулём", False),                                    # a NUL: the database's text functions stop
+@pytest.mark.parametrize("text, kept, same", [
+    ("Межэтнические отношения в Алматы", True, True),
+    ("Aлматы и Астана: Latin A inside a Cyrillic word", True, False),    # fixed letter for letter
+    ("Межэт\u00adнические отношения", False, False),                   # a soft hyphen: normalising drops it
+    ("Краи\u0306 и область", False, False),                           # и + breve: composed into й
+    ("текст\x00с нулём", False, False),                                # a NUL: the database's text functions stop
 ])
-def test_a_page_records_whether_its_spans_are_offsets_into_its_stored_text(tmp_path, text, kept):
+def test_a_page_records_whether_its_spans_are_offsets_into_its_stored_text(tmp_path, text, kept, same):
     from indexer.documents import IndexDocument, _packed_terms
-    from indexer.forms import _POSITIONS_KEPT
+    from indexer.forms import _POSITIONS_KEPT, _TEXT_SAME
 
     _terms, _forms, pages, _fresh = _packed_terms(IndexDocument(id=5, pages=((1, text), (2, "второй лист"))))
-    assert [bool(spans[0] & _POSITIONS_KEPT) for _n, _f, spans in pages] == [kept, True]
+    assert [(bool(spans[0] & _POSITIONS_KEPT), bool(spans[0] & _TEXT_SAME)) for _n, _f, spans in pages] == \
+        [(kept, same), (True, True)]
     store = FormStore(tmp_path)
     store.set_pages({5: pages})
     found, kept_pages = store.spans_kept([(5, 1), (5, 2), (6, 1)], ["отношение", "лист", "алматы", "край", "текст"])
-    assert set(found) == {(5, 1), (5, 2)} and kept_pages == ({(5, 1), (5, 2)} if kept else {(5, 2)})
+    assert set(found) == {(5, 1), (5, 2)}
+    assert kept_pages == ({(5, 1): same, (5, 2): True} if kept else {(5, 2): True})
     assert store.spans([(5, 1), (5, 2)], ["лист"]) == found_only(found, "лист")
 
 
