@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 
-from . import auth, cli, cli_members, cli_ops, errors, http, i18n, jobs, logs, security, templating, ui
+from . import auth, cli, cli_members, cli_ops, errors, http, i18n, logs, security, templating, ui
 from .config import data_dir, ensure_secret_key, load_config
 from .core import Archive, close_db_session, db_session, get_archive
 from .views import api, browse, dashboard, export, feeds, main, members, oai, people_admin
@@ -41,7 +41,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf = CSRFProtect(app)
     csrf.exempt(oai.bp)          # OAI-PMH harvesters POST without a session: the protocol is read-only
     auth.init_app(app)
-    jobs.init_app(app)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
     security.limit_views(app)

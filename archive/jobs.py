@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from flask import Flask, current_app
-from huey import Huey, SqliteHuey, crontab
 from sqlalchemy import select
 
 from uploads.limits import warm_up
@@ -29,7 +29,15 @@ from .services.indexing import process_index_tasks
 from .services import background, ingest, publishing, topics
 from .services import bridge as term_bridge
 
+if TYPE_CHECKING:
+    from huey import Huey
+
 logger = logging.getLogger(__name__)
+
+# huey is imported when an app first needs its queues (``get_jobs``: the worker at start, a web worker at its first
+# upload or publish), not with the app: its storage module imports the Redis and PostgreSQL clients whenever they
+# are installed (~16 MB a process), which a web worker serving readers on the embedded default never uses.
+_init_lock = threading.Lock()
 
 RETRIES = 2
 # huey's consumer backs off while its queue is empty, by default up to 10 s between polls: a file or a
@@ -51,13 +59,13 @@ class Jobs:
     lane, everything else to the quick one, so a one-page DOCX never waits behind a scanned book.
     """
 
-    huey: Huey                     # the quick lane
-    slow: Huey                     # the slow lane (OCR)
+    huey: "Huey"                   # the quick lane
+    slow: "Huey"                   # the slow lane (OCR)
     process_upload: Any            # quick-lane task
     process_upload_slow: Any       # slow-lane task
     run_job: Any                   # a BackgroundJob (publishing a volume, re-cutting its PDFs), quick lane
 
-    def lane(self, name: str) -> Huey:
+    def lane(self, name: str) -> "Huey":
         """The queue of a lane by name."""
         return self.slow if name == "slow" else self.huey
 
@@ -71,7 +79,7 @@ class Jobs:
             task(record_id)
 
 
-def make_huey(app: Flask, lane: str = "quick") -> Huey:
+def make_huey(app: Flask, lane: str = "quick") -> "Huey":
     """A lane's queue: ``<data_dir>/jobs.sqlite3`` by default, Redis when ``JOBS_REDIS_URL`` is set (several
     machines sharing one queue); in memory and immediate when ``JOBS_IMMEDIATE``."""
     immediate = setting(app.config, "JOBS_IMMEDIATE")
@@ -79,9 +87,11 @@ def make_huey(app: Flask, lane: str = "quick") -> Huey:
     base = setting(app.config, "JOBS_QUEUE_NAME") or "kelisim"
     name = base if lane == "quick" else f"{base}-{lane}"
     if redis_url and not immediate:
-        from huey import RedisHuey    # optional: the redis client is imported only when a Redis queue is set
+        from huey import RedisHuey
 
         return RedisHuey(name=name, url=redis_url, results=False, utc=True)
+    from huey import SqliteHuey
+
     folder = data_dir(app)
     folder.mkdir(parents=True, exist_ok=True)
     options = dict(name=name, filename=str(folder / "jobs.sqlite3"), immediate=immediate, results=False, utc=True)
@@ -213,7 +223,10 @@ def worker_startup(app: Flask) -> dict:
 
 
 def init_app(app: Flask) -> Jobs:
-    """Create the app's queues and register their tasks (``app.extensions["jobs"]``)."""
+    """Create the app's queues and register their tasks (``app.extensions["jobs"]``); ``get_jobs`` calls it when
+    the app first needs them."""
+    from huey import crontab
+
     huey, slow = make_huey(app, "quick"), make_huey(app, "slow")
     retry = {"retries": RETRIES, "retry_delay": setting(app.config, "JOBS_RETRY_DELAY_S"), "retry_backoff": 2}
 
@@ -248,9 +261,13 @@ def init_app(app: Flask) -> Jobs:
 
 
 def get_jobs(app: Optional[Flask] = None) -> Jobs:
-    """The app's jobs (set up on first use if ``init_app`` was not called)."""
+    """The app's jobs, set up on first use (``init_app``), once however many threads ask at the same time."""
     app = app or current_app._get_current_object()
-    return app.extensions.get("jobs") or init_app(app)
+    jobs = app.extensions.get("jobs")
+    if jobs is None:
+        with _init_lock:
+            jobs = app.extensions.get("jobs") or init_app(app)
+    return jobs
 
 
 def enqueue_upload(record_id: int, slow: bool = False, small: bool = False) -> None:

@@ -239,3 +239,35 @@ def test_cutting_a_volume_commits_each_chunk_so_others_can_write(archive, users,
     assert writes == [publishing.CUT_CHUNK]
     with archive.db.session() as s:
         assert all(a.article_file_id for a in s.scalars(select(Publication).where(Publication.parent_id == ids["volume"])))
+
+
+def test_a_web_worker_serving_readers_loads_no_queue_client_until_it_queues(tmp_path):
+    """huey's storage module imports the Redis and PostgreSQL clients whenever they are installed (~16 MB a
+    process): an app serving searches and pages on the embedded default never imports huey; its queues are set
+    up on first use, once however many threads ask at the same time."""
+    import subprocess
+    import sys
+
+    from support import REPO
+
+    code = """
+import sys, threading
+from archive import create_app
+from archive.jobs import get_jobs
+from archive.migrate import upgrade
+app = create_app()
+upgrade(app.extensions["archive"].db.url)
+client = app.test_client()
+assert client.get("/search?q=тіл").status_code == 200 and client.get("/").status_code == 200
+print(sorted(m for m in ("huey", "redis", "psycopg") if m in sys.modules))
+got = []
+threads = [threading.Thread(target=lambda: got.append(get_jobs(app))) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(len({id(j) for j in got}), get_jobs(app) is got[0], "huey" in sys.modules)
+"""
+    env = {"PATH": "/usr/bin:/bin", "ARCHIVE_DATA_DIR": str(tmp_path / "data"), "ARCHIVE_SECRET_KEY": "t" * 32,
+           "ARCHIVE_RATELIMIT_ENABLED": "0"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split("\n")[:2] == ["[]", "1 True True"], out.stdout
