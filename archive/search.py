@@ -384,7 +384,7 @@ def _snippets(archive, session: Session, result: SearchResult, pubs: dict[int, P
     passages: dict[int, list[Chosen]] = {}
     spans_at, kept = store.spans_kept(
         [(pid, n) for pid, numbers in chosen.items() if pid not in unmatched for n in numbers],
-        keys) if chosen and form_keys else ({}, set())
+        keys) if chosen and form_keys else ({}, {})
     for pid, numbers in chosen.items():
         if pid not in unmatched and all((pid, n) in spans_at for n in numbers):
             best = choose_passages([(n, spans_at[(pid, n)]) for n in numbers], words=words)
