@@ -49,6 +49,9 @@ class IndexDocument:
     topics: tuple[str, ...] = ()
     added: datetime | None = None
     group_id: int | None = None        # the work this copy belongs to (its first copy's id); None: itself
+    # Pages indexed from other text than the archive stores (a volume's contents lines left out): their token
+    # spans are offsets into the indexed text only, so a search reads such a page whole.
+    rewritten_pages: frozenset[int] = frozenset()
     # Pre-computed analysis (``ParallelAnalyzer``); None: ``field_terms`` analyses on demand. With
     # ``ParallelAnalyzer(once=True)`` ``forms`` holds only the pairs its child had not handed over before.
     terms: dict[str, Sequence[Term]] | None = field(default=None, compare=False, repr=False)
@@ -238,7 +241,7 @@ def _analyze_fields(doc: IndexDocument, forms: set[tuple[str, str]],
             page_keys = body.keys[first:]
             # Whether the spans are offsets into the stored text as well: a search then reads only the part of
             # the page a passage shows (no NUL: the database's text functions may stop there).
-            plain = "\x00" not in text
+            plain = "\x00" not in text and page_no not in doc.rewritten_pages
             pages.append((int(page_no), *page_records(page_keys, *spans, kept=plain and positions_kept(text, norm),
                                                       same=plain and norm == text)))
         if last is not None:

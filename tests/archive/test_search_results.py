@@ -52,6 +52,24 @@ def test_articles_of_a_volume_are_the_hits_not_the_volume(archive):
     assert len(vol) == 1 and all(sn.page <= 5 for sn in vol[0].snippets)
 
 
+def test_a_volume_page_indexed_without_its_contents_lines_is_not_read_by_windows(archive):
+    """A volume's table of contents is indexed without the lines that list its articles: that page's token spans
+    are offsets into the indexed text, not the stored one, so it is not marked for reading by windows (its other
+    pages, indexed as stored, are)."""
+    from archive.services.indexing import documents_for
+
+    out = ingest_file(archive, DEMO / "volume-2023-kruglyi-stol-religiya-tolerantnost.pdf", publish=True)
+    volume_id = out.publication_ids[0]
+    with archive.db.session() as s:
+        doc, = documents_for(s, [s.get(Publication, volume_id)])
+        stored = {p.number: p.text for p in s.get(Publication, volume_id).pages}
+    indexed = dict(doc.pages)
+    assert doc.rewritten_pages and doc.rewritten_pages == {n for n, text in indexed.items() if text != stored[n]}
+    assert set(indexed) - doc.rewritten_pages            # pages indexed as stored
+    found, kept = archive.search.forms.spans_kept([(volume_id, n) for n in indexed], ["сборник", "диалог", "и"])
+    assert {n for _v, n in found} == set(indexed) and {n for _v, n in kept} == set(indexed) - doc.rewritten_pages
+
+
 def test_snippets_carry_the_printed_page(archive):
     out = ingest_file(archive, DEMO / "volume-2023-kruglyi-stol-religiya-tolerantnost.pdf", publish=True)
     article_id = out.publication_ids[1]
