@@ -332,8 +332,9 @@ def _page_texts(session: Session, whole: list[int], chosen: dict[int, list[int]]
         values: list[int] = []
         for (pid, n), (a, b, _same) in windows.items():
             values += (pid, n, a + 1, b - a + 1)
-        rows += [(pid, n, printed, PageWindow(windows[(pid, n)][0], part, windows[(pid, n)][2]))
-                 for pid, n, printed, part in _rows(session, _PAGE_WINDOWS, values)]
+        for pid, n, printed, part in _rows(session, _PAGE_WINDOWS, values):
+            a, _b, same = windows[(pid, n)]
+            rows.append((pid, n, printed, PageWindow(a, part, same)))
     pages_of: dict[int, list[tuple[int, str, str | PageWindow]]] = {}
     for pid, number, printed, text_ in rows:
         if number not in skip.get(pid, ()):

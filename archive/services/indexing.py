@@ -55,10 +55,11 @@ def document_for(pub: Publication, covered_pages: frozenset[int] = frozenset(),
         # A commentary's quote, an event's programme and place, a report's addressee: searched with the abstract.
         lang = pub.language or "ru"
         abstracts[lang] = f"{abstracts[lang]}\n\n{own}" if abstracts.get(lang) else own
-    stored = tuple((p.number, p.text) for p in pub.pages if p.number not in covered_pages)
-    pages = stored
+    pages = stored = tuple((p.number, p.text) for p in pub.pages if p.number not in covered_pages)
+    rewritten: frozenset[int] = frozenset()
     if listed_titles:
         pages = tuple((n, strip_listed_titles(text, list(listed_titles))) for n, text in stored)
+        rewritten = frozenset(n for (n, text), (_n, old) in zip(pages, stored) if text != old)
     return IndexDocument(
         id=pub.id,
         language=pub.language or "ru",
@@ -74,7 +75,7 @@ def document_for(pub: Publication, covered_pages: frozenset[int] = frozenset(),
         topics=tuple(t.slug for t in pub.topics),
         added=pub.published_at or pub.created_at,
         group_id=pub.duplicate_of_id,          # one work, one result: copies share their first copy's id
-        rewritten_pages=frozenset(n for (n, text), (_n, old) in zip(pages, stored) if text != old),
+        rewritten_pages=rewritten,
     )
 
 
