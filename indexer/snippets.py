@@ -14,6 +14,10 @@ from .forms import SPAN_CAPPED
 
 _LATIN = re.compile(r"[A-Za-z]")
 
+# Characters of a page one passage shows around its matches: what a search reads of the page (``passage_window``)
+# and what it renders (``make_snippets``, ``choose_passages``) must agree on it.
+PASSAGE_WIDTH = 260
+
 
 @dataclass(frozen=True)
 class Snippet:
@@ -39,7 +43,7 @@ def _window(matches: list[tuple[int, int, str]], i: int, width: int) -> tuple[in
     return start, end, keys, count
 
 
-def passage_window(start: int, end: int, width: int = 260) -> tuple[int, int]:
+def passage_window(start: int, end: int, width: int = PASSAGE_WIDTH) -> tuple[int, int]:
     """The stretch of a page (from, to) whose words the passage around the match ``start:end`` may show
     (``_bounds`` cuts it at word boundaries)."""
     pad = max(0, (width - (end - start)) // 2)
@@ -108,7 +112,8 @@ def key_prefixes(keyset: frozenset[str]) -> tuple[set[str], set[str]]:
 
 
 def make_snippets(keys: Iterable[str], pages: Sequence[tuple[int, str]], lang: str = "ru",
-                  max_snippets: int = 3, width: int = 260, words: Mapping[str, str] | None = None) -> list[Snippet]:
+                  max_snippets: int = 3, width: int = PASSAGE_WIDTH,
+                  words: Mapping[str, str] | None = None) -> list[Snippet]:
     """The best passages of ``pages`` for the query ``keys``, best first, at most one per page.
 
     Only pages, paragraphs and tokens that contain the start of some key are analysed (see
@@ -280,7 +285,7 @@ def _form_spans(forms: frozenset[str], text: str, low: str | None = None,
 
 
 def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[tuple[int, str]],
-                        max_snippets: int = 3, width: int = 260,
+                        max_snippets: int = 3, width: int = PASSAGE_WIDTH,
                         words: Mapping[str, str] | None = None) -> list[Snippet]:
     """The best passages of ``pages``, found through the surface forms recorded at index time.
 
@@ -335,14 +340,14 @@ def snippets_from_forms(form_keys: Mapping[str, Iterable[str]], pages: Sequence[
 
 
 def choose_passages(page_matches: Iterable[tuple[int, list[Match]]], max_snippets: int = 3,
-                    width: int = 260, words: Mapping[str, str] | None = None) -> list[Chosen]:
+                    width: int = PASSAGE_WIDTH, words: Mapping[str, str] | None = None) -> list[Chosen]:
     """The passages ``snippets_from_forms`` would choose, from each candidate page's matches as the index
     recorded them (``forms.page_spans``), in the same order: no page text is read or searched to choose."""
     return _choose(((n, m, None) for n, m in page_matches), width, 2 * max_snippets, max_snippets, words)
 
 
 def snippets_from_spans(chosen: Sequence[Chosen], texts: Mapping[int, str | PageWindow],
-                        form_keys: Mapping[str, Iterable[str]], width: int = 260) -> list[Snippet] | None:
+                        form_keys: Mapping[str, Iterable[str]], width: int = PASSAGE_WIDTH) -> list[Snippet] | None:
     """The ``chosen`` passages (``choose_passages``) rendered from their pages' ``texts``; None when a recorded
     span does not hold a form of its key there (the page changed after it was indexed, or two keys share a
     checksum): the caller then searches the text (``snippets_from_forms``).
@@ -391,7 +396,7 @@ def snippets_from_spans(chosen: Sequence[Chosen], texts: Mapping[int, str | Page
     return found
 
 
-def plain_snippet(text: str, width: int = 260) -> str:
+def plain_snippet(text: str, width: int = PASSAGE_WIDTH) -> str:
     """The opening of a text, escaped, for hits that matched only in metadata."""
     text = " ".join(normalize_text(text).split())
     if len(text) > width:
