@@ -57,6 +57,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "JOBS_RETRY_DELAY_S": (60, "seconds before a failed job is tried again (then twice as long)"),
     "LOG_FORMAT": ("", "json | text; empty: ARCHIVE_LOG_FORMAT, else json"),
     "LOG_LEVEL": ("", "DEBUG | INFO | WARNING…; empty: ARCHIVE_LOG_LEVEL, else INFO"),
+    "SLOW_REQUEST_MS": (1000, "a request that takes longer is logged at WARNING as a slow request, with the CPU "
+                        "time its thread used (a small share: it waited, for a lock, the disk or a core); 0: never"),
     "RATELIMIT_STORAGE_URI": ("memory://", "where rate-limit counters live (redis://… for several workers)"),
     "RATELIMIT_SEARCH": ("60 per minute", "searches, exports and feeds of one address"),
     "RATELIMIT_LOGIN": ("10 per minute", "sign-in attempts of one address"),

@@ -1,9 +1,11 @@
 """Structured logs: one JSON object per line (python-json-logger), or plain text for a terminal.
 
 ``LOG_FORMAT`` (``ARCHIVE_LOG_FORMAT``) is ``json`` or ``text``; ``LOG_LEVEL`` is a level name.
-Every request is logged once by ``archive.request`` with its method, path, status, duration and a
-request id (the proxy's ``X-Request-Id`` when it sends one, else a new one, returned in the response).
-No query strings or client addresses are logged: a search is a reader's business.
+Every request is logged once by ``archive.request`` with its method, path, status, duration, the CPU time
+its thread used and a request id (the proxy's ``X-Request-Id`` when it sends one, else a new one, returned in
+the response): at INFO, or at WARNING as ``slow request`` when it took longer than ``SLOW_REQUEST_MS``, so a
+server logging warnings only still names its slow answers. No query strings or client addresses are logged: a
+search is a reader's business.
 """
 from __future__ import annotations
 
@@ -46,6 +48,15 @@ def setup_logging(config=None) -> None:
     root.setLevel(level)
 
 
+class QuietGunicorn(logging.Filter):
+    """Drops gunicorn's "Listening at:" line when it names no socket: the master has none where each worker listens on
+    its own (``archive.serve``), which says where it listens in a line of its own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (record.msg == "Listening at: %s (%s)" and args and not args[0])
+
+
 def gunicorn_logconfig(config=None) -> dict:
     """gunicorn's own loggers (errors; the access log is ours) in the same format."""
     fmt, level = log_settings(config)
@@ -54,7 +65,8 @@ def gunicorn_logconfig(config=None) -> dict:
                if fmt == "json" else {"format": TEXT_FORMAT})
     return {"version": 1, "disable_existing_loggers": False,
             "formatters": {"main": fmt_cfg},
-            "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "main",
+            "filters": {"quiet": {"()": QuietGunicorn}},
+            "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "main", "filters": ["quiet"],
                                     "stream": "ext://sys.stderr"}},
             "root": {"level": level, "handlers": ["stderr"]},
             "loggers": {"gunicorn.error": {"level": level, "handlers": [], "propagate": True},
@@ -63,10 +75,12 @@ def gunicorn_logconfig(config=None) -> dict:
 
 def init_app(app: Flask) -> None:
     """Time every request and log it once, with a request id."""
+    slow_ms = float(app.config.get("SLOW_REQUEST_MS") or 0)
 
     @app.before_request
     def _start():
         g.request_started = time.perf_counter()
+        g.request_cpu = time.thread_time()
         rid = request.headers.get("X-Request-Id", "")
         g.request_id = rid if 0 < len(rid) <= 64 and rid.replace("-", "").isalnum() else uuid.uuid4().hex
 
@@ -74,10 +88,12 @@ def init_app(app: Flask) -> None:
     def _log(resp):
         started = g.get("request_started")
         if started is not None:
+            duration = (time.perf_counter() - started) * 1000
+            slow = 0 < slow_ms < duration
             resp.headers.setdefault("X-Request-Id", g.request_id)
-            request_logger.info("request", extra={
+            request_logger.log(logging.WARNING if slow else logging.INFO, "slow request" if slow else "request", extra={
                 "request_id": g.request_id, "method": request.method, "path": request.path,
-                "endpoint": request.endpoint or "", "status": resp.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "endpoint": request.endpoint or "", "status": resp.status_code, "duration_ms": round(duration, 1),
+                "cpu_ms": round((time.thread_time() - g.request_cpu) * 1000, 1),
                 "bytes": resp.calculate_content_length() or 0})
         return resp

@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench._common import CORPUS, engine_and_page, ensure_database  # noqa: E402
-from bench.http_serve import repeat_share, start, worker_rss  # noqa: E402
+from bench.http_serve import SLOW_MS, repeat_share, server_slow, slow_line, start, worker_rss  # noqa: E402
 from bench.loadgen import load, quote_path  # noqa: E402
 from bench.scale import machine  # noqa: E402
 
@@ -126,28 +126,32 @@ def over_http(data: Path, backend: str, dsn: str, mix: list[tuple[str, str]], cl
               seconds: float, log) -> dict:
     # The per-address search limit (60 a minute) would answer most of the load with 429: measure the search.
     env = dict(os.environ, ARCHIVE_DATA_DIR=str(data), ARCHIVE_SEARCH_BACKEND=backend, ARCHIVE_SECRET_KEY="bench",
-               ARCHIVE_LOG_LEVEL="WARNING", ARCHIVE_RATELIMIT_ENABLED="0")
+               ARCHIVE_LOG_LEVEL="WARNING", ARCHIVE_RATELIMIT_ENABLED="0", ARCHIVE_SLOW_REQUEST_MS=str(SLOW_MS))
     if backend == "postgres":
         env["ARCHIVE_SEARCH_DATABASE_URL"] = dsn
-    base, proc = start(env, 2, 4, data.parent / f"serve_{backend}.log")
+    serve_log = data.parent / f"serve_{backend}.log"
+    serve_log.unlink(missing_ok=True)
+    base, proc = start(env, 2, 4, serve_log)
     paths = ["/search?q=" + quote_path(text) for _kind, text in mix]
     runs = []
     try:
         # Warm-up, not measured: every worker loads its dictionaries, the index and the speller once.
         load(base, paths, clients=4, seconds=max(5.0, seconds / 2))
         for n in clients:
+            offset = serve_log.stat().st_size
             r = load(base, paths, clients=n, seconds=seconds)
+            slow = server_slow(serve_log, offset)
             # 182 queries: most of a run's pages repeat one (a worker's cache answers); the first-time cost of every
             # query is what the in-process columns give.
             repeats = round(repeat_share(len(paths), r.requests), 3)
             runs.append({"clients": n, "requests": r.requests, "rps": round(r.requests / max(r.seconds, 1e-9), 1),
                          "p50": r.p50, "p95": r.p95, "max": r.max, "errors": r.errors, "engine": r.engine,
-                         "repeats_at_most": repeats})
+                         "repeats_at_most": repeats, "server_slow": slow})
             log(f"  [{backend}] {n} clients: p50 {r.p50:.0f} p95 {r.p95:.0f} max {r.max:.0f} ms, "
-                f"{runs[-1]['rps']}/s, errors {r.errors}, repeats ≤ {repeats:.0%}")
+                f"{runs[-1]['rps']}/s, errors {r.errors}, repeats ≤ {repeats:.0%}; {slow_line(slow)}")
             if r.errors:
                 log(f"  [{backend}] WARNING: {sum(r.errors.values())} failed answers, the figures above do not "
-                    f"measure the search (see {data.parent / f'serve_{backend}.log'})")
+                    f"measure the search (see {serve_log})")
         rss = worker_rss(proc.pid)
     finally:
         proc.terminate()

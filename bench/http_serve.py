@@ -211,6 +211,39 @@ def reindex(env: dict, log) -> dict:
             "exit": proc.returncode, "max_rss_one_mb": round(peak_one), "max_rss_all_mb": round(peak_total)}
 
 
+# What the servers started here log as a slow request (ARCHIVE_SLOW_REQUEST_MS): each run then says how many of its
+# answers took longer inside the app, and how much of that was the request's own CPU, which tells a slow search
+# from a request that waited (for a core, the disk, a lock) when a run has an outlier.
+SLOW_MS = 100
+
+
+def server_slow(log_path: Path, offset: int) -> dict:
+    """The "slow request" records the server wrote to ``log_path`` past byte ``offset``: how many, and the slowest
+    five (duration and CPU ms, endpoint, status)."""
+    with open(log_path, "rb") as f:
+        f.seek(offset)
+        lines = f.read().decode("utf-8", "replace").splitlines()
+    slow = []
+    for line in lines:
+        if '"slow request"' not in line:
+            continue
+        try:
+            d = json.loads(line)
+        except ValueError:
+            continue
+        slow.append({k: d.get(k) for k in ("duration_ms", "cpu_ms", "endpoint", "status", "process")})
+    slow.sort(key=lambda d: -(d["duration_ms"] or 0))
+    return {"count": len(slow), "slowest": slow[:5]}
+
+
+def slow_line(slow: dict) -> str:
+    if not slow["count"]:
+        return f"none over {SLOW_MS} ms in the app"
+    top = slow["slowest"][0]
+    return (f"{slow['count']} over {SLOW_MS} ms in the app, slowest {top['duration_ms']:.0f} ms "
+            f"(CPU {top['cpu_ms']:.0f} ms, {top['endpoint']})")
+
+
 def worker_rss(master: int, field: str = "VmRSS") -> list[float]:
     """``field`` of /proc/<pid>/status (MB) of each child of the gunicorn master: VmRSS, or its parts RssAnon
     (the worker's own memory) and RssFile (mapped files: a Whoosh index's segments, shared with the other
@@ -364,7 +397,7 @@ def main() -> None:
                 shutil.rmtree(link)
             link.symlink_to(src)
             env = dict(os.environ, ARCHIVE_DATA_DIR=str(data), ARCHIVE_SEARCH_BACKEND=backend, ARCHIVE_RATELIMIT_ENABLED="0",
-                       ARCHIVE_SECRET_KEY="bench", ARCHIVE_LOG_LEVEL="WARNING")
+                       ARCHIVE_SECRET_KEY="bench", ARCHIVE_LOG_LEVEL="WARNING", ARCHIVE_SLOW_REQUEST_MS=str(SLOW_MS))
             env.pop("DATABASE_URL", None)
             if db == "postgres":
                 env["DATABASE_URL"] = a.dsn
@@ -397,10 +430,13 @@ def main() -> None:
                     for c in a.clients:
                         # A seed of its own per run: the next run on this server draws other queries first (not
                         # the ones the last run left in the caches).
+                        offset = serve_log.stat().st_size
                         r = load(base, paths, clients=c, seconds=a.seconds, seed=a.seed * 1000 + len(res["runs"]))
                         repeats = round(repeat_share(len(paths), r.requests), 3)
-                        log(f"  {db} {backend} {ep}: {r.line()}  repeats ≤ {repeats:.0%}")
-                        res["runs"].append({"backend": backend, "endpoint": ep, **r.as_dict(), "repeats_at_most": repeats})
+                        slow = server_slow(serve_log, offset)
+                        log(f"  {db} {backend} {ep}: {r.line()}  repeats ≤ {repeats:.0%}; {slow_line(slow)}")
+                        res["runs"].append({"backend": backend, "endpoint": ep, **r.as_dict(), "repeats_at_most": repeats,
+                                            "server_slow": slow})
                 logged = serve_log.read_text(errors="replace").splitlines()
                 errors = [line for line in logged if '"ERROR"' in line or "Traceback" in line or "[ERROR]" in line]
                 log(f"  server log {serve_log}: {len(logged)} lines, {len(errors)} errors")

@@ -301,6 +301,73 @@ def test_served_workers_are_warmed_up_when_they_start(tmp_path):
     assert "warming up the search page failed" not in log
 
 
+_SLOW_TO_LOAD = """
+import pathlib, sys, time
+sys.path.insert(0, {repo!r})
+from flask import Flask
+from archive.serve import run_gunicorn
+
+def factory():
+    time.sleep(2)                          # a worker building its app and warming up its search page
+    pathlib.Path({marker!r}, str(__import__("os").getpid())).touch()
+    app = Flask("slow")
+    app.add_url_rule("/", "index", lambda: "loaded")
+    return app
+
+run_gunicorn("127.0.0.1", {port}, workers=1, threads=1, factory=factory)
+"""
+
+
+def test_a_worker_takes_connections_only_once_its_app_is_loaded(tmp_path):
+    """A worker listens (its own socket, ``reuse_port``) once its app is loaded, not from its fork: a connection the
+    kernel gave a booting worker waited for its whole load, at every start, restart and reload. Also for a worker
+    started again after one died. gunicorn's empty "Listening at:" line (the master has no socket) is not logged."""
+    import signal
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    loaded = tmp_path / "loaded"
+    loaded.mkdir()
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_TO_LOAD.format(repo=str(REPO), marker=str(loaded), port=port)],
+                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+
+    def first_answer() -> tuple[set, bytes]:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+            except OSError:
+                time.sleep(0.02)
+                continue
+            with conn:
+                ready = {p.name for p in loaded.iterdir()}      # the workers loaded when a connection was taken
+                conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                answer = b""
+                while chunk := conn.recv(4096):
+                    answer += chunk
+                return ready, answer
+        raise AssertionError("the server never took a connection")
+
+    try:
+        ready, answer = first_answer()
+        assert ready and answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"loaded")
+        (worker,) = ready
+        os.kill(int(worker), signal.SIGKILL)              # gunicorn starts another worker, which loads again
+        deadline = time.time() + 10
+        while time.time() < deadline and os.path.exists(f"/proc/{worker}"):    # reaped: its threads and socket gone
+            time.sleep(0.02)
+        again, answer = first_answer()
+        assert again - ready and answer.endswith(b"loaded"), (ready, again)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    text = log.read_text(errors="replace")
+    assert "Listening at:  (" not in text and "(a socket for each worker)" in text
+
+
 @pytest.mark.parametrize("host", ["nosuchhost.invalid", "192.0.2.1"])     # no such name; an address not ours
 def test_serve_on_an_address_it_cannot_listen_on_says_so(tmp_path, host):
     out = subprocess.run([sys.executable, "manage.py", "serve", "--host", host, "--port", "8000", "--no-jobs"],

@@ -95,6 +95,31 @@ def test_requests_carry_an_id_and_are_logged_as_structured_records(client, caplo
     assert "secret-words" not in rec.getMessage() and "secret-words" not in str(rec.__dict__)
 
 
+def test_a_request_slower_than_the_setting_is_logged_as_a_warning_with_its_cpu_time(data_dir, caplog, monkeypatch):
+    """``SLOW_REQUEST_MS``: a server that logs warnings only still names its slow answers, with the CPU time the
+    request's thread used (what tells a slow computation from a wait); 0 turns it off."""
+    import logging
+    import time
+    import types
+
+    from archive import create_app, logs
+
+    elapsed = iter([0.0, 0.6, 10.0, 10.4, 20.0, 25.0])        # the clock: 600 ms, 400 ms, then 5 s
+    monkeypatch.setattr(logs, "time", types.SimpleNamespace(perf_counter=lambda: next(elapsed),
+                                                            thread_time=time.thread_time))
+    app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "t", "SLOW_REQUEST_MS": 500})
+    quiet = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "t", "SLOW_REQUEST_MS": 0})
+    with caplog.at_level(logging.INFO, logger="archive.request"):
+        app.test_client().get("/en/search?q=secret-words")
+        app.test_client().get("/en/about")
+        quiet.test_client().get("/en/about")
+    recs = [x for x in caplog.records if x.name == "archive.request"]
+    assert [(r.levelno, r.getMessage(), r.duration_ms) for r in recs] == [
+        (logging.WARNING, "slow request", 600.0), (logging.INFO, "request", 400.0), (logging.INFO, "request", 5000.0)]
+    assert all(0 <= r.cpu_ms < 60_000 for r in recs)
+    assert "secret-words" not in str(recs[0].__dict__)
+
+
 def test_configured_default_language_applies_when_nothing_else_names_one(data_dir):
     from archive import create_app
 
