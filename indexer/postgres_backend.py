@@ -888,8 +888,11 @@ class _Pool:
                 if not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
                     return conn
                 conn.close()
+        # JIT off: a search's statements are bounded (a sample of matches, the top candidates) and take milliseconds;
+        # compiling one (tens to hundreds of ms) never pays, yet PostgreSQL would for any statement it costs over
+        # jit_above_cost, as it does one whose only plan is a scan the search turned off (enable_seqscan).
         return psycopg.connect(self.dsn, autocommit=True, connect_timeout=max(1, int(self.connect_timeout)),
-                               application_name="kelisim-search")
+                               application_name="kelisim-search", options="-c jit=off")
 
     def _give(self, conn: psycopg.Connection) -> None:
         with self._lock:

@@ -808,6 +808,21 @@ def test_postgres_plain_word_queries_never_scan_the_table(pg, monkeypatch, text,
     assert seen and seen[0] == forced              # the query as asked (a some-words retry may follow)
 
 
+def test_postgres_search_statements_are_never_jit_compiled(pg, monkeypatch):
+    """A search's connections have JIT off (the server's default is on): a statement costed over jit_above_cost,
+    such as one whose only plan is the scan a words query turns off, is not compiled for tens of milliseconds."""
+    seen = []
+    real = type(pg)._counts
+
+    def spy(self, conn, w, facets):
+        seen.append(conn.execute("SHOW jit").fetchone()[0])
+        return real(self, conn, w, facets)
+
+    monkeypatch.setattr(type(pg), "_counts", spy)
+    assert [h.id for h in pg.search(parse_query("озеро")).hits]
+    assert seen == ["off"]
+
+
 def test_postgres_bulk_write_into_an_empty_table_builds_the_rum_index_once_at_the_end(pg, tmp_path, monkeypatch):
     """A rebuild writes into the emptied table without the RUM index (kept up row by row it cost ~10 ms a
     document) and builds it once at the end; a GIN index serves searches meanwhile, also for a process that opens
