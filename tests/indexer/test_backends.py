@@ -796,29 +796,28 @@ def test_postgres_plain_word_queries_never_scan_the_table(pg, monkeypatch, text,
     words keep the planner's choice (forced, such queries took 0.4 s a statement on the 269-row corpus archive)."""
     from indexer.backend import Filters
 
+    seen = _settings_seen(pg, monkeypatch, "enable_seqscan")
+    pg.search(parse_query(text), Filters(year_from=1990))
+    assert seen and seen[0] == forced              # the query as asked (a some-words retry may follow)
+
+
+def _settings_seen(pg, monkeypatch, setting: str) -> list[str]:
+    """The value of ``setting`` in each search's transaction, as its counts are read (filled as searches run)."""
     seen = []
     real = type(pg)._counts
 
     def spy(self, conn, w, facets):
-        seen.append(conn.execute("SHOW enable_seqscan").fetchone()[0])
+        seen.append(conn.execute(f"SHOW {setting}").fetchone()[0])
         return real(self, conn, w, facets)
 
     monkeypatch.setattr(type(pg), "_counts", spy)
-    pg.search(parse_query(text), Filters(year_from=1990))
-    assert seen and seen[0] == forced              # the query as asked (a some-words retry may follow)
+    return seen
 
 
 def test_postgres_search_statements_are_never_jit_compiled(pg, monkeypatch):
     """A search's connections have JIT off (the server's default is on): a statement costed over jit_above_cost,
     such as one whose only plan is the scan a words query turns off, is not compiled for tens of milliseconds."""
-    seen = []
-    real = type(pg)._counts
-
-    def spy(self, conn, w, facets):
-        seen.append(conn.execute("SHOW jit").fetchone()[0])
-        return real(self, conn, w, facets)
-
-    monkeypatch.setattr(type(pg), "_counts", spy)
+    seen = _settings_seen(pg, monkeypatch, "jit")
     assert [h.id for h in pg.search(parse_query("озеро")).hits]
     assert seen == ["off"]
 
