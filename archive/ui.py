@@ -63,7 +63,10 @@ def text_language(text: Optional[str], default: str = "") -> str:
 
     Short texts (names, titles) are judged by their letters: one Kazakh-only letter makes a name Kazakh, and
     Latin letters of the 2021 Kazakh alphabet make a Latin name Kazakh. Longer texts go to the indexer's
-    detector, which weighs letter frequencies (a Russian page that mentions «Қазақстан» stays Russian).
+    detector, which weighs letter frequencies (a Russian page that mentions «Қазақстан» stays Russian), without
+    its classifier: a text its letters leave undecided gets ``default`` (no ``lang`` attribute of its own), and a
+    web worker never loads that model (~100 MB; its first load, 0.45 s of CPU, was the slowest search page of a
+    run).
     """
     text = str(text or "")
     cyr = len(_CYRILLIC.findall(text))
@@ -71,7 +74,7 @@ def text_language(text: Optional[str], default: str = "") -> str:
     if cyr + lat == 0:
         return default
     if cyr + lat > _SHORT:
-        return detect_language(text, default) or default
+        return detect_language(text, default, model=False) or default
     if cyr >= lat:
         return "kk" if _KK_LETTERS.search(text) else "ru"
     return "kk" if any(looks_like_kazakh_latin(w) for w in text.split()) else "en"

@@ -116,7 +116,7 @@ def _kazakh_by_letters(cyr_words: list[str]) -> tuple[str | None, float]:
     return None, share
 
 
-def _cyrillic_language(text: str, cyr_words: list[str], cyr: int, lat: int) -> str:
+def _cyrillic_language(text: str, cyr_words: list[str], cyr: int, lat: int, model: bool = True) -> str:
     """Kazakh or Russian (or English) for a text written mostly in Cyrillic; "" for Ukrainian."""
     decided, share = _kazakh_by_letters(cyr_words)
     if decided is not None:
@@ -127,6 +127,8 @@ def _cyrillic_language(text: str, cyr_words: list[str], cyr: int, lat: int) -> s
         # paragraph, py3langid answered "ru" on the whole corpus (``_QUOTING_WORDS``). It is not asked: most Russian
         # paragraphs of an index build end here, and the classifier was a third of their analysis.
         return "ru"
+    if not model:
+        return ""        # the letters do not decide and the classifier is not to be asked
     lang = _classify(text[:_SAMPLE])
     if lang == "kk" and share <= _KK_WORDS_NONE:
         return "ru"      # py3langid's Kazakh without a single Kazakh letter: Russian (or Kyrgyz) text
@@ -147,8 +149,13 @@ _ENOUGH_LETTERS = re.compile(r"(?:[^\W\d_][\W\d_]*){%d}" % _MIN_LETTERS)
 
 
 @functools.lru_cache(maxsize=4096)
-def detect_language(text: str, default: str = "") -> str:
-    """"ru", "kk" or "en" for ``text``; ``default`` when there are too few letters to tell."""
+def detect_language(text: str, default: str = "", model: bool = True) -> str:
+    """"ru", "kk" or "en" for ``text``; ``default`` when there are too few letters to tell.
+
+    With ``model`` False the classifier is never asked (nor loaded: ~100 MB and ~0.5 s a process): a Cyrillic text
+    its letters leave undecided (Kazakh letters in some words, too few to be sure) gets "". For what a web page
+    shows (a passage's ``lang`` attribute: undecided, it is the surrounding language's), where loading the model
+    stalled a worker's first such page."""
     if not text:
         return default
     sample = text[:_SAMPLE]
@@ -156,10 +163,10 @@ def detect_language(text: str, default: str = "") -> str:
         # Every letter Cyrillic and none of Kazakh or Ukrainian: what the general path below answers then
         # (tests/textlang compares the two), without a search per word.
         return "ru" if _ENOUGH_LETTERS.search(sample) else default
-    return _detect(sample, default)
+    return _detect(sample, default, model)
 
 
-def _detect(text: str, default: str) -> str:
+def _detect(text: str, default: str, model: bool = True) -> str:
     """The general path of ``detect_language`` (``text``: its first ``_SAMPLE`` characters)."""
     words = _WORD.findall(text)
     # filter and map, not comprehensions: no Python code per word (this runs for most paragraphs of a Kazakh
@@ -173,4 +180,4 @@ def _detect(text: str, default: str) -> str:
         return default
     if lat > cyr * 1.5:
         return _latin_language(lat_words)
-    return _cyrillic_language(text, cyr_words, cyr, lat)
+    return _cyrillic_language(text, cyr_words, cyr, lat, model)

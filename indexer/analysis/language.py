@@ -4,6 +4,7 @@ from __future__ import annotations
 from textlang import detect_language as _detect
 
 
-def detect_language(text: str, default: str = "") -> str:
-    """"ru", "kk" or "en" for ``text``; ``default`` when there is too little text to tell."""
-    return _detect(text, default)
+def detect_language(text: str, default: str = "", model: bool = True) -> str:
+    """"ru", "kk" or "en" for ``text``; ``default`` when there is too little text to tell (``model``: see
+    ``textlang.detect_language``)."""
+    return _detect(text, default, model)

@@ -12,9 +12,7 @@ from support import REPO
 from textlang import detect_language
 
 
-@pytest.mark.parametrize(
-    "text, lang",
-    [
+CASES = [
         # plain sentences
         ("В статье рассматриваются вопросы развития системы образования в регионе.", "ru"),
         ("Мақалада қазақ тіліндегі терминдердің қалыптасу жолдары қарастырылады.", "kk"),
@@ -39,10 +37,37 @@ from textlang import detect_language
         ("Абай", ""),
         ("", ""),
         ("12345 ... 67", ""),
-    ],
-)
+]
+
+
+@pytest.mark.parametrize("text, lang", CASES)
 def test_detect_language_ru_kk_en_mixed_latin(text: str, lang: str) -> None:
     assert detect_language(text) == lang
+
+
+_WITHOUT_MODEL = """
+import json, sys
+import textlang
+answers = [textlang.detect_language(t, model=False) for t in json.load(sys.stdin)]
+print(json.dumps({"answers": answers, "loaded": textlang._identifier is not None}))
+"""
+
+
+def test_without_the_model_an_undecided_text_gets_no_answer_and_the_model_is_never_loaded() -> None:
+    """``model=False`` (what a web page shows): every answer the letters give is the classifier's too; a text they
+    leave undecided gets "" (the caller's surrounding language), and the ~100 MB model stays unloaded."""
+    import json
+
+    texts = [t for t, _ in CASES] + ["Ассамблея провела встречу «Қоғамдық келісім» и обсудила планы на 2024 год в Алматы."]
+    out = subprocess.run([sys.executable, "-c", _WITHOUT_MODEL], input=json.dumps(texts), capture_output=True,
+                         text=True, cwd=REPO, timeout=120, check=True)
+    got = json.loads(out.stdout)
+    assert not got["loaded"]
+    with_model = [detect_language(t) for t in texts]
+    assert all(a in ("", m) for a, m in zip(got["answers"], with_model)), list(zip(texts, got["answers"], with_model))
+    undecided = {t for t, a in zip(texts, got["answers"]) if a == "" and detect_language(t) != ""}
+    assert undecided == {texts[-1], "В статье рассматривается творчество Ахмета Байтұрсынұлы и Мағжана Жұмабаева.",
+                         "Эльбурс тауы беткейінде 2000 мм, Систан ойысында 50 — 60 мм."}
 
 
 def test_default_is_returned_when_too_short() -> None:
