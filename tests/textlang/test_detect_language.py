@@ -58,7 +58,8 @@ def test_without_the_model_an_undecided_text_gets_no_answer_and_the_model_is_nev
     leave undecided gets "" (the caller's surrounding language), and the ~100 MB model stays unloaded."""
     import json
 
-    texts = [t for t, _ in CASES] + ["Ассамблея провела встречу «Қоғамдық келісім» и обсудила планы на 2024 год в Алматы."]
+    texts = [t for t, _ in CASES]
+    texts.append("Ассамблея провела встречу «Қоғамдық келісім» и обсудила планы на 2024 год в Алматы.")
     out = subprocess.run([sys.executable, "-c", _WITHOUT_MODEL], input=json.dumps(texts), capture_output=True,
                          text=True, cwd=REPO, timeout=120, check=True)
     got = json.loads(out.stdout)
