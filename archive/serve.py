@@ -5,7 +5,6 @@ import contextlib
 import gc
 import inspect
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -13,10 +12,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-import gunicorn.arbiter
 import gunicorn.http.wsgi
-import gunicorn.sock
-import gunicorn.util
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import message, parser
@@ -100,42 +96,6 @@ def warm_up(app: Flask) -> float | None:
     return time.perf_counter() - t0
 
 
-class _SocketsOnceLoaded:
-    """Stands in for ``gunicorn.sock`` in ``gunicorn.arbiter`` (``run_gunicorn``): a worker forked with
-    ``reuse_port`` gets no listening socket at its fork, where gunicorn makes it. From its fork until its app is
-    loaded (the app built, the search page warmed up: 0.5-1.5 s) the socket would take its share of new connections
-    and keep them waiting: at every start, restart or reload a reader waited that long (measured: 548 ms, the first
-    request after a start). ``_listen`` makes it once the worker can answer."""
-
-    def __init__(self, master: int) -> None:
-        self.master = master
-
-    def __getattr__(self, name: str):
-        return getattr(gunicorn.sock, name)
-
-    def create_sockets(self, conf, log, fds=None):
-        if os.getpid() != self.master:       # in a worker just forked (``Arbiter.spawn_worker``)
-            return []
-        return gunicorn.sock.create_sockets(conf, log, fds)
-
-
-def _listen_once_loaded(server, worker) -> None:
-    """gunicorn's ``post_fork``: should a gunicorn release make a worker's socket elsewhere than the stand-in above
-    sees, it is closed here, a moment after it was made, so that the worker still listens only once loaded."""
-    for sock in worker.sockets:
-        sock.close()
-    worker.sockets = []
-
-
-def _listen(worker) -> None:
-    """gunicorn's ``post_worker_init`` (the app is loaded, the worker's loop not yet started): the worker's own
-    listening socket, which the kernel now adds to those it spreads new connections over."""
-    worker.sockets = gunicorn.sock.create_sockets(worker.cfg, worker.log)
-    for sock in worker.sockets:
-        gunicorn.util.close_on_exec(sock)
-    worker.wait_fds = worker.sockets + [worker.PIPE[0]]
-
-
 class PortInUse(OSError):
     """The address ``serve`` was asked to listen on is taken (another server runs there)."""
 
@@ -172,7 +132,6 @@ def run_gunicorn(host: str, port: int, workers: int = 2, threads: int = 4, confi
         raise ValueError("run_gunicorn needs the app factory")
     setup_logging(config)
     parser.RequestParser.mesg_class = _Request
-    gunicorn.arbiter.sock = _SocketsOnceLoaded(os.getpid())
     _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
                "timeout": 120, "graceful_timeout": 20, "accesslog": None, "preload_app": False,
                # Each worker binds a listening socket of its own (gunicorn >= 23 with ``reuse_port``) and the kernel
@@ -182,8 +141,14 @@ def run_gunicorn(host: str, port: int, workers: int = 2, threads: int = 4, confi
                # one core while the other idled (measured: 195 searches/s where a spread run gives ~410, one run
                # in four). The CLI's ``claim_port`` keeps a second server off a port in use.
                "reuse_port": True,
-               # ... made once the worker's app is loaded, not at its fork: a booting worker takes no connection
-               "post_fork": _listen_once_loaded, "post_worker_init": _listen,
+               # A worker's socket is made at its fork, before its app is loaded: connections the kernel gives a
+               # booting worker wait for it (0.5-1.5 s). Made once loaded instead (tried 2026-12-05), a reload (HUP:
+               # the old workers stop at once) left no socket until a new worker was ready: connections were refused.
+               # gunicorn >= 25.1 opens a control socket at one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn/
+               # gunicorn.ctl): a second server of the same user (another archive, a test) takes that path over, and
+               # "gunicornc reload" or "worker kill" would then reach whichever started last. Signals remain (HUP
+               # reloads, TERM stops; docs/deploy.md).
+               "control_socket_disable": True,
                # gunicorn's own "Listening at:" line names the master's sockets, of which there are none then
                # (``logs.QuietGunicorn`` drops it)
                "when_ready": lambda server: server.log.info(

@@ -298,74 +298,44 @@ def test_served_workers_are_warmed_up_when_they_start(tmp_path):
         log = proc.log.read().decode(errors="replace")
     assert log.count("worker warmed up in") == 2, log[-3000:]
     assert f"Listening at: {base} (a socket for each worker)" in log
+    assert "Listening at:  (" not in log        # gunicorn's own line, empty: the master holds no socket
+    assert "Control socket" not in log          # no per-user control socket another server could take over
     assert "warming up the search page failed" not in log
 
 
-_SLOW_TO_LOAD = """
-import pathlib, sys, time
-sys.path.insert(0, {repo!r})
-from flask import Flask
-from archive.serve import run_gunicorn
-
-def factory():
-    time.sleep(2)                          # a worker building its app and warming up its search page
-    pathlib.Path({marker!r}, str(__import__("os").getpid())).touch()
-    app = Flask("slow")
-    app.add_url_rule("/", "index", lambda: "loaded")
-    return app
-
-run_gunicorn("127.0.0.1", {port}, workers=1, threads=1, factory=factory)
-"""
-
-
-def test_a_worker_takes_connections_only_once_its_app_is_loaded(tmp_path):
-    """A worker listens (its own socket, ``reuse_port``) once its app is loaded, not from its fork: a connection the
-    kernel gave a booting worker waited for its whole load, at every start, restart and reload. Also for a worker
-    started again after one died. gunicorn's empty "Listening at:" line (the master has no socket) is not logged."""
+def test_a_reload_refuses_no_connection(tmp_path):
+    """A reload (HUP: new workers start, the old ones stop at once) refuses no connection: each worker's socket
+    exists from its fork, so connections meanwhile wait for a new worker's load. (Sockets made only once a worker
+    was loaded left none at all for that time: 20,000 connection attempts refused in six seconds.)"""
     import signal
     import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    loaded = tmp_path / "loaded"
-    loaded.mkdir()
-    log = tmp_path / "serve.log"
-    proc = subprocess.Popen([sys.executable, "-c", _SLOW_TO_LOAD.format(repo=str(REPO), marker=str(loaded), port=port)],
-                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)
-
-    def first_answer() -> tuple[set, bytes]:
-        deadline = time.time() + 60
+    base, proc = start_server(archive_env(tmp_path / "data"), "--workers", "2", "--no-jobs")
+    port = int(base.rsplit(":", 1)[1])
+    answered, refused = 0, []
+    try:
+        assert requests.get(base + "/healthz", timeout=30).status_code == 200
+        os.kill(proc.pid, signal.SIGHUP)
+        deadline = time.time() + 5
         while time.time() < deadline:
             try:
-                conn = socket.create_connection(("127.0.0.1", port), timeout=30)
-            except OSError:
-                time.sleep(0.02)
-                continue
-            with conn:
-                ready = {p.name for p in loaded.iterdir()}      # the workers loaded when a connection was taken
-                conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                answer = b""
-                while chunk := conn.recv(4096):
-                    answer += chunk
-                return ready, answer
-        raise AssertionError("the server never took a connection")
-
-    try:
-        ready, answer = first_answer()
-        assert ready and answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"loaded")
-        (worker,) = ready
-        os.kill(int(worker), signal.SIGKILL)              # gunicorn starts another worker, which loads again
-        deadline = time.time() + 10
-        while time.time() < deadline and os.path.exists(f"/proc/{worker}"):    # reaped: its threads and socket gone
-            time.sleep(0.02)
-        again, answer = first_answer()
-        assert again - ready and answer.endswith(b"loaded"), (ready, again)
+                with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+                    conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                    answer = b""
+                    while chunk := conn.recv(4096):
+                        answer += chunk
+                assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+                answered += 1
+            except (ConnectionRefusedError, ConnectionResetError) as exc:
+                refused.append(type(exc).__name__)
     finally:
-        proc.terminate()
-        proc.wait(30)
-    text = log.read_text(errors="replace")
-    assert "Listening at:  (" not in text and "(a socket for each worker)" in text
+        stop_server(proc)
+        proc.log.seek(0)
+        log = proc.log.read().decode(errors="replace")
+    # Never a moment without a socket (refused); a connection the kernel had queued on a stopping worker's socket is
+    # reset when it closes (docs/deploy.md): one in ~2,000 here, where sockets made once loaded refused thousands.
+    assert answered and "ConnectionRefusedError" not in refused and len(refused) <= 5, (answered, refused[:10])
+    assert log.count("worker warmed up in") >= 4, log[-3000:]        # two workers, then two new ones
 
 
 @pytest.mark.parametrize("host", ["nosuchhost.invalid", "192.0.2.1"])     # no such name; an address not ours
