@@ -33,6 +33,7 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
 from .analysis import Term, positions_by_key, term_columns, term_keys
 from .analysis.normalize import fold_token, normalize_text
@@ -324,6 +325,7 @@ class PostgresBackend(CachedSearch):
         self._lock_key = f"kelisim-search:{schema or ''}.{prefix}"
         self.rum_extension = "rum"      # top-k ranking inside the index; GIN and ts_rank_cd on every match without
         self.rum = False                # whether the documents' tsv has a RUM index (known after _ensure)
+        self._distance: sql.Composable = sql.SQL("<=>")     # RUM's distance operator, in the extension's schema
         self._rum_built: int | None = None    # the generation a bulk write built the RUM index at (``rebuilt``
                                               # need not build it again unless something was written since)
         self._secondary_count: tuple[str, int] = ("", 0)
@@ -367,6 +369,7 @@ class PostgresBackend(CachedSearch):
             ).fetchone())
             if self.rum:
                 self._no_autovacuum(conn)
+                self._distance = sql.SQL("OPERATOR({})").format(self._rum_name(conn, "<=>"))
             self._ready = True
 
     def _rum_index(self) -> sql.Composable:
@@ -408,8 +411,8 @@ class PostgresBackend(CachedSearch):
         conn.execute(sql.SQL("INSERT INTO {} (generation) VALUES (0) ON CONFLICT DO NOTHING").format(t("meta")))
         if self._install_rum(conn):
             # RUM answers "the best k matches" from the index (ORDER BY tsv <=> q LIMIT k) and also serves @@.
-            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING rum (tsv rum_tsvector_ops)")
-                         .format(ix("documents_tsv_rum"), t("documents")))
+            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING rum (tsv {})")
+                         .format(ix("documents_tsv_rum"), t("documents"), self._rum_name(conn, "rum_tsvector_ops")))
             conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(
                 sql.Identifier(self.schema, self.prefix + "documents_tsv") if self.schema else ix("documents_tsv")))
         else:
@@ -442,6 +445,13 @@ class PostgresBackend(CachedSearch):
                            "index (slower on large archives; install postgresql-15-rum)", self.rum_extension,
                            exc.diag.message_primary)
             return False
+
+    def _rum_name(self, conn: psycopg.Connection, name: str) -> sql.Composable:
+        """``name`` (an operator class) in the schema the RUM extension is installed in: the search_path of the
+        connection string (``options=-csearch_path=…``) may leave that schema out."""
+        row = conn.execute("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                           "WHERE e.extname = %s", (self.rum_extension,)).fetchone()
+        return sql.SQL("{}.{}").format(sql.Identifier(row[0]), sql.SQL(name)) if row else sql.SQL(name)
 
     def _writer_lock(self, conn: psycopg.Connection) -> None:
         conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, int(self.writer_timeout * 1000))}ms",))
@@ -584,8 +594,9 @@ class PostgresBackend(CachedSearch):
         with conn.transaction():
             self._writer_lock(conn)
             self._count_terms(conn, terms or Counter())
-            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING rum (tsv rum_tsvector_ops)")
-                         .format(self._ix("documents_tsv_rum"), self._t("documents")))
+            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING rum (tsv {})")
+                         .format(self._ix("documents_tsv_rum"), self._t("documents"),
+                                 self._rum_name(conn, "rum_tsvector_ops")))
             conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(self._t("documents_tsv_bulk")))
             self._rum_built = self._generation(conn)
 
@@ -831,9 +842,9 @@ class PostgresBackend(CachedSearch):
                 conn.execute("SET LOCAL enable_bitmapscan = off")
             query = sql.SQL(
                 "SELECT c.id, ts_rank_cd(%s::float4[], c.tsv, %s::tsquery, {norm}) AS score, c.group_id FROM "
-                "(SELECT d.id, d.tsv, d.group_id FROM {docs} d WHERE {where} ORDER BY d.tsv <=> %s::tsquery "
+                "(SELECT d.id, d.tsv, d.group_id FROM {docs} d WHERE {where} ORDER BY d.tsv {distance} %s::tsquery "
                 "LIMIT %s) c ORDER BY score DESC, c.id LIMIT %s OFFSET %s").format(
-                norm=sql.Literal(RANK_NORMALIZATION), docs=docs, where=w.sql())
+                norm=sql.Literal(RANK_NORMALIZATION), docs=docs, where=w.sql(), distance=self._distance)
             rows = conn.execute(query, [RANK_WEIGHTS, rank_q] + w.params
                                 + [rank_q, max(RERANK, offset + limit), limit, offset])
         else:
@@ -860,6 +871,18 @@ class PostgresBackend(CachedSearch):
 
 
 # --------------------------------------------------------------------------- connections
+def search_options(dsn: str) -> str:
+    """The server options of a search connection: the connection string's own (else ``PGOPTIONS``), then JIT off.
+
+    Given as a keyword, ``options`` replaces the string's and the environment's: a ``search_path`` set there was
+    lost, and the search tables were made and read in the default schema. JIT off: a search's statements are
+    bounded (a sample of matches, the top candidates) and take milliseconds; compiling one (tens to hundreds of
+    ms) never pays, yet PostgreSQL would for any statement it costs over jit_above_cost, as it does one whose only
+    plan is a scan the search turned off (enable_seqscan)."""
+    given = conninfo_to_dict(dsn).get("options") or os.environ.get("PGOPTIONS", "")
+    return f"{given} -c jit=off".strip()
+
+
 _FORKED: list[psycopg.Connection] = []     # inherited across fork(): never used, never closed, never collected
 
 
@@ -875,6 +898,7 @@ class _Pool:
         self.max_idle = max_idle
         self.connect_timeout = connect_timeout
         self._idle: list[psycopg.Connection] = []
+        self._options = search_options(dsn)
         self._pid = os.getpid()
         self._lock = threading.Lock()
 
@@ -888,11 +912,8 @@ class _Pool:
                 if not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
                     return conn
                 conn.close()
-        # JIT off: a search's statements are bounded (a sample of matches, the top candidates) and take milliseconds;
-        # compiling one (tens to hundreds of ms) never pays, yet PostgreSQL would for any statement it costs over
-        # jit_above_cost, as it does one whose only plan is a scan the search turned off (enable_seqscan).
         return psycopg.connect(self.dsn, autocommit=True, connect_timeout=max(1, int(self.connect_timeout)),
-                               application_name="kelisim-search", options="-c jit=off")
+                               application_name="kelisim-search", options=self._options)
 
     def _give(self, conn: psycopg.Connection) -> None:
         with self._lock:

@@ -822,6 +822,49 @@ def test_postgres_search_statements_are_never_jit_compiled(pg, monkeypatch):
     assert seen == ["off"]
 
 
+def test_search_connection_options_add_jit_off_to_those_given(monkeypatch):
+    from indexer.postgres_backend import search_options
+
+    monkeypatch.delenv("PGOPTIONS", raising=False)
+    assert search_options("postgresql://u@h/db?options=-csearch_path%3Dsearch") == "-csearch_path=search -c jit=off"
+    assert search_options("host=h dbname=db options='-c work_mem=8MB'") == "-c work_mem=8MB -c jit=off"
+    assert search_options("postgresql://u@h/db") == "-c jit=off"
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=5s")      # libpq's own, unless the string gives some
+    assert search_options("postgresql://u@h/db") == "-c statement_timeout=5s -c jit=off"
+    assert search_options("postgresql://u@h/db?options=-cwork_mem%3D8MB") == "-cwork_mem=8MB -c jit=off"
+
+
+def test_postgres_keeps_the_search_path_of_the_connection_string_beside_jit_off(tmp_path):
+    """``options=-csearch_path=…`` in the connection string (docs/search.md: the tables in a schema of their own)
+    holds on every search connection with JIT off beside it: the tables are made and read there. The RUM
+    extension may sit in another schema, out of that path: its operator class and ordering operator are named
+    with it."""
+    import psycopg
+    from psycopg import sql
+
+    if not PG_UP:
+        pytest.skip(f"no PostgreSQL server at {PG_URL}")
+    schema = f"test_path_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        try:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS rum")      # in the server's default schema (public)
+        except psycopg.Error:
+            pass                                                      # not installed, or made by another test now
+    sep = "&" if "?" in PG_URL else "?"
+    b = open_backend("postgres", tmp_path / "ix", dsn=f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
+    b.kind, b.schema = "postgres", schema                            # for _dispose: drops the schema
+    try:
+        b.update(DOCS)
+        assert b._run(lambda conn: conn.execute("SELECT current_setting('search_path'), current_setting('jit')")
+                      .fetchone()) == (schema, "off")
+        assert b._run(lambda conn: conn.execute("SELECT to_regclass(%s) IS NOT NULL", (
+            sql.Identifier(schema, "search_documents").as_string(conn),)).fetchone()[0])
+        assert ids(b, "озеро") and ids(b, "горные озёра")          # ranked by RUM's distance, where it is installed
+    finally:
+        _dispose(b)
+
+
 def test_postgres_bulk_write_into_an_empty_table_builds_the_rum_index_once_at_the_end(pg, tmp_path, monkeypatch):
     """A rebuild writes into the emptied table without the RUM index (kept up row by row it cost ~10 ms a
     document) and builds it once at the end; a GIN index serves searches meanwhile, also for a process that opens
