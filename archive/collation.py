@@ -71,6 +71,19 @@ def sort_key(name: str) -> SortKey:
     return script_group(name), tuple(primary), tuple(accents), name
 
 
+SORT_NAME_LENGTH = 640         # the stored key: 1 + 4 × 120 + 4 + 120 characters at most
+_SORT_RANKS = 120              # letters of a name the stored key orders by (ties: the row id)
+
+
+def sort_name(name: str) -> str:
+    """``sort_key(name)`` as a string of digits and a-f whose plain (byte) order is the key's order, for a
+    database index: the script group, each letter's rank in four hex digits, "0000" (lower than any rank:
+    a name before its longer continuations), then the accent marks."""
+    group, primary, accents, _name = sort_key(name)
+    ranks = "".join(f"{min(r - _SPACE + 1, 0xFFFF):04x}" for r in primary[:_SORT_RANKS])
+    return f"{group}{ranks}0000{''.join(str(a) for a in accents[:_SORT_RANKS])}"
+
+
 def initial(name: str) -> str:
     """The index letter of a name: its first Cyrillic letter (uppercase), a Latin A-Z, or "#"."""
     for ch in unicodedata.normalize("NFC", name or "").strip().lower():

@@ -6,8 +6,10 @@ from datetime import date, datetime, timezone
 from typing import Any, Optional
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
-                        Text, UniqueConstraint, false, func)
+                        Text, UniqueConstraint, event, false, func)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .collation import SORT_NAME_LENGTH, initial, sort_name
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -16,6 +18,9 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+# Byte order on PostgreSQL too (its default collation may weigh characters otherwise).
+SORT_NAME_TYPE = String(SORT_NAME_LENGTH).with_variant(String(SORT_NAME_LENGTH, collation="C"), "postgresql")
 
 KINDS = ("article", "volume", "report", "commentary", "event")
 STATUSES = ("draft", "published", "withdrawn")
@@ -180,8 +185,22 @@ class Person(TimestampMixin, Base):
     press_contact_agreed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     is_member: Mapped[bool] = mapped_column(Boolean, default=False)
     merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    # The alphabetical index (``/authors``) reads people in this order a page at a time: set from ``name``
+    # whenever a person is written (``_index_fields``); "C" collation on PostgreSQL, byte order on SQLite.
+    index_letter: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    sort_name: Mapped[str] = mapped_column(SORT_NAME_TYPE, default="", server_default="")
     variants: Mapped[list["PersonName"]] = relationship(back_populates="person", cascade="all, delete-orphan")
     authorships: Mapped[list["Authorship"]] = relationship(back_populates="person")
+
+    __table_args__ = (Index("ix_people_index_letter_sort_name", "index_letter", "sort_name", "id"),
+                      Index("ix_people_sort_name", "sort_name", "id"))
+
+
+@event.listens_for(Person, "before_insert")
+@event.listens_for(Person, "before_update")
+def _index_fields(_mapper, _conn, person: Person) -> None:
+    person.index_letter = initial(person.name or "")
+    person.sort_name = sort_name(person.name or "")
 
 
 class PersonName(Base):

@@ -72,6 +72,7 @@ def populate(url: str, synth: Synth, n: int, log) -> float:
     """Create the schema and bulk-insert ``n`` published synthetic publications; returns seconds."""
     from sqlalchemy import create_engine, insert, text
 
+    from archive.collation import initial, sort_name
     from archive.migrate import upgrade
     from archive.models import Authorship, Person, Publication, PublicationPage, PublicationTopic, Topic
     from archive.services.topics import VOCABULARY
@@ -98,6 +99,7 @@ def populate(url: str, synth: Synth, n: int, log) -> float:
             for i, t in enumerate(VOCABULARY)])
         c.execute(insert(Person.__table__), [
             {"id": i + 1, "name": f"{s} {g}", "surname": s, "given": g, "name_key": f"{s} {g}".lower(),
+             "index_letter": initial(f"{s} {g}"), "sort_name": sort_name(f"{s} {g}"),
              "created_at": now, "updated_at": now} for i, (s, g) in enumerate(synth.people)])
     topic_id = {t.slug: i + 1 for i, t in enumerate(VOCABULARY)}
     person_id = {p: i + 1 for i, p in enumerate(synth.people)}
@@ -319,6 +321,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=10_000)
     ap.add_argument("--words", type=int, default=3000)
+    ap.add_argument("--authors", type=int, default=3000, help="people the synthetic articles draw their authors from")
     ap.add_argument("--backends", nargs="+", default=["tantivy", "whoosh", "postgres"])
     ap.add_argument("--db", nargs="+", default=["sqlite"], choices=["sqlite", "postgres"])
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
@@ -346,8 +349,8 @@ def main() -> None:
 
         ensure_database(a.dsn)
     work = Path(a.workdir)
-    base_dir = work / f"n{a.size}_w{a.words}"
-    synth = Synth(seed=a.seed, words=a.words)
+    base_dir = work / (f"n{a.size}_w{a.words}" + (f"_a{a.authors}" if a.authors != 3000 else ""))
+    synth = Synth(seed=a.seed, words=a.words, authors=a.authors)
     queries = query_mix(synth, a.queries)
     if a.profile:
         data = base_dir / f"http_{a.db[0]}"

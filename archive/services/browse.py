@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
 from indexer.backend import Filters
@@ -33,10 +33,13 @@ RECENCY_YEARS = 5.0        # a publication this many years old counts half
 
 _Original = aliased(Publication)
 # A probable duplicate of a published publication (the DOCX beside its PDF) is listed once, as the original;
-# it stays reachable by its own address and through search.
+# it stays reachable by its own address and through search. The original is looked up by its key, row by row:
+# "NOT IN (every published id)" had each statement gather all of them first (a hashed list on PostgreSQL, a
+# temporary table on SQLite), work that grew with the archive however few rows the statement read.
 PUBLISHED = (Publication.status == "published") & or_(
     Publication.duplicate_of_id.is_(None),
-    ~Publication.duplicate_of_id.in_(select(_Original.id).where(_Original.status == "published")))
+    ~select(_Original.id).where(_Original.id == Publication.duplicate_of_id, _Original.status == "published")
+    .exists())
 
 
 @dataclass
@@ -150,18 +153,98 @@ def paged_publications(session: Session, where: Iterable[Any], page: int, per_pa
     return PageOf(items, total, page, per_page)
 
 
-def author_index(session: Session) -> list[tuple[str, list[tuple[Person, int]]]]:
-    """People with published work grouped by index letter, in Kazakh/Russian alphabetical order."""
-    rows = session.execute(
-        select(Person, func.count(func.distinct(Publication.id)))
-        .join(Authorship, Authorship.person_id == Person.id)
+AUTHORS_PER_PAGE = 200        # names on one page of the alphabetical index (a small archive: everyone)
+_LETTERS_ORDER = {letter: i for i, letter in enumerate(index_letters() + ["#"])}
+
+
+def _has_published_work():
+    return (select(Authorship.id).join(Publication, Publication.id == Authorship.publication_id)
+            .where(Authorship.person_id == Person.id, PUBLISHED).exists())
+
+
+def _publication_counts(session: Session, person_ids: list[int]) -> dict[int, int]:
+    """Published publications of each person (a DOCX and its PDF once)."""
+    if not person_ids:
+        return {}
+    return dict(session.execute(
+        select(Authorship.person_id, func.count(func.distinct(Publication.id)))
         .join(Publication, Publication.id == Authorship.publication_id)
-        .where(PUBLISHED, Person.merged_into_id.is_(None)).group_by(Person.id)).all()
+        .where(PUBLISHED, Authorship.person_id.in_(person_ids)).group_by(Authorship.person_id)).all())
+
+
+@dataclass
+class AuthorPage:
+    """One page of the alphabetical index of people with published work."""
+
+    groups: list[tuple[str, list[tuple[Person, int]]]]   # (index letter, [(person, publications)]) in order
+    letter: str                  # the letter chosen ("" for the whole index)
+    first_id: int | None         # the ids a link to the page before / after starts from
+    last_id: int | None
+    has_prev: bool
+    has_next: bool
+    present: set[str]            # letters with at least one person (the alphabet links only these)
+
+
+def author_page(session: Session, letter: str = "", after: int | None = None, before: int | None = None,
+                per_page: int | None = None) -> AuthorPage:
+    """People with published work in Kazakh/Russian alphabetical order (``sort_name``), ``per_page`` from after
+    (or before) the person with id ``after`` (``before``), of one index letter when ``letter`` is given.
+
+    Every statement reads one page of people from an index, whatever the size of the archive: no count of
+    everyone, no offset, the letters present asked one EXISTS each."""
+    letter = letter if letter in _LETTERS_ORDER else ""
+    per_page = per_page or AUTHORS_PER_PAGE
+    base = [Person.merged_into_id.is_(None), _has_published_work()]
+    if letter:
+        base.append(Person.index_letter == letter)
+    key = tuple_(Person.sort_name, Person.id)
+
+    def past(person: Person, later: bool):
+        mark = tuple_(literal(person.sort_name), literal(person.id))
+        return key > mark if later else key < mark
+
+    def any_past(person: Person, later: bool) -> bool:
+        return session.scalar(select(Person.id).where(*base, past(person, later)).limit(1)) is not None
+
+    anchor = session.get(Person, after or before) if (after or before) else None
+    backward = anchor is not None and not after
+    conds = base + ([past(anchor, later=not backward)] if anchor is not None else [])
+    order = (Person.sort_name.desc(), Person.id.desc()) if backward else (Person.sort_name, Person.id)
+    people = list(session.scalars(select(Person).where(*conds).order_by(*order).limit(per_page + 1)))
+    if backward and not people:
+        return author_page(session, letter, per_page=per_page)       # nothing before it: the first page
+    more = len(people) > per_page
+    people = people[:per_page]
+    if backward:
+        people.reverse()
+    counts = _publication_counts(session, [p.id for p in people])
     groups: dict[str, list[tuple[Person, int]]] = defaultdict(list)
-    for person, n in sorted(rows, key=lambda r: sort_key(r[0].name)):
-        groups[initial(person.name)].append((person, n))
-    order = {letter: i for i, letter in enumerate(index_letters() + ["#"])}
-    return sorted(groups.items(), key=lambda kv: order.get(kv[0], len(order)))
+    for person in people:
+        groups[person.index_letter or initial(person.name)].append((person, counts.get(person.id, 0)))
+    return AuthorPage(sorted(groups.items(), key=lambda kv: _LETTERS_ORDER.get(kv[0], len(_LETTERS_ORDER))),
+                      letter, people[0].id if people else None, people[-1].id if people else None,
+                      has_prev=more if backward else bool(people) and any_past(people[0], later=False),
+                      has_next=bool(people) and any_past(people[-1], later=True) if backward else more,
+                      present=letters_present(session))
+
+
+def letters_present(session: Session) -> set[str]:
+    """The index letters some person with published work is filed under: one EXISTS per letter, each
+    answered from the (index_letter, sort_name) index at the first such person."""
+    branches = [select(literal(letter)).where(
+        select(Person.id).where(Person.index_letter == letter, Person.merged_into_id.is_(None),
+                                _has_published_work()).exists()) for letter in _LETTERS_ORDER]
+    return set(session.scalars(union_all(*branches)))
+
+
+def people_listing(session: Session, page: int, per_page: int) -> PageOf:
+    """People with published work in alphabetical order, one page of ``(person, publications)`` (the API)."""
+    conds = [Person.merged_into_id.is_(None), _has_published_work()]
+    total = session.scalar(select(func.count()).select_from(Person).where(*conds)) or 0
+    people = list(session.scalars(select(Person).where(*conds).order_by(Person.sort_name, Person.id)
+                                  .offset((page - 1) * per_page).limit(per_page)))
+    counts = _publication_counts(session, [p.id for p in people])
+    return PageOf([(p, counts.get(p.id, 0)) for p in people], total, page, per_page)
 
 
 def person_topics(session: Session, person_ids: Iterable[int]) -> dict[int, list[tuple[Topic, int]]]:

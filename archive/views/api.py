@@ -10,7 +10,7 @@ from ..models import Person, Publication, Topic, Volume
 from ..openapi import MAX_ID, openapi_document
 from ..representations import file_links, publication_json, publication_url
 from ..search import SearchHit, SearchPage, run_search
-from ..services.browse import (PageOf, author_index, current_person, get_person, paged_publications, person_profile,
+from ..services.browse import (PageOf, current_person, get_person, paged_publications, people_listing, person_profile,
                                topic_counts, topic_listing, volume_list, volume_page, year_counts)
 from ..services import references
 from ..services.citations import has_pdf
@@ -151,8 +151,9 @@ def _listing_json(listing: PageOf, limit: int) -> dict:
 @bp.get("/people")
 def people():
     page, limit = _paging()
-    rows = [_person_json(p, n) for _letter, group in author_index(db_session()) for p, n in group]
-    return jsonify(_page_of(rows, page, limit))
+    listing = people_listing(db_session(), page, limit)
+    return jsonify({"total": listing.total, "page": page, "limit": limit,
+                    "items": [_person_json(p, n) for p, n in listing.items]})
 
 
 @bp.get("/people/<int:person_id>")

@@ -14,8 +14,9 @@ from ..collation import index_letters
 from ..core import db_session, get_archive
 from ..i18n import current_locale
 from ..models import KINDS, Publication
+from ..openapi import MAX_ID
 from ..services import references, usage
-from ..services.browse import (LANGS, author_index, current_person, find_experts, get_person, member_list,
+from ..services.browse import (LANGS, author_page, current_person, find_experts, get_person, member_list,
                                paged_publications, person_profile, person_topics, topic_counts, topic_listing,
                                topic_query, volume_list, volume_page, year_chart, year_counts)
 from ..services.topics import topic_by_slug
@@ -27,9 +28,11 @@ bp = Blueprint("browse", __name__)
 
 @bp.get("/authors")
 def authors():
-    groups = author_index(db_session())
-    present = {letter for letter, _ in groups}
-    return render_template("browse/authors.html", groups=groups, letters=index_letters(), present=present)
+    # A page of names from a letter, or from after (before) a person: a cursor, never an offset.
+    after, before = int_arg("after", 0, 0, MAX_ID) or None, int_arg("before", 0, 0, MAX_ID) or None
+    listing = author_page(db_session(), request.args.get("letter", "")[:2], after=after, before=before)
+    return render_template("browse/authors.html", listing=listing, groups=listing.groups, letters=index_letters(),
+                           present=listing.present)
 
 
 @bp.get("/authors/<int:person_id>")

@@ -2,6 +2,7 @@
 import os
 import re
 from datetime import date
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
@@ -91,6 +92,95 @@ def test_authors_index_counts_a_docx_and_its_pdf_once_and_hides_draft_authors(cl
     assert m and m.group(1) == "1"
     assert "Драфтов" not in html
     assert client.get(f'/authors/{ids["people"]["Драфтов"]}').status_code == 404
+
+
+def _people_on(html):
+    """(ids of the people listed, the previous and next page links) of an /authors page."""
+    listed = [int(i) for i in re.findall(r'<li><a href="/authors/(\d+)"', html)]
+    prev = re.search(r'rel="prev" href="([^"]+)"', html)
+    nxt = re.search(r'rel="next" href="([^"]+)"', html)
+    return listed, prev and prev.group(1).replace("&amp;", "&"), nxt and nxt.group(1).replace("&amp;", "&")
+
+
+def test_authors_index_pages_through_everyone_once_in_order_and_back(client, archive, monkeypatch):
+    from archive.services import browse
+
+    everyone, prev, nxt = _people_on(_html(client, "/authors"))
+    assert len(everyone) > 7 and prev is None and nxt is None          # one page holds a small archive
+    monkeypatch.setattr(browse, "AUTHORS_PER_PAGE", 3)
+    pages, url = [], "/authors"
+    while url:
+        listed, prev, url = _people_on(_html(client, url))
+        assert 0 < len(listed) <= 3 and (prev is None) == (not pages)
+        pages.append(listed)
+    assert [i for p in pages for i in p] == everyone                  # the same order, each person once
+    back, url = [], prev
+    while url:                                                          # and back from the last page
+        listed, url, _nxt = _people_on(_html(client, url))
+        back.append(listed)
+    assert back[::-1] == pages[:-1]
+    # A page reached from a person of another letter starts that letter: no page before it.
+    with archive.db.session() as s:
+        letters = {p.id: p.index_letter for p in s.scalars(select(Person).where(Person.id.in_(everyone)))}
+    letter = letters[everyone[-1]]
+    listed, prev, _nxt = _people_on(_html(client, f"/authors?letter={quote(letter)}&after={everyone[0]}"))
+    assert listed == [i for i in everyone if letters[i] == letter][:3] and prev is None
+    # A letter: its people only, from the same order, with a way back to the whole index.
+    html = _html(client, f"/authors?letter={letter}")
+    listed, _prev, _nxt = _people_on(html)
+    assert listed == [i for i in everyone if letters[i] == letter][:3]
+    assert f'href="#letter-{letter}" aria-current="page"' in html and 'href="/authors"' in html
+    # The alphabet opens the index at a letter not on this page, and links no letter nobody is filed under.
+    first = _html(client, "/authors")
+    assert f'href="/authors?letter={quote(letter)}"' in first and f"?letter={quote('Щ')}" not in first
+    empty = _html(client, "/authors?letter=Щ&hl=ru")
+    assert "На эту букву авторов нет." in empty and _people_on(empty)[0] == []
+
+
+def test_a_person_is_filed_anew_when_renamed(archive):
+    from archive.collation import sort_name
+
+    with archive.db.session() as s:
+        p = Person(name="Ёлкин Пётр")
+        s.add(p)
+        s.flush()
+        assert (p.index_letter, p.sort_name) == ("Ё", sort_name("Ёлкин Пётр"))
+        p.name = "Ақын Ерлан"
+        s.flush()
+        s.expire(p)
+        assert (p.index_letter, p.sort_name) == ("А", sort_name("Ақын Ерлан"))
+        s.rollback()
+
+
+@pytest.mark.parametrize("query", ["letter=zz", "letter=", "after=abc", "before=-5", "after=99999999999",
+                                   "after=999999&letter=А", "letter=%00"])
+def test_authors_index_takes_any_argument_and_answers_a_page(client, query):
+    listed, _prev, _nxt = _people_on(_html(client, f"/authors?{query}"))
+    assert isinstance(listed, list)
+
+
+def test_authors_index_orders_from_an_index_not_by_sorting_everyone(client, archive):
+    """The page's people come from the sort index in order (no sort of all people: SQLite would say "USE TEMP
+    B-TREE FOR ORDER BY"), and a duplicate's original is looked up by its key (no list of every published id)."""
+    from sqlalchemy import event
+
+    seen = []
+
+    def grab(_conn, _cursor, statement, params, _context, _many):
+        seen.append((statement, params))
+    event.listen(archive.db.engine, "before_cursor_execute", grab)
+    try:
+        for url in ("/authors", "/authors?letter=К", f"/authors?after={_people_on(_html(client, '/authors'))[0][2]}"):
+            seen.clear()
+            _html(client, url)
+            pages = [(st, p) for st, p in seen if st.lstrip().startswith("SELECT people.id") and "ORDER BY" in st]
+            assert len(pages) == 1, url
+            with archive.db.engine.connect() as c:
+                plan = " | ".join(r[3] for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + pages[0][0], pages[0][1]))
+            assert "ix_people_" in plan and "TEMP B-TREE" not in plan and "LIST SUBQUERY" not in plan, plan
+            assert " LIMIT " in pages[0][0]
+    finally:
+        event.remove(archive.db.engine, "before_cursor_execute", grab)
 
 
 def test_person_page_shows_profile_variants_topics_publications_and_commentary(client, ids):

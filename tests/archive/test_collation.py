@@ -1,7 +1,7 @@
 """Alphabetical order of Kazakh and Russian names (Kazakh letters in their places, Latin after)."""
 import pytest
 
-from archive.collation import ALPHABET, index_letters, initial, sort_key
+from archive.collation import ALPHABET, SORT_NAME_LENGTH, index_letters, initial, sort_key, sort_name
 
 
 @pytest.mark.parametrize("before, after", [
@@ -53,3 +53,20 @@ def test_index_letters_are_the_alphabet_then_latin():
 
 def test_sort_key_ignores_case_dots_and_extra_spaces():
     assert sort_key("иванов  а.б.")[:3] == sort_key("Иванов А Б")[:3]
+
+
+NAMES = ["Абдрахманова Р.Т.", "Әбдіхалықұлы Н.С.", "Байжанұлы Қ.Ж.", "Гүлнар", "Ғабит", "Дәулетова", "Елкин",
+         "Ёлкин", "Ли Виктор", "Лиев", "Ли", "Ли-Ким", "Ңа", "Ұлықбек", "Үмбетов", "Һашим", "Ізбасар", "Эльдос",
+         "Abdrakhmanova R.", "Äbdıhalyqūly", "Abdıhalyq", "Ivanov A.B.", "Smith J.", "東京", "Ωμέγα", "123 Қасым",
+         "3-я школа", "«Қазақстан»", "", "єва", "Ева", "Ї", "I", "Zz", "ZZ", "zz", "Ли Виктор Б", "Ли Виктор А",
+         "O'Neil", "ONeil", "Ýlken", "Ylken", "𝔄lpha"]
+
+
+def test_the_stored_sort_name_orders_as_the_sort_key():
+    """The string the database orders people by gives the order of ``sort_key`` (but for the name itself, its
+    last tiebreak: the database breaks those ties by row id)."""
+    by_key = sorted(NAMES, key=lambda n: sort_key(n)[:3])
+    by_string = sorted(NAMES, key=sort_name)
+    assert [sort_key(n)[:3] for n in by_string] == [sort_key(n)[:3] for n in by_key]
+    assert all(set(sort_name(n)) <= set("0123456789abcdef") for n in NAMES)
+    assert max(len(sort_name(n)) for n in NAMES + ["Я" * 400]) <= SORT_NAME_LENGTH

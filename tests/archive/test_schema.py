@@ -1,0 +1,65 @@
+"""The migrations build exactly the tables the models describe (SQLite and PostgreSQL), and a migration that
+adds derived columns fills them for the rows already there."""
+import pytest
+from sqlalchemy import create_engine, text
+
+from archive.collation import initial, sort_name
+from archive.migrate import upgrade
+from archive.models import Base
+from support import scratch_pg_url
+
+pytestmark = pytest.mark.own_databases
+
+
+def _fresh_pg() -> str:
+    url = scratch_pg_url("schema")
+    eng = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with eng.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    eng.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    return f"sqlite:///{tmp_path / 'archive.db'}" if request.param == "sqlite" else _fresh_pg()
+
+
+def _engine(url: str):
+    return create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+
+def test_migrated_tables_are_those_the_models_describe(db_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    upgrade(db_url)
+    eng = _engine(db_url)
+    try:
+        with eng.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    finally:
+        eng.dispose()
+    assert diff == []
+
+
+def test_people_already_there_get_their_index_letter_and_sort_name(db_url):
+    names = ["Әбдіхалықұлы Н.С.", "Абдрахманова Р.Т.", "Ivanov A.B.", "東京", ""]
+    upgrade(db_url, "0007")
+    eng = _engine(db_url)
+    try:
+        with eng.begin() as conn:
+            for name in names:
+                conn.execute(text("INSERT INTO people (name, surname, given, name_latin, name_key, degree, position, "
+                                  "institution, bio, press_contact, press_contact_agreed, is_member, created_at, "
+                                  "updated_at) VALUES (:n, '', '', '', '', '', '', '', '', '', false, false, "
+                                  "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"n": name})
+        upgrade(db_url)
+        with eng.connect() as conn:
+            rows = conn.execute(text("SELECT name, index_letter, sort_name FROM people ORDER BY sort_name, id")).all()
+    finally:
+        eng.dispose()
+    assert [(n, letter, key) for n, letter, key in rows] == sorted(
+        ((n, initial(n), sort_name(n)) for n in names), key=lambda r: r[2])
+    assert [r[0] for r in rows][:3] == ["Абдрахманова Р.Т.", "Әбдіхалықұлы Н.С.", "Ivanov A.B."]
