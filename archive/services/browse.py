@@ -36,10 +36,15 @@ _Original = aliased(Publication)
 # it stays reachable by its own address and through search. The original is looked up by its key, row by row:
 # "NOT IN (every published id)" had each statement gather all of them first (a hashed list on PostgreSQL, a
 # temporary table on SQLite), work that grew with the archive however few rows the statement read.
-PUBLISHED = (Publication.status == "published") & or_(
+_NOT_A_COPY = or_(
     Publication.duplicate_of_id.is_(None),
     ~select(_Original.id).where(_Original.id == Publication.duplicate_of_id, _Original.status == "published")
     .exists())
+PUBLISHED = (Publication.status == "published") & _NOT_A_COPY
+# The same test for publications reached by key (a page of people's authorships): the status column wrapped, so
+# no planner walks every published publication through the status index instead (SQLite without statistics did
+# for a page of 200 people's counts: 72 ms at 30,000 people, 5 ms this way).
+PUBLISHED_BY_KEY = (func.coalesce(Publication.status, "") == "published") & _NOT_A_COPY
 
 
 @dataclass
@@ -159,7 +164,7 @@ _LETTERS_ORDER = {letter: i for i, letter in enumerate(index_letters() + ["#"])}
 
 def _has_published_work():
     return (select(Authorship.id).join(Publication, Publication.id == Authorship.publication_id)
-            .where(Authorship.person_id == Person.id, PUBLISHED).exists())
+            .where(Authorship.person_id == Person.id, PUBLISHED_BY_KEY).exists())
 
 
 def _publication_counts(session: Session, person_ids: list[int]) -> dict[int, int]:
@@ -169,7 +174,7 @@ def _publication_counts(session: Session, person_ids: list[int]) -> dict[int, in
     return dict(session.execute(
         select(Authorship.person_id, func.count(func.distinct(Publication.id)))
         .join(Publication, Publication.id == Authorship.publication_id)
-        .where(PUBLISHED, Authorship.person_id.in_(person_ids)).group_by(Authorship.person_id)).all())
+        .where(PUBLISHED_BY_KEY, Authorship.person_id.in_(person_ids)).group_by(Authorship.person_id)).all())
 
 
 @dataclass
