@@ -32,6 +32,7 @@ PAGES: list[tuple[str, str, bool]] = [
     ("person", "/authors/11", False),
     ("person-kk", "/authors/1", False),
     ("authors", "/authors", False),
+    ("authors-letter", "/authors?letter=К", False),
     ("years", "/years", False),
     ("year", "/years/2023", False),
     ("topics", "/topics", False),
