@@ -1,6 +1,7 @@
 """Browse pages (authors, people, years, topics, volumes, languages, kinds, experts, members) on the demo files."""
 import os
 import re
+from contextlib import contextmanager
 from datetime import date
 from urllib.parse import quote
 
@@ -159,12 +160,10 @@ def test_authors_index_takes_any_argument_and_answers_a_page(client, query):
     assert isinstance(listed, list)
 
 
-def test_authors_index_orders_from_an_index_not_by_sorting_everyone(client, archive):
-    """The page's people come from the sort index in order (no sort of all people: SQLite would say "USE TEMP
-    B-TREE FOR ORDER BY"), and a duplicate's original is looked up by its key (no list of every published id)."""
+@contextmanager
+def _statements(archive):
+    """The SQL statements (with their parameters) the archive's database runs inside the block."""
     from sqlalchemy import event
-
-    from archive.services import browse
 
     seen = []
 
@@ -172,13 +171,29 @@ def test_authors_index_orders_from_an_index_not_by_sorting_everyone(client, arch
         seen.append((statement, params))
     event.listen(archive.db.engine, "before_cursor_execute", grab)
     try:
-        for url in ("/authors", "/authors?letter=К", f"/authors?after={_people_on(_html(client, '/authors'))[0][2]}"):
+        yield seen
+    finally:
+        event.remove(archive.db.engine, "before_cursor_execute", grab)
+
+
+def _plan(archive, statement, params) -> str:
+    with archive.db.engine.connect() as c:
+        return " | ".join(r[3] for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+
+
+def test_authors_index_orders_from_an_index_not_by_sorting_everyone(client, archive):
+    """The page's people come from the sort index in order (no sort of all people: SQLite would say "USE TEMP
+    B-TREE FOR ORDER BY"), and a duplicate's original is looked up by its key (no list of every published id)."""
+    from archive.services import browse
+
+    after = _people_on(_html(client, "/authors"))[0][2]
+    with _statements(archive) as seen:
+        for url in ("/authors", "/authors?letter=К", f"/authors?after={after}"):
             seen.clear()
             _html(client, url)
             pages = [(st, p) for st, p in seen if st.lstrip().startswith("SELECT people.id") and "ORDER BY" in st]
             assert len(pages) == 1, url
-            with archive.db.engine.connect() as c:
-                plan = " | ".join(r[3] for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + pages[0][0], pages[0][1]))
+            plan = _plan(archive, *pages[0])
             assert "ix_people_" in plan and "TEMP B-TREE" not in plan and "LIST SUBQUERY" not in plan, plan
             assert " LIMIT " in pages[0][0]
         # A page's counts go from its people's authorships to their publications by key, never through the
@@ -187,11 +202,18 @@ def test_authors_index_orders_from_an_index_not_by_sorting_everyone(client, arch
         with archive.db.session() as s:
             browse._publication_counts(s, list(range(1, 201)))
         (counts, params), = [(st, p) for st, p in seen if "count(distinct" in st.lower()]
-        with archive.db.engine.connect() as c:
-            plan = " | ".join(r[3] for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + counts, params))
-        assert "ix_publications_status" not in plan and plan.startswith("SEARCH authorships"), plan
-    finally:
-        event.remove(archive.db.engine, "before_cursor_execute", grab)
+    plan = _plan(archive, counts, params)
+    assert "ix_publications_status" not in plan and plan.startswith("SEARCH authorships"), plan
+
+
+def test_home_page_reads_the_newest_publications_from_an_index(client, archive):
+    """The home page's newest publications are read newest first from the published_at index until ten qualify,
+    not all published ones gathered (by the status index) and sorted."""
+    with _statements(archive) as seen:
+        _html(client, "/")
+    (newest, params), = [(st, p) for st, p in seen if "ORDER BY publications.published_at DESC" in st]
+    plan = _plan(archive, newest, params)
+    assert "ix_publications_published_at" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_person_page_shows_profile_variants_topics_publications_and_commentary(client, ids):
