@@ -8,7 +8,7 @@ import weakref
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, TypeVar
 
 from sqlalchemy import func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
@@ -22,6 +22,7 @@ from .publications import with_people
 from .topics import SPECS
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LANGS = ("ru", "kk", "en")
 PER_PAGE = 50
@@ -242,10 +243,12 @@ def letters_present(session: Session) -> set[str]:
     return set(session.scalars(union_all(*branches)))
 
 
-def people_listing(session: Session, page: int, per_page: int) -> PageOf:
-    """People with published work in alphabetical order, one page of ``(person, publications)`` (the API)."""
+def people_listing(session: Session, page: int, per_page: int, archive=None) -> PageOf:
+    """People with published work in alphabetical order, one page of ``(person, publications)`` (the API); their
+    number kept per index generation of ``archive`` (``counted``)."""
     conds = [Person.merged_into_id.is_(None), _has_published_work()]
-    total = session.scalar(select(func.count()).select_from(Person).where(*conds)) or 0
+    total = counted(archive, "people", lambda: session.scalar(select(func.count()).select_from(Person)
+                                                              .where(*conds)) or 0)
     people = list(session.scalars(select(Person).where(*conds).order_by(Person.sort_name, Person.id)
                                   .offset((page - 1) * per_page).limit(per_page)))
     counts = _publication_counts(session, [p.id for p in people])
@@ -299,11 +302,43 @@ def person_profile(session: Session, person: Person) -> Optional[Profile]:
                    [p for p in pubs if p.kind == "commentary"], person_topics(session, [person.id]).get(person.id, []))
 
 
-def year_counts(session: Session) -> dict[int, int]:
-    """Published publications per year (the same counting as the search page's year facet)."""
-    rows = session.execute(select(Publication.year, func.count()).where(PUBLISHED, Publication.year.is_not(None))
-                           .group_by(Publication.year))
-    return {int(y): int(n) for y, n in rows}
+_counted: "weakref.WeakKeyDictionary[Any, dict[str, tuple[str, Any]]]" = weakref.WeakKeyDictionary()
+_counted_lock = threading.Lock()
+
+
+def counted(archive, name: str, compute: Callable[[], T]) -> T:
+    """``compute()``, a count over every published publication, made once per search index generation of
+    ``archive`` (``None``: every time).
+
+    Whatever changes such a count (publishing, withdrawing, a year, a topic, a volume, a duplicate mark) is
+    indexed after its commit, which starts a new generation: the next page counts again, once, and the pages
+    between read the kept counts (the value is shared: callers never change it). Until the index has the change
+    the counts are those of the search page too."""
+    if archive is None:
+        return compute()
+    try:
+        generation = archive.search.generation()
+    except Exception:  # noqa: BLE001 - no index to ask: count every time, as before
+        logger.debug("no search index generation; counting without keeping the counts", exc_info=True)
+        return compute()
+    with _counted_lock:
+        kept = _counted.get(archive, {}).get(name)
+    if kept is not None and kept[0] == generation:
+        return kept[1]
+    value = compute()
+    with _counted_lock:
+        _counted.setdefault(archive, {})[name] = (generation, value)
+    return value
+
+
+def year_counts(session: Session, archive=None) -> dict[int, int]:
+    """Published publications per year (the same counting as the search page's year facet); kept per index
+    generation of ``archive`` (``counted``)."""
+    def compute() -> dict[int, int]:
+        rows = session.execute(select(Publication.year, func.count())
+                               .where(PUBLISHED, Publication.year.is_not(None)).group_by(Publication.year))
+        return {int(y): int(n) for y, n in rows}
+    return dict(counted(archive, "years", compute))
 
 
 @dataclass
@@ -347,27 +382,31 @@ def year_chart(counts: dict[int, int], height: float = 160.0, bar_width: float =
     return Chart(bars, gap + len(years) * (bar_width + gap), height, bar_width, top, plot)
 
 
-def topic_counts(session: Session) -> list[tuple[Topic, int]]:
-    """Every topic with the number of its published publications (vocabulary order, then slug)."""
-    counts = dict(session.execute(
+def topic_counts(session: Session, archive=None) -> list[tuple[Topic, int]]:
+    """Every topic with the number of its published publications (vocabulary order, then slug); the counts kept
+    per index generation of ``archive`` (``counted``)."""
+    counts = counted(archive, "topics", lambda: dict(session.execute(
         select(PublicationTopic.topic_id, func.count())
         .join(Publication, Publication.id == PublicationTopic.publication_id)
-        .where(PUBLISHED).group_by(PublicationTopic.topic_id)).all())
+        .where(PUBLISHED).group_by(PublicationTopic.topic_id)).all()))
     order = {slug: i for i, slug in enumerate(SPECS)}
     topics = sorted(session.scalars(select(Topic)), key=lambda t: (order.get(t.slug, len(order)), t.slug))
     return [(t, counts.get(t.id, 0)) for t in topics]
 
 
-def volume_list(session: Session) -> list[tuple[Volume, int]]:
-    """Volumes with published content and their number of published articles, newest first."""
-    rows = session.execute(
-        select(Volume, func.count(Publication.id)).join(Publication, Publication.volume_id == Volume.id)
-        .where(PUBLISHED).group_by(Volume.id)).all()
-    arts = dict(session.execute(
-        select(Publication.volume_id, func.count()).where(PUBLISHED, Publication.kind != "volume",
-                                                          Publication.volume_id.is_not(None))
-        .group_by(Publication.volume_id)).all())
-    vols = [(v, arts.get(v.id, 0)) for v, _n in rows]
+def volume_list(session: Session, archive=None) -> list[tuple[Volume, int]]:
+    """Volumes with published content and their number of published articles, newest first; which volumes and
+    their counts kept per index generation of ``archive`` (``counted``), the volumes themselves read each time."""
+    def compute() -> dict[int, int]:
+        with_content = session.scalars(select(Publication.volume_id).where(PUBLISHED, Publication.volume_id
+                                                                           .is_not(None)).distinct())
+        arts = dict(session.execute(
+            select(Publication.volume_id, func.count()).where(PUBLISHED, Publication.kind != "volume",
+                                                              Publication.volume_id.is_not(None))
+            .group_by(Publication.volume_id)).all())
+        return {int(v): int(arts.get(v, 0)) for v in with_content}
+    arts = counted(archive, "volumes", compute)
+    vols = [(v, arts[v.id]) for v in session.scalars(select(Volume).where(Volume.id.in_(list(arts))))]
     return sorted(vols, key=lambda vn: (-(vn[0].year or 0), sort_key(vn[0].title)))
 
 

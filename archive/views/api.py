@@ -151,7 +151,7 @@ def _listing_json(listing: PageOf, limit: int) -> dict:
 @bp.get("/people")
 def people():
     page, limit = _paging()
-    listing = people_listing(db_session(), page, limit)
+    listing = people_listing(db_session(), page, limit, get_archive())
     return jsonify({"total": listing.total, "page": page, "limit": limit,
                     "items": [_person_json(p, n) for p, n in listing.items]})
 
@@ -187,7 +187,8 @@ def person(person_id: int):
 @bp.get("/volumes")
 def volumes():
     page, limit = _paging()
-    return jsonify(_page_of([_volume_json(v, n) for v, n in volume_list(db_session())], page, limit))
+    vols = volume_list(db_session(), get_archive())
+    return jsonify(_page_of([_volume_json(v, n) for v, n in vols], page, limit))
 
 
 @bp.get("/volumes/<int:volume_id>")
@@ -206,7 +207,7 @@ def volume(volume_id: int):
 @bp.get("/topics")
 def topics():
     page, limit = _paging()
-    return jsonify(_page_of([_topic_json(t, n) for t, n in topic_counts(db_session())], page, limit))
+    return jsonify(_page_of([_topic_json(t, n) for t, n in topic_counts(db_session(), get_archive())], page, limit))
 
 
 @bp.get("/topics/<slug>")
@@ -225,7 +226,7 @@ def topic(slug: str):
 @bp.get("/years")
 def years():
     page, limit = _paging()
-    counts = year_counts(db_session())
+    counts = year_counts(db_session(), get_archive())
     out = _page_of([{"year": y, "count": n, "url": url_for("api.year", year=y, _external=True)}
                     for y, n in sorted(counts.items(), reverse=True)], page, limit)
     out["counts"] = {str(y): n for y, n in sorted(counts.items())}

@@ -57,7 +57,7 @@ def person(person_id: int):
 
 @bp.get("/years")
 def years():
-    counts = year_counts(db_session())
+    counts = year_counts(db_session(), get_archive())
     return render_template("browse/years.html", chart=year_chart(counts),
                            counts=sorted(counts.items(), reverse=True))
 
@@ -73,7 +73,7 @@ def year(year: int):
 
 @bp.get("/topics")
 def topics():
-    return render_template("browse/topics.html", topics=topic_counts(db_session()))
+    return render_template("browse/topics.html", topics=topic_counts(db_session(), get_archive()))
 
 
 @bp.get("/topics/<slug>")
@@ -89,7 +89,7 @@ def topic(slug: str):
 
 @bp.get("/volumes")
 def volumes():
-    return render_template("browse/volumes.html", volumes=volume_list(db_session()))
+    return render_template("browse/volumes.html", volumes=volume_list(db_session(), get_archive()))
 
 
 @bp.get("/volumes/<int:volume_id>")
@@ -129,7 +129,7 @@ def experts():
     text = q if q.strip() else (topic_query(slug) if t is not None else "")
     found = find_experts(get_archive(), s, text, translate=translate_arg()) if text else []
     return render_template("browse/experts.html", q=q, topic=t, experts=found, searched=bool(text),
-                           topics=topic_counts(s))
+                           topics=topic_counts(s, get_archive()))
 
 
 @bp.get("/members")

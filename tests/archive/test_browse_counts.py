@@ -1,0 +1,55 @@
+"""Counts over every published publication (years, topics, volumes, the home page's total) are made once per
+search index generation: a page between two changes reads the kept counts; a change, once indexed, shows."""
+from sqlalchemy import select
+
+from archive.models import Publication, User
+from archive.services import indexing, publishing
+from archive.services.accounts import create_user
+from archive.services.browse import counted, topic_counts, volume_list, year_counts
+from archive.services.ingest import ingest_file
+from support import DEMO
+
+
+def _editor(session) -> User:
+    return create_user(session, "ed@example.kz", "correct horse battery", role="editor")
+
+
+def test_counts_are_made_once_per_index_generation_and_follow_an_indexed_change(archive, client):
+    first = ingest_file(archive, DEMO / "ru-2022-molodezh-grazhdanskaya-identichnost.pdf", publish=True)
+    other = ingest_file(archive, DEMO / "volume-2023-kruglyi-stol-religiya-tolerantnost.pdf", publish=True)
+    pid = first.publication_ids[0]
+    with archive.db.session() as s:
+        before = year_counts(s, archive)
+        assert before == year_counts(s) and sum(before.values()) >= 2
+        topics, volumes = topic_counts(s, archive), volume_list(s, archive)
+        assert [v.id for v, n in volumes] == [s.get(Publication, other.publication_ids[0]).volume_id]
+        year = s.get(Publication, pid).year
+        # The kept counts, not a count: a write the index has not seen yet is not in them.
+        calls = []
+        assert counted(archive, "years", lambda: calls.append(1)) == before and calls == []
+        editor = _editor(s)
+        s.commit()
+        editor_id = editor.id
+    # A withdrawal, indexed after its commit as the web and the CLI do, is counted.
+    with archive.db.session() as s:
+        publishing.withdraw(s, s.get(User, editor_id), pid, {"reason": "проверка"})
+        s.commit()
+        assert year_counts(s, archive) == before           # committed, not yet indexed: the kept counts
+    indexing.index_after_commit(archive)
+    with archive.db.session() as s:
+        after = year_counts(s, archive)
+        assert after == year_counts(s) and after.get(year, 0) == before[year] - 1
+        assert sum(n for _t, n in topic_counts(s, archive)) <= sum(n for _t, n in topics)
+    served = {i["year"]: i["count"] for i in client.get("/api/years").get_json()["items"]}
+    assert served == after
+    assert client.get("/years").status_code == 200 and client.get("/volumes").status_code == 200
+
+
+def test_without_an_archive_every_call_counts(archive):
+    ingest_file(archive, DEMO / "ru-2022-molodezh-grazhdanskaya-identichnost.pdf", publish=True)
+    with archive.db.session() as s:
+        years = year_counts(s)
+        pub = s.scalars(select(Publication)).first()
+        pub.year = 1999
+        s.flush()
+        assert year_counts(s) == {1999: 1} != years
