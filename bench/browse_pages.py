@@ -4,8 +4,9 @@
 
 For each path: a first request (after a change of the index it counts; its time is printed apart), 2 more to
 warm up, then the mean of ``--repeat``. The archive: a data folder with ``archive.sqlite3`` and ``index/``, e.g.
-one ``bench/http_serve.py`` built (``--size 30000 --authors 30000``); run it from each tree to compare two
-commits on one database (an older tree needs the database's ``alembic_version`` set back to its own head).
+one ``bench/http_serve.py`` built (``--size 30000 --authors 30000``), brought to this tree's migrations first; to
+compare two commits, run it from each tree on its own copy of the database (an older tree needs the copy's
+``alembic_version`` set back to its own head).
 """
 from __future__ import annotations
 
@@ -27,9 +28,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=10)
     a = ap.parse_args()
     from archive import create_app
+    from archive.migrate import upgrade
 
     app = create_app({"SECRET_KEY": "bench", "DATA_DIR": a.data_dir, "RATELIMIT_ENABLED": False,
                       "SEARCH_BACKEND": os.environ.get("ARCHIVE_SEARCH_BACKEND", "tantivy")})
+    upgrade(app.extensions["archive"].db.url)          # this tree's indexes (a bench database: no one else's)
     client = app.test_client()
     print(f"| path | first ms | mean ms of {a.repeat} | status | bytes |\n|---|---:|---:|---:|---:|")
     for path in a.paths:
