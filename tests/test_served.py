@@ -303,16 +303,19 @@ def test_served_workers_are_warmed_up_when_they_start(tmp_path):
     assert "warming up the search page failed" not in log
 
 
-def test_a_reload_refuses_no_connection(tmp_path):
-    """A reload (HUP: new workers start, the old ones stop at once) refuses no connection: each worker's socket
-    exists from its fork, so connections meanwhile wait for a new worker's load. (Sockets made only once a worker
-    was loaded left none at all for that time: 20,000 connection attempts refused in six seconds.)"""
+def test_a_reload_leaves_no_time_without_a_socket_beyond_a_fork(tmp_path):
+    """A reload (HUP: new workers forked, the old ones stopped at once) leaves at most the moment between a new
+    worker's fork and its socket without one: each worker's socket is made at its fork, so connections meanwhile
+    wait for a new worker's load. (Sockets made only once a worker was loaded left none for the whole load:
+    20,000 connection attempts refused in six seconds.) gunicorn stops the old workers right after forking the
+    new ones; on a busy machine a new worker may not have made its socket yet (a CI run refused a few attempts
+    in that gap), so the test bounds the gap, not the attempts a tight loop makes in it."""
     import signal
     import socket
 
     base, proc = start_server(archive_env(tmp_path / "data"), "--workers", "2", "--no-jobs")
     port = int(base.rsplit(":", 1)[1])
-    answered, refused = 0, []
+    answered, refused = 0, []            # (kind, monotonic time) of each refused or reset attempt
     try:
         assert requests.get(base + "/healthz", timeout=30).status_code == 200
         os.kill(proc.pid, signal.SIGHUP)
@@ -327,14 +330,16 @@ def test_a_reload_refuses_no_connection(tmp_path):
                 assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
                 answered += 1
             except (ConnectionRefusedError, ConnectionResetError) as exc:
-                refused.append(type(exc).__name__)
+                refused.append((type(exc).__name__, time.monotonic()))
     finally:
         stop_server(proc)
         proc.log.seek(0)
         log = proc.log.read().decode(errors="replace")
-    # Never a moment without a socket (refused); a connection the kernel had queued on a stopping worker's socket is
-    # reset when it closes (docs/deploy.md): one in ~2,000 here, where sockets made once loaded refused thousands.
-    assert answered and "ConnectionRefusedError" not in refused and len(refused) <= 5, (answered, refused[:10])
+    gaps = [t for kind, t in refused if kind == "ConnectionRefusedError"]
+    # Refusals (no socket at all) only within one short gap; a connection the kernel had queued on a stopping
+    # worker's socket is reset when it closes (docs/deploy.md): one in ~2,000 here.
+    assert answered > 100 and (not gaps or max(gaps) - min(gaps) < 0.25), (answered, len(refused), refused[:5])
+    assert len(refused) - len(gaps) <= 5, refused[:10]
     assert log.count("worker warmed up in") >= 4, log[-3000:]        # two workers, then two new ones
 
 
