@@ -338,7 +338,7 @@ def test_a_reload_leaves_no_time_without_a_socket_beyond_a_fork(tmp_path):
     gaps = [t for kind, t in refused if kind == "ConnectionRefusedError"]
     # Refusals (no socket at all) only within one short gap; a connection the kernel had queued on a stopping
     # worker's socket is reset when it closes (docs/deploy.md): one in ~2,000 here.
-    assert answered > 100 and (not gaps or max(gaps) - min(gaps) < 0.25), (answered, len(refused), refused[:5])
+    assert answered > 100 and (not gaps or max(gaps) - min(gaps) < 0.5), (answered, len(refused), refused[:5])
     assert len(refused) - len(gaps) <= 5, refused[:10]
     assert log.count("worker warmed up in") >= 4, log[-3000:]        # two workers, then two new ones
 
