@@ -6,18 +6,14 @@ from sqlalchemy import create_engine, text
 from archive.collation import initial, sort_name
 from archive.migrate import upgrade
 from archive.models import Base
-from support import scratch_pg_url
+from support import reset_database, scratch_pg_url
 
 pytestmark = pytest.mark.own_databases
 
 
 def _fresh_pg() -> str:
     url = scratch_pg_url("schema")
-    eng = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with eng.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA public")
-    eng.dispose()
+    reset_database(url)
     return url
 
 
