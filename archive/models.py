@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Optional
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
-                        Text, UniqueConstraint, event, false, func)
+                        Text, UniqueConstraint, event, false, func, inspect, select, update)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
@@ -132,7 +132,12 @@ def pages_label(start: Optional[int], end: Optional[int]) -> Optional[str]:
 
 class Publication(TimestampMixin, Base):
     __tablename__ = "publications"
-    __table_args__ = (Index("ix_publications_published_at", "published_at", "id"),)
+    # The listings of a year, language or kind are read a page at a time, newest first, from these indexes:
+    # a cursor (year, id), never an offset (``archive.services.browse.listing_page``).
+    __table_args__ = (Index("ix_publications_published_at", "published_at", "id"),
+                      Index("ix_publications_year_id", "year", "id"),
+                      Index("ix_publications_language_year", "language", "year", "id"),
+                      Index("ix_publications_kind_year", "kind", "year", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), default="article")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
@@ -141,7 +146,7 @@ class Publication(TimestampMixin, Base):
     abstracts: Mapped[dict[str, Any]] = mapped_column(default=dict)     # lang -> sanitised text
     keywords: Mapped[list[Any]] = mapped_column(default=list)
     language: Mapped[str] = mapped_column(String(8), default="")
-    year: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    year: Mapped[Optional[int]] = mapped_column(Integer)
     udc: Mapped[str] = mapped_column(String(100), default="")
     bbk: Mapped[str] = mapped_column(String(100), default="")
     isbn: Mapped[str] = mapped_column(String(40), default="")
@@ -280,6 +285,23 @@ class PublicationTopic(Base):
     publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"), primary_key=True)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True)
     suggested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The publication's year, kept here (``_link_year``, ``_links_follow_year``) so that a topic's listing is read
+    # a page at a time, newest first, from the (topic_id, year, publication_id) index.
+    year: Mapped[Optional[int]] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_publication_topics_topic_year", "topic_id", "year", "publication_id"),)
+
+
+@event.listens_for(PublicationTopic, "before_insert")
+def _link_year(_mapper, conn, link: PublicationTopic) -> None:
+    link.year = conn.scalar(select(Publication.year).where(Publication.id == link.publication_id))
+
+
+@event.listens_for(Publication, "after_update")
+def _links_follow_year(_mapper, conn, pub: Publication) -> None:
+    if inspect(pub).attrs.year.history.has_changes():
+        conn.execute(update(PublicationTopic).where(PublicationTopic.publication_id == pub.id)
+                     .values(year=pub.year))
 
 
 class ProcessingRecord(Base):

@@ -71,12 +71,6 @@ def volume_page(session: Session, volume_id: int) -> Optional[VolumePage]:
     return VolumePage(vol, book, [p for p in pubs if p.kind != "volume"])
 
 
-def topic_listing(session: Session, topic: Topic, page: int, per_page: int = PER_PAGE) -> "PageOf":
-    """The published publications on a topic, newest first."""
-    ids = select(PublicationTopic.publication_id).where(PublicationTopic.topic_id == topic.id)
-    return paged_publications(session, [Publication.id.in_(ids)], page, per_page)
-
-
 LABEL_TTL = 30.0           # seconds a facet value's label is reused: a renamed person or volume shows this late at most
 LABELS_KEPT = 4096         # labels kept per database (value, language)
 _labels: "weakref.WeakKeyDictionary[Any, OrderedDict[tuple[str, str, str], tuple[float, Optional[str]]]]" = \
@@ -149,14 +143,143 @@ class PageOf:
         return max(1, -(-self.total // self.per_page))
 
 
-def paged_publications(session: Session, where: Iterable[Any], page: int, per_page: int = PER_PAGE) -> PageOf:
-    """Published publications matching ``where``, newest first, one page of them."""
-    conds = [PUBLISHED, *where]
-    total = session.scalar(select(func.count()).select_from(Publication).where(*conds)) or 0
-    order = (Publication.year.is_(None), Publication.year.desc(), Publication.id.desc())
-    items = list(session.scalars(with_people(select(Publication).where(*conds).order_by(*order))
-                                 .offset((page - 1) * per_page).limit(per_page)))
-    return PageOf(items, total, page, per_page)
+@dataclass
+class Scope:
+    """What one listing (a year, a language, a kind, a topic) walks, newest first: the rows ``select`` reads
+    (publications, joined to the topic's links for a topic), ordered by ``year`` descending (years unknown last),
+    then ``key`` descending, from an index that begins with the equalities in ``within``; ``total`` is the number of
+    published publications in it (kept per index generation)."""
+
+    within: list[Any]             # the listing's equalities (the index's leading columns)
+    year: Any                     # the year column the index holds
+    key: Any                      # the publication id column the index holds
+    select: Any                   # select(Publication) with the joins, of published publications
+    total: int
+
+
+def year_scope(session: Session, year: int, archive=None) -> Scope:
+    return Scope([Publication.year == year], Publication.year, Publication.id, _published(),
+                 year_counts(session, archive).get(year, 0))
+
+
+def field_scope(session: Session, name: str, value: str, archive=None) -> Scope:
+    """A language's (``name="language"``) or a kind's listing."""
+    column = getattr(Publication, name)
+    counts = counted(archive, name, lambda: dict(session.execute(
+        select(column, func.count()).where(PUBLISHED).group_by(column)).all()))
+    return Scope([column == value], Publication.year, Publication.id, _published(), int(counts.get(value, 0)))
+
+
+def topic_scope(session: Session, topic: Topic, archive=None) -> Scope:
+    link = PublicationTopic
+    return Scope([link.topic_id == topic.id], link.year, link.publication_id,
+                 _published().join(link, link.publication_id == Publication.id),
+                 dict((t.id, n) for t, n in topic_counts(session, archive)).get(topic.id, 0))
+
+
+def _published():
+    # Reached through the listing's index: the status is tested per row, never through the status index (SQLite,
+    # without statistics, would walk every published publication by it).
+    return with_people(select(Publication).where(PUBLISHED_BY_KEY))
+
+
+@dataclass
+class ListingPage:
+    """One page of a listing, with the cursors its links carry. ``page`` is the page's number as the link said
+    (a label: the cursor is what places the page), kept within what ``has_prev``/``has_next`` allow."""
+
+    items: list[Publication]
+    total: int
+    page: int
+    per_page: int
+    first_id: Optional[int]
+    last_id: Optional[int]
+    has_prev: bool
+    has_next: bool
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def listing_page(session: Session, scope: Scope, after: Optional[int] = None, before: Optional[int] = None,
+                 page: int = 1, per_page: Optional[int] = None) -> ListingPage:
+    """A page of ``scope``'s publications after (or before) the one with id ``after`` (``before``), newest first.
+
+    Every statement reads at most a page and one row from the listing's index, wherever the page lies: a cursor,
+    never an offset, and no count (``scope.total`` is kept per index generation)."""
+    per_page = per_page or PER_PAGE
+    y, k = scope.year, scope.key
+    # The order: known years (year desc, id desc), then unknown ones (id desc). From a cursor, its own year is read
+    # by id alone (year = y and id < i), then the years past it: each statement a range of the index (a row value
+    # "(year, id) < (y, i)" was not one on SQLite, where the id is the rowid: it read the cursor's whole year).
+    Mark = tuple[Optional[int], int]             # (year, id) of the publication a walk starts after
+
+    def located(pub_id: Optional[int]) -> Optional[Mark]:
+        if not pub_id:
+            return None
+        row = session.execute(select(y, k).where(*scope.within, k == pub_id).limit(1)).first()
+        return None if row is None else (row[0], row[1])
+
+    def stretches(at: Optional[Mark], forward: bool) -> list[tuple[list[Any], tuple[Any, ...]]]:
+        known, unknown = y.is_not(None), y.is_(None)
+        if at is None:
+            return [([known], (y.desc(), k.desc())), ([unknown], (k.desc(),))] if forward else []
+        year, pub_id = at
+        if year is None:
+            return ([([unknown, k < pub_id], (k.desc(),))] if forward
+                    else [([unknown, k > pub_id], (k,)), ([known], (y, k))])
+        if forward:
+            return [([y == year, k < pub_id], (k.desc(),)), ([known, y < year], (y.desc(), k.desc())),
+                    ([unknown], (k.desc(),))]
+        return [([y == year, k > pub_id], (k,)), ([known, y > year], (y, k))]
+
+    def walk(at: Optional[Mark], forward: bool, limit: int) -> list[Publication]:
+        found: list[Publication] = []
+        for conds, order in stretches(at, forward):
+            if len(found) >= limit:
+                break
+            found += session.scalars(scope.select.where(*scope.within, *conds).order_by(*order)
+                                     .limit(limit - len(found))).unique()
+        return found
+
+    anchor = located(after or before)
+    backward = anchor is not None and not after
+    pubs = walk(anchor, forward=not backward, limit=per_page + 1)
+    if backward and not pubs:
+        return listing_page(session, scope, per_page=per_page)          # nothing before it: the first page
+    more = len(pubs) > per_page
+    pubs = pubs[:per_page]
+    if backward:
+        pubs.reverse()
+    if not pubs:
+        return ListingPage([], scope.total, 1, per_page, None, None, False, False)
+    if backward:
+        has_prev, has_next = more, bool(walk(located(pubs[-1].id), forward=True, limit=1))
+    else:
+        has_prev = anchor is not None and bool(walk(located(pubs[0].id), forward=False, limit=1))
+        has_next = more
+    pages = max(1, -(-scope.total // per_page))
+    page = 1 if not has_prev else (max(pages, 2) if not has_next else min(max(page, 2), max(pages - 1, 2)))
+    return ListingPage(pubs, scope.total, page, per_page, pubs[0].id, pubs[-1].id, has_prev, has_next)
+
+
+def scope_page(session: Session, scope: Scope, page: int, per_page: int = PER_PAGE) -> PageOf:
+    """Page ``page`` of ``scope`` by its number (the API's ``page``/``limit``): the same index walked from an
+    offset (bounded by the API's greatest page) in the same two stretches, known years then unknown ones."""
+    y, k = scope.year, scope.key
+    offset = (page - 1) * per_page
+    unknown = session.scalar(select(func.count()).select_from(
+        scope.select.where(*scope.within, y.is_(None)).with_only_columns(k).subquery())) or 0
+    known = max(0, scope.total - unknown)
+    items: list[Publication] = []
+    if offset < known:
+        items += session.scalars(scope.select.where(*scope.within, y.is_not(None)).order_by(y.desc(), k.desc())
+                                 .offset(offset).limit(per_page)).unique()
+    if len(items) < per_page and unknown:
+        items += session.scalars(scope.select.where(*scope.within, y.is_(None)).order_by(k.desc())
+                                 .offset(max(0, offset - known)).limit(per_page - len(items))).unique()
+    return PageOf(items, scope.total, page, per_page)
 
 
 AUTHORS_PER_PAGE = 200        # names on one page of the alphabetical index (a small archive: everyone)
@@ -192,12 +315,12 @@ class AuthorPage:
 
 
 def author_page(session: Session, letter: str = "", after: int | None = None, before: int | None = None,
-                per_page: int | None = None) -> AuthorPage:
+                per_page: int | None = None, archive=None) -> AuthorPage:
     """People with published work in Kazakh/Russian alphabetical order (``sort_name``), ``per_page`` from after
     (or before) the person with id ``after`` (``before``), of one index letter when ``letter`` is given.
 
     Every statement reads one page of people from an index, whatever the size of the archive: no count of
-    everyone, no offset, the letters present asked one EXISTS each."""
+    everyone, no offset, the letters present asked one EXISTS each (kept per index generation of ``archive``)."""
     letter = letter if letter in _LETTERS_ORDER else ""
     per_page = per_page or AUTHORS_PER_PAGE
     base = [Person.merged_into_id.is_(None), _has_published_work()]
@@ -218,7 +341,7 @@ def author_page(session: Session, letter: str = "", after: int | None = None, be
     order = (Person.sort_name.desc(), Person.id.desc()) if backward else (Person.sort_name, Person.id)
     people = list(session.scalars(select(Person).where(*conds).order_by(*order).limit(per_page + 1)))
     if backward and not people:
-        return author_page(session, letter, per_page=per_page)       # nothing before it: the first page
+        return author_page(session, letter, per_page=per_page, archive=archive)   # nothing before it: the first page
     more = len(people) > per_page
     people = people[:per_page]
     if backward:
@@ -231,7 +354,7 @@ def author_page(session: Session, letter: str = "", after: int | None = None, be
                       letter, people[0].id if people else None, people[-1].id if people else None,
                       has_prev=more if backward else bool(people) and any_past(people[0], later=False),
                       has_next=bool(people) and any_past(people[-1], later=True) if backward else more,
-                      present=letters_present(session))
+                      present=counted(archive, "letters", lambda: letters_present(session)))
 
 
 def letters_present(session: Session) -> set[str]:

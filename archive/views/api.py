@@ -10,8 +10,8 @@ from ..models import Person, Publication, Topic, Volume
 from ..openapi import MAX_ID, openapi_document
 from ..representations import file_links, publication_json, publication_url
 from ..search import SearchHit, SearchPage, run_search
-from ..services.browse import (PageOf, current_person, get_person, paged_publications, people_listing, person_profile,
-                               topic_counts, topic_listing, volume_list, volume_page, year_counts)
+from ..services.browse import (PageOf, current_person, get_person, people_listing, person_profile, scope_page,
+                               topic_counts, topic_scope, volume_list, volume_page, year_counts, year_scope)
 from ..services import references
 from ..services.citations import has_pdf
 from ..services.topics import topic_by_slug
@@ -217,7 +217,7 @@ def topic(slug: str):
     if t is None:
         return _not_found("No such topic")
     page, limit = _paging()
-    listing = topic_listing(s, t, page, limit)
+    listing = scope_page(s, topic_scope(s, t, get_archive()), page, limit)
     out = _topic_json(t, listing.total)
     out.update(_listing_json(listing, limit))
     return jsonify(out)
@@ -238,8 +238,9 @@ def year(year: int):
     page, limit = _paging()
     if year > MAX_ID:
         return _not_found("No publications in that year")
-    listing = paged_publications(db_session(), [Publication.year == year], page, limit)
-    if not listing.total:
+    s = db_session()
+    listing = scope_page(s, year_scope(s, year, get_archive()), page, limit)
+    if not listing.total and not listing.items:
         return _not_found("No publications in that year")
     out = {"year": year, **_listing_json(listing, limit)}
     return jsonify(out)

@@ -13,12 +13,12 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from ..collation import index_letters
 from ..core import db_session, get_archive
 from ..i18n import current_locale
-from ..models import KINDS, Publication
+from ..models import KINDS
 from ..openapi import MAX_ID
 from ..services import references, usage
-from ..services.browse import (LANGS, author_page, current_person, find_experts, get_person, member_list,
-                               paged_publications, person_profile, person_topics, topic_counts, topic_listing,
-                               topic_query, volume_list, volume_page, year_chart, year_counts)
+from ..services.browse import (LANGS, Scope, author_page, current_person, field_scope, find_experts, get_person,
+                               listing_page, member_list, person_profile, person_topics, topic_counts, topic_query,
+                               topic_scope, volume_list, volume_page, year_chart, year_counts, year_scope)
 from ..services.topics import topic_by_slug
 from .common import int_arg, translate_arg
 
@@ -30,7 +30,8 @@ bp = Blueprint("browse", __name__)
 def authors():
     # A page of names from a letter, or from after (before) a person: a cursor, never an offset.
     after, before = int_arg("after", 0, 0, MAX_ID) or None, int_arg("before", 0, 0, MAX_ID) or None
-    listing = author_page(db_session(), request.args.get("letter", "")[:2], after=after, before=before)
+    listing = author_page(db_session(), request.args.get("letter", "")[:2], after=after, before=before,
+                          archive=get_archive())
     return render_template("browse/authors.html", listing=listing, groups=listing.groups, letters=index_letters(),
                            present=listing.present)
 
@@ -62,10 +63,16 @@ def years():
                            counts=sorted(counts.items(), reverse=True))
 
 
+def _listing(scope: Scope):
+    # A page of a listing from after (before) a publication: a cursor, never an offset; "page" only labels it.
+    return listing_page(db_session(), scope, after=int_arg("after", 0, 0, MAX_ID) or None,
+                        before=int_arg("before", 0, 0, MAX_ID) or None, page=int_arg("page", 1, 1, 10_000))
+
+
 @bp.get("/years/<int:year>")
 def year(year: int):
-    listing = paged_publications(db_session(), [Publication.year == year], int_arg("page", 1, 1, 10_000))
-    if not listing.total:
+    listing = _listing(year_scope(db_session(), min(year, MAX_ID), get_archive()))
+    if not listing.total and not listing.items:
         abort(404)
     return render_template("browse/listing.html", listing=listing, heading=str(year), kind="year", value=year,
                            endpoint="browse.year", args={"year": year}, search_args={"from": year, "to": year})
@@ -82,7 +89,7 @@ def topic(slug: str):
     t = topic_by_slug(s, slug)
     if t is None:
         abort(404)
-    listing = topic_listing(s, t, int_arg("page", 1, 1, 10_000))
+    listing = _listing(topic_scope(s, t, get_archive()))
     return render_template("browse/listing.html", listing=listing, heading=t.label(current_locale()), kind="topic",
                            value=t, endpoint="browse.topic", args={"slug": slug}, search_args={"topic": slug})
 
@@ -106,7 +113,7 @@ def volume(volume_id: int):
 def language(lang: str):
     if lang not in LANGS:
         abort(404)
-    listing = paged_publications(db_session(), [Publication.language == lang], int_arg("page", 1, 1, 10_000))
+    listing = _listing(field_scope(db_session(), "language", lang, get_archive()))
     return render_template("browse/listing.html", listing=listing, heading=lang, kind="language", value=lang,
                            endpoint="browse.language", args={"lang": lang}, search_args={"lang": lang})
 
@@ -115,7 +122,7 @@ def language(lang: str):
 def kind(kind: str):
     if kind not in KINDS:
         abort(404)
-    listing = paged_publications(db_session(), [Publication.kind == kind], int_arg("page", 1, 1, 10_000))
+    listing = _listing(field_scope(db_session(), "kind", kind, get_archive()))
     return render_template("browse/listing.html", listing=listing, heading=kind, kind="kind", value=kind,
                            endpoint="browse.kind", args={"kind": kind}, search_args={"kind": kind})
 

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from archive.models import Publication, User
 from archive.services import indexing, publishing
 from archive.services.accounts import create_user
-from archive.services.browse import counted, topic_counts, volume_list, year_counts
+from archive.services.browse import counted, field_scope, topic_counts, volume_list, year_counts, year_scope
 from archive.services.ingest import ingest_file
 from support import DEMO
 
@@ -23,7 +23,9 @@ def test_counts_are_made_once_per_index_generation_and_follow_an_indexed_change(
         assert before == year_counts(s) and sum(before.values()) >= 2
         topics, volumes = topic_counts(s, archive), volume_list(s, archive)
         assert [v.id for v, n in volumes] == [s.get(Publication, other.publication_ids[0]).volume_id]
-        year = s.get(Publication, pid).year
+        year, lang, kind = s.get(Publication, pid).year, s.get(Publication, pid).language, s.get(Publication, pid).kind
+        listed = [field_scope(s, "language", lang, archive).total, field_scope(s, "kind", kind, archive).total]
+        assert year_scope(s, year, archive).total == before[year] and min(listed) >= 1
         # The kept counts, not a count: a write the index has not seen yet is not in them.
         calls = []
         assert counted(archive, "years", lambda: calls.append(1)) == before and calls == []
@@ -35,10 +37,13 @@ def test_counts_are_made_once_per_index_generation_and_follow_an_indexed_change(
         publishing.withdraw(s, s.get(User, editor_id), pid, {"reason": "проверка"})
         s.commit()
         assert year_counts(s, archive) == before           # committed, not yet indexed: the kept counts
+        assert [field_scope(s, "language", lang, archive).total, field_scope(s, "kind", kind, archive).total] == listed
     indexing.index_after_commit(archive)
     with archive.db.session() as s:
         after = year_counts(s, archive)
         assert after == year_counts(s) and after.get(year, 0) == before[year] - 1
+        assert [field_scope(s, "language", lang, archive).total,
+                field_scope(s, "kind", kind, archive).total] == [n - 1 for n in listed]
         assert sum(n for _t, n in topic_counts(s, archive)) <= sum(n for _t, n in topics)
     served = {i["year"]: i["count"] for i in client.get("/api/years").get_json()["items"]}
     assert served == after

@@ -59,3 +59,43 @@ def test_people_already_there_get_their_index_letter_and_sort_name(db_url):
     assert [(n, letter, key) for n, letter, key in rows] == sorted(
         ((n, initial(n), sort_name(n)) for n in names), key=lambda r: r[2])
     assert [r[0] for r in rows][:3] == ["Абдрахманова Р.Т.", "Әбдіхалықұлы Н.С.", "Ivanov A.B."]
+
+
+def _row(conn, table: str, **given) -> int:
+    """Insert a row of ``table`` as the database has it now: ``given`` and a plain value for each other column that
+    must have one; its id."""
+    import datetime
+
+    from sqlalchemy import inspect as reflect
+
+    values = dict(given)
+    for col in reflect(conn).get_columns(table):
+        if col["name"] in values or col["nullable"] or col.get("default") is not None or col["name"] == "id":
+            continue
+        kind = str(col["type"]).upper()
+        values[col["name"]] = (datetime.datetime(2026, 1, 1) if "TIME" in kind else False if "BOOL" in kind
+                               else 0 if "INT" in kind or "FLOAT" in kind or "REAL" in kind
+                               else "{}" if "JSON" in kind else "")
+    names = ", ".join(values)
+    marks = ", ".join(f":{n}" for n in values)
+    returning = " RETURNING id" if "id" in {c["name"] for c in reflect(conn).get_columns(table)} else ""
+    result = conn.execute(text(f"INSERT INTO {table} ({names}) VALUES ({marks}){returning}"), values)  # noqa: S608
+    return result.scalar() if returning else 0
+
+
+def test_topic_links_already_there_get_their_publications_year(db_url):
+    upgrade(db_url, "0009")
+    eng = _engine(db_url)
+    try:
+        with eng.begin() as conn:
+            topic = _row(conn, "topics", slug="demography", label_ru="Демография")
+            pubs = {year: _row(conn, "publications", title=f"p{year}", year=year, status="published")
+                    for year in (2019, 2024, None)}
+            for pub in pubs.values():
+                _row(conn, "publication_topics", publication_id=pub, topic_id=topic)
+        upgrade(db_url)
+        with eng.connect() as conn:
+            links = dict(conn.execute(text("SELECT publication_id, year FROM publication_topics")).all())
+    finally:
+        eng.dispose()
+    assert links == {pub: year for year, pub in pubs.items()}
