@@ -104,6 +104,9 @@ class SearchPage:
     translation: Translation = field(default_factory=Translation)   # what the term bridge added to the query
     translated: int = 0              # matches found only through the bridge (the page's note says so)
     bridge: bool = True              # whether translation was asked for (xl=0 turns it off)
+    # What the hits' snippets are made from (the engine's result, the query's words): ``snippets_of`` makes them
+    # later for some hits of a search run without them.
+    basis: tuple[SearchResult, dict[str, str]] | None = field(default=None, repr=False)
 
     @property
     def pages(self) -> int:
@@ -303,7 +306,8 @@ def run_search(archive, session: Session, text: str, page: int = 1, limit: int =
         names = {pid: [a.person.name for a in p.authorships] for pid, p in pubs.items()}
     notices = list(q.notices) + ([NOTICE_APPROXIMATE] if result.facets_approximate else [])
     hits: list[SearchHit] = []
-    made = _snippets(archive, session, result, pubs, query_words(query)) if snippets and pubs else {}
+    words = query_words(query)
+    made = _snippets(archive, session, result, pubs, words) if snippets and pubs else {}
     for h in result.hits:
         pub = pubs.get(h.id)
         if pub is None:
@@ -315,7 +319,18 @@ def run_search(archive, session: Session, text: str, page: int = 1, limit: int =
                               names.get(pub.id, [])))
     return SearchPage(q, hits, result.total, page, limit, result.facets, result.relaxed,
                       (time.perf_counter() - t0) * 1000, result.suggestion, notices, result.partial_from,
-                      result.facets_approximate, translation, result.translated, translate)
+                      result.facets_approximate, translation, result.translated, translate, (result, words))
+
+
+def snippets_of(archive, session: Session, page: SearchPage, pubs: dict[int, Publication | HitRecord]
+                ) -> dict[int, tuple[tuple[Snippet, ...], str]]:
+    """(snippets, lead html) of the publications ``pubs``, hits of the search ``page`` (or of another page of the
+    same query), made as ``run_search`` makes them: for a caller that searched without snippets
+    (``snippets=False``) and shows passages of a few of its hits only."""
+    if page.basis is None or not pubs:
+        return {}
+    result, words = page.basis
+    return _snippets(archive, session, result, pubs, words)
 
 
 def _page_texts(session: Session, whole: list[int], chosen: dict[int, list[int]], skip: dict[int, set[int]],

@@ -14,10 +14,11 @@ from sqlalchemy import func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
 from indexer.backend import Filters
+from indexer.snippets import Snippet
 
 from ..collation import index_letters, initial, sort_key
 from ..models import Authorship, Person, Publication, PublicationTopic, Topic, Volume, unindexed
-from ..search import run_search
+from ..search import SearchHit, SearchPage, run_search, snippets_of
 from .publications import with_people
 from .topics import SPECS
 
@@ -574,7 +575,7 @@ class Passage:
 class Expert:
     person: Person
     score: float
-    publications: list[Publication] = field(default_factory=list)
+    publications: list[Any] = field(default_factory=list)     # the matching ones (``HitRecord``s)
     passages: list[Passage] = field(default_factory=list)
 
     @property
@@ -587,39 +588,70 @@ def find_experts(archive, session: Session, text: str, filters: Filters = Filter
     """People ranked by how much and how recently they wrote on ``text``: sum of search score × recency.
 
     Through the term bridge (``translate``) a Russian query also weighs the Kazakh-writing experts' work.
+    The ``EXPERT_HITS`` hits are weighed from plain rows (their authors read in one statement); records and
+    snippets are made only for the passages shown, the strongest hits of the ranked people.
     """
     if not text.strip() and filters == Filters():
         return []
-    hits = []
+    hits: list[SearchHit] = []
+    first: Optional[SearchPage] = None
     page = 1
     while len(hits) < EXPERT_HITS:
         result = run_search(archive, session, text, page=page, limit=100, filters=filters, facets=False,
-                            translate=translate)
+                            snippets=False, names_only=True, translate=translate)
+        first = first or result
         hits.extend(result.hits)
         if page >= result.pages or not result.hits:
             break
         page += 1
-    people: dict[int, Expert] = {}
-    found: dict[int, list[tuple[float, Any]]] = defaultdict(list)
+    if not hits:
+        return []
+    authors: dict[int, list[int]] = defaultdict(list)
+    title_keys: dict[int, str] = {}
+    merged: dict[int, int] = {}
+    for pub_id, person_id, merged_into, title_key in session.execute(
+            select(Authorship.publication_id, Authorship.person_id, Person.merged_into_id, Publication.title_key)
+            .join(Person, Person.id == Authorship.person_id)
+            .join(Publication, Publication.id == Authorship.publication_id)
+            .where(Authorship.publication_id.in_([h.publication.id for h in hits]))
+            .order_by(Authorship.publication_id, Authorship.position)):
+        authors[pub_id].append(person_id)
+        title_keys[pub_id] = title_key or str(pub_id)
+        if merged_into is not None:
+            merged[person_id] = merged_into
+    cache: dict[int, Person] = {}
+    scores: dict[int, float] = defaultdict(float)
+    works: dict[int, list[Any]] = defaultdict(list)
+    found: dict[int, list[tuple[float, SearchHit]]] = defaultdict(list)
     seen_titles: dict[int, set[str]] = defaultdict(set)
-    merged_cache: dict[int, Person] = {}
     for hit in hits:
         pub = hit.publication
         weight = hit.score * recency_weight(pub.year, today)
-        for a in pub.authorships:
-            person = current_person(session, a.person, merged_cache)
+        for person_id in authors.get(pub.id, ()):
+            if person_id in merged:
+                person_id = current_person(session, session.get(Person, person_id), cache).id
             # The same paper twice (a DOCX and its PDF) is one piece of work.
-            tkey = pub.title_key or str(pub.id)
-            if tkey in seen_titles[person.id]:
+            if title_keys[pub.id] in seen_titles[person_id]:
                 continue
-            seen_titles[person.id].add(tkey)
-            expert = people.setdefault(person.id, Expert(person, 0.0))
-            expert.score += weight
-            expert.publications.append(pub)
-            found[person.id].append((weight, hit))
-    ranked = sorted(people.values(), key=lambda e: (-e.score, sort_key(e.person.name)))[:limit]
+            seen_titles[person_id].add(title_keys[pub.id])
+            scores[person_id] += weight
+            works[person_id].append(pub)
+            found[person_id].append((weight, hit))
+    # The first ``limit`` by score, and whoever ties with the last of them: only their names are read and sorted.
+    by_score = sorted(scores, key=lambda pid: -scores[pid])
+    cut = by_score[:limit]
+    cut += [pid for pid in by_score[limit:] if scores[pid] == scores[cut[-1]]]
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(cut)))}
+    ranked = sorted((Expert(people[pid], scores[pid], works[pid]) for pid in cut if pid in people),
+                    key=lambda e: (-e.score, sort_key(e.person.name)))[:limit]
+    strongest = {e.person.id: sorted(found[e.person.id], key=lambda wh: -wh[0])[:passages + 2] for e in ranked}
+    shown = {hit.publication.id for top in strongest.values() for _w, hit in top}
+    records = {p.id: p for p in session.scalars(with_people(select(Publication).where(Publication.id.in_(shown))))}
+    made = snippets_of(archive, session, first, records) if first is not None else {}
     for expert in ranked:
-        expert.passages = _best_passages(found[expert.person.id], passages)
+        expert.passages = _best_passages([(w, records[h.publication.id], *made.get(h.publication.id, ((), "")))
+                                          for w, h in strongest[expert.person.id] if h.publication.id in records],
+                                         passages)
     return ranked
 
 
@@ -636,20 +668,20 @@ def current_person(session: Session, person: Person, cache: dict[int, Person]) -
     return cache[person.id]
 
 
-def _best_passages(weighted_hits: list[tuple[float, Any]], n: int) -> list[Passage]:
+def _best_passages(weighted: list[tuple[float, Publication, tuple[Snippet, ...], str]], n: int) -> list[Passage]:
     """The best snippet of each of the strongest publications first, then second-best snippets."""
-    ordered = sorted(weighted_hits, key=lambda wh: -wh[0])
+    ordered = sorted(weighted, key=lambda w: -w[0])
     out: list[Passage] = []
     for rank in range(3):
-        for _w, hit in ordered:
+        for _w, pub, found, lead_html in ordered:
             if len(out) >= n:
                 return out
-            snips = sorted(hit.snippets, key=lambda s: -s.score)
+            snips = sorted(found, key=lambda s: -s.score)
             if rank < len(snips):
                 sn = snips[rank]
-                out.append(Passage(hit.publication, sn.page, sn.html, citation(hit.publication, sn.page)))
-            elif rank == 0 and not snips and hit.snippet_html:
-                out.append(Passage(hit.publication, None, hit.snippet_html, citation(hit.publication)))
+                out.append(Passage(pub, sn.page, sn.html, citation(pub, sn.page)))
+            elif rank == 0 and not snips and lead_html:
+                out.append(Passage(pub, None, lead_html, citation(pub)))
     return out
 
 

@@ -416,6 +416,28 @@ def test_expert_ranking_prefers_more_and_newer_work(app, archive, ids):
         assert 2 <= len(kim.passages) <= 3 and all("<mark>" in p.html for p in kim.passages)
 
 
+def test_expert_finder_makes_records_and_snippets_for_the_passages_it_shows_only(app, archive, monkeypatch):
+    """The hits are weighed from plain rows; snippets are made for the strongest hits of the people shown only
+    (before, for every one of up to 400 hits, each loaded as a full record)."""
+    from archive import search
+    from archive.services.browse import find_experts
+
+    made: list[int] = []
+    real = search._snippets
+
+    def recording(archive_, session, result, pubs, words):
+        made.extend(pubs)
+        return real(archive_, session, result, pubs, words)
+    monkeypatch.setattr(search, "_snippets", recording)
+    with app.test_request_context(), archive.db.session() as s:
+        everyone = find_experts(archive, s, "языковая политика", today=date(2025, 1, 1))
+        hits = {h.id for e in everyone for h in e.publications}
+        made.clear()
+        top, = find_experts(archive, s, "языковая политика", limit=1, passages=1, today=date(2025, 1, 1))
+    assert len(hits) > 3 and top.person.surname == "Ким" and len(top.passages) == 1
+    assert made and set(made) <= {p.id for p in top.publications} and len(made) <= 3, (made, hits)
+
+
 def test_experts_page_shows_passages_with_marks_page_links_and_citations(client, ids):
     html = _html(client, "/experts?q=трёхъязычие&hl=en")
     first = html.index("Ким Светлана Вячеславовна")
