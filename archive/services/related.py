@@ -1,15 +1,17 @@
 """Related publications: published work sharing authors or topics with a publication."""
 from __future__ import annotations
 
-from sqlalchemy import func, literal, or_, select, union_all
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import func, or_, select, union_all
+from sqlalchemy.orm import Session, selectinload
 
 from ..models import Authorship, Publication, PublicationTopic
 from ..search import translated_matches
+from .browse import PUBLISHED_BY_KEY
 
 AUTHOR_WEIGHT = 2        # a shared author says more than a shared topic
 TOPIC_WEIGHT = 1
 LIMIT = 5
+TOPIC_CANDIDATES = 100   # of each topic of a publication, its newest publications weighed as related ones
 TWINS = 3
 OTHER_LANGUAGE = {"ru": "kk", "kk": "ru"}
 
@@ -19,32 +21,46 @@ def related_publications(session: Session, pub: Publication, limit: int = LIMIT)
 
     The publication itself, its duplicates (and the original it duplicates) and the volume/article it
     belongs to or contains are left out.
+
+    The candidates are its authors' other publications and, of each of its topics, the ``TOPIC_CANDIDATES``
+    newest (read from the topic's (year, id) index): a topic holds a share of the whole archive, which was
+    gathered and summed for every publication page before. Each candidate is then scored by all it shares.
     """
-    by_author = (select(Authorship.publication_id.label("pid"), literal(AUTHOR_WEIGHT).label("w"))
-                 .where(Authorship.person_id.in_(select(Authorship.person_id)
-                                                 .where(Authorship.publication_id == pub.id))))
-    by_topic = (select(PublicationTopic.publication_id.label("pid"), literal(TOPIC_WEIGHT).label("w"))
-                .where(PublicationTopic.topic_id.in_(select(PublicationTopic.topic_id)
-                                                     .where(PublicationTopic.publication_id == pub.id))))
-    hits = union_all(by_author, by_topic).subquery()
-    score = func.sum(hits.c.w).label("score")
-    original = aliased(Publication)
-    family = {pub.id}
-    if pub.duplicate_of_id:
-        family.add(pub.duplicate_of_id)
-    if pub.parent_id:
-        family.add(pub.parent_id)
-    conds = [Publication.status == "published", Publication.id.not_in(family),
-             # a probable duplicate of a published work is listed once, as the original (as when browsing)
-             or_(Publication.duplicate_of_id.is_(None),
-                 Publication.duplicate_of_id.not_in(family)
-                 & Publication.duplicate_of_id.not_in(select(original.id).where(original.status == "published"))),
-             or_(Publication.parent_id.is_(None), Publication.parent_id != pub.id)]
-    stmt = (select(Publication.id, score).join(hits, hits.c.pid == Publication.id).where(*conds)
-            .group_by(Publication.id)
-            .order_by(score.desc(), Publication.year.is_(None), Publication.year.desc(), Publication.id.desc())
-            .limit(limit))
-    ranked = [pid for pid, _score in session.execute(stmt).all()]
+    people = [a.person_id for a in pub.authorships]
+    topics = list(session.scalars(select(PublicationTopic.topic_id).where(PublicationTopic.publication_id == pub.id)))
+    link = PublicationTopic
+    newest = []
+    for topic_id in topics:
+        for known, order in ((link.year.is_not(None), (link.year.desc(), link.publication_id.desc())),
+                             (link.year.is_(None), (link.publication_id.desc(),))):
+            newest.append(select(link.publication_id).join(Publication, Publication.id == link.publication_id)
+                          .where(link.topic_id == topic_id, known, PUBLISHED_BY_KEY)
+                          .order_by(*order).limit(TOPIC_CANDIDATES).subquery())
+    candidates = set(session.scalars(select(Authorship.publication_id).where(Authorship.person_id.in_(people)))
+                     ) if people else set()
+    if newest:
+        candidates.update(session.scalars(union_all(*(select(q.c.publication_id) for q in newest))))
+    family = {i for i in (pub.id, pub.duplicate_of_id, pub.parent_id) if i}
+    candidates -= family
+    if not candidates:
+        return []
+    ids = list(candidates)
+    score: dict[int, int] = dict.fromkeys(ids, 0)
+    for pid, n in session.execute(select(Authorship.publication_id, func.count())
+                                  .where(Authorship.publication_id.in_(ids), Authorship.person_id.in_(people))
+                                  .group_by(Authorship.publication_id)) if people else ():
+        score[pid] += AUTHOR_WEIGHT * n
+    for pid, n in session.execute(select(link.publication_id, func.count())
+                                  .where(link.publication_id.in_(ids), link.topic_id.in_(topics))
+                                  .group_by(link.publication_id)) if topics else ():
+        score[pid] += TOPIC_WEIGHT * n
+    # a probable duplicate of a published work is listed once, as the original (as when browsing)
+    rows = session.execute(select(Publication.id, Publication.year).where(
+        Publication.id.in_(ids), PUBLISHED_BY_KEY,
+        or_(Publication.duplicate_of_id.is_(None), Publication.duplicate_of_id.not_in(family)),
+        or_(Publication.parent_id.is_(None), Publication.parent_id != pub.id))).all()
+    ranked = [pid for pid, year in sorted(rows, key=lambda r: (-score[r[0]], r[1] is None, -(r[1] or 0), -r[0]))
+              if score[pid] > 0][:limit]
     if not ranked:
         return []
     pubs = {p.id: p for p in session.scalars(

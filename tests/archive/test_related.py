@@ -88,3 +88,15 @@ def test_publication_page_shows_related(client, world):
     html = client.get(f"/p/{world['main']}?hl=en").get_data(as_text=True)
     assert "Related publications" in html and "Того же автора" in html
     assert "Черновик" not in html and "Ничего общего" not in html
+
+
+def test_of_a_topic_its_newest_publications_are_weighed_not_all_of_them(archive, world, monkeypatch):
+    """A topic holds a share of the whole archive: only its ``TOPIC_CANDIDATES`` newest are candidates (before,
+    every publication of every topic of the page's publication was gathered and summed, 55 ms at 30,000)."""
+    from archive.services import related
+
+    with archive.db.session() as s:
+        everyone = [p.id for p in related_publications(s, s.get(Publication, world["extras"][0]), limit=20)]
+        monkeypatch.setattr(related, "TOPIC_CANDIDATES", 2)
+        newest = [p.id for p in related_publications(s, s.get(Publication, world["extras"][0]), limit=20)]
+    assert len(everyone) == 7 and newest == [world["main"], world["two_topics"]]
