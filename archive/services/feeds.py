@@ -11,7 +11,7 @@ from typing import Optional
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Authorship, Person, Publication, PublicationTopic, Topic, Volume
+from ..models import Authorship, Person, Publication, PublicationTopic, Topic, Volume, unindexed
 
 PUBLISHED = Publication.status == "published"
 
@@ -39,16 +39,18 @@ def window_last_change(session: Session, offset: int, limit: int) -> Optional[da
     return session.scalar(select(func.max(ids.c.updated_at)))
 
 
-def _published() -> Select:
-    return (select(Publication).where(PUBLISHED)
+def _published(published=PUBLISHED) -> Select:
+    return (select(Publication).where(published)
             .options(selectinload(Publication.authorships).selectinload(Authorship.person),
                      selectinload(Publication.volume))
             .order_by(Publication.published_at.desc(), Publication.id.desc()))
 
 
 def newest(session: Session, limit: int) -> list[Publication]:
-    """The newest publications of the whole archive."""
-    return list(session.scalars(_published().limit(limit)))
+    """The newest publications of the whole archive: read newest first from the published_at index until
+    ``limit`` qualify (the status tested per row: SQLite, without statistics, gathered every published
+    publication by the status index and sorted them, 156 ms a feed at 30,000)."""
+    return list(session.scalars(_published(unindexed(Publication.status) == "published").limit(limit)))
 
 
 def volume_feed(session: Session, volume_id: int, limit: int) -> Optional[tuple[Volume, list[Publication], Optional[int]]]:
