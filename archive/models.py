@@ -137,7 +137,9 @@ class Publication(TimestampMixin, Base):
     __table_args__ = (Index("ix_publications_published_at", "published_at", "id"),
                       Index("ix_publications_year_id", "year", "id"),
                       Index("ix_publications_language_year", "language", "year", "id"),
-                      Index("ix_publications_kind_year", "kind", "year", "id"))
+                      Index("ix_publications_kind_year", "kind", "year", "id"),
+                      # OAI-PMH lists, in datestamp order from a (datestamp, id) position (``services.harvest``)
+                      Index("ix_publications_updated_at", "updated_at", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), default="article")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)

@@ -3,7 +3,8 @@
     ARCHIVE_SEARCH_BACKEND=tantivy .venv/bin/python bench/browse_pages.py /tmp/auth_new/n30000_w100_a30000/http_sqlite
 
 With ``--walk``: each path's pages followed by their "next" links to the last, each page timed once (a listing
-of a year, language, kind or topic: every page should cost the same, wherever it lies).
+of a year, language, kind or topic: every page should cost the same, wherever it lies). With ``--harvest``: each
+path an OAI-PMH list (``"/oai?verb=ListIdentifiers&metadataPrefix=oai_dc"``) followed through its resumption tokens.
 
 For each path: a first request (after a change of the index it counts; its time is printed apart), 2 more to
 warm up, then the mean of ``--repeat``. The archive: a data folder with ``archive.sqlite3`` and ``index/``, e.g.
@@ -32,6 +33,8 @@ def main() -> None:
     ap.add_argument("paths", nargs="*", default=PATHS)
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--walk", action="store_true", help="follow each path's next links to its last page")
+    ap.add_argument("--harvest", action="store_true",
+                    help="each path an OAI-PMH list request: followed through its resumption tokens to the end")
     a = ap.parse_args()
     from archive import create_app
     from archive.migrate import upgrade
@@ -40,8 +43,8 @@ def main() -> None:
                       "SEARCH_BACKEND": os.environ.get("ARCHIVE_SEARCH_BACKEND", "tantivy")})
     upgrade(app.extensions["archive"].db.url)          # this tree's indexes (a bench database: no one else's)
     client = app.test_client()
-    if a.walk:
-        walk(client, a.paths)
+    if a.walk or a.harvest:
+        walk(client, a.paths, harvest=a.harvest)
         return
     print(f"| path | first ms | mean ms of {a.repeat} | status | bytes |\n|---|---:|---:|---:|---:|")
     for path in a.paths:
@@ -57,7 +60,7 @@ def main() -> None:
         print(f"| `{path}` | {first:.1f} | {mean:.1f} | {r.status_code} | {len(r.data):,} |")
 
 
-def walk(client, paths: list[str]) -> None:
+def walk(client, paths: list[str], harvest: bool = False) -> None:
     print("| path | pages | first page ms | p50 / p95 / max ms of the others | last page ms |\n"
           "|---|---:|---:|---|---:|")
     for path in paths:
@@ -66,8 +69,13 @@ def walk(client, paths: list[str]) -> None:
             t0 = time.perf_counter()
             body = client.get(url).get_data(as_text=True)
             times.append((time.perf_counter() - t0) * 1000)
-            found = re.search(r'<a rel="next" href="([^"]+)"', body)
-            url = html.unescape(found.group(1)) if found else None
+            if harvest:
+                found = re.search(r"<resumptionToken[^>]*>([^<]+)</resumptionToken>", body)
+                verb = re.search(r"verb=(\w+)", path)
+                url = f"/oai?verb={verb.group(1)}&resumptionToken={found.group(1)}" if found and verb else None
+            else:
+                found = re.search(r'<a rel="next" href="([^"]+)"', body)
+                url = html.unescape(found.group(1)) if found else None
         rest = sorted(times[1:]) or [0.0]
         print(f"| `{path}` | {len(times)} | {times[0]:.1f} | {rest[len(rest) // 2]:.1f} / "
               f"{rest[int(len(rest) * 0.95)]:.1f} / {rest[-1]:.1f} | {times[-1]:.1f} |")

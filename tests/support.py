@@ -288,3 +288,25 @@ def stop_server(proc) -> None:
     """Terminate a server started by ``start_server``."""
     proc.terminate()
     proc.wait(20)
+
+
+@contextmanager
+def statements(engine):
+    """The SQL statements (with their parameters) ``engine`` runs inside the block, as a list filled in order."""
+    from sqlalchemy import event
+
+    seen: list = []
+
+    def grab(_conn, _cursor, statement, params, _context, _many):
+        seen.append((statement, params))
+    event.listen(engine, "before_cursor_execute", grab)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", grab)
+
+
+def sqlite_plan(engine, statement: str, params) -> str:
+    """SQLite's EXPLAIN QUERY PLAN of a statement, its lines joined by " | "."""
+    with engine.connect() as c:
+        return " | ".join(r[3] for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))

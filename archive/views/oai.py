@@ -2,8 +2,9 @@
 
 Records are published and withdrawn publications (withdrawn ones as ``status="deleted"`` headers; drafts never
 appear). The datestamp is ``updated_at`` in UTC. Resumption tokens are stateless: base64url JSON holding the
-verb's arguments, the position (offset and last id), the list size and a cutoff time fixed at the first request,
-so paging stays stable while the archive changes (later changes are picked up by the next incremental harvest).
+verb's arguments, the position (offset, and the last record's updated_at to the microsecond and id: a list goes in
+that order, read from an index), the list size and a cutoff time fixed at the first request, so paging stays stable
+while the archive changes (later changes are picked up by the next incremental harvest).
 """
 from __future__ import annotations
 
@@ -73,6 +74,7 @@ class ListArgs:
     until: str = ""
     offset: int = 0
     last_id: int = 0
+    last_changed: str = ""       # the last record's updated_at (ISO, to the microsecond): with last_id, the position
     cutoff: str = ""
     total: int = -1
 
@@ -113,7 +115,7 @@ def parse_datestamp(value: str, upper: bool) -> tuple[datetime, str]:
 def encode_token(a: ListArgs) -> str:
     """A stateless resumption token (base64url JSON, no padding)."""
     data = {"v": a.verb, "p": a.prefix, "s": a.set_spec, "f": a.from_, "u": a.until, "o": a.offset,
-            "i": a.last_id, "c": a.cutoff, "n": a.total}
+            "i": a.last_id, "t": a.last_changed, "c": a.cutoff, "n": a.total}
     raw = json.dumps(data, separators=(",", ":"), ensure_ascii=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -125,9 +127,13 @@ def decode_token(token: str, verb: str) -> ListArgs:
             raise ValueError("alphabet")
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         a = ListArgs(verb=data["v"], prefix=data["p"], set_spec=data["s"], from_=data["f"], until=data["u"],
-                     offset=int(data["o"]), last_id=int(data["i"]), cutoff=data["c"], total=int(data["n"]))
-        if a.verb != verb or not all(isinstance(x, str) for x in (a.prefix, a.set_spec, a.from_, a.until, a.cutoff)):
+                     offset=int(data["o"]), last_id=int(data["i"]), last_changed=data["t"], cutoff=data["c"],
+                     total=int(data["n"]))
+        if a.verb != verb or not all(isinstance(x, str) for x in (a.prefix, a.set_spec, a.from_, a.until, a.cutoff,
+                                                                   a.last_changed)):
             raise ValueError("verb")
+        if a.last_changed:
+            datetime.fromisoformat(a.last_changed)
         if a.offset < 0 or a.last_id < 0 or a.total < 0 or not _SECONDS.fullmatch(a.cutoff):
             raise ValueError("numbers")
         return a
@@ -327,7 +333,8 @@ def _list(root: etree._Element, args: dict[str, str], verb: str) -> None:
     if not resumed:
         a.total = harvest.count(s, q)
     size = _page_size()
-    rows = harvest.page_after(s, q, a.last_id, size + 1)
+    rows = harvest.page_after(s, q, datetime.fromisoformat(a.last_changed) if a.last_changed else None, a.last_id,
+                              size + 1)
     more, rows = len(rows) > size, rows[:size]
     if not rows:
         # (on a resumed list: everything left changed after the cutoff; the next harvest picks it up)
@@ -339,9 +346,9 @@ def _list(root: etree._Element, args: dict[str, str], verb: str) -> None:
         else:
             _record(container, pub)
     a.total = max(a.total, a.offset + len(rows))
-    nxt_last = rows[-1].id
     if more:
-        token_args = ListArgs(**{**a.__dict__, "last_id": nxt_last})
+        token_args = ListArgs(**{**a.__dict__, "last_id": rows[-1].id,
+                                 "last_changed": rows[-1].updated_at.isoformat()})
         _resumption(container, token_args, True, resumed, len(rows))
     else:
         _resumption(container, a, False, resumed, len(rows))

@@ -1,7 +1,6 @@
 """Browse pages (authors, people, years, topics, volumes, languages, kinds, experts, members) on the demo files."""
 import os
 import re
-from contextlib import contextmanager
 from datetime import date
 from urllib.parse import quote
 
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from archive.models import Authorship, Person, Publication
 from archive.services.ingest import ingest_file
 from archive.services.topics import apply_suggestions_all
-from support import DEMO, make_pdf
+from support import DEMO, make_pdf, sqlite_plan, statements
 
 KIM_2024 = [
     "УДК 81'272\nКим С.В.\nКазахский национальный университет\nАлматы, 2024\n"
@@ -160,25 +159,12 @@ def test_authors_index_takes_any_argument_and_answers_a_page(client, query):
     assert isinstance(listed, list)
 
 
-@contextmanager
 def _statements(archive):
-    """The SQL statements (with their parameters) the archive's database runs inside the block."""
-    from sqlalchemy import event
-
-    seen = []
-
-    def grab(_conn, _cursor, statement, params, _context, _many):
-        seen.append((statement, params))
-    event.listen(archive.db.engine, "before_cursor_execute", grab)
-    try:
-        yield seen
-    finally:
-        event.remove(archive.db.engine, "before_cursor_execute", grab)
+    return statements(archive.db.engine)
 
 
 def _plan(archive, statement, params) -> str:
-    with archive.db.engine.connect() as c:
-        return " | ".join(r[3] for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+    return sqlite_plan(archive.db.engine, statement, params)
 
 
 def test_authors_index_orders_from_an_index_not_by_sorting_everyone(client, archive):

@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from archive.models import Authorship, Publication, PublicationTopic, Topic, Volume, utcnow
-from support import KK_ARTICLE, RU_ARTICLE, make_pdf
+from support import KK_ARTICLE, RU_ARTICLE, make_pdf, sqlite_plan, statements
 
 BASE = "https://archive.example.kz"
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -149,20 +149,12 @@ def test_new_feed(client, loaded):
 def test_new_feed_reads_the_newest_from_an_index(client, archive, loaded):
     """Newest first from the published_at index until the feed is full, not every published publication gathered
     by the status index and sorted (SQLite's plan without statistics: "USE TEMP B-TREE FOR ORDER BY")."""
-    from sqlalchemy import event
-
     if archive.db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's plan")
-    seen = []
-    grab = lambda _c, _cur, statement, params, _ctx, _many: seen.append((statement, params))  # noqa: E731
-    event.listen(archive.db.engine, "before_cursor_execute", grab)
-    try:
+    with statements(archive.db.engine) as seen:
         check_atom(client.get("/feeds/new.atom"))
-    finally:
-        event.remove(archive.db.engine, "before_cursor_execute", grab)
     (statement, params), = [(st, p) for st, p in seen if "ORDER BY publications.published_at DESC" in st]
-    with archive.db.engine.connect() as c:
-        plan = " | ".join(r[3] for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+    plan = sqlite_plan(archive.db.engine, statement, params)
     assert "ix_publications_published_at" in plan and "TEMP B-TREE" not in plan, plan
 
 

@@ -16,7 +16,8 @@ import pytest
 from lxml import etree
 
 from archive.models import Publication, utcnow
-from support import DATA, KK_ARTICLE, REPO, RU_ARTICLE, make_pdf, start_server, stop_server
+from support import (DATA, KK_ARTICLE, REPO, RU_ARTICLE, make_pdf, sqlite_plan, start_server, statements,
+                     stop_server)
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -196,6 +197,47 @@ def test_resumption_tokens_page_through_everything(oai_app, oai_client, loaded):
     assert last.get("cursor") == "3"
     # a token belongs to its verb
     assert error_code(get(oai_client, verb="ListRecords", resumptionToken=token.text)) == "badResumptionToken"
+
+
+def test_a_list_goes_in_datestamp_order_through_records_changed_at_one_moment(oai_app, oai_client, archive, loaded):
+    """Lists go in (datestamp, id) order from the position a token holds: records changed at one moment (a bulk
+    import) are paged by id, each once; every page, and an incremental harvest, reads a range of the
+    (updated_at, id) index (before: every record walked in id order, 85 ms for a "from" that matches nothing at
+    30,000)."""
+    from sqlalchemy import update
+
+    moment = datetime(2026, 1, 1, 10, 0, 0, 123456, tzinfo=timezone.utc)
+    with archive.db.session() as s:
+        stamp = moment if archive.db.engine.dialect.name != "sqlite" else moment.replace(tzinfo=None)
+        same = [loaded["ru"], loaded["kk"], loaded["report"]]
+        s.execute(update(Publication).where(Publication.id.in_(same)).values(updated_at=stamp))
+        s.execute(update(Publication).where(Publication.id == loaded["comment"])
+                  .values(updated_at=stamp - timedelta(days=1)))
+        s.commit()
+    oai_app.config["OAI_PAGE_SIZE"] = 2
+    seen = []
+    with statements(archive.db.engine) as ran:
+        args = {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"}
+        while args:
+            root = get(oai_client, **args)
+            page = [int(h.findtext(f"{OAI}identifier").rsplit(":", 1)[1]) for h in root.iter(f"{OAI}header")]
+            assert 0 < len(page) <= 2
+            seen += page
+            token = root.find(f".//{OAI}resumptionToken")
+            args = {"verb": "ListIdentifiers", "resumptionToken": token.text} if token is not None and token.text \
+                else None
+        oai_app.config["OAI_PAGE_SIZE"] = 10
+        since = get(oai_client, verb="ListIdentifiers", metadataPrefix="oai_dc", **{"from": "2026-01-01"})
+    assert seen == [loaded["comment"], *sorted(same)]
+    assert sorted(int(h.findtext(f"{OAI}identifier").rsplit(":", 1)[1]) for h in since.iter(f"{OAI}header")) == \
+        sorted(same)
+    if archive.db.engine.dialect.name == "sqlite":
+        lists = [(st, p) for st, p in ran if "ORDER BY publications.updated_at" in st
+                 or "publications.updated_at = ?" in st]
+        assert len(lists) >= 4
+        for statement, params in lists:
+            plan = sqlite_plan(archive.db.engine, statement, params)
+            assert "ix_publications_updated_at" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_single_page_lists_have_no_token(oai_client, loaded):

@@ -1,11 +1,11 @@
 """PostgreSQL's plans for the browse and publication pages' statements: what is read by key stays read by key
 when the archive is large (EXPLAIN on a database of its own with 6,000 publications and their statistics)."""
 import pytest
-from sqlalchemy import create_engine, event, insert, select, text
+from sqlalchemy import create_engine, insert, select, text
 
 from archive.migrate import upgrade
 from archive.models import Publication, PublicationTopic, Topic
-from support import reset_database, scratch_pg_url
+from support import reset_database, scratch_pg_url, statements
 
 pytestmark = pytest.mark.own_databases
 
@@ -36,18 +36,11 @@ def pg_archive():
 
 
 def _plans(engine, run) -> list[str]:
-    seen = []
-
-    def grab(_conn, _cursor, statement, params, _context, _many):
-        if statement.lstrip().startswith("SELECT"):
-            seen.append((statement, params))
-    event.listen(engine, "before_cursor_execute", grab)
-    try:
+    with statements(engine) as seen:
         run()
-    finally:
-        event.remove(engine, "before_cursor_execute", grab)
     with engine.connect() as conn:
-        return ["\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + st, p)) for st, p in seen]
+        return ["\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + st, p)) for st, p in seen
+                if st.lstrip().startswith("SELECT")]
 
 
 def test_a_duplicates_original_is_looked_up_by_key_not_gathered_into_a_hashed_list(pg_archive):
