@@ -383,7 +383,7 @@ def people_listing(session: Session, page: int, per_page: int, archive=None) -> 
 
 
 def person_topics(session: Session, person_ids: Iterable[int]) -> dict[int, list[tuple[Topic, int]]]:
-    """Topics of each person's published publications, most frequent first."""
+    """Topics of each person's published publications, most frequent first (from their authorships by key)."""
     ids = list(person_ids)
     if not ids:
         return {}
@@ -392,7 +392,7 @@ def person_topics(session: Session, person_ids: Iterable[int]) -> dict[int, list
         .join(Publication, Publication.id == Authorship.publication_id)
         .join(PublicationTopic, PublicationTopic.publication_id == Publication.id)
         .join(Topic, Topic.id == PublicationTopic.topic_id)
-        .where(PUBLISHED, Authorship.person_id.in_(ids))
+        .where(PUBLISHED_BY_KEY, Authorship.person_id.in_(ids))
         .group_by(Authorship.person_id, Topic.id)).all()
     out: dict[int, list[tuple[Topic, int]]] = defaultdict(list)
     for pid, topic, n in rows:

@@ -190,6 +190,12 @@ def test_authors_index_orders_from_an_index_not_by_sorting_everyone(client, arch
         (counts, params), = [(st, p) for st, p in seen if "count(distinct" in st.lower()]
     plan = _plan(archive, counts, params)
     assert "ix_publications_status" not in plan and plan.startswith("SEARCH authorships"), plan
+    # So do the topics of people (a person's page, the members' directory).
+    with _statements(archive) as seen, archive.db.session() as s:
+        browse.person_topics(s, list(range(1, 201)))
+    (topics, params), = [(st, p) for st, p in seen if "FROM authorships" in st]
+    plan = _plan(archive, topics, params)
+    assert "ix_publications_status" not in plan and plan.startswith("SEARCH authorships"), plan
 
 
 def test_home_page_reads_the_newest_publications_from_an_index(client, archive):
