@@ -19,7 +19,7 @@ from indexer.snippets import Snippet
 from ..collation import index_letters, initial, sort_key
 from ..models import Authorship, Person, Publication, PublicationTopic, Topic, Volume, unindexed
 from ..search import SearchHit, SearchPage, run_search, snippets_of
-from .publications import with_people
+from .publications import published_count, with_people
 from .topics import SPECS
 
 logger = logging.getLogger(__name__)
@@ -456,6 +456,11 @@ def counted(archive, name: str, compute: Callable[[], T]) -> T:
     with _counted_lock:
         _counted.setdefault(archive, {})[name] = (generation, value)
     return value
+
+
+def published_total(session: Session, archive=None) -> int:
+    """How many publications readers can find (the home page), kept per index generation (``counted``)."""
+    return counted(archive, "published", lambda: published_count(session))
 
 
 def year_counts(session: Session, archive=None) -> dict[int, int]:

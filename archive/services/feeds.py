@@ -16,11 +16,6 @@ from ..models import Authorship, Person, Publication, PublicationTopic, Topic, V
 PUBLISHED = Publication.status == "published"
 
 
-def published_count(session: Session) -> int:
-    """How many publications readers can find."""
-    return session.scalar(select(func.count()).select_from(Publication).where(PUBLISHED)) or 0
-
-
 def latest_change(session: Session) -> Optional[datetime]:
     """When a published record last changed."""
     return session.scalar(select(func.max(Publication.updated_at)).where(PUBLISHED))

@@ -14,7 +14,7 @@ from ..core import db_session, get_archive
 from ..i18n import _, public_base_url
 from ..search import run_search
 from ..models import Publication
-from ..services import feeds
+from ..services import feeds, publications
 from ..services.citations import authors_of
 from ..xmlsafe import set_attr, sub
 from .common import filters_from_args, translate_arg
@@ -54,7 +54,7 @@ def _sitemap_limit() -> int:
 
 
 def _published_count() -> int:
-    return feeds.published_count(db_session())
+    return publications.published_count(db_session())
 
 
 def _url_rows(start: int, count: int) -> list[tuple[str, datetime]]:

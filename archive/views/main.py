@@ -27,7 +27,7 @@ bp = Blueprint("main", __name__)
 def home():
     s = db_session()
     return render_template("main/home.html", recent=publications.recent_published(s),
-                           total=browse.counted(get_archive(), "published", lambda: publications.published_count(s)))
+                           total=browse.published_total(s, get_archive()))
 
 
 @bp.get("/search")
