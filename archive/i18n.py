@@ -139,6 +139,9 @@ def init_app(app) -> None:
         return url
 
     app.jinja_env.globals["url_for"] = url_for
+    # For macro files: they are imported without the page's context (Jinja then builds each once, not per
+    # page), so they ask for the locale instead of reading ``current_locale``.
+    app.jinja_env.globals["ui_locale"] = current_locale
 
     @app.context_processor
     def _locale_ctx():
