@@ -75,7 +75,7 @@ def walk(client, paths: list[str], harvest: bool = False) -> None:
                 url = f"/oai?verb={verb.group(1)}&resumptionToken={found.group(1)}" if found and verb else None
             else:
                 found = re.search(r'<a rel="next" href="([^"]+)"', body)
-                url = html.unescape(found.group(1)) if found else None
+                url = html.unescape(found.group(1)).split("#")[0] if found else None
         rest = sorted(times[1:]) or [0.0]
         print(f"| `{path}` | {len(times)} | {times[0]:.1f} | {rest[len(rest) // 2]:.1f} / "
               f"{rest[int(len(rest) * 0.95)]:.1f} / {rest[-1]:.1f} | {times[-1]:.1f} |")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Iterable, Optional, TypeVar
 
-from sqlalchemy import func, literal, or_, select, tuple_, union_all
+from sqlalchemy import func, literal, or_, select, true, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
 from indexer.backend import Filters
@@ -402,31 +402,77 @@ def person_topics(session: Session, person_ids: Iterable[int]) -> dict[int, list
     return out
 
 
+# The person page's sections, each read a page at a time: their works, their media commentary, the events they
+# took part in. How many a page shows.
+PERSON_SECTIONS = ("works", "commentary", "events")
+PERSON_PER_PAGE = {"works": 20, "commentary": 10, "events": 10}
+_SECTION_OF_KIND = {"commentary": "commentary", "event": "events"}     # every other kind: "works"
+
+
+def _section_kinds(section: Optional[str]):
+    if section is None:
+        return true()
+    kinds = [k for k, name in _SECTION_OF_KIND.items() if name == section]
+    return Publication.kind.in_(kinds) if kinds else Publication.kind.not_in(list(_SECTION_OF_KIND))
+
+
+def _person_published(person_id: int, *columns):
+    # From the person's authorships by key (see PUBLISHED_BY_KEY): the work grows with the person, not the archive.
+    return (select(*columns).select_from(Authorship).join(Publication, Publication.id == Authorship.publication_id)
+            .where(PUBLISHED_BY_KEY, Authorship.person_id == person_id))
+
+
 @dataclass
 class Profile:
-    """Everything the person page shows."""
+    """Everything the person page shows but their publications, and how many of those each section holds."""
 
     person: Person
     names: list[str]
-    publications: list[Publication]
-    commentary: list[Publication]
     topics: list[tuple[Topic, int]]
+    counts: dict[str, int]        # section (PERSON_SECTIONS) → published publications in it
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
 
 def person_profile(session: Session, person: Person) -> Optional[Profile]:
     """The person's public page data; None when nothing about them is public."""
-    pubs = list(session.scalars(with_people(
-        select(Publication).join(Authorship, Authorship.publication_id == Publication.id)
-        .where(PUBLISHED, Authorship.person_id == person.id)
-        .order_by(Publication.year.is_(None), Publication.year.desc(), Publication.id.desc()))))
-    if not pubs and not person.is_member:
+    counts = dict.fromkeys(PERSON_SECTIONS, 0)
+    for kind, n in session.execute(_person_published(person.id, Publication.kind, func.count())
+                                   .group_by(Publication.kind)):
+        counts[_SECTION_OF_KIND.get(kind, "works")] += int(n)
+    if not sum(counts.values()) and not person.is_member:
         return None
     names = [person.name]
     for n in [person.name_latin, *sorted((v.name for v in person.variants), key=sort_key)]:
         if n and n not in names:
             names.append(n)
-    return Profile(person, names, [p for p in pubs if p.kind != "commentary"],
-                   [p for p in pubs if p.kind == "commentary"], person_topics(session, [person.id]).get(person.id, []))
+    return Profile(person, names, person_topics(session, [person.id]).get(person.id, []), counts)
+
+
+def person_publications(session: Session, profile: Profile, section: Optional[str], page: int = 1,
+                        per_page: Optional[int] = None) -> PageOf:
+    """A page of the person's published publications in one section (``None``: every section), newest first, years
+    unknown last. The offset is bounded by the person's own publications (a page past the last is empty)."""
+    total = profile.counts[section] if section else profile.total
+    per_page = per_page or PERSON_PER_PAGE[section or "works"]
+    offset = (page - 1) * per_page
+    items = list(session.scalars(with_people(
+        _person_published(profile.person.id, Publication).where(_section_kinds(section))
+        .order_by(Publication.year.is_(None), Publication.year.desc(), Publication.id.desc())
+        .offset(offset).limit(per_page)))) if offset < total else []
+    return PageOf(items, total, page, per_page)
+
+
+def person_sections(session: Session, profile: Profile, pages: dict[str, int]) -> dict[str, PageOf]:
+    """The person page's sections that hold anything, each at the page asked for (past its last: the last)."""
+    out = {}
+    for name in PERSON_SECTIONS:
+        if profile.counts[name]:
+            last = -(-profile.counts[name] // PERSON_PER_PAGE[name])
+            out[name] = person_publications(session, profile, name, min(pages.get(name, 1), last))
+    return out
 
 
 _counted: "weakref.WeakKeyDictionary[Any, dict[str, tuple[str, Any]]]" = weakref.WeakKeyDictionary()

@@ -10,8 +10,9 @@ from ..models import Person, Publication, Topic, Volume
 from ..openapi import MAX_ID, openapi_document
 from ..representations import file_links, publication_json, publication_url
 from ..search import SearchHit, SearchPage, run_search
-from ..services.browse import (PageOf, current_person, get_person, people_listing, person_profile, scope_page,
-                               topic_counts, topic_scope, volume_list, volume_page, year_counts, year_scope)
+from ..services.browse import (PageOf, current_person, get_person, people_listing, person_profile,
+                               person_publications, scope_page, topic_counts, topic_scope, volume_list, volume_page,
+                               year_counts, year_scope)
 from ..services import references
 from ..services.citations import has_pdf
 from ..services.topics import topic_by_slug
@@ -171,15 +172,14 @@ def person(person_id: int):
     if profile is None:
         return _not_found("No such person")
     page, limit = _paging()
-    pubs = sorted(profile.publications + profile.commentary,
-                  key=lambda x: (x.year is None, -(x.year or 0), -x.id))
+    pubs = person_publications(s, profile, None, page, limit)
     out = _person_json(p)
     out.update({
         "names": profile.names, "degree": p.degree or None, "position": p.position or None,
         "institution": p.institution or None, "bio": p.bio or None, "press_contact": (p.press_contact or None) if p.press_contact_agreed else None,
         "is_member": bool(p.is_member),
         "topics": [_topic_json(t, n) for t, n in profile.topics],
-        **_page_of([hit_json(x) for x in pubs], page, limit),
+        "total": pubs.total, "page": page, "limit": limit, "items": [hit_json(x) for x in pubs.items],
     })
     return jsonify(out)
 

@@ -16,9 +16,10 @@ from ..i18n import current_locale
 from ..models import KINDS
 from ..openapi import MAX_ID
 from ..services import references, usage
-from ..services.browse import (LANGS, Scope, author_page, current_person, field_scope, find_experts, get_person,
-                               listing_page, member_list, person_profile, person_topics, topic_counts, topic_query,
-                               topic_scope, volume_list, volume_page, year_chart, year_counts, year_scope)
+from ..services.browse import (LANGS, PERSON_SECTIONS, Scope, author_page, current_person, field_scope, find_experts,
+                               get_person, listing_page, member_list, person_profile, person_sections, person_topics,
+                               topic_counts, topic_query, topic_scope, volume_list, volume_page, year_chart,
+                               year_counts, year_scope)
 from ..services.topics import topic_by_slug
 from .common import int_arg, translate_arg
 
@@ -48,10 +49,10 @@ def person(person_id: int):
     profile = person_profile(s, p)
     if profile is None:
         abort(404)
-    # Events the person took part in get a section of their own, beside publications and commentary.
-    events = [x for x in profile.publications if x.kind == "event"]
-    works = [x for x in profile.publications if x.kind != "event"]
-    return render_template("browse/person.html", profile=profile, person=p, works=works, events=events,
+    # Each section (works, media commentary, events) a page at a time, paged on its own (?works=2).
+    sections = person_sections(s, profile, {name: int_arg(name, 1, 1, 10_000) for name in PERSON_SECTIONS})
+    works = sections["works"].items if "works" in sections else []
+    return render_template("browse/person.html", profile=profile, person=p, sections=sections,
                            usage=usage.totals_for_person(s, p.id),
                            cited=references.cited_counts(s, [w.id for w in works]))
 

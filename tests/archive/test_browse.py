@@ -345,6 +345,77 @@ def test_person_page_for_unknown_person_is_404(client):
     assert client.get("/authors/999999").status_code == 404
 
 
+def _section(html: str, name: str) -> tuple[list[int], str | None, str | None]:
+    """A person page section's publication ids in order, and its previous and next links."""
+    found = re.search(rf'<section id="{name}".*?</section>', html, re.S)
+    if not found:
+        return [], None, None
+    part = found.group(0)
+    links = [re.search(rf'<a rel="{rel}" href="([^"]+)"', part) for rel in ("prev", "next")]
+    return ([int(i) for i in re.findall(r'class="title" href="/p/(\d+)"', part)],
+            *[m.group(1).replace("&amp;", "&").split("#")[0] if m else None for m in links])
+
+
+def test_person_page_pages_each_section_on_its_own_and_the_api_pages_everything(client, archive, monkeypatch):
+    """A prolific person's works, commentary and events each come a page at a time (never every one of them),
+    newest first with unknown years last; the API pages all of them together."""
+    from archive.services import browse
+
+    with archive.db.session() as s:
+        person = Person(name="Многотрудова Айгерим", surname="Многотрудова", given="Айгерим")
+        made = {}
+        for kind, years in {"article": [2020, None, 2024, 2020, 2018, None, 2022], "commentary": [2021, None, 2023],
+                            "event": [2019, 2025], "book": [2020]}.items():
+            for i, year in enumerate(years):
+                pub = Publication(kind=kind, status="published", title=f"{kind} {i}", language="ru", year=year)
+                pub.authorships.append(Authorship(person=person, position=1, name_as_printed=person.name))
+                made.setdefault(kind, []).append(pub)
+        draft = Publication(kind="article", status="draft", title="draft", language="ru", year=2030)
+        draft.authorships.append(Authorship(person=person, position=1, name_as_printed=person.name))
+        s.add_all([draft, *[p for pubs in made.values() for p in pubs]])
+        s.commit()
+        pid = person.id
+
+        def order(pubs):
+            return [p.id for p in sorted(pubs, key=lambda p: (p.year is None, -(p.year or 0), -p.id))]
+        expected = {"works": order(made["article"] + made["book"]), "commentary": order(made["commentary"]),
+                    "events": order(made["event"])}
+        everything = order([p for pubs in made.values() for p in pubs])
+    try:
+        html = _html(client, f"/authors/{pid}")
+        for name, ids in expected.items():
+            assert _section(html, name)[0] == ids and f'<span class="n">{len(ids)}</span>' in html
+        monkeypatch.setattr(browse, "PERSON_PER_PAGE", {"works": 3, "commentary": 2, "events": 1})
+        for name, ids in expected.items():
+            pages, link = [], f"/authors/{pid}"
+            with _statements(archive) as seen:
+                while link:
+                    listed, prev, link = _section(_html(client, link), name)
+                    assert 0 < len(listed) <= browse.PERSON_PER_PAGE[name] and (prev is None) == (not pages)
+                    pages.append(listed)
+                # Each page reads at most a page of the person's publications.
+                reads = [(st, p) for st, p in seen if "FROM authorships JOIN publications" in st and "ORDER BY" in st]
+                assert reads and all(" LIMIT " in st for st, _p in reads)
+            assert [i for p in pages for i in p] == ids, name          # each once, in order
+            assert _section(_html(client, f"/authors/{pid}?{name}=999"), name)[0] == pages[-1]
+        # Paging one section keeps the others where they are.
+        html = _html(client, f"/authors/{pid}?commentary=2&events=2")
+        assert "commentary=2" in _section(html, "works")[2] and "events=2" in _section(html, "works")[2]
+        assert _section(html, "commentary")[0] == expected["commentary"][2:]
+        listed, total = [], None
+        for page in range(1, 5):
+            body = client.get(f"/api/people/{pid}?limit=4&page={page}").get_json()
+            listed += [h["id"] for h in body["items"]]
+            total = body["total"]
+        assert listed == everything and total == len(everything)
+    finally:
+        with archive.db.session() as s:
+            for pub in s.scalars(select(Publication).join(Authorship).where(Authorship.person_id == pid)):
+                s.delete(pub)
+            s.delete(s.get(Person, pid))
+            s.commit()
+
+
 def test_years_page_has_an_svg_chart_and_list(client):
     html = _html(client, "/years?hl=en")
     assert "<svg" in html and 'role="img"' in html and "<rect" in html

@@ -182,7 +182,7 @@ def test_event_with_programme_materials_and_participants(signed_in, archive, art
     assert hits(anonymous, "пленарного заседания") == [pub_id]          # programme text is searched
     assert hits(anonymous, "Дома дружбы") == [pub_id]                   # and the place
     person = anonymous.get(f"/authors/{people['Сериков']}?hl=en").get_data(as_text=True)
-    assert f"/p/{pub_id}" in person[person.index("<h2>Events"):]
+    assert f"/p/{pub_id}" in person[person.index('<section id="events"'):]
     assert f"/p/{pub_id}" in anonymous.get("/kinds/event").get_data(as_text=True)
 
 
