@@ -9,7 +9,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from whoosh.analysis import Composable, Token
 from whoosh.collectors import FilterCollector, SortingCollector, TopCollector
@@ -26,6 +26,8 @@ from .whoosh_storage import MmapFileStorage
 logger = logging.getLogger(__name__)
 DOC_SET_CACHE_SIZE = 256    # filters' document sets kept per searcher
 RETIRED_GRACE_S = 120.0      # an old searcher is closed this long after a newer one replaced it
+T = TypeVar("T")
+TOC_READS = 20               # tries to read the table of contents while other processes commit (10 ms apart)
 
 
 class _CountingTopCollector(TopCollector):
@@ -93,6 +95,29 @@ def _field_kinds(schema) -> list[tuple[str, str]]:
     return [(name, type(field).__name__) for name, field in schema.items()]
 
 
+def _toc_read(read: Callable[[], T]) -> T:
+    """``read()``, something that reads the index's table of contents, tried again while another process's commit
+    removes the one it was reading: each commit writes the next generation's file and deletes the previous one, so
+    a reader that listed the folder just before may open a file that is gone (FileNotFoundError). Whoosh's own
+    ``reader()`` retries the same way; opening the index and its schema did not, and a search failed."""
+    for attempt in range(TOC_READS):
+        try:
+            return read()
+        except FileNotFoundError:
+            if attempt == TOC_READS - 1:
+                raise
+            time.sleep(0.01)
+    raise AssertionError("unreachable")
+
+
+def _open_index(storage):
+    return _toc_read(storage.open_index)
+
+
+def _read_toc(ix):
+    return _toc_read(ix._read_toc)
+
+
 class WhooshBackend(CachedSearch):
     """The embedded default: a Whoosh index in a folder, one writer at a time."""
 
@@ -117,23 +142,27 @@ class WhooshBackend(CachedSearch):
         return MmapFileStorage(str(self.path))
 
     def _index(self):
+        from whoosh.index import EmptyIndexError
+
         if self._ix is None:
             with self._lock:
                 if self._ix is None:
                     self.path.mkdir(parents=True, exist_ok=True)
-                    storage = self._storage()
-                    if not storage.index_exists():
+                    try:
+                        self._ix = _open_index(self._storage())
+                    except EmptyIndexError:
                         self._create(afresh=False)
-                    self._ix = storage.open_index()
+                        self._ix = _open_index(self._storage())
         return self._ix
 
     def _current(self):
         """The index if it opens and has the current fields, else None."""
         try:
-            ix = self._storage().open_index()
+            ix = _open_index(self._storage())
+            fields = _field_kinds(_read_toc(ix).schema)
         except Exception:  # noqa: BLE001 - missing or unreadable
             return None
-        return ix if _field_kinds(ix.schema) == _field_kinds(_schema()) else None
+        return ix if fields == _field_kinds(_schema()) else None
 
     def _create(self, afresh: bool) -> bool:
         """Create the index under the writer lock, as another process may be creating it at the same moment (two
@@ -300,7 +329,7 @@ class WhooshBackend(CachedSearch):
                         raise
                     break
                 if self._create(afresh=True):
-                    self._ix = self._storage().open_index()
+                    self._ix = _open_index(self._storage())
                     break
                 # another process created a current index meanwhile: empty that one
             self._cleared()
@@ -381,7 +410,7 @@ class WhooshBackend(CachedSearch):
         return str(self._index().latest_generation())
 
     def _secondaries(self, generation: str) -> int:
-        if "secondary" not in self._index().schema:
+        if "secondary" not in _read_toc(self._index()).schema:
             return 0                            # an index built before works were grouped (until a reindex)
         with self._read_lock:
             return self._get_searcher().reader().doc_frequency("secondary", "1")
