@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from ..models import KINDS, Authorship, Publication, Volume, unindexed
 from ..permissions import PUBLIC_STATUSES
@@ -19,12 +19,20 @@ def _db_time(session: Session, dt: datetime) -> datetime:
     return dt
 
 
-def visible() -> Select:
-    """Every record a harvester may see (withdrawn ones become deleted headers). The status is tested per row:
-    a list is read from the (updated_at, id) index (SQLite, without statistics, would take the status index)."""
-    return (select(Publication).where(unindexed(Publication.status).in_(PUBLIC_STATUSES))
-            .options(selectinload(Publication.authorships).selectinload(Authorship.person),
-                     selectinload(Publication.volume), selectinload(Publication.source_file)))
+# What a record's header shows (identifier, datestamp, deleted or not, its sets): all ListIdentifiers loads.
+HEADER_COLUMNS = (Publication.id, Publication.status, Publication.updated_at, Publication.kind,
+                  Publication.volume_id)
+
+
+def visible(headers: bool = False) -> Select:
+    """Every record a harvester may see (withdrawn ones become deleted headers), whole or (``headers``) only what
+    their headers show. The status is tested per row: a list is read from the (updated_at, id) index (SQLite,
+    without statistics, would take the status index)."""
+    q = select(Publication).where(unindexed(Publication.status).in_(PUBLIC_STATUSES))
+    if headers:
+        return q.options(load_only(*HEADER_COLUMNS, raiseload=True))
+    return q.options(selectinload(Publication.authorships).selectinload(Authorship.person),
+                     selectinload(Publication.volume), selectinload(Publication.source_file))
 
 
 def visible_one(session: Session, pub_id: int) -> Optional[Publication]:
@@ -33,9 +41,10 @@ def visible_one(session: Session, pub_id: int) -> Optional[Publication]:
 
 
 def selection(session: Session, set_spec: str, since: Optional[datetime], before: Optional[datetime],
-              cutoff: datetime) -> Select:
-    """Visible records in a set, changed in [since, before) and before the list's cutoff."""
-    q = visible()
+              cutoff: datetime, headers: bool = False) -> Select:
+    """Visible records in a set, changed in [since, before) and before the list's cutoff (``headers``: see
+    ``visible``)."""
+    q = visible(headers)
     if set_spec:
         q = _set_filter(q, set_spec)
     if since is not None:

@@ -436,12 +436,21 @@ def unparsed_lists(session: Session) -> list[tuple[int, int, int]]:
     return [(p, n, int(u or 0)) for p, n, u in session.execute(q) if n and 2 * int(u or 0) >= n]
 
 
-def relation_urls(session: Session, pub_id: int, base_url: str) -> list[str]:
-    """Landing pages of the published works the publication's references link to (for ``dc:relation``)."""
-    q = (select(Publication.id).join(PublicationReference, PublicationReference.target_publication_id == Publication.id)
-         .where(PublicationReference.publication_id == pub_id, _live_link(), Publication.status == "published")
-         .group_by(Publication.id).order_by(func.min(PublicationReference.position)))
-    return [f"{base_url}/p/{i}" for i in session.scalars(q)]
+def relation_urls(session: Session, pub_ids: Iterable[int], base_url: str) -> dict[int, list[str]]:
+    """For each of ``pub_ids``, the landing pages of the published works its references link to, in the list's
+    order (for ``dc:relation``); one statement for a harvest's whole page (absent: none)."""
+    ids = list(pub_ids)
+    if not ids:
+        return {}
+    ref = PublicationReference
+    q = (select(ref.publication_id, Publication.id)
+         .join(Publication, Publication.id == ref.target_publication_id)
+         .where(ref.publication_id.in_(ids), _live_link(), Publication.status == "published")
+         .group_by(ref.publication_id, Publication.id).order_by(ref.publication_id, func.min(ref.position)))
+    out: dict[int, list[str]] = {}
+    for source, target in session.execute(q):
+        out.setdefault(source, []).append(f"{base_url}/p/{target}")
+    return out
 
 
 def json_of(row: PublicationReference, base_url: str) -> dict:

@@ -201,13 +201,16 @@ def _header(parent: etree._Element, pub: Publication) -> None:
             _el(h, "setSpec", f"volume:{pub.volume_id}")
 
 
-def _record(parent: etree._Element, pub: Publication) -> None:
-    rec = _el(parent, "record")
-    _header(rec, pub)
-    if pub.status != "withdrawn":
-        md = _el(rec, "metadata")
-        base = public_base_url()
-        md.append(dublin_core(pub, base, references.relation_urls(db_session(), pub.id, base)))
+def _records(parent: etree._Element, pubs: list[Publication]) -> None:
+    """Each record with its header and, unless withdrawn, its Dublin Core (the references' links read at once)."""
+    base = public_base_url()
+    relations = references.relation_urls(db_session(), [p.id for p in pubs if p.status != "withdrawn"], base)
+    for pub in pubs:
+        rec = _el(parent, "record")
+        _header(rec, pub)
+        if pub.status != "withdrawn":
+            md = _el(rec, "metadata")
+            md.append(dublin_core(pub, base, relations.get(pub.id, [])))
 
 
 def _selection(a: ListArgs):
@@ -215,7 +218,7 @@ def _selection(a: ListArgs):
     since = parse_datestamp(a.from_, upper=False)[0] if a.from_ else None
     before = parse_datestamp(a.until, upper=True)[0] if a.until else None
     cutoff = datetime.strptime(a.cutoff, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) + timedelta(seconds=1)
-    return harvest.selection(db_session(), a.set_spec, since, before, cutoff)
+    return harvest.selection(db_session(), a.set_spec, since, before, cutoff, headers=a.verb == "ListIdentifiers")
 
 
 # --------------------------------------------------------------------------- verbs
@@ -340,11 +343,11 @@ def _list(root: etree._Element, args: dict[str, str], verb: str) -> None:
         # (on a resumed list: everything left changed after the cutoff; the next harvest picks it up)
         raise OAIError("noRecordsMatch", "No records match the request.")
     container = _el(root, verb)
-    for pub in rows:
-        if verb == "ListIdentifiers":
+    if verb == "ListIdentifiers":
+        for pub in rows:
             _header(container, pub)
-        else:
-            _record(container, pub)
+    else:
+        _records(container, rows)
     a.total = max(a.total, a.offset + len(rows))
     if more:
         token_args = ListArgs(**{**a.__dict__, "last_id": rows[-1].id,
@@ -358,8 +361,7 @@ def _get_record(root: etree._Element, args: dict[str, str]) -> None:
     pub = _load_one(args["identifier"])
     if args["metadataPrefix"] != OAI_DC[0]:
         raise OAIError("cannotDisseminateFormat", f"The metadata format {args['metadataPrefix']!r} is not supported.")
-    gr = _el(root, "GetRecord")
-    _record(gr, pub)
+    _records(_el(root, "GetRecord"), [pub])
 
 
 # --------------------------------------------------------------------------- entry point

@@ -240,6 +240,17 @@ def test_a_list_goes_in_datestamp_order_through_records_changed_at_one_moment(oa
             assert "ix_publications_updated_at" in plan and "TEMP B-TREE" not in plan, plan
 
 
+def test_list_identifiers_reads_what_headers_show_only(oai_client, archive, loaded):
+    """A page of headers loads the columns they show, not whole records with their authors and volumes."""
+    with statements(archive.db.engine) as ran:
+        root = get(oai_client, verb="ListIdentifiers", metadataPrefix="oai_dc")
+    assert sorted(int(h.findtext(f"{OAI}identifier").rsplit(":", 1)[1]) for h in root.iter(f"{OAI}header")) == \
+        sorted(v for k, v in loaded.items() if k != "draft")
+    pages = [st for st, _p in ran if "FROM publications" in st and "LIMIT" in st]
+    assert pages and not [st for st in pages if "publications.abstracts" in st or "publications.extra" in st]
+    assert not [st for st, _p in ran if "FROM authorships" in st or "FROM volumes" in st]
+
+
 def test_single_page_lists_have_no_token(oai_client, loaded):
     root = get(oai_client, verb="ListIdentifiers", metadataPrefix="oai_dc")
     assert root.find(f".//{OAI}resumptionToken") is None

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from archive.models import AuditEvent, Publication, PublicationReference, WorkKey
 from archive.services import publishing, references
 from archive.services.ingest import ingest_file
-from support import DATA, KK_ARTICLE, RU_ARTICLE, corpus_path, make_pdf
+from support import DATA, KK_ARTICLE, RU_ARTICLE, corpus_path, make_pdf, statements
 
 from accounts_support import app, signed_in, users  # noqa: F401 - fixtures
 
@@ -220,6 +220,14 @@ def test_api_scholar_tags_and_oai_relation(app, archive, client, docs):
     dc = root.find(f".//{OAI}metadata")[0]
     etree.XMLSchema(etree.parse(str(DATA / "oai" / "oai_dc.xsd"))).assertValid(etree.ElementTree(dc))
     assert [e.text for e in dc.iter(f"{DC}relation")] == [f"{BASE}/p/{a}"]
+    # A page of records reads the links of all its records at once.
+    with statements(archive.db.engine) as ran:
+        listed = client.get("/oai", query_string={"verb": "ListRecords", "metadataPrefix": "oai_dc"})
+    root = etree.fromstring(listed.data)
+    relations = {int(r.findtext(f".//{OAI}identifier").rsplit(":", 1)[1]): [e.text for e in r.iter(f"{DC}relation")]
+                 for r in root.iter(f"{OAI}record")}
+    assert relations == {a: [], b: [f"{BASE}/p/{a}"]}
+    assert len([st for st, _p in ran if "publication_references" in st and "target_publication_id" in st]) == 1
 
 
 def test_check_reports_an_unparsed_reference_list(archive, runner, tmp_path):
