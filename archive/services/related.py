@@ -12,6 +12,7 @@ AUTHOR_WEIGHT = 2        # a shared author says more than a shared topic
 TOPIC_WEIGHT = 1
 LIMIT = 5
 TOPIC_CANDIDATES = 100   # of each topic of a publication, its newest publications weighed as related ones
+AUTHOR_CANDIDATES = 100  # of each author, the publications last added to the archive weighed as related ones
 TWINS = 3
 OTHER_LANGUAGE = {"ru": "kk", "kk": "ru"}
 
@@ -22,9 +23,10 @@ def related_publications(session: Session, pub: Publication, limit: int = LIMIT)
     The publication itself, its duplicates (and the original it duplicates) and the volume/article it
     belongs to or contains are left out.
 
-    The candidates are its authors' other publications and, of each of its topics, the ``TOPIC_CANDIDATES``
-    newest (read from the topic's (year, id) index): a topic holds a share of the whole archive, which was
-    gathered and summed for every publication page before. Each candidate is then scored by all it shares.
+    The candidates are, of each of its authors, the ``AUTHOR_CANDIDATES`` publications last added (a prolific
+    author's thousand were all weighed before), and of each of its topics the ``TOPIC_CANDIDATES`` newest (read
+    from the topic's (year, id) index): a topic holds a share of the whole archive, which was gathered and summed
+    for every publication page before. Each candidate is then scored by all it shares.
     """
     people = [a.person_id for a in pub.authorships]
     topics = list(session.scalars(select(PublicationTopic.topic_id).where(PublicationTopic.publication_id == pub.id)))
@@ -36,8 +38,11 @@ def related_publications(session: Session, pub: Publication, limit: int = LIMIT)
             newest.append(select(link.publication_id).join(Publication, Publication.id == link.publication_id)
                           .where(link.topic_id == topic_id, known, PUBLISHED_BY_KEY)
                           .order_by(*order).limit(TOPIC_CANDIDATES).subquery())
-    candidates = set(session.scalars(select(Authorship.publication_id).where(Authorship.person_id.in_(people)))
-                     ) if people else set()
+    for person_id in people:
+        newest.append(select(Authorship.publication_id).join(Publication, Publication.id == Authorship.publication_id)
+                      .where(Authorship.person_id == person_id, PUBLISHED_BY_KEY)
+                      .order_by(Authorship.id.desc()).limit(AUTHOR_CANDIDATES).subquery())
+    candidates: set[int] = set()
     if newest:
         candidates.update(session.scalars(union_all(*(select(q.c.publication_id) for q in newest))))
     family = {i for i in (pub.id, pub.duplicate_of_id, pub.parent_id) if i}

@@ -100,3 +100,21 @@ def test_of_a_topic_its_newest_publications_are_weighed_not_all_of_them(archive,
         monkeypatch.setattr(related, "TOPIC_CANDIDATES", 2)
         newest = [p.id for p in related_publications(s, s.get(Publication, world["extras"][0]), limit=20)]
     assert len(everyone) == 7 and newest == [world["main"], world["two_topics"]]
+
+
+def test_of_an_author_the_works_last_added_are_weighed_not_all_of_them(archive, world, monkeypatch):
+    """A prolific author's every work was a candidate (a thousand for one person): only the ``AUTHOR_CANDIDATES``
+    last added are."""
+    from archive.services import related
+
+    with archive.db.session() as s:
+        alpha = s.get(Publication, world["main"]).authorships[0].person
+        later = [_pub(s, f"Позже {i}", year=1990 + i) for i in range(3)]
+        for p in later:
+            _author(s, p, alpha)
+        s.commit()
+        of_same_author = [p.id for p in related_publications(s, s.get(Publication, world["same_author"]), limit=20)]
+        monkeypatch.setattr(related, "AUTHOR_CANDIDATES", 2)
+        last_added = [p.id for p in related_publications(s, s.get(Publication, world["same_author"]), limit=20)]
+    assert set(of_same_author) == {world["main"], *[p.id for p in later]}
+    assert last_added == [later[2].id, later[1].id]
