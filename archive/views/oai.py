@@ -20,7 +20,7 @@ from flask import Blueprint, Response, current_app, request
 from lxml import etree
 
 from ..config import setting
-from ..core import db_session
+from ..core import db_session, get_archive
 from ..i18n import public_base_url, public_host
 from ..models import KINDS, Publication
 from ..services import harvest, references
@@ -334,7 +334,7 @@ def _list(root: etree._Element, args: dict[str, str], verb: str) -> None:
     s = db_session()
     q = _selection(a)
     if not resumed:
-        a.total = harvest.count(s, q)
+        a.total = harvest.list_size(s, q, a.set_spec, bool(a.from_ or a.until), get_archive())
     size = _page_size()
     rows = harvest.page_after(s, q, datetime.fromisoformat(a.last_changed) if a.last_changed else None, a.last_id,
                               size + 1)

@@ -251,6 +251,29 @@ def test_list_identifiers_reads_what_headers_show_only(oai_client, archive, load
     assert not [st for st, _p in ran if "FROM authorships" in st or "FROM volumes" in st]
 
 
+def test_a_whole_lists_size_is_counted_once_per_index_generation(oai_app, oai_client, archive, loaded, tmp_path):
+    """A list without dates (of everything or of a kind) is counted at its first page once per search index
+    generation (it read every record's status each time: 40 ms at 30,000); a change, once indexed, is counted."""
+    from archive.services import indexing
+    from archive.services.ingest import ingest_file
+
+    oai_app.config["OAI_PAGE_SIZE"] = 1
+
+    def size(**args) -> tuple[str, int]:
+        with statements(archive.db.engine) as ran:
+            root = get(oai_client, verb="ListIdentifiers", metadataPrefix="oai_dc", **args)
+        counts = [st for st, _p in ran if "count(" in st.lower()]
+        return root.find(f".//{OAI}resumptionToken").get("completeListSize"), len(counts)
+
+    assert size() == ("4", 1) and size() == ("4", 0)
+    assert size(set="kind:article")[1] == 1 and size(set="kind:article")[1] == 0
+    assert size(**{"from": "2000-01-01"}) == ("4", 1) and size(**{"from": "2000-01-01"}) == ("4", 1)  # dated
+    text = ["ОБЗОР СЕМИНАРА О ТРЁХЪЯЗЫЧИИ\nСеминар в Алматы обсудил трёхъязычие в школах и вузах в 2021 году."]
+    ingest_file(archive, make_pdf(tmp_path / "new.pdf", text), "new.pdf", publish=True)
+    indexing.index_after_commit(archive)          # as the web and the CLI do after a commit
+    assert size() == ("5", 1) and size() == ("5", 0)
+
+
 def test_single_page_lists_have_no_token(oai_client, loaded):
     root = get(oai_client, verb="ListIdentifiers", metadataPrefix="oai_dc")
     assert root.find(f".//{OAI}resumptionToken") is None
