@@ -52,7 +52,10 @@ def person(person_id: int):
     # Each section (works, media commentary, events) a page at a time, paged on its own (?works=2).
     sections = person_sections(s, profile, {name: int_arg(name, 1, 1, 10_000) for name in PERSON_SECTIONS})
     works = sections["works"].items if "works" in sections else []
+    # The pages shown past the first, kept in every section's links (paging one keeps the others where they are).
+    section_pages = {name: sp.page for name, sp in sections.items() if sp.page > 1}
     return render_template("browse/person.html", profile=profile, person=p, sections=sections,
+                           section_pages=section_pages,
                            usage=usage.totals_for_person(s, p.id),
                            cited=references.cited_counts(s, [w.id for w in works]))
 
