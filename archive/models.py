@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from .collation import SORT_NAME_LENGTH, initial, sort_name
+from .names import SURNAME_KEY_LENGTH, person_surname_key
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -24,6 +25,7 @@ NAMING = {
 
 # Byte order on PostgreSQL too (its default collation may weigh characters otherwise).
 SORT_NAME_TYPE = String(SORT_NAME_LENGTH).with_variant(String(SORT_NAME_LENGTH, collation="C"), "postgresql")
+SURNAME_KEY_TYPE = String(SURNAME_KEY_LENGTH).with_variant(String(SURNAME_KEY_LENGTH, collation="C"), "postgresql")
 
 class unindexed(ColumnElement):
     """``column``'s value where no index of it should serve the statement: ``+column`` on SQLite (its way to keep
@@ -139,7 +141,8 @@ class Publication(TimestampMixin, Base):
                       Index("ix_publications_language_year", "language", "year", "id"),
                       Index("ix_publications_kind_year", "kind", "year", "id"),
                       # OAI-PMH lists, in datestamp order from a (datestamp, id) position (``services.harvest``)
-                      Index("ix_publications_updated_at", "updated_at", "id"))
+                      Index("ix_publications_updated_at", "updated_at", "id"),
+                      Index("ix_publications_created_by", "created_by_id", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), default="article")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
@@ -226,11 +229,16 @@ class Person(TimestampMixin, Base):
     # whenever a person is written (``_index_fields``); "C" collation on PostgreSQL, byte order on SQLite.
     index_letter: Mapped[str] = mapped_column(String(2), default="", server_default="")
     sort_name: Mapped[str] = mapped_column(SORT_NAME_TYPE, default="", server_default="")
+    # The editors' possible duplicates are people sharing this key ("ivanov|m" for Иванов and Ivanov, "baizhan|m"
+    # for Байжанұлы and Байжанов; ``names.person_surname_key``), read a group at a time; set whenever a person is
+    # written.
+    surname_key: Mapped[str] = mapped_column(SURNAME_KEY_TYPE, default="", server_default="")
     variants: Mapped[list["PersonName"]] = relationship(back_populates="person", cascade="all, delete-orphan")
     authorships: Mapped[list["Authorship"]] = relationship(back_populates="person")
 
     __table_args__ = (Index("ix_people_index_letter_sort_name", "index_letter", "sort_name", "id"),
-                      Index("ix_people_sort_name", "sort_name", "id"))
+                      Index("ix_people_sort_name", "sort_name", "id"),
+                      Index("ix_people_surname_key", "surname_key", "merged_into_id", "id"))
 
 
 @event.listens_for(Person, "before_insert")
@@ -238,6 +246,7 @@ class Person(TimestampMixin, Base):
 def _index_fields(_mapper, _conn, person: Person) -> None:
     person.index_letter = initial(person.name or "")
     person.sort_name = sort_name(person.name or "")
+    person.surname_key = person_surname_key(person.name or "", person.surname or "")
 
 
 class PersonName(Base):

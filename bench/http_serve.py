@@ -73,6 +73,7 @@ def populate(url: str, synth: Synth, n: int, log) -> float:
     from sqlalchemy import create_engine, insert, text
 
     from archive.collation import initial, sort_name
+    from archive.names import person_surname_key
     from archive.migrate import upgrade
     from archive.models import Authorship, Person, Publication, PublicationPage, PublicationTopic, Topic
     from archive.services.topics import VOCABULARY
@@ -100,6 +101,7 @@ def populate(url: str, synth: Synth, n: int, log) -> float:
         c.execute(insert(Person.__table__), [
             {"id": i + 1, "name": f"{s} {g}", "surname": s, "given": g, "name_key": f"{s} {g}".lower(),
              "index_letter": initial(f"{s} {g}"), "sort_name": sort_name(f"{s} {g}"),
+             "surname_key": person_surname_key(f"{s} {g}", s),
              "created_at": now, "updated_at": now} for i, (s, g) in enumerate(synth.people)])
     topic_id = {t.slug: i + 1 for i, t in enumerate(VOCABULARY)}
     person_id = {p: i + 1 for i, p in enumerate(synth.people)}

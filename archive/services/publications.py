@@ -111,11 +111,13 @@ def visible_drafts(session: Session, user: Actor, limit: int = 200) -> list[Publ
 
 
 def recent_public(session: Session, user: Actor, limit: int = 50) -> list[Publication]:
-    """Recently published or withdrawn top-level records (for editors: withdraw, delete)."""
+    """Recently published or withdrawn top-level records (for editors: withdraw, delete): read newest first from
+    the updated_at index until ``limit`` qualify (the status tested per row: SQLite, without statistics, gathered
+    every public record by the status index and sorted them, 190 ms a review page at 30,000)."""
     if not is_editor(user):
         return []
     return list(session.scalars(
-        select(Publication).where(Publication.status.in_(PUBLIC_STATUSES), Publication.parent_id.is_(None))
+        select(Publication).where(unindexed(Publication.status).in_(PUBLIC_STATUSES), Publication.parent_id.is_(None))
         .order_by(Publication.updated_at.desc(), Publication.id.desc()).limit(limit)))
 
 

@@ -11,9 +11,10 @@ from ..auth import role_required
 from ..core import db_session, get_archive
 from ..errors import UserValueError
 from ..models import Publication
+from ..names import SURNAME_KEY_LENGTH
 from ..permissions import is_public
 from ..services import indexing
-from ..services.people_merge import candidate_duplicates, merge_people, person_with_authorships, split_person
+from ..services.people_merge import candidate_page, merge_people, person_with_authorships, split_person
 from ..services.profiles import update_profile
 
 logger = logging.getLogger(__name__)
@@ -55,9 +56,18 @@ def _form_int(name: str) -> int:
 @bp.get("/review/people")
 @role_required(*EDITORS)
 def people():
-    """Pairs of people who may be one person under name variants, each with a Merge button."""
-    pairs = candidate_duplicates(db_session())
-    return render_template("members/people.html", pairs=pairs)
+    """Pairs of people who may be one person under name variants, each with a Merge button, page after page
+    (``?after=<surname key>&from=<person id>``, as ``candidate_page`` reads them)."""
+    at = _page_position(request.args)
+    page = candidate_page(db_session(), at.get("after", ""), int(at.get("from", 0)))
+    return render_template("members/people.html", page=page, at=at)
+
+
+def _page_position(values) -> dict[str, str]:
+    """Where a page of possible duplicates starts: after the surname group ``after``, or within it from the pairs
+    of the person ``from`` (both empty: the first page)."""
+    after, start = values.get("after", "")[:SURNAME_KEY_LENGTH], values.get("from", "")
+    return {"after": after, **({"from": start} if start.isdigit() and len(start) < 12 else {})} if after else {}
 
 
 @bp.get("/review/people/<int:person_id>")
@@ -78,6 +88,7 @@ def merge():
     """Fold one person into another (the first, older record is kept)."""
     s = db_session()
     back = request.form.get("back") == "person"
+    listed = url_for("people_admin.people", **_page_position(request.form))
     try:
         keep_id, merge_id = _form_int("keep_id"), _form_int("merge_id")
         keep = merge_people(s, keep_id, merge_id, user_id=current_user.id)
@@ -87,12 +98,12 @@ def merge():
         flash(exc.message, "error")
         if back and (request.form.get("keep_id") or "").isdigit():
             return redirect(url_for("people_admin.person", person_id=int(request.form["keep_id"])), 303)
-        return redirect(url_for("people_admin.people"), 303)
+        return redirect(listed, 303)
     _index_after_commit()
     flash(_("Merged: %(name)s.", name=keep.name), "info")
     if back:
         return redirect(url_for("people_admin.person", person_id=keep.id), 303)
-    return redirect(url_for("people_admin.people"), 303)
+    return redirect(listed, 303)
 
 
 @bp.post("/review/people/<int:person_id>/split")

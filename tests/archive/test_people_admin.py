@@ -116,3 +116,37 @@ def test_split_needs_a_choice(signed_in, variants):  # noqa: F811
     r = c.post(f"/review/people/{variants['ru']}/split", data={"csrf_token": c.csrf}, follow_redirects=True)
     assert "Choose one or more publications" in r.get_data(as_text=True)
     assert c.post("/review/people/999999/split", data={"csrf_token": c.csrf, "authorship": "1"}).status_code == 404
+
+
+def test_the_list_of_possible_duplicates_is_paged_and_a_merge_returns_to_its_page(archive, signed_in):  # noqa: F811
+    import html as html_lib
+    import re
+
+    letters = "бгдзклмнпрст"
+    with archive.db.session() as s:
+        for n in range(40):                                        # 40 groups, three pairs each
+            surname = f"Ба{letters[n // 12]}а{letters[n % 12]}ов"
+            s.add_all([Person(name=f"{surname} {given}", surname=surname, given=given)
+                       for given in ("А.", "Арман", "А.Б.")])
+        s.commit()
+    c = signed_in("editor")
+    url, merges, pages, second = "/review/people", 0, 0, None
+    while url:
+        page = c.get(url).get_data(as_text=True)
+        pages += 1
+        merges += page.count('name="merge_id"')
+        assert page.count('name="merge_id"') <= 50
+        if pages == 2:
+            second = url, page
+        found = re.search(r'<a rel="next" href="([^"]+)"', page)
+        url = html_lib.unescape(found.group(1)) if found else None
+    assert pages == 3 and merges == 120                            # at most 50 pairs a page
+    url, page = second
+    assert "after=" in url and "First page" in page
+    form = re.search(r'<form[^>]*action="[^"]*/review/people/merge".*?</form>', page, re.S).group(0)
+    fields = {k: html_lib.unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', form)}
+    keep, gone = fields["keep_id"], fields["merge_id"]
+    r = c.post("/review/people/merge", data=fields)
+    assert r.status_code == 303 and r.headers["Location"].endswith("?" + url.split("?", 1)[1])
+    with archive.db.session() as s:
+        assert s.get(Person, int(gone)).merged_into_id == int(keep)

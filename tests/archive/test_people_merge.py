@@ -5,8 +5,8 @@ from sqlalchemy import select
 from archive.errors import NotFoundError, UserValueError
 from archive.models import AuditEvent, Authorship, IndexTask, Person, PersonName, Publication
 from archive.services.ingest import ingest_file
-from archive.services.people_merge import (candidate_duplicates, initials_compatible, merge_people, name_parts,
-                                           split_person, surname_key)
+from archive.services.people_merge import (CANDIDATE_PAIRS, candidate_duplicates, candidate_page,
+                                           initials_compatible, merge_people, name_parts, split_person, surname_key)
 from support import DEMO
 
 DEMO_FILES = ["ru-2020-yazykovaya-politika-trekhyazychie.pdf", "ru-2021-mezhetnicheskie-otnosheniya-almaty.pdf"]
@@ -88,6 +88,75 @@ def test_candidate_duplicates_skips_coauthors_of_one_paper(archive, pubs):
         _author(s, a, pid, "Петров А.")
         _author(s, b, pid, "Петров Аскар")
         assert frozenset(("Петров А.", "Петров Аскар")) not in _pairs(s)
+
+
+def _all_pairs_the_slow_way(s) -> set[tuple[int, int]]:
+    """The definition: every unmerged person grouped by surname key, every compatible pair of a group that did not
+    write one paper together (what the list computed over everyone on each request before it was paged)."""
+    groups: dict[str, list[Person]] = {}
+    for p in s.scalars(select(Person).where(Person.merged_into_id.is_(None)).order_by(Person.id)):
+        if name_parts(p).surname_key:
+            groups.setdefault(name_parts(p).surname_key, []).append(p)
+    out = set()
+    for members in groups.values():
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                if ({x.publication_id for x in a.authorships} & {x.publication_id for x in b.authorships}
+                        or not initials_compatible(name_parts(a).given, name_parts(b).given)):
+                    continue
+                out.add((a.id, b.id))
+    return out
+
+
+def test_possible_duplicates_come_a_page_at_a_time_and_every_pair_once(archive, pubs):
+    from sqlalchemy import event
+
+    with archive.db.session() as s:
+        for i in range(12):                                        # 66 pairs: more than a page holds
+            _person(s, f"Сейітов А.{i}", "Сейітов", "А.")
+        letters = "бгдзклмнпрст"
+        for n in range(60):                                        # 60 groups of three, 2 pairs each
+            surname = f"Ба{letters[n // 12]}а{letters[n % 12]}ов"
+            for given in ("Б.", "Борис", "Б.В."):
+                _person(s, f"{surname} {given}", surname, given)
+        _person(s, "Одинокий А.", "Одинокий", "А.")
+        gone = _person(s, "Сейітов А.99", "Сейітов", "А.")
+        gone.merged_into_id = 1
+        a, b = _person(s, "Петров А.", "Петров", "А."), _person(s, "Petrov A.", "Petrov", "A.")
+        _author(s, a, pubs[DEMO_FILES[0]], "Петров А.")
+        _author(s, b, pubs[DEMO_FILES[0]], "Petrov A.")             # co-authors: not a pair
+        s.flush()
+        expected = _all_pairs_the_slow_way(s)
+        total_people = s.query(Person).count()
+        loaded: list[int] = []
+
+        def on_load(target, _context):
+            loaded.append(target.id)
+
+        event.listen(Person, "load", on_load)
+        try:
+            seen: list[tuple[int, int]] = []
+            page, pages, most_loaded, cuts = candidate_page(s), 1, 0, 0
+            while True:
+                assert len(page.pairs) <= CANDIDATE_PAIRS
+                assert all(page.publications[x.id] == len({w.publication_id for w in x.authorships})
+                           for pair in page.pairs for x in pair[:2])
+                seen += [(x.id, y.id) for x, y, _ in page.pairs]
+                most_loaded, loaded[:] = max(most_loaded, len(set(loaded))), []
+                if not page.next_after:
+                    break
+                s.expunge_all()
+                cut = page.next_from
+                page, pages = candidate_page(s, page.next_after, page.next_from), pages + 1
+                if cut:                                             # cut within a group: it goes on from there
+                    cuts += 1
+                    assert page.pairs[0][0].id == cut
+        finally:
+            event.remove(Person, "load", on_load)
+        assert len(seen) == len(set(seen))                          # no pair on two pages
+        assert set(seen) == expected and len(expected) == 66 + 60 * 3
+        assert pages >= 5 and cuts >= 1
+        assert most_loaded < total_people / 3                       # a page reads its groups' people, not everyone
 
 
 def test_merge_moves_authorships_and_variants_and_keeps_an_audit_event(archive, pubs, app, client):
