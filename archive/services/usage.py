@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from .. import models
-from ..models import Authorship, Publication, UsageCount, User
+from ..models import Authorship, Publication, UsageCount, User, unindexed
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +99,12 @@ def _sums():
             func.coalesce(func.sum(case((UsageCount.kind == "download", UsageCount.count), else_=0)), 0))
 
 
+# A count row of a published record, tested row by row from the counts (by the publication's key): "IN (every
+# published id)" gathered all of them on each dashboard, 12 ms a statement at 30,000 records with no counts at all.
+_COUNTS_A_PUBLISHED_RECORD = (select(Publication.id).where(Publication.id == UsageCount.publication_id,
+                                                           unindexed(Publication.status) == "published").exists())
+
+
 def _totals(session: Session, condition, since: Optional[date] = None) -> Totals:
     stmt = select(*_sums()).where(condition)
     if since is not None:
@@ -152,8 +158,7 @@ def per_publication(session: Session, publication_ids: Optional[Iterable[int]] =
             return []
         stmt = stmt.where(UsageCount.publication_id.in_(ids))
     if published_only:
-        stmt = stmt.where(UsageCount.publication_id.in_(select(Publication.id)
-                                                        .where(Publication.status == "published")))
+        stmt = stmt.where(_COUNTS_A_PUBLISHED_RECORD)
     stmt = stmt.order_by(views.desc(), downloads.desc(), UsageCount.publication_id)
     if limit:
         stmt = stmt.limit(limit)
@@ -185,12 +190,11 @@ def dashboard(session: Session, user: Any, day: Optional[date] = None) -> dict[s
              "views_30": recent[p.id].views if p.id in recent else 0,
              "downloads_30": recent[p.id].downloads if p.id in recent else 0} for p in mine_pubs]
     mine.sort(key=lambda r: (-r["views"], -r["downloads"]))
-    everything = select(Publication.id).where(Publication.status == "published")
     return {
         "since": since,
         "days": DASHBOARD_DAYS,
         "mine": mine,
         "top": per_publication(session, since=since, limit=TOP_N),
-        "totals": _totals(session, UsageCount.publication_id.in_(everything)),
-        "totals_30": _totals(session, UsageCount.publication_id.in_(everything), since),
+        "totals": _totals(session, _COUNTS_A_PUBLISHED_RECORD),
+        "totals_30": _totals(session, _COUNTS_A_PUBLISHED_RECORD, since),
     }
