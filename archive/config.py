@@ -50,7 +50,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "OAI_PAGE_SIZE": (100, "records per OAI-PMH list response (then a resumption token)"),
     "OAI_SETS": (True, "offer OAI sets (per volume and kind)"),
     "FEED_SIZE": (50, "entries per Atom feed"),
-    "SITEMAP_MAX_URLS": (50_000, "URLs per sitemap file (then a sitemap index)"),
+    "SITEMAP_MAX_URLS": (10_000, "URLs per sitemap file (then a sitemap index of parts; at most 50,000)"),
     "JOBS_IMMEDIATE": (False, "run background jobs inside the calling process (tests, tiny setups)"),
     "JOBS_REDIS_URL": ("", "Redis URL for the job queue (several machines); empty: SQLite in the data folder"),
     "JOBS_QUEUE_NAME": ("kelisim", "the job queue's name on Redis"),

@@ -1,4 +1,4 @@
-"""Sitemaps (with an index past 50,000 URLs), robots.txt and Atom feeds of new publications."""
+"""Sitemaps (with an index past ``SITEMAP_MAX_URLS`` URLs), robots.txt and Atom feeds of new publications."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -7,6 +7,7 @@ from typing import Optional
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
+from markupsafe import escape
 from lxml import etree
 
 from ..config import setting
@@ -14,9 +15,10 @@ from ..core import db_session, get_archive
 from ..i18n import _, public_base_url
 from ..search import run_search
 from ..models import Publication
-from ..services import feeds, publications
+from ..services import feeds
+from ..services.browse import counted, published_total
 from ..services.citations import authors_of
-from ..xmlsafe import set_attr, sub
+from ..xmlsafe import set_attr, sub, xml_text
 from .common import filters_from_args, translate_arg
 from ..xmlsafe import sub as xml_sub
 
@@ -36,7 +38,8 @@ def _utc(dt: Optional[datetime]) -> datetime:
 
 def w3c(dt: Optional[datetime]) -> str:
     """RFC 3339 / W3C datetime in UTC ("2025-01-14T08:12:00Z"), as sitemaps and Atom want."""
-    return _utc(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
+    naive = dt if dt is not None and dt.tzinfo is None else _utc(dt).replace(tzinfo=None)   # stored naive: UTC
+    return naive.isoformat(timespec="seconds") + "Z"
 
 
 def _xml(root: etree._Element, mimetype: str) -> Response:
@@ -54,47 +57,48 @@ def _sitemap_limit() -> int:
 
 
 def _published_count() -> int:
-    return publications.published_count(db_session())
-
-
-def _url_rows(start: int, count: int) -> list[tuple[str, datetime]]:
-    """(absolute URL, lastmod) for URL positions [start, start+count): position 0 is the home page."""
-    s = db_session()
-    base = public_base_url()
-    out: list[tuple[str, datetime]] = []
-    if start == 0:
-        latest = feeds.latest_change(s)
-        out.append((base + "/", _utc(latest) if latest else datetime.now(timezone.utc)))
-        count -= 1
-    offset = max(0, start - 1)
-    rows = feeds.published_rows(s, offset, count)
-    out += [(f"{base}/p/{pid}", _utc(upd)) for pid, upd in rows]
-    return out
+    return published_total(db_session(), get_archive())
 
 
 def _urlset(start: int, count: int) -> Response:
-    root = etree.Element(f"{{{SITEMAP_NS}}}urlset", nsmap={None: SITEMAP_NS})
-    for loc, lastmod in _url_rows(start, count):
-        url = sub(root, f"{{{SITEMAP_NS}}}url")
-        sub(url, f"{{{SITEMAP_NS}}}loc", loc)
-        sub(url, f"{{{SITEMAP_NS}}}lastmod", w3c(lastmod))
-    return _xml(root, "application/xml")
+    """URL positions [start, start+count) as a sitemap: position 0 is the home page, then published records in id
+    order. Written as text (a part is thousands of identical elements: through lxml, with each value checked for
+    characters XML forbids, a part of 30,000 URLs took 0.7 s); the only text from outside is the base URL,
+    cleaned and escaped once, and the rest is digits and dates."""
+    s = db_session()
+    base = escape(xml_text(public_base_url()))
+    rows: list[str] = []
+    if start == 0:
+        latest = feeds.latest_change(s)
+        rows.append(f"<url><loc>{base}/</loc><lastmod>{w3c(latest or datetime.now(timezone.utc))}</lastmod></url>")
+        count -= 1
+    rows += [f"<url><loc>{base}/p/{int(pid)}</loc><lastmod>{w3c(updated)}</lastmod></url>"
+             for pid, updated in feeds.published_rows(s, max(0, start - 1), count)]
+    body = (f'<?xml version=\'1.0\' encoding=\'UTF-8\'?>\n<urlset xmlns="{SITEMAP_NS}">\n' + "\n".join(rows)
+            + "\n</urlset>\n")
+    resp = Response(body.encode("utf-8"), content_type="application/xml; charset=utf-8")
+    resp.headers["Cache-Control"] = "public, max-age=600"
+    return resp
 
 
 @bp.get("/sitemap.xml")
 def sitemap():
-    """All landing pages; a sitemap index of ``/sitemap-<n>.xml`` parts when there are too many for one file."""
+    """All landing pages; a sitemap index of ``/sitemap-<n>.xml`` parts when there are too many for one file (each
+    part's lastmod kept per search index generation: finding them walks every published record)."""
     limit = _sitemap_limit()
     total = _published_count() + 1
     if total <= limit:
         return _urlset(0, total)
     s = db_session()
     base = public_base_url()
-    root = etree.Element(f"{{{SITEMAP_NS}}}sitemapindex", nsmap={None: SITEMAP_NS})
     parts = -(-total // limit)
-    for n in range(1, parts + 1):
-        start = (n - 1) * limit
-        lastmod = feeds.window_last_change(s, start - 1, limit if start else limit - 1)
+
+    def last_changes() -> list[Optional[datetime]]:
+        return [feeds.window_last_change(s, (n - 1) * limit - 1, limit if n > 1 else limit - 1)
+                for n in range(1, parts + 1)]
+
+    root = etree.Element(f"{{{SITEMAP_NS}}}sitemapindex", nsmap={None: SITEMAP_NS})
+    for n, lastmod in enumerate(counted(get_archive(), f"sitemap-parts:{limit}:{parts}", last_changes), 1):
         sm = sub(root, f"{{{SITEMAP_NS}}}sitemap")
         sub(sm, f"{{{SITEMAP_NS}}}loc", f"{base}/sitemap-{n}.xml")
         sub(sm, f"{{{SITEMAP_NS}}}lastmod", w3c(lastmod or datetime.now(timezone.utc)))

@@ -96,6 +96,40 @@ def test_sitemap_index_past_the_limit(feeds_app, client, loaded):
     assert client.get("/sitemap-0.xml").status_code == 404
 
 
+def test_sitemap_text_is_escaped_and_dated_from_each_record(feeds_app, client, archive, loaded):
+    """The urlset is written as text: the base URL escaped (and cleaned of what XML forbids), each lastmod the
+    record's own last change in UTC."""
+    feeds_app.config["PUBLIC_BASE_URL"] = "https://ex.org/a&b\x01<c>"
+    root = etree.fromstring(client.get("/sitemap.xml").data)
+    assert urls(root)[1] == f"https://ex.org/a&b<c>/p/{loaded['ru']}"
+    with archive.db.session() as s:
+        changed = s.get(Publication, loaded["kk"]).updated_at
+    lastmod = {u.findtext(f"{SM}loc"): u.findtext(f"{SM}lastmod") for u in root.iter(f"{SM}url")}
+    assert lastmod[f"https://ex.org/a&b<c>/p/{loaded['kk']}"] == changed.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_sitemap_index_lastmod_follows_an_indexed_change(feeds_app, client, archive, loaded):
+    """Each part's lastmod is kept per search index generation: a change, once indexed, shows."""
+    from datetime import datetime
+
+    from archive.services import indexing
+
+    feeds_app.config["SITEMAP_MAX_URLS"] = 2
+
+    def lastmods() -> list[str]:
+        return [x.findtext(f"{SM}lastmod") for x in etree.fromstring(client.get("/sitemap.xml").data)
+                .iter(f"{SM}sitemap")]
+
+    before = lastmods()
+    with archive.db.session() as s:
+        s.get(Publication, loaded["kk"]).updated_at = datetime(2031, 5, 4, 3, 2, 1)
+        indexing.enqueue(s, [loaded["kk"]])
+        s.commit()
+    indexing.index_after_commit(archive)
+    after = lastmods()
+    assert after[1] == "2031-05-04T03:02:01Z" and after[1] != before[1] and after[0] == before[0]
+
+
 def test_robots_allows_all_with_absolute_sitemap(client):
     r = client.get("/robots.txt")
     assert r.status_code == 200 and r.mimetype == "text/plain"
@@ -156,6 +190,18 @@ def test_new_feed_reads_the_newest_from_an_index(client, archive, loaded):
     (statement, params), = [(st, p) for st, p in seen if "ORDER BY publications.published_at DESC" in st]
     plan = sqlite_plan(archive.db.engine, statement, params)
     assert "ix_publications_published_at" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_sitemap_reads_the_last_change_from_an_index(client, archive, loaded):
+    """The home page's lastmod: the newest change read from the updated_at index, not max() over every published
+    publication gathered by the status index."""
+    if archive.db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan")
+    with statements(archive.db.engine) as seen:
+        client.get("/sitemap.xml")
+    (statement, params), = [(st, p) for st, p in seen if "ORDER BY publications.updated_at DESC" in st]
+    plan = sqlite_plan(archive.db.engine, statement, params)
+    assert "ix_publications_updated_at" in plan and "ix_publications_status" not in plan, plan
 
 
 def test_volume_topic_and_person_feeds(client, loaded):
