@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 # Views that run a search or build a file from one: each costs far more than a page, so one address may
 # call them together at most RATELIMIT_SEARCH times.
 SEARCH_ENDPOINTS = ("main.search", "api.search", "browse.experts", "export.cite", "export.search_export",
-                    "feeds.new_atom", "feeds.volume_atom", "feeds.topic_atom", "feeds.person_atom")
+                    "feeds.new_atom", "feeds.volume_atom", "feeds.topic_atom", "feeds.person_atom",
+                    "feeds.search_atom")
 LOGIN_ENDPOINT = "auth.login"
 # A PDF shown in the browser runs in an opaque origin with no rights: whatever a file carries cannot
 # read the archive's cookies or pages, or send a form. Chromium's viewer still displays it (tested).

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from archive.models import Publication
-from support import RU_ARTICLE, make_pdf
+from support import REPO, RU_ARTICLE, make_pdf
 
 from accounts_support import app, signed_in, users, wire  # noqa: F401 - fixtures
 
@@ -91,6 +91,28 @@ def test_search_export_and_feeds_share_one_limit_per_address(data_dir, monkeypat
     b.environ_base["REMOTE_ADDR"] = "198.51.100.4"
     assert b.get("/search?q=озеро").status_code == 200        # another reader is not held up
     app.extensions["archive"].close()
+
+
+def test_every_view_that_runs_a_search_shares_the_search_limit():
+    """A view calling the search (or the expert finder) is in SEARCH_ENDPOINTS: /search.atom ran searches with no
+    budget and no turn at the search gate."""
+    import ast
+
+    from archive.security import SEARCH_ENDPOINTS
+
+    searching = set()
+    for path in (REPO / "archive" / "views").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = [n.args[0].value for n in ast.walk(tree) if isinstance(n, ast.Call)
+                 and getattr(n.func, "id", "") == "Blueprint" and n.args and isinstance(n.args[0], ast.Constant)]
+        for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.decorator_list and names):
+            routed = any("bp." in ast.unparse(d) for d in fn.decorator_list)
+            calls = {getattr(c.func, "id", getattr(c.func, "attr", ""))
+                     for c in ast.walk(fn) if isinstance(c, ast.Call)}
+            if routed and calls & {"run_search", "find_experts"}:
+                searching.add(f"{names[0]}.{fn.name}")
+    assert {"main.search", "feeds.search_atom", "browse.experts"} <= searching
+    assert searching <= set(SEARCH_ENDPOINTS), searching - set(SEARCH_ENDPOINTS)
 
 
 def test_limits_can_be_turned_off(data_dir, monkeypatch):
