@@ -104,18 +104,26 @@ def page_after(session: Session, q: Select, changed: Optional[datetime], last_id
     return rows
 
 
+_VISIBLE_BY_ROW = unindexed(Publication.status).in_(PUBLIC_STATUSES)   # tested per row of another index
+
+
 def earliest_change(session: Session) -> Optional[datetime]:
-    """The oldest datestamp a harvester can see."""
-    return session.scalar(select(func.min(Publication.updated_at)).where(Publication.status.in_(PUBLIC_STATUSES)))
+    """The oldest datestamp a harvester can see (Identify): read oldest first from the datestamp index until a
+    record is visible (``min()`` over the visible records gathered them all by the status index)."""
+    return session.scalar(select(Publication.updated_at).where(_VISIBLE_BY_ROW)
+                          .order_by(Publication.updated_at, Publication.id).limit(1))
 
 
 def kinds_present(session: Session) -> set[str]:
-    """The kinds of the visible records."""
-    return set(session.scalars(select(Publication.kind).where(Publication.status.in_(PUBLIC_STATUSES)).distinct()))
+    """The kinds of the visible records (ListSets): for each kind, one visible record looked for in the kind's
+    index (a ``DISTINCT`` over the visible records read every one of them: 70 ms at 30,000)."""
+    found = session.execute(select(*(select(Publication.id).where(Publication.kind == k, _VISIBLE_BY_ROW)
+                                      .limit(1).exists().label(k) for k in KINDS))).one()
+    return {k for k, present in zip(KINDS, found) if present}
 
 
 def volumes_present(session: Session) -> list[tuple[int, str]]:
-    """(id, title) of the volumes that hold a visible record."""
-    return list(session.execute(select(Volume.id, Volume.title).where(
-        Volume.id.in_(select(Publication.volume_id).where(Publication.status.in_(PUBLIC_STATUSES))))
-        .order_by(Volume.id)))
+    """(id, title) of the volumes that hold a visible record: each volume's records looked up in the volume
+    index (the volumes are few; the records many)."""
+    holds = select(Publication.id).where(Publication.volume_id == Volume.id, _VISIBLE_BY_ROW).exists()
+    return list(session.execute(select(Volume.id, Volume.title).where(holds).order_by(Volume.id)))
