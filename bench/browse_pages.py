@@ -2,6 +2,9 @@
 
     ARCHIVE_SEARCH_BACKEND=tantivy .venv/bin/python bench/browse_pages.py /tmp/auth_new/n30000_w100_a30000/http_sqlite
 
+With ``--as editor`` (or ``member``): the pages as a signed-in account of that role (created in the bench
+database the first time), e.g. ``/review/people /review /dashboard``.
+
 With ``--walk``: each path's pages followed by their "next" links to the last, each page timed once (a listing
 of a year, language, kind or topic: every page should cost the same, wherever it lies). With ``--harvest``: each
 path an OAI-PMH list (``"/oai?verb=ListIdentifiers&metadataPrefix=oai_dc"``) followed through its resumption tokens.
@@ -35,6 +38,8 @@ def main() -> None:
     ap.add_argument("--walk", action="store_true", help="follow each path's next links to its last page")
     ap.add_argument("--harvest", action="store_true",
                     help="each path an OAI-PMH list request: followed through its resumption tokens to the end")
+    ap.add_argument("--as", dest="role", choices=["editor", "member"],
+                    help="request the pages signed in with an account of this role")
     a = ap.parse_args()
     from archive import create_app
     from archive.migrate import upgrade
@@ -43,6 +48,8 @@ def main() -> None:
                       "SEARCH_BACKEND": os.environ.get("ARCHIVE_SEARCH_BACKEND", "tantivy")})
     upgrade(app.extensions["archive"].db.url)          # this tree's indexes (a bench database: no one else's)
     client = app.test_client()
+    if a.role:
+        sign_in(app, client, a.role)
     if a.walk or a.harvest:
         walk(client, a.paths, harvest=a.harvest)
         return
@@ -58,6 +65,23 @@ def main() -> None:
             r = client.get(path)
         mean = (time.perf_counter() - t0) / a.repeat * 1000
         print(f"| `{path}` | {first:.1f} | {mean:.1f} | {r.status_code} | {len(r.data):,} |")
+
+
+def sign_in(app, client, role: str) -> None:
+    """Sign ``client`` in as ``bench-<role>@example.kz`` (created with that role if missing)."""
+    from sqlalchemy import select
+
+    from archive.models import User
+    from archive.services.accounts import create_user
+
+    email, password = f"bench-{role}@example.kz", "bench-password-for-timing-only"
+    with app.extensions["archive"].db.session() as s:
+        if s.scalar(select(User.id).where(User.email == email)) is None:
+            create_user(s, email, password, role=role, name=f"Bench {role}")
+            s.commit()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    if client.post("/login", data={"csrf_token": token, "email": email, "password": password}).status_code != 302:
+        raise SystemExit(f"could not sign in as {email}")
 
 
 def walk(client, paths: list[str], harvest: bool = False) -> None:
