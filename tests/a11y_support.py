@@ -45,6 +45,8 @@ PAGES: list[tuple[str, str, bool]] = [
     ("review-list", "/review", True),
     ("review", "/review/8", True),
     ("dashboard", "/dashboard", True),
+    ("people", "/review/people", True),
+    ("people-person", "/review/people/11", True),
 ]
 EDITOR = ("editor@example.kz", "a-long-password-1")
 

@@ -15,12 +15,12 @@ from itertools import groupby
 from typing import Iterable, Iterator, Optional
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from indexer.analysis.translit import cyrillic_to_latin
 
 from ..errors import NotFoundError, UserValueError
-from ..models import Authorship, Person, PersonName, User
+from ..models import Authorship, Person, PersonName, Publication, User
 from ..names import fold, person_surname, split_printed, surname_key
 from . import audit, indexing
 from .people import name_key
@@ -282,11 +282,21 @@ def split_person(session: Session, person_id: int, authorship_ids: Iterable[int]
     return new
 
 
-def person_with_authorships(session: Session, person_id: int) -> tuple[Optional[Person], Optional[Person]]:
-    """A person with name variants and authorships loaded, and the person it was merged into (if any)."""
-    p = session.scalars(select(Person).where(Person.id == person_id)
-                        .options(selectinload(Person.variants),
-                                 selectinload(Person.authorships).selectinload(Authorship.publication))).first()
+AUTHORSHIPS_PER_PAGE = 100   # a person's publications on one page of the editors' person tool
+
+
+def person_with_authorships(session: Session, person_id: int, page: int = 1, per_page: int = AUTHORSHIPS_PER_PAGE
+                            ) -> tuple[Optional[Person], Optional[Person], list[Authorship], int]:
+    """A person with name variants loaded, the person it was merged into (if any), one page of its authorships
+    with their publications (newest year first, unknown years last, then by publication) and how many it has in
+    all. A page at a time: a prolific author's hundreds of publications are not read and listed on every visit."""
+    p = session.scalars(select(Person).where(Person.id == person_id).options(selectinload(Person.variants))).first()
     if p is None:
-        return None, None
-    return p, (session.get(Person, p.merged_into_id) if p.merged_into_id else None)
+        return None, None, [], 0
+    total = session.scalar(select(func.count()).select_from(Authorship).where(Authorship.person_id == person_id)) or 0
+    rows = list(session.scalars(
+        select(Authorship).join(Publication, Publication.id == Authorship.publication_id)
+        .where(Authorship.person_id == person_id).options(contains_eager(Authorship.publication))
+        .order_by(Publication.year.is_(None), Publication.year.desc(), Authorship.publication_id, Authorship.id)
+        .offset((max(1, page) - 1) * per_page).limit(per_page)))
+    return p, (session.get(Person, p.merged_into_id) if p.merged_into_id else None), rows, int(total)

@@ -14,8 +14,11 @@ from ..models import Publication
 from ..names import SURNAME_KEY_LENGTH
 from ..permissions import is_public
 from ..services import indexing
-from ..services.people_merge import candidate_page, merge_people, person_with_authorships, split_person
+from ..services.browse import PageOf
+from ..services.people_merge import (AUTHORSHIPS_PER_PAGE, candidate_page, merge_people, person_with_authorships,
+                                      split_person)
 from ..services.profiles import update_profile
+from .common import int_arg
 
 logger = logging.getLogger(__name__)
 
@@ -73,13 +76,17 @@ def _page_position(values) -> dict[str, str]:
 @bp.get("/review/people/<int:person_id>")
 @role_required(*EDITORS)
 def person(person_id: int):
-    """A person's authorships with checkboxes to split some off into a new person."""
-    p, merged_into = person_with_authorships(db_session(), person_id)
+    """A person's authorships, a page at a time (``?page=``), with checkboxes to split some off into a new
+    person."""
+    page = int_arg("page", 1)
+    p, merged_into, authorships, total = person_with_authorships(db_session(), person_id, page)
     if p is None:
         abort(404)
-    authorships = sorted(p.authorships, key=lambda a: (-(a.publication.year or 0), a.publication_id))
-    return render_template("members/people_person.html", person=p, authorships=authorships,
-                           merged_into=merged_into, link=publication_link)
+    listed = PageOf(authorships, total, page, AUTHORSHIPS_PER_PAGE)
+    if page > listed.pages:
+        return redirect(url_for("people_admin.person", person_id=person_id, page=listed.pages), 303)
+    return render_template("members/people_person.html", person=p, listed=listed, merged_into=merged_into,
+                           link=publication_link)
 
 
 @bp.post("/review/people/merge")

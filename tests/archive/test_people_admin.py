@@ -150,3 +150,34 @@ def test_the_list_of_possible_duplicates_is_paged_and_a_merge_returns_to_its_pag
     assert r.status_code == 303 and r.headers["Location"].endswith("?" + url.split("?", 1)[1])
     with archive.db.session() as s:
         assert s.get(Person, int(gone)).merged_into_id == int(keep)
+
+
+def test_a_persons_publications_come_a_page_at_a_time(archive, signed_in):  # noqa: F811
+    import re
+
+    from archive.services.people_merge import AUTHORSHIPS_PER_PAGE
+
+    n = AUTHORSHIPS_PER_PAGE * 2 + 30
+    with archive.db.session() as s:
+        person = Person(name="Омаров Ерлан", surname="Омаров", given="Ерлан")
+        pubs = [Publication(kind="article", status="published", title=f"Труд {i:03d}", published_at=utcnow(),
+                            year=None if i % 10 == 0 else 1990 + i % 30) for i in range(n)]
+        s.add(person)
+        s.add_all(pubs)
+        s.flush()
+        for p in pubs:
+            p.authorships.append(Authorship(person=person, position=1, name_as_printed="Омаров Е."))
+        s.commit()
+        expected = [p.title for p in sorted(pubs, key=lambda p: (p.year is None, -(p.year or 0), p.id))]
+        pid = person.id
+    c = signed_in("editor")
+    seen = []
+    for page in (1, 2, 3):
+        html = c.get(f"/review/people/{pid}?page={page}").get_data(as_text=True)
+        boxes = html.count('name="authorship"')
+        assert boxes == (AUTHORSHIPS_PER_PAGE if page < 3 else 30)
+        seen += re.findall(r">(Труд \d{3})</a>", html)
+        assert (f"page={page + 1}#publications" in html) is (page < 3)
+    assert seen == expected                                     # every publication once, newest year first
+    r = c.get(f"/review/people/{pid}?page=9")
+    assert r.status_code == 303 and r.headers["Location"].endswith("page=3")
