@@ -11,7 +11,6 @@ import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from itertools import groupby
 from typing import Iterable, Iterator, Optional
 
 from sqlalchemy import func, select, update
@@ -121,20 +120,28 @@ def _group_keys(session: Session, after: str, limit: int) -> list[str]:
                                 .order_by(key).limit(limit)))
 
 
-def _group_pairs(session: Session, key: str) -> tuple[list[tuple[Person, Person, str]], dict[int, int]]:
-    """The possible duplicates among the unmerged people of one surname group, in order of the older person, and
-    each person's number of publications."""
+def _group_blocks(session: Session, key: str, start: int = 0
+                  ) -> tuple[Iterator[tuple[int, list[tuple[Person, Person, str]]]], dict[int, int]]:
+    """The possible duplicates among the unmerged people of one surname group, as (older person's id, their pairs)
+    blocks in order of that id from ``start`` on, made as they are asked for (a page stops asking when full, so a
+    big group costs the pairs shown, not every pair of it); and each person's number of publications."""
     people = list(session.scalars(select(Person).where(*_UNMERGED, Person.surname_key == key).order_by(Person.id)))
     works: dict[int, set[int]] = defaultdict(set)
     for person_id, pub_id in session.execute(select(Authorship.person_id, Authorship.publication_id)
                                              .where(Authorship.person_id.in_([p.id for p in people]))):
         works[person_id].add(pub_id)
     members = [(p, name_parts(p)) for p in people]
-    pairs = [(a, b, _reason(a, pa, b, pb))
-             for i, (a, pa) in enumerate(members) for b, pb in members[i + 1:]
-             # co-authors of one paper are two people
-             if initials_compatible(pa.given, pb.given) and not works[a.id] & works[b.id]]
-    return pairs, {p.id: len(works[p.id]) for p in people}
+
+    def blocks() -> Iterator[tuple[int, list[tuple[Person, Person, str]]]]:
+        for i, (a, pa) in enumerate(members):
+            if a.id < start:
+                continue
+            block = [(a, b, _reason(a, pa, b, pb)) for b, pb in members[i + 1:]
+                     # co-authors of one paper are two people
+                     if initials_compatible(pa.given, pb.given) and not works[a.id] & works[b.id]]
+            if block:
+                yield a.id, block
+    return blocks(), {p.id: len(works[p.id]) for p in people}
 
 
 def candidate_page(session: Session, after: str = "", start: int = 0) -> Candidates:
@@ -152,10 +159,8 @@ def candidate_page(session: Session, after: str = "", start: int = 0) -> Candida
         if not keys:
             return Candidates(shown, publications, "")
         for k in keys:
-            found, counts = _group_pairs(session, k)
-            group = [p for p in found if k != resume or p[0].id >= start]
-            for older, pairs in groupby(group, key=lambda p: p[0].id):      # in order of the older person
-                block = list(pairs)
+            blocks, counts = _group_blocks(session, k, start if k == resume else 0)
+            for older, block in blocks:                                     # in order of the older person
                 if shown and len(shown) + len(block) > CANDIDATE_PAIRS:
                     return Candidates(shown, publications, k, older)
                 shown += block

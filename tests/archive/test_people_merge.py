@@ -159,6 +159,24 @@ def test_possible_duplicates_come_a_page_at_a_time_and_every_pair_once(archive, 
         assert most_loaded < total_people / 3                       # a page reads its groups' people, not everyone
 
 
+def test_a_page_of_a_big_surname_group_compares_only_what_it_shows(archive, monkeypatch):
+    """200 people of one surname, all compatible (19,900 pairs): the first page stops comparing when it is full."""
+    from archive.services import people_merge
+
+    with archive.db.session() as s:
+        s.add_all([Person(name=f"Ахметов А.{i}", surname="Ахметов", given="А.") for i in range(200)])
+        s.commit()
+        compared = []
+        real = people_merge.initials_compatible
+        monkeypatch.setattr(people_merge, "initials_compatible", lambda a, b: compared.append(1) or real(a, b))
+        page = candidate_page(s)
+        assert len(page.pairs) == 199 and page.next_after and page.next_from    # the first person's pairs
+        assert len(compared) < 2 * 200                              # not 19,900
+        compared.clear()
+        second = candidate_page(s, page.next_after, page.next_from)
+        assert second.pairs[0][0].id == page.next_from and len(compared) < 3 * 200
+
+
 def test_merge_moves_authorships_and_variants_and_keeps_an_audit_event(archive, pubs, app, client):
     from archive.views import browse
 
