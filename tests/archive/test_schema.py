@@ -99,3 +99,23 @@ def test_topic_links_already_there_get_their_publications_year(db_url):
     finally:
         eng.dispose()
     assert links == {pub: year for year, pub in pubs.items()}
+
+
+def test_people_already_there_get_their_surname_key(db_url):
+    from archive.names import person_surname_key
+
+    people = [("Байжанұлы Қайрат", "Байжанұлы"), ("Байжанов Қ.", "Байжанов"), ("Ivanov A.B.", ""),
+              ("А.Б. Иванов", ""), ("", "")]
+    upgrade(db_url, "0011")
+    eng = _engine(db_url)
+    try:
+        with eng.begin() as conn:
+            for name, surname in people:
+                _row(conn, "people", name=name, surname=surname)
+        upgrade(db_url)
+        with eng.connect() as conn:
+            keys = dict(conn.execute(text("SELECT name, surname_key FROM people")).all())
+    finally:
+        eng.dispose()
+    assert keys == {name: person_surname_key(name, surname) for name, surname in people}
+    assert keys["Байжанұлы Қайрат"] == keys["Байжанов Қ."] and keys["Ivanov A.B."] == keys["А.Б. Иванов"] != ""
