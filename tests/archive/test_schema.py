@@ -83,21 +83,32 @@ def _row(conn, table: str, **given) -> int:
     return result.scalar() if returning else 0
 
 
-def test_topic_links_already_there_get_their_publications_year(db_url):
-    upgrade(db_url, "0009")
+def _filled_by_migration(db_url: str, before: str, add, query: str) -> list:
+    """Rows ``add(conn)`` writes into a database migrated to ``before``, then read back by ``query`` after the
+    migrations from there to the head."""
+    upgrade(db_url, before)
     eng = _engine(db_url)
     try:
         with eng.begin() as conn:
-            topic = _row(conn, "topics", slug="demography", label_ru="Демография")
-            pubs = {year: _row(conn, "publications", title=f"p{year}", year=year, status="published")
-                    for year in (2019, 2024, None)}
-            for pub in pubs.values():
-                _row(conn, "publication_topics", publication_id=pub, topic_id=topic)
+            add(conn)
         upgrade(db_url)
         with eng.connect() as conn:
-            links = dict(conn.execute(text("SELECT publication_id, year FROM publication_topics")).all())
+            return list(conn.execute(text(query)).all())
     finally:
         eng.dispose()
+
+
+def test_topic_links_already_there_get_their_publications_year(db_url):
+    pubs: dict = {}
+
+    def add(conn) -> None:
+        topic = _row(conn, "topics", slug="demography", label_ru="Демография")
+        pubs.update({year: _row(conn, "publications", title=f"p{year}", year=year, status="published")
+                     for year in (2019, 2024, None)})
+        for pub in pubs.values():
+            _row(conn, "publication_topics", publication_id=pub, topic_id=topic)
+
+    links = dict(_filled_by_migration(db_url, "0009", add, "SELECT publication_id, year FROM publication_topics"))
     assert links == {pub: year for year, pub in pubs.items()}
 
 
@@ -106,16 +117,11 @@ def test_people_already_there_get_their_surname_key(db_url):
 
     people = [("Байжанұлы Қайрат", "Байжанұлы"), ("Байжанов Қ.", "Байжанов"), ("Ivanov A.B.", ""),
               ("А.Б. Иванов", ""), ("", "")]
-    upgrade(db_url, "0011")
-    eng = _engine(db_url)
-    try:
-        with eng.begin() as conn:
-            for name, surname in people:
-                _row(conn, "people", name=name, surname=surname)
-        upgrade(db_url)
-        with eng.connect() as conn:
-            keys = dict(conn.execute(text("SELECT name, surname_key FROM people")).all())
-    finally:
-        eng.dispose()
+
+    def add(conn) -> None:
+        for name, surname in people:
+            _row(conn, "people", name=name, surname=surname)
+
+    keys = dict(_filled_by_migration(db_url, "0011", add, "SELECT name, surname_key FROM people"))
     assert keys == {name: person_surname_key(name, surname) for name, surname in people}
     assert keys["Байжанұлы Қайрат"] == keys["Байжанов Қ."] and keys["Ivanov A.B."] == keys["А.Б. Иванов"] != ""
