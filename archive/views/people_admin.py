@@ -69,7 +69,9 @@ def people():
 def _page_position(values) -> dict[str, str]:
     """Where a page of possible duplicates starts: after the surname group ``after``, or within it from the pairs
     of the person ``from`` (both empty: the first page)."""
-    after, start = values.get("after", "")[:SURNAME_KEY_LENGTH], values.get("from", "")
+    # A key is printable text: anything else (a NUL, which PostgreSQL refuses in a parameter) cannot place a page.
+    after = "".join(ch for ch in values.get("after", "")[:SURNAME_KEY_LENGTH] if ch.isprintable())
+    start = values.get("from", "")
     return {"after": after, **({"from": start} if start.isdigit() and len(start) < 12 else {})} if after else {}
 
 

@@ -181,3 +181,10 @@ def test_a_persons_publications_come_a_page_at_a_time(archive, signed_in):  # no
     assert seen == expected                                     # every publication once, newest year first
     r = c.get(f"/review/people/{pid}?page=9")
     assert r.status_code == 303 and r.headers["Location"].endswith("page=3")
+
+
+@pytest.mark.parametrize("query", ["after=%00x", "after=" + "я" * 500 + "&from=99999999999999", "after=a&from=-1",
+                                   "after=&from=5"])
+def test_odd_positions_in_the_list_of_possible_duplicates_give_a_page(signed_in, variants, query):  # noqa: F811
+    r = signed_in("editor").get("/review/people?" + query)
+    assert r.status_code == 200 and "Traceback" not in r.get_data(as_text=True)
