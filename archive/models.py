@@ -1,6 +1,7 @@
 """Typed SQLAlchemy 2.x models: the database is the source of truth (no I/O, no indexing here)."""
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import date, datetime, timezone
 from typing import Any, Optional
@@ -8,9 +9,11 @@ from typing import Any, Optional
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
                         Text, UniqueConstraint, event, false, func, inspect, select, update)
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
+
+from uploads.quality import has_xml_forbidden, strip_xml_forbidden
 
 from .collation import SORT_NAME_LENGTH, initial, sort_name
 from .names import SURNAME_KEY_LENGTH, person_surname_key
@@ -66,6 +69,32 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+@functools.lru_cache(maxsize=None)
+def _text_columns(mapper) -> tuple[tuple[str, Optional[int]], ...]:
+    """(attribute, length or None) of a mapped class's text columns."""
+    return tuple((attr.key, attr.columns[0].type.length) for attr in mapper.column_attrs
+                 if len(attr.columns) == 1 and isinstance(attr.columns[0].type, String))
+
+
+@event.listens_for(Session, "before_flush")
+def _fit_text(session: Session, _context, _instances) -> None:
+    """Every text written fits its column and XML: the characters XML 1.0 forbids (NUL, other C0 controls,
+    lone surrogates) are dropped and a value longer than its column is cut. PostgreSQL refused both (a 500 on a
+    member's correction, an upload lost to one overlong author line), where SQLite stored them and the record's
+    exports then broke. One place for every writer: forms, uploads, merges, commands."""
+    for obj in (*session.new, *session.dirty):
+        state = inspect(obj)
+        for key, length in _text_columns(state.mapper):
+            value = state.dict.get(key)
+            if not isinstance(value, str):
+                continue
+            fitted = strip_xml_forbidden(value) if has_xml_forbidden(value) else value
+            if length and len(fitted) > length:
+                fitted = fitted[:length]
+            if fitted is not value:
+                setattr(obj, key, fitted)
 
 
 class TimestampMixin:

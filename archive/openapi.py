@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-MAX_ID = 2**31 - 1          # ids and years beyond this are answered 404 without touching the database
+from .ids import MAX_ID
 
 JSON = "application/json"
 

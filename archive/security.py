@@ -16,19 +16,22 @@ from functools import wraps
 from typing import Any, Callable, Optional
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Request, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from limits import parse as parse_limit
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from uploads.quality import strip_xml_forbidden
+
 from .config import setting
-from .openapi import MAX_ID
+from .ids import MAX_ID
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +73,27 @@ def refusal(status: int, message: str, retry_after: Optional[int] = None) -> Res
         resp.headers["Retry-After"] = str(retry_after)
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+def _plain(value: Any) -> Any:
+    return strip_xml_forbidden(value) if isinstance(value, str) else value
+
+
+class PlainParams(ImmutableMultiDict):
+    """Query and form values without the characters XML 1.0 forbids (NUL, other C0 controls but tab, LF and CR,
+    lone surrogates, U+FFFE/U+FFFF). No one types them; they come pasted from a broken PDF or from a script, and
+    PostgreSQL refuses a NUL in any text (a 500 on a member's correction, a page position, a search), while SQLite
+    stored it and broke the record's exports. Files are left as they are."""
+
+    def __init__(self, mapping: Any = None) -> None:
+        if not mapping:
+            super().__init__()
+            return
+        super().__init__([(_plain(k), _plain(v)) for k, v in MultiDict(mapping).items(multi=True)])
+
+
+class ArchiveRequest(Request):
+    parameter_storage_class = PlainParams
 
 
 def _bounded_request():
@@ -272,6 +296,7 @@ def sandbox_pdf(resp: Response) -> Response:
 def init_app(app: Flask) -> None:
     """Wire the protections that must exist before the routes are registered."""
     app.url_map.converters["int"] = BoundedIntConverter
+    app.request_class = ArchiveRequest
     proxies = setting(app.config, "PROXY_COUNT")
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]

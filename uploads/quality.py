@@ -501,6 +501,11 @@ def clean_pages(pages: list[str]) -> list[str]:
 _XML_FORBIDDEN_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+def has_xml_forbidden(text: str) -> bool:
+    """Whether ``text`` holds a character XML 1.0 forbids."""
+    return _XML_FORBIDDEN_RE.search(text) is not None
+
+
 def strip_xml_forbidden(text: str) -> str:
     """``text`` without the characters XML 1.0 forbids; everything else is kept as it is."""
     return _XML_FORBIDDEN_RE.sub("", text)

@@ -17,6 +17,7 @@ from indexer.backend import Filters
 from indexer.snippets import Snippet
 
 from ..collation import index_letters, initial, sort_key
+from ..ids import parse_id
 from ..models import Authorship, Person, Publication, PublicationTopic, Topic, Volume, unindexed
 from ..search import SearchHit, SearchPage, run_search, snippets_of
 from .publications import published_count, with_people
@@ -116,7 +117,7 @@ def entity_labels(session: Session, name: str, values: list[str], locale: str,
 
 def _entity_labels(session: Session, name: str, values: list[str], locale: str) -> dict[str, str]:
     # Only the label columns: no record objects are built.
-    ids = [int(v) for v in values if v.isdigit() and len(v) <= 18]
+    ids = [i for i in map(parse_id, values) if i is not None]
     if name == "persons" and ids:
         return {str(i): n for i, n in session.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))}
     if name == "collection" and ids:

@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import Authorship, Person, Publication, PublicationTopic, Topic, Volume, unindexed
+from .topics import topic_by_slug
 
 PUBLISHED = Publication.status == "published"
 
@@ -66,7 +67,7 @@ def volume_feed(session: Session, volume_id: int, limit: int) -> Optional[tuple[
 
 def topic_feed(session: Session, slug: str, limit: int) -> Optional[tuple[Topic, list[Publication]]]:
     """(topic, its newest published records confirmed by editors); None for an unknown topic."""
-    topic = session.scalars(select(Topic).where(Topic.slug == slug)).first() if len(slug) <= 100 else None
+    topic = topic_by_slug(session, slug)
     if topic is None:
         return None
     pubs = list(session.scalars(_published().join(PublicationTopic, PublicationTopic.publication_id == Publication.id)

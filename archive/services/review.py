@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from uploads.types import Author
 
 from ..errors import UserValueError
+from ..ids import parse_id
 from ..i18n import _
 from ..models import Authorship, Publication
 from ..permissions import Actor
@@ -58,9 +59,10 @@ def parse_year(value: str) -> Optional[int]:
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit() or not 1000 <= int(value) <= 2100:
+    year = parse_id(value)
+    if year is None or not 1000 <= year <= 2100:
         raise UserValueError(_("The year must be a four-digit number such as 2019."))
-    return int(value)
+    return year
 
 
 def set_authors(session: Session, pub: Publication, authors: list[Author]) -> list[int]:

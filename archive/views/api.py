@@ -7,7 +7,8 @@ from ..core import db_session, get_archive
 from ..http import last_modified
 from ..i18n import _, public_base_url
 from ..models import Person, Publication, Topic, Volume
-from ..openapi import MAX_ID, openapi_document
+from ..ids import MAX_ID
+from ..openapi import openapi_document
 from ..representations import file_links, publication_json, publication_url
 from ..search import SearchHit, SearchPage, run_search
 from ..services.browse import (PageOf, current_person, get_person, people_listing, person_profile,

@@ -14,7 +14,7 @@ from ..collation import index_letters
 from ..core import db_session, get_archive
 from ..i18n import current_locale
 from ..models import KINDS
-from ..openapi import MAX_ID
+from ..ids import MAX_ID
 from ..services import references, usage
 from ..services.browse import (LANGS, PERSON_SECTIONS, Scope, author_page, current_person, field_scope, find_experts,
                                get_person, listing_page, member_list, person_profile, person_sections, person_topics,

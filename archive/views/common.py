@@ -9,6 +9,7 @@ from flask import abort, g, request, url_for
 from indexer.backend import Filters
 
 from ..core import db_session
+from ..ids import parse_id
 from ..models import Publication
 from ..services.publications import load_public
 
@@ -29,8 +30,7 @@ def translate_arg() -> bool:
 def filters_from_args() -> Filters:
     """Facet selections from the URL (repeated parameters combine)."""
     def number(v: str) -> int | None:
-        # isdecimal, not isdigit: "²" is a digit but not a number int() reads; and keep ids in range.
-        return int(v) if v.isascii() and v.isdecimal() and len(v) <= 9 else None
+        return parse_id(v, 999_999_999)
 
     def ints(name: str) -> tuple[int, ...]:
         return tuple(n for n in (number(v) for v in request.args.getlist(name)) if n is not None)

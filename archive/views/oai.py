@@ -22,6 +22,7 @@ from lxml import etree
 from ..config import setting
 from ..core import db_session, get_archive
 from ..i18n import public_base_url, public_host
+from ..ids import parse_id
 from ..models import KINDS, Publication
 from ..services import harvest, references
 from ..services.citations import dublin_core
@@ -177,8 +178,10 @@ def oai_identifier(pub_id: int) -> str:
 def parse_identifier(identifier: str) -> int:
     """The publication id inside an identifier of this repository, or ``idDoesNotExist``."""
     prefix = f"oai:{public_host()}:"
-    if identifier.startswith(prefix) and identifier[len(prefix):].isdigit() and len(identifier) < 60:
-        return int(identifier[len(prefix):])
+    rest = identifier[len(prefix):] if identifier.startswith(prefix) else ""
+    number = parse_id(rest) if rest == rest.strip() else None
+    if number is not None:
+        return number
     raise OAIError("idDoesNotExist", f"No item has the identifier {identifier!r}.")
 
 

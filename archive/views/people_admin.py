@@ -10,6 +10,7 @@ from flask_login import current_user
 from ..auth import role_required
 from ..core import db_session, get_archive
 from ..errors import UserValueError
+from ..ids import parse_id
 from ..models import Publication
 from ..names import SURNAME_KEY_LENGTH
 from ..permissions import is_public
@@ -50,10 +51,10 @@ def _change_person(person_id: int, change):
 
 
 def _form_int(name: str) -> int:
-    value = (request.form.get(name) or "").strip()
-    if not value.isdigit():
+    value = parse_id(request.form.get(name))
+    if value is None:
         raise UserValueError(_("Choose a person."))
-    return int(value)
+    return value
 
 
 @bp.get("/review/people")
@@ -71,8 +72,8 @@ def _page_position(values) -> dict[str, str]:
     of the person ``from`` (both empty: the first page)."""
     # A key is printable text: anything else (a NUL, which PostgreSQL refuses in a parameter) cannot place a page.
     after = "".join(ch for ch in values.get("after", "")[:SURNAME_KEY_LENGTH] if ch.isprintable())
-    start = values.get("from", "")
-    return {"after": after, **({"from": start} if start.isdigit() and len(start) < 12 else {})} if after else {}
+    start = parse_id(values.get("from", ""))
+    return {"after": after, **({"from": str(start)} if start is not None else {})} if after else {}
 
 
 @bp.get("/review/people/<int:person_id>")
@@ -105,8 +106,9 @@ def merge():
     except UserValueError as exc:
         s.rollback()
         flash(exc.message, "error")
-        if back and (request.form.get("keep_id") or "").isdigit():
-            return redirect(url_for("people_admin.person", person_id=int(request.form["keep_id"])), 303)
+        kept = parse_id(request.form.get("keep_id"))
+        if back and kept is not None:
+            return redirect(url_for("people_admin.person", person_id=kept), 303)
         return redirect(listed, 303)
     _index_after_commit()
     flash(_("Merged: %(name)s.", name=keep.name), "info")
@@ -119,7 +121,7 @@ def merge():
 @role_required(*EDITORS)
 def split(person_id: int):
     """Move the ticked authorships to a new person."""
-    ids = [int(v) for v in request.form.getlist("authorship") if v.isdigit()]
+    ids = [i for i in map(parse_id, request.form.getlist("authorship")) if i is not None]
     new, failed = _change_person(person_id, lambda s: split_person(s, person_id, ids, user_id=current_user.id))
     if failed:
         return failed
