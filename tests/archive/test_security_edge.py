@@ -284,3 +284,40 @@ def test_a_search_without_a_turn_is_asked_to_retry(data_dir, monkeypatch):
     gate.leave()
     assert c.get("/search?q=x").status_code == 200
     app.extensions["archive"].close()
+
+
+@pytest.mark.parametrize("text,expected", [("12", 12), (" 7 ", 7), ("0", 0), (str(2**31 - 1), 2**31 - 1),
+                                           (str(2**31), None), ("9" * 40, None), ("²", None),
+                                           ("٢٠١٩", None), ("1.5", None), ("-1", None), ("", None), (None, None),
+                                           (12, None)])
+def test_an_id_is_ascii_digits_a_database_holds(text, expected):
+    from archive.ids import parse_id
+
+    assert parse_id(text) == expected
+
+
+def test_an_oai_identifier_with_a_number_beyond_the_database_is_unknown(client):
+    for tail in ("9" * 40, "²", " 1", "1 "):
+        body = client.get("/oai", query_string={"verb": "GetRecord", "metadataPrefix": "oai_dc",
+                                                "identifier": f"oai:localhost:{tail}"}).get_data(as_text=True)
+        assert 'code="idDoesNotExist"' in body, tail
+
+
+def test_text_written_fits_its_column_and_xml(archive):
+    """Whatever a writer hands the ORM (a form, an upload's author line, a merge, a command): no character XML
+    forbids is stored, and no value longer than its column (PostgreSQL refused both; SQLite stored them)."""
+    from archive.models import Person, Volume
+
+    with archive.db.session() as s:
+        person = Person(name="Иванов\x00 Иван\x0b", surname="ж" * 500, given="Иван\ud800", name_latin="zh" * 400)
+        vol = Volume(title="Сборник\x01", year=2020, place="Алматы\x1f" + "ы" * 400)
+        s.add_all([person, vol])
+        s.commit()
+        person.bio = "Биография\x00"
+        s.commit()
+        pid, vid = person.id, vol.id
+    with archive.db.session() as s:
+        person, vol = s.get(Person, pid), s.get(Volume, vid)
+        assert (person.name, person.given, person.bio) == ("Иванов Иван", "Иван", "Биография")
+        assert person.surname == "ж" * 200 and person.name_latin == "zh" * 150
+        assert vol.title == "Сборник" and vol.place.startswith("Алматы") and len(vol.place) == 300

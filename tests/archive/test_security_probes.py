@@ -1,6 +1,8 @@
 """Probes enumerated from the URL map, so a new route is covered without anyone remembering to add it:
-every POST route refuses a form without its CSRF token, and on every id-bearing route member B can
-neither see nor change member A's draft (GET and POST)."""
+every POST route refuses a form without its CSRF token; on every id-bearing route member B can
+neither see nor change member A's draft (GET and POST); every GET route answers odd query values and path parts,
+and every form an editor sees takes odd text in each field, without a 500 and without storing what XML forbids
+(on SQLite, and on PostgreSQL in the suite's PostgreSQL pass)."""
 from __future__ import annotations
 
 import re
@@ -136,3 +138,187 @@ def test_no_id_route_shows_or_changes_another_members_draft(signed_in, archive, 
                 (url, r.status_code)
             assert not leaks(r.get_data(as_text=True), draft, url), url
             assert snapshot(archive) == before, url
+
+
+# --- odd input on every route -------------------------------------------------------------------------------
+
+# Values a reader, a harvester or a careless script sends, as they arrive on the wire (already percent-encoded):
+# NUL (PostgreSQL refuses it in any text), C0 controls, bytes that are not UTF-8, an encoded lone surrogate, numbers
+# no column holds, a right-to-left override, SQL and markup, long text.
+ODD_VALUES = {
+    "NUL": "%00", "NUL inside": "a%00b", "controls": "%01%08%0B%1F%7F", "not UTF-8": "%FF%FE%C3",
+    "lone surrogate": "%ED%A0%80", "huge number": "9" * 40, "negative": "-99999999999999999999",
+    "float": "1e999", "nan": "NaN", "RTL override": "%E2%80%AEabc", "SQL": "1%27%20OR%20%271%27=%271%27--",
+    "markup": "%3Cscript%3Ex%3C/script%3E", "long": "%D0%B6" * 1500, "empty": "",
+    "superscript digit": "%C2%B2", "Arabic-Indic digits": "%D9%A2%D9%A0%D9%A1%D9%A9",
+}
+# Path parts of string routes (ints come from the draft and stay valid: the int converter refuses the rest).
+ODD_PATH_VALUES = {"NUL": "%00", "superscript digit": "%C2%B2", "not UTF-8": "%FF", "markup": "%3Cb%3E",
+                   "long": "x" * 300, "dot dot": ".."}
+
+
+def query_names() -> set[str]:
+    """Every query parameter a view reads, taken from the sources (so a new one is probed without a list)."""
+    import pathlib
+
+    from archive.services.browse import PERSON_SECTIONS
+
+    pattern = re.compile(r'(?:args\.get|args\.getlist|int_arg|ints)\(\s*"(\w+)"|args\["(\w+)"\]')
+    names = set(PERSON_SECTIONS) | {"after", "from", "verb", "metadataPrefix", "identifier", "resumptionToken"}
+    for path in pathlib.Path(__file__).resolve().parents[2].joinpath("archive").rglob("*.py"):
+        names |= {a or b for a, b in pattern.findall(path.read_text(encoding="utf-8"))}
+    return names
+
+
+def get_routes(app):
+    return [r for r in app.url_map.iter_rules() if "GET" in r.methods and r.endpoint != "static"]
+
+
+def _answered(client, url: str, failures: list, label: str) -> None:
+    try:
+        r = client.get(url)
+    except Exception as exc:                     # noqa: BLE001 - every failure is listed, not only the first
+        failures.append((label, url[:160], repr(exc)[:300]))
+        return
+    if r.status_code >= 500 or b"Traceback (most recent call last)" in r.data:
+        failures.append((label, url[:160], r.status_code))
+
+
+@pytest.mark.parametrize("who", ["admin", "anonymous"])
+def test_every_get_route_answers_odd_query_values(signed_in, draft, who):
+    """Every GET route, with every query parameter any view reads set to each odd value at once: an answer (a page,
+    a redirect or a refusal), never a 500. Run on SQLite and, in the PostgreSQL pass, on PostgreSQL."""
+    client = signed_in(who)
+    names = sorted(query_names())
+    assert {"q", "page", "after", "from", "letter", "sort", "topic", "verb", "identifier", "works"} <= set(names)
+    routes = get_routes(client.application)
+    assert len(routes) >= 50
+    failures: list = []
+    for rule in routes:
+        if rule.endpoint in ("auth.logout",):
+            continue
+        path = url_of(rule, draft)
+        for label, value in ODD_VALUES.items():
+            _answered(client, path + "?" + "&".join(f"{n}={value}" for n in names), failures, label)
+    assert not failures, failures
+
+
+def test_every_string_route_part_answers_odd_values(signed_in, draft):
+    client = signed_in("admin")
+    failures: list = []
+    for rule in get_routes(client.application):
+        strings = [n for n, c in rule._converters.items() if c.__class__.__name__ not in ("IntegerConverter",
+                                                                                            "BoundedIntConverter")]
+        for name in strings:
+            for label, value in ODD_PATH_VALUES.items():
+                _answered(client, url_of(rule, {**draft, name: value}), failures, f"<{name}> {label}")
+    assert not failures, failures
+
+
+# Text a member pastes into a form: NUL and other C0 controls (from a PDF's text layer), an encoded lone surrogate
+# (a broken clipboard), a number no column holds, more text than any column holds.
+ODD_FORM_VALUES = {"NUL inside": "Заголовок\x00 с нулём", "controls": "a\x01\x08\x0b\x1f\x7fb",
+                   "lone surrogate": "x\ud800y", "huge number": "9" * 40, "long": "ж" * 20_000,
+                   "RTL override": "\u202eabc", "superscript digit": "²", "Arabic-Indic digits": "٢٠١٩"}
+
+
+# What a person would type into an empty field, by the end of its name, so that a form of empty fields (a new
+# entry) is accepted and the odd value in the one field probed is really stored.
+PLAUSIBLE = {"date": "2024-03-15", "date_end": "2024-03-16", "url": "https://example.kz/a", "year": "2020",
+             "outlet": "Казахстанская правда", "quote": "Слова эксперта", "title": "Заголовок",
+             "authors": "Иванов Иван", "email": "x@example.kz"}
+
+
+def plausible(name: str, value: str) -> str:
+    return value or next((v for k, v in PLAUSIBLE.items() if name == k or name.endswith(("-" + k, "_" + k))), "")
+
+
+def forms_of(html: str, page_url: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """The POST forms of a page: (action, [(name, kind, value)]) with the values a browser would send."""
+    import urllib.parse
+
+    import lxml.html
+
+    out = []
+    for form in lxml.html.fromstring(html).forms:
+        if (form.method or "GET").upper() != "POST":
+            continue
+        fields = []
+        for el in form.inputs:
+            name = el.get("name")
+            if not name:
+                continue
+            if el.tag == "select":
+                options = el.value_options
+                fields.append((name, "choice", el.value if el.value else (options[0] if options else "")))
+            elif el.tag == "textarea":
+                fields.append((name, "text", el.value or ""))
+            else:
+                kind = (el.get("type") or "text").lower()
+                if kind in ("checkbox", "radio"):
+                    if el.checked:
+                        fields.append((name, "choice", el.get("value", "on")))
+                elif kind not in ("file", "submit", "button", "image", "reset"):
+                    fields.append((name, "fixed" if name == "csrf_token" else "text", el.get("value") or ""))
+        out.append((urllib.parse.urljoin(page_url, form.get("action") or page_url), fields))
+    return out
+
+
+ENDING = ("/merge", "/publish", "/withdraw", "/delete")
+
+
+def form_body(pairs: list[tuple[str, str]]) -> bytes:
+    """A form's body as sent on the wire; a lone surrogate goes as its (invalid) UTF-8 bytes, as a script sends it."""
+    from urllib.parse import quote
+
+    return "&".join(f"{quote(n)}={quote(v.encode('utf-8', 'surrogatepass'))}" for n, v in pairs).encode("ascii")
+
+
+def _post_form(client, action: str, pairs: list[tuple[str, str]], failures: list, label: str) -> None:
+    try:
+        r = client.post(action, data=form_body([*pairs, ("csrf_token", client.csrf)]),
+                        content_type="application/x-www-form-urlencoded")
+    except Exception as exc:                     # noqa: BLE001 - every failure is listed, not only the first
+        failures.append((label, action, repr(exc)[:300]))
+        return
+    if r.status_code >= 500 or b"Traceback (most recent call last)" in r.data:
+        failures.append((label, action, r.status_code))
+
+
+def test_every_form_takes_odd_text_without_a_500_or_storing_it(signed_in, archive, draft):
+    """Every POST form an editor sees (found by walking the GET routes), one text field at a time filled with each
+    odd value and the rest as the page gave them: an answer, never a 500, and nothing stored that an XML export
+    could not carry (NUL, controls)."""
+    from archive.services.record_checks import check_xml_text
+
+    admin = signed_in("admin")
+    forms = {}
+    for rule in get_routes(admin.application):
+        if rule.endpoint in ("auth.logout",):
+            continue
+        url = url_of(rule, draft)
+        r = admin.get(url)
+        if r.status_code == 200 and r.mimetype == "text/html":
+            for action, fields in forms_of(r.get_data(as_text=True), "http://localhost" + url):
+                if not action.rstrip("/").endswith(("/logout", "/logout-everywhere")):
+                    forms.setdefault((action, tuple(n for n, _, _ in fields)), fields)
+    assert len(forms) >= 8, sorted(forms)
+    assert any(a.endswith("/metadata") for a, _ in forms), sorted(forms)
+    failures: list = []
+    # Forms that end a record (publish, delete) last and in that order, so that the others still find it.
+    def place(form) -> tuple:
+        return next((i for i, e in enumerate(ENDING, 1) if form[0][0].endswith(e)), 0), form[0]
+
+    order = sorted(forms.items(), key=place)
+    for (action, _names), fields in order:
+        given = [(n, plausible(n, v) if kind == "text" else v) for n, kind, v in fields if n != "csrf_token"]
+        for at, (name, kind, _value) in enumerate((n, k, v) for n, k, v in fields if n != "csrf_token"):
+            if kind != "text":
+                continue
+            for label, odd in ODD_FORM_VALUES.items():
+                pairs = [(n, odd if i == at else v) for i, (n, v) in enumerate(given)]
+                _post_form(admin, action, pairs, failures, f"{name}: {label}")
+    with archive.db.session() as s:
+        findings, _ = check_xml_text(s)
+    assert not failures, failures
+    assert findings.count() == 0, findings.xml_forbidden
