@@ -325,23 +325,29 @@ class PublicationTopic(Base):
     publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"), primary_key=True)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True)
     suggested: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The publication's year, kept here (``_link_year``, ``_links_follow_year``) so that a topic's listing is read
-    # a page at a time, newest first, from the (topic_id, year, publication_id) index.
+    # The publication's year and publication time, kept here (``_link_year``, ``_links_follow_year``) so that a
+    # topic's listing is read a page at a time, newest first, from the (topic_id, year, publication_id) index, and
+    # its feed's newest confirmed records from the (topic_id, suggested, published_at, publication_id) one.
     year: Mapped[Optional[int]] = mapped_column(Integer)
+    published_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_publication_topics_topic_year", "topic_id", "year", "publication_id"),)
+    __table_args__ = (Index("ix_publication_topics_topic_year", "topic_id", "year", "publication_id"),
+                      Index("ix_publication_topics_topic_published", "topic_id", "suggested", "published_at",
+                            "publication_id"))
 
 
 @event.listens_for(PublicationTopic, "before_insert")
 def _link_year(_mapper, conn, link: PublicationTopic) -> None:
-    link.year = conn.scalar(select(Publication.year).where(Publication.id == link.publication_id))
+    link.year, link.published_at = conn.execute(select(Publication.year, Publication.published_at)
+                                                .where(Publication.id == link.publication_id)).one()
 
 
 @event.listens_for(Publication, "after_update")
 def _links_follow_year(_mapper, conn, pub: Publication) -> None:
-    if inspect(pub).attrs.year.history.has_changes():
+    attrs = inspect(pub).attrs
+    if attrs.year.history.has_changes() or attrs.published_at.history.has_changes():
         conn.execute(update(PublicationTopic).where(PublicationTopic.publication_id == pub.id)
-                     .values(year=pub.year))
+                     .values(year=pub.year, published_at=pub.published_at))
 
 
 class ProcessingRecord(Base):

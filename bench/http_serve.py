@@ -118,8 +118,8 @@ def populate(url: str, synth: Synth, n: int, log) -> float:
                       for i, t in enumerate(a.pages)]
             auths += [{"publication_id": pid, "person_id": person_id[p], "position": i + 1,
                        "name_as_printed": f"{p[0]} {p[1]}"} for i, p in enumerate(a.authors)]
-            tops += [{"publication_id": pid, "topic_id": topic_id[s], "suggested": False, "year": a.year}
-                     for s in a.topics]
+            tops += [{"publication_id": pid, "topic_id": topic_id[s], "suggested": False, "year": a.year,
+                      "published_at": now} for s in a.topics]
         with eng.begin() as c:
             c.execute(insert(Publication.__table__), pubs)
             c.execute(insert(PublicationPage.__table__), pages)

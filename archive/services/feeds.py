@@ -66,13 +66,19 @@ def volume_feed(session: Session, volume_id: int, limit: int) -> Optional[tuple[
 
 
 def topic_feed(session: Session, slug: str, limit: int) -> Optional[tuple[Topic, list[Publication]]]:
-    """(topic, its newest published records confirmed by editors); None for an unknown topic."""
+    """(topic, its newest published records confirmed by editors); None for an unknown topic.
+
+    Read newest first from the topic's links (their publication time is kept on them) until ``limit`` are
+    published: a topic's feed gathered and sorted every publication of the topic, 26 ms at 30,000 records."""
     topic = topic_by_slug(session, slug)
     if topic is None:
         return None
-    pubs = list(session.scalars(_published().join(PublicationTopic, PublicationTopic.publication_id == Publication.id)
-                                .where(PublicationTopic.topic_id == topic.id, PublicationTopic.suggested.is_(False))
-                                .limit(limit)))
+    link = PublicationTopic
+    pubs = list(session.scalars(
+        _published(unindexed(Publication.status) == "published")
+        .join(link, link.publication_id == Publication.id)
+        .where(link.topic_id == topic.id, link.suggested.is_(False))
+        .order_by(None).order_by(link.published_at.desc(), link.publication_id.desc()).limit(limit)))
     return topic, pubs
 
 

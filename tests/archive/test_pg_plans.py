@@ -1,5 +1,7 @@
 """PostgreSQL's plans for the browse and publication pages' statements: what is read by key stays read by key
 when the archive is large (EXPLAIN on a database of its own with 6,000 publications and their statistics)."""
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from sqlalchemy import create_engine, insert, select, text
 
@@ -10,6 +12,10 @@ from support import reset_database, scratch_pg_url, statements
 pytestmark = pytest.mark.own_databases
 
 N = 6000
+
+
+def _published_at(i: int) -> datetime:
+    return datetime(2020, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=(i * 7919) % N)
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +32,9 @@ def pg_archive():
         conn.execute(insert(Publication), [
             {"id": i, "kind": "article", "status": "published", "title": f"t{i}", "language": "ru",
              "year": 1990 + i % 30, "duplicate_of_id": i - 1 if i % 40 == 0 else None, "titles": {}, "abstracts": {},
-             "keywords": [], "extra": {}} for i in range(1, N + 1)])
-        conn.execute(insert(PublicationTopic), [{"publication_id": i, "topic_id": topic, "year": 1990 + i % 30}
+             "keywords": [], "extra": {}, "published_at": _published_at(i)} for i in range(1, N + 1)])
+        conn.execute(insert(PublicationTopic), [{"publication_id": i, "topic_id": topic, "year": 1990 + i % 30,
+                                                 "suggested": i % 2 == 0, "published_at": _published_at(i)}
                                                 for i in range(1, N + 1, 3)])
         conn.execute(text("ANALYZE"))
     with Session(engine) as session:
@@ -58,3 +65,18 @@ def test_a_duplicates_original_is_looked_up_by_key_not_gathered_into_a_hashed_li
     for plan in plans:
         assert "hashed SubPlan" not in plan and "Seq Scan on publications" not in plan, plan
     assert session.scalar(select(Publication.id).where(Publication.id == 40, browse.PUBLISHED)) is None
+
+
+def test_a_topic_feed_reads_its_newest_links_from_an_index(pg_archive):
+    """The topic feed: newest confirmed links walked from (topic, suggested, published_at), not every link of the
+    topic gathered and sorted; the entries are the newest published records of the topic."""
+    from archive.services import feeds
+
+    engine, session, topic = pg_archive
+    found = []
+    plans = _plans(engine, lambda: found.append(feeds.topic_feed(session, "demography", 20)))
+    plan = next(p for p in plans if "publication_topics" in p)
+    assert "ix_publication_topics_topic_published" in plan and "Sort" not in plan, plan
+    linked = [i for i in range(1, N + 1, 3) if i % 2]           # the confirmed links (all records published)
+    expected = sorted(linked, key=lambda i: (_published_at(i), i), reverse=True)[:20]
+    assert [p.id for p in found[0][1]] == expected

@@ -125,3 +125,24 @@ def test_people_already_there_get_their_surname_key(db_url):
     keys = dict(_filled_by_migration(db_url, "0011", add, "SELECT name, surname_key FROM people"))
     assert keys == {name: person_surname_key(name, surname) for name, surname in people}
     assert keys["Байжанұлы Қайрат"] == keys["Байжанов Қ."] and keys["Ivanov A.B."] == keys["А.Б. Иванов"] != ""
+
+
+def test_topic_links_already_there_get_their_publications_time(db_url):
+    import datetime
+
+    when = datetime.datetime(2025, 3, 1, 12, 0, tzinfo=datetime.timezone.utc)
+    pubs: dict = {}
+
+    def add(conn) -> None:
+        topic = _row(conn, "topics", slug="demography", label_ru="Демография")
+        pubs.update({"published": _row(conn, "publications", title="p", status="published", published_at=when),
+                     "draft": _row(conn, "publications", title="d", status="draft", published_at=None)})
+        for pub in pubs.values():
+            _row(conn, "publication_topics", publication_id=pub, topic_id=topic)
+
+    links = dict(_filled_by_migration(db_url, "0012", add,
+                                      "SELECT publication_id, published_at FROM publication_topics"))
+    stamp = links[pubs["published"]]
+    stamp = datetime.datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
+    assert stamp.replace(tzinfo=stamp.tzinfo or datetime.timezone.utc) == when
+    assert links[pubs["draft"]] is None
