@@ -7,6 +7,9 @@ The upsert is "update, else insert, retry on a unique clash", which works the sa
 from __future__ import annotations
 
 import logging
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Iterable, Optional
@@ -147,6 +150,12 @@ class Row:
 def per_publication(session: Session, publication_ids: Optional[Iterable[int]] = None, since: Optional[date] = None,
                     limit: Optional[int] = None, published_only: bool = True) -> list[Row]:
     """Publications with their views and downloads, most viewed first."""
+    return _with_publications(session, _counts(session, publication_ids, since, limit, published_only))
+
+
+def _counts(session: Session, publication_ids: Optional[Iterable[int]], since: Optional[date], limit: Optional[int],
+            published_only: bool) -> list[tuple[int, int, int]]:
+    """(publication id, views, downloads), most viewed first."""
     views, downloads = _sums()
     stmt = (select(UsageCount.publication_id, views.label("v"), downloads.label("d"))
             .group_by(UsageCount.publication_id))
@@ -162,15 +171,51 @@ def per_publication(session: Session, publication_ids: Optional[Iterable[int]] =
     stmt = stmt.order_by(views.desc(), downloads.desc(), UsageCount.publication_id)
     if limit:
         stmt = stmt.limit(limit)
-    rows = session.execute(stmt).all()
+    return [(int(pid), int(v or 0), int(d or 0)) for pid, v, d in session.execute(stmt)]
+
+
+def _with_publications(session: Session, rows: list[tuple[int, int, int]]) -> list[Row]:
     pubs = {p.id: p for p in session.scalars(
         select(Publication).where(Publication.id.in_([r[0] for r in rows]))
         .options(selectinload(Publication.authorships).selectinload(Authorship.person)))} if rows else {}
-    return [Row(pubs[pid], int(v or 0), int(d or 0)) for pid, v, d in rows if pid in pubs]
+    return [Row(pubs[pid], v, d) for pid, v, d in rows if pid in pubs]
 
 
-def dashboard(session: Session, user: Any, day: Optional[date] = None) -> dict[str, Any]:
-    """What the members' dashboard shows: the person's publications, the archive's top 10 of 30 days, totals."""
+@dataclass(frozen=True)
+class ArchiveFigures:
+    top: list[tuple[int, int, int]]      # (publication id, views, downloads) of the 30 days, most viewed first
+    totals: Totals
+    totals_30: Totals
+    at: float                            # when they were summed (the monotonic clock)
+
+
+ARCHIVE_FIGURES_S = 300.0     # seconds a process reuses the archive-wide figures of the dashboard
+_figures: "weakref.WeakKeyDictionary[Any, dict[date, ArchiveFigures]]" = weakref.WeakKeyDictionary()
+_figures_lock = threading.Lock()
+
+
+def archive_figures(session: Session, since: date, archive: Any = None, now: Optional[float] = None
+                    ) -> ArchiveFigures:
+    """The archive's top 10 and totals, all time and since ``since``: sums over every usage row (they grow with
+    the archive and with time), so summed at most once every ``ARCHIVE_FIGURES_S`` seconds per process and
+    archive (``archive`` None: every time). A member's own figures are not kept: they are read on each visit."""
+    now = time.monotonic() if now is None else now
+    if archive is not None:
+        with _figures_lock:
+            kept = _figures.get(archive, {}).get(since)
+        if kept is not None and now - kept.at < ARCHIVE_FIGURES_S:
+            return kept
+    figures = ArchiveFigures(_counts(session, None, since, TOP_N, True), _totals(session, _COUNTS_A_PUBLISHED_RECORD),
+                             _totals(session, _COUNTS_A_PUBLISHED_RECORD, since), now)
+    if archive is not None:
+        with _figures_lock:
+            _figures[archive] = {since: figures}
+    return figures
+
+
+def dashboard(session: Session, user: Any, day: Optional[date] = None, archive: Any = None) -> dict[str, Any]:
+    """What the members' dashboard shows: the person's publications, the archive's top 10 of 30 days and totals
+    (``archive_figures``: reused for a few minutes when ``archive`` is given)."""
     day = day or today()
     since = day - timedelta(days=DASHBOARD_DAYS - 1)
     account = session.get(User, user.id) if user is not None and getattr(user, "id", None) else None
@@ -190,11 +235,12 @@ def dashboard(session: Session, user: Any, day: Optional[date] = None) -> dict[s
              "views_30": recent[p.id].views if p.id in recent else 0,
              "downloads_30": recent[p.id].downloads if p.id in recent else 0} for p in mine_pubs]
     mine.sort(key=lambda r: (-r["views"], -r["downloads"]))
+    figures = archive_figures(session, since, archive)
     return {
         "since": since,
         "days": DASHBOARD_DAYS,
         "mine": mine,
-        "top": per_publication(session, since=since, limit=TOP_N),
-        "totals": _totals(session, _COUNTS_A_PUBLISHED_RECORD),
-        "totals_30": _totals(session, _COUNTS_A_PUBLISHED_RECORD, since),
+        "top": _with_publications(session, figures.top),
+        "totals": figures.totals,
+        "totals_30": figures.totals_30,
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from ..core import db_session
+from ..core import db_session, get_archive
 from ..auth import login_required
 from ..services import usage
 
@@ -14,4 +14,5 @@ bp = Blueprint("dashboard", __name__)
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    return render_template("members/dashboard.html", data=usage.dashboard(db_session(), current_user))
+    data = usage.dashboard(db_session(), current_user, archive=get_archive())
+    return render_template("members/dashboard.html", data=data)

@@ -182,3 +182,22 @@ def test_person_and_volume_pages_show_their_sums(client, archive):
     assert "Views: 1 · Downloads: 1" in html
     html = client.get(f"/volumes/{volume_id}?hl=en").get_data(as_text=True)
     assert "Views: 1 · Downloads: 1" in html
+
+
+def test_the_archive_wide_figures_are_summed_once_in_a_while(archive, world):
+    """The dashboard's archive-wide top 10 and totals sum every usage row: summed again only after
+    ARCHIVE_FIGURES_S seconds (per process and archive), while a member's own figures are read on each visit."""
+    from support import statements
+
+    with archive.db.session() as s:
+        today = usage.today()
+        since = today - timedelta(days=usage.DASHBOARD_DAYS - 1)
+        usage.record(s, world["a1"], "view", BROWSER, None, day=today)
+        first = usage.archive_figures(s, since, archive, now=1000.0)
+        usage.record(s, world["a1"], "view", BROWSER, None, day=today)
+        with statements(archive.db.engine) as seen:
+            kept = usage.archive_figures(s, since, archive, now=1000.0 + usage.ARCHIVE_FIGURES_S - 1)
+        assert kept is first and not [st for st, _ in seen if "usage_counts" in st]
+        fresh = usage.archive_figures(s, since, archive, now=1000.0 + usage.ARCHIVE_FIGURES_S + 1)
+        assert fresh.totals.views == first.totals.views + 1 and fresh.top[0] == (world["a1"], 2, 0)
+        assert usage.archive_figures(s, since, None, now=0.0).totals == fresh.totals     # no archive: no keeping
