@@ -26,6 +26,7 @@ from ..models import ROLES, User, UserSession
 from . import audit
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_LENGTH = 254             # what an address may have (RFC 5321), and the column
 MIN_PASSWORD = 10
 MIN_STRENGTH = 3           # zxcvbn score 0-4: 3 is "safely unguessable" at 10^8 guesses and more
 MAX_PASSWORD = 1000        # scrypt hashes anything; a megabyte of password only costs time
@@ -65,7 +66,7 @@ def all_users(session: Session) -> list[User]:
 def create_user(session: Session, email: str, password: str, role: str = "member", name: str = "") -> User:
     """A new active account; ``UserValueError`` for a bad e-mail, weak password, unknown role or duplicate."""
     email = email.strip().lower()
-    if not _EMAIL.match(email):
+    if len(email) > EMAIL_LENGTH or not _EMAIL.match(email):     # (a longer one would be cut by its column)
         raise UserValueError(_("That does not look like an e-mail address."))
     if role not in ROLES:
         raise UserValueError(_("Unknown role %(role)s; use member, editor or admin.", role=repr(role)))

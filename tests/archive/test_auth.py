@@ -351,3 +351,15 @@ def test_session_cookie_is_secure_and_httponly_behind_https(data_dir, monkeypatc
     cookie = r.headers.get("Set-Cookie", "")
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     app.extensions["archive"].close()
+
+
+def test_an_address_longer_than_its_column_is_refused_not_cut(archive):
+    from archive.errors import UserValueError
+    from archive.services.accounts import EMAIL_LENGTH, create_user
+
+    with archive.db.session() as s:
+        with pytest.raises(UserValueError):
+            create_user(s, "a" * EMAIL_LENGTH + "@example.kz", "correct horse battery staple")
+        ok = create_user(s, "a" * (EMAIL_LENGTH - 11) + "@example.kz", "correct horse battery staple")
+        s.commit()
+        assert len(ok.email) == EMAIL_LENGTH
