@@ -225,7 +225,7 @@ ODD_FORM_VALUES = {"NUL inside": "Заголовок\x00 с нулём", "contro
 # What a person would type into an empty field, by the end of its name, so that a form of empty fields (a new
 # entry) is accepted and the odd value in the one field probed is really stored.
 PLAUSIBLE = {"date": "2024-03-15", "date_end": "2024-03-16", "url": "https://example.kz/a", "year": "2020",
-             "outlet": "Казахстанская правда", "quote": "Слова эксперта", "title": "Заголовок",
+             "outlet": "Казахстанская правда", "quote": "Слова эксперта", "title": "Заголовок", "title_ru": "Заголовок",
              "authors": "Иванов Иван", "email": "x@example.kz"}
 
 
@@ -291,18 +291,23 @@ def test_every_form_takes_odd_text_without_a_500_or_storing_it(signed_in, archiv
     could not carry (NUL, controls)."""
     from archive.services.record_checks import check_xml_text
 
+    from archive.models import KINDS
+
     admin = signed_in("admin")
     forms = {}
     for rule in get_routes(admin.application):
         if rule.endpoint in ("auth.logout",):
             continue
-        url = url_of(rule, draft)
-        r = admin.get(url)
-        if r.status_code == 200 and r.mimetype == "text/html":
-            for action, fields in forms_of(r.get_data(as_text=True), "http://localhost" + url):
-                if not action.rstrip("/").endswith(("/logout", "/logout-everywhere")):
-                    forms.setdefault((action, tuple(n for n, _, _ in fields)), fields)
+        # every kind where the path names one (each kind of entry has a form of its own)
+        for url in dict.fromkeys(url_of(rule, {**draft, "kind": k}) for k in KINDS):
+            r = admin.get(url)
+            if r.status_code == 200 and r.mimetype == "text/html":
+                for action, fields in forms_of(r.get_data(as_text=True), "http://localhost" + url):
+                    if not action.rstrip("/").endswith(("/logout", "/logout-everywhere")):
+                        forms.setdefault((action, tuple(n for n, _, _ in fields)), fields)
     assert len(forms) >= 8, sorted(forms)
+    assert {"/entries/new/commentary", "/entries/new/event", "/entries/new/report"} <= {
+        a.removeprefix("http://localhost") for a, _ in forms}, sorted(forms)
     assert any(a.endswith("/metadata") for a, _ in forms), sorted(forms)
     failures: list = []
     # Forms that end a record (publish, delete) last and in that order, so that the others still find it.
