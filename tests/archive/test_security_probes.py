@@ -204,6 +204,8 @@ def test_every_get_route_answers_odd_query_values(signed_in, draft, who):
 
 
 def test_every_string_route_part_answers_odd_values(signed_in, draft):
+    """Every string part of a GET route's path (a slug, a language, a kind, a format) set to each odd value: an
+    answer, never a 500 (a NUL slug gave one on PostgreSQL)."""
     client = signed_in("admin")
     failures: list = []
     for rule in get_routes(client.application):
@@ -287,11 +289,10 @@ def _post_form(client, action: str, pairs: list[tuple[str, str]], failures: list
 
 def test_every_form_takes_odd_text_without_a_500_or_storing_it(signed_in, archive, draft):
     """Every POST form an editor sees (found by walking the GET routes), one text field at a time filled with each
-    odd value and the rest as the page gave them: an answer, never a 500, and nothing stored that an XML export
-    could not carry (NUL, controls)."""
-    from archive.services.record_checks import check_xml_text
-
+    odd value and the rest as the page gave them (empty ones as a person would fill them): an answer, never a 500,
+    and nothing stored that an XML export could not carry (NUL, controls)."""
     from archive.models import KINDS
+    from archive.services.record_checks import check_xml_text
 
     admin = signed_in("admin")
     forms = {}
@@ -309,13 +310,12 @@ def test_every_form_takes_odd_text_without_a_500_or_storing_it(signed_in, archiv
     assert {"/entries/new/commentary", "/entries/new/event", "/entries/new/report"} <= {
         a.removeprefix("http://localhost") for a, _ in forms}, sorted(forms)
     assert any(a.endswith("/metadata") for a, _ in forms), sorted(forms)
-    failures: list = []
-    # Forms that end a record (publish, delete) last and in that order, so that the others still find it.
     def place(form) -> tuple:
+        """Forms that end a record (merge, publish, delete) last and in that order: the others still find it."""
         return next((i for i, e in enumerate(ENDING, 1) if form[0][0].endswith(e)), 0), form[0]
 
-    order = sorted(forms.items(), key=place)
-    for (action, _names), fields in order:
+    failures: list = []
+    for (action, _names), fields in sorted(forms.items(), key=place):
         given = [(n, plausible(n, v) if kind == "text" else v) for n, kind, v in fields if n != "csrf_token"]
         for at, (name, kind, _value) in enumerate((n, k, v) for n, k, v in fields if n != "csrf_token"):
             if kind != "text":
