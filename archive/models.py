@@ -81,9 +81,9 @@ def _text_columns(mapper) -> tuple[tuple[str, Optional[int]], ...]:
 @event.listens_for(Session, "before_flush")
 def _fit_text(session: Session, _context, _instances) -> None:
     """Every text written fits its column and XML: the characters XML 1.0 forbids (NUL, other C0 controls,
-    lone surrogates) are dropped and a value longer than its column is cut. PostgreSQL refused both (a 500 on a
-    member's correction, an upload lost to one overlong author line), where SQLite stored them and the record's
-    exports then broke. One place for every writer: forms, uploads, merges, commands."""
+    lone surrogates) are dropped and a value longer than its column is cut. PostgreSQL refused both (a member's
+    correction with a NUL or one overlong author line was a 500 and was lost), where SQLite stored them and the
+    record's exports then broke. One place for every writer: forms, uploads, merges, commands."""
     for obj in (*session.new, *session.dirty):
         state = inspect(obj)
         for key, length in _text_columns(state.mapper):
