@@ -186,11 +186,12 @@ class ArchiveFigures:
     top: list[tuple[int, int, int]]      # (publication id, views, downloads) of the 30 days, most viewed first
     totals: Totals
     totals_30: Totals
+    since: date                          # the first of the 30 days
     at: float                            # when they were summed (the monotonic clock)
 
 
 ARCHIVE_FIGURES_S = 300.0     # seconds a process reuses the archive-wide figures of the dashboard
-_figures: "weakref.WeakKeyDictionary[Any, dict[date, ArchiveFigures]]" = weakref.WeakKeyDictionary()
+_figures: "weakref.WeakKeyDictionary[Any, ArchiveFigures]" = weakref.WeakKeyDictionary()
 _figures_lock = threading.Lock()
 
 
@@ -202,14 +203,14 @@ def archive_figures(session: Session, since: date, archive: Any = None, now: Opt
     now = time.monotonic() if now is None else now
     if archive is not None:
         with _figures_lock:
-            kept = _figures.get(archive, {}).get(since)
-        if kept is not None and now - kept.at < ARCHIVE_FIGURES_S:
+            kept = _figures.get(archive)
+        if kept is not None and kept.since == since and now - kept.at < ARCHIVE_FIGURES_S:
             return kept
     figures = ArchiveFigures(_counts(session, None, since, TOP_N, True), _totals(session, _COUNTS_A_PUBLISHED_RECORD),
-                             _totals(session, _COUNTS_A_PUBLISHED_RECORD, since), now)
+                             _totals(session, _COUNTS_A_PUBLISHED_RECORD, since), since, now)
     if archive is not None:
         with _figures_lock:
-            _figures[archive] = {since: figures}
+            _figures[archive] = figures
     return figures
 
 
