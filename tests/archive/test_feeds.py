@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import feedparser
 import pytest
 from lxml import etree
 
@@ -257,6 +258,8 @@ def test_topic_feed_is_its_newest_confirmed_published_records_read_from_the_link
     with statements(archive.db.engine) as seen:
         root = check_atom(client.get("/feeds/topic/demography.atom"))
     assert entry_ids(root) == [f"{BASE}/p/{i}" for i in expected[:5]]
+    parsed = feedparser.parse(client.get("/feeds/topic/demography.atom").data)        # an outside reader agrees
+    assert parsed.bozo == 0 and [e.id for e in parsed.entries] == entry_ids(root)
     if archive.db.engine.dialect.name == "sqlite":
         (statement, params), = [(st, p) for st, p in seen if "publication_topics.published_at DESC" in st]
         plan = sqlite_plan(archive.db.engine, statement, params)
