@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 LANGUAGES = ("ru", "kk", "en")
 MAX_AUTHORS = 60
+MAX_AUTHOR_NAME = 200       # a name longer than this is not a name (and its surname would not fit the column)
 _SPACES = re.compile(r"\s+")
 
 
@@ -38,9 +39,12 @@ def parse_authors(text: str) -> list[Author]:
     """Author lines "Surname Given names" (one per line) → ``Author`` values."""
     out: list[Author] = []
     for line in (text or "").splitlines():
-        name = _SPACES.sub(" ", line).strip()[:300]
+        name = _SPACES.sub(" ", line).strip()
         if not name:
             continue
+        if len(name) > MAX_AUTHOR_NAME:
+            raise UserValueError(_("An author's name is too long (at most %(n)d characters): “%(name)s…”.",
+                                   n=MAX_AUTHOR_NAME, name=name[:40]))
         surname, _sep, given = name.partition(" ")
         out.append(Author(name=name, surname=surname, given=given))
     if len(out) > MAX_AUTHORS:

@@ -205,9 +205,14 @@ def test_metadata_edit_authors_linked_to_people_and_abstract_sanitised(signed_in
         assert s.scalars(select(Person).where(Person.name == "Иванов Алексей")).all().__len__() == 1
     for bad, message in [({"title": ""}, "The title cannot be empty."),
                          ({"title": "x", "year": "20x1"}, "four-digit number"),
-                         ({"title": "x", "language": "de"}, "Unknown language")]:
+                         ({"title": "x", "language": "de"}, "Unknown language"),
+                         ({"title": "x", "authors": "Иванов Алексей\n" + "ж" * 201}, "name is too long (at most 200")]:
         r = member.post(f"/review/{ids[1]}/metadata", data={"csrf_token": member.csrf, **bad})
         assert r.status_code == 400 and message in r.get_data(as_text=True)
+    with archive.db.session() as s:                                       # the refused edits changed nothing
+        p = s.get(Publication, ids[1])
+        assert p.title == "Тіл саясаты" and [a.person.name for a in p.authorships] == ["Иванов Алексей",
+                                                                                      "Сейтқали Айгерім"]
 
 
 def test_withdraw_leaves_a_tombstone_and_leaves_search(signed_in, archive, users, tmp_path):
