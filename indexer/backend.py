@@ -109,7 +109,8 @@ class CachedSearch:
 
     A backend provides ``_search`` (one engine query, all words or any word, honouring ``Filters.ids``,
     ``exclude_ids`` and ``secondary_only``; with ``relax`` an empty all-words answer is retried with any
-    word), ``generation()`` (changes with every commit, by any process) and ``_secondaries(generation)`` (how many
+    word; with ``hits`` False only the total and facets are wanted, and the page may be left empty),
+    ``generation()`` (changes with every commit, by any process) and ``_secondaries(generation)`` (how many
     indexed documents are second copies of a work; only whether there are any is used, and PostgreSQL says 1).
     """
 
@@ -157,7 +158,7 @@ class CachedSearch:
         raise NotImplementedError
 
     def _search(self, query: ParsedQuery, filters: Filters, page: int, limit: int, sort: str, facets: bool,
-                any_word: bool = False) -> SearchResult:
+                any_word: bool = False, hits: bool = True) -> SearchResult:
         raise NotImplementedError
 
     def generation(self) -> str:
@@ -245,20 +246,28 @@ class CachedSearch:
 
         A weight alone cannot promise that: a Kazakh title holding the counterpart outranks a Russian body
         that mentions the word once even at 0.5 (docs/crosslingual.md). Total and facets are the bridged
-        query's (it matches a superset). Three engine queries for a first page (four beyond), each bounded by
+        query's (it matches a superset). Two engine queries where the reader's own words fill the page (the bridged
+        one for its total and facets only), three or four where the page reaches past them, each bounded by
         ``page * limit``.
         """
-        full = self._search(query, flt, page, limit, sort, facets, any_word)
         plain = query.without_bridge()
-        if plain is query or not full.total:
-            return full
-        # The reader's own words alone, this very page: its total tells whether the page needs the bridge's.
+        if plain is query:
+            return self._search(query, flt, page, limit, sort, facets, any_word)
+        # The reader's own words alone, this very page, first: its total tells whether the page needs the bridge's.
         own_page = self._search(plain, flt, page, limit, sort, False, any_word) if plain.groups else None
         own_total = own_page.total if own_page else 0
-        full.translated = max(0, full.total - own_total)
         # A count capped at a sample (PostgreSQL, a very common word) cannot tell: rank in tiers all the same.
         capped = bool(own_page and own_page.facets_approximate)
-        if not self.tiers or sort != "relevance" or not (full.translated or capped):
+        tiered = self.tiers and sort == "relevance"
+        # Ranked in tiers, the page never takes the bridged query's own ranking: the reader's words fill it, or
+        # it reaches past them and a query without their documents fills the rest. The bridged query is asked
+        # for its total and facets only (on PostgreSQL at 100k, ranking a frequent word's bridged matches was a
+        # third of that page's time, and then thrown away).
+        full = self._search(query, flt, page, limit, sort, facets, any_word, hits=not tiered)
+        if not full.total:
+            return full
+        full.translated = max(0, full.total - own_total)
+        if not tiered:
             if full.translated and full.hits:
                 own_ids = {h.id for h in self._search(plain, replace(flt, ids=tuple(h.id for h in full.hits)), 1,
                                                       len(full.hits), sort, False, any_word).hits}
@@ -266,7 +275,8 @@ class CachedSearch:
                     h.translated = h.id not in own_ids
             return full
         start = (page - 1) * limit
-        if start + limit <= own_total:
+        if own_page is not None and (start + limit <= own_total or not (full.translated or capped)):
+            # Their page is full, or the bridge adds no document: the page is theirs, in their order.
             full.hits = own_page.hits
             return full
         # The page reaches past the reader's own matches (fewer than ``page * limit``): the bridge's follow,

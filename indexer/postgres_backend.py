@@ -802,7 +802,7 @@ class PostgresBackend(CachedSearch):
         return min(total, FACET_SAMPLE), out, total > FACET_SAMPLE
 
     def _search(self, query: ParsedQuery, filters: Filters, page: int, limit: int, sort: str, facets: bool,
-                any_word: bool = False) -> SearchResult:
+                any_word: bool = False, hits: bool = True) -> SearchResult:
         """One search: count and facets (bounded), then the page, in one read transaction (one snapshot)."""
         def _one(conn: psycopg.Connection) -> SearchResult:
             with conn.transaction():
@@ -814,9 +814,10 @@ class PostgresBackend(CachedSearch):
                     # planner's choice: forced, their subqueries under ORs took 0.4 s a statement on 269 rows.
                     conn.execute("SET LOCAL enable_seqscan = off")
                 total, facet_counts, approximate = self._counts(conn, w, facets)
-                hits = self._page(conn, w, rank_q, sort if not query.is_empty or sort != "relevance" else "newest",
-                                  page, limit) if total > (page - 1) * limit or approximate else []
-            return SearchResult(hits=hits, total=total, facets=facet_counts, facets_approximate=approximate)
+                wanted = hits and (total > (page - 1) * limit or approximate)
+                found = self._page(conn, w, rank_q, sort if not query.is_empty or sort != "relevance" else "newest",
+                                   page, limit) if wanted else []
+            return SearchResult(hits=found, total=total, facets=facet_counts, facets_approximate=approximate)
 
         return self._run(_one)
 

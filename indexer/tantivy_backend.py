@@ -373,7 +373,7 @@ class TantivyBackend(CachedSearch):
         return searcher
 
     def _search(self, query: ParsedQuery, filters: Filters, page: int, limit: int, sort: str, facets: bool,
-                any_word: bool = False) -> SearchResult:
+                any_word: bool = False, hits: bool = True) -> SearchResult:
         """One tantivy query: all words (or any word) with the filters, one page, facet counts."""
         schema = self._ix().schema
         searcher = self._searcher()

@@ -464,7 +464,7 @@ class WhooshBackend(CachedSearch):
         return wq.Or(parts) if parts else None
 
     def _search(self, query: ParsedQuery, filters: Filters, page: int, limit: int, sort: str, facets: bool,
-                any_word: bool = False) -> SearchResult:
+                any_word: bool = False, hits: bool = True) -> SearchResult:
         # One query at a time per process: a Whoosh searcher's files are read with seek-then-read, and two
         # threads interleaving them unpickle garbage (seen under 8 clients). Whoosh holds the GIL anyway.
         with self._read_lock:

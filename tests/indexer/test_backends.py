@@ -94,6 +94,37 @@ def test_inflected_russian_form_finds_other_forms(backend):
     assert ids(backend, "межэтническими") == [1]
 
 
+def test_a_bridged_query_asks_for_no_page_of_its_own_when_the_readers_words_fill_it(backend):
+    """Ranked in tiers, the page of a bridged query is the reader's own words' page whenever they fill it: the
+    bridged query is asked for its total and facets only, never ranked for a page (on PostgreSQL at 100k that
+    ranking was a third of a frequent word's page, and thrown away)."""
+    from indexer.bridge import build_bridge, expand_query, load_glossary
+
+    query = expand_query(build_bridge(load_glossary()), parse_query("языковая политика")).query
+    assert query.without_bridge() is not query
+    own = backend.search(query.without_bridge(), limit=1)
+    calls = []
+    inner = backend._search
+
+    def spy(q, flt, page, limit, sort, facets, any_word=False, hits=True):
+        calls.append((q.without_bridge() is not q, hits))
+        return inner(q, flt, page, limit, sort, facets, any_word, hits)
+    backend._search = spy
+    res = backend.search(query, limit=1)
+    assert [h.id for h in own.hits] == [h.id for h in res.hits] == [1]
+    assert res.total == 2 and res.translated == 1 and res.facets["lang"] == {"kk": 1, "ru": 1}
+    assert (True, False) in calls and (True, True) not in calls
+    # Past the reader's own matches the bridge's fill the page, as before.
+    assert [h.id for h in backend.search(query, page=2, limit=1).hits] == [2]
+
+
+def test_postgres_counts_without_a_page_when_no_hits_are_wanted(pg):
+    full = pg._search(parse_query("озеро"), Filters(), 1, 10, "relevance", True)
+    bare = pg._search(parse_query("озеро"), Filters(), 1, 10, "relevance", True, hits=False)
+    assert [h.id for h in full.hits] == [1] and bare.hits == []
+    assert (bare.total, bare.facets) == (full.total, full.facets)
+
+
 def test_equal_scores_come_in_id_order_whatever_the_order_written(tmp_path, kind):
     """Documents that score the same for a query come in id order on every backend, as they were written in
     another order over several commits (segments): the same page after every rebuild."""
