@@ -784,7 +784,10 @@ class PostgresBackend(CachedSearch):
                 branches.append(sql.SQL("SELECT {0}, {1}, count(*) FROM m WHERE {1} IS NOT NULL GROUP BY 2")
                                 .format(sql.Literal(name), sql.SQL(scalar[name])))
             else:
-                branches.append(sql.SQL("SELECT {0}, v, count(*) FROM m, unnest(m.{1}) v GROUP BY 2")
+                # unnest in the select list (one ProjectSet node): as a function scan joined to each row of the
+                # sample, the three array facets made the statement 28.5 ms instead of 24.0 (a word of 58,000
+                # matches at 100k, same counts).
+                branches.append(sql.SQL("SELECT {0}, v, count(*) FROM (SELECT unnest(m.{1}) v FROM m) u GROUP BY 2")
                                 .format(sql.Literal(name), sql.Identifier(name)))
         query = sql.SQL("WITH m AS MATERIALIZED (SELECT d.year, d.lang, d.kind, d.collection, d.topics, d.persons "
                         "FROM {} d WHERE {} LIMIT {}) {}").format(docs, w.sql(), cap,
