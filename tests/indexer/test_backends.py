@@ -118,6 +118,39 @@ def test_a_bridged_query_asks_for_no_page_of_its_own_when_the_readers_words_fill
     assert [h.id for h in backend.search(query, page=2, limit=1).hits] == [2]
 
 
+def test_postgres_reads_the_page_beside_the_counts_in_their_snapshot(pg):
+    """Alone in its process, a search reads its page on a helper thread's connection while its own counts, in the
+    snapshot its transaction exported: a document committed after that snapshot is not on the page. With another
+    search running in the process, one connection does both."""
+    import threading
+
+    threads = []
+    inner = pg._page_in
+
+    def spy(*args):
+        threads.append(threading.current_thread().name)
+        return inner(*args)
+    pg._page_in = spy
+    assert ids(pg, "озеро") == [1]
+    assert len(threads) == 1 and threads[0].startswith("kelisim-search-page")
+    threads.clear()
+    pg._busy += 1                      # another search in flight
+    try:
+        assert ids(pg, "озёра горные") == [1] and threads == []
+    finally:
+        pg._busy -= 1
+
+    def page_in_an_older_snapshot(conn):
+        with conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+            pg.update([IndexDocument(id=8, language="ru", titles={"ru": "Озеро"}, pages=((1, "Озеро Иссык."),))])
+            w, rank_q = pg._where(conn, parse_query("озеро"), Filters(), any_word=False)
+            return pg._run(lambda other: inner(other, snapshot, w, rank_q, "relevance", 1, 10))
+    assert [h.id for h in pg._run(page_in_an_older_snapshot)] == [1]
+    assert sorted(ids(pg, "озеро")) == [1, 8]
+
+
 def test_postgres_counts_without_a_page_when_no_hits_are_wanted(pg):
     full = pg._search(parse_query("озеро"), Filters(), 1, 10, "relevance", True)
     bare = pg._search(parse_query("озеро"), Filters(), 1, 10, "relevance", True, hits=False)
