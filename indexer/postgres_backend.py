@@ -841,10 +841,18 @@ class PostgresBackend(CachedSearch):
                 try:
                     total, facet_counts, approximate = self._counts(conn, w, facets)
                     wanted = hits and (total > offset or approximate)
-                    if pending is not None:
-                        found = pending.result() if wanted else []
-                    else:
-                        found = self._page(conn, w, rank_q, order, page, limit) if wanted else []
+                    found = []
+                    if wanted and pending is not None:
+                        try:
+                            found = pending.result()
+                        except SearchIndexError as exc:
+                            # No second connection (the server's max_connections reached, say): this one reads
+                            # the page, as it would under load.
+                            logger.warning("search page on a second connection failed (%s); reading it on the "
+                                           "search's own", exc)
+                            pending = None
+                    if wanted and pending is None:
+                        found = self._page(conn, w, rank_q, order, page, limit)
                 finally:
                     if pending is not None:
                         wait([pending])     # it reads in this transaction's snapshot: done before it ends
@@ -931,7 +939,8 @@ def search_options(dsn: str) -> str:
     return f"{given} -c jit=off".strip()
 
 
-PAGE_HELPERS = 4                # threads per process reading pages beside their searches (``_search``)
+PAGE_HELPERS = 2                # threads per process reading pages beside their searches (``_search``: one at a time
+                                # per backend, as only a search alone in its process uses one)
 _helper_pool: list = [None, 0]  # the process's helper threads and its pid (a forked child makes its own)
 _helper_lock = threading.Lock()
 

@@ -151,6 +151,16 @@ def test_postgres_reads_the_page_beside_the_counts_in_their_snapshot(pg):
     assert sorted(ids(pg, "озеро")) == [1, 8]
 
 
+def test_postgres_reads_the_page_on_its_own_connection_when_no_second_one_is_had(pg, caplog):
+    from indexer.backend import SearchIndexError
+
+    def refused(*args):
+        raise SearchIndexError("the search database cannot be reached")
+    pg._page_in = refused
+    assert ids(pg, "озеро") == [1]
+    assert "failed (the search database cannot be reached); reading it on the search's own" in caplog.text
+
+
 def test_postgres_counts_without_a_page_when_no_hits_are_wanted(pg):
     full = pg._search(parse_query("озеро"), Filters(), 1, 10, "relevance", True)
     bare = pg._search(parse_query("озеро"), Filters(), 1, 10, "relevance", True, hits=False)
