@@ -12,9 +12,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import Authorship, Person, Publication, PublicationTopic, Topic, Volume, unindexed
+from .publications import PUBLISHED
 from .topics import topic_by_slug
-
-PUBLISHED = Publication.status == "published"
 
 
 def latest_change(session: Session) -> Optional[datetime]:
