@@ -229,5 +229,6 @@ def search_atom():
     pubs = [h.publication for h in result.hits]
     query = urlencode([(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "sort")])
     title = " ".join(q.split()) or _("All publications")
-    return _atom(f"{_('Search')}: {title}", f"/search.atom?{query}" if query else "/search.atom",
+    label = _("Search")
+    return _atom(f"{label}: {title}", f"/search.atom?{query}" if query else "/search.atom",
                  public_base_url() + (f"/search?{query}" if query else "/search"), pubs)

@@ -151,6 +151,24 @@ def test_template_is_not_behind_the_catalogs():
         assert not missing, f"{locale} lacks {sorted(map(str, missing))[:10]}: run scripts/i18n.sh"
 
 
+def test_no_message_hides_inside_an_f_string():
+    """pybabel's extractor does not look inside an f-string's fields: ``f"{_('in')} ..."`` would never reach the
+    catalogs (the string was translated only while a template happened to hold the same msgid, and became
+    obsolete at the next ``scripts/i18n.sh`` once the template no longer did)."""
+    import ast
+
+    found = []
+    for path in sorted((REPO / "archive").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FormattedValue):
+                for inner in ast.walk(node.value):
+                    if (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name)
+                            and inner.func.id in ("_", "_l", "ngettext", "gettext")):
+                        found.append(f"{path.relative_to(REPO)}:{inner.lineno}")
+    assert not found, f"a message inside an f-string (pybabel cannot extract it): {found}"
+
+
 def test_translation_directory_is_where_the_app_looks(app):
     from flask_babel import get_babel
 

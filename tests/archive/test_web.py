@@ -187,6 +187,69 @@ def test_facet_labels_name_topics_in_the_page_language_and_people_by_name(client
         assert ">Тулегенова Сауле Маратовна</a>" in facets, lang
 
 
+def test_the_hits_list_shows_titles_lines_passages_and_the_partial_hits_after_their_note(app):
+    """``hit_list``: each hit's title links to the page of its best passage, in its own language; its passages
+    link to their pages as printed; a hit without passages shows its lead; the hits with only some of the words
+    follow a note, numbered on; titles are escaped, passages kept as made (escaped, with their marks)."""
+    from archive.search import HitRecord, SearchHit, SearchPage, VolumeName
+    from archive.ui import hit_list
+    from indexer.query import ParsedQuery
+    from indexer.snippets import Snippet
+
+    vol = HitRecord(7, "volume", "Сборник <1>", "", 2020, None, None, None, None, None)
+    art = HitRecord(12, "article", "Тіл & мәдениет", "kk", 2021, 5, 7, None, None, VolumeName(3, "Жинақ"))
+    short = HitRecord(30, "commentary", "Comment", "", None, None, None, None, None, None)
+    hits = [SearchHit(art, 1.0, [Snippet(2, "<mark>тіл</mark> туралы", 1.0, "6")], "", authors=["Әбенова Г."]),
+            SearchHit(vol, 0.5, [Snippet(4, "о <mark>языке</mark> и культуре народов", 1.0, ""),
+                                 Snippet(9, "<mark>тіл</mark> және мәдениет туралы сөз", 0.5, "")], "", partial=True),
+            SearchHit(short, 0.2, [], "a quote &amp; more", partial=True)]
+    page = SearchPage(ParsedQuery(groups=[]), hits, total=23, page=2, limit=10)
+    with app.test_request_context("/kk/search?q=x", environ_overrides={"archive.url_locale": "kk",
+                                                                       "SCRIPT_NAME": "/kk"}):
+        from flask_babel import refresh
+        refresh()
+        html = str(hit_list(page))
+    note = "Бұл жарияланымдарда сөздердің тек бір бөлігі бар:"
+    assert html == (
+        '<ol class="results" start="11">\n'
+        '<li class="hit">\n'
+        '<a class="title" href="/kk/p/12#page-2" lang="kk">Тіл &amp; мәдениет</a><br>\n'
+        '<span class="meta"><span>Әбенова Г.</span> · 2021 · Қазақ тілі · жинақ: <em>Жинақ</em>, б. 5-7</span>\n'
+        '<p class="snippet" lang="kk"><a class="page" href="/kk/p/12#page-2" lang="kk">б. 6</a> '
+        '<mark>тіл</mark> туралы</p>\n'
+        '</li>\n'
+        '</ol>\n'
+        f'<p class="notice partial-note" id="partial">{note}</p>\n'
+        '<ol class="results partial" start="12">\n'
+        '<li class="hit partial">\n'
+        '<a class="title" href="/kk/p/7#page-4" lang="ru">Сборник &lt;1&gt;</a><br>\n'
+        '<span class="meta">2020</span>\n'
+        '<p class="snippet" lang="ru"><a class="page" href="/kk/p/7#page-4" lang="kk">б. 4</a> '
+        'о <mark>языке</mark> и культуре народов</p>\n'
+        '<p class="snippet" lang="kk"><a class="page" href="/kk/p/7#page-9" lang="kk">б. 9</a> '
+        '<mark>тіл</mark> және мәдениет туралы сөз</p>\n'
+        '</li>\n'
+        '<li class="hit partial">\n'
+        '<a class="title" href="/kk/p/30" lang="en">Comment</a><br>\n'
+        '<span class="meta"></span>\n'
+        '<p class="snippet" lang="en">a quote &amp; more</p>\n'
+        '</li>\n'
+        '</ol>')
+
+
+def test_a_name_or_titles_language_is_told_by_its_letters_whatever_was_asked_before():
+    """Names and titles (kept per text) by their letters; no letters gives the caller's default, each time its own;
+    a long text goes to the detector."""
+    from archive.ui import text_language
+
+    for _ in range(2):              # the second time from what was kept
+        assert [text_language(t) for t in ("Ким С.В.", "Әбенова Г.", "Qazaqstan halqy Assambleiasy", "Smith J.")] \
+            == ["ru", "kk", "kk", "en"]
+        assert (text_language("12", "kk"), text_language("12", "ru"), text_language("", "en")) == ("kk", "ru", "en")
+    assert text_language("Қазақстан халқы Ассамблеясының ғылыми-сараптамалық тобы этносаралық қатынастарды "
+                         "зерттейді және ұсыныстар береді") == "kk"
+
+
 def test_a_hits_line_names_its_authors_year_language_and_volume(app):
     from archive.models import Publication, Volume
     from archive.ui import pub_meta
