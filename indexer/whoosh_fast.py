@@ -1,0 +1,211 @@
+"""Ranked Whoosh searches of words, scored a posting list at a time with numpy.
+
+Whoosh scores a query by walking its matchers one posting at a time in Python (``id()``, ``score()``, ``next()``
+and a field length read for every posting of every term): at 3,000 articles of 3,000 words a frequent word's
+search spent ~90 % of its time there. Most searches are words (each an OR of its keys over the text fields)
+ANDed together, with their filters; for such a query tree this module reads each term's postings a block at a
+time from Whoosh's own files and computes the same BM25F scores over whole arrays:
+
+* a term in a field: ``boost * idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * length / mean length))``, with
+  Whoosh's own idf and mean length (its searcher's), its stored term frequencies and its stored field lengths;
+* an OR: the sum of its parts' scores per document, added in the parts' order (as Whoosh's array union adds them);
+* an AND: the documents of every part, the sum of their scores; an AND-MAYBE: the first part's documents, plus
+  the second's score where it matches too.
+
+The hits, their order (score, then document number, as Whoosh's collector keeps them) and the total are Whoosh's
+(tests/indexer/test_whoosh_fast.py compares both on every query of the benchmark's mix). An AND of three or more
+parts may add their scores in another order than Whoosh's matcher tree: a score can differ in its last bit, which
+reorders only documents whose scores differ by that much. Anything else (phrases, prefixes, sorting, every
+document) is left to Whoosh (``evaluate`` answers None).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.scoring import BM25F
+from whoosh.util.numeric import _length_byte_cache
+
+_LENGTHS = np.asarray(_length_byte_cache, dtype=np.float64)     # a stored length byte -> the length it stands for
+_NULL = type(wq.NullQuery)
+_EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+
+Scored = tuple[np.ndarray, np.ndarray]       # document numbers (ascending, unique) and their scores
+
+
+class Unsupported(Exception):
+    """A part of the query this module does not score (Whoosh does)."""
+
+
+class FastScorer:
+    """What one Whoosh searcher (one index generation) needs for array scoring: its segments (document number
+    offset, reader, deleted documents) and, read once each, the field lengths of every document."""
+
+    def __init__(self, searcher) -> None:
+        weighting = searcher.weighting
+        if type(weighting) is not BM25F:
+            raise Unsupported("another weighting")
+        self.searcher = searcher
+        self.weighting = weighting
+        self.segments = []
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            deleted = sorted(reader.deleted_docs_set) if reader.has_deletions() else []
+            self.segments.append((offset, reader, np.asarray(deleted, dtype=np.int64) if deleted else None))
+        self._lengths: dict[tuple[int, str], np.ndarray] = {}
+
+    # -- the parts of a query
+    def evaluate(self, node) -> Scored:
+        """(document numbers, scores) of a query tree of terms, ORs, ANDs and AND-MAYBEs; Unsupported else."""
+        kind = type(node)
+        if kind is wq.Term:
+            out = self._term(node.fieldname, node.text)
+        elif kind is wq.Or:
+            out = self._union([self.evaluate(s) for s in node.subqueries])
+        elif kind is wq.And:
+            out = self._intersection([self.evaluate(s) for s in node.subqueries])
+        elif kind is wq.AndMaybe:
+            out = self._and_maybe(self.evaluate(node.a), self.evaluate(node.b))
+        elif kind is _NULL:
+            return _EMPTY
+        else:
+            raise Unsupported(kind.__name__)
+        if node.boost != 1.0:
+            out = (out[0], out[1] * node.boost)
+        return out
+
+    def _term(self, field: str, text: str) -> Scored:
+        searcher = self.searcher
+        fieldobj = searcher.schema[field]
+        try:
+            btext = fieldobj.to_bytes(text)
+        except ValueError:
+            return _EMPTY
+        w = self.weighting
+        b = w._field_B.get(field, w.B)
+        k1 = w.K1
+        idf = avgfl = None
+        ids_parts, score_parts = [], []
+        for n, (offset, reader, deleted) in enumerate(self.segments):
+            if (field, btext) not in reader:
+                continue
+            ids, tf = _postings(reader._terms.matcher(field, btext, fieldobj.format, scorer=None))
+            if deleted is not None:
+                keep = ~np.isin(ids, deleted)
+                ids, tf = ids[keep], tf[keep]
+            if not len(ids):
+                continue
+            if idf is None:
+                idf = searcher.idf(field, text)
+                avgfl = searcher.avg_field_length(field) or 1
+            fl = self._field_lengths(n, reader, field)[ids]
+            # whoosh.scoring.bm25, term for term: the same operations in the same order
+            score_parts.append(idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl))))
+            ids_parts.append(ids + offset)
+        if not ids_parts:
+            return _EMPTY
+        return np.concatenate(ids_parts), np.concatenate(score_parts)
+
+    def _field_lengths(self, n: int, reader, field: str) -> np.ndarray:
+        found = self._lengths.get((n, field))
+        if found is None:
+            found = np.zeros(reader.doc_count_all(), dtype=np.float64)
+            column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+            if column is not None and column._count:
+                stored = np.frombuffer(column._dbfile.get(column._basepos, column._count * column._fixedlen),
+                                       dtype=np.uint8)
+                found[:len(stored)] = _LENGTHS[stored]
+            self._lengths[(n, field)] = found
+        return found
+
+    @staticmethod
+    def _union(parts: list[Scored]) -> Scored:
+        parts = [p for p in parts if len(p[0])]
+        if not parts:
+            return _EMPTY
+        if len(parts) == 1:
+            return parts[0]
+        ids = np.concatenate([p[0] for p in parts])
+        docs, at = np.unique(ids, return_inverse=True)
+        # bincount adds the weights in their order: each document's parts in the order of the OR, from 0.0
+        return docs, np.bincount(at, weights=np.concatenate([p[1] for p in parts]), minlength=len(docs))
+
+    @staticmethod
+    def _intersection(parts: list[Scored]) -> Scored:
+        if not parts:
+            return _EMPTY
+        docs, scores = parts[0]
+        for other_docs, other_scores in parts[1:]:
+            docs, here, there = np.intersect1d(docs, other_docs, assume_unique=True, return_indices=True)
+            scores = scores[here] + other_scores[there]
+        return docs, scores
+
+    @staticmethod
+    def _and_maybe(base: Scored, maybe: Scored) -> Scored:
+        docs, scores = base
+        if not len(docs) or not len(maybe[0]):
+            return base
+        _both, here, there = np.intersect1d(docs, maybe[0], assume_unique=True, return_indices=True)
+        scores = scores.copy()
+        scores[here] += maybe[1][there]
+        return docs, scores
+
+
+def _postings(m) -> tuple[np.ndarray, np.ndarray]:
+    """(document numbers, term frequencies) of one segment's postings of a term: a block at a time from Whoosh's
+    own block reader (its ids delta-coded per block), else (postings kept inline) one at a time."""
+    if type(m) is W3LeafMatcher:
+        ids_parts, tf_parts = [], []
+        while not m._atend:
+            if m._data is None:
+                m._read_data()
+            raw_ids, weights = m._data[0], m._data[1]
+            ids = np.asarray(raw_ids, dtype=np.int64)
+            ids_parts.append(ids if m._byteids else np.cumsum(ids))
+            count = len(ids)
+            if weights is None:
+                tf_parts.append(np.ones(count, dtype=np.float64))
+            elif isinstance(weights, float):
+                # as Whoosh's own reader widens it: a 32-bit float
+                tf_parts.append(np.full(count, np.float32(weights), dtype=np.float64))
+            else:
+                tf_parts.append(np.asarray(weights, dtype=np.float64))
+            m._next_block()
+        return np.concatenate(ids_parts), np.concatenate(tf_parts)
+    ids, tf = [], []
+    while m.is_active():
+        ids.append(m.id())
+        tf.append(m.weight())
+        m.next()
+    return np.asarray(ids, dtype=np.int64), np.asarray(tf, dtype=np.float64)
+
+
+def top(docs: np.ndarray, scores: np.ndarray, start: int, stop: int) -> list[tuple[int, float]]:
+    """(document number, score) of places [start, stop) by score, then document number (Whoosh's collector keeps
+    the lower number of two equal scores first)."""
+    if stop <= start or not len(docs):
+        return []
+    k = min(stop, len(docs))
+    if k < len(docs):
+        # the k best by score (a bound: every document scoring at least the k-th best's, ties included)
+        cut = np.partition(-scores, k - 1)[k - 1]
+        sel = np.nonzero(-scores <= cut)[0]
+    else:
+        sel = np.arange(len(docs))
+    order = sel[np.lexsort((docs[sel], -scores[sel]))][start:k]
+    return [(int(d), float(s)) for d, s in zip(docs[order], scores[order])]
+
+
+def allowed(docs: np.ndarray, scores: np.ndarray, allow: Optional[np.ndarray], deny: Optional[np.ndarray]) -> Scored:
+    """The documents in ``allow`` (sorted; None: every one) and not in ``deny`` (None: none)."""
+    keep = None
+    if allow is not None:
+        keep = np.isin(docs, allow, assume_unique=True)
+    if deny is not None and len(deny):
+        out = ~np.isin(docs, deny, assume_unique=True)
+        keep = out if keep is None else keep & out
+    if keep is None:
+        return docs, scores
+    return docs[keep], scores[keep]
