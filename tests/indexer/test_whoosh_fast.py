@@ -141,3 +141,22 @@ def test_top_keeps_the_lower_document_number_of_equal_scores_and_pages():
     assert top(docs, scores, 2, 4) == [(12, 2.0), (3, 1.0)]
     assert top(docs, scores, 4, 10) == [(20, 1.0), (9, 0.5)]
     assert top(docs, scores, 6, 8) == [] and top(docs[:0], scores[:0], 0, 5) == []
+
+
+def test_a_term_no_segment_holds_matches_nothing_and_a_weight_of_0_is_left_to_whoosh(whoosh):
+    from whoosh import query as wq
+
+    from indexer.whoosh_fast import FastScorer, Unsupported
+
+    scorer = FastScorer(whoosh._get_searcher())
+    word = scorer.evaluate(wq.Term("body", "язык"))
+    assert len(word[0]) > 5
+    for tree in (wq.Or([wq.Term("body", "язык"), wq.NullQuery, wq.Term("body", "несуществующее")]),
+                 wq.AndMaybe(wq.Term("body", "язык"), wq.Term("title", "несуществующее"))):
+        docs, scores = scorer.evaluate(tree)
+        assert docs.tolist() == word[0].tolist() and scores.tolist() == word[1].tolist()
+    assert not len(scorer.evaluate(wq.And([wq.Term("body", "язык"), wq.NullQuery]))[0])
+    with pytest.raises(Unsupported):
+        scorer.evaluate(wq.Or([wq.Term("body", "язык"), wq.Term("body", "политика", boost=0.0)]))
+    with pytest.raises(Unsupported):
+        scorer.evaluate(wq.Phrase("body", ["язык", "политика"]))
