@@ -157,6 +157,7 @@ def hit_list(result) -> Markup:
     (A Jinja loop until the search page measured it: its ~260 expressions and ~130 calls for ten hits cost
     ~1 ms, a sixth of the page.)"""
     here = locale()
+    here_attr = escape(here)
     first = (result.page - 1) * result.limit
     page_word = escape(_("p."))
     # The publication page's address is the same but for the id: built once (the rule ends with the id).
@@ -180,7 +181,7 @@ def hit_list(result) -> Markup:
         for sn in hit.snippets:
             # ``html``: the passage escaped, with its matches marked (indexer.snippets)
             out.append(f'<p class="snippet" lang="{escape(passage_language(pub, sn.html))}"><a class="page" '
-                       f'href="{url}#page-{int(sn.page)}" lang="{here}">{page_word} '
+                       f'href="{url}#page-{int(sn.page)}" lang="{here_attr}">{page_word} '
                        f'{escape(sn.printed or sn.page)}</a> {sn.html}</p>')
         if not hit.snippets:
             out.append(f'<p class="snippet" lang="{escape(passage_language(pub, hit.snippet_html))}">'
