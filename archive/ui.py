@@ -11,13 +11,13 @@ from datetime import date
 from typing import Any, Optional
 
 from flask import Flask, current_app, request, send_from_directory, url_for
-from flask_babel import get_locale, lazy_gettext
+from flask_babel import lazy_gettext
 from markupsafe import Markup, escape
 
 from indexer.analysis.language import detect_language
 from indexer.analysis.translit import cyrillic_to_latin, looks_like_kazakh_latin
 
-from .i18n import _
+from .i18n import _, current_locale
 from .sanitize import strip_tags
 
 DEFAULT_SITE_NAME = "Kelisim Archive"
@@ -44,7 +44,7 @@ _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 def locale() -> str:
     """The interface language: "ru", "kk" or "en"."""
-    return str(get_locale() or "ru")
+    return current_locale()
 
 
 def site_name() -> str:

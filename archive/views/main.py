@@ -42,9 +42,13 @@ def search():
                         sort=sort, translate=translate_arg(), names_only=True)
     args = urlencode([(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "sort")])
     facets = _facet_view(result)
+    # One address built for the five export formats: they differ in the format's extension only.
+    sample = url_for("export.search_export", fmt="bib")
+    stem = sample[:-3] if sample.endswith(".bib") else None
     return render_template("main/search.html", q=q, result=result, sort=sort, facets=facets,
                            active=_active_filters(facets), url_with=url_with,
-                           export_url=lambda fmt: url_for("export.search_export", fmt=fmt) + "?" + args,
+                           export_url=lambda fmt: (stem + fmt if stem is not None
+                                                      else url_for("export.search_export", fmt=fmt)) + "?" + args,
                            feed_url=url_for("feeds.search_atom") + ("?" + args if args else ""))
 
 

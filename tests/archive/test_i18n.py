@@ -199,3 +199,61 @@ def test_template_gettext_renders_what_jinja_newstyle_gettext_renders(app, local
                                         newstyle=True)
         assert ours == stock.from_string(source).render()
     assert app.jinja_env.globals["_"].__name__ == "template_gettext"
+
+
+def test_a_forced_language_holds_for_its_block_only(app):
+    """``_`` and ``current_locale`` keep the request's language beside Flask-Babel's locale: ``force_locale``
+    (another language for a while, as a mail to a member in theirs) must be heard inside, and not after."""
+    from flask_babel import force_locale
+
+    from archive.i18n import _, current_locale
+    from archive.ui import locale
+
+    with app.test_request_context("/?hl=ru"):
+        assert (_("Search"), current_locale(), locale()) == ("Поиск", "ru", "ru")
+        with force_locale("kk"):
+            assert (_("Search"), current_locale(), locale()) == ("Іздеу", "kk", "kk")
+            with force_locale("en"):
+                assert (_("Search"), current_locale()) == ("Search", "en")
+            assert (_("Search"), current_locale()) == ("Іздеу", "kk")
+        assert (_("Search"), current_locale(), locale()) == ("Поиск", "ru", "ru")
+
+
+def test_each_pages_links_keep_its_language_prefix_and_static_files_one_address(client):
+    """The navigation's addresses are built once per language prefix: a page in one language must never get the
+    links of a page in another that was built before it."""
+    pages = {}
+    for prefix in ("", "/kk", "/en", "/kk", ""):
+        pages[prefix] = client.get(prefix + "/authors").get_data(as_text=True)
+    for prefix, html in pages.items():
+        nav = re.search(r'<nav class="site-nav".*?</nav>', html, re.S).group(0)
+        links = re.findall(r'href="([^"]+)"', nav)
+        assert links and all(link.startswith(prefix + "/") and not link.startswith(("/kk/", "/en/")[prefix == "/kk"])
+                             for link in links), (prefix, links)
+        assert f'href="{prefix}/years"' in nav
+        styles = re.findall(r'href="([^"]*style\.css[^"]*)"', html)
+        assert len(styles) == 1 and styles[0].startswith("/static/style.css?v="), styles
+
+
+def test_the_search_pages_export_links_name_each_format(app, client):
+    """The five export links of a results page: built from one address, each names its format, in the page's
+    language prefix, with the search's own parameters."""
+    from archive.models import Publication, PublicationPage, utcnow
+    from archive.services.indexing import enqueue, process_index_tasks
+
+    archive = app.extensions["archive"]
+    with archive.db.session() as s:
+        pub = Publication(kind="article", status="published", title="Язык и общество", language="ru", year=2020,
+                          published_at=utcnow())
+        s.add(pub)
+        s.flush()
+        s.add(PublicationPage(publication_id=pub.id, number=1, text="О языке и обществе."))
+        enqueue(s, [pub.id])
+        s.commit()
+    process_index_tasks(archive)
+    for prefix in ("", "/kk", "/en"):
+        html = client.get(prefix + "/search?q=%D1%8F%D0%B7%D1%8B%D0%BA&year=2020").get_data(as_text=True)
+        links = re.findall(r'href="([^"]+)"', re.search(r'<p class="exports">.*?</p>', html, re.S).group(0))
+        assert links[:5] == [f"{prefix}/search/export.{fmt}?q=%D1%8F%D0%B7%D1%8B%D0%BA&amp;year=2020"
+                             for fmt in ("bib", "ris", "json", "xml", "txt")], links
+        assert client.get(links[0].replace("&amp;", "&")).get_data(as_text=True).count("@misc{") == 1
