@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any, Optional
 
 from flask import Flask, current_app, request, send_from_directory, url_for
-from flask_babel import lazy_gettext
 from markupsafe import Markup, escape
 
 from indexer.analysis.language import detect_language
@@ -21,7 +20,6 @@ from .i18n import _, current_locale
 from .sanitize import strip_tags
 
 DEFAULT_SITE_NAME = "Kelisim Archive"
-_SITE_NAME = lazy_gettext("Kelisim Archive")
 _KK_LETTERS = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-zÀ-ɏ]")
@@ -50,7 +48,7 @@ def locale() -> str:
 def site_name() -> str:
     """The site's name in the interface language (a name set in the configuration is shown as set)."""
     configured = current_app.config.get("SITE_NAME") or DEFAULT_SITE_NAME
-    return str(_SITE_NAME) if configured == DEFAULT_SITE_NAME else configured
+    return _("Kelisim Archive") if configured == DEFAULT_SITE_NAME else configured
 
 
 def language_name(code: Optional[str]) -> str:

@@ -257,3 +257,16 @@ def test_the_search_pages_export_links_name_each_format(app, client):
         assert links[:5] == [f"{prefix}/search/export.{fmt}?q=%D1%8F%D0%B7%D1%8B%D0%BA&amp;year=2020"
                              for fmt in ("bib", "ris", "json", "xml", "txt")], links
         assert client.get(links[0].replace("&amp;", "&")).get_data(as_text=True).count("@misc{") == 1
+
+
+@pytest.mark.parametrize("configured", [None, "Архив НЭГ <1>"])
+def test_the_site_name_is_the_archives_own_or_the_configured_one_in_every_language(app, client, configured):
+    from markupsafe import escape
+
+    if configured:
+        app.config["SITE_NAME"] = configured
+    shown = str(escape(configured or "Kelisim Archive"))
+    for prefix in ("", "/kk", "/en"):
+        html = client.get(prefix + "/authors").get_data(as_text=True)
+        assert f'<a class="brand" href="{prefix}/">{shown}</a>' in html
+        assert re.search(r"<title>[^<]*— " + re.escape(shown) + "</title>", html), prefix
