@@ -53,7 +53,9 @@ def whoosh(tmp_path_factory):
 QUERIES = ["язык", "политика согласие", "тіл саясат", "тілі", "народ культура история", "қала мектеп тарих қоғам",
            "язык -школа", "author:Иванов политика", "язык и культура", "тіл және мәдениет", "согласие OR келісім",
            "қарым-қатынас", "year:2010-2015 закон", "религия диалог семья этнос", "несуществующееслово",
-           "язык несуществующееслово"]
+           "язык несуществующееслово", '"язык политика"', '"тіл саясат"', '"народ и культура" история',
+           '"согласие народ" -школа', '"язык несуществующееслово"', '"қарым-қатынас даму"', 'author:"Иванов А.Б."',
+           '"закон государство развитие"']
 FILTERS = [Filters(), Filters(year_from=2010, year_to=2018), Filters(langs=("kk",)), Filters(topics=("migration",)),
            Filters(kinds=("report",), persons=(3,)), Filters(exclude_ids=(1, 2, 3, 61)), Filters(year_from=1900,
                                                                                                   year_to=1901)]
@@ -84,12 +86,50 @@ def test_word_searches_answer_as_whooshs_own_matchers(whoosh, text):
                 assert (fast.total, fast.facets) == (slow.total, slow.facets), (flt, page)
 
 
-def test_phrases_and_sorted_searches_are_left_to_whoosh(whoosh):
+def test_prefixes_and_sorted_searches_are_left_to_whoosh(whoosh):
     searcher = whoosh._get_searcher()
-    assert whoosh._scored(searcher, whoosh._build(parse_query('"язык политика"'))) is None
     assert whoosh._scored(searcher, whoosh._build(parse_query("полит*"))) is None
     newest = whoosh.search(parse_query("язык"), sort="newest", limit=200).hits
     assert [h.id for h in newest] and len(newest) == whoosh.search(parse_query("язык"), limit=200).total
+
+
+def test_a_phrase_matches_where_whooshs_spans_do_and_scores_as_whoosh(whoosh):
+    """Every phrase of two to four words of the index's own text, in every field, on its own: the documents and
+    scores of Whoosh's phrase matcher, segment by segment (words repeated in a document, words at the start of
+    a page, a document replaced or removed)."""
+    from whoosh import query as wq
+
+    from indexer.whoosh_fast import FastScorer
+
+    searcher = whoosh._get_searcher()
+    scorer = FastScorer(searcher)
+    rng = random.Random(5)
+    checked = matched = 0
+    for field in ("body", "title"):
+        for _ in range(60):
+            doc = rng.choice(_documents(1, 60) + _documents(2, 60, first_id=61))
+            text = doc.pages[0][1] if field == "body" else next(iter(doc.titles.values()))
+            words = text.rstrip(".").split()
+            size = rng.randint(2, min(4, len(words))) if len(words) >= 2 else 0
+            if not size:
+                continue
+            at = rng.randrange(len(words) - size + 1)
+            phrase = wq.Phrase(field, [_key(w, doc.language) for w in words[at:at + size]])
+            for boost in (1.0, 0.5):
+                phrase.boost = boost
+                docs, scores = scorer.evaluate(phrase)
+                want = dict(searcher.search(phrase, limit=None, scored=True).items())
+                assert docs.tolist() == sorted(want), phrase
+                assert all(math.isclose(s, want[d], rel_tol=1e-12) for d, s in zip(docs.tolist(), scores.tolist()))
+            checked += 1
+            matched += bool(len(docs))
+    assert checked > 80 and matched > 40
+
+
+def _key(word: str, lang: str) -> str:
+    from indexer.analysis import token_keys
+
+    return token_keys(word, lang)[0]
 
 
 def test_facet_counts_are_the_matched_documents_values(whoosh):
@@ -159,4 +199,5 @@ def test_a_term_no_segment_holds_matches_nothing_and_a_weight_of_0_is_left_to_wh
     with pytest.raises(Unsupported):
         scorer.evaluate(wq.Or([wq.Term("body", "язык"), wq.Term("body", "политика", boost=0.0)]))
     with pytest.raises(Unsupported):
-        scorer.evaluate(wq.Phrase("body", ["язык", "политика"]))
+        scorer.evaluate(wq.Phrase("body", ["язык", "политика"], slop=2))
+    assert not len(scorer.evaluate(wq.Phrase("body", ["язык", "несуществующее"]))[0])
