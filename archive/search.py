@@ -10,6 +10,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -94,7 +95,7 @@ class SearchPage:
     total: int
     page: int
     limit: int
-    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    facets: Mapping[str, dict[str, int]] = field(default_factory=dict)     # a dict, or counts still being made
     relaxed: bool = False
     elapsed_ms: float = 0.0
     suggestion: str | None = None

@@ -6,6 +6,8 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Callable, ContextManager, Iterable, Iterator, Protocol, Sequence
 
@@ -64,13 +66,52 @@ def ties_by_id(hits: list[Hit]) -> list[Hit]:
     return sorted(hits, key=lambda h: (-h.score, h.id))
 
 
+class PendingFacets(Mapping):
+    """Facet counts an engine is still making in another thread, read as the mapping they will be (name ->
+    value -> count): the first read waits for them (and raises what the count raised).
+
+    tantivy lets go of the GIL while it counts, so the count runs beside what the search page does next (its
+    records, snippets and facet labels) instead of before it. Each ``copy`` (``facets_copy``) makes a mapping
+    of its own from the same count, as a copy of finished counts would."""
+
+    __slots__ = ("_future", "_counts")
+
+    def __init__(self, future: "Future[dict[str, dict[str, int]]]") -> None:
+        self._future = future
+        self._counts: dict[str, dict[str, int]] | None = None
+
+    def _done(self) -> dict[str, dict[str, int]]:
+        if self._counts is None:
+            self._counts = {k: dict(v) for k, v in self._future.result().items()}
+        return self._counts
+
+    def __getitem__(self, name: str) -> dict[str, int]:
+        return self._done()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._done())
+
+    def __len__(self) -> int:
+        return len(self._done())
+
+    def copy(self) -> "Mapping[str, dict[str, int]]":
+        return PendingFacets(self._future) if self._counts is None else facets_copy(self._counts)
+
+
+def facets_copy(facets: Mapping[str, dict[str, int]]) -> Mapping[str, dict[str, int]]:
+    """A copy of facet counts that shares no dict with them (counts still being made stay so: ``PendingFacets``)."""
+    if isinstance(facets, PendingFacets):
+        return facets.copy()
+    return {k: dict(v) for k, v in facets.items()}
+
+
 @dataclass
 class SearchResult:
     """Ranked ids for one page, the total, facet counts and how the query was matched."""
 
     hits: list[Hit]
     total: int
-    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    facets: Mapping[str, dict[str, int]] = field(default_factory=dict)   # a dict, or ``PendingFacets``
     relaxed: bool = False          # all-words found nothing; any-word ranking was used instead
     keys: frozenset[str] = frozenset()
     suggestion: str | None = None  # "did you mean": the query with unknown words corrected
@@ -101,7 +142,7 @@ CACHE_SIZE = 512         # results kept per process (each a page of ids and the 
 
 
 def _copy(r: SearchResult) -> SearchResult:
-    return replace(r, hits=[replace(h) for h in r.hits], facets={k: dict(v) for k, v in r.facets.items()})
+    return replace(r, hits=[replace(h) for h in r.hits], facets=facets_copy(r.facets))
 
 
 class CachedSearch:
@@ -210,7 +251,7 @@ class CachedSearch:
             known = self._cache().get(facet_key) if facets else None
         strict = self._tiered(query, flt, page, limit, sort, facets and known is None)
         if known is not None:
-            strict.facets = {k: dict(v) for k, v in known.facets.items()}
+            strict.facets = facets_copy(known.facets)
             strict.facets_approximate = known.facets_approximate
         elif facets:
             self._cached(facet_key, lambda: SearchResult(hits=[], total=strict.total, facets=strict.facets,

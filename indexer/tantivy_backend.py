@@ -13,6 +13,8 @@ import os
 import threading
 import time
 import zlib
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -20,9 +22,9 @@ import tantivy
 
 from .analysis import term_columns
 from .analysis.normalize import fold_token, normalize_text
-from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSearch, Filters, Hit, SearchIndexError,
-                      SearchResult, clause_key_sets, clause_weight, exact_filters, only_stopwords, ties_by_id,
-                      year_range)
+from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSearch, Filters, Hit, PendingFacets,
+                      SearchIndexError, SearchResult, clause_key_sets, clause_weight, exact_filters, only_stopwords,
+                      ties_by_id, year_range)
 from .documents import IndexDocument, analyzed, speller_keys
 from .query import BridgedPhrase, BridgedWord, Clause, ParsedQuery, Word
 from .speller import suggest as suggest_words
@@ -33,6 +35,7 @@ TEXT_FIELDS = tuple(FIELD_BOOSTS)
 KEYWORD_FIELDS = ("lang", "kind", "collection", "topics", "persons")
 BULK_COMMIT_DOCS = 1000     # documents a rebuild writes between two commits (see ``bulk``)
 _RACY_NS = 2_000_000_000    # a meta.json changed this recently is read again, whatever its stat (``generation``)
+FACET_THREADS = 4           # facet counts made at once by a process (a served worker has 4 request threads)
 
 
 def _schema() -> tantivy.Schema:
@@ -63,6 +66,7 @@ class TantivyBackend(CachedSearch):
         self._open_sidecars(self.path)
         self._current: tuple[str, tantivy.Searcher] | None = None      # (generation, its searcher)
         self._generation: tuple[tuple[int, ...], str] | None = None     # (meta.json's stat, its generation)
+        self._facet_pool: tuple[int, ThreadPoolExecutor] | None = None  # (its process, the threads)
 
     # -- lifecycle
     def _ix(self) -> tantivy.Index:
@@ -158,8 +162,8 @@ class TantivyBackend(CachedSearch):
     def bulk(self, processes: int = 1) -> Iterator[Callable[[list[IndexDocument]], None]]:
         """A rebuild's writer: one tantivy writer for ``BULK_COMMIT_DOCS`` documents (several batches), then a
         commit. A commit per 200-document batch, its small segments and their merges took ~10 % of the writing
-        process's time in a profile of a 3,000-article rebuild. The writer's lock is let go at each commit, so an upload's indexing waits at most one
-        stretch. On an error the documents since the last commit are rolled back (the rebuild has failed and
+        process's time in a profile of a 3,000-article rebuild. The writer's lock is let go at each commit, so an
+        upload's indexing waits at most one stretch. On an error the documents since the last commit are rolled back (the rebuild has failed and
         is run again)."""
         state: dict = {"w": None, "n": 0}
         keys: set[str] = set()
@@ -360,6 +364,17 @@ class TantivyBackend(CachedSearch):
             parts.append((O.Must, Q.term_query(schema, "secondary", "1")))
         return Q.boolean_query(parts)
 
+    def _counter(self) -> ThreadPoolExecutor:
+        """This process's threads for facet counts (made again in a forked child, where the parent's threads are
+        gone)."""
+        pool = self._facet_pool
+        if pool is None or pool[0] != os.getpid():
+            with self._lock:
+                pool = self._facet_pool
+                if pool is None or pool[0] != os.getpid():
+                    pool = self._facet_pool = (os.getpid(), ThreadPoolExecutor(FACET_THREADS, "facets"))
+        return pool[1]
+
     def _searcher(self):
         """The searcher of the current generation, reused by every search until the next commit."""
         gen = self.generation()
@@ -383,6 +398,10 @@ class TantivyBackend(CachedSearch):
         elif sort == "oldest":
             kw = {"order_by_field": "year", "order": tantivy.Order.Asc}
         q = self._build(query, filters, schema, any_word=any_word)
+        # The facets are counted in another thread (tantivy lets go of the GIL), beside the page's ranking here and
+        # its records and snippets after: the page reads them last.
+        facet_counts: Mapping[str, dict[str, int]] = (
+            PendingFacets(self._counter().submit(_facet_counts, searcher, q)) if facets else {})
         res = searcher.search(q, limit=limit, offset=(page - 1) * limit, count=True, **kw)
         hits = []
         for score, addr in res.hits:
@@ -391,15 +410,6 @@ class TantivyBackend(CachedSearch):
                             if doc.get_first("group") is not None else None))
         if not kw:
             hits = ties_by_id(hits)
-        facet_counts: dict[str, dict[str, int]] = {}
-        if facets and res.count:
-            agg = {name: {"terms": {"field": name, "size": 200}} for name in FACETS}
-            out = searcher.aggregate(q, agg)
-            for name in FACETS:
-                buckets = out.get(name, {}).get("buckets", [])
-                facet_counts[name] = {str(b["key"]): int(b["doc_count"]) for b in buckets if str(b["key"])}
-        elif facets:
-            facet_counts = {name: {} for name in FACETS}
         return SearchResult(hits=hits, total=int(res.count or 0), facets=facet_counts)
 
     def suggest(self, query: ParsedQuery, searcher=None) -> str | None:
@@ -419,3 +429,10 @@ class TantivyBackend(CachedSearch):
                                              for f, k in present])
             return bool(searcher.search(q, limit=1).hits)
         return suggest_words(words, self.speller, known)
+
+
+def _facet_counts(searcher, q) -> dict[str, dict[str, int]]:
+    """Each facet's values with their counts among the matches of ``q`` (tantivy's terms aggregation)."""
+    out = searcher.aggregate(q, {name: {"terms": {"field": name, "size": 200}} for name in FACETS})
+    return {name: {str(b["key"]): int(b["doc_count"]) for b in out.get(name, {}).get("buckets", []) if str(b["key"])}
+            for name in FACETS}

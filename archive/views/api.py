@@ -58,7 +58,7 @@ def search():
         "query": q, "total": r.total, "page": page, "limit": limit, "relaxed": r.relaxed,
         "suggestion": r.suggestion,
         "hits": [search_hit_json(h) for h in r.hits],
-        "facets": r.facets,
+        "facets": dict(r.facets),
         "notices": [_(n) for n in r.notices], "partial_from": r.partial_from,
         "facets_approximate": r.facets_approximate, "translation": translation_json(r),
     })

@@ -1067,3 +1067,74 @@ def test_tantivy_generation_reads_meta_json_again_only_when_it_changed(tmp_path,
         assert [h.id for h in b.search(parse_query("согласие")).hits]    # the searcher follows the generation
     finally:
         _dispose(b)
+
+
+def test_tantivy_counts_facets_beside_the_ranking(tmp_path, monkeypatch):
+    """The facets are counted in another thread: the search returns its page while they are still being counted,
+    and the first read waits for them; a copy (a cached answer) shares no dict with them."""
+    import threading
+
+    import indexer.tantivy_backend as tb
+
+    b = _open("tantivy", tmp_path)
+    go, counting = threading.Event(), threading.Event()
+    real = tb._facet_counts
+
+    def held(searcher, q):
+        counting.set()
+        assert go.wait(10)
+        return real(searcher, q)
+
+    monkeypatch.setattr(tb, "_facet_counts", held)
+    try:
+        b.update(DOCS)
+        r = b.search(parse_query(""), Filters(year_from=2016))
+        assert sorted(h.id for h in r.hits) == [1, 2] and r.total == 2     # the page, the count still held
+        assert counting.wait(10) and not r.facets._future.done()
+        go.set()
+        assert r.facets["year"] == {"2019": 1, "2021": 1} and dict(r.facets)["lang"] == {"kk": 1, "ru": 1}
+        r.facets["year"]["1900"] = 5
+        again = b.search(parse_query(""), Filters(year_from=2016))          # the cached answer
+        assert again.facets["year"] == {"2019": 1, "2021": 1}
+    finally:
+        go.set()
+        _dispose(b)
+
+
+def test_tantivy_facet_count_that_fails_raises_where_read(tmp_path, monkeypatch):
+    import indexer.tantivy_backend as tb
+
+    def broken(searcher, q):
+        raise tb.SearchIndexError("the count failed")
+
+    b = _open("tantivy", tmp_path)
+    monkeypatch.setattr(tb, "_facet_counts", broken)
+    try:
+        b.update(DOCS)
+        r = b.search(parse_query("миграция"))
+        assert [h.id for h in r.hits] == [3]
+        with pytest.raises(tb.SearchIndexError, match="the count failed"):
+            r.facets.get("year")
+        assert b.search(parse_query("миграция"), facets=False).facets == {}
+    finally:
+        _dispose(b)
+
+
+def test_tantivy_facet_threads_are_made_again_in_a_forked_process(tmp_path):
+    """A worker forked from a process that had counted facets has none of its threads: it makes its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    b = _open("tantivy", tmp_path)
+    try:
+        b.update(DOCS)
+        assert b.search(parse_query("")).facets["kind"] == {"article": 2, "report": 1}
+        pid, pool = b._facet_pool
+        assert pid == os.getpid()
+        stale = ThreadPoolExecutor(1)
+        stale.shutdown()                       # a pool that can take no work, as the parent's is in a child
+        b._facet_pool = (pid + 1, stale)       # made by another process
+        assert b.search(parse_query("миграция")).facets["kind"] == {"report": 1}
+        assert b._facet_pool[0] == os.getpid() and b._facet_pool[1] is not stale
+        pool.shutdown()
+    finally:
+        _dispose(b)
