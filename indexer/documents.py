@@ -180,10 +180,21 @@ def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[st
                     entries[word] = e
                 found[i] = e
     key_tuples = list(map(_FIRST, found))
-    keys.extend(itertools.chain.from_iterable(key_tuples))
     per_word = list(map(len, key_tuples))
+    n = len(words)
+    if per_word.count(1) == n:
+        # Every word with one key (most paragraphs of a body): the columns without a repeat per word.
+        keys.extend(map(_FIRST, key_tuples))
+        positions.extend(range(pos_base, pos_base + n))
+        if spans is not None:
+            spans[0].extend(word_starts)
+            spans[1].extend(map(len, words))
+        if fresh is None:
+            forms.update(itertools.chain.from_iterable(map(_SECOND, found)))
+        return pos_base + n - 1 if n else None
+    keys.extend(itertools.chain.from_iterable(key_tuples))
     positions.extend(itertools.chain.from_iterable(
-        map(itertools.repeat, range(pos_base, pos_base + len(words)), per_word)))
+        map(itertools.repeat, range(pos_base, pos_base + n), per_word)))
     if spans is not None:
         spans[0].extend(itertools.chain.from_iterable(map(itertools.repeat, word_starts, per_word)))
         spans[1].extend(itertools.chain.from_iterable(map(itertools.repeat, map(len, words), per_word)))
