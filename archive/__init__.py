@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import auth, cli, cli_members, cli_ops, errors, http, i18n, logs, security, templating, ui
 from .config import data_dir, ensure_secret_key, load_config
-from .core import Archive, close_db_session, db_session, get_archive
+from .core import Archive, close_db_session, count_requests, db_session, get_archive
 from .views import api, browse, dashboard, export, feeds, main, members, oai, people_admin
 from .views import auth as auth_views
 
@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for module in (cli, cli_ops, cli_members):
         module.register(app)
     app.teardown_appcontext(close_db_session)
+    count_requests(app)          # its hook goes first of all (before security's bounds)
 
     return app
 

@@ -7,7 +7,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from flask import current_app, g
+from flask import current_app, g, request
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -67,6 +67,8 @@ class Archive:
         self.files = FileStore(self.data_dir / "files")
         self.index_path = self.data_dir / "index"
         self._search: SearchBackend | None = None
+        self._serving = 0                   # requests this process is answering now (``count_requests``)
+        self._serving_lock = threading.Lock()
         self.search_kind = config.get("SEARCH_BACKEND", "whoosh") or "whoosh"
         self._search_options: dict = {}
         if self.search_kind == "postgres":      # checked now, so a bad setting stops start-up, not a search
@@ -91,13 +93,46 @@ class Archive:
         if self._search is None:
             with self._search_lock:
                 if self._search is None:
-                    self._search = open_backend(self.search_kind, self.index_path, **self._search_options)
+                    backend = open_backend(self.search_kind, self.index_path, **self._search_options)
+                    if hasattr(backend, "count_aside"):
+                        # Facets counted in a thread of their own only while this process answers one request: then
+                        # the count runs on a core nobody else uses; under load, it would only take turns.
+                        backend.count_aside = self.serving_one
+                    self._search = backend
         return self._search
+
+    def serving(self, change: int) -> None:
+        with self._serving_lock:
+            self._serving += change
+
+    def serving_one(self) -> bool:
+        """Whether this process answers at most one request now (the caller's)."""
+        return self._serving <= 1
 
     def close(self) -> None:
         if self._search is not None:
             self._search.close()
         self.db.dispose()
+
+
+_COUNTED = "kelisim.counted"     # in a request's WSGI environ: counted by ``count_requests``
+
+
+def count_requests(app) -> None:
+    """Keep the count of requests the app's process is answering (``Archive.serving_one``): from the first of its
+    hooks to the request's teardown."""
+    archive = app.extensions["archive"]
+
+    def started() -> None:
+        archive.serving(1)
+        request.environ[_COUNTED] = True
+
+    def ended(_exc=None) -> None:
+        if request.environ.pop(_COUNTED, False):
+            archive.serving(-1)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, started)
+    app.teardown_request(ended)
 
 
 def get_archive(app=None) -> Archive:

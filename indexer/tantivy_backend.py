@@ -67,6 +67,7 @@ class TantivyBackend(CachedSearch):
         self._current: tuple[str, tantivy.Searcher] | None = None      # (generation, its searcher)
         self._generation: tuple[tuple[int, ...], str] | None = None     # (meta.json's stat, its generation)
         self._facet_pool: tuple[int, ThreadPoolExecutor] | None = None  # (its process, the threads)
+        self.count_aside: Callable[[], bool] = _always     # whether to count facets in a thread of their own now
 
     # -- lifecycle
     def _ix(self) -> tantivy.Index:
@@ -399,9 +400,12 @@ class TantivyBackend(CachedSearch):
             kw = {"order_by_field": "year", "order": tantivy.Order.Asc}
         q = self._build(query, filters, schema, any_word=any_word)
         # The facets are counted in another thread (tantivy lets go of the GIL), beside the page's ranking here and
-        # its records and snippets after: the page reads them last.
-        facet_counts: Mapping[str, dict[str, int]] = (
-            PendingFacets(self._counter().submit(_facet_counts, searcher, q)) if facets else {})
+        # its records and snippets after (the page reads them last); in this one when ``count_aside`` says the
+        # process is busy (other requests would only take turns with that thread).
+        facet_counts: Mapping[str, dict[str, int]] = {}
+        if facets:
+            facet_counts = (PendingFacets(self._counter().submit(_facet_counts, searcher, q)) if self.count_aside()
+                            else _facet_counts(searcher, q))
         res = searcher.search(q, limit=limit, offset=(page - 1) * limit, count=True, **kw)
         hits = []
         for score, addr in res.hits:
@@ -429,6 +433,10 @@ class TantivyBackend(CachedSearch):
                                              for f, k in present])
             return bool(searcher.search(q, limit=1).hits)
         return suggest_words(words, self.speller, known)
+
+
+def _always() -> bool:
+    return True
 
 
 def _facet_counts(searcher, q) -> dict[str, dict[str, int]]:

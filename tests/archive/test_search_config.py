@@ -92,3 +92,46 @@ def test_cli_says_what_to_set_without_a_traceback(tmp_path):
     assert out.returncode == 1
     assert "Error: SEARCH_BACKEND=postgres needs a PostgreSQL database" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_tantivy_counts_facets_aside_only_while_its_process_answers_one_request(tmp_path):
+    """The count runs in a thread of its own for a lone request; with others in progress (their hooks run, their
+    teardown not yet), in the request's own thread: a dict at once. A request stopped by an earlier hook is
+    counted out again all the same."""
+    from archive import create_app
+
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "SECRET_KEY": "t", "SEARCH_BACKEND": "tantivy",
+                      "RATELIMIT_ENABLED": False})
+    archive = app.extensions["archive"]
+    from indexer.backend import PendingFacets
+    from indexer.documents import IndexDocument
+    from indexer.query import parse_query
+
+    try:
+        backend = archive.search
+        backend.update([IndexDocument(id=1, language="ru", titles={"ru": "Миграция"}, year=2015)])
+        assert backend.count_aside == archive.serving_one
+        seen = []
+
+        def search() -> None:
+            r = backend.search(parse_query("миграция"))
+            seen.append((archive.serving_one(), isinstance(r.facets, PendingFacets), r.facets["year"]))
+            backend._result_cache.clear()
+
+        first = app.test_request_context("/")
+        first.push()
+        app.preprocess_request()
+        search()
+        second = app.test_request_context("/")
+        second.push()
+        app.preprocess_request()
+        search()
+        second.pop()
+        search()
+        first.pop()
+        assert seen == [(True, True, {"2015": 1}), (False, False, {"2015": 1}), (True, True, {"2015": 1})]
+        assert archive._serving == 0
+        assert app.test_client().get("/search?q=" + "x" * 100_000).status_code in (200, 400, 414)
+        assert archive._serving == 0
+    finally:
+        archive.close()
