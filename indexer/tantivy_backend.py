@@ -164,8 +164,8 @@ class TantivyBackend(CachedSearch):
         """A rebuild's writer: one tantivy writer for ``BULK_COMMIT_DOCS`` documents (several batches), then a
         commit. A commit per 200-document batch, its small segments and their merges took ~10 % of the writing
         process's time in a profile of a 3,000-article rebuild. The writer's lock is let go at each commit, so an
-        upload's indexing waits at most one stretch. On an error the documents since the last commit are rolled back (the rebuild has failed and
-        is run again)."""
+        upload's indexing waits at most one stretch. On an error the documents since the last commit are rolled
+        back (the rebuild has failed and is run again)."""
         state: dict = {"w": None, "n": 0}
         keys: set[str] = set()
         forms: set[tuple[str, str]] = set()
