@@ -82,10 +82,13 @@ class TantivyBackend(CachedSearch):
             return self._index
 
     def close(self) -> None:
-        """Forget the index handle and the searcher."""
+        """Forget the index handle and the searcher; the facet threads end once their counts are made."""
         with self._lock:
             self._index = None
             self._current = None
+            pool, self._facet_pool = self._facet_pool, None
+        if pool is not None and pool[0] == os.getpid():
+            pool[1].shutdown(wait=False)
 
     def _writer(self):
         deadline = time.monotonic() + self.writer_timeout

@@ -1136,5 +1136,9 @@ def test_tantivy_facet_threads_are_made_again_in_a_forked_process(tmp_path):
         assert b.search(parse_query("миграция")).facets["kind"] == {"report": 1}
         assert b._facet_pool[0] == os.getpid() and b._facet_pool[1] is not stale
         pool.shutdown()
+        own = b._facet_pool[1]
+        b.close()                              # its threads end; a search after it makes new ones
+        assert b._facet_pool is None and own._shutdown
+        assert b.search(parse_query("миграция")).facets["year"] == {"2015": 1}
     finally:
         _dispose(b)
