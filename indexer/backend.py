@@ -72,17 +72,26 @@ class PendingFacets(Mapping):
 
     tantivy lets go of the GIL while it counts, so the count runs beside what the search page does next (its
     records, snippets and facet labels) instead of before it. Each ``copy`` (``facets_copy``) makes a mapping
-    of its own from the same count, as a copy of finished counts would."""
+    of its own from the same count, as a copy of finished counts would. A count that failed is made again by
+    ``again`` in the reading thread (and raises from there): a cached result never keeps a passing failure."""
 
-    __slots__ = ("_future", "_counts")
+    __slots__ = ("_future", "_again", "_counts")
 
-    def __init__(self, future: "Future[dict[str, dict[str, int]]]") -> None:
+    def __init__(self, future: "Future[dict[str, dict[str, int]]]",
+                 again: Callable[[], dict[str, dict[str, int]]] | None = None) -> None:
         self._future = future
+        self._again = again
         self._counts: dict[str, dict[str, int]] | None = None
 
     def _done(self) -> dict[str, dict[str, int]]:
         if self._counts is None:
-            self._counts = {k: dict(v) for k, v in self._future.result().items()}
+            try:
+                counts = self._future.result()
+            except Exception:
+                if self._again is None:
+                    raise
+                counts = self._again()
+            self._counts = {k: dict(v) for k, v in counts.items()}
         return self._counts
 
     def __getitem__(self, name: str) -> dict[str, int]:
@@ -95,7 +104,7 @@ class PendingFacets(Mapping):
         return len(self._done())
 
     def copy(self) -> "Mapping[str, dict[str, int]]":
-        return PendingFacets(self._future) if self._counts is None else facets_copy(self._counts)
+        return PendingFacets(self._future, self._again) if self._counts is None else facets_copy(self._counts)
 
 
 def facets_copy(facets: Mapping[str, dict[str, int]]) -> Mapping[str, dict[str, int]]:

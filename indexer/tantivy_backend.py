@@ -7,6 +7,7 @@ identical to the Whoosh backend. Facets come from tantivy's terms aggregation ov
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import logging
 import os
@@ -407,7 +408,8 @@ class TantivyBackend(CachedSearch):
         # process is busy (other requests would only take turns with that thread).
         facet_counts: Mapping[str, dict[str, int]] = {}
         if facets:
-            facet_counts = (PendingFacets(self._counter().submit(_facet_counts, searcher, q)) if self.count_aside()
+            facet_counts = (PendingFacets(self._counter().submit(_facet_counts, searcher, q),
+                                          functools.partial(_facet_counts, searcher, q)) if self.count_aside()
                             else _facet_counts(searcher, q))
         res = searcher.search(q, limit=limit, offset=(page - 1) * limit, count=True, **kw)
         hits = []

@@ -1120,6 +1120,30 @@ def test_tantivy_facet_count_that_fails_raises_where_read(tmp_path, monkeypatch)
         _dispose(b)
 
 
+def test_tantivy_facet_count_that_failed_once_is_made_again_where_read(tmp_path, monkeypatch):
+    """A passing failure of the count in its thread is not kept with the cached result: the reader counts again."""
+    import indexer.tantivy_backend as tb
+
+    real, calls = tb._facet_counts, []
+
+    def flaky(searcher, q):
+        calls.append(1)
+        if len(calls) == 1:
+            raise tb.SearchIndexError("a passing failure")
+        return real(searcher, q)
+
+    b = _open("tantivy", tmp_path)
+    monkeypatch.setattr(tb, "_facet_counts", flaky)
+    try:
+        b.update(DOCS)
+        r = b.search(parse_query("миграция"))
+        assert r.facets["kind"] == {"report": 1} and len(calls) == 2
+        again = b.search(parse_query("миграция"))               # the cached answer, its failed count with it
+        assert again.facets["year"] == {"2015": 1} and len(calls) == 3
+    finally:
+        _dispose(b)
+
+
 def test_tantivy_facet_threads_are_made_again_in_a_forked_process(tmp_path):
     """A worker forked from a process that had counted facets has none of its threads: it makes its own."""
     from concurrent.futures import ThreadPoolExecutor
