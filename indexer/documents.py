@@ -189,15 +189,13 @@ def _scan(text: str, lang: str, mode: int, out: PackedTerms, forms: set[tuple[st
         if spans is not None:
             spans[0].extend(word_starts)
             spans[1].extend(map(len, words))
-        if fresh is None:
-            forms.update(itertools.chain.from_iterable(map(_SECOND, found)))
-        return pos_base + n - 1 if n else None
-    keys.extend(itertools.chain.from_iterable(key_tuples))
-    positions.extend(itertools.chain.from_iterable(
-        map(itertools.repeat, range(pos_base, pos_base + n), per_word)))
-    if spans is not None:
-        spans[0].extend(itertools.chain.from_iterable(map(itertools.repeat, word_starts, per_word)))
-        spans[1].extend(itertools.chain.from_iterable(map(itertools.repeat, map(len, words), per_word)))
+    else:
+        keys.extend(itertools.chain.from_iterable(key_tuples))
+        positions.extend(itertools.chain.from_iterable(
+            map(itertools.repeat, range(pos_base, pos_base + n), per_word)))
+        if spans is not None:
+            spans[0].extend(itertools.chain.from_iterable(map(itertools.repeat, word_starts, per_word)))
+            spans[1].extend(itertools.chain.from_iterable(map(itertools.repeat, map(len, words), per_word)))
     if fresh is None:
         forms.update(itertools.chain.from_iterable(map(_SECOND, found)))
     for i in range(len(key_tuples) - 1, -1, -1):         # the last word with keys (nearly always the last)
