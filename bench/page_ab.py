@@ -61,11 +61,6 @@ def worker() -> None:
         print(json.dumps(out), flush=True)
 
 
-def _pct(values: list[float], q: float) -> float:
-    v = sorted(values)
-    return v[int(q * (len(v) - 1))]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--a", required=True, help="checkout A (a git worktree of the code before)")
@@ -77,6 +72,9 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=3000)
     ap.add_argument("--words", type=int, default=3000)
     a = ap.parse_args()
+    sys.path.insert(0, str(REPO))           # here only: a worker imports its own checkout's code
+    from bench.scale import pct
+
     base = Path(a.workdir) / f"n{a.size}_w{a.words}"
     data, index = base / "http_sqlite", base / a.backend / "index"
     if not (data / "archive.sqlite3").exists() or not index.exists():
@@ -112,14 +110,14 @@ def main() -> None:
             got = {name: ask(name, lo, hi) for name in (("A", "B") if r % 2 == 0 else ("B", "A"))}
             for name in times:
                 times[name] += got[name]
-            print(f"round {r}: A p50/p95 {_pct(got['A'], .5):.2f}/{_pct(got['A'], .95):.2f}  "
-                  f"B {_pct(got['B'], .5):.2f}/{_pct(got['B'], .95):.2f} ms", flush=True)
+            print(f"round {r}: A p50/p95 {pct(got['A'], .5):.2f}/{pct(got['A'], .95):.2f}  "
+                  f"B {pct(got['B'], .5):.2f}/{pct(got['B'], .95):.2f} ms", flush=True)
     finally:
         for proc in procs.values():
             proc.kill()
     ta, tb = times["A"], times["B"]
-    print(f"all {len(ta)} pages: A p50/p95/mean {_pct(ta, .5):.2f}/{_pct(ta, .95):.2f}/{statistics.fmean(ta):.2f}  "
-          f"B {_pct(tb, .5):.2f}/{_pct(tb, .95):.2f}/{statistics.fmean(tb):.2f} ms")
+    print(f"all {len(ta)} pages: A p50/p95/mean {pct(ta, .5):.2f}/{pct(ta, .95):.2f}/{statistics.fmean(ta):.2f}  "
+          f"B {pct(tb, .5):.2f}/{pct(tb, .95):.2f}/{statistics.fmean(tb):.2f} ms")
     diff = [y - x for x, y in zip(ta, tb)]
     print(f"B - A per page: median {statistics.median(diff):+.3f}, mean {statistics.fmean(diff):+.3f} ms")
 
