@@ -1,5 +1,5 @@
 """What several benchmarks share: the repository and corpus paths, raw PDF page texts, the engine beside the
-whole search in process."""
+whole search in process, the machine's speed now (``machine_probe``)."""
 from __future__ import annotations
 
 import functools
@@ -105,3 +105,24 @@ def engine_and_page(app, mix) -> dict:
         by_kind.setdefault(r["kind"], []).append(r["page_ms"])
     out["page_by_kind"] = {k: summary(v) for k, v in sorted(by_kind.items())}
     return out
+
+
+def machine_probe(chunks: int = 10) -> float:
+    """Seconds of CPU of the 20-million-addition loop (``s += i`` over ``range(20_000_000)`` at a module's level) on
+    this machine now: the figure docs/performance.md gives for every session's machine since 2026-12-02 (1.08 s on
+    the quickest, 1.7–3.6 s on slow ones). Timed as ``chunks`` pieces, the median piece times their number (one
+    hiccup of the machine does not count).
+
+    This machine kind's speed drifted by up to ±40 % within an hour, and nothing in ``/proc/stat`` shows it (steal
+    stays under 1 %). A benchmark prints this figure beside its own, before and after its runs: two runs compare
+    when their probes agree, and a time scales roughly by the ratio of the probes when not."""
+    import statistics
+
+    # At a module's level, as ``python3 -c`` runs it: its names are a dict's (slower than a function's locals).
+    piece = compile(f"s = 0\nfor i in range({20_000_000 // chunks}):\n    s += i\n", "<probe>", "exec")
+    times = []
+    for _ in range(chunks):
+        t = time.process_time()
+        exec(piece, {})
+        times.append(time.process_time() - t)
+    return round(statistics.median(times) * chunks, 2)

@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench._common import CORPUS, engine_and_page, ensure_database  # noqa: E402
+from bench._common import CORPUS, engine_and_page, ensure_database, machine_probe  # noqa: E402
 from bench.http_serve import SLOW_MS, repeat_share, server_slow, slow_line, start, worker_rss  # noqa: E402
 from bench.loadgen import load, quote_path  # noqa: E402
 from bench.scale import machine  # noqa: E402
@@ -175,7 +175,7 @@ def main() -> None:
         return
     work = Path(a.workdir)
     data = work / "data"
-    res: dict = {"machine": machine(), "load_before": os.getloadavg(), "backends": {}}
+    res: dict = {"machine": machine(), "load_before": os.getloadavg(), "probe_before": machine_probe(), "backends": {}}
     if a.rebuild or not (data / "archive.sqlite3").exists():
         import shutil
 
@@ -211,13 +211,16 @@ def main() -> None:
             entry["http"] = over_http(data, backend, a.dsn, mix, a.clients, a.seconds, log)
         res["backends"][backend] = entry
     res["load_after"] = os.getloadavg()
+    res["probe_after"] = machine_probe()
     (work / "results.json").write_text(json.dumps(res, ensure_ascii=False, indent=1))
     print(table(res))
 
 
 def table(res: dict) -> str:
     lines = [f"corpus archive, {res['queries']} queries; machine {res['machine']}; load average before "
-             f"{tuple(round(x, 1) for x in res['load_before'])}, after {tuple(round(x, 1) for x in res['load_after'])}",
+             f"{tuple(round(x, 1) for x in res['load_before'])}, after {tuple(round(x, 1) for x in res['load_after'])}; "
+             f"machine probe (bench._common.machine_probe) {res.get('probe_before', '–')} ms before, "
+             f"{res.get('probe_after', '–')} ms after",
              "", "| backend | reindex s | engine p50/p95 ms (CPU) | page p50/p95/max ms | page CPU p50/p95 ms | "
              "page÷engine (CPU p50/p95) | HTTP 1 client p50/p95/max | HTTP 8 clients p95/max, req/s | worker RSS MB |",
              "|---|---:|---|---|---|---:|---|---|---|"]

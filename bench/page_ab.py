@@ -73,6 +73,7 @@ def main() -> None:
     ap.add_argument("--words", type=int, default=3000)
     a = ap.parse_args()
     sys.path.insert(0, str(REPO))           # here only: a worker imports its own checkout's code
+    from bench._common import machine_probe
     from bench.scale import pct
 
     base = Path(a.workdir) / f"n{a.size}_w{a.words}"
@@ -96,6 +97,7 @@ def main() -> None:
             raise SystemExit(f"the worker of {checkout} did not start")
         return proc
 
+    probe = machine_probe()
     procs = {"A": spawn(a.a), "B": spawn(a.b)}
 
     def ask(name: str, lo: int, hi: int) -> list[float]:
@@ -120,6 +122,7 @@ def main() -> None:
           f"B {pct(tb, .5):.2f}/{pct(tb, .95):.2f}/{statistics.fmean(tb):.2f} ms")
     diff = [y - x for x, y in zip(ta, tb)]
     print(f"B - A per page: median {statistics.median(diff):+.3f}, mean {statistics.fmean(diff):+.3f} ms")
+    print(f"machine probe (bench._common.machine_probe): {probe} ms before, {machine_probe()} ms after")
 
 
 if __name__ == "__main__":

@@ -104,6 +104,21 @@ def test_http_serve_says_how_many_pages_of_a_run_could_repeat_an_earlier_one():
     assert repeat_share(20_000, 2800) < repeat_share(20_000, 5600)
 
 
+def test_machine_probe_times_the_addition_loop_by_its_median_piece(monkeypatch):
+    """The probe is the 20-million-addition loop's CPU seconds, from the median of its pieces: one piece the
+    machine stalled in does not count."""
+    from types import SimpleNamespace
+
+    from bench import _common
+
+    ticks = iter([0.0, 0.1, 0.1, 0.2, 0.2, 5.2, 5.2, 5.3])      # the third of four pieces stalls for 5 s
+    with monkeypatch.context() as m:
+        m.setattr(_common, "time", SimpleNamespace(process_time=lambda: next(ticks)))
+        assert _common.machine_probe(chunks=4) == pytest.approx(0.4)
+    real = _common.machine_probe(chunks=20)                       # 1 million additions a piece
+    assert 0.05 < real < 60
+
+
 @pytest.mark.slow
 @pytest.mark.corpus
 def test_http_serve_times_a_real_reindex_and_serves_its_index(tmp_path):
@@ -140,5 +155,8 @@ def test_http_serve_times_a_real_reindex_and_serves_its_index(tmp_path):
     assert all(run["requests"] > 0 and not run["errors"] for run in res["runs"])
     # The default mix (20,000 queries): nearly every page of a run is a first-time one, and the run says so.
     assert all(0 <= run["repeats_at_most"] < 0.2 for run in res["runs"]) and "repeats ≤" in out.stdout
+    # The machine's speed before and after each backend's runs, in the results and the printed table.
+    assert all(len(res["probe_ms"][b]) == 2 and min(res["probe_ms"][b]) > 0 for b in ("tantivy", "whoosh"))
+    assert "machine probe (bench._common.machine_probe), whoosh:" in out.stdout
     assert (tmp_path / "n210_w300" / "tantivy" / "reindexed" / "meta.json").exists()
     assert list((tmp_path / "n210_w300" / "whoosh" / "reindexed").glob("*.seg"))
