@@ -158,7 +158,7 @@ def search_command(query, as_json, limit, page):
     archive = get_archive()
     base = (current_app.config.get("PUBLIC_BASE_URL") or "").strip().rstrip("/")
     with archive.db.session() as s:
-        r = run_search(archive, s, query, page=page, limit=limit)
+        r = run_search(archive, s, query, page=page, limit=limit, facets=False)   # it shows no facets
         if as_json:
             click.echo(json.dumps({"query": query, "total": r.total, "page": page, "relaxed": r.relaxed,
                                    "hits": [publication_json(h.publication, base, h.score, h.snippet_html)

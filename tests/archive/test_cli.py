@@ -36,6 +36,16 @@ def test_ingest_all_good_exits_zero_and_search_finds(runner, tmp_path):
     assert "1 result" in r.output and "*озёра*" in r.output
 
 
+def test_search_command_asks_the_index_for_no_facet_counts(runner, app, tmp_path, monkeypatch):
+    """The command prints hits and snippets, no facets: the index is not asked to count them."""
+    runner.invoke(args=["ingest", str(make_pdf(tmp_path / "ru.pdf", RU_ARTICLE)), "--publish"])
+    backend = app.extensions["archive"].search
+    real, asked = backend.search, []
+    monkeypatch.setattr(backend, "search", lambda *a, **k: asked.append(k.get("facets", True)) or real(*a, **k))
+    r = runner.invoke(args=["search", "межэтническими", "--json"])
+    assert json.loads(r.output)["total"] == 1 and asked == [False]
+
+
 def test_ingest_missing_path_is_an_error_line(runner, tmp_path):
     r = runner.invoke(args=["ingest", str(tmp_path / "nope.pdf"), "--json"])
     assert r.exit_code == 1 and json.loads(r.output)["error"] == "No such file or folder."
