@@ -375,7 +375,7 @@ def main() -> None:
         data.mkdir(parents=True, exist_ok=True)
         url = a.dsn if db == "postgres" else f"sqlite:///{data / 'archive.sqlite3'}"
         res = {"articles": a.size, "mean_words": a.words, "db": db, "workers": a.workers, "threads": a.threads,
-               "seconds_per_run": a.seconds, "runs": [], "rss_mb": {}, "probe_ms": {}}
+               "seconds_per_run": a.seconds, "runs": [], "rss_mb": {}, "probe_s": {}}
         if not a.skip_populate:
             if db == "sqlite":
                 (data / "archive.sqlite3").unlink(missing_ok=True)
@@ -410,8 +410,8 @@ def main() -> None:
                 env["DATABASE_URL"] = a.dsn
             if backend == "postgres":
                 env["ARCHIVE_SEARCH_DATABASE_URL"] = a.dsn
-            probe = res["probe_ms"][backend] = [machine_probe()]
-            log(f"  machine probe {probe[0]} ms")
+            probe = res["probe_s"][backend] = [machine_probe()]
+            log(f"  machine probe {probe[0]} s")
             if a.reindex:
                 log(f"  [{db}] {backend}: manage.py reindex ...")
                 r = reindex(env, log)
@@ -470,7 +470,7 @@ def main() -> None:
                         f"{e['page_cpu']['p50']}/{e['page_cpu']['p95']} ms: page ÷ engine {e['page_over_engine_p50']}"
                         f"/{e['page_over_engine_p95']}")
             probe.append(machine_probe())
-            log(f"  machine probe {probe[1]} ms")
+            log(f"  machine probe {probe[1]} s")
             (work / "results").mkdir(parents=True, exist_ok=True)
             (work / "results" / f"http_{db}_{a.size}_w{a.words}.json").write_text(json.dumps(res, indent=1))
         print(table(res))
@@ -499,9 +499,9 @@ def table(res: dict) -> str:
                      f"(CPU {e['engine_cpu']['p50']}/{e['engine_cpu']['p95']}), run_search "
                      f"{e['page']['p50']}/{e['page']['p95']} ms (CPU {e['page_cpu']['p50']}/{e['page_cpu']['p95']}); "
                      f"page ÷ engine (CPU) p50 {e['page_over_engine_p50']}, p95 {e['page_over_engine_p95']}")
-    for b, (before, *after) in res.get("probe_ms", {}).items():
-        lines.append(f"\nmachine probe (bench._common.machine_probe), {b}: {before} ms before its runs"
-                     + (f", {after[0]} ms after" if after else "") + " (the same figure: the same machine speed)")
+    for b, (before, *after) in res.get("probe_s", {}).items():
+        lines.append(f"\nmachine probe (bench._common.machine_probe), {b}: {before} s before its runs"
+                     + (f", {after[0]} s after" if after else "") + " (the same figure: the same machine speed)")
     for b, rss in res["rss_mb"].items():
         parts = res.get("rss_parts_mb", {}).get(b)
         lines.append(f"\nworker RSS after the runs, {b}: {', '.join(f'{x} MB' for x in rss)}"

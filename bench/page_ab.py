@@ -122,7 +122,7 @@ def main() -> None:
           f"B {pct(tb, .5):.2f}/{pct(tb, .95):.2f}/{statistics.fmean(tb):.2f} ms")
     diff = [y - x for x, y in zip(ta, tb)]
     print(f"B - A per page: median {statistics.median(diff):+.3f}, mean {statistics.fmean(diff):+.3f} ms")
-    print(f"machine probe (bench._common.machine_probe): {probe} ms before, {machine_probe()} ms after")
+    print(f"machine probe (bench._common.machine_probe): {probe} s before, {machine_probe()} s after")
 
 
 if __name__ == "__main__":
