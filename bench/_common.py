@@ -115,7 +115,9 @@ def machine_probe(chunks: int = 10) -> float:
 
     This machine kind's speed drifted by up to ±40 % within an hour, and nothing in ``/proc/stat`` shows it (steal
     stays under 1 %). A benchmark prints this figure beside its own, before and after its runs: two runs compare
-    when their probes agree, and a time scales roughly by the ratio of the probes when not."""
+    when their probes agree. When they do not, the one with the slower probe ran on a slower machine, but not by the
+    probe's ratio: on 2026-12-07 a probe 2.6–3.1 times the quickest one's came with a 100,000-article tantivy
+    page 1.7–1.9 times as slow and a rebuild 2.1–2.5 times as slow."""
     import statistics
 
     # At a module's level, as ``python3 -c`` runs it: its names are a dict's (slower than a function's locals).
