@@ -218,7 +218,8 @@ def main() -> None:
 
 def table(res: dict) -> str:
     lines = [f"corpus archive, {res['queries']} queries; machine {res['machine']}; load average before "
-             f"{tuple(round(x, 1) for x in res['load_before'])}, after {tuple(round(x, 1) for x in res['load_after'])}; "
+             f"{tuple(round(x, 1) for x in res['load_before'])}, "
+             f"after {tuple(round(x, 1) for x in res['load_after'])}; "
              f"machine probe (bench._common.machine_probe) {res.get('probe_before', '–')} s before, "
              f"{res.get('probe_after', '–')} s after",
              "", "| backend | reindex s | engine p50/p95 ms (CPU) | page p50/p95/max ms | page CPU p50/p95 ms | "
