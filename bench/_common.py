@@ -128,3 +128,9 @@ def machine_probe(chunks: int = 10) -> float:
         exec(piece, {})
         times.append(time.process_time() - t)
     return round(statistics.median(times) * chunks, 2)
+
+
+def probe_line(before: float, after: float | None) -> str:
+    """How a benchmark prints the probes it took before and after its runs."""
+    return f"machine probe (bench._common.machine_probe): {before} s before" + (
+        f", {after} s after" if after is not None else "")

@@ -18,7 +18,8 @@
 The query mix: the 98 queries of bench/relevance_queries.json (Russian and Kazakh forms, Latin Kazakh, fields,
 phrases), each of their words with one letter changed (typos), and hostile inputs: 1,000-character words,
 200-term queries, every Unicode category. Results: ``<workdir>/results.json`` and a table on stdout, with the
-machine's load average before and after (the machine is shared: compare CPU times).
+machine's load average and speed (``bench._common.machine_probe``) before and after (the machine is shared and
+its speed drifts: compare CPU times, and runs whose probes agree).
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench._common import CORPUS, engine_and_page, ensure_database, machine_probe  # noqa: E402
+from bench._common import CORPUS, engine_and_page, ensure_database, machine_probe, probe_line  # noqa: E402
 from bench.http_serve import SLOW_MS, repeat_share, server_slow, slow_line, start, worker_rss  # noqa: E402
 from bench.loadgen import load, quote_path  # noqa: E402
 from bench.scale import machine  # noqa: E402
@@ -220,8 +221,7 @@ def table(res: dict) -> str:
     lines = [f"corpus archive, {res['queries']} queries; machine {res['machine']}; load average before "
              f"{tuple(round(x, 1) for x in res['load_before'])}, "
              f"after {tuple(round(x, 1) for x in res['load_after'])}; "
-             f"machine probe (bench._common.machine_probe) {res.get('probe_before', '–')} s before, "
-             f"{res.get('probe_after', '–')} s after",
+             + probe_line(res.get("probe_before", "–"), res.get("probe_after", "–")),
              "", "| backend | reindex s | engine p50/p95 ms (CPU) | page p50/p95/max ms | page CPU p50/p95 ms | "
              "page÷engine (CPU p50/p95) | HTTP 1 client p50/p95/max | HTTP 8 clients p95/max, req/s | worker RSS MB |",
              "|---|---:|---|---|---|---:|---|---|---|"]

@@ -29,7 +29,8 @@
    (``backend.search``) and the whole search (``run_search``: engine, records, snippets) for each query of the mix
    once, every cache emptied: page ÷ engine (CPU, p50 and p95), the issue's ratio (``--no-engine`` skips it).
 
-Results: ``<workdir>/results/http_<db>_<N>_w<words>.json`` and a Markdown table on stdout.
+Results: ``<workdir>/results/http_<db>_<N>_w<words>.json`` and a Markdown table on stdout, with the machine's
+speed (``bench._common.machine_probe``) before and after each backend's runs: runs compare when these agree.
 ``--profile N`` instead requests N /search pages in process (test client) under pyinstrument and prints the profile.
 Note: the index was built from ``bench.synth.to_index_document`` (author names, no person ids), so the
 "persons" facet is empty; everything else matches what ``rebuild_index`` would index for these rows.
@@ -51,7 +52,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from archive.serve import _die_with_parent  # noqa: E402
-from bench._common import machine_probe  # noqa: E402
+from bench._common import machine_probe, probe_line  # noqa: E402
 from bench.loadgen import load  # noqa: E402
 from bench.scale import DEFAULT_DSN, DEFAULT_WORKDIR, query_mix  # noqa: E402
 from bench.synth import Synth  # noqa: E402
@@ -500,8 +501,7 @@ def table(res: dict) -> str:
                      f"{e['page']['p50']}/{e['page']['p95']} ms (CPU {e['page_cpu']['p50']}/{e['page_cpu']['p95']}); "
                      f"page ÷ engine (CPU) p50 {e['page_over_engine_p50']}, p95 {e['page_over_engine_p95']}")
     for b, (before, *after) in res.get("probe_s", {}).items():
-        lines.append(f"\nmachine probe (bench._common.machine_probe), {b}: {before} s before its runs"
-                     + (f", {after[0]} s after" if after else "") + " (the same figure: the same machine speed)")
+        lines.append(f"\n{b}, {probe_line(before, after[0] if after else None)} its runs")
     for b, rss in res["rss_mb"].items():
         parts = res.get("rss_parts_mb", {}).get(b)
         lines.append(f"\nworker RSS after the runs, {b}: {', '.join(f'{x} MB' for x in rss)}"

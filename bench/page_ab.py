@@ -73,7 +73,7 @@ def main() -> None:
     ap.add_argument("--words", type=int, default=3000)
     a = ap.parse_args()
     sys.path.insert(0, str(REPO))           # here only: a worker imports its own checkout's code
-    from bench._common import machine_probe
+    from bench._common import machine_probe, probe_line
     from bench.scale import pct
 
     base = Path(a.workdir) / f"n{a.size}_w{a.words}"
@@ -122,7 +122,7 @@ def main() -> None:
           f"B {pct(tb, .5):.2f}/{pct(tb, .95):.2f}/{statistics.fmean(tb):.2f} ms")
     diff = [y - x for x, y in zip(ta, tb)]
     print(f"B - A per page: median {statistics.median(diff):+.3f}, mean {statistics.fmean(diff):+.3f} ms")
-    print(f"machine probe (bench._common.machine_probe): {probe} s before, {machine_probe()} s after")
+    print(probe_line(probe, machine_probe()))
 
 
 if __name__ == "__main__":

@@ -157,6 +157,6 @@ def test_http_serve_times_a_real_reindex_and_serves_its_index(tmp_path):
     assert all(0 <= run["repeats_at_most"] < 0.2 for run in res["runs"]) and "repeats ≤" in out.stdout
     # The machine's speed before and after each backend's runs, in the results and the printed table.
     assert all(len(res["probe_s"][b]) == 2 and min(res["probe_s"][b]) > 0 for b in ("tantivy", "whoosh"))
-    assert "machine probe (bench._common.machine_probe), whoosh:" in out.stdout
+    assert "whoosh, machine probe (bench._common.machine_probe): " in out.stdout
     assert (tmp_path / "n210_w300" / "tantivy" / "reindexed" / "meta.json").exists()
     assert list((tmp_path / "n210_w300" / "whoosh" / "reindexed").glob("*.seg"))
