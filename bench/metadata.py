@@ -26,6 +26,7 @@ import json
 import logging
 import random
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -194,6 +195,8 @@ def pipeline_inputs(path: Path, ocr: bool = True, cache: Path | None = None, max
         captured["error"] = exc.user_message if hasattr(exc, "user_message") else str(exc)
     finally:
         metadata_pkg.extract_metadata = real
+        if src != path:     # the head-and-tail copy lives in a folder of its own
+            shutil.rmtree(src.parent, ignore_errors=True)
     if cached:
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(json.dumps(captured, ensure_ascii=False), encoding="utf-8")
