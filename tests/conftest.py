@@ -9,6 +9,19 @@ import pytest
 from support import CORPUS, DATA, DEMO, REPO, corpus_path, reset_database, pg_test_url  # noqa: F401
 
 
+# The packages the import contract keeps away from the archive, and so from its database: their tests run the
+# same on every database, so the PostgreSQL pass of scripts/test.sh does not repeat them (marker no_database).
+NO_DATABASE_PACKAGES = ("indexer", "uploads", "textlang")
+
+
+def pytest_collection_modifyitems(config, items):
+    tests = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(tests).parts
+        if len(parts) > 1 and parts[0] in NO_DATABASE_PACKAGES:
+            item.add_marker(pytest.mark.no_database)
+
+
 def pytest_configure(config):
     # The PostgreSQL search backend keeps its tables in this worker's test database, also for tests that
     # build an archive on SQLite.

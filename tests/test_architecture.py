@@ -10,6 +10,8 @@ import pytest
 
 from support import REPO
 
+pytestmark = pytest.mark.no_database   # static check
+
 
 def _lint_imports() -> list[str]:
     exe = Path(sys.executable).with_name("lint-imports")

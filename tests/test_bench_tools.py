@@ -12,6 +12,8 @@ from support import CORPUS
 
 from bench.loadgen import load
 
+pytestmark = pytest.mark.no_database   # the benchmarks build SQLite archives of their own
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.no_database   # files only
+
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ROOT / "demo" / "files"
 MANIFEST_PATH = ROOT / "demo" / "manifest.json"

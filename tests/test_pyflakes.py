@@ -5,7 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from support import REPO
+
+pytestmark = pytest.mark.no_database   # static check
 
 CODE = ["archive", "uploads", "indexer", "textlang", "manage.py", "bench", "scripts"]
 

@@ -13,7 +13,7 @@ import pytest
 
 from support import REPO
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.no_database]   # a static check: the same on every database
 
 
 def test_bandit_finds_nothing_above_low():

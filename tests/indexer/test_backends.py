@@ -1,6 +1,7 @@
 """Every search backend (a real index in a temp folder, or real PostgreSQL): inflected forms, phrases,
 fields, filters, facets, fallback. The same tests run against Whoosh, tantivy and PostgreSQL (when a
-server answers at TEST_PG_SEARCH_URL, else TEST_DATABASE_URL, else the local ``test`` database)."""
+server answers at TEST_PG_SEARCH_URL, else TEST_DATABASE_URL, else TEST_PG_URL, else the local ``test``
+database)."""
 import os
 from dataclasses import replace
 import uuid
@@ -27,7 +28,7 @@ DOCS = [
 
 def pg_search_url() -> str:
     """The PostgreSQL server for the postgres backend tests."""
-    for name in ("TEST_PG_SEARCH_URL", "TEST_DATABASE_URL"):
+    for name in ("TEST_PG_SEARCH_URL", "TEST_DATABASE_URL", "TEST_PG_URL"):
         url = os.environ.get(name, "")
         if url.startswith(("postgresql://", "postgres://")):
             return url
