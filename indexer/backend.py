@@ -167,6 +167,7 @@ class CachedSearch:
     _cache_lock = threading.Lock()
     tiers = True             # a bridged query ranks the reader's own words first (False: by weighted score alone)
     speller: "SpellerStore"
+    _bulk_writes = 0          # rebuilds (``bulk``) under way in this process
     forms: "FormStore"
 
     def _open_sidecars(self, folder: "os.PathLike[str] | None") -> None:
@@ -181,8 +182,10 @@ class CachedSearch:
 
     def _written(self, keys: set[str], forms: set[tuple[str, str]],
                  pages: dict[int, tuple[tuple[int, bytes, bytes], ...]] | None = None) -> None:
-        """Keep the speller, the forms and the page filters in step with a committed write."""
-        self.speller.added(keys)
+        """Keep the speller, the forms and the page filters in step with a committed write (the speller waits
+        for the end of a rebuild's ``bulk``)."""
+        if not self._bulk_writes:
+            self.speller.added(keys)
         self.forms.add(forms)
         self.forms.set_pages(pages or {})
 
@@ -198,7 +201,27 @@ class CachedSearch:
     def bulk(self, processes: int = 1) -> Iterator[Callable[[list[IndexDocument]], None]]:
         """A rebuild's writer: a function taking batches of documents, all written when the block ends without an
         error (what was written is kept when it ends with one). A backend may write in ``processes`` child
-        processes; by default each batch is an ``update``."""
+        processes (``_bulk``).
+
+        The speller is built once, from the whole vocabulary, when the block ends (however it ends); the batches
+        leave it alone. Kept in step batch by batch, a rebuild's keys (each reported once) filled the delta,
+        which then rebuilt the base from an engine vocabulary that had not seen them yet (Whoosh's children had
+        not committed their segments): after a parallel Whoosh reindex "did you mean" knew no word at all."""
+        self._bulk_writes += 1
+        try:
+            with self._bulk(processes) as write:
+                yield write
+        except BaseException:
+            self._bulk_writes -= 1
+            with contextlib.suppress(Exception):    # what was written is kept; the rebuild's own error is the one
+                self.speller.rebuild()
+            raise
+        self._bulk_writes -= 1
+        self.speller.rebuild()
+
+    @contextlib.contextmanager
+    def _bulk(self, processes: int = 1) -> Iterator[Callable[[list[IndexDocument]], None]]:
+        """The backend's own rebuild writer; by default each batch is an ``update``."""
         yield self.update
 
     def rebuilt(self) -> None:

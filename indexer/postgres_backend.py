@@ -561,7 +561,7 @@ class PostgresBackend(CachedSearch):
         self._cleared()
 
     @contextmanager
-    def bulk(self, processes: int = 1) -> Iterator[Callable[[list[IndexDocument]], None]]:
+    def _bulk(self, processes: int = 1) -> Iterator[Callable[[list[IndexDocument]], None]]:
         """A rebuild's writer: each batch an ``update``. Into an empty table (after ``clear``, or a first build) the
         batches are written without the RUM index, which is built once at the end: kept up row by row it cost
         ~10 ms a 1,000-word document (5,000 of them: 50 s written with it, 0.8 s without, 3.4 s with a GIN index;

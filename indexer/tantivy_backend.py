@@ -164,7 +164,7 @@ class TantivyBackend(CachedSearch):
             self._written(keys, forms, pages)
 
     @contextlib.contextmanager
-    def bulk(self, processes: int = 1) -> Iterator[Callable[[list[IndexDocument]], None]]:
+    def _bulk(self, processes: int = 1) -> Iterator[Callable[[list[IndexDocument]], None]]:
         """A rebuild's writer: one tantivy writer for ``BULK_COMMIT_DOCS`` documents (several batches), then a
         commit. A commit per 200-document batch, its small segments and their merges took ~10 % of the writing
         process's time in a profile of a 3,000-article rebuild. The writer's lock is let go at each commit, so an

@@ -255,7 +255,7 @@ class WhooshBackend(CachedSearch):
             self._written(keys, forms, pages)
 
     @contextlib.contextmanager
-    def bulk(self, processes: int = 1) -> Iterator[Callable[[list[IndexDocument]], None]]:
+    def _bulk(self, processes: int = 1) -> Iterator[Callable[[list[IndexDocument]], None]]:
         """A rebuild's writer: with ``processes > 1``, child processes write whole segments (whoosh_bulk.py) and
         this process commits each as it is finished; else each batch is an ``update``."""
         if processes <= 1:
