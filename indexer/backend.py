@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from . import errors
 from .analysis import LATIN_PREFIX, Term, is_stopword, term_columns, word_keys
 from .documents import IndexDocument
-from .query import BRIDGED, BridgedWord, Clause, ParsedQuery, Phrase, Word
+from .query import (BRIDGED, MAX_PREFIX_KEYS, NOTICE_PREFIX_CUT, BridgedWord, Clause, ParsedQuery, Phrase,
+                    PrefixWord, Word, engine_prefix)
 
 if TYPE_CHECKING:
     from .forms import FormStore
@@ -265,6 +266,7 @@ class CachedSearch:
         """Run ``query``; all words required, then the best most-words matches when a page is not full."""
         page = max(1, int(page))
         limit = max(1, min(int(limit), 100))
+        query = self._prefixes_expanded(query)
         gen = self.generation()
         shape = repr((query.groups, query.excluded, query.year_from, query.year_to, query.langs, query.kinds,
                       query.topics))
@@ -272,6 +274,26 @@ class CachedSearch:
                               lambda: self._uncached(query, filters, page, limit, sort, facets, gen, shape))
         result.generation = gen
         return result
+
+    def _prefixes_expanded(self, query: ParsedQuery) -> ParsedQuery:
+        """``query`` with each ``word*`` as the index keys it stands for (``PrefixWord``): at most
+        ``MAX_PREFIX_KEYS``, the most frequent, from the speller's sorted vocabulary, so a short prefix costs what
+        a few words cost, whatever the vocabulary (an engine expands a prefix to every term it begins). A cut
+        adds a notice; a prefix the speller cannot hold, or one that begins no key, stays the engine's."""
+        clauses = [c for g in query.groups for c in g] + list(query.excluded)
+        if not any(engine_prefix(c) for c in clauses):
+            return query
+        from .analysis.normalize import fold_token, normalize_text
+
+        expanded: dict[Clause, Clause] = {}
+        for c in clauses:
+            if engine_prefix(c) and c not in expanded:
+                keys, more = self.speller.with_prefix(fold_token(normalize_text(c.text)), MAX_PREFIX_KEYS)
+                expanded[c] = PrefixWord(c.text, c.field, True, frozenset(keys)) if keys else c
+                if more:
+                    query.notice(NOTICE_PREFIX_CUT)
+        return replace(query, groups=[[expanded.get(c, c) for c in g] for g in query.groups],
+                       excluded=[expanded.get(c, c) for c in query.excluded])
 
     def _uncached(self, query: ParsedQuery, flt: Filters, page: int, limit: int, sort: str, facets: bool,
                   gen: str, shape: str) -> SearchResult:
@@ -425,6 +447,8 @@ def clause_key_sets(c: Clause) -> list[list[str]]:
     The bridge's clauses carry their keys (every form of the counterpart; its folded Latin keys are left
     out, the counterpart is Cyrillic); the reader's words get theirs from the analyzer.
     """
+    if isinstance(c, PrefixWord):
+        return [sorted(c.keys)]
     if isinstance(c, BRIDGED):
         sets = (c.keys,) if isinstance(c, BridgedWord) else c.keys
         return [sorted(k for k in ks if not k.startswith(LATIN_PREFIX)) for ks in sets]

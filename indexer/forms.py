@@ -17,6 +17,7 @@ import logging
 import os
 import sqlite3
 import struct
+import sys
 import threading
 import zlib
 from array import array
@@ -151,9 +152,9 @@ _START16 = struct.Struct("<H").unpack_from
 _START32 = struct.Struct("<I").unpack_from
 
 
-def _needles(keys: Iterable[str]) -> list[tuple[str, bytes]]:
-    """Each key with its CRC-32 as stored in ``page_spans``."""
-    return [(k, _hashes(k)[0].to_bytes(4, "little")) for k in keys]
+def _needles(keys: Iterable[str]) -> list[tuple[str, bytes, int]]:
+    """Each key with its CRC-32 as stored in ``page_spans`` (little-endian bytes) and as a number."""
+    return [(k, h.to_bytes(4, "little"), h) for k in keys for h in (_hashes(k)[0],)]
 
 
 def spans_of(blob: bytes, keys: Iterable[str]) -> list[tuple[int, int, str]]:
@@ -163,7 +164,11 @@ def spans_of(blob: bytes, keys: Iterable[str]) -> list[tuple[int, int, str]]:
     return _spans_in(blob, _needles(keys))
 
 
-def _spans_in(blob: bytes, needles: list[tuple[str, bytes]]) -> list[tuple[int, int, str]]:
+_FIND_KEYS_MAX = 8     # keys searched for in a page's CRC-32s one by one; with more, only those the page holds
+_SWAP = sys.byteorder != "little"
+
+
+def _spans_in(blob: bytes, needles: list[tuple[str, bytes, int]]) -> list[tuple[int, int, str]]:
     """``spans_of`` with the keys' CRC-32s found once for every page a search reads (``_needles``)."""
     flags, n = _SPANS_HEAD.unpack_from(blob)
     if flags & 0xF0 != _SPANS_FORMAT:
@@ -176,8 +181,15 @@ def _spans_in(blob: bytes, needles: list[tuple[str, bytes]]) -> list[tuple[int, 
         raise ValueError("token spans cut short")
     start = _START32 if sw == 4 else _START16
     out: list[tuple[int, int, str]] = []
+    if len(needles) > _FIND_KEYS_MAX:
+        # Many keys (a prefix's): only those whose CRC-32 the page holds are searched for (one set of its CRC-32s).
+        crcs = array("I", blob[crcs_at:starts_at])
+        if _SWAP:
+            crcs.byteswap()
+        held = set(crcs)
+        needles = [nd for nd in needles if nd[2] in held]
     find = blob.find
-    for k, crc in needles:
+    for k, crc, _n in needles:
         # Every place of the CRC-32 among the page's CRC-32s (not across two of them), in a plain loop: ~30
         # pages and a few keys a search, and a generator's resuming for each place cost as much as the finds.
         at = find(crc, crcs_at, starts_at)

@@ -41,7 +41,7 @@ from .analysis.normalize import fold_token, normalize_text
 from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, clause_key_sets,
                       exact_filters, only_stopwords, year_range)
 from .documents import IndexDocument, analyzed
-from .query import Clause, ParsedQuery, Phrase, Word
+from .query import Clause, ParsedQuery, Phrase, Word, engine_prefix
 from .speller import suggest as suggest_words
 
 logger = logging.getLogger(__name__)
@@ -277,7 +277,7 @@ def clause_tsquery(c: Clause, weighted: bool = True) -> str | None:
     per-lexeme boost, so their lower weight shows only in the tiers (``CachedSearch._tiered``).
     """
     weight = FIELD_WEIGHTS.get(c.field or "", "") if weighted else ""
-    if isinstance(c, Word) and c.prefix:
+    if engine_prefix(c):
         stem = fold_token(normalize_text(c.text))
         return _weighted(quote_lexeme(stem), weight, prefix=True) if _usable(stem) else None
     per_pos = [[k for k in ks if _usable(k)] for ks in clause_key_sets(c)]

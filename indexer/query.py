@@ -8,6 +8,7 @@ MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 32
 MAX_WORD_CHARS = 50          # longer "words" are pasted junk; analysing them costs up to a second each
 MAX_PHRASE_WORDS = 12
+MAX_PREFIX_KEYS = 64         # index keys a ``word*`` stands for at most: the most frequent (as Elasticsearch's 50)
 
 
 def N_(message: str) -> str:
@@ -20,6 +21,7 @@ NOTICE_TRUNCATED = N_("Only the first 1,000 characters of your query were search
 NOTICE_TOO_MANY_WORDS = N_("Only the first 32 words of your query were searched.")
 NOTICE_LONG_WORD = N_("Words longer than 50 characters were left out of the search.")
 NOTICE_LONG_PHRASE = N_("Only the first 12 words of a phrase were searched.")
+NOTICE_PREFIX_CUT = N_("A word ending in * begins too many words: only the 64 most frequent of them were searched.")
 
 FIELD_ALIASES = {
     "author": "authors", "authors": "authors", "автор": "authors", "авторы": "authors", "автор:": "authors",
@@ -74,8 +76,23 @@ class BridgedPhrase(Phrase):
     lang: str = ""
 
 
+@dataclass(frozen=True)
+class PrefixWord(Word):
+    """``word*`` as the index ``keys`` it stands for: the search (``CachedSearch``) finds the most frequent keys
+    beginning so in the speller's sorted vocabulary, at most ``MAX_PREFIX_KEYS``, and every backend then searches
+    it like a word over those keys (a field without a key is skipped), never expanding the prefix itself."""
+
+    keys: frozenset[str] = frozenset()
+
+
 Clause = Word | Phrase
 BRIDGED = (BridgedWord, BridgedPhrase)
+KEYED = (BridgedWord, BridgedPhrase, PrefixWord)    # clauses that bring their keys (a field is asked for those it has)
+
+
+def engine_prefix(c: Clause) -> bool:
+    """A ``word*`` the engine expands itself (one whose prefix the speller cannot hold: digits, Latin keys)."""
+    return isinstance(c, Word) and c.prefix and not isinstance(c, PrefixWord)
 
 
 def original_clauses(group: list[Clause]) -> list[Clause]:

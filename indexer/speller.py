@@ -14,6 +14,7 @@ removed documents may linger until then: the backend checks a suggestion against
 """
 from __future__ import annotations
 
+import bisect
 import fcntl
 import logging
 import os
@@ -37,6 +38,7 @@ MAX_TERM = 40              # longer keys are never suggested (and longer words n
 MAX_CANDIDATES = 400       # terms examined per probe at most, whatever the vocabulary
 DELTA_REBUILD_SHARE = 0.25  # rebuild the base once the delta has this share of its terms
 DELTA_REBUILD_MIN = 2000
+PREFIX_SCAN = 50_000        # terms of one prefix whose frequencies are compared (numpy) at most
 
 
 def _patterns(width: int = PREFIX, distance: int = MAX_DISTANCE) -> list[tuple[int, ...]]:
@@ -140,6 +142,29 @@ class Speller:
         """Whether ``term`` is one of the terms (deletion zero is the term's own prefix)."""
         return any(self.term(int(i)) == term for i in self._ids_for(deletion_hashes([term])[0, -1]))
 
+    def _bisect(self, term: str) -> int:
+        """The index of the first term not less than ``term`` (terms are sorted by code point)."""
+        lo, hi = 0, len(self)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.term(mid) < term:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def with_prefix(self, prefix: str, limit: int) -> tuple[list[tuple[str, int]], int]:
+        """The ``limit`` most frequent terms beginning with ``prefix`` as ``(term, df)``, and how many begin so.
+
+        Two binary searches find the prefix's range; its frequencies are compared in numpy, over at most
+        ``PREFIX_SCAN`` terms (the range's alphabetical start), so the work never grows with the vocabulary."""
+        lo = self._bisect(prefix)
+        hi = self._bisect(prefix + "\U0010ffff")
+        dfs = np.asarray(self.dfs[lo:min(hi, lo + PREFIX_SCAN)])
+        top = np.argsort(-dfs, kind="stable")[:limit] if len(dfs) <= limit else \
+            np.argpartition(-dfs, limit - 1)[:limit]
+        return [(self.term(lo + int(i)), int(dfs[i])) for i in top], hi - lo
+
     def _ids_for(self, h: np.uint32) -> np.ndarray:
         lo = int(np.searchsorted(self._hashes, h, side="left"))
         hi = int(np.searchsorted(self._hashes, h, side="right"))
@@ -195,6 +220,7 @@ class _Delta:
     def __init__(self) -> None:
         self.terms: dict[str, int] = {}
         self.by_hash: dict[int, list[str]] = {}     # deletion hash -> terms
+        self.sorted: list[str] = []                 # the terms in order, for prefixes
         self.read_bytes = 0
 
     def add(self, items: list[tuple[str, int]]) -> None:
@@ -208,6 +234,8 @@ class _Delta:
                 fresh.append(term)
         if not fresh:
             return
+        for term in fresh:
+            bisect.insort(self.sorted, term)
         for term, row in zip(fresh, deletion_hashes(fresh).tolist()):
             for h in set(row):
                 self.by_hash.setdefault(h, []).append(term)
@@ -226,6 +254,12 @@ class _Delta:
                 if dist <= MAX_DISTANCE:
                     out.append(Candidate(term, dist, self.terms[term]))
         return out
+
+
+    def with_prefix(self, prefix: str) -> list[tuple[str, int]]:
+        lo = bisect.bisect_left(self.sorted, prefix)
+        hi = bisect.bisect_left(self.sorted, prefix + "\U0010ffff", lo)
+        return [(t, self.terms[t]) for t in self.sorted[lo:min(hi, lo + PREFIX_SCAN)]]
 
 
 class SpellerStore:
@@ -384,6 +418,24 @@ class SpellerStore:
             if c.term not in best or c.df > best[c.term].df:
                 best[c.term] = c
         return sorted(best.values(), key=lambda c: (c.distance, -c.df, c.term))
+
+    def with_prefix(self, prefix: str, limit: int) -> tuple[list[str], bool]:
+        """The ``limit`` most frequent terms (base and delta) beginning with ``prefix``, and whether more do.
+
+        Only prefixes the speller can hold (``suggestible``: no digit, no folded Latin key) have an answer."""
+        if not suggestible(prefix):
+            return [], False
+        self._refresh()
+        with self._lock:
+            base, delta = self._base, self._delta
+        found, n = base.with_prefix(prefix, limit) if base is not None else ([], 0)
+        best = dict(found)
+        for term, df in delta.with_prefix(prefix):
+            if term not in best:
+                n += 1
+            best[term] = max(best.get(term, 0), df)
+        ranked = sorted(best, key=lambda t: (-best[t], t))
+        return ranked[:limit], n > limit
 
     @property
     def examined(self) -> int:

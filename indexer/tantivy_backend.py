@@ -27,7 +27,7 @@ from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSear
                       SearchIndexError, SearchResult, clause_key_sets, clause_weight, exact_filters, only_stopwords,
                       ties_by_id, year_range)
 from .documents import IndexDocument, analyzed, speller_keys
-from .query import BridgedPhrase, BridgedWord, Clause, ParsedQuery, Word
+from .query import BridgedPhrase, BridgedWord, Clause, ParsedQuery, PrefixWord, Word, engine_prefix
 from .speller import suggest as suggest_words
 
 logger = logging.getLogger(__name__)
@@ -273,12 +273,12 @@ class TantivyBackend(CachedSearch):
         fields = (c.field,) if c.field else TEXT_FIELDS
         weight = clause_weight(c)
         subs = []
-        per_pos = [ks for ks in clause_key_sets(c) if ks] if not (isinstance(c, Word) and c.prefix) else []
-        if isinstance(c, Word) and c.prefix:
+        per_pos = [ks for ks in clause_key_sets(c) if ks] if not engine_prefix(c) else []
+        if engine_prefix(c):
             stem = fold_token(normalize_text(c.text))
             pattern = "".join("\\" + ch if not ch.isalnum() else ch for ch in stem) + ".*"
             subs = [Q.boost_query(Q.regex_query(schema, f, pattern), FIELD_BOOSTS.get(f, 1.0)) for f in fields]
-        elif isinstance(c, BridgedWord):
+        elif isinstance(c, (BridgedWord, PrefixWord)):
             # Only the keys each field holds (a counterpart's keys cover forms never indexed).
             searcher = self._searcher()
             subs = [Q.boost_query(Q.term_query(schema, f, k), FIELD_BOOSTS.get(f, 1.0) * weight)

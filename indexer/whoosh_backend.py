@@ -20,7 +20,7 @@ from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSear
                       SearchResult, clause_key_sets, clause_weight, encode_terms, exact_filters, only_stopwords,
                       ties_by_id, year_range)
 from .documents import IndexDocument, analyzed, speller_keys
-from .query import BRIDGED, BridgedPhrase, Clause, ParsedQuery, Word
+from .query import KEYED, BridgedPhrase, Clause, ParsedQuery, Word, engine_prefix
 from .speller import suggest as suggest_words
 from .whoosh_fast import FastScorer, Unsupported, allowed, top
 from .whoosh_storage import MmapFileStorage
@@ -380,7 +380,7 @@ class WhooshBackend(CachedSearch):
 
         fields_ = (c.field,) if c.field else tuple(FIELD_BOOSTS)
         weight = clause_weight(c)
-        if isinstance(c, Word) and c.prefix:
+        if engine_prefix(c):
             from .analysis.normalize import fold_token, normalize_text
 
             stem = fold_token(normalize_text(c.text))
@@ -388,14 +388,15 @@ class WhooshBackend(CachedSearch):
         per_pos = [ks for ks in clause_key_sets(c) if ks]
         if not per_pos:
             return None
-        if isinstance(c, BRIDGED):
-            # A counterpart's key set covers all its forms, most of which an index never saw: only the keys
-            # (and for a phrase the combinations of keys) each field holds, bounded like the reader's phrases.
+        if isinstance(c, KEYED):
+            # A counterpart's key set covers all its forms, most of which an index never saw, and a prefix's keys
+            # come from every field: only the keys (and for a phrase the combinations of keys) each field holds,
+            # bounded like the reader's phrases.
             reader = self._get_searcher().reader()
         if len(per_pos) == 1:
             keys = per_pos[0]
             terms = [wq.Term(f, k, boost=FIELD_BOOSTS.get(f, 1.0) * weight) for f in fields_ for k in keys
-                     if not isinstance(c, BRIDGED) or reader.doc_frequency(f, k)]
+                     if not isinstance(c, KEYED) or reader.doc_frequency(f, k)]
             return wq.Or(terms) if terms else wq.NullQuery
         if isinstance(c, BridgedPhrase):
             phrases = []

@@ -480,6 +480,63 @@ def test_speller_rebuilds_when_its_files_are_missing(backend, tmp_path):
         fresh.close()
 
 
+# Three words beginning "мигр" in 3, 2 and 1 documents (their keys: миграция, мигрант, мигрировать).
+PREFIX_DOCS = [IndexDocument(id=20 + i, language="ru", titles={"ru": f"Заметка {i}"}, pages=((1, text),))
+               for i, text in enumerate(["Миграция и снова миграция.", "Миграция населения.", "Миграцию изучают.",
+                                         "Мигранты в городах.", "Мигрантов много.", "Мигрировать трудно."])]
+
+
+def test_a_prefix_stands_for_its_most_frequent_keys_and_says_when_it_was_cut(backend, monkeypatch):
+    """``word*`` is searched as the keys it begins in the speller's vocabulary, the most frequent first, at most
+    ``MAX_PREFIX_KEYS`` (an engine expanded it to every term it begins, a cost that grew with the vocabulary)."""
+    import indexer.backend as backend_mod
+    from indexer.query import NOTICE_PREFIX_CUT, PrefixWord
+
+    backend.update(PREFIX_DOCS)
+    q = parse_query("мигр*")
+    r = backend.search(q, limit=20)
+    assert sorted(h.id for h in r.hits) == [3, 20, 21, 22, 23, 24, 25] and q.notices == []
+    assert {"миграция", "мигрант", "мигрировать"} <= r.keys          # what the snippets mark
+    monkeypatch.setattr(backend_mod, "MAX_PREFIX_KEYS", 2)
+    q = parse_query("мигр*")
+    assert sorted(ids(backend, "мигр*", limit=20)) == [3, 20, 21, 22, 23, 24]   # the rarest word's document is left out
+    r = backend.search(q, limit=20)
+    assert q.notices == [NOTICE_PREFIX_CUT] and "мигрировать" not in r.keys
+    # The engine is asked for those keys, never for the prefix itself.
+    seen, real = [], type(backend)._search
+    monkeypatch.setattr(type(backend), "_search", lambda self, query, *a, **kw: seen.append(query) or
+                        real(self, query, *a, **kw))
+    backend.search(parse_query("мигр* -миграц*"), page=2)
+    clauses = [c for g in seen[0].groups for c in g] + list(seen[0].excluded)
+    assert [type(c) for c in clauses] == [PrefixWord, PrefixWord]
+    assert clauses[0].keys == {"миграция", "мигрант"} and clauses[1].keys == {"миграция"}
+
+
+def test_a_prefix_finds_a_word_written_after_the_speller_was_built(backend):
+    backend.update([IndexDocument(id=30, language="ru", titles={"ru": "Этнография казахов"})])   # into the delta
+    assert ids(backend, "этногр*") == [30]
+    assert ids(backend, "этнограф* казах*") == [30]
+
+
+def test_the_speller_finds_a_prefix_in_steps_that_do_not_grow_with_the_vocabulary():
+    from indexer.speller import Speller
+
+    letters = "абвгдежзиклмнопрстуфхцчшщыэюя"
+
+    def word(i: int) -> str:             # a term of letters only (the speller holds no digits)
+        return "при" + "".join(letters[i // len(letters) ** p % len(letters)] for p in range(4))
+
+    for n in (1_000, 100_000):
+        sp = Speller.build([(word(i), i % 97) for i in range(n)] + [("абв", 1), ("яяя", 1)])
+        calls = {"n": 0}
+        term = sp.term
+        sp.term = lambda i: calls.__setitem__("n", calls["n"] + 1) or term(i)
+        found, total = sp.with_prefix("при", 64)
+        assert total == n and len(found) == 64 and all(t.startswith("при") for t, _df in found)
+        assert sorted(df for _t, df in found) == sorted(i % 97 for i in range(n))[-64:]     # the most frequent
+        assert calls["n"] <= 2 * 18 + 64, calls          # two binary searches (2^17 > 100,002 terms), the 64 named
+
+
 @pytest.mark.parametrize("sort, expected", [("newest", [2, 1, 3]), ("oldest", [3, 1, 2])])
 def test_sort_by_year(backend, sort, expected):
     assert ids(backend, "", sort=sort) == expected

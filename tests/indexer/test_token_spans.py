@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.forms import PAGE_KEY, SPAN_CAPPED, FormStore, page_filter, page_spans, spans_of
+from indexer.forms import _FIND_KEYS_MAX, PAGE_KEY, SPAN_CAPPED, FormStore, page_filter, page_spans, spans_of
 
 KEYS = st.sampled_from(["язык", "тіл", "политика", "саясат", "~til", "a", "ё"])
 
@@ -21,6 +21,22 @@ KEYS = st.sampled_from(["язык", "тіл", "политика", "саясат"
 @given(st.lists(st.tuples(KEYS, st.integers(0, 200_000), st.integers(1, 600)), max_size=60),
        st.sets(KEYS, max_size=4))
 def test_spans_give_back_every_occurrence_of_the_keys_asked(occurrences, asked):
+    occurrences.sort(key=lambda o: o[1])
+    keys = [k for k, _s, _n in occurrences]
+    blob = page_spans(keys, [s for _k, s, _n in occurrences], [n for _k, _s, n in occurrences])
+    want = sorted((s, s + min(n, SPAN_CAPPED), k) for k, s, n in occurrences if k in asked)
+    assert spans_of(blob, asked) == want
+
+
+MANY_KEYS = st.sampled_from([f"слово{i}" for i in range(40)] + ["~til", "ё", "a"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(MANY_KEYS, st.integers(0, 200_000), st.integers(1, 600)), max_size=80),
+       st.sets(MANY_KEYS, min_size=_FIND_KEYS_MAX + 1, max_size=43))
+def test_many_keys_asked_at_once_give_back_every_occurrence_too(occurrences, asked):
+    """Past ``_FIND_KEYS_MAX`` keys (a prefix stands for up to 64) the page's CRC-32s are matched in one numpy pass
+    instead of a find per key: the same spans."""
     occurrences.sort(key=lambda o: o[1])
     keys = [k for k, _s, _n in occurrences]
     blob = page_spans(keys, [s for _k, s, _n in occurrences], [n for _k, _s, n in occurrences])
@@ -51,6 +67,9 @@ def test_a_page_with_many_distinct_keys_and_long_words():
     assert spans_of(blob, {"k5", "k69999"}) == [(15, 17, "k5"), (209997, 209999, "k69999"),
                                                  (starts[-1], starts[-1] + SPAN_CAPPED, "k5")]
     assert spans_of(blob, {"absent"}) == []
+    many = {f"k{i}" for i in range(0, 70_000, 7_000)} | {"k5"}      # past _FIND_KEYS_MAX: the numpy pass
+    assert spans_of(blob, many) == sorted([(3 * i, 3 * i + 2, f"k{i}") for i in range(0, 70_000, 7_000)]
+                                          + [(15, 17, "k5"), (starts[-1], starts[-1] + SPAN_CAPPED, "k5")])
 
 
 @pytest.mark.parametrize("where", ["file", "memory"])
