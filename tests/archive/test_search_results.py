@@ -352,6 +352,15 @@ def test_cut_query_says_what_was_left_out(archive):
     assert "Only the first 1,000 characters of your query were searched." in r.notices
 
 
+def test_notices_are_shown_in_the_readers_language(client):
+    """The notices are N_() strings of indexer/query.py: babel.cfg extracts them, so the catalogs translate them
+    (they had fallen out of the catalogs as obsolete, and Russian and Kazakh readers read them in English)."""
+    q = {"q": "политика " + "ы" * 80}
+    assert "Слова длиннее 50 символов не учитывались при поиске." in client.get("/search", query_string=q).text
+    assert "50 таңбадан ұзын сөздер іздеуге алынбады." in client.get("/kk/search", query_string=q).text
+    assert "Words longer than 50 characters were left out" in client.get("/en/search", query_string=q).text
+
+
 def _every_category() -> str:
     seen: dict[str, str] = {}
     for cp in range(0x30000):
