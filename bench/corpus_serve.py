@@ -16,10 +16,11 @@
    p50/p95/max, requests/s, worker RSS.
 
 The query mix: the 98 queries of bench/relevance_queries.json (Russian and Kazakh forms, Latin Kazakh, fields,
-phrases), each of their words with one letter changed (typos), and hostile inputs: 1,000-character words,
-200-term queries, every Unicode category. Results: ``<workdir>/results.json`` and a table on stdout, with the
-machine's load average and speed (``bench._common.machine_probe``) before and after (the machine is shared and
-its speed drifts: compare CPU times, and runs whose probes agree).
+phrases), each of their words with one letter changed (typos), 24 prefixes of their words (3 and 5 letters and
+``*``), and hostile inputs: 1,000-character words, 200-term queries, every Unicode category. Results:
+``<workdir>/results.json`` and a table on stdout, with the machine's load average and speed
+(``bench._common.machine_probe``) before and after (the machine is shared and its speed drifts: compare CPU
+times, and runs whose probes agree).
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ DEFAULT_WORKDIR = "/tmp/kel_corpus_bench"
 
 
 def query_mix(seed: int = 5) -> list[tuple[str, str]]:
-    """(kind, text) pairs: the relevance queries, typos of their words, Latin Kazakh, hostile inputs."""
+    """(kind, text) pairs: the relevance queries, typos of their words, prefixes, Latin Kazakh, hostile inputs."""
     rng = random.Random(seed)
     rel = json.loads((REPO / "bench" / "relevance_queries.json").read_text(encoding="utf-8"))
     out = [(q["category"], q["query"]) for q in rel]
@@ -59,6 +60,10 @@ def query_mix(seed: int = 5) -> list[tuple[str, str]]:
             w = rng.choice(words)
             i = rng.randrange(1, len(w))
             out.append(("typo", q["query"].replace(w, w[:i] + rng.choice(letters) + w[i + 1:], 1)))
+    # Prefixes of their words, of 3 letters (the shortest allowed, the most keys) and of 5.
+    stems = sorted({w.lower()[:n] for q in rel for w in q["query"].split() if w.isalpha() and len(w) > 5
+                    for n in (3, 5)})
+    out += [("prefix", s + "*") for s in rng.sample(stems, min(24, len(stems)))]
     cats: dict[str, str] = {}
     for cp in range(0x30000):
         c = unicodedata.category(chr(cp))
