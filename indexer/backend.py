@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from . import errors
 from .analysis import LATIN_PREFIX, Term, is_stopword, term_columns, word_keys
+from .analysis.normalize import fold_token, normalize_text
 from .documents import IndexDocument
 from .query import (BRIDGED, MAX_PREFIX_KEYS, NOTICE_PREFIX_CUT, BridgedWord, Clause, ParsedQuery, Phrase,
                     PrefixWord, Word, engine_prefix)
@@ -283,12 +284,10 @@ class CachedSearch:
         clauses = [c for g in query.groups for c in g] + list(query.excluded)
         if not any(engine_prefix(c) for c in clauses):
             return query
-        from .analysis.normalize import fold_token, normalize_text
-
         expanded: dict[Clause, Clause] = {}
         for c in clauses:
             if engine_prefix(c) and c not in expanded:
-                keys, more = self.speller.with_prefix(fold_token(normalize_text(c.text)), MAX_PREFIX_KEYS)
+                keys, more = self.speller.with_prefix(prefix_stem(c), MAX_PREFIX_KEYS)
                 expanded[c] = PrefixWord(c.text, c.field, True, frozenset(keys)) if keys else c
                 if more:
                     query.notice(NOTICE_PREFIX_CUT)
@@ -454,6 +453,11 @@ def clause_key_sets(c: Clause) -> list[list[str]]:
         return [sorted(k for k in ks if not k.startswith(LATIN_PREFIX)) for ks in sets]
     words = c.words if isinstance(c, Phrase) else (c.text,)
     return [sorted(word_keys(w)) for w in words]
+
+
+def prefix_stem(c: Word) -> str:
+    """What a ``word*`` matches the start of: the word folded as index keys are (lower case, ё as е)."""
+    return fold_token(normalize_text(c.text))
 
 
 def clause_weight(c: Clause) -> float:

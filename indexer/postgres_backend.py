@@ -37,9 +37,8 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from .analysis import Term, positions_by_key, term_columns, term_keys
-from .analysis.normalize import fold_token, normalize_text
 from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, clause_key_sets,
-                      exact_filters, only_stopwords, year_range)
+                      exact_filters, only_stopwords, prefix_stem, year_range)
 from .documents import IndexDocument, analyzed
 from .query import Clause, ParsedQuery, Phrase, Word, engine_prefix
 from .speller import suggest as suggest_words
@@ -278,7 +277,7 @@ def clause_tsquery(c: Clause, weighted: bool = True) -> str | None:
     """
     weight = FIELD_WEIGHTS.get(c.field or "", "") if weighted else ""
     if engine_prefix(c):
-        stem = fold_token(normalize_text(c.text))
+        stem = prefix_stem(c)
         return _weighted(quote_lexeme(stem), weight, prefix=True) if _usable(stem) else None
     per_pos = [[k for k in ks if _usable(k)] for ks in clause_key_sets(c)]
     per_pos = [ks for ks in per_pos if ks]

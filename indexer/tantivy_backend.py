@@ -22,10 +22,9 @@ from typing import Callable, Iterable, Iterator
 import tantivy
 
 from .analysis import term_columns
-from .analysis.normalize import fold_token, normalize_text
 from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSearch, Filters, Hit, PendingFacets,
                       SearchIndexError, SearchResult, clause_key_sets, clause_weight, exact_filters, only_stopwords,
-                      ties_by_id, year_range)
+                      prefix_stem, ties_by_id, year_range)
 from .documents import IndexDocument, analyzed, speller_keys
 from .query import BridgedPhrase, BridgedWord, Clause, ParsedQuery, PrefixWord, Word, engine_prefix
 from .speller import suggest as suggest_words
@@ -275,7 +274,7 @@ class TantivyBackend(CachedSearch):
         subs = []
         per_pos = [ks for ks in clause_key_sets(c) if ks] if not engine_prefix(c) else []
         if engine_prefix(c):
-            stem = fold_token(normalize_text(c.text))
+            stem = prefix_stem(c)
             pattern = "".join("\\" + ch if not ch.isalnum() else ch for ch in stem) + ".*"
             subs = [Q.boost_query(Q.regex_query(schema, f, pattern), FIELD_BOOSTS.get(f, 1.0)) for f in fields]
         elif isinstance(c, (BridgedWord, PrefixWord)):

@@ -18,7 +18,7 @@ from whoosh.searching import ResultsPage
 
 from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSearch, Filters, Hit, SearchIndexError,
                       SearchResult, clause_key_sets, clause_weight, encode_terms, exact_filters, only_stopwords,
-                      ties_by_id, year_range)
+                      prefix_stem, ties_by_id, year_range)
 from .documents import IndexDocument, analyzed, speller_keys
 from .query import KEYED, BridgedPhrase, Clause, ParsedQuery, Word, engine_prefix
 from .speller import suggest as suggest_words
@@ -381,9 +381,7 @@ class WhooshBackend(CachedSearch):
         fields_ = (c.field,) if c.field else tuple(FIELD_BOOSTS)
         weight = clause_weight(c)
         if engine_prefix(c):
-            from .analysis.normalize import fold_token, normalize_text
-
-            stem = fold_token(normalize_text(c.text))
+            stem = prefix_stem(c)
             return wq.Or([wq.Prefix(f, stem, boost=FIELD_BOOSTS.get(f, 1.0)) for f in fields_])
         per_pos = [ks for ks in clause_key_sets(c) if ks]
         if not per_pos:
