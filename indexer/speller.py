@@ -138,28 +138,21 @@ class Speller:
         a, b = int(self._offsets[i]), int(self._offsets[i + 1])
         return bytes(self._blob[a:b]).decode("utf-8")
 
+    def __getitem__(self, i: int) -> str:
+        """The i-th term: the speller is a sorted sequence of its terms (``bisect`` searches it)."""
+        return self.term(i)
+
     def contains(self, term: str) -> bool:
         """Whether ``term`` is one of the terms (deletion zero is the term's own prefix)."""
         return any(self.term(int(i)) == term for i in self._ids_for(deletion_hashes([term])[0, -1]))
-
-    def _bisect(self, term: str) -> int:
-        """The index of the first term not less than ``term`` (terms are sorted by code point)."""
-        lo, hi = 0, len(self)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.term(mid) < term:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
 
     def with_prefix(self, prefix: str, limit: int) -> tuple[list[tuple[str, int]], int]:
         """The ``limit`` most frequent terms beginning with ``prefix`` as ``(term, df)``, and how many begin so.
 
         Two binary searches find the prefix's range; its frequencies are compared in numpy, over at most
         ``PREFIX_SCAN`` terms (the range's alphabetical start), so the work never grows with the vocabulary."""
-        lo = self._bisect(prefix)
-        hi = self._bisect(prefix + "\U0010ffff")
+        lo = bisect.bisect_left(self, prefix)
+        hi = bisect.bisect_left(self, prefix + "\U0010ffff", lo)
         dfs = np.asarray(self.dfs[lo:min(hi, lo + PREFIX_SCAN)])
         top = np.argsort(-dfs, kind="stable")[:limit] if len(dfs) <= limit else \
             np.argpartition(-dfs, limit - 1)[:limit]
@@ -234,8 +227,8 @@ class _Delta:
                 fresh.append(term)
         if not fresh:
             return
-        for term in fresh:
-            bisect.insort(self.sorted, term)
+        self.sorted += sorted(fresh)
+        self.sorted.sort()          # two sorted runs, the terms before and the batch: timsort merges them in one pass
         for term, row in zip(fresh, deletion_hashes(fresh).tolist()):
             for h in set(row):
                 self.by_hash.setdefault(h, []).append(term)
@@ -255,8 +248,8 @@ class _Delta:
                     out.append(Candidate(term, dist, self.terms[term]))
         return out
 
-
     def with_prefix(self, prefix: str) -> list[tuple[str, int]]:
+        """The terms beginning with ``prefix`` (at most ``PREFIX_SCAN``, in order) with their frequencies."""
         lo = bisect.bisect_left(self.sorted, prefix)
         hi = bisect.bisect_left(self.sorted, prefix + "\U0010ffff", lo)
         return [(t, self.terms[t]) for t in self.sorted[lo:min(hi, lo + PREFIX_SCAN)]]
