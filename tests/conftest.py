@@ -17,7 +17,7 @@ NO_DATABASE_PACKAGES = ("indexer", "uploads", "textlang")
 def pytest_collection_modifyitems(config, items):
     tests = Path(__file__).parent
     for item in items:
-        parts = item.path.relative_to(tests).parts
+        parts = item.path.relative_to(tests).parts if item.path.is_relative_to(tests) else ()
         if len(parts) > 1 and parts[0] in NO_DATABASE_PACKAGES:
             item.add_marker(pytest.mark.no_database)
 
