@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from indexer.analysis.cache import trim_word_caches
 from indexer.backend import Filters, SearchResult, query_words
 from indexer.bridge import Translation, expand_query, translate as translate_words
 from indexer.query import N_, ParsedQuery, parse_query, words_of
@@ -36,6 +37,9 @@ NOTICE_APPROXIMATE = N_("Counts are estimated from the first matches.")
 SNIPPET_CACHE_SIZE = 4096
 MAX_TWIN_WORDS = 40              # words of one title or keyword a twin search translates
 MAX_TWIN_CLAUSES = 24            # counterparts one twin search looks for
+# Word analyses one serving process keeps in each cache (indexer/analysis/cache.py): ~2 KB a word over all of
+# them, so at most ~20 MB for a worker, however many different words readers (or a bot) send.
+SERVING_WORD_CACHE = 10_000
 
 
 @dataclass(frozen=True)
@@ -287,6 +291,7 @@ def run_search(archive, session: Session, text: str, page: int = 1, limit: int =
     object) with its authors' names (``SearchHit.authors``).
     """
     t0 = time.perf_counter()
+    trim_word_caches(SERVING_WORD_CACHE)
     q = parse_query(text)
     query, translation = translated_query(archive, session, q) if translate else (q, Translation())
     result: SearchResult = archive.search.search(query, filters, page=page, limit=limit, sort=sort, facets=facets)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Iterable, Iterator, NamedTuple
 
+from .cache import word_cache
 from .normalize import fold_token, normalize_text
 from .russian import russian_lemma
 
@@ -148,7 +149,7 @@ def _translit():
     return translit
 
 
-@functools.lru_cache(maxsize=300_000)
+@word_cache(maxsize=300_000)
 def _keys_for(word: str, lang: str) -> tuple[str, ...]:
     """Index keys for one token (without hyphen splitting). ``lang`` is the text's language."""
     if word.isdigit():
@@ -215,7 +216,7 @@ def analyze(text: str, lang: str = "ru", latin_keys: bool = True) -> list[Term]:
     return terms
 
 
-@functools.lru_cache(maxsize=20_000)
+@word_cache(maxsize=20_000)
 def word_keys(word: str) -> frozenset[str]:
     """Every key a query word may have been indexed under, whatever the document's language."""
     word = normalize_text(word)

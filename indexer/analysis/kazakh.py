@@ -14,6 +14,8 @@ from bisect import bisect_left
 from pathlib import Path
 from typing import Iterator
 
+from .cache import word_cache
+
 logger = logging.getLogger(__name__)
 
 KAZAKH_LETTERS = set("әғқңөұүһі")
@@ -247,7 +249,7 @@ def _known(stem: str, words: frozenset[str]) -> bool:
     return stem in words or _restore(stem) in words
 
 
-@functools.lru_cache(maxsize=100_000)
+@word_cache(maxsize=100_000)
 def kazakh_stem(word: str) -> str:
     """Return the index key of a lowercased Cyrillic Kazakh word (case, possessive, plural stripped)."""
     head, sep, last = word.rpartition("-")
@@ -256,7 +258,7 @@ def kazakh_stem(word: str) -> str:
     return head + sep + _stem_word(last)
 
 
-@functools.lru_cache(maxsize=100_000)
+@word_cache(maxsize=100_000)
 def kazakh_stems(word: str) -> tuple[str, ...]:
     """Every index key of a lowercased Cyrillic Kazakh word: the best stem first, then equally likely ones."""
     head, sep, last = word.rpartition("-")

@@ -1,9 +1,10 @@
 """Russian lemmas from pymorphy3 behind an LRU cache, with a surname rule and abbreviation guard."""
 from __future__ import annotations
 
-import functools
 import logging
 import threading
+
+from .cache import word_cache
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ def _analyzer():
     return _morph
 
 
-@functools.lru_cache(maxsize=200_000)
+@word_cache(maxsize=200_000)
 def russian_lemma(word: str, capitalised: bool = False) -> str:
     """The lemma (ё folded to е) of a lower-cased Russian word; surnames keep their masculine form.
 

@@ -10,9 +10,10 @@ this module picks spellings that invert cleanly: ц c, щ şç, ё io, ю iu, я
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
+
+from .cache import word_cache
 
 _CYR2LAT = {
     "а": "a", "ә": "ä", "б": "b", "в": "v", "г": "g", "ғ": "ğ", "д": "d", "е": "e", "ё": "io",
@@ -86,7 +87,7 @@ def _is_back(word: str) -> bool:
     return any(v in word for v in "aouy") and not any(v in word for v in "ei")
 
 
-@functools.lru_cache(maxsize=50_000)
+@word_cache(maxsize=50_000)
 def latin_to_cyrillic(word: str) -> str:
     """Convert a Kazakh word in the 2021 Latin alphabet or informal ASCII Latin to Cyrillic."""
     src = unicodedata.normalize("NFC", word)
@@ -105,7 +106,7 @@ _LAT2CYR_RU = {
 _TOKEN_RU = _tokenizer(_LAT2CYR_RU)
 
 
-@functools.lru_cache(maxsize=50_000)
+@word_cache(maxsize=50_000)
 def latin_readings(word: str) -> tuple[str, ...]:
     """Plausible Cyrillic readings of a Latin word: the best Kazakh guess, the 2021-alphabet reading of
     a word without diacritics (tarihy -> тарихы), and a Russian romanisation (kazakhstan -> казахстан)."""
@@ -145,7 +146,7 @@ def _upper_turkic(s: str) -> str:
     return s.replace("i", "İ").upper()
 
 
-@functools.lru_cache(maxsize=50_000)
+@word_cache(maxsize=50_000)
 def cyrillic_to_latin(word: str) -> str:
     """Convert a Cyrillic Kazakh word to the 2021 Latin alphabet (case pattern kept)."""
     out = "".join(_CYR2LAT.get(c, c) for c in word.lower())
@@ -164,7 +165,7 @@ def _fold_latin_run(w: str) -> str:
     return w.translate(_FOLD_LAT)
 
 
-@functools.lru_cache(maxsize=100_000)
+@word_cache(maxsize=100_000)
 def fold_latin_key(word: str) -> str:
     """Lossy ASCII key under which Cyrillic, 2021-Latin and informal spellings of a word collide."""
     key = unicodedata.normalize("NFC", word).replace("İ", "i").lower().replace("i\u0307", "i")

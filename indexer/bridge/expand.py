@@ -8,11 +8,11 @@ group). Both clause types subclass ``Word`` / ``Phrase``: an engine that does no
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from ..analysis import normalize_text
+from ..analysis.cache import word_cache
 from ..query import BridgedPhrase, BridgedWord, Clause, ParsedQuery, Phrase, Word, original_clauses
 from .core import MIN_CONFIDENCE, Bridge, Match, kazakh_query
 from .forms import content_word, has_kazakh_letters, is_latin
@@ -75,7 +75,7 @@ class BridgedQuery:
     translation: Translation
 
 
-@functools.lru_cache(maxsize=10_000)
+@word_cache(maxsize=10_000)
 def _person_name(word: str) -> bool:
     from .forms import _morph
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ..analysis import LATIN_PREFIX, is_stopword, normalize_text, token_keys, tokenize, word_keys
+from ..analysis.cache import word_cache
 from ..analysis.kazakh import _BACK, _FRONT, _VOWELS, _cls
 from ..analysis.normalize import fold_token
 from ..analysis.translit import fold_latin_key
@@ -118,7 +119,7 @@ def _forms_of(word: str, lang: str) -> list[str]:
     return [word, word.lower()] if lang == "ru" and not word.isupper() else [word]
 
 
-@functools.lru_cache(maxsize=20_000)
+@word_cache(maxsize=20_000)
 def word_keys_in(word: str, lang: str) -> WordKeys:
     """The index keys of every form of ``word`` read as ``lang`` text, and the keys that identify it.
 
@@ -173,7 +174,7 @@ class Side:
         return self.keys
 
 
-@functools.lru_cache(maxsize=20_000)
+@word_cache(maxsize=20_000)
 def make_side(text: str, lang: str) -> Side | None:
     """The side of ``text`` in ``lang`` ("ru" or "kk"); None when a word yields no key."""
     words = [t.text for t in tokenize(normalize_text(text))]
@@ -201,14 +202,14 @@ def _known_russian():
     return _morph().word_is_known
 
 
-@functools.lru_cache(maxsize=50_000)
+@word_cache(maxsize=50_000)
 def known_russian(word: str) -> bool:
     """pymorphy3 knows the word as Russian (so a letter-neutral word like «сын» is not read as Kazakh)."""
     w = fold_token(word)
     return bool(_CYRILLIC.search(w)) and _known_russian()(w)
 
 
-@functools.lru_cache(maxsize=50_000)
+@word_cache(maxsize=50_000)
 def probe_keys(word: str, lang: str) -> frozenset[str]:
     """Keys a query word brings when matched against ``lang`` terms (empty: it cannot be a ``lang`` word):
     its index keys in that language and its folded surface form."""

@@ -49,3 +49,24 @@ def test_a_read_that_fails_in_the_driver_raises_sqlalchemys_error_and_leaves_the
         assert "no_such_column" in str(caught.value.orig) and storage_fault(caught.value) is None
         s.rollback()
         assert _rows(s, "SELECT id FROM publications WHERE id IN ({ids})", [1, 2]) == []
+
+
+def test_a_serving_process_keeps_its_word_caches_small_however_many_new_words_readers_send(archive, monkeypatch):
+    """Each search empties the word-analysis caches that grew past ``SERVING_WORD_CACHE`` (they are sized for an
+    index build, up to 300,000 words): a worker fed ever new words (a bot's random ones) stays the same size."""
+    import random
+
+    from archive import search as search_module
+    from indexer.analysis.cache import word_cache_sizes
+
+    monkeypatch.setattr(search_module, "SERVING_WORD_CACHE", 20)
+    rng = random.Random(3)
+    letters = "абвгдежзиклмнопрстуфхцчшэюяәғқңөұүі"
+    with archive.db.session() as s:
+        for _ in range(40):
+            words = " ".join("".join(rng.choice(letters) for _ in range(8)) for _ in range(3))
+            run_search(archive, s, words, names_only=True)
+    sizes = word_cache_sizes()
+    assert "indexer.analysis._keys_for" in sizes and "indexer.analysis.russian.russian_lemma" in sizes
+    # after the last search's trim, that one search's words (3, each read as Russian and as Kazakh) at most
+    assert max(sizes.values()) <= 20 + 12, sizes
