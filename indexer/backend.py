@@ -17,8 +17,8 @@ from . import errors
 from .analysis import LATIN_PREFIX, Term, is_stopword, term_columns, word_keys
 from .analysis.normalize import fold_token, normalize_text
 from .documents import IndexDocument
-from .query import (BRIDGED, MAX_PREFIX_KEYS, NOTICE_PREFIX_CUT, BridgedWord, Clause, ParsedQuery, Phrase,
-                    PrefixWord, Word, engine_prefix)
+from .query import (BRIDGED, MAX_PREFIX_KEYS, MAX_QUERY_PREFIX_KEYS, NOTICE_PREFIX_CUT, BridgedWord, Clause,
+                    ParsedQuery, Phrase, PrefixWord, Word, engine_prefix)
 
 if TYPE_CHECKING:
     from .forms import FormStore
@@ -279,18 +279,20 @@ class CachedSearch:
     def _prefixes_expanded(self, query: ParsedQuery) -> ParsedQuery:
         """``query`` with each ``word*`` as the index keys it stands for (``PrefixWord``): at most
         ``MAX_PREFIX_KEYS``, the most frequent, from the speller's sorted vocabulary, so a short prefix costs what
-        a few words cost, whatever the vocabulary (an engine expands a prefix to every term it begins). A cut
+        a few words cost, whatever the vocabulary (an engine expands a prefix to every term it begins). The
+        query's prefixes share ``MAX_QUERY_PREFIX_KEYS``: with more than four, each gets an equal part. A cut
         adds a notice; a prefix the speller cannot hold, or one that begins no key, stays the engine's."""
         clauses = [c for g in query.groups for c in g] + list(query.excluded)
-        if not any(engine_prefix(c) for c in clauses):
+        prefixes = list(dict.fromkeys(c for c in clauses if engine_prefix(c)))
+        if not prefixes:
             return query
+        each = max(1, min(MAX_PREFIX_KEYS, MAX_QUERY_PREFIX_KEYS // len(prefixes)))
         expanded: dict[Clause, Clause] = {}
-        for c in clauses:
-            if engine_prefix(c) and c not in expanded:
-                keys, more = self.speller.with_prefix(prefix_stem(c), MAX_PREFIX_KEYS)
-                expanded[c] = PrefixWord(c.text, c.field, True, frozenset(keys)) if keys else c
-                if more:
-                    query.notice(NOTICE_PREFIX_CUT)
+        for c in prefixes:
+            keys, more = self.speller.with_prefix(prefix_stem(c), each)
+            expanded[c] = PrefixWord(c.text, c.field, True, frozenset(keys)) if keys else c
+            if more:
+                query.notice(NOTICE_PREFIX_CUT)
         return replace(query, groups=[[expanded.get(c, c) for c in g] for g in query.groups],
                        excluded=[expanded.get(c, c) for c in query.excluded])
 
