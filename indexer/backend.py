@@ -280,7 +280,7 @@ class CachedSearch:
         """``query`` with each ``word*`` as the index keys it stands for (``PrefixWord``): at most
         ``MAX_PREFIX_KEYS``, the most frequent, from the speller's sorted vocabulary, so a short prefix costs what
         a few words cost, whatever the vocabulary (an engine expands a prefix to every term it begins). The
-        query's prefixes share ``MAX_QUERY_PREFIX_KEYS``: with more than four, each gets an equal part. A cut
+        query's prefixes share ``MAX_QUERY_PREFIX_KEYS``: with more than two, each gets an equal part. A cut
         adds a notice; a prefix the speller cannot hold, or one that begins no key, stays the engine's."""
         clauses = [c for g in query.groups for c in g] + list(query.excluded)
         prefixes = list(dict.fromkeys(c for c in clauses if engine_prefix(c)))
