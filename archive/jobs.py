@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING, Any, Optional
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from indexer.analysis.cache import trim_word_caches
 from uploads.limits import warm_up
+
+from . import search as search_service
 
 from .config import data_dir, setting
 from .core import get_archive
@@ -185,15 +188,20 @@ def run_background_job(archive, job_id: int) -> Optional[str]:
 
 def catch_up_index(archive) -> int:
     """Apply index work left pending in the database (after a crash or an index failure), and store the term
-    bridge when it is missing or older than the index (after an upgrade, a failed refresh)."""
-    with archive.db.session() as s:
-        pending = s.scalar(select(IndexTask.id).limit(1)) is not None
-    done = process_index_tasks(archive) if pending else 0
+    bridge when it is missing or older than the index (after an upgrade, a failed refresh). Then empty the word
+    caches grown past ``SERVING_WORD_CACHE``: the worker analyses every file it reads and indexes, and, run every
+    minute, this keeps it the size a web worker is kept at by its searches (``search.run_search``)."""
     try:
-        term_bridge.ensure_bridge(archive)
-    except Exception:  # noqa: BLE001 - searches keep the last bridge; the next minute tries again
-        logger.exception("storing the term bridge failed")
-    return done
+        with archive.db.session() as s:
+            pending = s.scalar(select(IndexTask.id).limit(1)) is not None
+        done = process_index_tasks(archive) if pending else 0
+        try:
+            term_bridge.ensure_bridge(archive)
+        except Exception:  # noqa: BLE001 - searches keep the last bridge; the next minute tries again
+            logger.exception("storing the term bridge failed")
+        return done
+    finally:
+        trim_word_caches(search_service.SERVING_WORD_CACHE)
 
 
 def warm_worker(archive) -> float:

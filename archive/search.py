@@ -38,7 +38,8 @@ SNIPPET_CACHE_SIZE = 4096
 MAX_TWIN_WORDS = 40              # words of one title or keyword a twin search translates
 MAX_TWIN_CLAUSES = 24            # counterparts one twin search looks for
 # Word analyses one serving process keeps in each cache (indexer/analysis/cache.py): ~2 KB a word over all of
-# them, so at most ~20 MB for a worker, however many different words readers (or a bot) send.
+# them, so at most ~20 MB for a worker, however many different words readers (or a bot) send. The job worker
+# keeps to it too (``jobs.catch_up_index``, every minute), however many files it reads.
 SERVING_WORD_CACHE = 10_000
 
 

@@ -4,7 +4,8 @@ An index build sees the same word forms again and again, so each analysis step k
 of them (``functools.lru_cache``). A web worker sees readers' words instead: every new one stays, ~2 KB a word over
 all the caches, so a worker that lives for weeks (or one fed random words) would grow by hundreds of MB before any
 cache is full. ``trim_word_caches`` empties each cache that has grown past a serving process's share; the search
-service calls it before each search, and a build, which does not search, keeps its caches whole.
+service calls it before each search, the job worker after its index catch-up every minute, and a rebuild
+(``manage.py reindex``), which does neither, keeps its caches whole.
 """
 from __future__ import annotations
 

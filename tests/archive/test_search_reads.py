@@ -70,3 +70,19 @@ def test_a_serving_process_keeps_its_word_caches_small_however_many_new_words_re
     assert "indexer.analysis._keys_for" in sizes and "indexer.analysis.russian.russian_lemma" in sizes
     # after the last search's trim, that one search's words (3, each read as Russian and as Kazakh) at most
     assert max(sizes.values()) <= 20 + 12, sizes
+
+
+def test_the_job_worker_empties_its_word_caches_every_minute(archive, monkeypatch):
+    """The job worker analyses every file it reads and indexes, and never searches: its minute's index catch-up
+    (``jobs.catch_up_index``) empties the word caches past ``SERVING_WORD_CACHE`` as a search does."""
+    from archive import jobs
+    from archive import search as search_module
+    from indexer.analysis import word_keys
+    from indexer.analysis.cache import word_cache_sizes
+
+    monkeypatch.setattr(search_module, "SERVING_WORD_CACHE", 20)
+    for i in range(50):
+        word_keys("слово" + "абвгдежзик"[i % 10] * (1 + i // 10))
+    assert word_cache_sizes()["indexer.analysis.word_keys"] >= 50
+    jobs.catch_up_index(archive)
+    assert max(word_cache_sizes().values()) <= 20
