@@ -107,6 +107,18 @@ def engine_and_page(app, mix) -> dict:
     return out
 
 
+def status_mb(field: str, pid: int | str = "self") -> float | None:
+    """A memory ``field`` of /proc/<pid>/status in MB (VmRSS; its parts RssAnon, the process's own memory, and
+    RssFile, mapped files; VmHWM, the peak), or None when the process or the field is not there."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def machine_probe(chunks: int = 10) -> float:
     """Seconds of CPU of the 20-million-addition loop (``s += i`` over ``range(20_000_000)`` at a module's level) on
     this machine now: the figure docs/performance.md gives for every session's machine since 2026-12-02 (1.08 s on

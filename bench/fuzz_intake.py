@@ -32,6 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench._common import status_mb  # noqa: E402
 from uploads.errors import UploadError  # noqa: E402
 from uploads.limits import Limits  # noqa: E402
 from uploads.pipeline import process_file  # noqa: E402
@@ -226,17 +227,11 @@ def run_one(path: Path, source: str, mutation: str, limits: Limits) -> Outcome:
 
 def rss_mb() -> float:
     """This process's resident set size (MB)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return status_mb("VmRSS") or 0.0
 
 
 def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return status_mb("VmHWM") or 0.0
 
 
 def fuzz(n: int, seed: int, limits: Limits, corpus: Path = CORPUS, volumes: bool = False,

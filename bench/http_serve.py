@@ -52,7 +52,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from archive.serve import _die_with_parent  # noqa: E402
-from bench._common import machine_probe, probe_line  # noqa: E402
+from bench._common import machine_probe, probe_line, status_mb  # noqa: E402
 from bench.loadgen import load  # noqa: E402
 from bench.scale import DEFAULT_DSN, DEFAULT_WORKDIR, query_mix  # noqa: E402
 from bench.synth import Synth  # noqa: E402
@@ -256,15 +256,7 @@ def worker_rss(master: int, field: str = "VmRSS") -> list[float]:
     (the worker's own memory) and RssFile (mapped files: a Whoosh index's segments, shared with the other
     workers and the page cache)."""
     out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
-    rss = []
-    for pid in out:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith(field + ":"):
-                    rss.append(round(int(line.split()[1]) / 1024, 1))
-        except OSError:
-            pass
-    return rss
+    return [round(mb, 1) for mb in (status_mb(field, pid) for pid in out) if mb is not None]
 
 
 _IN_PROCESS = """

@@ -23,14 +23,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench._common import status_mb  # noqa: E402
+
 LETTERS = "абвгдежзийклмнопрстуфхцчшщыэюяәғқңөұүһі"
 
 
 def own_mb() -> int:
-    for line in open("/proc/self/status"):
-        if line.startswith("RssAnon"):
-            return int(line.split()[1]) // 1024
-    return 0
+    """This process's own memory (RssAnon), MB."""
+    return int(status_mb("RssAnon") or 0)
 
 
 def child(searches: int, trim: bool) -> None:
