@@ -60,21 +60,18 @@ def _published_count() -> int:
     return published_total(db_session(), get_archive())
 
 
-def _urlset(start: int, count: int) -> Response:
-    """URL positions [start, start+count) as a sitemap: position 0 is the home page, then published records in id
-    order. Written as text (a part is thousands of identical elements: through lxml, with each value checked for
-    characters XML forbids, a part of 30,000 URLs took 0.7 s); the only text from outside is the base URL,
-    cleaned and escaped once, and the rest is digits and dates."""
-    s = db_session()
+def _urlset(rows: list[tuple[int, datetime]], home: bool) -> Response:
+    """The home page (``home``) and the records of ``rows`` (id, last change) as a sitemap. Written as text (a part
+    is thousands of identical elements: through lxml, with each value checked for characters XML forbids, a part of
+    30,000 URLs took 0.7 s); the only text from outside is the base URL, cleaned and escaped once, and the rest is
+    digits and dates."""
     base = escape(xml_text(public_base_url()))
-    rows: list[str] = []
-    if start == 0:
-        latest = feeds.latest_change(s)
-        rows.append(f"<url><loc>{base}/</loc><lastmod>{w3c(latest or datetime.now(timezone.utc))}</lastmod></url>")
-        count -= 1
-    rows += [f"<url><loc>{base}/p/{int(pid)}</loc><lastmod>{w3c(updated)}</lastmod></url>"
-             for pid, updated in feeds.published_rows(s, max(0, start - 1), count)]
-    body = (f'<?xml version=\'1.0\' encoding=\'UTF-8\'?>\n<urlset xmlns="{SITEMAP_NS}">\n' + "\n".join(rows)
+    lines: list[str] = []
+    if home:
+        latest = feeds.latest_change(db_session())
+        lines.append(f"<url><loc>{base}/</loc><lastmod>{w3c(latest or datetime.now(timezone.utc))}</lastmod></url>")
+    lines += [f"<url><loc>{base}/p/{int(pid)}</loc><lastmod>{w3c(updated)}</lastmod></url>" for pid, updated in rows]
+    body = (f'<?xml version=\'1.0\' encoding=\'UTF-8\'?>\n<urlset xmlns="{SITEMAP_NS}">\n' + "\n".join(lines)
             + "\n</urlset>\n")
     resp = Response(body.encode("utf-8"), content_type="application/xml; charset=utf-8")
     resp.headers["Cache-Control"] = "public, max-age=600"
@@ -83,36 +80,40 @@ def _urlset(start: int, count: int) -> Response:
 
 @bp.get("/sitemap.xml")
 def sitemap():
-    """All landing pages; a sitemap index of ``/sitemap-<n>.xml`` parts when there are too many for one file (each
-    part's lastmod kept per search index generation: finding them walks every published record)."""
+    """Every landing page in one file while they are at most ``SITEMAP_MAX_URLS``; past that a sitemap index of
+    parts (``sitemap_part``). Which parts hold a published record, and their lastmod, are kept per search index
+    generation (finding them reads every published record once)."""
     limit = _sitemap_limit()
+    s = db_session()
     total = _published_count() + 1
     if total <= limit:
-        return _urlset(0, total)
-    s = db_session()
+        return _urlset(feeds.published_rows(s, 0, total - 1), home=True)
     base = public_base_url()
-    parts = -(-total // limit)
-
-    def last_changes() -> list[Optional[datetime]]:
-        return [feeds.window_last_change(s, (n - 1) * limit - 1, limit if n > 1 else limit - 1)
-                for n in range(1, parts + 1)]
-
+    changes = counted(get_archive(), f"sitemap-parts:{limit}", lambda: feeds.last_changes_by_id_range(s, limit))
+    latest = feeds.latest_change(s)
     root = etree.Element(f"{{{SITEMAP_NS}}}sitemapindex", nsmap={None: SITEMAP_NS})
-    for n, lastmod in enumerate(counted(get_archive(), f"sitemap-parts:{limit}:{parts}", last_changes), 1):
+    for k in sorted(set(changes) | {0}):
+        # Part 1 holds the home page, whose lastmod is the archive's latest change.
+        lastmod = latest if k == 0 else changes[k]
         sm = sub(root, f"{{{SITEMAP_NS}}}sitemap")
-        sub(sm, f"{{{SITEMAP_NS}}}loc", f"{base}/sitemap-{n}.xml")
+        sub(sm, f"{{{SITEMAP_NS}}}loc", f"{base}/sitemap-{k + 1}.xml")
         sub(sm, f"{{{SITEMAP_NS}}}lastmod", w3c(lastmod or datetime.now(timezone.utc)))
     return _xml(root, "application/xml")
 
 
 @bp.get("/sitemap-<int:n>.xml")
 def sitemap_part(n: int):
-    """One part of the sitemap index (1-based)."""
+    """Part ``n`` (1-based) of the sitemap index: the published records with ids in [(n - 1) × limit, n × limit),
+    part 1 with the home page in the place of id 0. A record keeps its part as others are published or withdrawn,
+    and a part is read from the primary key over its range, whatever the archive's size (parts by position read
+    every record before theirs). A part without a published record is 404, as the index does not list it."""
     limit = _sitemap_limit()
-    total = _published_count() + 1
-    if n < 1 or (n - 1) * limit >= total:
+    if n < 1 or n * limit > 2**63 - 1:           # past any id a database can hold
         abort(404)
-    return _urlset((n - 1) * limit, min(limit, total - (n - 1) * limit))
+    rows = feeds.published_in_ids(db_session(), max(1, (n - 1) * limit), n * limit)
+    if not rows and n != 1:
+        abort(404)
+    return _urlset(rows, home=n == 1)
 
 
 @bp.get("/robots.txt")

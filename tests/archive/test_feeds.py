@@ -128,7 +128,61 @@ def test_sitemap_index_lastmod_follows_an_indexed_change(feeds_app, client, arch
         s.commit()
     indexing.index_after_commit(archive)
     after = lastmods()
-    assert after[1] == "2031-05-04T03:02:01Z" and after[1] != before[1] and after[0] == before[0]
+    assert after[1] == "2031-05-04T03:02:01Z" and after[1] != before[1]
+    # Part 1 holds the home page, whose lastmod is the archive's latest change.
+    assert after[0] == "2031-05-04T03:02:01Z"
+
+
+def test_sitemap_parts_are_id_ranges_a_record_keeps(feeds_app, client, archive, loaded):
+    """Part n holds the published records with ids in [(n - 1) × limit, n × limit): publishing or withdrawing a
+    record never moves another to a different part, a part without a published record is neither listed nor
+    served, and absurd part numbers are 404."""
+    feeds_app.config["SITEMAP_MAX_URLS"] = 2
+
+    def part_of() -> dict[str, int]:
+        index = etree.fromstring(client.get("/sitemap.xml").data)
+        out = {}
+        for sm in index.iter(f"{SM}sitemap"):
+            n = int(re.search(r"sitemap-(\d+)\.xml$", sm.findtext(f"{SM}loc")).group(1))
+            r = client.get(f"/sitemap-{n}.xml")
+            assert r.status_code == 200
+            out.update({u: n for u in urls(etree.fromstring(r.data))})
+        return out
+
+    ru, kk, gone = (f"{BASE}/p/{loaded[k]}" for k in ("ru", "kk", "gone"))
+    limit = 2
+    before = part_of()
+    assert before[f"{BASE}/"] == 1
+    assert before[ru] == loaded["ru"] // limit + 1 and before[kk] == loaded["kk"] // limit + 1
+    assert gone not in before
+    with archive.db.session() as s:                      # the withdrawn record comes back, the Russian one goes
+        s.get(Publication, loaded["gone"]).status = "published"
+        s.get(Publication, loaded["ru"]).status = "withdrawn"
+        s.commit()
+    from archive.services import indexing
+    with archive.db.session() as s:
+        indexing.enqueue(s, [loaded["gone"], loaded["ru"]])
+        s.commit()
+    indexing.index_after_commit(archive)
+    after = part_of()
+    assert ru not in after and after[gone] == loaded["gone"] // limit + 1 and after[kk] == before[kk]
+    empty = [n for n in range(2, 8) if all(loaded[k] // limit + 1 != n for k in ("kk", "gone"))]
+    assert empty and all(client.get(f"/sitemap-{n}.xml").status_code == 404 for n in empty)
+    for n in (0, 2**62, 10**30):
+        assert client.get(f"/sitemap-{n}.xml").status_code == 404
+
+
+def test_a_sitemap_part_reads_its_id_range_from_the_primary_key(feeds_app, client, archive, loaded):
+    """A part's records come from a range of the primary key, not an offset over every published record."""
+    if archive.db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan")
+    feeds_app.config["SITEMAP_MAX_URLS"] = 2
+    with statements(archive.db.engine) as seen:
+        assert client.get(f"/sitemap-{loaded['kk'] // 2 + 1}.xml").status_code == 200
+    (statement, params), = [(st, p) for st, p in seen if "publications.id >=" in st]
+    assert "OFFSET" not in statement.upper()
+    plan = sqlite_plan(archive.db.engine, statement, params)
+    assert "INTEGER PRIMARY KEY (rowid>? AND rowid<?)" in plan and "ix_publications_status" not in plan, plan
 
 
 def test_robots_allows_all_with_absolute_sitemap(client):
