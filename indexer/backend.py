@@ -5,9 +5,10 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from concurrent.futures import Future
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from typing import Callable, ContextManager, Iterable, Iterator, Protocol, Sequence
 
@@ -66,6 +67,36 @@ def ties_by_id(hits: list[Hit]) -> list[Hit]:
     Whoosh order them by where the documents lie in their segments, which differs from one build to the next).
     Which of several equal hits fill a page's last places still follows the segments."""
     return sorted(hits, key=lambda h: (-h.score, h.id))
+
+
+# The CPU of work a thread hands to other threads (tantivy's facet counts, a PostgreSQL page read beside its
+# count), kept for the thread that handed it: a web request's log then reports all the CPU its answer took.
+_aside = threading.local()
+
+
+def aside_meter_start() -> None:
+    """From now on, count for this thread the CPU of the work it hands aside (``submit_aside``)."""
+    _aside.seconds = []
+
+
+def aside_cpu() -> float:
+    """CPU seconds of the work this thread handed aside since ``aside_meter_start`` (what has finished)."""
+    return sum(getattr(_aside, "seconds", None) or ())
+
+
+def submit_aside(pool: Executor, fn: Callable, *args) -> Future:
+    """``pool.submit(fn, *args)``, its thread's CPU time added to the submitting thread's meter if it has one."""
+    seconds = getattr(_aside, "seconds", None)
+    if seconds is None:
+        return pool.submit(fn, *args)
+
+    def metered():
+        start = time.thread_time()
+        try:
+            return fn(*args)
+        finally:
+            seconds.append(time.thread_time() - start)
+    return pool.submit(metered)
 
 
 class PendingFacets(Mapping):

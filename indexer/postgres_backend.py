@@ -38,7 +38,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from .analysis import Term, positions_by_key, term_columns, term_keys
 from .backend import (FACETS, FIELD_BOOSTS, CachedSearch, Filters, Hit, SearchIndexError, SearchResult, clause_key_sets,
-                      exact_filters, only_stopwords, prefix_stem, year_range)
+                      exact_filters, only_stopwords, prefix_stem, submit_aside, year_range)
 from .documents import IndexDocument, analyzed
 from .query import Clause, ParsedQuery, Phrase, Word, engine_prefix
 from .speller import suggest as suggest_words
@@ -835,7 +835,7 @@ class PostgresBackend(CachedSearch):
                 pending: Future | None = None
                 if hits and self.parallel_page and alone:
                     snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
-                    pending = _helpers().submit(self._run, lambda other: self._page_in(
+                    pending = submit_aside(_helpers(), self._run, lambda other: self._page_in(
                         other, snapshot, w, rank_q, order, page, limit))
                 try:
                     total, facet_counts, approximate = self._counts(conn, w, facets)

@@ -24,7 +24,7 @@ import tantivy
 from .analysis import term_columns
 from .backend import (FACETS, FIELD_BOOSTS, MAX_BRIDGED_COMBINATIONS, CachedSearch, Filters, Hit, PendingFacets,
                       SearchIndexError, SearchResult, clause_key_sets, clause_weight, exact_filters, only_stopwords,
-                      prefix_stem, ties_by_id, year_range)
+                      prefix_stem, submit_aside, ties_by_id, year_range)
 from .documents import IndexDocument, analyzed, speller_keys
 from .query import BridgedPhrase, BridgedWord, Clause, ParsedQuery, PrefixWord, Word, engine_prefix
 from .speller import suggest as suggest_words
@@ -407,7 +407,7 @@ class TantivyBackend(CachedSearch):
         # process is busy (other requests would only take turns with that thread).
         facet_counts: Mapping[str, dict[str, int]] = {}
         if facets:
-            facet_counts = (PendingFacets(self._counter().submit(_facet_counts, searcher, q),
+            facet_counts = (PendingFacets(submit_aside(self._counter(), _facet_counts, searcher, q),
                                           functools.partial(_facet_counts, searcher, q)) if self.count_aside()
                             else _facet_counts(searcher, q))
         res = searcher.search(q, limit=limit, offset=(page - 1) * limit, count=True, **kw)
