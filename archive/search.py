@@ -34,13 +34,15 @@ logger = logging.getLogger(__name__)
 
 # Shown (translated) when facet counts and the total come from a sample of a very common query's matches.
 NOTICE_APPROXIMATE = N_("Counts are estimated from the first matches.")
-SNIPPET_CACHE_SIZE = 4096
+# A page's hits' snippets kept per process by (query keys, publication), ~2 KB each: about the last 100 first pages
+# (4,096 held ~8 MB more of a Whoosh worker than 512 after 4,000 pages).
+SNIPPET_CACHE_SIZE = 1024
 MAX_TWIN_WORDS = 40              # words of one title or keyword a twin search translates
 MAX_TWIN_CLAUSES = 24            # counterparts one twin search looks for
 # Word analyses one serving process keeps in each cache (indexer/analysis/cache.py): ~2 KB a word over all of
-# them, so at most ~20 MB for a worker, however many different words readers (or a bot) send. The job worker
+# them, so at most ~10 MB for a worker, however many different words readers (or a bot) send. The job worker
 # keeps to it too (``jobs.catch_up_index``, every minute), however many files it reads.
-SERVING_WORD_CACHE = 10_000
+SERVING_WORD_CACHE = 5_000
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,9 @@ class SearchBackend(Protocol):
 
 MAX_FILL = 1000          # all-words matches a most-words fill may have to skip (a page of 100 at page 10)
 MAX_BRIDGED_COMBINATIONS = 64   # key combinations of a bridged phrase an engine searches (those the index holds)
-CACHE_SIZE = 512         # results kept per process (each a page of ids and the facet counts)
+# Results kept per process (each a page of ids and the facet counts, ~13 KB on 3,000 articles): 512 held ~6 MB
+# more of a Whoosh worker than 64 after 4,000 pages (docs/performance.md, 2026-12-07 12:32).
+CACHE_SIZE = 256
 
 
 def _copy(r: SearchResult) -> SearchResult:
