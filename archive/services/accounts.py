@@ -30,8 +30,11 @@ EMAIL_LENGTH = 254             # what an address may have (RFC 5321), and the co
 MIN_PASSWORD = 10
 MIN_STRENGTH = 3           # zxcvbn score 0-4: 3 is "safely unguessable" at 10^8 guesses and more
 MAX_PASSWORD = 1000        # scrypt hashes anything; a megabyte of password only costs time
-# Checked against when the e-mail is unknown, so both answers take as long (one scrypt each).
-_DUMMY_HASH = generate_password_hash("not-a-real-password-0000", "scrypt")
+# Checked against when the e-mail is unknown, so both answers take as long (one scrypt each). Written out, not
+# made at import: one scrypt took ~0.1 s of every process's start (each command, worker and child).
+# tests/archive/test_auth.py checks that it has the parameters werkzeug gives a new password's hash.
+_DUMMY_HASH = ("scrypt:32768:8:1$ylRo6kBb2jQ4CDA4$2316b1879b49ffcf4a7647eea14399cb8b529901856753f0171b8d9886be8acdbbc2c"
+               "29501777f9f0a0f0bcdaabf1b0f261dfc4129f4570da65882ef0f66cf2f")
 # Russian (ЙЦУКЕН) and Kazakh letters typed on the Latin keys they share: "йцукен" is "qwerty" and
 # "пароль" is "gfhjkm", both in zxcvbn's lists, which know no Cyrillic.
 _CYRILLIC_KEYS = str.maketrans("йцукенгшщзхъфывапролджэячсмитьбюё"
