@@ -294,7 +294,7 @@ def build(name: str, synth: Synth, n: int, folder: Path, dsn: str, fts: Fts5Refe
     try:
         # As rebuild_index: analysis in child processes, and the backend's bulk writer (Whoosh: segments written
         # in child processes too; the others: one ``update`` a batch).
-        with documents.ParallelAnalyzer(processes, once=True) as analyzer:
+        with documents.build_collections(), documents.ParallelAnalyzer(processes, once=True) as analyzer:
             stream = analyzer.analyzed(source())
             with backend.bulk(analyzer.processes) as write:
                 for start in range(0, n, BATCH):

@@ -8,7 +8,7 @@ from typing import Iterable
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from indexer.documents import IndexDocument, ParallelAnalyzer, strip_listed_titles
+from indexer.documents import IndexDocument, ParallelAnalyzer, build_collections, strip_listed_titles
 
 from ..models import Authorship, IndexTask, Person, Publication
 from ..sanitize import plain_text
@@ -219,7 +219,8 @@ def rebuild_index(archive, progress=None, processes: int | None = None) -> tuple
     n = 0
     batch: list = []
     # Every batch written, or the rebuild fails. A backend may write in child processes too (Whoosh).
-    with ParallelAnalyzer(processes, once=True) as analyzer, archive.search.bulk(analyzer.processes) as write:
+    with build_collections(), ParallelAnalyzer(processes, once=True) as analyzer, \
+            archive.search.bulk(analyzer.processes) as write:
         for doc in analyzer.analyzed(documents()):
             batch.append(doc)
             if len(batch) >= BATCH:

@@ -167,6 +167,26 @@ def test_parallel_analyzer_hands_over_the_same_terms():
         assert got_forms == frozenset(forms)
 
 
+def test_a_build_collects_cycles_rarely_and_then_as_before():
+    """The build's process and its analysing children use the build's collector thresholds; afterwards (after a
+    failure too) the process has its own again."""
+    import gc
+
+    from indexer.documents import BUILD_GC_THRESHOLDS, build_collections
+
+    before = gc.get_threshold()
+    assert before[0] < BUILD_GC_THRESHOLDS[0]
+    with build_collections():
+        assert gc.get_threshold() == tuple(max(a, b) for a, b in zip(before, BUILD_GC_THRESHOLDS))
+        with ParallelAnalyzer(2) as pa:
+            assert list(pa.analyzed(iter(WRITTEN[:2])))        # the children are started
+            assert pa._pool.submit(gc.get_threshold).result() == BUILD_GC_THRESHOLDS
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError), build_collections():
+        raise RuntimeError("a failed build")
+    assert gc.get_threshold() == before
+
+
 def test_parallel_analyzer_once_hands_every_pair_and_key_over_once():
     """A rebuild's analyzer hands a (key, form) pair and a speller key over with the first document of a child
     that has it: together they are those of every document analysed alone, and with one child nothing comes
