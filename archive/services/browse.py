@@ -573,20 +573,24 @@ def topic_counts(session: Session, archive=None) -> list[tuple[Topic, int]]:
     return [(t, counts.get(t.id, 0)) for t in topics]
 
 
-def volume_list(session: Session, archive=None) -> list[tuple[Volume, int]]:
-    """Volumes with published content and their number of published articles, newest first; which volumes and
-    their counts kept per index generation of ``archive`` (``counted``), the volumes themselves read each time."""
-    def compute() -> dict[int, int]:
-        with_content = session.scalars(select(Publication.volume_id).where(PUBLISHED, Publication.volume_id
-                                                                           .is_not(None)).distinct())
+def volume_list(session: Session, archive=None, page: int = 1, per_page: int = PER_PAGE) -> PageOf:
+    """One page of the volumes with published content, with their number of published articles, newest first
+    (then by title). Which volumes, their order and their counts are kept per index generation of ``archive``
+    (``counted``); a page reads only its own volumes' rows, so it costs the same however many volumes there are."""
+    def compute() -> list[tuple[int, int]]:
+        with_content = set(session.scalars(select(Publication.volume_id)
+                                           .where(PUBLISHED, Publication.volume_id.is_not(None)).distinct()))
         arts = dict(session.execute(
             select(Publication.volume_id, func.count()).where(PUBLISHED, Publication.kind != "volume",
                                                               Publication.volume_id.is_not(None))
             .group_by(Publication.volume_id)).all())
-        return {int(v): int(arts.get(v, 0)) for v in with_content}
-    arts = counted(archive, "volumes", compute)
-    vols = [(v, arts[v.id]) for v in session.scalars(select(Volume).where(Volume.id.in_(list(arts))))]
-    return sorted(vols, key=lambda vn: (-(vn[0].year or 0), sort_key(vn[0].title)))
+        rows = session.execute(select(Volume.id, Volume.year, Volume.title).where(Volume.id.in_(with_content)))
+        ordered = sorted(rows, key=lambda r: (-(r.year or 0), sort_key(r.title), r.id))
+        return [(int(r.id), int(arts.get(r.id, 0))) for r in ordered]
+    order = counted(archive, "volumes", compute)
+    shown = order[(page - 1) * per_page: page * per_page]
+    vols = {v.id: v for v in session.scalars(select(Volume).where(Volume.id.in_([v for v, _n in shown])))}
+    return PageOf([(vols[v], n) for v, n in shown if v in vols], len(order), page, per_page)
 
 
 # --- the expert finder ---------------------------------------------------------------------------

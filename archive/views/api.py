@@ -188,8 +188,9 @@ def person(person_id: int):
 @bp.get("/volumes")
 def volumes():
     page, limit = _paging()
-    vols = volume_list(db_session(), get_archive())
-    return jsonify(_page_of([_volume_json(v, n) for v, n in vols], page, limit))
+    vols = volume_list(db_session(), get_archive(), page, limit)
+    return jsonify({"total": vols.total, "page": page, "limit": limit,
+                    "items": [_volume_json(v, n) for v, n in vols.items]})
 
 
 @bp.get("/volumes/<int:volume_id>")

@@ -100,7 +100,10 @@ def topic(slug: str):
 
 @bp.get("/volumes")
 def volumes():
-    return render_template("browse/volumes.html", volumes=volume_list(db_session(), get_archive()))
+    listing = volume_list(db_session(), get_archive(), int_arg("page", 1, 1, 10_000))
+    if listing.page > listing.pages:
+        abort(404)
+    return render_template("browse/volumes.html", listing=listing, volumes=listing.items)
 
 
 @bp.get("/volumes/<int:volume_id>")
