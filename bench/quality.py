@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import CORPUS, REPO, page_texts  # noqa: E402
+from _common import CORPUS, page_texts  # noqa: E402
 
 from uploads.quality import judge_page, needs_ocr, repair_page  # noqa: E402
 
