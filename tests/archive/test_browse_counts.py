@@ -85,7 +85,7 @@ def test_volumes_are_listed_a_page_at_a_time_newest_first(archive, client):
 
     def seen(_conn, _cursor, statement, parameters, _context, _many):
         if "FROM volumes" in statement and "volumes.event_title" in statement:
-            read.append((statement, parameters))
+            read.append((statement, list(parameters.values()) if isinstance(parameters, dict) else list(parameters)))
     event.listen(archive.db.engine, "before_cursor_execute", seen)
     try:
         with archive.db.session() as s:
