@@ -578,8 +578,7 @@ def volume_list(session: Session, archive=None, page: int = 1, per_page: int = P
     (then by title). Which volumes, their order and their counts are kept per index generation of ``archive``
     (``counted``); a page reads only its own volumes' rows, so it costs the same however many volumes there are."""
     def compute() -> list[tuple[int, int]]:
-        with_content = set(session.scalars(select(Publication.volume_id)
-                                           .where(PUBLISHED, Publication.volume_id.is_not(None)).distinct()))
+        with_content = select(Publication.volume_id).where(PUBLISHED, Publication.volume_id.is_not(None))
         arts = dict(session.execute(
             select(Publication.volume_id, func.count()).where(PUBLISHED, Publication.kind != "volume",
                                                               Publication.volume_id.is_not(None))
