@@ -318,6 +318,7 @@ BUILD_GC_THRESHOLDS = (10_000, 20, 1_000)
 
 
 def _rare_collections() -> tuple[int, int, int]:
+    """Raise the collector's thresholds to the build's (an analysing child's initializer too); the old ones."""
     old = gc.get_threshold()
     gc.set_threshold(*(max(o, b) for o, b in zip(old, BUILD_GC_THRESHOLDS)))
     return old
@@ -337,11 +338,6 @@ def build_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*old)
-
-
-def _child_start() -> None:
-    """An analysing child (it lives for one build): the build's collector thresholds."""
-    _rare_collections()
 
 
 class ParallelAnalyzer:
@@ -371,7 +367,7 @@ class ParallelAnalyzer:
             # there unread it loops without blocking (83,000 turns, ~2 s of CPU taken from the writer's process in
             # a rebuild of 3,000 articles).
             self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("forkserver"),
-                                             initializer=_child_start)
+                                             initializer=_rare_collections)
             if self.once:
                 fd, self._log = tempfile.mkstemp(prefix="kelisim-forms-", suffix=".log")
                 os.close(fd)

@@ -103,7 +103,7 @@ def volumes():
     listing = volume_list(db_session(), get_archive(), int_arg("page", 1, 1, 10_000))
     if listing.page > listing.pages:
         abort(404)
-    return render_template("browse/volumes.html", listing=listing, volumes=listing.items)
+    return render_template("browse/volumes.html", listing=listing)
 
 
 @bp.get("/volumes/<int:volume_id>")
