@@ -36,7 +36,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench._common import CORPUS, engine_and_page, ensure_database, machine_probe, probe_line  # noqa: E402
+from bench._common import (CORPUS, engine_and_page, ensure_database, jitter_line, machine_jitter,  # noqa: E402
+                           machine_probe, probe_line)
 from bench.http_serve import SLOW_MS, repeat_share, server_slow, slow_line, start, worker_rss  # noqa: E402
 from bench.loadgen import load, quote_path  # noqa: E402
 from bench.scale import machine  # noqa: E402
@@ -181,7 +182,8 @@ def main() -> None:
         return
     work = Path(a.workdir)
     data = work / "data"
-    res: dict = {"machine": machine(), "load_before": os.getloadavg(), "probe_before": machine_probe(), "backends": {}}
+    res: dict = {"machine": machine(), "load_before": os.getloadavg(), "probe_before": machine_probe(),
+                 "jitter_before": machine_jitter(), "backends": {}}
     if a.rebuild or not (data / "archive.sqlite3").exists():
         import shutil
 
@@ -218,6 +220,7 @@ def main() -> None:
         res["backends"][backend] = entry
     res["load_after"] = os.getloadavg()
     res["probe_after"] = machine_probe()
+    res["jitter_after"] = machine_jitter()
     (work / "results.json").write_text(json.dumps(res, ensure_ascii=False, indent=1))
     print(table(res))
 
@@ -226,7 +229,8 @@ def table(res: dict) -> str:
     lines = [f"corpus archive, {res['queries']} queries; machine {res['machine']}; load average before "
              f"{tuple(round(x, 1) for x in res['load_before'])}, "
              f"after {tuple(round(x, 1) for x in res['load_after'])}; "
-             + probe_line(res.get("probe_before", "–"), res.get("probe_after", "–")),
+             + probe_line(res.get("probe_before", "–"), res.get("probe_after", "–"))
+             + ("; " + jitter_line(res["jitter_before"], res.get("jitter_after")) if res.get("jitter_before") else ""),
              "", "| backend | reindex s | engine p50/p95 ms (CPU) | page p50/p95/max ms | page CPU p50/p95 ms | "
              "page÷engine (CPU p50/p95) | HTTP 1 client p50/p95/max | HTTP 8 clients p95/max, req/s | worker RSS MB |",
              "|---|---:|---|---|---|---:|---|---|---|"]

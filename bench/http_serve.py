@@ -52,7 +52,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from archive.serve import _die_with_parent  # noqa: E402
-from bench._common import machine_probe, probe_line, status_mb  # noqa: E402
+from bench._common import jitter_line, machine_jitter, machine_probe, probe_line, status_mb  # noqa: E402
 from bench.loadgen import load  # noqa: E402
 from bench.scale import DEFAULT_DSN, DEFAULT_WORKDIR, query_mix  # noqa: E402
 from bench.synth import Synth  # noqa: E402
@@ -404,7 +404,8 @@ def main() -> None:
             if backend == "postgres":
                 env["ARCHIVE_SEARCH_DATABASE_URL"] = a.dsn
             probe = res["probe_s"][backend] = [machine_probe()]
-            log(f"  machine probe {probe[0]} s")
+            jitter = res.setdefault("jitter", {})[backend] = [machine_jitter()]
+            log(f"  machine probe {probe[0]} s; {jitter_line(jitter[0])}")
             if a.reindex:
                 log(f"  [{db}] {backend}: manage.py reindex ...")
                 r = reindex(env, log)
@@ -463,7 +464,8 @@ def main() -> None:
                         f"{e['page_cpu']['p50']}/{e['page_cpu']['p95']} ms: page ÷ engine {e['page_over_engine_p50']}"
                         f"/{e['page_over_engine_p95']}")
             probe.append(machine_probe())
-            log(f"  machine probe {probe[1]} s")
+            jitter.append(machine_jitter())
+            log(f"  machine probe {probe[1]} s; {jitter_line(jitter[1])}")
             (work / "results").mkdir(parents=True, exist_ok=True)
             (work / "results" / f"http_{db}_{a.size}_w{a.words}.json").write_text(json.dumps(res, indent=1))
         print(table(res))
@@ -494,6 +496,11 @@ def table(res: dict) -> str:
                      f"page ÷ engine (CPU) p50 {e['page_over_engine_p50']}, p95 {e['page_over_engine_p95']}")
     for b, (before, *after) in res.get("probe_s", {}).items():
         lines.append(f"\n{b}, {probe_line(before, after[0] if after else None)} its runs")
+    for b, (before, *after) in res.get("jitter", {}).items():
+        pages = [r for r in res["runs"] if r.get("backend") == b and r.get("clients") == 1 and r.get("p50")]
+        page = "; the page with one client: " + ", ".join(f"{r['endpoint']} p95 ÷ p50 {r['p95'] / r['p50']:.2f}"
+                                                           for r in pages) if pages else ""
+        lines.append(f"\n{b}, {jitter_line(before, after[0] if after else None)}{page}")
     for b, rss in res["rss_mb"].items():
         parts = res.get("rss_parts_mb", {}).get(b)
         lines.append(f"\nworker RSS after the runs, {b}: {', '.join(f'{x} MB' for x in rss)}"

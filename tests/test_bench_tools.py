@@ -121,6 +121,24 @@ def test_machine_probe_times_the_addition_loop_by_its_median_piece(monkeypatch):
     assert 0.05 < real < 60
 
 
+def test_machine_jitter_gives_the_spread_of_one_fixed_piece_of_work(monkeypatch):
+    """The jitter gauge times the same piece again and again: its p50 and p95 (ms) and their ratio, the spread the
+    machine itself adds to anything timed on it."""
+    from types import SimpleNamespace
+
+    from bench import _common
+
+    took = [2.0] * 18 + [3.0, 5.0]                   # ms: two pieces of twenty slowed down by the machine
+    clock = iter(t for ms in took for t in (0.0, ms / 1000))
+    with monkeypatch.context() as m:
+        m.setattr(_common, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+        j = _common.machine_jitter(pieces=20)
+    assert j == {"p50_ms": 2.0, "p95_ms": 5.0, "p95_over_p50": 2.5}
+    assert "p50/p95 2.0/5.0 ms (p95 ÷ p50 2.5) before" in _common.jitter_line(j)
+    real = _common.machine_jitter(pieces=20)
+    assert 0 < real["p50_ms"] <= real["p95_ms"] and real["p95_over_p50"] >= 1
+
+
 @pytest.mark.slow
 @pytest.mark.corpus
 def test_http_serve_times_a_real_reindex_and_serves_its_index(tmp_path):
@@ -160,5 +178,9 @@ def test_http_serve_times_a_real_reindex_and_serves_its_index(tmp_path):
     # The machine's speed before and after each backend's runs, in the results and the printed table.
     assert all(len(res["probe_s"][b]) == 2 and min(res["probe_s"][b]) > 0 for b in ("tantivy", "whoosh"))
     assert "whoosh, machine probe (bench._common.machine_probe): " in out.stdout
+    # ... and the spread a fixed piece of work has on it, beside the page's own spread with one client.
+    assert all(len(res["jitter"][b]) == 2 and res["jitter"][b][0]["p95_over_p50"] >= 1 for b in ("tantivy", "whoosh"))
+    assert "tantivy, a fixed piece of Python (bench._common.machine_jitter): " in out.stdout
+    assert "the page with one client: /search p95 ÷ p50 " in out.stdout
     assert (tmp_path / "n210_w300" / "tantivy" / "reindexed" / "meta.json").exists()
     assert list((tmp_path / "n210_w300" / "whoosh" / "reindexed").glob("*.seg"))
