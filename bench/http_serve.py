@@ -465,7 +465,7 @@ def main() -> None:
                         f"/{e['page_over_engine_p95']}")
             probe.append(machine_probe())
             jitter.append(machine_jitter())
-            log(f"  machine probe {probe[1]} s; {jitter_line(jitter[1])}")
+            log(f"  machine probe {probe[1]} s; {jitter_line(jitter[0], jitter[1])}")
             (work / "results").mkdir(parents=True, exist_ok=True)
             (work / "results" / f"http_{db}_{a.size}_w{a.words}.json").write_text(json.dumps(res, indent=1))
         print(table(res))
