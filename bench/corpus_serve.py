@@ -19,8 +19,8 @@ The query mix: the 98 queries of bench/relevance_queries.json (Russian and Kazak
 phrases), each of their words with one letter changed (typos), 24 prefixes of their words (3 and 5 letters and
 ``*``), and hostile inputs: 1,000-character words, 200-term queries, every Unicode category. Results:
 ``<workdir>/results.json`` and a table on stdout, with the machine's load average and speed
-(``bench._common.machine_probe``) before and after (the machine is shared and its speed drifts: compare CPU
-times, and runs whose probes agree).
+(``bench._common.machine_probe``) and spread (``bench._common.machine_jitter``) before and after (the machine is
+shared and its speed drifts: compare CPU times, and runs whose probes agree).
 """
 from __future__ import annotations
 

@@ -30,7 +30,9 @@
    once, every cache emptied: page ÷ engine (CPU, p50 and p95), the issue's ratio (``--no-engine`` skips it).
 
 Results: ``<workdir>/results/http_<db>_<N>_w<words>.json`` and a Markdown table on stdout, with the machine's
-speed (``bench._common.machine_probe``) before and after each backend's runs: runs compare when these agree.
+speed (``bench._common.machine_probe``) before and after each backend's runs: runs compare when these agree. Beside
+it, the spread of one fixed piece of work (``bench._common.machine_jitter``, p95 ÷ p50) and the page's own p95 ÷
+p50 with one client: how much of a page's tail is the machine's.
 ``--profile N`` instead requests N /search pages in process (test client) under pyinstrument and prints the profile.
 Note: the index was built from ``bench.synth.to_index_document`` (author names, no person ids), so the
 "persons" facet is empty; everything else matches what ``rebuild_index`` would index for these rows.
