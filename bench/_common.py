@@ -153,9 +153,11 @@ def machine_jitter(pieces: int = 400) -> dict:
         t = time.perf_counter()
         exec(piece, {})
         times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    p50, p95 = times[len(times) // 2], times[int(len(times) * 0.95)]
-    return {"p50_ms": round(p50, 2), "p95_ms": round(p95, 2), "p95_over_p50": round(p95 / p50, 2)}
+    # The percentiles every page figure uses (``bench.scale.summary``), so the two ratios compare.
+    from bench.scale import summary
+
+    s = summary(times)
+    return {"p50_ms": s["p50"], "p95_ms": s["p95"], "p95_over_p50": round(s["p95"] / s["p50"], 2)}
 
 
 def jitter_line(before: dict, after: dict | None = None) -> str:

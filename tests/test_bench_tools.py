@@ -128,7 +128,7 @@ def test_machine_jitter_gives_the_spread_of_one_fixed_piece_of_work(monkeypatch)
 
     from bench import _common
 
-    took = [1.5] + [2.0] * 35 + [3.0, 3.0, 4.0, 9.0]   # ms: four pieces of forty slowed down by the machine
+    took = [1.5] + [2.0] * 35 + [3.0, 4.0, 4.0, 9.0]   # ms: four pieces of forty slowed down by the machine
     clock = iter(t for ms in took for t in (0.0, ms / 1000))
     with monkeypatch.context() as m:
         m.setattr(_common, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
