@@ -24,6 +24,7 @@ from .search import run_search
 from .serve import PortInUse, claim_port, manage_child, run_gunicorn
 from .services.accounts import create_user
 from .services.bridge import current_bridge, ensure_bridge
+from .services.consistency import empty_index_notice
 from .services.indexing import process_index_tasks, rebuild_index
 from .services.ingest import IngestOutcome, ingest_file, iter_input_files
 from .services.references import relink, reread_all
@@ -159,6 +160,9 @@ def search_command(query, as_json, limit, page):
     base = (current_app.config.get("PUBLIC_BASE_URL") or "").strip().rstrip("/")
     with archive.db.session() as s:
         r = run_search(archive, s, query, page=page, limit=limit, facets=False)   # it shows no facets
+        notice = empty_index_notice(archive) if not r.total else None
+        if notice:
+            click.echo(f"Warning: {notice}", err=True)      # stderr: --json's output stays JSON
         if as_json:
             click.echo(json.dumps({"query": query, "total": r.total, "page": page, "relaxed": r.relaxed,
                                    "hits": [publication_json(h.publication, base, h.score, h.snippet_html)
@@ -252,6 +256,11 @@ def _serve(host: str, port: int, workers: int, threads: int, jobs: bool, banner:
     except OSError as exc:              # an address this machine does not have, a name that does not resolve
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     click.echo(banner)
+    archive = get_archive()
+    notice = empty_index_notice(archive)
+    archive.close()             # each worker opens its own: no index handle or connection is carried into its fork
+    if notice:
+        click.echo(f"Warning: {notice}", err=True)
     with manage_child(jobs, "worker"):
         run_gunicorn(host, port, workers, threads, current_app.config,
                      factory=current_app.extensions["archive_factory"])

@@ -668,6 +668,11 @@ class PostgresBackend(CachedSearch):
         return iter(self._run(lambda conn: conn.execute(
             sql.SQL("SELECT term, df FROM {} WHERE df > 0").format(self._t("terms"))).fetchall()))
 
+    def is_empty(self) -> bool:
+        """Whether the index holds no document (one row looked for, at any size)."""
+        return self._run(lambda conn: conn.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(
+            self._t("documents"))).fetchone()[0])
+
     def doc_ids(self) -> set[int]:
         """Ids of every indexed document."""
         return self._run(lambda conn: {r[0] for r in conn.execute(

@@ -255,6 +255,10 @@ class TantivyBackend(CachedSearch):
         for f in TEXT_FIELDS:
             yield from searcher.terms_with_prefix(f, "")
 
+    def is_empty(self) -> bool:
+        """Whether the index holds no live document (one number of the current searcher, at any size)."""
+        return self._searcher().num_docs == 0
+
     def doc_ids(self) -> set[int]:
         """Ids of every indexed document."""
         ix = self._ix()

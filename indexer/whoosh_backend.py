@@ -339,6 +339,10 @@ class WhooshBackend(CachedSearch):
                 # another process created a current index meanwhile: empty that one
             self._cleared()
 
+    def is_empty(self) -> bool:
+        """Whether the index holds no live document (one number of the current searcher, at any size)."""
+        return self._get_searcher().doc_count() == 0
+
     def doc_ids(self) -> set[int]:
         """Ids of every indexed document."""
         s = self._get_searcher()

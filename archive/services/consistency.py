@@ -123,6 +123,27 @@ def _index_state(archive, probe: str) -> tuple[str, set[int]]:
                 pass
 
 
+def empty_index_notice(archive) -> Optional[str]:
+    """What to tell the operator when the search index holds no document while publications are published (the
+    search backend was changed, or the index folder lost, without ``manage.py reindex``): every search would find
+    nothing, silently. None when the index has documents, nothing is published, or the index cannot be read
+    (``manage.py check`` reports that). Two look-ups, whatever the archive's size."""
+    kind = _search_kind(archive)
+    try:
+        if not archive.search.is_empty():
+            return None
+    except Exception:  # noqa: BLE001 - an unreadable index is for check to report; serving goes on
+        logger.warning("the search index cannot be read", exc_info=logger.isEnabledFor(logging.DEBUG))
+        return None
+    with archive.db.session() as s:
+        if s.scalar(select(Publication.id).where(Publication.status == "published").limit(1)) is None:
+            return None
+    where = f" at {archive.index_path}" if kind in FOLDER_BACKENDS else ""
+    return (f"The search index ({kind}{where}) holds no documents, but the archive has published publications: "
+            "every search finds nothing until `manage.py reindex` rebuilds it (after a change of "
+            "ARCHIVE_SEARCH_BACKEND, or a lost index folder).")
+
+
 def _list_store(root: Path, now: float) -> tuple[dict[str, Path], list[tuple[Path, float]]]:
     """Files of the store by sha, plus anything else in it (interrupted copies) with its age."""
     by_sha: dict[str, Path] = {}

@@ -108,3 +108,55 @@ def test_worker_starts_its_slow_lane_before_its_own_start_up(runner, monkeypatch
     assert r.exit_code == 0, r.output
     assert events == [("child started", True, ("worker", "--lane", "slow")), ("start-up",),
                       ("quick lane consuming", 3), ("child stopped",)]
+
+
+def test_search_says_why_it_finds_nothing_when_the_index_is_empty(runner, app, tmp_path):
+    """A search backend changed, or an index folder lost, without ``reindex``: every search finds nothing. The
+    command says why and what to run, on stderr (``--json`` stays JSON); once rebuilt, or where a search merely
+    finds nothing, no such line."""
+    runner.invoke(args=["ingest", str(make_pdf(tmp_path / "ru.pdf", RU_ARTICLE)), "--publish"])
+    app.extensions["archive"].search.clear()
+    r = runner.invoke(args=["search", "межэтническими", "--json"])
+    assert json.loads(r.stdout)["total"] == 0
+    assert "holds no documents" in r.stderr and "manage.py reindex" in r.stderr
+    assert runner.invoke(args=["reindex"]).exit_code == 0
+    r = runner.invoke(args=["search", "межэтническими", "--json"])
+    assert json.loads(r.stdout)["total"] == 1 and "holds no documents" not in r.stderr
+    r = runner.invoke(args=["search", "кашалоты"])
+    assert "0 result" in r.stdout and "holds no documents" not in r.stderr
+
+
+def test_empty_index_notice_only_where_published_publications_are_missing(app, archive, runner, tmp_path,
+                                                                          monkeypatch):
+    from archive.services.consistency import empty_index_notice
+
+    assert archive.search.is_empty() and empty_index_notice(archive) is None        # nothing published yet
+    runner.invoke(args=["ingest", str(make_pdf(tmp_path / "ru.pdf", RU_ARTICLE)), "--publish"])
+    assert not archive.search.is_empty() and empty_index_notice(archive) is None
+    archive.search.clear()
+    assert archive.search.is_empty() and "holds no documents" in empty_index_notice(archive)
+
+    def unreadable():
+        raise OSError("damaged")
+    monkeypatch.setattr(archive.search, "is_empty", unreadable)
+    assert empty_index_notice(archive) is None               # an unreadable index is for `check` to report
+
+
+def test_serve_warns_before_it_serves_an_empty_index(runner, app, tmp_path, monkeypatch):
+    """``serve`` says so at start when the index holds nothing the database publishes; the workers open their own
+    index, so the server's process lets go of its handle and connections before it forks them."""
+    import archive.cli as cli
+
+    runner.invoke(args=["ingest", str(make_pdf(tmp_path / "ru.pdf", RU_ARTICLE)), "--publish"])
+    closed, served = [], []
+    archive = app.extensions["archive"]
+    real_close = archive.close
+    monkeypatch.setattr(archive, "close", lambda: closed.append(1) or real_close())
+    monkeypatch.setattr(cli, "claim_port", lambda host, port: None)
+    monkeypatch.setattr(cli, "run_gunicorn", lambda *a, **k: served.append(len(closed)))
+    r = runner.invoke(args=["serve", "--no-jobs"])
+    assert r.exit_code == 0 and served == [1] and "holds no documents" not in r.stderr
+    archive.search.clear()
+    r = runner.invoke(args=["serve", "--no-jobs"])
+    assert r.exit_code == 0 and served == [1, 2]
+    assert "Warning: The search index" in r.stderr and "manage.py reindex" in r.stderr

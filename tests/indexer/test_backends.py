@@ -232,6 +232,22 @@ def test_update_replaces_and_remove_deletes(backend):
     assert backend.doc_ids() == {2, 3}
 
 
+def test_is_empty_until_a_document_is_indexed_and_again_once_none_is_left(kind, tmp_path):
+    """One number, whatever the index's size: what ``serve`` and ``search`` ask before they warn of an index that
+    holds nothing the database publishes."""
+    b = _open(kind, tmp_path)
+    try:
+        assert b.is_empty()
+        b.update(DOCS)
+        assert not b.is_empty()
+        b.remove([1, 2])
+        assert not b.is_empty()
+        b.remove([3])
+        assert b.is_empty()
+    finally:
+        _dispose(b)
+
+
 def test_latin_script_query_finds_cyrillic_kazakh(backend):
     assert 2 in ids(backend, "Qazaqstanda")
 
