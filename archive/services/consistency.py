@@ -128,16 +128,16 @@ def empty_index_notice(archive) -> Optional[str]:
     search backend was changed, or the index folder lost, without ``manage.py reindex``): every search would find
     nothing, silently. None when the index has documents, nothing is published, or the index cannot be read
     (``manage.py check`` reports that). Two look-ups, whatever the archive's size."""
-    kind = _search_kind(archive)
+    with archive.db.session() as s:
+        if s.scalar(select(Publication.id).where(Publication.status == "published").limit(1)) is None:
+            return None                  # asked first: a new archive's index is not opened (nor made) for nothing
     try:
         if not archive.search.is_empty():
             return None
     except Exception:  # noqa: BLE001 - an unreadable index is for check to report; serving goes on
         logger.warning("the search index cannot be read", exc_info=logger.isEnabledFor(logging.DEBUG))
         return None
-    with archive.db.session() as s:
-        if s.scalar(select(Publication.id).where(Publication.status == "published").limit(1)) is None:
-            return None
+    kind = _search_kind(archive)
     where = f" at {archive.index_path}" if kind in FOLDER_BACKENDS else ""
     return (f"The search index ({kind}{where}) holds no documents, but the archive has published publications: "
             "every search finds nothing until `manage.py reindex` rebuilds it (after a change of "
